@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// Entry point: the compiled CLI lives in dist/ (built by `npm ci` / `npm run build`).
+import('../dist/src/cli/main.js')
+  .then((m) => m.main(process.argv.slice(2)))
+  .catch((err) => {
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('/dist/')) {
+      process.stderr.write('tstop: not built yet; run `npm ci` (or `npm run build`) in the tstop directory\n');
+      process.exit(1);
+    }
+    throw err;
+  });
