@@ -1,0 +1,35 @@
+// cpuset: the CPUs and memory nodes a cgroup may use, effective values where
+// the kernel has them (v1 cpuset.effective_cpus, v2 cpuset.cpus.effective).
+
+import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
+import type { CgroupSource } from '../src/cgroupfs/source.js';
+
+const V1 = {
+  effectiveCpus: cgroupFile('cpuset', 'cpuset.effective_cpus'),
+  effectiveMems: cgroupFile('cpuset', 'cpuset.effective_mems'),
+  cpus: cgroupFile('cpuset', 'cpuset.cpus'),
+  mems: cgroupFile('cpuset', 'cpuset.mems'),
+};
+const V2 = {
+  effectiveCpus: cgroupFile(UNIFIED, 'cpuset.cpus.effective'),
+  effectiveMems: cgroupFile(UNIFIED, 'cpuset.mems.effective'),
+};
+
+export interface CpusetStats {
+  /** Kernel list syntax, e.g. "0-3,6". */
+  cpus: string | null;
+  mems: string | null;
+}
+
+export function collectCpuset(src: CgroupSource): CpusetStats | null {
+  if (src.isV2('cpuset')) {
+    const cpus = src.text(V2.effectiveCpus);
+    const mems = src.text(V2.effectiveMems);
+    return cpus === null && mems === null ? null : { cpus, mems };
+  }
+  if (!src.has(V1.cpus)) return null;
+  return {
+    cpus: src.text(V1.effectiveCpus) ?? src.text(V1.cpus),
+    mems: src.text(V1.effectiveMems) ?? src.text(V1.mems),
+  };
+}

@@ -1,0 +1,35 @@
+// Device access rules: v1 devices.list; v2 has no file (rules are BPF
+// programs attached to the cgroup), which tstop says plainly.
+
+import { cgroupFile } from '../src/cgroupfs/files.js';
+import type { CgroupSource } from '../src/cgroupfs/source.js';
+import type { DeviceRule, DevicesStats } from '../src/model/types.js';
+
+const V1 = { list: cgroupFile('devices', 'devices.list') };
+
+const V2_NOTE = 'cgroup v2 device rules are BPF programs attached to the cgroup; tstop does not read them';
+
+/** Pure: devices.list lines ("c 1:3 rwm", "a *:* rwm", "b 8:* m"); malformed lines are skipped. */
+export function parseDevicesList(content: string): DeviceRule[] {
+  const rules: DeviceRule[] = [];
+  for (const line of content.split('\n')) {
+    const m = /^([abc]) (\*|\d+):(\*|\d+) ([rwm]+)$/.exec(line.trim());
+    if (!m) continue;
+    rules.push({
+      type: m[1] as DeviceRule['type'],
+      major: m[2] === '*' ? null : Number(m[2]),
+      minor: m[3] === '*' ? null : Number(m[3]),
+      access: m[4],
+    });
+  }
+  return rules;
+}
+
+export function collectDevices(src: CgroupSource): DevicesStats | null {
+  if (src.has(V1.list) && !src.isV2('devices')) {
+    const list = src.text(V1.list);
+    return list === null ? null : { rules: parseDevicesList(list), note: null };
+  }
+  if (src.tree.mounts.unified !== null && src.tree.mounts.mode === 'v2') return { rules: null, note: V2_NOTE };
+  return null;
+}

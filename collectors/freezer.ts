@@ -1,0 +1,55 @@
+// Freezer state: v1 freezer.state, v2 cgroup.freeze (asked) with
+// cgroup.events "frozen" (reached). On hybrid hosts both may apply; the
+// more frozen of the two is reported.
+
+import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { KeyedFormat, equalsAscii } from '../src/cgroupfs/parse.js';
+import type { CgroupSource } from '../src/cgroupfs/source.js';
+import type { FreezerState } from '../src/model/types.js';
+
+const V1 = { state: cgroupFile('freezer', 'freezer.state') };
+const V2 = { freeze: cgroupFile(UNIFIED, 'cgroup.freeze'), events: cgroupFile(UNIFIED, 'cgroup.events') };
+
+export const cgroupEvents = new KeyedFormat(['populated', 'frozen'] as const);
+const events = cgroupEvents.newValues();
+
+/** Pure: v1 freezer.state text. */
+export function parseFreezerState(buf: Uint8Array, len: number): FreezerState | null {
+  if (equalsAscii(buf, 0, len, 'THAWED')) return 'thawed';
+  if (equalsAscii(buf, 0, len, 'FREEZING')) return 'freezing';
+  if (equalsAscii(buf, 0, len, 'FROZEN')) return 'frozen';
+  return null;
+}
+
+/** Pure: v2 state from cgroup.freeze (1 = asked to freeze) and cgroup.events frozen. */
+export function v2FreezerState(freeze: number | null, frozen: number | null): FreezerState | null {
+  if (freeze === null) return null;
+  if (freeze === 0) return frozen === 1 ? 'frozen' : 'thawed'; // frozen by an ancestor
+  return frozen === 1 ? 'frozen' : 'freezing';
+}
+
+const RANK: Record<FreezerState, number> = { thawed: 0, freezing: 1, frozen: 2 };
+
+export interface FreezerAndPopulated {
+  state: FreezerState | null;
+  /** v2 cgroup.events "populated" (processes here or below), null where unknown. */
+  populated: boolean | null;
+}
+
+export function collectFreezer(src: CgroupSource): FreezerAndPopulated {
+  let v1: FreezerState | null = null;
+  if (src.has(V1.state) && !src.isV2('freezer')) {
+    const n = src.read(V1.state);
+    if (n >= 0) v1 = parseFreezerState(src.buf, n);
+  }
+  let v2: FreezerState | null = null;
+  let populated: boolean | null = null;
+  if (src.keyed(V2.events, cgroupEvents, events)) {
+    if (!Number.isNaN(events[0])) populated = events[0] === 1;
+    const frozen = Number.isNaN(events[1]) ? null : events[1];
+    v2 = v2FreezerState(src.number(V2.freeze), frozen);
+  }
+  if (v1 === null) return { state: v2, populated };
+  if (v2 === null) return { state: v1, populated };
+  return { state: RANK[v2] > RANK[v1] ? v2 : v1, populated };
+}

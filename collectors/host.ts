@@ -1,0 +1,62 @@
+// The host: name, kernel, online CPUs, memory and CPU busy time, from
+// procfs and sysfs under the --root prefix.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseCpuList } from '../src/cgroupfs/parse.js';
+import { CLK_TCK } from './processes.js';
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'latin1').trim();
+  } catch {
+    return null;
+  }
+}
+
+export interface HostStatic {
+  hostname: string;
+  kernel: string;
+  cpus: number;
+  onlineCpus: number[];
+}
+
+export function collectHostStatic(root: string): HostStatic {
+  const online = parseCpuList(readText(path.join(root, 'sys/devices/system/cpu/online')) ?? '') ?? [];
+  const onlineCpus = online.length > 0 ? online : os.cpus().map((_, i) => i);
+  return {
+    hostname: readText(path.join(root, 'proc/sys/kernel/hostname')) ?? os.hostname(),
+    kernel: readText(path.join(root, 'proc/sys/kernel/osrelease')) ?? os.release(),
+    cpus: onlineCpus.length,
+    onlineCpus,
+  };
+}
+
+/** Pure: MemTotal and MemAvailable from /proc/meminfo, in bytes. */
+export function parseMeminfo(content: string): { totalBytes: number | null; availableBytes: number | null } {
+  const kb = (key: string): number | null => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(content);
+    return m ? Number(m[1]) * 1024 : null;
+  };
+  return { totalBytes: kb('MemTotal'), availableBytes: kb('MemAvailable') };
+}
+
+/** Pure: busy CPU seconds (all CPUs) from the first line of /proc/stat. */
+export function parseProcStatBusySeconds(content: string): number | null {
+  const m = /^cpu\s+(.*)$/m.exec(content);
+  if (!m) return null;
+  const t = m[1].trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const busy = (t[0] ?? 0) + (t[1] ?? 0) + (t[2] ?? 0) + (t[5] ?? 0) + (t[6] ?? 0) + (t[7] ?? 0);
+  return busy / CLK_TCK;
+}
+
+export function collectHostDynamic(root: string): { memoryBytes: number; memoryAvailableBytes: number | null; cpuUsageSeconds: number } {
+  const mem = parseMeminfo(readText(path.join(root, 'proc/meminfo')) ?? '');
+  return {
+    memoryBytes: mem.totalBytes ?? os.totalmem(),
+    memoryAvailableBytes: mem.availableBytes,
+    cpuUsageSeconds: parseProcStatBusySeconds(readText(path.join(root, 'proc/stat')) ?? '') ?? 0,
+  };
+}

@@ -1,0 +1,83 @@
+// hugetlb: huge page usage and limits per page size, where the controller is
+// mounted (v1 hugetlb.<size>.*_in_bytes, v2 hugetlb.<size>.current/max).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { cgroupFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
+import type { CgroupSource } from '../src/cgroupfs/source.js';
+import type { HugetlbStats } from '../src/model/types.js';
+
+/** Page sizes the kernel may name in hugetlb files (x86, arm64, ppc, s390). */
+const KNOWN_SIZES = ['64KB', '2MB', '32MB', '512MB', '1GB', '16GB', '16MB', '8MB', '256MB'];
+
+interface SizeFiles {
+  pageSize: string;
+  v1: { usage: CgroupFileSpec; maxUsage: CgroupFileSpec; limit: CgroupFileSpec };
+  v2: { current: CgroupFileSpec; max: CgroupFileSpec };
+}
+
+const FILES: SizeFiles[] = KNOWN_SIZES.map((size) => ({
+  pageSize: size,
+  v1: {
+    usage: cgroupFile('hugetlb', `hugetlb.${size}.usage_in_bytes`),
+    maxUsage: cgroupFile('hugetlb', `hugetlb.${size}.max_usage_in_bytes`),
+    limit: cgroupFile('hugetlb', `hugetlb.${size}.limit_in_bytes`),
+  },
+  v2: {
+    current: cgroupFile(UNIFIED, `hugetlb.${size}.current`),
+    max: cgroupFile(UNIFIED, `hugetlb.${size}.max`),
+  },
+}));
+
+/** Pure: "hugepages-2048kB" → "2MB", the kernel's name for the size in hugetlb files. */
+export function pageSizeName(dirName: string): string | null {
+  const m = /^hugepages-(\d+)kB$/.exec(dirName);
+  if (!m) return null;
+  let kb = Number(m[1]);
+  const units = ['KB', 'MB', 'GB'];
+  let u = 0;
+  while (kb >= 1024 && kb % 1024 === 0 && u < units.length - 1) {
+    kb /= 1024;
+    u++;
+  }
+  return `${kb}${units[u]}`;
+}
+
+/** The host's huge page sizes, from <root>/sys/kernel/mm/hugepages. */
+export function hostPageSizes(root: string): string[] {
+  try {
+    return fs
+      .readdirSync(path.join(root, 'sys/kernel/mm/hugepages'))
+      .map(pageSizeName)
+      .filter((s): s is string => s !== null);
+  } catch {
+    return [];
+  }
+}
+
+export function hugetlbFilesFor(sizes: string[]): SizeFiles[] {
+  return FILES.filter((f) => sizes.includes(f.pageSize));
+}
+
+export function collectHugetlb(src: CgroupSource, sizes: SizeFiles[]): HugetlbStats[] | null {
+  if (sizes.length === 0) return null;
+  const v2 = src.isV2('hugetlb');
+  const out: HugetlbStats[] = [];
+  for (const f of sizes) {
+    if (v2) {
+      const usage = src.number(f.v2.current);
+      if (usage === null) continue;
+      out.push({ pageSize: f.pageSize, usageBytes: usage, maxUsageBytes: null, limitBytes: src.limit(f.v2.max) });
+    } else {
+      const usage = src.number(f.v1.usage);
+      if (usage === null) continue;
+      out.push({
+        pageSize: f.pageSize,
+        usageBytes: usage,
+        maxUsageBytes: src.number(f.v1.maxUsage),
+        limitBytes: src.limit(f.v1.limit),
+      });
+    }
+  }
+  return out.length > 0 ? out : null;
+}

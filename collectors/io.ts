@@ -1,0 +1,206 @@
+// Block IO per device: bytes and operations (v1 blkio.throttle.*, v2
+// io.stat), throttle limits (v1 blkio.throttle.*_device, v2 io.max), weight.
+//
+// Kernel quirk worth knowing (seen on 6.18 here): on v1 the blkio.throttle
+// counters only count IO on a device whose queue has blk-throttle active,
+// i.e. some cgroup has a throttle rule for that device. Elsewhere they read 0.
+
+import { cgroupFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
+import { equalsAscii, fields, forEachLine, indexOf, limitFromNumber, parseNumber } from '../src/cgroupfs/parse.js';
+import type { CgroupSource } from '../src/cgroupfs/source.js';
+import type { IoDeviceStats, IoLimit, IoStats } from '../src/model/types.js';
+
+const V1 = {
+  bytesRecursive: cgroupFile('blkio', 'blkio.throttle.io_service_bytes_recursive'),
+  bytes: cgroupFile('blkio', 'blkio.throttle.io_service_bytes'),
+  opsRecursive: cgroupFile('blkio', 'blkio.throttle.io_serviced_recursive'),
+  ops: cgroupFile('blkio', 'blkio.throttle.io_serviced'),
+  readBps: cgroupFile('blkio', 'blkio.throttle.read_bps_device'),
+  writeBps: cgroupFile('blkio', 'blkio.throttle.write_bps_device'),
+  readIops: cgroupFile('blkio', 'blkio.throttle.read_iops_device'),
+  writeIops: cgroupFile('blkio', 'blkio.throttle.write_iops_device'),
+  weight: cgroupFile('blkio', 'blkio.weight'),
+  bfqWeight: cgroupFile('blkio', 'blkio.bfq.weight'),
+};
+const V2 = {
+  stat: cgroupFile(UNIFIED, 'io.stat'),
+  max: cgroupFile(UNIFIED, 'io.max'),
+  weight: cgroupFile(UNIFIED, 'io.weight'),
+  bfqWeight: cgroupFile(UNIFIED, 'io.bfq.weight'),
+};
+
+const V1_THROTTLES: [CgroupFileSpec, 'readBps' | 'writeBps' | 'readIops' | 'writeIops'][] = [
+  [V1.readBps, 'readBps'],
+  [V1.writeBps, 'writeBps'],
+  [V1.readIops, 'readIops'],
+  [V1.writeIops, 'writeIops'],
+];
+
+export type DeviceNamer = (major: number, minor: number) => string | null;
+
+const scratch: number[] = new Array(32).fill(0);
+
+/** Splits "MAJ:MIN" in [s, e); returns false if malformed. */
+function parseDevice(buf: Uint8Array, s: number, e: number, out: { major: number; minor: number }): boolean {
+  const colon = indexOf(buf, 0x3a, s, e);
+  if (colon >= e) return false;
+  out.major = parseNumber(buf, s, colon);
+  out.minor = parseNumber(buf, colon + 1, e);
+  return !Number.isNaN(out.major) && !Number.isNaN(out.minor);
+}
+
+function deviceEntry(list: IoDeviceStats[], major: number, minor: number, namer: DeviceNamer): IoDeviceStats {
+  for (const d of list) if (d.major === major && d.minor === minor) return d;
+  const d: IoDeviceStats = {
+    major,
+    minor,
+    device: namer(major, minor),
+    readBytes: 0,
+    writeBytes: 0,
+    readOps: 0,
+    writeOps: 0,
+    readBytesPerSecond: null,
+    writeBytesPerSecond: null,
+    readOpsPerSecond: null,
+    writeOpsPerSecond: null,
+  };
+  list.push(d);
+  return d;
+}
+
+/**
+ * Pure: v1 blkio "MAJ:MIN Read N" lines (the final "Total N" line is
+ * skipped) added into list as bytes (kind "bytes") or operations ("ops").
+ */
+export function parseBlkioV1(buf: Uint8Array, len: number, kind: 'bytes' | 'ops', list: IoDeviceStats[], namer: DeviceNamer): void {
+  const dev = { major: 0, minor: 0 };
+  forEachLine(buf, len, (s, e) => {
+    if (fields(buf, s, e, scratch) !== 3) return;
+    if (!parseDevice(buf, scratch[0], scratch[1], dev)) return;
+    const isRead = equalsAscii(buf, scratch[2], scratch[3], 'Read');
+    if (!isRead && !equalsAscii(buf, scratch[2], scratch[3], 'Write')) return;
+    const v = parseNumber(buf, scratch[4], scratch[5]);
+    if (Number.isNaN(v)) return;
+    const d = deviceEntry(list, dev.major, dev.minor, namer);
+    if (kind === 'bytes') {
+      if (isRead) d.readBytes = v;
+      else d.writeBytes = v;
+    } else if (isRead) d.readOps = v;
+    else d.writeOps = v;
+  });
+}
+
+/** Pure: v2 io.stat ("MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N"). */
+export function parseIoStatV2(buf: Uint8Array, len: number, list: IoDeviceStats[], namer: DeviceNamer): void {
+  const dev = { major: 0, minor: 0 };
+  forEachLine(buf, len, (s, e) => {
+    const n = fields(buf, s, e, scratch);
+    if (n < 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
+    const d = deviceEntry(list, dev.major, dev.minor, namer);
+    for (let i = 1; i < n; i++) {
+      const fs = scratch[i * 2];
+      const fe = scratch[i * 2 + 1];
+      const eq = indexOf(buf, 0x3d, fs, fe);
+      const v = parseNumber(buf, eq + 1, fe);
+      if (Number.isNaN(v)) continue;
+      if (equalsAscii(buf, fs, eq, 'rbytes')) d.readBytes = v;
+      else if (equalsAscii(buf, fs, eq, 'wbytes')) d.writeBytes = v;
+      else if (equalsAscii(buf, fs, eq, 'rios')) d.readOps = v;
+      else if (equalsAscii(buf, fs, eq, 'wios')) d.writeOps = v;
+    }
+  });
+}
+
+function limitEntry(list: IoLimit[], major: number, minor: number, namer: DeviceNamer): IoLimit {
+  for (const l of list) if (l.major === major && l.minor === minor) return l;
+  const l: IoLimit = { major, minor, device: namer(major, minor), readBps: null, writeBps: null, readIops: null, writeIops: null };
+  list.push(l);
+  return l;
+}
+
+type LimitKey = 'readBps' | 'writeBps' | 'readIops' | 'writeIops';
+
+/** Pure: a v1 blkio.throttle.*_device file ("MAJ:MIN value" per line). */
+export function parseThrottleV1(buf: Uint8Array, len: number, key: LimitKey, list: IoLimit[], namer: DeviceNamer): void {
+  const dev = { major: 0, minor: 0 };
+  forEachLine(buf, len, (s, e) => {
+    if (fields(buf, s, e, scratch) !== 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
+    limitEntry(list, dev.major, dev.minor, namer)[key] = limitFromNumber(parseNumber(buf, scratch[2], scratch[3]));
+  });
+}
+
+const IO_MAX_KEYS: [string, LimitKey][] = [
+  ['rbps', 'readBps'],
+  ['wbps', 'writeBps'],
+  ['riops', 'readIops'],
+  ['wiops', 'writeIops'],
+];
+
+/** Pure: v2 io.max ("MAJ:MIN rbps=N wbps=max riops=max wiops=max"). */
+export function parseIoMaxV2(buf: Uint8Array, len: number, list: IoLimit[], namer: DeviceNamer): void {
+  const dev = { major: 0, minor: 0 };
+  forEachLine(buf, len, (s, e) => {
+    const n = fields(buf, s, e, scratch);
+    if (n < 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
+    const l = limitEntry(list, dev.major, dev.minor, namer);
+    for (let i = 1; i < n; i++) {
+      const fs = scratch[i * 2];
+      const fe = scratch[i * 2 + 1];
+      const eq = indexOf(buf, 0x3d, fs, fe);
+      for (const [word, key] of IO_MAX_KEYS) {
+        if (equalsAscii(buf, fs, eq, word)) {
+          l[key] = equalsAscii(buf, eq + 1, fe, 'max') ? null : limitFromNumber(parseNumber(buf, eq + 1, fe));
+        }
+      }
+    }
+  });
+}
+
+/** Pure: the "default N" line of io.weight / io.bfq.weight, or a bare number (blkio.weight). */
+export function parseWeight(buf: Uint8Array, len: number): number | null {
+  let result: number | null = null;
+  forEachLine(buf, len, (s, e) => {
+    if (result !== null) return;
+    const n = fields(buf, s, e, scratch);
+    if (n === 1) result = parseNumber(buf, scratch[0], scratch[1]);
+    else if (n === 2 && equalsAscii(buf, scratch[0], scratch[1], 'default')) result = parseNumber(buf, scratch[2], scratch[3]);
+  });
+  return result !== null && Number.isNaN(result) ? null : result;
+}
+
+function readWeight(src: CgroupSource, primary: CgroupFileSpec, fallback: CgroupFileSpec): number | null {
+  let n = src.read(primary);
+  if (n >= 0) return parseWeight(src.buf, n);
+  n = src.read(fallback);
+  return n >= 0 ? parseWeight(src.buf, n) : null;
+}
+
+function emptyIo(): IoStats {
+  return { devices: [], limits: [], weight: null, readBytesPerSecond: null, writeBytesPerSecond: null };
+}
+
+export function collectIo(src: CgroupSource, namer: DeviceNamer): IoStats | null {
+  const io = emptyIo();
+  if (src.isV2('io')) {
+    const n = src.read(V2.stat);
+    if (n < 0) return null;
+    parseIoStatV2(src.buf, n, io.devices, namer);
+    const m = src.read(V2.max);
+    if (m >= 0) parseIoMaxV2(src.buf, m, io.limits, namer);
+    io.weight = readWeight(src, V2.weight, V2.bfqWeight);
+    return io;
+  }
+  if (!src.has(V1.bytes)) return null;
+  let n = src.read(V1.bytesRecursive);
+  if (n < 0) n = src.read(V1.bytes);
+  if (n >= 0) parseBlkioV1(src.buf, n, 'bytes', io.devices, namer);
+  n = src.read(V1.opsRecursive);
+  if (n < 0) n = src.read(V1.ops);
+  if (n >= 0) parseBlkioV1(src.buf, n, 'ops', io.devices, namer);
+  for (const [file, key] of V1_THROTTLES) {
+    const len = src.read(file);
+    if (len >= 0) parseThrottleV1(src.buf, len, key, io.limits, namer);
+  }
+  io.weight = readWeight(src, V1.weight, V1.bfqWeight);
+  return io;
+}

@@ -1,0 +1,28 @@
+// pids: tasks in the cgroup, the limit, and how often the limit refused a fork.
+// Same file names on v1 and v2.
+
+import { cgroupFile } from '../src/cgroupfs/files.js';
+import { KeyedFormat } from '../src/cgroupfs/parse.js';
+import { CgroupSource, known } from '../src/cgroupfs/source.js';
+import type { PidsStats } from '../src/model/types.js';
+
+const FILES = {
+  current: cgroupFile('pids', 'pids.current'),
+  max: cgroupFile('pids', 'pids.max'),
+  peak: cgroupFile('pids', 'pids.peak'),
+  events: cgroupFile('pids', 'pids.events'),
+};
+
+export const pidsEvents = new KeyedFormat(['max'] as const);
+const events = pidsEvents.newValues();
+
+export function collectPids(src: CgroupSource): PidsStats | null {
+  const current = src.number(FILES.current);
+  if (current === null) return null; // the root cgroup has no pids.current
+  return {
+    current,
+    limit: src.limit(FILES.max),
+    peak: src.number(FILES.peak),
+    limitHits: src.keyed(FILES.events, pidsEvents, events) ? known(events[0]) : null,
+  };
+}

@@ -1,0 +1,29 @@
+// The cgroup files tstop reads, declared once by the collectors: which
+// hierarchy a file lives in (a v1 controller's, a named one, or the unified
+// v2 one) and its name. Each declared file gets a slot number so a cgroup's
+// open descriptors live in one Int32Array.
+
+export type HierarchyKey = string; // a v1 controller ("memory"), "name=systemd" or "unified"
+
+export interface CgroupFileSpec {
+  readonly slot: number;
+  readonly hierarchy: HierarchyKey;
+  readonly name: string;
+}
+
+const registry: CgroupFileSpec[] = [];
+
+/** Declares a file a collector reads; call at module load. */
+export function cgroupFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
+  const existing = registry.find((f) => f.hierarchy === hierarchy && f.name === name);
+  if (existing) return existing;
+  const spec: CgroupFileSpec = { slot: registry.length, hierarchy, name };
+  registry.push(spec);
+  return spec;
+}
+
+export function registeredFiles(): readonly CgroupFileSpec[] {
+  return registry;
+}
+
+export const UNIFIED = 'unified';

@@ -1,0 +1,157 @@
+// Reads cgroup files through file descriptors kept open between ticks and
+// re-read with a positional read at offset 0 (the kernel regenerates a
+// cgroup file's content on every read from the start). One shared buffer
+// serves every read, so a tick allocates nothing per file.
+
+import fs from 'node:fs';
+
+/** Not opened yet (or to be probed again after a rescan). */
+export const FD_UNOPENED = -2;
+/** The file does not exist here (not this kernel, controller not enabled, no permission). */
+export const FD_ABSENT = -1;
+/** The file exists but the descriptor budget is spent: open, read and close each time. */
+export const FD_TRANSIENT = -3;
+
+/** Result of a read: the content is reader.buf[0, length). */
+export const READ_ABSENT = -1;
+/** The cgroup is gone (ENODEV / ENOENT on a file that was there). */
+export const READ_GONE = -2;
+
+const RESERVED_FDS = 1024;
+
+/** The soft RLIMIT_NOFILE of this process, from /proc/self/limits. */
+export function openFileLimit(): number {
+  try {
+    const limits = fs.readFileSync('/proc/self/limits', 'utf8');
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+    if (m) return m[1] === 'unlimited' ? 1 << 20 : Number(m[1]);
+  } catch {
+    // not Linux procfs: fall through
+  }
+  return 1024;
+}
+
+function errnoCode(err: unknown): string {
+  return err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : '';
+}
+
+/** The kernel says this file's cgroup has been removed. */
+export function isGoneError(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENODEV' || code === 'ENOENT' || code === 'ESRCH';
+}
+
+export class FileReader {
+  buf: Buffer;
+  /** Descriptors this reader may keep open at once. */
+  readonly fdBudget: number;
+  private openFds = 0;
+
+  constructor(options: { fdBudget?: number; bufferBytes?: number } = {}) {
+    this.fdBudget = options.fdBudget ?? Math.max(64, openFileLimit() - RESERVED_FDS);
+    this.buf = Buffer.allocUnsafe(options.bufferBytes ?? 64 * 1024);
+  }
+
+  get openDescriptors(): number {
+    return this.openFds;
+  }
+
+  /**
+   * Reads the file whose descriptor state is fds[slot], opening it on first
+   * use. Returns the byte length in this.buf, READ_ABSENT or READ_GONE, and
+   * updates fds[slot].
+   */
+  read(fds: Int32Array, slot: number, path: string): number {
+    let fd = fds[slot];
+    if (fd === FD_ABSENT) return READ_ABSENT;
+    if (fd === FD_UNOPENED || fd === FD_TRANSIENT) {
+      const transient = fd === FD_TRANSIENT || this.openFds >= this.fdBudget;
+      try {
+        fd = fs.openSync(path, 'r');
+      } catch (err) {
+        const code = errnoCode(err);
+        // ENOENT on first open: not a file of this kernel/controller; the
+        // tree's rescan notices if the whole cgroup went away.
+        fds[slot] = FD_ABSENT;
+        return code === 'ENODEV' ? READ_GONE : READ_ABSENT;
+      }
+      if (transient) {
+        fds[slot] = FD_TRANSIENT;
+        try {
+          return this.readFd(fd);
+        } catch (err) {
+          return this.failedRead(fds, slot, err);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      fds[slot] = fd;
+      this.openFds++;
+    }
+    try {
+      return this.readFd(fd);
+    } catch (err) {
+      this.close(fds, slot);
+      return this.failedRead(fds, slot, err);
+    }
+  }
+
+  /** Opens, reads and closes a file (for files whose descriptors cannot be re-read). */
+  readOnce(path: string): number {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (err) {
+      return isGoneError(err) ? READ_GONE : READ_ABSENT;
+    }
+    try {
+      return this.readFd(fd);
+    } catch (err) {
+      return isGoneError(err) ? READ_GONE : READ_ABSENT;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private failedRead(fds: Int32Array, slot: number, err: unknown): number {
+    if (isGoneError(err)) {
+      fds[slot] = FD_UNOPENED;
+      return READ_GONE;
+    }
+    // EINVAL, EOPNOTSUPP, EACCES...: this file cannot be read here.
+    fds[slot] = FD_ABSENT;
+    return READ_ABSENT;
+  }
+
+  private readFd(fd: number): number {
+    for (;;) {
+      const n = fs.readSync(fd, this.buf, 0, this.buf.length, 0);
+      if (n < this.buf.length) return n;
+      // Filled the buffer (a huge cgroup.procs): grow and read again.
+      this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+    }
+  }
+
+  /** Closes the descriptor in fds[slot], if any, and marks it unopened. */
+  close(fds: Int32Array, slot: number): void {
+    const fd = fds[slot];
+    if (fd >= 0) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already closed by the kernel side going away: nothing to do
+      }
+      this.openFds--;
+    }
+    fds[slot] = FD_UNOPENED;
+  }
+
+  closeAll(fds: Int32Array): void {
+    for (let i = 0; i < fds.length; i++) this.close(fds, i);
+  }
+
+  /** Forget files found absent so a later read probes them again. */
+  static reprobe(fds: Int32Array): void {
+    for (let i = 0; i < fds.length; i++) if (fds[i] === FD_ABSENT) fds[i] = FD_UNOPENED;
+  }
+}

@@ -1,0 +1,249 @@
+// The set of cgroups: the union of the directories of every hierarchy, keyed
+// by the cgroup path relative to the mount ("/", "/system.slice", ...).
+// Built by a full walk, kept current from inotify events between walks.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CgroupMounts, Hierarchy } from './mounts.js';
+import { FileReader, READ_ABSENT, READ_GONE } from './reader.js';
+import { registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
+
+/** Hierarchies whose controllers tstop reads nothing from are not walked. */
+const IGNORED_V1_CONTROLLERS = new Set(['net_cls', 'net_prio', 'perf_event', 'rdma', 'misc']);
+
+export function isWalkedHierarchy(h: Hierarchy): boolean {
+  if (h.kind === 'v2' || h.name !== null) return true;
+  return h.controllers.some((c) => !IGNORED_V1_CONTROLLERS.has(c));
+}
+
+/** One cgroup, present in one or more hierarchies. */
+export class CgroupNode {
+  readonly id: string;
+  /** Directory in each hierarchy (index as CgroupTree.hierarchies), null where absent. */
+  readonly dirs: (string | null)[];
+  /** Descriptor state per declared file slot (see FileReader). */
+  readonly fds: Int32Array;
+  /** Full path per file slot, built on first read. */
+  readonly paths: (string | null)[];
+  /** Inode of the cgroup's main directory: a different one means recreated. */
+  inode = 0;
+  /** Set when a read found the cgroup removed; the tree drops it. */
+  gone = false;
+  /** Free slot for the collection layer's per-cgroup memo. */
+  memo: unknown = undefined;
+
+  constructor(id: string, hierarchyCount: number, fileCount: number) {
+    this.id = id;
+    this.dirs = new Array<string | null>(hierarchyCount).fill(null);
+    this.fds = new Int32Array(fileCount).fill(-2);
+    this.paths = new Array<string | null>(fileCount).fill(null);
+  }
+}
+
+/** The cgroup path for a directory below a mount point ("/" for the mount itself). */
+export function cgroupIdOf(mountPoint: string, dir: string): string {
+  const rel = path.relative(mountPoint, dir);
+  return rel === '' ? '/' : '/' + rel.split(path.sep).join('/');
+}
+
+export class CgroupTree {
+  readonly mounts: CgroupMounts;
+  readonly hierarchies: Hierarchy[];
+  readonly reader: FileReader;
+  readonly nodes = new Map<string, CgroupNode>();
+  /** Hierarchy index per declared file slot, -1 where that hierarchy is not mounted. */
+  private readonly fileHierarchy: Int16Array;
+  private readonly files: readonly CgroupFileSpec[];
+  /** Hierarchy index whose directory inode identifies a cgroup. */
+  private readonly identityOrder: number[];
+  /**
+   * Files to open afresh on every read: a v1 cgroup.procs / tasks descriptor
+   * caches its pid list, so a positional re-read returns stale pids.
+   */
+  private readonly reopen: Uint8Array;
+
+  constructor(mounts: CgroupMounts, reader: FileReader) {
+    this.mounts = mounts;
+    this.hierarchies = mounts.hierarchies.filter(isWalkedHierarchy);
+    this.reader = reader;
+    this.files = registeredFiles();
+    this.fileHierarchy = new Int16Array(this.files.length);
+    this.reopen = new Uint8Array(this.files.length);
+    this.files.forEach((f, slot) => {
+      const h = this.hierarchyIndex(f.hierarchy);
+      this.fileHierarchy[slot] = h;
+      const pidList = f.name === 'cgroup.procs' || f.name === 'tasks';
+      this.reopen[slot] = h >= 0 && pidList && this.hierarchies[h].kind === 'v1' ? 1 : 0;
+    });
+    const preference = ['memory', 'cpu', 'cpuacct', 'pids', UNIFIED, 'name=systemd'];
+    this.identityOrder = preference.map((k) => this.hierarchyIndex(k)).filter((i) => i >= 0);
+    this.hierarchies.forEach((_, i) => this.identityOrder.includes(i) || this.identityOrder.push(i));
+  }
+
+  /** Index of the hierarchy holding a controller ("memory"), "unified" or "name=systemd"; -1 if none. */
+  hierarchyIndex(key: string): number {
+    if (key === UNIFIED) return this.hierarchies.findIndex((h) => h.kind === 'v2');
+    if (key.startsWith('name=')) return this.hierarchies.findIndex((h) => h.name === key.slice(5));
+    const v1 = this.hierarchies.findIndex((h) => h.kind === 'v1' && h.controllers.includes(key));
+    if (v1 >= 0) return v1;
+    // On v2 a controller's files live in the unified hierarchy when it is enabled there.
+    return this.hierarchies.findIndex((h) => h.kind === 'v2' && h.controllers.includes(key));
+  }
+
+  /** Whether a controller is served by cgroup v2 here (its files are v2 files). */
+  isV2Controller(controller: string): boolean {
+    const i = this.hierarchyIndex(controller);
+    return i >= 0 && this.hierarchies[i].kind === 'v2';
+  }
+
+  /** Whether the file's hierarchy has this cgroup. */
+  has(node: CgroupNode, file: CgroupFileSpec): boolean {
+    const h = this.fileHierarchy[file.slot];
+    return h >= 0 && node.dirs[h] !== null;
+  }
+
+  /**
+   * Reads a declared file of a cgroup into reader.buf. Returns its length,
+   * READ_ABSENT when the cgroup has no such file, or READ_GONE when the
+   * cgroup has been removed (the node is then marked gone).
+   */
+  read(node: CgroupNode, file: CgroupFileSpec): number {
+    const h = this.fileHierarchy[file.slot];
+    if (h < 0) return READ_ABSENT;
+    const dir = node.dirs[h];
+    if (dir === null) return READ_ABSENT;
+    let p = node.paths[file.slot];
+    if (p === null) p = node.paths[file.slot] = path.join(dir, file.name);
+    const n = this.reopen[file.slot] ? this.reader.readOnce(p) : this.reader.read(node.fds, file.slot, p);
+    if (n === READ_GONE) this.markDirGone(node, h);
+    return n;
+  }
+
+  /** Directory of the cgroup in the hierarchy holding key, or null. */
+  dirOf(node: CgroupNode, key: string): string | null {
+    const h = this.hierarchyIndex(key);
+    return h >= 0 ? node.dirs[h] : null;
+  }
+
+  private markDirGone(node: CgroupNode, h: number): void {
+    this.closeHierarchyFiles(node, h);
+    node.dirs[h] = null;
+    if (node.dirs.every((d) => d === null)) node.gone = true;
+  }
+
+  private closeHierarchyFiles(node: CgroupNode, h: number): void {
+    for (let slot = 0; slot < this.files.length; slot++) {
+      if (this.fileHierarchy[slot] === h) {
+        this.reader.close(node.fds, slot);
+        node.paths[slot] = null;
+      }
+    }
+  }
+
+  /** Adds a directory found by a walk or an inotify event. */
+  addDir(hierarchyIndex: number, dir: string): CgroupNode {
+    const id = cgroupIdOf(this.hierarchies[hierarchyIndex].mountPoint, dir);
+    let node = this.nodes.get(id);
+    if (!node) {
+      node = new CgroupNode(id, this.hierarchies.length, this.files.length);
+      this.nodes.set(id, node);
+    }
+    if (node.dirs[hierarchyIndex] === dir) return node;
+    this.closeHierarchyFiles(node, hierarchyIndex);
+    node.dirs[hierarchyIndex] = dir;
+    if (node.inode === 0 || this.identityHierarchy(node) === hierarchyIndex) node.inode = inodeOf(dir);
+    return node;
+  }
+
+  /** Removes a directory (inotify delete); drops the cgroup when no hierarchy has it. */
+  removeDir(hierarchyIndex: number, dir: string): void {
+    const id = cgroupIdOf(this.hierarchies[hierarchyIndex].mountPoint, dir);
+    const node = this.nodes.get(id);
+    if (!node) return;
+    this.markDirGone(node, hierarchyIndex);
+    if (node.gone) this.drop(node);
+  }
+
+  drop(node: CgroupNode): void {
+    this.reader.closeAll(node.fds);
+    if (this.nodes.get(node.id) === node) this.nodes.delete(node.id);
+  }
+
+  /** Removes the nodes that reads found gone. */
+  sweep(): void {
+    for (const node of this.nodes.values()) if (node.gone) this.drop(node);
+  }
+
+  private identityHierarchy(node: CgroupNode): number {
+    for (const h of this.identityOrder) if (node.dirs[h] !== null) return h;
+    return -1;
+  }
+
+  /**
+   * Full walk of every hierarchy: adds new cgroups, drops vanished ones and
+   * replaces cgroups recreated under the same path (new inode), so a rate is
+   * never computed across two different cgroups.
+   */
+  rescan(): void {
+    const seen = new Map<string, (string | null)[]>();
+    this.hierarchies.forEach((h, i) => {
+      walkDirs(h.mountPoint, (dir) => {
+        const id = cgroupIdOf(h.mountPoint, dir);
+        let dirs = seen.get(id);
+        if (!dirs) seen.set(id, (dirs = new Array<string | null>(this.hierarchies.length).fill(null)));
+        dirs[i] = dir;
+      });
+    });
+    for (const node of this.nodes.values()) {
+      const dirs = seen.get(node.id);
+      if (!dirs) {
+        this.drop(node);
+        continue;
+      }
+      const h = this.identityHierarchy(node);
+      const identityDir = h >= 0 ? dirs[h] : null;
+      if (identityDir !== null && inodeOf(identityDir) !== node.inode) {
+        this.drop(node); // recreated: start over as a new cgroup
+        continue;
+      }
+      for (let i = 0; i < dirs.length; i++) {
+        if (dirs[i] === null && node.dirs[i] !== null) this.markDirGone(node, i);
+      }
+      FileReader.reprobe(node.fds);
+    }
+    for (const [, dirs] of seen) {
+      dirs.forEach((dir, i) => {
+        if (dir !== null) this.addDir(i, dir);
+      });
+    }
+  }
+
+  close(): void {
+    for (const node of this.nodes.values()) this.reader.closeAll(node.fds);
+    this.nodes.clear();
+  }
+}
+
+function inodeOf(dir: string): number {
+  try {
+    return fs.statSync(dir).ino;
+  } catch {
+    return 0;
+  }
+}
+
+/** Calls fn for dir and every directory below it; vanished directories are skipped. */
+export function walkDirs(dir: string, fn: (dir: string) => void): void {
+  fn(dir);
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return; // removed while walking: normal
+  }
+  for (const e of entries) {
+    if (e.isDirectory()) walkDirs(path.join(dir, e.name), fn);
+  }
+}
+
+export { READ_ABSENT, READ_GONE };

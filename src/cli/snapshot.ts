@@ -1,0 +1,152 @@
+// `tstop snapshot`: the non-interactive face. Prints each tick as a table,
+// JSON (JSON Lines when more than one tick) or CSV.
+
+import { Collector } from '../model/collector.js';
+import { byCpuThenMemory, selectContainers } from '../model/select.js';
+import type { ContainerSnapshot, Snapshot } from '../model/types.js';
+import { parseDurationMs, DurationError } from '../util/duration.js';
+import { formatBytes, formatCount, formatPercent, formatRate, printable, renderTable } from '../util/format.js';
+import { collectorOptions } from './collection-flags.js';
+import { stringFlag, UsageError, type ParsedFlags } from './command.js';
+
+type Format = 'table' | 'json' | 'csv';
+
+export interface SnapshotArgs {
+  format: Format;
+  count: number;
+  intervalMs: number;
+  filter: RegExp | null;
+  all: boolean;
+}
+
+export function parseSnapshotArgs(flags: ParsedFlags): SnapshotArgs {
+  if (flags.json && flags.csv) throw new UsageError('--json and --csv cannot be used together');
+  const countText = stringFlag(flags, 'count') ?? '1';
+  if (!/^\d+$/.test(countText) || Number(countText) < 1) {
+    throw new UsageError(`--count: '${countText}' is not a positive whole number`);
+  }
+  let intervalMs: number;
+  try {
+    intervalMs = parseDurationMs(stringFlag(flags, 'interval') ?? '1s');
+  } catch (err) {
+    if (err instanceof DurationError) throw new UsageError(`--interval: ${err.message}`);
+    throw err;
+  }
+  const filterText = stringFlag(flags, 'filter');
+  let filter: RegExp | null = null;
+  if (filterText !== undefined) {
+    try {
+      filter = new RegExp(filterText);
+    } catch (err) {
+      throw new UsageError(`--filter: '${filterText}' is not a regular expression (${(err as Error).message})`);
+    }
+  }
+  return {
+    format: flags.json ? 'json' : flags.csv ? 'csv' : 'table',
+    count: Number(countText),
+    intervalMs,
+    filter,
+    all: flags.all === true,
+  };
+}
+
+function memoryCell(c: ContainerSnapshot): string {
+  const used = c.memory?.workingSetBytes ?? c.memory?.usageBytes ?? null;
+  const limit = c.memory?.limitBytes ?? null;
+  return limit === null ? formatBytes(used) : `${formatBytes(used)} / ${formatBytes(limit)}`;
+}
+
+export function snapshotTable(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
+  const header = ['NAME', 'RUNTIME', 'CPU%', 'MEM / LIMIT', 'IO READ/s', 'IO WRITE/s', 'PIDS', 'THROTTLED'];
+  const rows = containers.map((c) => [
+    printable(c.name),
+    c.runtime,
+    formatPercent(c.cpu?.percent),
+    memoryCell(c),
+    formatRate(c.io?.readBytesPerSecond),
+    formatRate(c.io?.writeBytesPerSecond),
+    c.pids?.current == null ? String(c.processes.length) : c.pids.limit === null ? formatCount(c.pids.current) : `${c.pids.current}/${c.pids.limit}`,
+    formatPercent(c.cpu?.throttledPercent),
+  ]);
+  const h = snapshot.host;
+  const title =
+    `${printable(h.hostname)}  ${h.kernel}  cgroup ${h.cgroupMode}  ${h.cpus} CPUs  ` +
+    `mem ${formatBytes(h.memoryBytes - (h.memoryAvailableBytes ?? 0))} / ${formatBytes(h.memoryBytes)}  ` +
+    `${containers.length} shown of ${snapshot.containers.length} cgroups  ${snapshot.timestamp}\n`;
+  return title + renderTable(header, rows, [false, false, true, true, true, true, true, true]);
+}
+
+const CSV_COLUMNS: [string, (c: ContainerSnapshot) => string | number | null | undefined][] = [
+  ['id', (c) => c.id],
+  ['name', (c) => c.name],
+  ['runtime', (c) => c.runtime],
+  ['image', (c) => c.image],
+  ['cpu_percent', (c) => c.cpu?.percent],
+  ['cpu_usage_seconds', (c) => c.cpu?.usageSeconds],
+  ['cpu_quota_cores', (c) => c.cpu?.quotaCores],
+  ['cpu_throttled_percent', (c) => c.cpu?.throttledPercent],
+  ['memory_usage_bytes', (c) => c.memory?.usageBytes],
+  ['memory_working_set_bytes', (c) => c.memory?.workingSetBytes],
+  ['memory_limit_bytes', (c) => c.memory?.limitBytes],
+  ['io_read_bytes_per_second', (c) => c.io?.readBytesPerSecond],
+  ['io_write_bytes_per_second', (c) => c.io?.writeBytesPerSecond],
+  ['pids_current', (c) => c.pids?.current],
+  ['pids_limit', (c) => c.pids?.limit],
+  ['processes', (c) => c.processes.length],
+];
+
+function csvCell(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvHeader(): string {
+  return ['timestamp', ...CSV_COLUMNS.map(([name]) => name)].join(',') + '\n';
+}
+
+export function snapshotCsv(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
+  return containers.map((c) => [snapshot.timestamp, ...CSV_COLUMNS.map(([, get]) => get(c))].map(csvCell).join(',') + '\n').join('');
+}
+
+/** The JSON document for one tick: the snapshot with only the selected containers. */
+export function snapshotJson(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
+  return JSON.stringify({ ...snapshot, containers }) + '\n';
+}
+
+function write(text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', () => resolve());
+  });
+}
+
+export async function runSnapshot(flags: ParsedFlags): Promise<number> {
+  const args = parseSnapshotArgs(flags);
+  const collector = new Collector({ ...collectorOptions(flags), watch: args.count > 1 });
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (args.format === 'csv') await write(csvHeader());
+    for (let i = 0; i < args.count && !stop; i++) {
+      // Even back-to-back ticks yield once, so inotify events reach the tree.
+      if (i > 0) await new Promise((r) => (args.intervalMs > 0 ? setTimeout(r, args.intervalMs) : setImmediate(r)));
+      if (stop) break;
+      const snapshot = collector.collect();
+      const shown = selectContainers(snapshot.containers, args).sort(byCpuThenMemory);
+      if (args.format === 'json') await write(snapshotJson(snapshot, shown));
+      else if (args.format === 'csv') await write(snapshotCsv(snapshot, shown));
+      else await write((i > 0 ? '\n' : '') + snapshotTable(snapshot, shown));
+      for (const note of snapshot.notes) if (i === 0 && args.format === 'table') process.stderr.write(`note: ${note}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    collector.close();
+  }
+  return 0;
+}

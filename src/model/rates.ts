@@ -1,0 +1,61 @@
+// Rates come from two snapshots: CPU %, throttled %, bytes and operations per
+// second. A cgroup without a previous sample, or recreated under the same
+// path (another inode), has null rates: never a zero, never a bogus delta.
+
+import type { ContainerSnapshot, Snapshot } from './types.js';
+
+/** Counter increase per second; null when unknown or when the counter went backwards (reset). */
+export function perSecond(now: number | null, before: number | null, seconds: number): number | null {
+  if (now === null || before === null || seconds <= 0 || now < before) return null;
+  return (now - before) / seconds;
+}
+
+function containerRates(c: ContainerSnapshot, p: ContainerSnapshot, seconds: number): void {
+  if (c.cpu && p.cpu) {
+    const cores = perSecond(c.cpu.usageSeconds, p.cpu.usageSeconds, seconds);
+    c.cpu.percent = cores === null ? null : cores * 100;
+    c.cpu.quotaPercent = cores === null || !c.cpu.quotaCores ? null : (cores / c.cpu.quotaCores) * 100;
+    const periods = perSecond(c.cpu.periods, p.cpu.periods, 1);
+    const throttled = perSecond(c.cpu.throttledPeriods, p.cpu.throttledPeriods, 1);
+    c.cpu.throttledPercent = periods === null || throttled === null ? null : periods === 0 ? 0 : (throttled / periods) * 100;
+  }
+  if (c.io && p.io) {
+    let read = 0;
+    let write = 0;
+    for (const d of c.io.devices) {
+      const pd = p.io.devices.find((x) => x.major === d.major && x.minor === d.minor);
+      if (!pd) continue;
+      d.readBytesPerSecond = perSecond(d.readBytes, pd.readBytes, seconds);
+      d.writeBytesPerSecond = perSecond(d.writeBytes, pd.writeBytes, seconds);
+      d.readOpsPerSecond = perSecond(d.readOps, pd.readOps, seconds);
+      d.writeOpsPerSecond = perSecond(d.writeOps, pd.writeOps, seconds);
+      read += d.readBytesPerSecond ?? 0;
+      write += d.writeBytesPerSecond ?? 0;
+    }
+    c.io.readBytesPerSecond = read;
+    c.io.writeBytesPerSecond = write;
+  }
+  if (c.network && p.network) {
+    for (const i of c.network) {
+      const pi = p.network.find((x) => x.interface === i.interface);
+      if (!pi) continue;
+      i.rxBytesPerSecond = perSecond(i.rxBytes, pi.rxBytes, seconds);
+      i.txBytesPerSecond = perSecond(i.txBytes, pi.txBytes, seconds);
+    }
+  }
+}
+
+/** Fills cur's rate fields from prev (mutates cur). */
+export function applyRates(prev: Snapshot | null, cur: Snapshot): void {
+  if (!prev) return;
+  const seconds = cur.monotonicSeconds - prev.monotonicSeconds;
+  if (seconds <= 0) return;
+  const hostCores = perSecond(cur.host.cpuUsageSeconds, prev.host.cpuUsageSeconds, seconds);
+  cur.host.cpuPercent = hostCores === null ? null : hostCores * 100;
+  const before = new Map<string, ContainerSnapshot>();
+  for (const p of prev.containers) before.set(p.id, p);
+  for (const c of cur.containers) {
+    const p = before.get(c.id);
+    if (p && p.inode === c.inode) containerRates(c, p, seconds);
+  }
+}

@@ -1,0 +1,284 @@
+// Test cgroups on the real kernel, v1, v2 or hybrid alike. Everything lives
+// under a parent named for the test process (tstop-test-<pid>) in every
+// hierarchy; teardown kills what runs there and removes it all, even after a
+// failed test. Nothing here writes to a cgroup the test did not create.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../../src/cgroupfs/mounts.js';
+import { testloadPath } from './testload.js';
+
+const USED_V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer', 'devices', 'hugetlb'];
+const V2_CONTROLLERS = ['cpuset', 'cpu', 'io', 'memory', 'pids', 'hugetlb'];
+
+export interface Workload {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves when the workload has done its work (its --ready file exists). */
+  ready: Promise<void>;
+  stdout: () => string;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+export class TestCgroups {
+  readonly name: string;
+  readonly mounts: CgroupMounts;
+  /** The hierarchies the tests create cgroups in. */
+  readonly hierarchies: Hierarchy[];
+  private readonly children: ChildProcess[] = [];
+  private readonly scratch: string;
+
+  constructor(label = '') {
+    this.name = `tstop-test-${process.pid}${label ? '-' + label : ''}`;
+    this.mounts = detectCgroupMounts('/');
+    this.hierarchies = this.mounts.hierarchies.filter(
+      (h) => h.kind === 'v2' || h.controllers.some((c) => USED_V1.includes(c)),
+    );
+    this.scratch = fs.mkdtempSync(path.join(os.tmpdir(), `${this.name}-`));
+    for (const h of this.hierarchies) this.makeDir(h, '');
+  }
+
+  get v2(): boolean {
+    return this.mounts.mode === 'v2';
+  }
+
+  /** The cgroup id tstop reports for a test cgroup ("/tstop-test-123/a/b"). */
+  id(rel = ''): string {
+    return '/' + path.posix.join(this.name, rel).replace(/\/$/, '');
+  }
+
+  dir(h: Hierarchy, rel = ''): string {
+    return path.join(h.mountPoint, this.name, rel);
+  }
+
+  /** The hierarchy where a controller lives (v1 mount, or unified on v2). */
+  hierarchyOf(controller: string): Hierarchy {
+    const v1 = this.hierarchies.find((h) => h.kind === 'v1' && h.controllers.includes(controller));
+    if (v1) return v1;
+    const v2 = this.hierarchies.find((h) => h.kind === 'v2');
+    if (!v2) throw new Error(`no hierarchy for ${controller}`);
+    return v2;
+  }
+
+  /** Directory of a test cgroup in the hierarchy of a controller. */
+  controllerDir(controller: string, rel = ''): string {
+    return this.dir(this.hierarchyOf(controller), rel);
+  }
+
+  /** A scratch directory for this test run (removed at cleanup). */
+  tmp(name: string): string {
+    return path.join(this.scratch, name);
+  }
+
+  private makeDir(h: Hierarchy, rel: string): void {
+    const dir = this.dir(h, rel);
+    if (fs.existsSync(dir)) return;
+    const parent = path.dirname(dir);
+    fs.mkdirSync(dir);
+    if (h.kind === 'v1' && h.controllers.includes('cpuset')) {
+      // A new v1 cpuset is empty; a task cannot join it until cpus and mems are set.
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+        fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(parent, f), 'utf8').trim() || '0');
+      }
+    }
+    if (h.kind === 'v2' && this.mounts.mode === 'v2') {
+      // Inner v2 nodes delegate controllers to their children (they hold no processes).
+      const available = fs.readFileSync(path.join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+      const enable = V2_CONTROLLERS.filter((c) => available.includes(c)).map((c) => `+${c}`);
+      if (enable.length > 0) fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), enable.join(' '));
+    }
+  }
+
+  /** Creates a test cgroup (and its missing parents) in every hierarchy; returns its id. */
+  mkdir(rel: string): string {
+    const parts = rel.split('/').filter(Boolean);
+    for (const h of this.hierarchies) {
+      for (let i = 1; i <= parts.length; i++) this.makeDir(h, parts.slice(0, i).join('/'));
+    }
+    return this.id(rel);
+  }
+
+  /** Removes a test cgroup from every hierarchy (it must be empty). */
+  rmdir(rel: string): void {
+    for (const h of this.hierarchies) removeTree(this.dir(h, rel));
+  }
+
+  /** Writes a control file of a test cgroup (only ever one the test created). */
+  write(controller: string, rel: string, file: string, value: string): void {
+    fs.writeFileSync(path.join(this.controllerDir(controller, rel), file), value);
+  }
+
+  read(controller: string, rel: string, file: string): string {
+    return fs.readFileSync(path.join(this.controllerDir(controller, rel), file), 'utf8').trim();
+  }
+
+  /** cgroup.procs of the test cgroup in every hierarchy. */
+  procsFiles(rel: string): string[] {
+    return this.hierarchies.map((h) => path.join(this.dir(h, rel), 'cgroup.procs'));
+  }
+
+  /**
+   * Starts testload inside a test cgroup. With `wrap`, the given command
+   * prefix (e.g. unshare ...) runs first and execs testload.
+   */
+  spawn(rel: string, args: string[], options: { wrap?: string[] } = {}): Workload {
+    const readyFile = this.tmp(`ready-${this.children.length}-${Date.now()}`);
+    const cgroupArgs = this.procsFiles(rel).flatMap((p) => ['--cgroup', p]);
+    const argv = [...(options.wrap ?? []), testloadPath(), ...cgroupArgs, '--ready', readyFile, ...args];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    this.children.push(child);
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (fs.existsSync(readyFile)) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 20);
+      child.once('exit', (code, signal) => {
+        clearInterval(timer);
+        if (!fs.existsSync(readyFile)) reject(new Error(`workload ${args.join(' ')} exited (${code ?? signal}) before ready: ${err}`));
+      });
+    });
+    ready.catch(() => undefined);
+    return { child, pid: child.pid ?? -1, ready, stdout: () => out };
+  }
+
+  /** Pids in a test cgroup (from the memory hierarchy, or unified on v2). */
+  pids(rel: string): number[] {
+    const text = fs.readFileSync(path.join(this.controllerDir('memory', rel), 'cgroup.procs'), 'utf8');
+    return text.split('\n').filter(Boolean).map(Number);
+  }
+
+  /** Kills the processes of one test cgroup (it stays, empty). */
+  async cleanupProcesses(rel: string): Promise<void> {
+    await killAll(this.hierarchies.map((h) => this.dir(h, rel)));
+  }
+
+  /** Kills everything in the test cgroups and removes them from every hierarchy. */
+  async cleanup(): Promise<void> {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const h of this.hierarchies) await emptyAndRemove(this.dir(h));
+    fs.rmSync(this.scratch, { recursive: true, force: true });
+  }
+}
+
+function listDirsDeepestFirst(dir: string): string[] {
+  const out: string[] = [];
+  const visit = (d: string): void => {
+    let entries: fs.Dirent[] = [];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) visit(path.join(d, e.name));
+    out.push(d);
+  };
+  visit(dir);
+  return out;
+}
+
+function removeTree(dir: string): void {
+  for (const d of listDirsDeepestFirst(dir)) {
+    try {
+      fs.rmdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+function readPids(dir: string): number[] {
+  try {
+    return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Thaws, kills every process below dir, waits for them to leave, removes the tree. */
+export async function emptyAndRemove(dir: string): Promise<void> {
+  if (!fs.existsSync(dir)) return;
+  await killAll(listDirsDeepestFirst(dir));
+  // rmdir can fail briefly with EBUSY while the last task is released.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      removeTree(dir);
+      return;
+    } catch (err) {
+      if (attempt > 100) throw err;
+      await sleep(20);
+    }
+  }
+}
+
+/** Thaws the cgroups and kills their processes until none is left. */
+async function killAll(dirs: string[]): Promise<void> {
+  for (const d of dirs) {
+    for (const [file, value] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0']]) {
+      try {
+        if (fs.existsSync(path.join(d, file))) fs.writeFileSync(path.join(d, file), value);
+      } catch {
+        // not frozen / not supported: fine
+      }
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const pids = dirs.flatMap(readPids);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`processes ${pids.join(' ')} would not leave ${dirs[0]}`);
+    await sleep(20);
+  }
+}
+
+/** Removes test parents left by test processes that no longer exist (crashed workers). */
+export async function removeStaleTestCgroups(): Promise<void> {
+  const mounts = detectCgroupMounts('/');
+  for (const h of mounts.hierarchies) {
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(h.mountPoint);
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const m = /^tstop-test-(\d+)/.exec(e);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      let alive = true;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) await emptyAndRemove(path.join(h.mountPoint, e));
+    }
+  }
+}
