@@ -52,7 +52,11 @@ export function parseProcStatBusySeconds(content: string): number | null {
   return busy / CLK_TCK;
 }
 
-export function collectHostDynamic(root: string): { memoryBytes: number; memoryAvailableBytes: number | null; cpuUsageSeconds: number } {
+export function collectHostDynamic(root: string): {
+  memoryBytes: number;
+  memoryAvailableBytes: number | null;
+  cpuUsageSeconds: number;
+} {
   const mem = parseMeminfo(readText(path.join(root, 'proc/meminfo')) ?? '');
   return {
     memoryBytes: mem.totalBytes ?? os.totalmem(),

@@ -72,7 +72,13 @@ function deviceEntry(list: IoDeviceStats[], major: number, minor: number, namer:
  * Pure: v1 blkio "MAJ:MIN Read N" lines (the final "Total N" line is
  * skipped) added into list as bytes (kind "bytes") or operations ("ops").
  */
-export function parseBlkioV1(buf: Uint8Array, len: number, kind: 'bytes' | 'ops', list: IoDeviceStats[], namer: DeviceNamer): void {
+export function parseBlkioV1(
+  buf: Uint8Array,
+  len: number,
+  kind: 'bytes' | 'ops',
+  list: IoDeviceStats[],
+  namer: DeviceNamer,
+): void {
   const dev = { major: 0, minor: 0 };
   forEachLine(buf, len, (s, e) => {
     if (fields(buf, s, e, scratch) !== 3) return;
@@ -113,7 +119,15 @@ export function parseIoStatV2(buf: Uint8Array, len: number, list: IoDeviceStats[
 
 function limitEntry(list: IoLimit[], major: number, minor: number, namer: DeviceNamer): IoLimit {
   for (const l of list) if (l.major === major && l.minor === minor) return l;
-  const l: IoLimit = { major, minor, device: namer(major, minor), readBps: null, writeBps: null, readIops: null, writeIops: null };
+  const l: IoLimit = {
+    major,
+    minor,
+    device: namer(major, minor),
+    readBps: null,
+    writeBps: null,
+    readIops: null,
+    writeIops: null,
+  };
   list.push(l);
   return l;
 }
@@ -121,7 +135,13 @@ function limitEntry(list: IoLimit[], major: number, minor: number, namer: Device
 type LimitKey = 'readBps' | 'writeBps' | 'readIops' | 'writeIops';
 
 /** Pure: a v1 blkio.throttle.*_device file ("MAJ:MIN value" per line). */
-export function parseThrottleV1(buf: Uint8Array, len: number, key: LimitKey, list: IoLimit[], namer: DeviceNamer): void {
+export function parseThrottleV1(
+  buf: Uint8Array,
+  len: number,
+  key: LimitKey,
+  list: IoLimit[],
+  namer: DeviceNamer,
+): void {
   const dev = { major: 0, minor: 0 };
   forEachLine(buf, len, (s, e) => {
     if (fields(buf, s, e, scratch) !== 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
@@ -163,7 +183,8 @@ export function parseWeight(buf: Uint8Array, len: number): number | null {
     if (result !== null) return;
     const n = fields(buf, s, e, scratch);
     if (n === 1) result = parseNumber(buf, scratch[0], scratch[1]);
-    else if (n === 2 && equalsAscii(buf, scratch[0], scratch[1], 'default')) result = parseNumber(buf, scratch[2], scratch[3]);
+    else if (n === 2 && equalsAscii(buf, scratch[0], scratch[1], 'default'))
+      result = parseNumber(buf, scratch[2], scratch[3]);
   });
   return result !== null && Number.isNaN(result) ? null : result;
 }

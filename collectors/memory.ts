@@ -29,6 +29,7 @@ const V2 = {
   swapCurrent: cgroupFile(UNIFIED, 'memory.swap.current'),
   swapMax: cgroupFile(UNIFIED, 'memory.swap.max'),
   events: cgroupFile(UNIFIED, 'memory.events'),
+  eventsLocal: cgroupFile(UNIFIED, 'memory.events.local'),
   stat: cgroupFile(UNIFIED, 'memory.stat'),
 };
 
@@ -44,6 +45,10 @@ export const memoryStatV1 = new KeyedFormat([
   'total_mapped_file',
   'total_swap',
   'total_inactive_file',
+  'total_pgfault',
+  'total_pgmajfault',
+  'pgfault',
+  'pgmajfault',
 ] as const);
 
 export const memoryStatV2 = new KeyedFormat([
@@ -58,6 +63,8 @@ export const memoryStatV2 = new KeyedFormat([
   'file_mapped',
   'inactive_file',
   'slab',
+  'pgfault',
+  'pgmajfault',
 ] as const);
 
 export const memoryEventsV2 = new KeyedFormat(['low', 'high', 'max', 'oom', 'oom_kill'] as const);
@@ -66,12 +73,17 @@ export const oomControlV1 = new KeyedFormat(['oom_kill_disable', 'under_oom', 'o
 const stat1 = memoryStatV1.newValues();
 const stat2 = memoryStatV2.newValues();
 const events2 = memoryEventsV2.newValues();
+const eventsLocal2 = memoryEventsV2.newValues();
 const oom1 = oomControlV1.newValues();
 
 /** usage minus inactive file, floored at 0: what the docker CLI and cAdvisor call the working set. */
 export function workingSet(usage: number | null, inactiveFile: number | null): number | null {
   if (usage === null) return null;
   return Math.max(0, usage - (inactiveFile ?? 0));
+}
+
+function swapFromMemsw(memsw: number | null, usage: number | null): number | null {
+  return memsw === null || usage === null ? null : Math.max(0, memsw - usage);
 }
 
 /** A total_* key when the kernel has it, else the cgroup-local key. */
@@ -85,7 +97,6 @@ function collectV1(src: CgroupSource): MemoryStats | null {
   const hasStat = src.keyed(V1.stat, memoryStatV1, stat1);
   const s = memoryStatV1;
   const inactiveFile = hasStat ? v1Stat(stat1[s.at('total_inactive_file')], stat1[s.at('inactive_file')]) : null;
-  const memsw = src.number(V1.memswUsage);
   const oom = src.keyed(V1.oomControl, oomControlV1, oom1) ? known(oom1[2]) : null;
   return {
     usageBytes: usage,
@@ -95,13 +106,10 @@ function collectV1(src: CgroupSource): MemoryStats | null {
     fileBytes: hasStat ? v1Stat(stat1[s.at('total_cache')], stat1[s.at('cache')]) : null,
     inactiveFileBytes: inactiveFile,
     mappedFileBytes: hasStat ? v1Stat(stat1[s.at('total_mapped_file')], stat1[s.at('mapped_file')]) : null,
-    // memsw counts memory + swap; without it (swap accounting off) memory.stat's swap.
-    swapBytes:
-      memsw !== null && usage !== null
-        ? Math.max(0, memsw - usage)
-        : hasStat
-          ? v1Stat(stat1[s.at('total_swap')], stat1[s.at('swap')])
-          : null,
+    // memory.stat's swap as cAdvisor reads it; memsw (memory + swap) minus usage as a fallback.
+    swapBytes: hasStat
+      ? v1Stat(stat1[s.at('total_swap')], stat1[s.at('swap')])
+      : swapFromMemsw(src.number(V1.memswUsage), usage),
     kernelBytes: src.number(V1.kmemUsage),
     limitBytes: src.limit(V1.limit),
     highBytes: null,
@@ -110,6 +118,8 @@ function collectV1(src: CgroupSource): MemoryStats | null {
     minBytes: null,
     swapLimitBytes: src.limit(V1.memswLimit),
     failcnt: src.number(V1.failcnt),
+    pageFaults: hasStat ? v1Stat(stat1[s.at('total_pgfault')], stat1[s.at('pgfault')]) : null,
+    majorPageFaults: hasStat ? v1Stat(stat1[s.at('total_pgmajfault')], stat1[s.at('pgmajfault')]) : null,
     oomKills: oom,
     events: oom === null ? null : { low: null, high: null, max: null, oom: null, oomKill: oom },
   };
@@ -155,7 +165,12 @@ function collectV2(src: CgroupSource): MemoryStats | null {
     minBytes: limitFromNumber(src.number(V2.min) ?? NaN),
     swapLimitBytes: src.limit(V2.swapMax),
     failcnt: null,
-    oomKills: events?.oomKill ?? null,
+    pageFaults: get('pgfault'),
+    majorPageFaults: get('pgmajfault'),
+    // memory.events counts descendants' kills too; .local (5.6+) only this cgroup's.
+    oomKills: src.keyed(V2.eventsLocal, memoryEventsV2, eventsLocal2)
+      ? known(eventsLocal2[memoryEventsV2.at('oom_kill')])
+      : (events?.oomKill ?? null),
     events,
   };
 }

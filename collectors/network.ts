@@ -17,7 +17,11 @@ export function parseNetDev(content: string): NetworkInterface[] {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const name = line.slice(0, colon).trim();
-    const v = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const v = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (name === '' || v.length < 16 || v.some((x) => !Number.isFinite(x))) continue;
     out.push({
       interface: name,

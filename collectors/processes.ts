@@ -15,9 +15,18 @@ export const CLK_TCK = 100;
  * paths in different v1 hierarchies, so take the first hierarchy that has
  * this cgroup, preferring the ones containers are placed in.
  */
-const PROCS: CgroupFileSpec[] = ['memory', 'pids', 'cpuacct', 'cpu', 'cpuset', 'blkio', 'devices', 'freezer', UNIFIED, 'name=systemd'].map(
-  (h) => cgroupFile(h, 'cgroup.procs'),
-);
+const PROCS: CgroupFileSpec[] = [
+  'memory',
+  'pids',
+  'cpuacct',
+  'cpu',
+  'cpuset',
+  'blkio',
+  'devices',
+  'freezer',
+  UNIFIED,
+  'name=systemd',
+].map((h) => cgroupFile(h, 'cgroup.procs'));
 
 /** Pure: cgroup.procs (one pid per line). */
 export function parseProcs(buf: Uint8Array, len: number): number[] {

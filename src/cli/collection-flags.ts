@@ -6,12 +6,50 @@ import type { CollectorOptions } from '../model/collector.js';
 import { listFlag, stringFlag, type FlagSpec, type ParsedFlags } from './command.js';
 
 export const COLLECTION_FLAGS: FlagSpec[] = [
-  { name: 'root', type: 'string', value: 'DIR', description: 'read the host filesystem mounted at DIR (e.g. /host in a monitoring container)', default: '/' },
-  { name: 'docker-root', type: 'string', value: 'DIR', description: "docker's data root, for container names and images", default: '<root>/var/lib/docker' },
-  { name: 'runc-root', type: 'string', value: 'DIR', multiple: true, description: "runc state directory (repeatable)", default: '<root>/run/runc and the docker/containerd ones' },
-  { name: 'podman-root', type: 'string', value: 'DIR', description: "podman's containers storage root", default: '<root>/var/lib/containers' },
-  { name: 'containerd-root', type: 'string', value: 'DIR', description: "containerd's state directory", default: '<root>/run/containerd' },
-  { name: 'crio-root', type: 'string', value: 'DIR', multiple: true, description: 'CRI-O container storage (repeatable)', default: '<root>/run/containers/storage' },
+  {
+    name: 'root',
+    type: 'string',
+    value: 'DIR',
+    description: 'read the host filesystem mounted at DIR (e.g. /host in a monitoring container)',
+    default: '/',
+  },
+  {
+    name: 'docker-root',
+    type: 'string',
+    value: 'DIR',
+    description: "docker's data root, for container names and images",
+    default: '<root>/var/lib/docker',
+  },
+  {
+    name: 'runc-root',
+    type: 'string',
+    value: 'DIR',
+    multiple: true,
+    description: 'runc state directory (repeatable)',
+    default: '<root>/run/runc and the docker/containerd ones',
+  },
+  {
+    name: 'podman-root',
+    type: 'string',
+    value: 'DIR',
+    description: "podman's containers storage root",
+    default: '<root>/var/lib/containers',
+  },
+  {
+    name: 'containerd-root',
+    type: 'string',
+    value: 'DIR',
+    description: "containerd's state directory",
+    default: '<root>/run/containerd',
+  },
+  {
+    name: 'crio-root',
+    type: 'string',
+    value: 'DIR',
+    multiple: true,
+    description: 'CRI-O container storage (repeatable)',
+    default: '<root>/run/containers/storage',
+  },
 ];
 
 export function collectorOptions(flags: ParsedFlags): CollectorOptions {
@@ -22,7 +60,10 @@ export function collectorOptions(flags: ParsedFlags): CollectorOptions {
   return {
     root,
     dockerRoot: stringFlag(flags, 'docker-root') ?? under('var/lib/docker'),
-    runcRoots: runc.length > 0 ? runc : [under('run/runc'), under('run/docker/runtime-runc/moby'), under('run/containerd/runc/k8s.io')],
+    runcRoots:
+      runc.length > 0
+        ? runc
+        : [under('run/runc'), under('run/docker/runtime-runc/moby'), under('run/containerd/runc/k8s.io')],
     podmanRoot: stringFlag(flags, 'podman-root') ?? under('var/lib/containers'),
     containerdRoot: stringFlag(flags, 'containerd-root') ?? under('run/containerd'),
     crioRoots: crio.length > 0 ? crio : [under('run/containers/storage'), under('var/lib/containers/storage')],

@@ -62,7 +62,11 @@ export function helpText(cmd: CommandSpec, program = 'tstop'): string {
 export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: ParsedFlags; positionals: string[] } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const f of cmd.flags) {
-    options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
+    options[f.name] = {
+      type: f.type,
+      ...(f.short ? { short: f.short } : {}),
+      ...(f.multiple ? { multiple: true } : {}),
+    };
   }
   let args = argv;
   let rest: string[] = [];
@@ -73,7 +77,12 @@ export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: Par
     if (rest[0] === '--') rest = rest.slice(1);
   }
   try {
-    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: cmd.positionals ?? false });
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: cmd.positionals ?? false,
+    });
     return { flags: values as ParsedFlags, positionals: [...positionals, ...rest] };
   } catch (err) {
     throw new UsageError(cleanParseError(err));
@@ -87,7 +96,9 @@ function firstPositional(cmd: CommandSpec, argv: string[]): number {
     if (a === '--') return i;
     if (!a.startsWith('-') || a === '-') return i;
     if (a.includes('=')) continue;
-    const flag = a.startsWith('--') ? cmd.flags.find((f) => f.name === a.slice(2)) : cmd.flags.find((f) => f.short === a.slice(1));
+    const flag = a.startsWith('--')
+      ? cmd.flags.find((f) => f.name === a.slice(2))
+      : cmd.flags.find((f) => f.short === a.slice(1));
     if (flag?.type === 'string') i++;
   }
   return argv.length;

@@ -1,8 +1,10 @@
 // tstop's command line: one table of commands, each loaded on demand.
 
 import { createRequire } from 'node:module';
-import { COLLECTION_FLAGS } from './collection-flags.js';
+import { COMMANDS } from './commands/index.js';
 import { helpText, parseCommandLine, UsageError, type CommandSpec } from './command.js';
+
+export { COMMANDS };
 
 const require = createRequire(import.meta.url);
 
@@ -10,35 +12,6 @@ export function version(): string {
   const pkg = require('../../../package.json') as { version: string };
   return pkg.version;
 }
-
-const SNAPSHOT_FLAGS = [
-  { name: 'json', type: 'boolean', description: 'print each tick as one JSON document (JSON Lines when --count > 1)' },
-  { name: 'csv', type: 'boolean', description: 'print CSV (one header, then one row per cgroup per tick)' },
-  { name: 'count', short: 'n', type: 'string', value: 'N', description: 'number of ticks to print', default: '1' },
-  { name: 'interval', short: 'i', type: 'string', value: 'DURATION', description: 'time between ticks: 0 (back to back), 500ms, 2s', default: '1s' },
-  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
-  { name: 'all', short: 'a', type: 'boolean', description: 'every cgroup, not only containers and cgroups with processes' },
-  ...COLLECTION_FLAGS,
-] as const satisfies CommandSpec['flags'];
-
-export const COMMANDS: CommandSpec[] = [
-  {
-    name: 'snapshot',
-    summary: 'Print the containers and cgroups of this host with their CPU, memory, io and pids, then exit.',
-    usage: 'snapshot [--json|--csv] [--count N] [--interval DURATION] [--filter REGEX] [--all]',
-    description:
-      'Rates (CPU %, bytes/s) need two samples: the first tick shows them as "-" (null in JSON).\n' +
-      'JSON field names are documented in docs/snapshot.schema.json.',
-    flags: [...SNAPSHOT_FLAGS],
-    examples: [
-      'tstop snapshot',
-      'tstop snapshot --json --count 5 --interval 2s --filter web',
-      'tstop snapshot --csv --count 60 > usage.csv',
-      'tstop snapshot --root /host --all',
-    ],
-    run: async (flags) => (await import('./snapshot.js')).runSnapshot(flags),
-  },
-];
 
 const TOP_HELP = (): string =>
   [

@@ -65,7 +65,11 @@ export function snapshotTable(snapshot: Snapshot, containers: ContainerSnapshot[
     memoryCell(c),
     formatRate(c.io?.readBytesPerSecond),
     formatRate(c.io?.writeBytesPerSecond),
-    c.pids?.current == null ? String(c.processes.length) : c.pids.limit === null ? formatCount(c.pids.current) : `${c.pids.current}/${c.pids.limit}`,
+    c.pids?.current == null
+      ? String(c.processes.length)
+      : c.pids.limit === null
+        ? formatCount(c.pids.current)
+        : `${c.pids.current}/${c.pids.limit}`,
     formatPercent(c.cpu?.throttledPercent),
   ]);
   const h = snapshot.host;
@@ -106,7 +110,9 @@ export function csvHeader(): string {
 }
 
 export function snapshotCsv(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
-  return containers.map((c) => [snapshot.timestamp, ...CSV_COLUMNS.map(([, get]) => get(c))].map(csvCell).join(',') + '\n').join('');
+  return containers
+    .map((c) => [snapshot.timestamp, ...CSV_COLUMNS.map(([, get]) => get(c))].map(csvCell).join(',') + '\n')
+    .join('');
 }
 
 /** The JSON document for one tick: the snapshot with only the selected containers. */
@@ -141,7 +147,8 @@ export async function runSnapshot(flags: ParsedFlags): Promise<number> {
       if (args.format === 'json') await write(snapshotJson(snapshot, shown));
       else if (args.format === 'csv') await write(snapshotCsv(snapshot, shown));
       else await write((i > 0 ? '\n' : '') + snapshotTable(snapshot, shown));
-      for (const note of snapshot.notes) if (i === 0 && args.format === 'table') process.stderr.write(`note: ${note}\n`);
+      for (const note of snapshot.notes)
+        if (i === 0 && args.format === 'table') process.stderr.write(`note: ${note}\n`);
     }
   } finally {
     process.off('SIGINT', onSignal);

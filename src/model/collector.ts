@@ -27,7 +27,14 @@ import { bootTimeSeconds, collectProcesses, CLK_TCK, oldestProcess } from '../..
 import { classifyCgroupPath, type Classification } from '../discovery/classify.js';
 import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/state.js';
 import { applyRates } from './rates.js';
-import type { Capabilities, ContainerSnapshot, KubernetesInfo, Namespaces, NetworkInterface, Snapshot } from './types.js';
+import type {
+  Capabilities,
+  ContainerSnapshot,
+  KubernetesInfo,
+  Namespaces,
+  NetworkInterface,
+  Snapshot,
+} from './types.js';
 
 export interface CollectorOptions extends Partial<RuntimeStateOptions> {
   /** Filesystem root of the host to read ("/" or e.g. "/host"). */
@@ -151,7 +158,7 @@ export class Collector {
   private notes(): string[] {
     const notes: string[] = [];
     if (!this.isRoot) {
-      notes.push('not running as root: namespaces, capabilities and network of other users\' processes are not shown');
+      notes.push("not running as root: namespaces, capabilities and network of other users' processes are not shown");
     }
     if (!this.hostNs) notes.push('host namespaces unreadable: isolation of namespaces is unknown');
     return notes;

@@ -17,7 +17,8 @@ function containerRates(c: ContainerSnapshot, p: ContainerSnapshot, seconds: num
     c.cpu.quotaPercent = cores === null || !c.cpu.quotaCores ? null : (cores / c.cpu.quotaCores) * 100;
     const periods = perSecond(c.cpu.periods, p.cpu.periods, 1);
     const throttled = perSecond(c.cpu.throttledPeriods, p.cpu.throttledPeriods, 1);
-    c.cpu.throttledPercent = periods === null || throttled === null ? null : periods === 0 ? 0 : (throttled / periods) * 100;
+    c.cpu.throttledPercent =
+      periods === null || throttled === null ? null : periods === 0 ? 0 : (throttled / periods) * 100;
   }
   if (c.io && p.io) {
     let read = 0;

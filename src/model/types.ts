@@ -5,16 +5,7 @@
 export type CgroupMode = 'v1' | 'v2' | 'hybrid';
 
 export type Runtime =
-  | 'docker'
-  | 'podman'
-  | 'containerd'
-  | 'crio'
-  | 'kubernetes'
-  | 'lxc'
-  | 'systemd'
-  | 'runc'
-  | 'tstop'
-  | 'cgroup';
+  'docker' | 'podman' | 'containerd' | 'crio' | 'kubernetes' | 'lxc' | 'systemd' | 'runc' | 'tstop' | 'cgroup';
 
 export const NAMESPACE_TYPES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] as const;
 export type NamespaceType = (typeof NAMESPACE_TYPES)[number];
@@ -115,8 +106,13 @@ export interface MemoryStats {
   swapLimitBytes: number | null;
   /** v1 memory.failcnt */
   failcnt: number | null;
-  /** v2 memory.events oom_kill / v1 memory.oom_control oom_kill */
+  /** Page faults (memory.stat pgfault; v1 total_pgfault). */
+  pageFaults: number | null;
+  /** Major page faults (memory.stat pgmajfault; v1 total_pgmajfault). */
+  majorPageFaults: number | null;
+  /** OOM kills of this cgroup's own processes: v2 memory.events.local oom_kill, v1 memory.oom_control oom_kill. */
   oomKills: number | null;
+  /** v2 memory.events (this cgroup and its descendants); v1 has only oomKill. */
   events: MemoryEvents | null;
 }
 

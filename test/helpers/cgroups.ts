@@ -25,7 +25,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | null | undefined | false,
+  timeoutMs = 10_000,
+  stepMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();
@@ -155,7 +160,8 @@ export class TestCgroups {
       }, 20);
       child.once('exit', (code, signal) => {
         clearInterval(timer);
-        if (!fs.existsSync(readyFile)) reject(new Error(`workload ${args.join(' ')} exited (${code ?? signal}) before ready: ${err}`));
+        if (!fs.existsSync(readyFile))
+          reject(new Error(`workload ${args.join(' ')} exited (${code ?? signal}) before ready: ${err}`));
       });
     });
     ready.catch(() => undefined);
@@ -234,7 +240,10 @@ export async function emptyAndRemove(dir: string): Promise<void> {
 /** Thaws the cgroups and kills their processes until none is left. */
 async function killAll(dirs: string[]): Promise<void> {
   for (const d of dirs) {
-    for (const [file, value] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0']]) {
+    for (const [file, value] of [
+      ['freezer.state', 'THAWED'],
+      ['cgroup.freeze', '0'],
+    ]) {
       try {
         if (fs.existsSync(path.join(d, file))) fs.writeFileSync(path.join(d, file), value);
       } catch {

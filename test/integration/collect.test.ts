@@ -115,7 +115,9 @@ describe.runIf(isRoot)('collection on the real kernel', () => {
 
   it('marks the pid, net, uts, ipc and mnt namespaces of an unshared process isolated and the rest shared', async () => {
     const id = cg.mkdir('ns');
-    const w = cg.spawn('ns', ['sleep'], { wrap: ['unshare', '--fork', '--pid', '--net', '--uts', '--ipc', '--mount', '--'] });
+    const w = cg.spawn('ns', ['sleep'], {
+      wrap: ['unshare', '--fork', '--pid', '--net', '--uts', '--ipc', '--mount', '--'],
+    });
     await w.ready;
     const c = await waitFor('namespaces', () => find(collector.collect(), id).namespaces);
     const isolated = Object.entries(c)
@@ -196,7 +198,9 @@ describe.runIf(isRoot)('collection on the real kernel', () => {
     const w = cg.spawn('cli', ['alloc', '16']);
     await w.ready;
     const bin = path.resolve(__dirname, '../../bin/tstop.js');
-    const out = execFileSync(process.execPath, [bin, 'snapshot', '--json', '--filter', `^${id}$`], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [bin, 'snapshot', '--json', '--filter', `^${id}$`], {
+      encoding: 'utf8',
+    });
     const doc = JSON.parse(out) as Snapshot;
     expect(doc.containers.map((c) => c.id)).toEqual([id]);
     expect(doc.containers[0].memory!.usageBytes! / MiB).toBeGreaterThanOrEqual(15);

@@ -1,0 +1,7 @@
+// Every tstop command, in the order `tstop --help` lists them. Each file
+// declares its flags; implementations load on demand.
+
+import type { CommandSpec } from '../command.js';
+import { snapshotCommand } from './snapshot.js';
+
+export const COMMANDS: CommandSpec[] = [snapshotCommand];
