@@ -65,3 +65,15 @@ export class LimitError extends Error {
     this.name = 'LimitError';
   }
 }
+
+/** What the CLI, the dashboard and the HTTP API call; every method validates before it writes. */
+export interface Limiter {
+  /** Resolves the container reference and validates and plans the change; writes nothing. */
+  plan(ref: string, request: LimitRequest, options?: LimitOptions): Promise<LimitPlan>;
+  /** Applies a plan all-or-nothing with read-back, audited before it resolves. */
+  apply(plan: LimitPlan, invocation: Invocation): Promise<LimitResult>;
+  /** Freezes (true) or thaws (false), resolving once the kernel reports the state reached. */
+  setFrozen(ref: string, frozen: boolean, invocation: Invocation): Promise<LimitResult>;
+  /** Sends a signal to every process of the container (v2 cgroup.kill for SIGKILL). */
+  kill(ref: string, signal: string, invocation: Invocation): Promise<LimitResult>;
+}

@@ -7,11 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { creationHierarchies, dirsDeepestFirst, ensureCgroup, removeCgroup } from '../../src/cgroupfs/create.js';
 import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../../src/cgroupfs/mounts.js';
 import { testloadPath } from './testload.js';
-
-const USED_V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer', 'devices', 'hugetlb'];
-const V2_CONTROLLERS = ['cpuset', 'cpu', 'io', 'memory', 'pids', 'hugetlb'];
 
 export interface Workload {
   child: ChildProcess;
@@ -51,11 +49,9 @@ export class TestCgroups {
   constructor(label = '') {
     this.name = `tstop-test-${process.pid}${label ? '-' + label : ''}`;
     this.mounts = detectCgroupMounts('/');
-    this.hierarchies = this.mounts.hierarchies.filter(
-      (h) => h.kind === 'v2' || h.controllers.some((c) => USED_V1.includes(c)),
-    );
+    this.hierarchies = creationHierarchies(this.mounts);
     this.scratch = fs.mkdtempSync(path.join(os.tmpdir(), `${this.name}-`));
-    for (const h of this.hierarchies) this.makeDir(h, '');
+    ensureCgroup(this.mounts, this.name, { inner: true });
   }
 
   get v2(): boolean {
@@ -90,37 +86,15 @@ export class TestCgroups {
     return path.join(this.scratch, name);
   }
 
-  private makeDir(h: Hierarchy, rel: string): void {
-    const dir = this.dir(h, rel);
-    if (fs.existsSync(dir)) return;
-    const parent = path.dirname(dir);
-    fs.mkdirSync(dir);
-    if (h.kind === 'v1' && h.controllers.includes('cpuset')) {
-      // A new v1 cpuset is empty; a task cannot join it until cpus and mems are set.
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(parent, f), 'utf8').trim() || '0');
-      }
-    }
-    if (h.kind === 'v2' && this.mounts.mode === 'v2') {
-      // Inner v2 nodes delegate controllers to their children (they hold no processes).
-      const available = fs.readFileSync(path.join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
-      const enable = V2_CONTROLLERS.filter((c) => available.includes(c)).map((c) => `+${c}`);
-      if (enable.length > 0) fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), enable.join(' '));
-    }
-  }
-
   /** Creates a test cgroup (and its missing parents) in every hierarchy; returns its id. */
   mkdir(rel: string): string {
-    const parts = rel.split('/').filter(Boolean);
-    for (const h of this.hierarchies) {
-      for (let i = 1; i <= parts.length; i++) this.makeDir(h, parts.slice(0, i).join('/'));
-    }
+    ensureCgroup(this.mounts, this.id(rel));
     return this.id(rel);
   }
 
   /** Removes a test cgroup from every hierarchy (it must be empty). */
   rmdir(rel: string): void {
-    for (const h of this.hierarchies) removeTree(this.dir(h, rel));
+    removeCgroup(this.mounts, this.id(rel));
   }
 
   /** Writes a control file of a test cgroup (only ever one the test created). */
@@ -187,24 +161,8 @@ export class TestCgroups {
   }
 }
 
-function listDirsDeepestFirst(dir: string): string[] {
-  const out: string[] = [];
-  const visit = (d: string): void => {
-    let entries: fs.Dirent[] = [];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) if (e.isDirectory()) visit(path.join(d, e.name));
-    out.push(d);
-  };
-  visit(dir);
-  return out;
-}
-
 function removeTree(dir: string): void {
-  for (const d of listDirsDeepestFirst(dir)) {
+  for (const d of dirsDeepestFirst(dir)) {
     try {
       fs.rmdirSync(d);
     } catch (err) {
@@ -224,7 +182,7 @@ function readPids(dir: string): number[] {
 /** Thaws, kills every process below dir, waits for them to leave, removes the tree. */
 export async function emptyAndRemove(dir: string): Promise<void> {
   if (!fs.existsSync(dir)) return;
-  await killAll(listDirsDeepestFirst(dir));
+  await killAll(dirsDeepestFirst(dir));
   // rmdir can fail briefly with EBUSY while the last task is released.
   for (let attempt = 0; ; attempt++) {
     try {
