@@ -41,8 +41,13 @@ export function isGoneError(err: unknown): boolean {
   return code === 'ENODEV' || code === 'ENOENT' || code === 'ESRCH';
 }
 
+/** How a read reached the kernel (for the benchmark's C floor, which must do the same). */
+export type ReadMethod = 'pread' | 'open-read-close';
+
 export class FileReader {
   buf: Buffer;
+  /** When set, every read is reported (the benchmark replays them in C). */
+  trace: ((path: string, method: ReadMethod) => void) | null = null;
   /** Descriptors this reader may keep open at once. */
   readonly fdBudget: number;
   private openFds = 0;
@@ -77,6 +82,7 @@ export class FileReader {
       }
       if (transient) {
         fds[slot] = FD_TRANSIENT;
+        this.trace?.(path, 'open-read-close');
         try {
           return this.readFd(fd);
         } catch (err) {
@@ -88,6 +94,7 @@ export class FileReader {
       fds[slot] = fd;
       this.openFds++;
     }
+    this.trace?.(path, 'pread');
     try {
       return this.readFd(fd);
     } catch (err) {
@@ -98,6 +105,7 @@ export class FileReader {
 
   /** Opens, reads and closes a file (for files whose descriptors cannot be re-read). */
   readOnce(path: string): number {
+    this.trace?.(path, 'open-read-close');
     let fd: number;
     try {
       fd = fs.openSync(path, 'r');

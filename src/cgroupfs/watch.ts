@@ -1,44 +1,110 @@
-// Live add/remove of cgroups from inotify events (through chokidar) on every
-// walked hierarchy; the collector's periodic rescan is the safety net for
-// anything an event queue overflow or a race loses.
+// Live add/remove of cgroups between full walks: an inotify watch on every
+// cgroup directory of every walked hierarchy, drained at the start of each
+// tick (so a cgroup created before a tick is in it). The collector's
+// periodic rescan stays the safety net for a queue overflow or a race.
 
-import chokidar, { type FSWatcher } from 'chokidar';
+import fs from 'node:fs';
+import path from 'node:path';
+import { IN_CREATE, IN_DELETE, IN_IGNORED, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO, IN_Q_OVERFLOW, Inotify } from './inotify.js';
 import type { CgroupTree } from './tree.js';
 
-export class TreeWatcher {
-  private readonly watchers: FSWatcher[] = [];
-  /** Resolves when every hierarchy is watched. */
-  readonly ready: Promise<void>;
-  /**
-   * Set once the watches are in place: a cgroup created between the first
-   * walk and that moment had no watch to report it, so one more walk is due.
-   */
-  rescanDue = false;
+interface Watched {
+  hierarchy: number;
+  dir: string;
+}
 
-  constructor(tree: CgroupTree) {
-    const ready: Promise<void>[] = [];
-    tree.hierarchies.forEach((h, index) => {
-      const w = chokidar.watch(h.mountPoint, {
-        // Only directories are cgroups; files would cost a watch and a stat each.
-        ignored: (_p: string, stats?: { isFile(): boolean }) => stats?.isFile() ?? false,
-        ignoreInitial: true,
-        followSymlinks: false,
-        persistent: false,
+export class TreeWatcher {
+  private readonly byWd = new Map<number, Watched>();
+  private readonly byDir = new Map<string, number>();
+
+  private constructor(
+    private readonly tree: CgroupTree,
+    private readonly inotify: Inotify,
+  ) {}
+
+  /** A watcher for the tree, or null where inotify is not available. */
+  static open(tree: CgroupTree): TreeWatcher | null {
+    const inotify = Inotify.open();
+    return inotify ? new TreeWatcher(tree, inotify) : null;
+  }
+
+  get watchCount(): number {
+    return this.byWd.size;
+  }
+
+  /** Watches every directory the tree knows and forgets the ones it no longer has (after a rescan). */
+  watchTree(): void {
+    const live = new Set<string>();
+    for (const node of this.tree.nodes.values()) {
+      node.dirs.forEach((dir, h) => {
+        if (dir === null) return;
+        live.add(dir);
+        if (!this.byDir.has(dir)) this.watch(h, dir);
       });
-      w.on('addDir', (dir: string) => tree.addDir(index, dir));
-      w.on('unlinkDir', (dir: string) => tree.removeDir(index, dir));
-      // A watch error (ENOSPC: inotify limits) leaves the periodic rescan in charge.
-      w.on('error', () => undefined);
-      ready.push(new Promise((resolve) => w.once('ready', () => resolve())));
-      this.watchers.push(w);
+    }
+    for (const [dir, wd] of this.byDir) {
+      if (!live.has(dir)) this.forget(wd, dir, true);
+    }
+  }
+
+  private watch(hierarchy: number, dir: string): void {
+    const wd = this.inotify.watchDir(dir);
+    if (wd < 0) return; // vanished already, or out of watches (ENOSPC): rescans cover it
+    this.byWd.set(wd, { hierarchy, dir });
+    this.byDir.set(dir, wd);
+  }
+
+  private forget(wd: number, dir: string, unwatch: boolean): void {
+    if (unwatch) this.inotify.unwatch(wd);
+    this.byWd.delete(wd);
+    this.byDir.delete(dir);
+  }
+
+  /** A new directory: add it and anything created inside it before its watch existed. */
+  private added(hierarchy: number, dir: string): void {
+    this.tree.addDir(hierarchy, dir);
+    this.watch(hierarchy, dir);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // gone again: the delete event follows
+    }
+    for (const e of entries) if (e.isDirectory()) this.added(hierarchy, path.join(dir, e.name));
+  }
+
+  /**
+   * Applies the queued events to the tree. Returns true when events were
+   * lost (queue overflow) and a full rescan is due.
+   */
+  sync(): boolean {
+    let overflow = false;
+    this.inotify.drain((e) => {
+      if (e.mask & IN_Q_OVERFLOW) {
+        overflow = true;
+        return;
+      }
+      const parent = this.byWd.get(e.wd);
+      if (!parent) return;
+      if (e.mask & IN_IGNORED) {
+        this.forget(e.wd, parent.dir, false); // the watched directory itself is gone
+        return;
+      }
+      if (!(e.mask & IN_ISDIR)) return;
+      const dir = path.join(parent.dir, e.name);
+      if (e.mask & (IN_CREATE | IN_MOVED_TO)) this.added(parent.hierarchy, dir);
+      else if (e.mask & (IN_DELETE | IN_MOVED_FROM)) {
+        this.tree.removeDir(parent.hierarchy, dir);
+        const wd = this.byDir.get(dir);
+        if (wd !== undefined) this.forget(wd, dir, false);
+      }
     });
-    this.ready = Promise.all(ready).then(() => {
-      this.rescanDue = true;
-    });
+    return overflow;
   }
 
   close(): void {
-    for (const w of this.watchers) void w.close();
-    this.watchers.length = 0;
+    this.inotify.close();
+    this.byWd.clear();
+    this.byDir.clear();
   }
 }

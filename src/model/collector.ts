@@ -92,9 +92,21 @@ export class Collector {
     this.bootTime = bootTimeSeconds(this.root);
     this.hugetlbSizes = hugetlbFilesFor(hostPageSizes(this.root));
     this.runtimeState = new RuntimeStateReader(options);
-    this.rescanIntervalMs = options.watch ? (options.rescanIntervalMs ?? DEFAULT_RESCAN_MS) : 0;
+
     this.namer = (major, minor) => this.deviceName(major, minor);
-    this.watcher = options.watch ? new TreeWatcher(this.tree) : null;
+    this.watcher = options.watch ? TreeWatcher.open(this.tree) : null;
+    // Without inotify every tick walks the tree; with it, a walk every rescanIntervalMs.
+    this.rescanIntervalMs = this.watcher ? (options.rescanIntervalMs ?? DEFAULT_RESCAN_MS) : 0;
+    // Watches go on the directories a walk finds; without watching, every tick walks anyway.
+    if (this.watcher) this.rescan();
+  }
+
+  private rescan(): void {
+    this.tree.rescan();
+    this.watcher?.watchTree();
+    this.runtimeState.rescan();
+    for (const node of this.tree.nodes.values()) if (node.memo) (node.memo as NodeMemo).described = false;
+    this.lastRescanMs = performance.now();
   }
 
   /** Stops watching and closes every descriptor. */
@@ -103,9 +115,14 @@ export class Collector {
     this.tree.close();
   }
 
-  /** Resolves when live watching is in place (immediately without watching). */
+  /** Whether cgroups are followed live from inotify events (false: only rescans). */
+  get watching(): boolean {
+    return this.watcher !== null;
+  }
+
+  /** Kept for callers that await readiness: watches are in place once constructed. */
   ready(): Promise<void> {
-    return this.watcher?.ready ?? Promise.resolve();
+    return Promise.resolve();
   }
 
   /** The descriptors kept open between ticks (for tests and the benchmark). */
@@ -115,14 +132,9 @@ export class Collector {
 
   /** Collects one snapshot; rates are relative to the previous call. */
   collect(): Snapshot {
+    const overflow = this.watcher?.sync() ?? false;
+    if (overflow || performance.now() - this.lastRescanMs >= this.rescanIntervalMs) this.rescan();
     const nowMs = performance.now();
-    if (nowMs - this.lastRescanMs >= this.rescanIntervalMs || this.watcher?.rescanDue) {
-      if (this.watcher) this.watcher.rescanDue = false;
-      this.tree.rescan();
-      this.runtimeState.rescan();
-      for (const node of this.tree.nodes.values()) if (node.memo) (node.memo as NodeMemo).described = false;
-      this.lastRescanMs = nowMs;
-    }
     const containers: ContainerSnapshot[] = [];
     for (const node of this.tree.nodes.values()) {
       const c = this.collectNode(node);

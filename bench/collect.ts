@@ -1,0 +1,80 @@
+// collect: tstop's collection tick against the floor, a C program that reads
+// the same files with the same method (traced from a real tick), measured
+// side by side in the same run.
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Collector } from '../src/model/collector.js';
+import type { BenchCgroups } from './fixture.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export function peakRssMb(): number {
+  const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function buildFloor(dir: string): string {
+  const source = path.resolve(here, '../../bench/floor.c');
+  const out = path.join(dir, 'floor');
+  execFileSync('cc', ['-O2', '-o', out, source]);
+  return out;
+}
+
+export async function bench(options: { cgroups: number; fixture: BenchCgroups }): Promise<string[]> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-'));
+  const collector = new Collector({ watch: true, rescanIntervalMs: 3_600_000 });
+  try {
+    await collector.ready();
+    for (let i = 0; i < 3; i++) collector.collect();
+
+    // Trace one tick: every file and how it was read. The collector's own
+    // procfs reads (host memory, CPU, PSI) are open-read-close.
+    const reads: string[] = [];
+    collector.tree.reader.trace = (p, method) => reads.push(`${method} ${p}`);
+    const traced = collector.collect();
+    collector.tree.reader.trace = null;
+    for (const f of ['proc/meminfo', 'proc/stat', 'proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io']) {
+      reads.push(`open-read-close /${f}`);
+    }
+    const list = path.join(work, 'reads.txt');
+    fs.writeFileSync(list, reads.join('\n') + '\n');
+    const floor = buildFloor(work);
+
+    const tstopMs: number[] = [];
+    const floorMs: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 10; i++) {
+        const t0 = performance.now();
+        collector.collect();
+        tstopMs.push(performance.now() - t0);
+      }
+      const out = execFileSync(floor, [list, '10'], { encoding: 'utf8' });
+      floorMs.push(...out.trim().split('\n').map(Number));
+    }
+    const t0 = performance.now();
+    collector.tree.rescan();
+    const rescanMs = performance.now() - t0;
+
+    const tstop = median(tstopMs);
+    const base = median(floorMs);
+    const kept = reads.filter((r) => r.startsWith('pread')).length;
+    return [
+      `collect: ${traced.containers.length} cgroups, tstop ${tstop.toFixed(1)} ms/tick, floor ${base.toFixed(1)} ms/tick, ratio ${(tstop / base).toFixed(2)}`,
+      `collect: ${reads.length} reads per tick (${kept} on descriptors kept open, ${reads.length - kept} open-read-close), ` +
+        `${collector.openDescriptors} descriptors open (budget ${collector.tree.reader.fdBudget})`,
+      `collect: full rescan ${rescanMs.toFixed(1)} ms (every 10 s when watching), peak RSS ${peakRssMb().toFixed(0)} MB`,
+    ];
+  } finally {
+    collector.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
