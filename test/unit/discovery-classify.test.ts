@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   classifyCgroupPath,
   cgroupPathComponents,
@@ -173,5 +174,45 @@ describe('path helpers', () => {
   it('unescapes systemd names', () => {
     expect(unescapeSystemdName('qemu\\x2d1\\x2dvm')).toBe('qemu-1-vm');
     expect(unescapeSystemdName('plain')).toBe('plain');
+  });
+});
+
+describe('classifyCgroupPath properties', () => {
+  const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
+  const segment = fc.stringMatching(/^[A-Za-z0-9_.@:\\-]{1,20}$/);
+
+  it('never throws and keeps isContainer consistent with kind, for any string', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        const c = classifyCgroupPath(s);
+        expect(c.isContainer).toBe(c.kind === 'container');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('any 64-hex id under /docker is a docker container, wherever /docker sits', () => {
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 3 }), hex64, (prefix, id) => {
+        fc.pre(!prefix.some((p) => p === 'docker' || p === '.'));
+        const path = '/' + [...prefix, 'docker', id].join('/');
+        const c = classifyCgroupPath(path);
+        // an ancestor may itself be a container (then this is the inner one), but the leaf is docker's
+        expect(c).toMatchObject({ runtime: 'docker', containerId: id, isContainer: true });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('systemd pod slices round-trip the pod UID', () => {
+    fc.assert(
+      fc.property(fc.uuid(), fc.constantFrom('', 'burstable', 'besteffort'), (uid, qos) => {
+        const slice = qos === '' ? `kubepods-pod${uid.replace(/-/g, '_')}.slice` : `kubepods-${qos}-pod${uid.replace(/-/g, '_')}.slice`;
+        const c = classifyCgroupPath(`/kubepods.slice/${slice}`);
+        expect(c.kind).toBe('pod');
+        expect(c.kubernetes?.podUid).toBe(uid);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
