@@ -5,7 +5,16 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { IN_CREATE, IN_DELETE, IN_IGNORED, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO, IN_Q_OVERFLOW, Inotify } from './inotify.js';
+import {
+  IN_CREATE,
+  IN_DELETE,
+  IN_IGNORED,
+  IN_ISDIR,
+  IN_MOVED_FROM,
+  IN_MOVED_TO,
+  IN_Q_OVERFLOW,
+  Inotify,
+} from './inotify.js';
 import type { CgroupTree } from './tree.js';
 
 interface Watched {

@@ -30,6 +30,7 @@ import { applyRates } from './rates.js';
 import type {
   Capabilities,
   ContainerSnapshot,
+  Runtime,
   KubernetesInfo,
   Namespaces,
   NetworkInterface,
@@ -50,6 +51,8 @@ export interface CollectorOptions extends Partial<RuntimeStateOptions> {
 /** What tstop remembers about a cgroup between ticks. */
 interface NodeMemo {
   classification: Classification;
+  /** The runtime, refined by the runtime's state files (a kubepods container found in containerd's state). */
+  runtime: Runtime;
   initPid: number | null;
   startTimeSeconds: number | null;
   namespaces: Namespaces | null;
@@ -173,6 +176,7 @@ export class Collector {
       notes.push("not running as root: namespaces, capabilities and network of other users' processes are not shown");
     }
     if (!this.hostNs) notes.push('host namespaces unreadable: isolation of namespaces is unknown');
+    for (const problem of this.runtimeState.problems()) notes.push(`runtime state unreadable: ${problem}`);
     return notes;
   }
 
@@ -182,6 +186,7 @@ export class Collector {
       const classification = classifyCgroupPath(node.id);
       memo = {
         classification,
+        runtime: classification.runtime,
         initPid: null,
         startTimeSeconds: null,
         namespaces: null,
@@ -198,6 +203,7 @@ export class Collector {
       memo.described = true;
       const d = this.runtimeState.describe(memo.classification, node.id);
       if (d) {
+        memo.runtime = d.runtime;
         memo.name = d.name ?? memo.name;
         memo.image = d.image;
         memo.containerId = d.containerId ?? memo.containerId;
@@ -229,7 +235,7 @@ export class Collector {
     return {
       id: node.id,
       name: memo.name,
-      runtime: memo.classification.runtime,
+      runtime: memo.runtime,
       containerId: memo.containerId,
       image: memo.image,
       kubernetes: memo.kubernetes,
