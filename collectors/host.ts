@@ -22,9 +22,16 @@ export interface HostStatic {
   onlineCpus: number[];
 }
 
+/** Pure: the CPU numbers of the cpuN lines of /proc/stat. */
+export function cpusInProcStat(content: string): number[] {
+  return [...content.matchAll(/^cpu(\d+) /gm)].map((m) => Number(m[1]));
+}
+
 export function collectHostStatic(root: string): HostStatic {
-  const online = parseCpuList(readText(path.join(root, 'sys/devices/system/cpu/online')) ?? '') ?? [];
-  const onlineCpus = online.length > 0 ? online : os.cpus().map((_, i) => i);
+  // sysfs's online list, else the cpuN lines of /proc/stat (which lists online CPUs), else Node's view.
+  let onlineCpus = parseCpuList(readText(path.join(root, 'sys/devices/system/cpu/online')) ?? '') ?? [];
+  if (onlineCpus.length === 0) onlineCpus = cpusInProcStat(readText(path.join(root, 'proc/stat')) ?? '');
+  if (onlineCpus.length === 0) onlineCpus = os.cpus().map((_, i) => i);
   return {
     hostname: readText(path.join(root, 'proc/sys/kernel/hostname')) ?? os.hostname(),
     kernel: readText(path.join(root, 'proc/sys/kernel/osrelease')) ?? os.release(),

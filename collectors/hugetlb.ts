@@ -43,16 +43,32 @@ export function pageSizeName(dirName: string): string | null {
   return `${kb}${units[u]}`;
 }
 
-/** The host's huge page sizes, from <root>/sys/kernel/mm/hugepages. */
-export function hostPageSizes(root: string): string[] {
+function listDir(dir: string): string[] {
   try {
-    return fs
-      .readdirSync(path.join(root, 'sys/kernel/mm/hugepages'))
-      .map(pageSizeName)
-      .filter((s): s is string => s !== null);
+    return fs.readdirSync(dir);
   } catch {
     return [];
   }
+}
+
+/**
+ * The host's huge page sizes: from <root>/sys/kernel/mm/hugepages, else from
+ * the hugetlb.<size>.* file names of a cgroup directory of the hugetlb
+ * hierarchy (all that a host mounted without /sys/kernel may show).
+ */
+export function hostPageSizes(root: string, hugetlbCgroupDir: string | null): string[] {
+  const sizes = new Set<string>();
+  for (const d of listDir(path.join(root, 'sys/kernel/mm/hugepages'))) {
+    const s = pageSizeName(d);
+    if (s) sizes.add(s);
+  }
+  if (sizes.size === 0 && hugetlbCgroupDir) {
+    for (const f of listDir(hugetlbCgroupDir)) {
+      const m = /^hugetlb\.(\d+[KMG]B)\./.exec(f);
+      if (m) sizes.add(m[1]);
+    }
+  }
+  return [...sizes];
 }
 
 export function hugetlbFilesFor(sizes: string[]): SizeFiles[] {

@@ -121,7 +121,7 @@ function collectV1(src: CgroupSource): MemoryStats | null {
     pageFaults: hasStat ? v1Stat(stat1[s.at('total_pgfault')], stat1[s.at('pgfault')]) : null,
     majorPageFaults: hasStat ? v1Stat(stat1[s.at('total_pgmajfault')], stat1[s.at('pgmajfault')]) : null,
     oomKills: oom,
-    events: oom === null ? null : { low: null, high: null, max: null, oom: null, oomKill: oom },
+    events: null, // v1 has no memory.events; its one OOM figure is oomKills
   };
 }
 

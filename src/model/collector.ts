@@ -75,7 +75,7 @@ export class Collector {
   private readonly hostStatic: HostStatic;
   private readonly hostNs: HostNamespaces | null;
   private readonly bootTime: number | null;
-  private readonly hugetlbSizes: ReturnType<typeof hugetlbFilesFor>;
+  private hugetlbSizes: ReturnType<typeof hugetlbFilesFor>;
   private readonly deviceNames = new Map<number, string | null>();
   private readonly runtimeState: RuntimeStateReader;
   private readonly watcher: TreeWatcher | null;
@@ -93,7 +93,7 @@ export class Collector {
     this.hostStatic = collectHostStatic(this.root);
     this.hostNs = hostNamespaces(this.root);
     this.bootTime = bootTimeSeconds(this.root);
-    this.hugetlbSizes = hugetlbFilesFor(hostPageSizes(this.root));
+    this.hugetlbSizes = hugetlbFilesFor(hostPageSizes(this.root, null));
     this.runtimeState = new RuntimeStateReader(options);
 
     this.namer = (major, minor) => this.deviceName(major, minor);
@@ -109,7 +109,20 @@ export class Collector {
     this.watcher?.watchTree();
     this.runtimeState.rescan();
     for (const node of this.tree.nodes.values()) if (node.memo) (node.memo as NodeMemo).described = false;
+    if (this.hugetlbSizes.length === 0) this.findHugetlbSizes();
     this.lastRescanMs = performance.now();
+  }
+
+  /** Without /sys/kernel/mm/hugepages, the page sizes are named by a non-root hugetlb cgroup's files. */
+  private findHugetlbSizes(): void {
+    const h = this.tree.hierarchyIndex('hugetlb');
+    if (h < 0) return;
+    for (const node of this.tree.nodes.values()) {
+      const dir = node.dirs[h];
+      if (node.id === '/' || dir === null) continue;
+      this.hugetlbSizes = hugetlbFilesFor(hostPageSizes(this.root, dir));
+      if (this.hugetlbSizes.length > 0) return;
+    }
   }
 
   /** Stops watching and closes every descriptor. */
@@ -195,7 +208,9 @@ export class Collector {
         name: classification.name ?? node.id,
         image: null,
         containerId: classification.containerId,
-        kubernetes: null,
+        kubernetes: classification.kubernetes?.podUid
+          ? { pod: null, namespace: null, container: null, podUid: classification.kubernetes.podUid }
+          : null,
       };
       node.memo = memo;
     }
@@ -207,7 +222,7 @@ export class Collector {
         memo.name = d.name ?? memo.name;
         memo.image = d.image;
         memo.containerId = d.containerId ?? memo.containerId;
-        memo.kubernetes = d.kubernetes;
+        memo.kubernetes = d.kubernetes ?? memo.kubernetes;
       }
     }
     return memo;
