@@ -205,7 +205,8 @@ export class Collector {
         namespaces: null,
         capabilities: null,
         described: false,
-        name: classification.name ?? node.id,
+        // Unnamed containers go by their short id, as `docker ps` shows them.
+        name: classification.name ?? classification.containerId?.slice(0, 12) ?? node.id,
         image: null,
         containerId: classification.containerId,
         kubernetes: classification.kubernetes?.podUid

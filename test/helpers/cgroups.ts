@@ -87,8 +87,8 @@ export class TestCgroups {
   }
 
   /** Creates a test cgroup (and its missing parents) in every hierarchy; returns its id. */
-  mkdir(rel: string): string {
-    ensureCgroup(this.mounts, this.id(rel));
+  mkdir(rel: string, options: { inner?: boolean } = {}): string {
+    ensureCgroup(this.mounts, this.id(rel), options);
     return this.id(rel);
   }
 

@@ -12,6 +12,11 @@
  *     io FILE MIB      write MIB MiB to FILE with O_DIRECT, fsync, read it back, sleep
  *     sleep            sleep forever
  *     zombies N        fork N children that exit at once and are never reaped
+ *     churn SECS LOG DIR...
+ *                      for SECS, create about 50 cgroups a second under each
+ *                      DIR (one test parent per hierarchy), put a short-lived
+ *                      process in every fourth, remove each about 10 creations
+ *                      later and log "<name> <epoch ms>" to LOG once removed
  *
  * --cgroup writes 0 (the writer itself) to each cgroup.procs before the
  * mode starts; --ready creates FILE once the work is done (the test waits
@@ -123,6 +128,96 @@ static void io(const char *file, long mib, const char *ready_file) {
   sleep_forever();
 }
 
+static long long epoch_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void copy_file(const char *from, const char *to) {
+  char buf[256];
+  int in = open(from, O_RDONLY);
+  if (in < 0) return;
+  ssize_t n = read(in, buf, sizeof buf);
+  close(in);
+  int out = open(to, O_WRONLY);
+  if (out < 0) return;
+  if (n > 0 && write(out, buf, n) < 0) { /* leave it: the join below reports */ }
+  close(out);
+}
+
+static void churn(long secs, const char *log, char **dirs, int ndirs) {
+  enum { KEEP = 10 };
+  FILE *out = fopen(log, "a");
+  if (!out) die(log);
+  long long end = epoch_ms() + secs * 1000;
+  long created = 0, removed = 0;
+  struct timespec gap = {0, 20 * 1000 * 1000};
+  char path[4096], from[4096];
+  while (epoch_ms() < end) {
+    for (int d = 0; d < ndirs; d++) {
+      snprintf(path, sizeof path, "%s/c%ld", dirs[d], created);
+      if (mkdir(path, 0755) != 0) die(path);
+      /* a new v1 cpuset takes no task until it has cpus and mems */
+      snprintf(from, sizeof from, "%s/cpuset.cpus", dirs[d]);
+      if (access(from, F_OK) == 0) {
+        snprintf(path, sizeof path, "%s/c%ld/cpuset.cpus", dirs[d], created);
+        copy_file(from, path);
+        snprintf(from, sizeof from, "%s/cpuset.mems", dirs[d]);
+        snprintf(path, sizeof path, "%s/c%ld/cpuset.mems", dirs[d], created);
+        copy_file(from, path);
+      }
+    }
+    if (created % 4 == 0) {
+      /* the child says when it has joined, so its cgroup is never removed before it is in */
+      int joined[2];
+      if (pipe(joined) != 0) die("pipe");
+      pid_t pid = fork();
+      if (pid == 0) {
+        for (int d = 0; d < ndirs; d++) {
+          snprintf(path, sizeof path, "%s/c%ld/cgroup.procs", dirs[d], created);
+          join_cgroup(path);
+        }
+        if (write(joined[1], "j", 1) != 1) _exit(1);
+        usleep(50 * 1000);
+        _exit(0);
+      }
+      char c;
+      close(joined[1]);
+      if (read(joined[0], &c, 1) != 1) die("child did not join");
+      close(joined[0]);
+    }
+    created++;
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    if (created - removed > KEEP) {
+      for (int d = 0; d < ndirs; d++) {
+        snprintf(path, sizeof path, "%s/c%ld", dirs[d], removed);
+        for (int tries = 0; rmdir(path) != 0; tries++) {
+          if (tries > 100) die(path); /* its process should be long gone */
+          usleep(10 * 1000);
+          while (waitpid(-1, NULL, WNOHANG) > 0) {
+          }
+        }
+      }
+      fprintf(out, "c%ld %lld\n", removed, epoch_ms());
+      fflush(out);
+      removed++;
+    }
+    nanosleep(&gap, NULL);
+  }
+  while (wait(NULL) > 0) {
+  }
+  for (; removed < created; removed++)
+    for (int d = 0; d < ndirs; d++) {
+      snprintf(path, sizeof path, "%s/c%ld", dirs[d], removed);
+      rmdir(path);
+    }
+  fprintf(out, "done %ld\n", created);
+  fclose(out);
+  exit(0);
+}
+
 int main(int argc, char **argv) {
   const char *ready_file = NULL;
   int i = 1;
@@ -150,6 +245,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "zombies") == 0 && arg1) zombies(atol(arg1), ready_file);
   if (strcmp(mode, "count") == 0 && arg1) count(arg1, ready_file);
   if (strcmp(mode, "io") == 0 && arg1 && arg2) io(arg1, atol(arg2), ready_file);
+  if (strcmp(mode, "churn") == 0 && arg1 && arg2 && i + 3 < argc) churn(atol(arg1), arg2, argv + i + 3, argc - i - 3);
   if (strcmp(mode, "sleep") == 0) {
     ready(ready_file);
     sleep_forever();
