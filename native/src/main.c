@@ -34,6 +34,7 @@ static void emit_failure(int code, const char *text) {
   }
   dprintf(STDERR_FILENO, "tstop-helper: %s\n", text);
   report("error=%s", text);
+  report("exit=%d", code);
   exit(code);
 }
 
