@@ -174,9 +174,13 @@ export function findBusybox(): string | undefined {
 /** A throwaway rootfs: /bin/busybox plus one symlink per applet. */
 export function makeBusyboxRootfs(busybox: string): { dir: string; rootfs: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'tstop-native-'));
+  chmodSync(dir, 0o755); // a user-namespaced root (host uid 100000) must reach the rootfs
   const rootfs = join(dir, 'rootfs');
   mkdirSync(join(rootfs, 'bin'), { recursive: true });
   mkdirSync(join(rootfs, 'tmp'), { mode: 0o1777 });
+  // Mount points, as every image has: a user-namespaced root (host uid
+  // 100000) could not create them in a directory owned by host root.
+  for (const d of ['proc', 'sys', 'dev']) mkdirSync(join(rootfs, d));
   mkdirSync(join(rootfs, 'etc'));
   writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n');
   writeFileSync(join(rootfs, 'etc', 'marker'), 'busybox-rootfs\n');
