@@ -66,9 +66,9 @@ static void join_namespaces(pid_t pid, int fds[NNS], int root_fd) {
 }
 
 int exec_mode(const struct spec *s) {
-  int fds[NNS], root_fd, err[2], tty[2] = {-1, -1};
+  int fds[NNS], root_fd, err[2], life[2], tty[2] = {-1, -1};
   open_namespaces(s->target_pid, fds, &root_fd);
-  if (pipe2(err, O_CLOEXEC) < 0) fail_errno(EXIT_HELPER, "pipe2");
+  if (pipe2(err, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0) fail_errno(EXIT_HELPER, "pipe2");
   if (s->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0)
     fail_errno(EXIT_HELPER, "socketpair");
   block_signals();
@@ -83,8 +83,10 @@ int exec_mode(const struct spec *s) {
   if (pid == 0) {
     set_role("workload");
     close(err[0]);
+    close(life[1]);
     if (tty[0] >= 0) close(tty[0]);
     g_err_fd = err[1];
+    g_lifeline_fd = life[0];
     if (tty[1] >= 0) tty_setup_child(tty[1]);
     enter_workdir(s);
     drop_privileges(s);
@@ -92,6 +94,7 @@ int exec_mode(const struct spec *s) {
   }
   trace("fork");
   close(err[1]);
+  close(life[0]); /* life[1] stays open until we exit */
   if (tty[1] >= 0) close(tty[1]);
   int master = tty[0] >= 0 ? tty_receive_master(tty[0]) : -1;
   struct relay r = {.child = pid, .err_rd = err[0], .master = master};

@@ -106,6 +106,7 @@ void setup_mounts(const struct spec *s);
 /* process.c: hostname, network, credentials, exec, init. */
 void set_hostname(const struct spec *s);
 void bring_up_loopback(void);
+extern int g_lifeline_fd; /* read end; EOF means the helper parent died */
 void become_userns_root(void);
 void enter_workdir(const struct spec *s);
 void drop_privileges(const struct spec *s);

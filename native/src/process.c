@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,19 @@ static void set_caps(uint64_t caps) {
     fail_errno(EXIT_HELPER, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
 }
 
+int g_lifeline_fd = -1;
+
+/* PDEATHSIG only covers a parent that dies after it is set. The parent
+ * holds the write end of the lifeline pipe until it exits, so a hang-up
+ * here means it already died: do not start an orphaned workload. */
+static void check_lifeline(void) {
+  if (g_lifeline_fd < 0) return;
+  struct pollfd p = {.fd = g_lifeline_fd, .events = POLLIN};
+  if (poll(&p, 1, 0) > 0 && (p.revents & POLLHUP)) _exit(EXIT_HELPER);
+  close(g_lifeline_fd);
+  g_lifeline_fd = -1;
+}
+
 /* Order matters: the bounding set can only be shrunk while we still hold
  * CAP_SETPCAP, i.e. before the uid switch and capset. */
 void drop_privileges(const struct spec *s) {
@@ -115,6 +129,7 @@ void drop_privileges(const struct spec *s) {
   /* If the helper dies, so does the workload (the helper is its only link
    * to tstop). Set last: credential changes clear it. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail_errno(EXIT_HELPER, "prctl(PR_SET_PDEATHSIG)");
+  check_lifeline();
   trace("privileges-dropped");
 }
 

@@ -124,6 +124,11 @@ static int read_outcome(struct relay *r, int *err_code) {
   while (n < 0 && errno == EINTR);
   close(r->err_rd);
   r->err_rd = -1;
+  if (n > 0 && n != (ssize_t)sizeof m) {
+    m.code = EXIT_HELPER;
+    snprintf(m.text, sizeof m.text, "setup failed (short error record)");
+    n = sizeof m;
+  }
   if (n == (ssize_t)sizeof m) {
     m.text[sizeof m.text - 1] = '\0';
     restore_terminal();
@@ -190,7 +195,7 @@ int relay_until_exit(struct relay *r) {
       r->master = -1;
       in_open = 0;
     }
-    if (i_in >= 0 && p[i_in].revents && !pump(STDIN_FILENO, r->master)) {
+    if (i_in >= 0 && in_open && p[i_in].revents && !pump(STDIN_FILENO, r->master)) {
       /* Our stdin ended: send the pty's EOF character so a reading
        * workload sees end of input too. */
       char eof = 4;

@@ -82,7 +82,8 @@ static void child_main(const struct spec *s, int sync_rd, int tty_sock) {
   do n = read(sync_rd, &go, 1);
   while (n < 0 && errno == EINTR);
   if (n != 1) _exit(EXIT_HELPER); /* the parent failed and has said why */
-  close(sync_rd);
+  g_lifeline_fd = sync_rd;       /* the parent keeps its end open */
+  trace("released");
 
   if (s->ns_flags & CLONE_NEWUSER) become_userns_root();
   /* Unshared only now, so the namespace's root is the cgroup we were
@@ -91,6 +92,7 @@ static void child_main(const struct spec *s, int sync_rd, int tty_sock) {
     fail_errno(EXIT_HELPER, "unshare(CLONE_NEWCGROUP)");
   set_hostname(s);
   if (s->ns_flags & CLONE_NEWNET) bring_up_loopback();
+  trace("ns-setup-done");
   setup_mounts(s);
   if (tty_sock >= 0) tty_setup_child(tty_sock);
   enter_workdir(s);
@@ -143,8 +145,8 @@ int run_mode(const struct spec *s) {
   if (tty[1] >= 0) close(tty[1]);
 
   if (s->ns_flags & CLONE_NEWUSER) write_id_maps(pid, s);
+  /* sync[1] stays open until we exit: it is the child's lifeline. */
   if (write(sync[1], "1", 1) != 1) fail_errno(EXIT_HELPER, "release child");
-  close(sync[1]);
 
   int master = tty[0] >= 0 ? tty_receive_master(tty[0]) : -1;
   struct relay r = {.child = pid, .err_rd = err[0], .master = master};

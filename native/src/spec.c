@@ -176,6 +176,9 @@ static void check_spec(const struct spec *s) {
   if (s->argv.n == 0) fail(EXIT_HELPER, "spec: argv= is missing");
   if (s->mode == MODE_EXEC && s->target_pid <= 0) fail(EXIT_HELPER, "spec: exec mode needs pid=");
   if (s->mode == MODE_RUN && s->target_pid > 0) fail(EXIT_HELPER, "spec: pid= is only for exec mode");
+  if (s->mode == MODE_EXEC && (s->ns_flags || s->rootfs || s->hostname || s->init || s->nvolumes ||
+                               s->masked.n || s->ro_paths.n || s->uid_map.n))
+    fail(EXIT_HELPER, "spec: ns=, rootfs=, hostname=, init=, mount=, mask= and maps are run-mode keys");
   int userns = (s->ns_flags & CLONE_NEWUSER) != 0;
   if (userns && (s->uid_map.n == 0 || s->gid_map.n == 0))
     fail(EXIT_HELPER, "spec: ns=user needs uid_map= and gid_map=");
