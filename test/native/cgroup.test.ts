@@ -74,6 +74,15 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
     expect(cg.procs(dir)).toEqual(expect.arrayContaining([pid, h.child.pid]));
   });
 
+  it('places the workload by cgroup.procs on kernels without clone3', async () => {
+    const dir = cg.create(V2 ?? '', 'c5');
+    const h = startHelper(runSpec({ cgroupProcs: [procs(dir)], argv: ['sleep', '30'] }), { env: { TSTOP_HELPER_NO_CLONE3: '1' } });
+    running.push(h);
+    const pid = await h.pid;
+    expect(cgroupsOf(pid).get('')).toBe(rel('c5'));
+    expect(cg.procs(dir)).toEqual(expect.arrayContaining([pid, h.child.pid]));
+  });
+
   it('enforces the limits of the cgroup it was placed in (pids.max)', async () => {
     if (!V1.includes('pids')) return;
     const dir = cg.create('pids', 'c3');

@@ -131,6 +131,14 @@ describe.skipIf(!isRoot)('tstop-helper run: namespaces', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^time:\[\d+\]$/);
     expect(r.stdout.trim()).not.toBe(readlinkSync('/proc/self/ns/time'));
+    // Without clone3 (CLONE_NEWTIME cannot go through clone(2)): unshare + clone.
+    const old = await runHelper(runSpec({ namespaces: [...CONTAINER_NS, 'time'], argv: sh('readlink /proc/self/ns/time; echo $$') }), {
+      env: { TSTOP_HELPER_NO_CLONE3: '1' },
+    });
+    const [ns, pid] = old.stdout.trim().split('\n');
+    expect(ns).toMatch(/^time:\[\d+\]$/);
+    expect(ns).not.toBe(readlinkSync('/proc/self/ns/time'));
+    expect(pid).toBe('1');
   });
 });
 
