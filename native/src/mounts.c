@@ -235,7 +235,9 @@ static void replace_mount(const char *target, void (*mount_fn)(const char *)) {
 
 static void setup_host_root(const struct spec *s) {
   if (s->ns_flags & CLONE_NEWPID) replace_mount("/proc", mount_proc);
+  trace("proc-mounted");
   if (s->ns_flags & CLONE_NEWNET) replace_mount("/sys", mount_sysfs);
+  trace("sys-mounted");
   /* A new IPC ns deserves its own POSIX shm and mqueue views too. */
   if (s->ns_flags & CLONE_NEWIPC) {
     if (access("/dev/shm", F_OK) == 0) do_mount("shm", "/dev/shm", "tmpfs", MS_SAFE, "mode=1777,size=65536k");
@@ -243,6 +245,7 @@ static void setup_host_root(const struct spec *s) {
         errno != EPERM)
       fail_errno(EXIT_HELPER, "mount mqueue on /dev/mqueue");
   }
+  trace("ipc-mounts-done");
   apply_masks(s);
 }
 
@@ -270,6 +273,7 @@ static void setup_rootfs(const struct spec *s) {
 void setup_mounts(const struct spec *s) {
   if (!(s->ns_flags & CLONE_NEWNS)) return;
   make_private();
+  trace("mounts-private");
   if (s->rootfs) setup_rootfs(s);
   else setup_host_root(s);
   trace("mounts-done");
