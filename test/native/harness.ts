@@ -3,7 +3,7 @@
  * specs from src/launcher/spec.ts, builds a busybox rootfs, and manages
  * test-only cgroups under `tstop-test-<pid>`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -22,9 +22,10 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Readable, Writable } from 'node:stream';
-import { parseReport, type ReportEvent } from '../../src/launcher/helper.js';
-import { resolveCapabilities, serializeSpec, type ExecSpec, type RunSpec } from '../../src/launcher/spec.js';
+import type { Writable } from 'node:stream';
+import type { ReportEvent } from '../../src/launcher/helper.js';
+import { spawnHelper } from '../../src/launcher/spawn.js';
+import { resolveCapabilities, type ExecSpec, type RunSpec } from '../../src/launcher/spec.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HELPER = join(repo, 'native', 'build', 'tstop-helper');
@@ -70,44 +71,22 @@ export interface RunningHelper {
   stdout: () => string;
 }
 
-/** Spawn the helper: spec on fd 3, report lines on fd 4. */
+/** Spawn the helper through src/launcher/spawn.ts with piped stdio. */
 export function startHelper(spec: RunSpec | ExecSpec, opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): RunningHelper {
   ensureHelper();
-  const buf = serializeSpec({ ...spec, reportFd: 4 });
-  const child = spawn(HELPER, [], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], env: opts.env ?? {} });
-  const specPipe = child.stdio[3] as Writable;
-  specPipe.end(buf);
-  const stdin = child.stdio[0] as Writable;
+  const h = spawnHelper(spec, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? {}, helperPath: HELPER });
+  const { child } = h;
+  const stdin = child.stdin as Writable;
   stdin.on('error', () => undefined); // the workload may exit without reading
   stdin.end(opts.stdin ?? '');
 
   let stdout = '';
   let stderr = '';
-  let report = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-
-  let resolvePid: (pid: number) => void = () => undefined;
-  let rejectPid: (e: Error) => void = () => undefined;
-  const pid = new Promise<number>((res, rej) => {
-    resolvePid = res;
-    rejectPid = rej;
-  });
-  pid.catch(() => undefined);
-  (child.stdio[4] as Readable).on('data', (d: Buffer) => {
-    report += d.toString();
-    const started = parseReport(report).find((e) => e.kind === 'pid');
-    if (started?.kind === 'pid') resolvePid(started.pid);
-  });
-
-  const done = new Promise<HelperResult>((resolve) => {
-    child.on('close', (code, signal) => {
-      const events = parseReport(report);
-      rejectPid(new Error(`helper exited (${code}) before starting the workload: ${stderr}`));
-      resolve({ code, signal, stdout, stderr, events });
-    });
-  });
-  return { child, pid, done, stdout: () => stdout };
+  // 'close' (which resolves h.exited) fires after stdout/stderr have ended.
+  const done = h.exited.then((x) => ({ code: x.code, signal: x.signal, stdout, stderr, events: x.events }));
+  return { child, pid: h.started, done, stdout: () => stdout };
 }
 
 export async function runHelper(
