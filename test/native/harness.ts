@@ -71,11 +71,20 @@ export interface RunningHelper {
   stdout: () => string;
 }
 
+// Helpers still running when the test worker exits (a test timed out, an
+// assertion threw before cleanup) are killed rather than left behind.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 /** Spawn the helper through src/launcher/spawn.ts with piped stdio. */
 export function startHelper(spec: RunSpec | ExecSpec, opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): RunningHelper {
   ensureHelper();
   const h = spawnHelper(spec, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? {}, helperPath: HELPER });
   const { child } = h;
+  live.add(child);
+  void h.exited.finally(() => live.delete(child)).catch(() => undefined);
   const stdin = child.stdin as Writable;
   stdin.on('error', () => undefined); // the workload may exit without reading
   stdin.end(opts.stdin ?? '');
