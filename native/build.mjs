@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Builds native/build/tstop-helper from native/src/*.c with the machine's C
+// compiler. Run by `npm install` / `npm ci` (package.json "install") and by
+// `npm run build:native`. No prebuilt binaries, no node-gyp.
+//
+//   CC=clang node native/build.mjs     choose the compiler
+//   TSTOP_SKIP_NATIVE=1                skip (tstop run/exec then unavailable)
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync, readdirSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const srcDir = join(here, 'src');
+const outDir = join(here, 'build');
+const out = join(outDir, 'tstop-helper');
+
+function findOnPath(name) {
+  if (name.includes('/')) return isExecutable(name) ? name : null;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
+  }
+  return null;
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function main() {
+  if (process.env.TSTOP_SKIP_NATIVE === '1') {
+    console.log('tstop: TSTOP_SKIP_NATIVE=1, not building native/build/tstop-helper');
+    return 0;
+  }
+  if (process.platform !== 'linux') {
+    console.log(`tstop: the native helper is Linux-only; skipping on ${process.platform}`);
+    return 0;
+  }
+  const candidates = process.env.CC ? [process.env.CC] : ['cc', 'gcc', 'clang'];
+  const cc = candidates.map(findOnPath).find((p) => p !== null);
+  if (!cc) {
+    console.error(
+      `tstop: no C compiler found (tried ${candidates.join(', ')}); ` +
+        'install one (e.g. apt-get install gcc) to build native/build/tstop-helper, ' +
+        'or set TSTOP_SKIP_NATIVE=1 to install without `tstop run`/`tstop exec`.',
+    );
+    return 1;
+  }
+  const sources = readdirSync(srcDir)
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => join(srcDir, f));
+  mkdirSync(outDir, { recursive: true });
+  const args = ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, ...sources];
+  const r = spawnSync(cc, args, { stdio: 'inherit' });
+  if (r.error || r.status !== 0) {
+    console.error(`tstop: building native/build/tstop-helper with ${cc} failed`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = main();

@@ -1,0 +1,137 @@
+/* tstop-helper: shared declarations.
+ *
+ * The helper is a small fork/exec front end for `tstop run` and `tstop exec`:
+ * Node cannot run code between fork and exec, so every namespace, mount and
+ * credential syscall lives here. See native/README.md for the spec format. */
+#ifndef TSTOP_HELPER_H
+#define TSTOP_HELPER_H
+
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Exit codes that tell tstop "the helper failed" apart from workload codes
+ * (same convention as docker run / chroot / env). */
+#define EXIT_HELPER 125  /* a setup step failed before exec */
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+
+/* Namespace flags; defined here so old libc headers still build. */
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+struct strlist {
+  char **v;
+  size_t n;
+};
+
+struct volume {
+  char *src;
+  char *dst;
+  int ro;
+};
+
+enum mode { MODE_NONE, MODE_RUN, MODE_EXEC };
+
+struct spec {
+  enum mode mode;
+  struct strlist argv;
+  struct strlist env;
+  char *cwd;
+  int has_user;
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  size_t ngroups;
+  char *hostname;
+  unsigned long ns_flags;  /* CLONE_NEW* for run mode */
+  struct strlist uid_map;  /* "inside outside count" lines */
+  struct strlist gid_map;
+  int setgroups_deny;
+  struct strlist cgroup_procs; /* cgroup.procs files to join */
+  int cgroup_clone;        /* use clone3(CLONE_INTO_CGROUP) when possible */
+  char *rootfs;
+  int readonly_rootfs;
+  struct volume *volumes;
+  size_t nvolumes;
+  struct strlist masked;   /* paths hidden with /dev/null or an ro tmpfs */
+  struct strlist ro_paths; /* paths remounted read-only */
+  uint64_t caps;           /* final capability set, bit n = cap n */
+  int no_new_privs;
+  int init;
+  int tty;
+  int report_fd;
+  pid_t target_pid;        /* exec mode */
+};
+
+/* main.c: errors, tracing and small I/O helpers. */
+extern int g_err_fd;    /* child side of the error pipe, -1 in the parent */
+extern int g_report_fd; /* fd tstop reads "pid=" / "exit=" lines from */
+void fail(int code, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+void fail_errno(int code, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void trace(const char *event);
+void trace_init(void);
+void set_role(const char *role);
+void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int write_file(const char *path, const char *data);
+void *xcalloc(size_t n, size_t size);
+void strlist_push(struct strlist *l, char *s);
+void block_signals(void);
+void reset_signals(void);
+int exit_code_of(int status);
+
+/* spec.c */
+void spec_read(int fd, struct spec *s);
+
+/* cgroup.c */
+int cgroup_clone_dir(const struct spec *s, size_t *index);
+void cgroup_join_self(const struct spec *s, size_t skip);
+
+/* mounts.c */
+void setup_mounts(const struct spec *s);
+
+/* process.c: hostname, network, credentials, exec, init. */
+void set_hostname(const struct spec *s);
+void bring_up_loopback(void);
+extern int g_lifeline_fd; /* read end; EOF means the helper parent died */
+void become_userns_root(void);
+void enter_workdir(const struct spec *s);
+void drop_privileges(const struct spec *s);
+void exec_workload(const struct spec *s) __attribute__((noreturn));
+void run_init(const struct spec *s) __attribute__((noreturn));
+void become_tty_child(int slave_fd);
+
+/* A child's failure message for the parent (see main.c). */
+struct errmsg {
+  int32_t code;
+  char text[1020];
+};
+
+/* relay.c: the parent's loop (exit status, signals, pty). */
+struct relay {
+  pid_t child;
+  int err_rd;  /* read end of the error pipe; EOF means exec succeeded */
+  int master;  /* pty master, -1 without tty */
+};
+void tty_setup_child(int sock);
+int tty_receive_master(int sock);
+int relay_until_exit(struct relay *r) __attribute__((warn_unused_result));
+
+/* run.c / exec.c */
+int run_mode(const struct spec *s);
+int exec_mode(const struct spec *s);
+
+#endif

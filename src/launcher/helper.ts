@@ -1,0 +1,66 @@
+/**
+ * Small pieces tstop needs around native/build/tstop-helper: where the
+ * binary is, how to read its report fd, and what its exit code means.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Exit codes of the helper itself (as docker run / env use them). */
+export const HELPER_FAILED = 125;
+export const CANNOT_EXEC = 126;
+export const NOT_FOUND = 127;
+
+/**
+ * Locate native/build/tstop-helper by walking up from this module (works
+ * from src/ under vitest and from dist/src/ after tsc).
+ */
+export function helperBinaryPath(from: string = fileURLToPath(import.meta.url)): string {
+  let dir = dirname(from);
+  for (;;) {
+    const candidate = join(dir, 'native', 'build', 'tstop-helper');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new Error('native/build/tstop-helper not found: run `npm run build:native` (needs a C compiler)');
+    }
+    dir = parent;
+  }
+}
+
+export type ReportEvent =
+  | { kind: 'pid'; pid: number }
+  | { kind: 'exit'; code: number }
+  | { kind: 'error'; message: string };
+
+/** One line of the report fd: `pid=N`, `exit=N` or `error=TEXT`. */
+export function parseReportLine(line: string): ReportEvent | null {
+  const eq = line.indexOf('=');
+  if (eq < 0) return null;
+  const key = line.slice(0, eq);
+  const value = line.slice(eq + 1);
+  if (key === 'error') return { kind: 'error', message: value };
+  if (key !== 'pid' && key !== 'exit') return null;
+  if (!/^\d+$/.test(value)) return null;
+  const n = Number(value);
+  return key === 'pid' ? { kind: 'pid', pid: n } : { kind: 'exit', code: n };
+}
+
+export function parseReport(text: string): ReportEvent[] {
+  return text
+    .split('\n')
+    .map(parseReportLine)
+    .filter((e): e is ReportEvent => e !== null);
+}
+
+/**
+ * Whether an exit code came from the workload or from the helper. The
+ * codes 125-127 are ambiguous on their own; the report fd settles it: an
+ * `error=` line means the helper failed, a `pid=` line means the workload
+ * started (so any code after it is the workload's).
+ */
+export function exitOrigin(code: number, events: readonly ReportEvent[]): 'helper' | 'workload' {
+  if (events.some((e) => e.kind === 'error')) return 'helper';
+  if (events.some((e) => e.kind === 'pid')) return 'workload';
+  return code >= HELPER_FAILED && code <= NOT_FOUND ? 'helper' : 'workload';
+}

@@ -1,0 +1,81 @@
+/**
+ * Spawn native/build/tstop-helper with a spec: the spec goes to the
+ * helper's fd 3, report lines come back on fd 4.
+ */
+import { spawn, type ChildProcess, type IOType } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { exitOrigin, helperBinaryPath, parseReport, type ReportEvent } from './helper.js';
+import { serializeSpec, type LauncherSpec } from './spec.js';
+
+const REPORT_FD = 4;
+
+export interface HelperExit {
+  /** The helper's exit code (workload code, 128+signal, or 125-127). */
+  code: number;
+  /** Set if the helper itself was killed. */
+  signal: NodeJS.Signals | null;
+  origin: 'helper' | 'workload';
+  /** The failing step, e.g. "pivot_root(/x): Invalid argument (EINVAL)". */
+  error?: string;
+  events: ReportEvent[];
+}
+
+export interface HelperProcess {
+  child: ChildProcess;
+  /** Host pid of the container's PID 1 once its exec succeeded. */
+  started: Promise<number>;
+  exited: Promise<HelperExit>;
+}
+
+export interface SpawnHelperOptions {
+  /** stdin, stdout, stderr of the helper (and so of the workload). */
+  stdio?: [IOType, IOType, IOType];
+  /** The helper's own environment (not the workload's: that is spec.env). */
+  env?: NodeJS.ProcessEnv;
+  helperPath?: string;
+}
+
+export function spawnHelper(spec: LauncherSpec, opts: SpawnHelperOptions = {}): HelperProcess {
+  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD });
+  const [i, o, e] = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+  const child = spawn(opts.helperPath ?? helperBinaryPath(), [], {
+    stdio: [i, o, e, 'pipe', 'pipe'],
+    env: opts.env ?? {},
+  });
+  (child.stdio[3] as Writable).end(buf);
+
+  let report = '';
+  let resolveStarted: (pid: number) => void = () => undefined;
+  let rejectStarted: (err: Error) => void = () => undefined;
+  const started = new Promise<number>((res, rej) => {
+    resolveStarted = res;
+    rejectStarted = rej;
+  });
+  started.catch(() => undefined); // callers that only await `exited` are fine
+  (child.stdio[REPORT_FD] as Readable).on('data', (d: Buffer) => {
+    report += d.toString();
+    const ev = parseReport(report).find((x) => x.kind === 'pid');
+    if (ev?.kind === 'pid') resolveStarted(ev.pid);
+  });
+
+  const exited = new Promise<HelperExit>((resolve, reject) => {
+    child.on('error', (err) => {
+      rejectStarted(err);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      const events = parseReport(report);
+      const error = events.find((x) => x.kind === 'error');
+      const status = code ?? 128;
+      rejectStarted(new Error(error?.kind === 'error' ? error.message : `tstop-helper exited with ${code ?? signal}`));
+      resolve({
+        code: status,
+        signal,
+        origin: exitOrigin(status, events),
+        ...(error?.kind === 'error' ? { error: error.message } : {}),
+        events,
+      });
+    });
+  });
+  return { child, started, exited };
+}
