@@ -1,7 +1,7 @@
 // CPU: usage (user/system), CFS throttling, quota/period, shares (v1) or
 // weight (v2). Rates (percent) are added by the model from two samples.
 
-import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { cgroupFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii, indexOf, parseLimit, parseNumber } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { CpuStats } from '../src/model/types.js';
@@ -13,14 +13,14 @@ const V1 = {
   usage: cgroupFile('cpuacct', 'cpuacct.usage'),
   stat: cgroupFile('cpuacct', 'cpuacct.stat'),
   cpuStat: cgroupFile('cpu', 'cpu.stat'),
-  quota: cgroupFile('cpu', 'cpu.cfs_quota_us'),
-  period: cgroupFile('cpu', 'cpu.cfs_period_us'),
-  shares: cgroupFile('cpu', 'cpu.shares'),
+  quota: settingFile('cpu', 'cpu.cfs_quota_us'),
+  period: settingFile('cpu', 'cpu.cfs_period_us'),
+  shares: settingFile('cpu', 'cpu.shares'),
 };
 const V2 = {
   stat: cgroupFile(UNIFIED, 'cpu.stat'),
-  max: cgroupFile(UNIFIED, 'cpu.max'),
-  weight: cgroupFile(UNIFIED, 'cpu.weight'),
+  max: settingFile(UNIFIED, 'cpu.max'),
+  weight: settingFile(UNIFIED, 'cpu.weight'),
 };
 
 export const cpuacctStatV1 = new KeyedFormat(['user', 'system'] as const);

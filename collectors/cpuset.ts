@@ -1,18 +1,18 @@
 // cpuset: the CPUs and memory nodes a cgroup may use, effective values where
 // the kernel has them (v1 cpuset.effective_cpus, v2 cpuset.cpus.effective).
 
-import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 
 const V1 = {
-  effectiveCpus: cgroupFile('cpuset', 'cpuset.effective_cpus'),
-  effectiveMems: cgroupFile('cpuset', 'cpuset.effective_mems'),
-  cpus: cgroupFile('cpuset', 'cpuset.cpus'),
-  mems: cgroupFile('cpuset', 'cpuset.mems'),
+  effectiveCpus: settingFile('cpuset', 'cpuset.effective_cpus'),
+  effectiveMems: settingFile('cpuset', 'cpuset.effective_mems'),
+  cpus: settingFile('cpuset', 'cpuset.cpus'),
+  mems: settingFile('cpuset', 'cpuset.mems'),
 };
 const V2 = {
-  effectiveCpus: cgroupFile(UNIFIED, 'cpuset.cpus.effective'),
-  effectiveMems: cgroupFile(UNIFIED, 'cpuset.mems.effective'),
+  effectiveCpus: settingFile(UNIFIED, 'cpuset.cpus.effective'),
+  effectiveMems: settingFile(UNIFIED, 'cpuset.mems.effective'),
 };
 
 export interface CpusetStats {

@@ -1,11 +1,11 @@
 // Device access rules: v1 devices.list; v2 has no file (rules are BPF
 // programs attached to the cgroup), which tstop says plainly.
 
-import { cgroupFile } from '../src/cgroupfs/files.js';
+import { settingFile } from '../src/cgroupfs/files.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { DeviceRule, DevicesStats } from '../src/model/types.js';
 
-const V1 = { list: cgroupFile('devices', 'devices.list') };
+const V1 = { list: settingFile('devices', 'devices.list') };
 
 const V2_NOTE = 'cgroup v2 device rules are BPF programs attached to the cgroup; tstop does not read them';
 

@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroupFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
+import { cgroupFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { HugetlbStats } from '../src/model/types.js';
 
@@ -21,11 +21,11 @@ const FILES: SizeFiles[] = KNOWN_SIZES.map((size) => ({
   v1: {
     usage: cgroupFile('hugetlb', `hugetlb.${size}.usage_in_bytes`),
     maxUsage: cgroupFile('hugetlb', `hugetlb.${size}.max_usage_in_bytes`),
-    limit: cgroupFile('hugetlb', `hugetlb.${size}.limit_in_bytes`),
+    limit: settingFile('hugetlb', `hugetlb.${size}.limit_in_bytes`),
   },
   v2: {
     current: cgroupFile(UNIFIED, `hugetlb.${size}.current`),
-    max: cgroupFile(UNIFIED, `hugetlb.${size}.max`),
+    max: settingFile(UNIFIED, `hugetlb.${size}.max`),
   },
 }));
 

@@ -5,7 +5,7 @@
 // counters only count IO on a device whose queue has blk-throttle active,
 // i.e. some cgroup has a throttle rule for that device. Elsewhere they read 0.
 
-import { cgroupFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
+import { cgroupFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
 import { equalsAscii, fields, forEachLine, indexOf, limitFromNumber, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { IoDeviceStats, IoLimit, IoStats } from '../src/model/types.js';
@@ -15,18 +15,18 @@ const V1 = {
   bytes: cgroupFile('blkio', 'blkio.throttle.io_service_bytes'),
   opsRecursive: cgroupFile('blkio', 'blkio.throttle.io_serviced_recursive'),
   ops: cgroupFile('blkio', 'blkio.throttle.io_serviced'),
-  readBps: cgroupFile('blkio', 'blkio.throttle.read_bps_device'),
-  writeBps: cgroupFile('blkio', 'blkio.throttle.write_bps_device'),
-  readIops: cgroupFile('blkio', 'blkio.throttle.read_iops_device'),
-  writeIops: cgroupFile('blkio', 'blkio.throttle.write_iops_device'),
-  weight: cgroupFile('blkio', 'blkio.weight'),
-  bfqWeight: cgroupFile('blkio', 'blkio.bfq.weight'),
+  readBps: settingFile('blkio', 'blkio.throttle.read_bps_device'),
+  writeBps: settingFile('blkio', 'blkio.throttle.write_bps_device'),
+  readIops: settingFile('blkio', 'blkio.throttle.read_iops_device'),
+  writeIops: settingFile('blkio', 'blkio.throttle.write_iops_device'),
+  weight: settingFile('blkio', 'blkio.weight'),
+  bfqWeight: settingFile('blkio', 'blkio.bfq.weight'),
 };
 const V2 = {
   stat: cgroupFile(UNIFIED, 'io.stat'),
-  max: cgroupFile(UNIFIED, 'io.max'),
-  weight: cgroupFile(UNIFIED, 'io.weight'),
-  bfqWeight: cgroupFile(UNIFIED, 'io.bfq.weight'),
+  max: settingFile(UNIFIED, 'io.max'),
+  weight: settingFile(UNIFIED, 'io.weight'),
+  bfqWeight: settingFile(UNIFIED, 'io.bfq.weight'),
 };
 
 const V1_THROTTLES: [CgroupFileSpec, 'readBps' | 'writeBps' | 'readIops' | 'writeIops'][] = [

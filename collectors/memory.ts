@@ -2,7 +2,7 @@
 // limits and OOM events, on v1 (memory.*_in_bytes, memory.stat total_*) and
 // v2 (memory.current, memory.max, memory.stat, memory.events).
 
-import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { cgroupFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, limitFromNumber } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { MemoryEvents, MemoryStats } from '../src/model/types.js';
@@ -10,11 +10,11 @@ import type { MemoryEvents, MemoryStats } from '../src/model/types.js';
 const V1 = {
   usage: cgroupFile('memory', 'memory.usage_in_bytes'),
   maxUsage: cgroupFile('memory', 'memory.max_usage_in_bytes'),
-  limit: cgroupFile('memory', 'memory.limit_in_bytes'),
-  softLimit: cgroupFile('memory', 'memory.soft_limit_in_bytes'),
+  limit: settingFile('memory', 'memory.limit_in_bytes'),
+  softLimit: settingFile('memory', 'memory.soft_limit_in_bytes'),
   failcnt: cgroupFile('memory', 'memory.failcnt'),
   memswUsage: cgroupFile('memory', 'memory.memsw.usage_in_bytes'),
-  memswLimit: cgroupFile('memory', 'memory.memsw.limit_in_bytes'),
+  memswLimit: settingFile('memory', 'memory.memsw.limit_in_bytes'),
   kmemUsage: cgroupFile('memory', 'memory.kmem.usage_in_bytes'),
   oomControl: cgroupFile('memory', 'memory.oom_control'),
   stat: cgroupFile('memory', 'memory.stat'),
@@ -22,12 +22,12 @@ const V1 = {
 const V2 = {
   current: cgroupFile(UNIFIED, 'memory.current'),
   peak: cgroupFile(UNIFIED, 'memory.peak'),
-  max: cgroupFile(UNIFIED, 'memory.max'),
-  high: cgroupFile(UNIFIED, 'memory.high'),
-  low: cgroupFile(UNIFIED, 'memory.low'),
-  min: cgroupFile(UNIFIED, 'memory.min'),
+  max: settingFile(UNIFIED, 'memory.max'),
+  high: settingFile(UNIFIED, 'memory.high'),
+  low: settingFile(UNIFIED, 'memory.low'),
+  min: settingFile(UNIFIED, 'memory.min'),
   swapCurrent: cgroupFile(UNIFIED, 'memory.swap.current'),
-  swapMax: cgroupFile(UNIFIED, 'memory.swap.max'),
+  swapMax: settingFile(UNIFIED, 'memory.swap.max'),
   events: cgroupFile(UNIFIED, 'memory.events'),
   eventsLocal: cgroupFile(UNIFIED, 'memory.events.local'),
   stat: cgroupFile(UNIFIED, 'memory.stat'),

@@ -1,14 +1,14 @@
 // pids: tasks in the cgroup, the limit, and how often the limit refused a fork.
 // Same file names on v1 and v2.
 
-import { cgroupFile } from '../src/cgroupfs/files.js';
+import { cgroupFile, settingFile } from '../src/cgroupfs/files.js';
 import { KeyedFormat } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { PidsStats } from '../src/model/types.js';
 
 const FILES = {
   current: cgroupFile('pids', 'pids.current'),
-  max: cgroupFile('pids', 'pids.max'),
+  max: settingFile('pids', 'pids.max'),
   peak: cgroupFile('pids', 'pids.peak'),
   events: cgroupFile('pids', 'pids.events'),
 };

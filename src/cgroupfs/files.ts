@@ -5,19 +5,28 @@
 
 export type HierarchyKey = string; // a v1 controller ("memory"), "name=systemd" or "unified"
 
+/**
+ * counter: changes all the time (usage, statistics): read every tick, on a
+ * descriptor kept open. setting: changes only when someone changes it
+ * (limits, weights, cpusets, device rules): re-read every few seconds, at
+ * rescans and when the limiter says so, and served from memory in between.
+ */
+export type FileKind = 'counter' | 'setting';
+
 export interface CgroupFileSpec {
   readonly slot: number;
   readonly hierarchy: HierarchyKey;
   readonly name: string;
+  readonly kind: FileKind;
 }
 
 const registry: CgroupFileSpec[] = [];
 
 /** Declares a file a collector reads; call at module load. */
-export function cgroupFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
+export function cgroupFile(hierarchy: HierarchyKey, name: string, kind: FileKind = 'counter'): CgroupFileSpec {
   const existing = registry.find((f) => f.hierarchy === hierarchy && f.name === name);
   if (existing) return existing;
-  const spec: CgroupFileSpec = { slot: registry.length, hierarchy, name };
+  const spec: CgroupFileSpec = { slot: registry.length, hierarchy, name, kind };
   registry.push(spec);
   return spec;
 }
@@ -27,3 +36,8 @@ export function registeredFiles(): readonly CgroupFileSpec[] {
 }
 
 export const UNIFIED = 'unified';
+
+/** Declares a setting file (see FileKind). */
+export function settingFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
+  return cgroupFile(hierarchy, name, 'setting');
+}

@@ -103,14 +103,18 @@ export class FileReader {
     }
   }
 
-  /** Opens, reads and closes a file (for files whose descriptors cannot be re-read). */
-  readOnce(path: string): number {
+  /**
+   * Opens, reads and closes a file. A missing file means the cgroup is gone
+   * when the file always exists (cgroup.procs), else just that it is absent.
+   */
+  readOnce(path: string, missingMeansGone: boolean): number {
     this.trace?.(path, 'open-read-close');
     let fd: number;
     try {
       fd = fs.openSync(path, 'r');
     } catch (err) {
-      return isGoneError(err) ? READ_GONE : READ_ABSENT;
+      if (errnoCode(err) === 'ENODEV') return READ_GONE;
+      return missingMeansGone && isGoneError(err) ? READ_GONE : READ_ABSENT;
     }
     try {
       return this.readFd(fd);

@@ -31,12 +31,17 @@ export class CgroupNode {
   gone = false;
   /** Free slot for the collection layer's per-cgroup memo. */
   memo: unknown = undefined;
+  /** Last content of each setting file (ABSENT_SETTING where it does not exist). */
+  readonly settings: (Buffer | null)[];
+  /** Settings must be re-read at the next read (new cgroup, or the limiter changed one). */
+  settingsStale = true;
 
   constructor(id: string, hierarchyCount: number, fileCount: number) {
     this.id = id;
     this.dirs = new Array<string | null>(hierarchyCount).fill(null);
     this.fds = new Int32Array(fileCount).fill(-2);
     this.paths = new Array<string | null>(fileCount).fill(null);
+    this.settings = new Array<Buffer | null>(fileCount).fill(null);
   }
 }
 
@@ -46,7 +51,12 @@ export function cgroupIdOf(mountPoint: string, dir: string): string {
   return rel === '' ? '/' : '/' + rel.split(path.sep).join('/');
 }
 
+/** Marks a setting file that does not exist for a cgroup. */
+const ABSENT_SETTING = Buffer.alloc(0);
+
 export class CgroupTree {
+  /** When set, every setting file is re-read this tick (the collector sets it every few seconds). */
+  refreshSettings = true;
   readonly mounts: CgroupMounts;
   readonly hierarchies: Hierarchy[];
   readonly reader: FileReader;
@@ -114,9 +124,40 @@ export class CgroupTree {
     if (dir === null) return READ_ABSENT;
     let p = node.paths[file.slot];
     if (p === null) p = node.paths[file.slot] = path.join(dir, file.name);
-    const n = this.reopen[file.slot] ? this.reader.readOnce(p) : this.reader.read(node.fds, file.slot, p);
+    if (file.kind === 'setting') return this.readSetting(node, file.slot, h, p);
+    const n = this.reopen[file.slot] ? this.reader.readOnce(p, true) : this.reader.read(node.fds, file.slot, p);
     if (n === READ_GONE) this.markDirGone(node, h);
     return n;
+  }
+
+  /**
+   * A setting file: from memory unless a refresh is due. Settings never hold
+   * a descriptor, so the budget goes to the files read every tick.
+   */
+  private readSetting(node: CgroupNode, slot: number, h: number, p: string): number {
+    const cached = node.settings[slot];
+    if (cached !== null && !this.refreshSettings && !node.settingsStale) {
+      if (cached === ABSENT_SETTING) return READ_ABSENT;
+      cached.copy(this.reader.buf, 0);
+      return cached.length;
+    }
+    const n = this.reader.readOnce(p, false);
+    if (n === READ_GONE) {
+      this.markDirGone(node, h);
+      return n;
+    }
+    if (n < 0) node.settings[slot] = ABSENT_SETTING;
+    else if (cached === null || cached.length !== n || this.reader.buf.compare(cached, 0, n, 0, n) !== 0) {
+      // A copy only when the value changed: an unchanged setting costs no allocation.
+      node.settings[slot] = Buffer.from(this.reader.buf.subarray(0, n));
+    }
+    return n;
+  }
+
+  /** Makes the next tick re-read the settings of a cgroup (after the limiter changed one). */
+  invalidateSettings(id: string): void {
+    const node = this.nodes.get(id);
+    if (node) node.settingsStale = true;
   }
 
   /** Directory of the cgroup in the hierarchy holding key, or null. */
@@ -136,6 +177,7 @@ export class CgroupTree {
       if (this.fileHierarchy[slot] === h) {
         this.reader.close(node.fds, slot);
         node.paths[slot] = null;
+        node.settings[slot] = null;
       }
     }
   }
@@ -210,6 +252,7 @@ export class CgroupTree {
         if (dirs[i] === null && node.dirs[i] !== null) this.markDirGone(node, i);
       }
       FileReader.reprobe(node.fds);
+      node.settingsStale = true;
     }
     for (const [, dirs] of seen) {
       dirs.forEach((dir, i) => {

@@ -29,9 +29,7 @@ export function helperBinaryPath(from: string = fileURLToPath(import.meta.url)):
 }
 
 export type ReportEvent =
-  | { kind: 'pid'; pid: number }
-  | { kind: 'exit'; code: number }
-  | { kind: 'error'; message: string };
+  { kind: 'pid'; pid: number } | { kind: 'exit'; code: number } | { kind: 'error'; message: string };
 
 /** One line of the report fd: `pid=N`, `exit=N` or `error=TEXT`. */
 export function parseReportLine(line: string): ReportEvent | null {

@@ -46,6 +46,8 @@ export interface CollectorOptions extends Partial<RuntimeStateOptions> {
   rescanIntervalMs?: number;
   /** Descriptors the reader may keep open. */
   fdBudget?: number;
+  /** How often limits and other settings are re-read (they are also re-read at rescans). */
+  settingsRefreshMs?: number;
 }
 
 /** What tstop remembers about a cgroup between ticks. */
@@ -66,6 +68,7 @@ interface NodeMemo {
 }
 
 const DEFAULT_RESCAN_MS = 10_000;
+const DEFAULT_SETTINGS_REFRESH_MS = 5_000;
 
 export class Collector {
   readonly root: string;
@@ -81,6 +84,8 @@ export class Collector {
   private readonly watcher: TreeWatcher | null;
   private readonly rescanIntervalMs: number;
   private lastRescanMs = -Infinity;
+  private lastSettingsMs = -Infinity;
+  private readonly settingsRefreshMs: number;
   private previous: Snapshot | null = null;
   private readonly isRoot = process.getuid?.() === 0;
   readonly namer: DeviceNamer;
@@ -100,6 +105,7 @@ export class Collector {
     this.watcher = options.watch ? TreeWatcher.open(this.tree) : null;
     // Without inotify every tick walks the tree; with it, a walk every rescanIntervalMs.
     this.rescanIntervalMs = this.watcher ? (options.rescanIntervalMs ?? DEFAULT_RESCAN_MS) : 0;
+    this.settingsRefreshMs = options.settingsRefreshMs ?? DEFAULT_SETTINGS_REFRESH_MS;
     // Watches go on the directories a walk finds; without watching, every tick walks anyway.
     if (this.watcher) this.rescan();
   }
@@ -131,6 +137,11 @@ export class Collector {
     this.tree.close();
   }
 
+  /** The next tick re-reads the limits of this cgroup (the limiter calls it after a change). */
+  invalidateSettings(id: string): void {
+    this.tree.invalidateSettings(id);
+  }
+
   /** Whether cgroups are followed live from inotify events (false: only rescans). */
   get watching(): boolean {
     return this.watcher !== null;
@@ -151,6 +162,8 @@ export class Collector {
     const overflow = this.watcher?.sync() ?? false;
     if (overflow || performance.now() - this.lastRescanMs >= this.rescanIntervalMs) this.rescan();
     const nowMs = performance.now();
+    this.tree.refreshSettings = nowMs - this.lastSettingsMs >= this.settingsRefreshMs;
+    if (this.tree.refreshSettings) this.lastSettingsMs = nowMs;
     const containers: ContainerSnapshot[] = [];
     for (const node of this.tree.nodes.values()) {
       const c = this.collectNode(node);
@@ -232,7 +245,9 @@ export class Collector {
   private collectNode(node: CgroupNode): ContainerSnapshot | null {
     const src = this.source.bind(node);
     const memo = this.memoOf(node);
-    const processes = collectProcesses(src) ?? [];
+    const pids = collectPids(src);
+    // pids.current counts every task below: at 0 there is no process to list (saves an open on v1).
+    const processes = pids?.current === 0 ? [] : (collectProcesses(src) ?? []);
     this.updateInit(memo, processes);
     const cpu = collectCpu(src);
     const cpuset = collectCpuset(src);
@@ -242,11 +257,11 @@ export class Collector {
     }
     const memory = collectMemory(src);
     const io = collectIo(src, this.namer);
-    const pids = collectPids(src);
     const devices = collectDevices(src);
     const hugetlb = collectHugetlb(src, this.hugetlbSizes);
     const freezer = collectFreezer(src);
     const pressure = collectPressure(src);
+    node.settingsStale = false;
     if (node.gone) return null; // removed while reading: normal, it just disappears
     return {
       id: node.id,

@@ -49,7 +49,9 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
 
   it('starts the workload in v1 cgroups and, via CLONE_INTO_CGROUP, in the v2 cgroup', async () => {
     const dirs = [...V1.map((h) => cg.create(h, 'c1')), cg.create(V2 ?? '', 'c1')];
-    const h = startHelper(runSpec({ cgroupProcs: dirs.map(procs), argv: ['sh', '-c', 'cat /proc/self/cgroup; sleep 30'] }));
+    const h = startHelper(
+      runSpec({ cgroupProcs: dirs.map(procs), argv: ['sh', '-c', 'cat /proc/self/cgroup; sleep 30'] }),
+    );
     running.push(h);
     const pid = await h.pid;
     const seen = cgroupsOf(pid);
@@ -76,7 +78,9 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
 
   it('places the workload by cgroup.procs on kernels without clone3', async () => {
     const dir = cg.create(V2 ?? '', 'c5');
-    const h = startHelper(runSpec({ cgroupProcs: [procs(dir)], argv: ['sleep', '30'] }), { env: { TSTOP_HELPER_NO_CLONE3: '1' } });
+    const h = startHelper(runSpec({ cgroupProcs: [procs(dir)], argv: ['sleep', '30'] }), {
+      env: { TSTOP_HELPER_NO_CLONE3: '1' },
+    });
     running.push(h);
     const pid = await h.pid;
     expect(cgroupsOf(pid).get('')).toBe(rel('c5'));
@@ -110,8 +114,12 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
   });
 
   it('fails with a clear message when a cgroup cannot be joined', async () => {
-    const r = await runHelper(runSpec({ cgroupProcs: [`/sys/fs/cgroup/${V1[0]}/${cg.parentName}/missing/cgroup.procs`], argv: ['true'] }));
+    const r = await runHelper(
+      runSpec({ cgroupProcs: [`/sys/fs/cgroup/${V1[0]}/${cg.parentName}/missing/cgroup.procs`], argv: ['true'] }),
+    );
     expect(r.code).toBe(125);
-    expect(r.stderr).toMatch(/^tstop-helper: join cgroup \(write \d+ to .*missing\/cgroup.procs\): No such file or directory \(ENOENT\)\n$/);
+    expect(r.stderr).toMatch(
+      /^tstop-helper: join cgroup \(write \d+ to .*missing\/cgroup.procs\): No such file or directory \(ENOENT\)\n$/,
+    );
   });
 });

@@ -56,7 +56,9 @@ describe.skipIf(!isRoot || !busybox)('tstop-helper exec', () => {
     const r = await runHelper(
       execSpec(plainPid, {
         env: BB,
-        argv: sh('hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; readlink /proc/self/ns/net; cat /etc/marker; echo ---; cat /proc/self/mountinfo; echo ---; ps -o pid,comm'),
+        argv: sh(
+          'hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; readlink /proc/self/ns/net; cat /etc/marker; echo ---; cat /proc/self/mountinfo; echo ---; ps -o pid,comm',
+        ),
       }),
     );
     expect(r.stderr).toBe('');
@@ -70,14 +72,20 @@ describe.skipIf(!isRoot || !busybox)('tstop-helper exec', () => {
     expect(marker).toBe('busybox-rootfs');
     expect(mountinfo).toBe(readFileSync(`/proc/${plainPid}/mountinfo`, 'utf8'));
     // PID 1 of the container is the workload; we are another process in it.
-    const rows = ps.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const rows = ps
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
     expect(rows[0]).toEqual(['1', 'sleep']);
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(Number(rows.at(-1)?.[0])).toBeGreaterThan(1);
   });
 
   it('applies the capability set and no_new_privs, and relays the exit code', async () => {
-    const r = await runHelper(execSpec(plainPid, { env: BB, argv: sh('grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status; exit 7') }));
+    const r = await runHelper(
+      execSpec(plainPid, { env: BB, argv: sh('grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status; exit 7') }),
+    );
     expect(r.code).toBe(7);
     expect(r.stdout).toBe('CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nNoNewPrivs:\t1\n');
     expect(r.events[0]).toMatchObject({ kind: 'pid' });
@@ -85,7 +93,12 @@ describe.skipIf(!isRoot || !busybox)('tstop-helper exec', () => {
 
   it('enters a user namespace: root inside, 100000 outside', async () => {
     const r = await runHelper(
-      execSpec(usernsPid, { env: BB, argv: sh('id -u; hostname; readlink /proc/self/ns/user; readlink /proc/self/ns/time; cat /proc/self/uid_map; ps -o pid,comm | sed -n 2p') }),
+      execSpec(usernsPid, {
+        env: BB,
+        argv: sh(
+          'id -u; hostname; readlink /proc/self/ns/user; readlink /proc/self/ns/time; cat /proc/self/uid_map; ps -o pid,comm | sed -n 2p',
+        ),
+      }),
     );
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n');

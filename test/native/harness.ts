@@ -79,7 +79,10 @@ process.once('exit', () => {
 });
 
 /** Spawn the helper through src/launcher/spawn.ts with piped stdio. */
-export function startHelper(spec: RunSpec | ExecSpec, opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): RunningHelper {
+export function startHelper(
+  spec: RunSpec | ExecSpec,
+  opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+): RunningHelper {
   ensureHelper();
   const h = spawnHelper(spec, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? {}, helperPath: HELPER });
   const { child } = h;
@@ -211,10 +214,7 @@ export class TestCgroups {
   }
 
   procs(dir: string): number[] {
-    return readProc(join(dir, 'cgroup.procs'))
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+    return readProc(join(dir, 'cgroup.procs')).split('\n').filter(Boolean).map(Number);
   }
 
   /** rmdir children first; a cgroup is busy until its processes are gone. */

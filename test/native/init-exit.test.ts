@@ -90,7 +90,9 @@ describe.skipIf(!isRoot)('tstop-helper: signals and --init', () => {
   });
 
   it('lets the workload handle the forwarded SIGTERM', async () => {
-    const h = startHelper(runSpec({ init: true, argv: sh('trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.05; done') }));
+    const h = startHelper(
+      runSpec({ init: true, argv: sh('trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.05; done') }),
+    );
     await h.pid;
     await waitFor(() => (h.stdout().includes('ready') ? true : undefined));
     h.child.kill('SIGTERM');

@@ -21,12 +21,19 @@ describe.skipIf(!isRoot)('tstop-helper run: namespaces', () => {
   beforeAll(() => ensureHelper());
 
   it('makes the workload PID 1 that sees only its own processes', async () => {
-    const r = await runHelper(runSpec({ argv: sh('echo "pid: $$"; ps -e -o pid= ; echo; ls /proc | grep -E "^[0-9]+$"') }));
+    const r = await runHelper(
+      runSpec({ argv: sh('echo "pid: $$"; ps -e -o pid= ; echo; ls /proc | grep -E "^[0-9]+$"') }),
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(fields(r.stdout).pid).toBe('1');
     const [psPart, lsPart] = r.stdout.split('\n\n');
-    const psPids = psPart.split('\n').slice(1).map((l) => l.trim()).filter(Boolean).map(Number);
+    const psPids = psPart
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map(Number);
     // sh (1) and ps itself; nothing from the host.
     expect(psPids[0]).toBe(1);
     expect(psPids.length).toBeLessThanOrEqual(3);
@@ -45,7 +52,11 @@ describe.skipIf(!isRoot)('tstop-helper run: namespaces', () => {
 
   it('shows only lo (up) in /sys/class/net and /proc/net/dev', async () => {
     const r = await runHelper(
-      runSpec({ argv: sh('ls /sys/class/net; echo; tail -n +3 /proc/net/dev | cut -d: -f1; echo; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags') }),
+      runSpec({
+        argv: sh(
+          'ls /sys/class/net; echo; tail -n +3 /proc/net/dev | cut -d: -f1; echo; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags',
+        ),
+      }),
     );
     expect(r.code).toBe(0);
     const [sys, dev, lo] = r.stdout.split('\n\n');
@@ -110,7 +121,11 @@ describe.skipIf(!isRoot)('tstop-helper run: namespaces', () => {
   it('applies cap-add/cap-drop, no_new_privs=0 and a non-root user', async () => {
     const caps = resolveCapabilities({ drop: ['NET_RAW', 'MKNOD'], add: ['SYS_PTRACE'] });
     const r = await runHelper(
-      runSpec({ capabilities: caps, noNewPrivs: false, argv: ['grep', '-E', '^(CapBnd|NoNewPrivs)', '/proc/self/status'] }),
+      runSpec({
+        capabilities: caps,
+        noNewPrivs: false,
+        argv: ['grep', '-E', '^(CapBnd|NoNewPrivs)', '/proc/self/status'],
+      }),
     );
     const f = fields(r.stdout);
     expect(capabilitiesFromMask(f.CapBnd)).toEqual(expect.arrayContaining(['SYS_PTRACE', 'CHOWN']));
@@ -118,7 +133,10 @@ describe.skipIf(!isRoot)('tstop-helper run: namespaces', () => {
     expect(f.NoNewPrivs).toBe('0');
 
     const u = await runHelper(
-      runSpec({ user: { uid: 1234, gid: 5678, groups: [42] }, argv: sh('id -u; id -g; id -G; grep -E "^Cap(Eff|Bnd)" /proc/self/status') }),
+      runSpec({
+        user: { uid: 1234, gid: 5678, groups: [42] },
+        argv: sh('id -u; id -g; id -G; grep -E "^Cap(Eff|Bnd)" /proc/self/status'),
+      }),
     );
     const lines = u.stdout.trim().split('\n');
     expect(lines.slice(0, 3)).toEqual(['1234', '5678', '5678 42']);
@@ -127,14 +145,19 @@ describe.skipIf(!isRoot)('tstop-helper run: namespaces', () => {
   });
 
   it('uses a new time namespace when asked', async () => {
-    const r = await runHelper(runSpec({ namespaces: [...CONTAINER_NS, 'time'], argv: ['readlink', '/proc/self/ns/time'] }));
+    const r = await runHelper(
+      runSpec({ namespaces: [...CONTAINER_NS, 'time'], argv: ['readlink', '/proc/self/ns/time'] }),
+    );
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^time:\[\d+\]$/);
     expect(r.stdout.trim()).not.toBe(readlinkSync('/proc/self/ns/time'));
     // Without clone3 (CLONE_NEWTIME cannot go through clone(2)): unshare + clone.
-    const old = await runHelper(runSpec({ namespaces: [...CONTAINER_NS, 'time'], argv: sh('readlink /proc/self/ns/time; echo $$') }), {
-      env: { TSTOP_HELPER_NO_CLONE3: '1' },
-    });
+    const old = await runHelper(
+      runSpec({ namespaces: [...CONTAINER_NS, 'time'], argv: sh('readlink /proc/self/ns/time; echo $$') }),
+      {
+        env: { TSTOP_HELPER_NO_CLONE3: '1' },
+      },
+    );
     const [ns, pid] = old.stdout.trim().split('\n');
     expect(ns).toMatch(/^time:\[\d+\]$/);
     expect(ns).not.toBe(readlinkSync('/proc/self/ns/time'));
@@ -156,7 +179,9 @@ describe.skipIf(!isRoot)('tstop-helper run: user namespace', () => {
         uidMap: [rangeMapping(100000)],
         gidMap: [rangeMapping(100000)],
         hostname: 'userns-box',
-        argv: sh('id -u; id -g; cat /proc/self/uid_map; grep CapEff /proc/self/status; touch /proc/marker 2>/dev/null; sleep 30'),
+        argv: sh(
+          'id -u; id -g; cat /proc/self/uid_map; grep CapEff /proc/self/status; touch /proc/marker 2>/dev/null; sleep 30',
+        ),
       }),
     );
     running.push(h);

@@ -45,13 +45,30 @@ describe.skipIf(!isRoot || !busybox)('tstop-helper run: rootfs', () => {
 
   it('builds a minimal /dev with devpts, shm and mqueue', async () => {
     const r = await runHelper(
-      spec(sh('ls /dev | sort | tr "\\n" " "; echo; echo hi > /dev/null && head -c 4 /dev/zero | od -An -tx1; grep -E " /dev(/pts|/shm|/mqueue)? " /proc/self/mountinfo')),
+      spec(
+        sh(
+          'ls /dev | sort | tr "\\n" " "; echo; echo hi > /dev/null && head -c 4 /dev/zero | od -An -tx1; grep -E " /dev(/pts|/shm|/mqueue)? " /proc/self/mountinfo',
+        ),
+      ),
     );
     expect(r.code).toBe(0);
     const [ls, zeros, ...lines] = r.stdout.trim().split('\n');
     // "<mount point> <fs type>" from mountinfo (type follows the " - ").
     const mounts = lines.map((l) => `${l.split(' ')[4]} ${l.split(' - ')[1].split(' ')[0]}`);
-    for (const n of ['full', 'null', 'ptmx', 'pts', 'random', 'shm', 'mqueue', 'tty', 'urandom', 'zero', 'fd', 'stdin']) {
+    for (const n of [
+      'full',
+      'null',
+      'ptmx',
+      'pts',
+      'random',
+      'shm',
+      'mqueue',
+      'tty',
+      'urandom',
+      'zero',
+      'fd',
+      'stdin',
+    ]) {
       expect(ls.split(' ')).toContain(n);
     }
     expect(zeros.trim()).toBe('00 00 00 00');
@@ -60,9 +77,18 @@ describe.skipIf(!isRoot || !busybox)('tstop-helper run: rootfs', () => {
 
   it('masks and write-protects paths inside the rootfs', async () => {
     const r = await runHelper(
-      spec(sh('wc -c < /proc/keys; ls /sys/firmware | wc -l; (echo 1 > /proc/sys/kernel/ns_last_pid) 2>&1 | grep -c "Read-only"')),
+      spec(
+        sh(
+          'wc -c < /proc/keys; ls /sys/firmware | wc -l; (echo 1 > /proc/sys/kernel/ns_last_pid) 2>&1 | grep -c "Read-only"',
+        ),
+      ),
     );
-    expect(r.stdout.trim().split('\n').map((s) => s.trim())).toEqual(['0', '0', '1']);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((s) => s.trim()),
+    ).toEqual(['0', '0', '1']);
   });
 
   it('mounts volumes (ro and rw) and supports a read-only root', async () => {
@@ -70,7 +96,9 @@ describe.skipIf(!isRoot || !busybox)('tstop-helper run: rootfs', () => {
     mkdirSync(rw);
     const r = await runHelper(
       spec(
-        sh('cat /data/hello.txt; touch /data/x 2>&1 | grep -c Read-only; echo out > /out/file; touch /newfile 2>&1 | grep -c Read-only; echo tmp > /dev/shm/ok && cat /dev/shm/ok'),
+        sh(
+          'cat /data/hello.txt; touch /data/x 2>&1 | grep -c Read-only; echo out > /out/file; touch /newfile 2>&1 | grep -c Read-only; echo tmp > /dev/shm/ok && cat /dev/shm/ok',
+        ),
         {
           readonlyRootfs: true,
           volumes: [
@@ -100,9 +128,12 @@ describe.skipIf(!isRoot || !busybox)('tstop-helper run: rootfs', () => {
   });
 
   it('allocates a pty from the container devpts (tty=1)', async () => {
-    const r = await runHelper(spec(sh('tty; test -t 0 && test -t 1 && echo both-tty; read line; echo "got $line"'), { tty: true }), {
-      stdin: 'typed\n',
-    });
+    const r = await runHelper(
+      spec(sh('tty; test -t 0 && test -t 1 && echo both-tty; read line; echo "got $line"'), { tty: true }),
+      {
+        stdin: 'typed\n',
+      },
+    );
     expect(r.code).toBe(0);
     const out = r.stdout.replace(/\r/g, '');
     expect(out).toMatch(/^\/dev\/pts\/0$/m);

@@ -56,7 +56,10 @@ describe('serializeSpec', () => {
       cgroupProcs: ['/sys/fs/cgroup/memory/t/cgroup.procs', '/sys/fs/cgroup/unified/t/cgroup.procs'],
       rootfs: '/var/lib/tstop/rootfs',
       readonlyRootfs: true,
-      volumes: [{ source: '/srv/data', target: '/data', readonly: true }, { source: '/tmp/x', target: '/x' }],
+      volumes: [
+        { source: '/srv/data', target: '/data', readonly: true },
+        { source: '/tmp/x', target: '/x' },
+      ],
       capabilities: resolveCapabilities(),
       noNewPrivs: false,
       init: true,
@@ -114,11 +117,20 @@ describe('serializeSpec', () => {
     ['hostname without uts', { ...base, hostname: 'x' }],
     ['user ns without maps', { ...base, namespaces: ['user'] }],
     ['maps without user ns', { ...base, uidMap: [rangeMapping(1)], gidMap: [rangeMapping(1)] }],
-    ['zero-length map', { ...base, namespaces: ['user'], uidMap: [{ inside: 0, outside: 1, count: 0 }], gidMap: [rangeMapping(1)] }],
+    [
+      'zero-length map',
+      { ...base, namespaces: ['user'], uidMap: [{ inside: 0, outside: 1, count: 0 }], gidMap: [rangeMapping(1)] },
+    ],
     ['rootfs without mnt', { ...base, rootfs: '/r' }],
     ['volume without rootfs', { ...base, namespaces: ['mnt'], volumes: [{ source: '/a', target: '/b' }] }],
-    ['volume path with a colon', { ...base, namespaces: ['mnt'], rootfs: '/r', volumes: [{ source: '/a:b', target: '/b' }] }],
-    ['volume target with ..', { ...base, namespaces: ['mnt'], rootfs: '/r', volumes: [{ source: '/a', target: '/b/../../etc' }] }],
+    [
+      'volume path with a colon',
+      { ...base, namespaces: ['mnt'], rootfs: '/r', volumes: [{ source: '/a:b', target: '/b' }] },
+    ],
+    [
+      'volume target with ..',
+      { ...base, namespaces: ['mnt'], rootfs: '/r', volumes: [{ source: '/a', target: '/b/../../etc' }] },
+    ],
     ['capability out of range', { ...base, capabilities: [64] }],
     ['negative uid', { ...base, user: { uid: -1 } }],
     ['report fd 2', { ...base, reportFd: 2 }],
@@ -132,11 +144,15 @@ describe('serializeSpec', () => {
     const text = fc.string({ unit: 'grapheme' }).filter((s) => !s.includes('\0'));
     const name = fc.string({ minLength: 1 }).filter((s) => !s.includes('\0') && !s.includes('='));
     fc.assert(
-      fc.property(fc.array(text, { minLength: 1 }).filter((a) => a[0] !== ''), fc.dictionary(name, text), (argv, env) => {
-        const spec: RunSpec = { ...base, argv, env };
-        expect(values(spec, 'argv')).toEqual(argv);
-        expect(values(spec, 'env')).toEqual(Object.entries(env).map(([k, v]) => `${k}=${v}`));
-      }),
+      fc.property(
+        fc.array(text, { minLength: 1 }).filter((a) => a[0] !== ''),
+        fc.dictionary(name, text),
+        (argv, env) => {
+          const spec: RunSpec = { ...base, argv, env };
+          expect(values(spec, 'argv')).toEqual(argv);
+          expect(values(spec, 'env')).toEqual(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+        },
+      ),
     );
   });
 });
@@ -159,10 +175,22 @@ describe('capabilities', () => {
   it('names numbers and decodes masks', () => {
     expect(capabilityNumber('CAP_SETFCAP')).toBe(31);
     expect(capabilityNumber('net_bind_service')).toBe(10);
-    expect(capabilitiesFromMask('00000000a80425fb').sort()).toEqual(
-      ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW',
-        'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'],
-    );
+    expect(capabilitiesFromMask('00000000a80425fb').sort()).toEqual([
+      'AUDIT_WRITE',
+      'CHOWN',
+      'DAC_OVERRIDE',
+      'FOWNER',
+      'FSETID',
+      'KILL',
+      'MKNOD',
+      'NET_BIND_SERVICE',
+      'NET_RAW',
+      'SETFCAP',
+      'SETGID',
+      'SETPCAP',
+      'SETUID',
+      'SYS_CHROOT',
+    ]);
     expect(capabilitiesFromMask(capabilityMask([40, 0]))).toEqual(['CHOWN', 'CHECKPOINT_RESTORE']);
   });
 });
@@ -176,11 +204,16 @@ describe('helper report and exit codes', () => {
       message: 'pivot_root(/x): Invalid argument (EINVAL)',
     });
     expect(parseReportLine('pid=x')).toBeNull();
-    expect(parseReport('pid=1\nexit=0\n')).toEqual([{ kind: 'pid', pid: 1 }, { kind: 'exit', code: 0 }]);
+    expect(parseReport('pid=1\nexit=0\n')).toEqual([
+      { kind: 'pid', pid: 1 },
+      { kind: 'exit', code: 0 },
+    ]);
   });
 
   it('tells helper failures from workload exit codes', () => {
-    expect(exitOrigin(127, parseReport('error=execvp(x): No such file or directory (ENOENT)\nexit=127\n'))).toBe('helper');
+    expect(exitOrigin(127, parseReport('error=execvp(x): No such file or directory (ENOENT)\nexit=127\n'))).toBe(
+      'helper',
+    );
     expect(exitOrigin(127, parseReport('pid=5\nexit=127\n'))).toBe('workload');
     expect(exitOrigin(125, [])).toBe('helper');
     expect(exitOrigin(3, [])).toBe('workload');
