@@ -46,7 +46,7 @@ export function parseCpuMax(buf: Uint8Array, len: number): { quota: number | nul
   return { quota, period: Number.isNaN(period) ? null : period };
 }
 
-function emptyCpu(): CpuStats {
+export function emptyCpu(): CpuStats {
   return {
     usageSeconds: null,
     userSeconds: null,

@@ -33,7 +33,12 @@ export function collectHostStatic(root: string): HostStatic {
   if (onlineCpus.length === 0) onlineCpus = cpusInProcStat(readText(path.join(root, 'proc/stat')) ?? '');
   if (onlineCpus.length === 0) onlineCpus = os.cpus().map((_, i) => i);
   return {
-    hostname: readText(path.join(root, 'proc/sys/kernel/hostname')) ?? os.hostname(),
+    // The hostname sysctl answers for the reader's own UTS namespace: for a host
+    // mounted at --root, its /etc/hostname names it better.
+    hostname:
+      (root !== '/' ? readText(path.join(root, 'etc/hostname')) : null) ??
+      readText(path.join(root, 'proc/sys/kernel/hostname')) ??
+      os.hostname(),
     kernel: readText(path.join(root, 'proc/sys/kernel/osrelease')) ?? os.release(),
     cpus: onlineCpus.length,
     onlineCpus,

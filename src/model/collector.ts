@@ -11,7 +11,7 @@ import { CgroupSource } from '../cgroupfs/source.js';
 import { CgroupTree, type CgroupNode } from '../cgroupfs/tree.js';
 import { TreeWatcher } from '../cgroupfs/watch.js';
 import { collectCapabilities } from '../../collectors/capabilities.js';
-import { collectCpu } from '../../collectors/cpu.js';
+import { collectCpu, emptyCpu } from '../../collectors/cpu.js';
 import { collectCpuset } from '../../collectors/cpuset.js';
 import { collectDevices } from '../../collectors/devices.js';
 import { collectFreezer } from '../../collectors/freezer.js';
@@ -162,6 +162,7 @@ export class Collector {
     const overflow = this.watcher?.sync() ?? false;
     if (overflow || performance.now() - this.lastRescanMs >= this.rescanIntervalMs) this.rescan();
     const nowMs = performance.now();
+    const timestamp = new Date().toISOString();
     this.tree.refreshSettings = nowMs - this.lastSettingsMs >= this.settingsRefreshMs;
     if (this.tree.refreshSettings) this.lastSettingsMs = nowMs;
     const containers: ContainerSnapshot[] = [];
@@ -174,7 +175,7 @@ export class Collector {
     this.collectNetworks(containers);
     const dynamic = collectHostDynamic(this.root);
     const snapshot: Snapshot = {
-      timestamp: new Date().toISOString(),
+      timestamp,
       monotonicSeconds: nowMs / 1000,
       host: {
         hostname: this.hostStatic.hostname,
@@ -249,8 +250,8 @@ export class Collector {
     // pids.current counts every task below: at 0 there is no process to list (saves an open on v1).
     const processes = pids?.current === 0 ? [] : (collectProcesses(src) ?? []);
     this.updateInit(memo, processes);
-    const cpu = collectCpu(src);
     const cpuset = collectCpuset(src);
+    const cpu = collectCpu(src) ?? (cpuset ? emptyCpu() : null);
     if (cpu && cpuset) {
       cpu.cpus = cpuset.cpus;
       cpu.mems = cpuset.mems;
@@ -291,7 +292,11 @@ export class Collector {
 
   /** Finds the init (oldest) process when the previous one left; reads its namespaces and capabilities. */
   private updateInit(memo: NodeMemo, processes: number[]): void {
-    if (memo.initPid !== null && processes.includes(memo.initPid)) return;
+    if (memo.initPid !== null && processes.includes(memo.initPid)) {
+      // Capabilities can be dropped after start: re-read them with each rescan.
+      if (!memo.described && memo.initPid !== null) memo.capabilities = collectCapabilities(this.root, memo.initPid);
+      return;
+    }
     memo.initPid = null;
     memo.startTimeSeconds = null;
     memo.namespaces = null;

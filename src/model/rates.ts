@@ -23,9 +23,11 @@ function containerRates(c: ContainerSnapshot, p: ContainerSnapshot, seconds: num
   if (c.io && p.io) {
     let read = 0;
     let write = 0;
+    let matched = false;
     for (const d of c.io.devices) {
       const pd = p.io.devices.find((x) => x.major === d.major && x.minor === d.minor);
       if (!pd) continue;
+      matched = true;
       d.readBytesPerSecond = perSecond(d.readBytes, pd.readBytes, seconds);
       d.writeBytesPerSecond = perSecond(d.writeBytes, pd.writeBytes, seconds);
       d.readOpsPerSecond = perSecond(d.readOps, pd.readOps, seconds);
@@ -33,8 +35,9 @@ function containerRates(c: ContainerSnapshot, p: ContainerSnapshot, seconds: num
       read += d.readBytesPerSecond ?? 0;
       write += d.writeBytesPerSecond ?? 0;
     }
-    c.io.readBytesPerSecond = read;
-    c.io.writeBytesPerSecond = write;
+    // No device seen twice: no io rate to speak of (a cgroup without io has zero devices).
+    c.io.readBytesPerSecond = matched || c.io.devices.length === 0 ? read : null;
+    c.io.writeBytesPerSecond = matched || c.io.devices.length === 0 ? write : null;
   }
   if (c.network && p.network) {
     for (const i of c.network) {
