@@ -132,20 +132,31 @@ function compareIds(a: Sortable, b: Sortable): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** A comparator for the key; `reverse` flips the natural direction (nulls stay last). */
+/**
+ * A comparator for the key. Unknown values (null) go last; ties fall back to
+ * CPU, memory, then the id; `reverse` turns the whole order around except
+ * that unknown values stay last.
+ */
 export function comparator(key: SortKey, reverse = false): (a: Sortable, b: Sortable) => number {
+  const sign = reverse ? -1 : 1;
+  const ties = (a: Sortable, b: Sortable): number =>
+    compareNullable(a.values.cpuPercent, b.values.cpuPercent, true) ||
+    compareNullable(a.values.memBytes, b.values.memBytes, true) ||
+    compareIds(a, b);
   if (isTextKey(key)) {
     return (a, b) => {
       const x = textOf(key, a) ?? '';
       const y = textOf(key, b) ?? '';
-      const c = x < y ? -1 : x > y ? 1 : 0;
-      return (reverse ? -c : c) || compareIds(a, b);
+      return sign * ((x < y ? -1 : x > y ? 1 : 0) || compareIds(a, b));
     };
   }
-  const descending = !reverse;
-  return (a, b) =>
-    compareNullable(numberOf(key, a.values), numberOf(key, b.values), descending) ||
-    compareNullable(a.values.cpuPercent, b.values.cpuPercent, true) ||
-    compareNullable(a.values.memBytes, b.values.memBytes, true) ||
-    compareIds(a, b);
+  return (a, b) => {
+    const x = numberOf(key, a.values);
+    const y = numberOf(key, b.values);
+    if (x === null || y === null) {
+      if (x !== y) return x === null ? 1 : -1;
+      return sign * ties(a, b);
+    }
+    return sign * (y - x || ties(a, b));
+  };
 }
