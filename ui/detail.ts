@@ -82,7 +82,20 @@ export class DetailWidget {
       wrap: false,
       scrollable: true,
       alwaysScroll: true,
+      clickable: true,
     } as blessed.Widgets.BoxOptions);
+    this.info.on('wheelup', () => {
+      this.info.scroll(-3);
+      this.screen.render();
+    });
+    this.info.on('wheeldown', () => {
+      this.info.scroll(3);
+      this.screen.render();
+    });
+  }
+
+  private get screen(): blessed.Widgets.Screen {
+    return this.box.screen;
   }
 
   get width(): number {

@@ -340,3 +340,21 @@ describe('quitting', () => {
     });
   }
 });
+
+describe('detail scrolling', () => {
+  it('scrolls the detail text with the keys and the mouse wheel', async () => {
+    const d = openDashboard(80, 24);
+    h = d;
+    d.app.update(fourContainers(100));
+    d.app.update(fourContainers(101));
+    await d.press(KEYS.enter);
+    const y = d.lines().findIndex((l) => /^Container -+$/.test(l)); // first line of the scrolling text
+    expect(y).toBe(14);
+    await d.press(KEYS.down, KEYS.down);
+    expect(d.lines()[y]).toBe('cgroup        /docker/web');
+    d.app.screen.program.emit('mouse', { action: 'wheeldown', x: 5, y: y + 1 });
+    expect(d.lines()[y]).toBe('image         nginx:1.27'); // the wheel scrolls 3 lines
+    await d.press(KEYS.home);
+    expect(d.lines()[y]).toMatch(/^Container -+$/);
+  });
+});

@@ -246,6 +246,14 @@ describe('tree', () => {
     expect(root.children[0].row.values.memBytes).toBe(500 * MiB);
   });
 
+  it('fills a parent\'s unknown values from its children without changing the snapshot\'s values', () => {
+    const parent = container({ id: '/p', cpuPercent: null });
+    const child = container({ id: '/p/c', cpuPercent: 10 });
+    const root = buildTree([parent, child], new Map([parent, child].map((c) => [c.id, c])), ctx, 'cpu', false);
+    expect(root.children[0].row.values.cpuPercent).toBe(10);
+    expect(rowValues(parent).cpuPercent).toBeNull();
+  });
+
   it('flattens with guides and hides collapsed subtrees', () => {
     const cs = ['/a/x', '/a/y', '/b'].map((id, i) => container({ id, cpuPercent: 30 - i }));
     const root = buildTree(cs, new Map(cs.map((c) => [c.id, c])), ctx, 'cpu', false);
@@ -349,6 +357,15 @@ describe('history', () => {
     expect(s.points().values).toEqual([15, 35, 50]);
     s.push(7, 70);
     expect(s.points()).toEqual({ times: [2, 4, 5, 7], values: [15, 35, 50, 65] });
+  });
+
+  it('grows its storage up to the capacity without losing points', () => {
+    const s = new Series(64);
+    for (let i = 0; i < 40; i++) s.push(i, i);
+    expect(s.points().values).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    for (let i = 40; i < 65; i++) s.push(i, i);
+    expect(s.length).toBe(33);
+    expect(s.points().values[0]).toBe(0.5);
   });
 
   it('skips unknown values when merging, keeps the last for limits', () => {

@@ -9,8 +9,9 @@ import { rowValues } from './values.js';
 
 /** A bounded time series: averages (or keeps the last of) merged points. */
 export class Series {
-  private readonly values: Float32Array;
-  private readonly times: Float64Array;
+  // Grown by doubling up to the capacity: most cgroups are seen for a short while.
+  private values: Float32Array;
+  private times: Float64Array;
   private count = 0;
   /** Samples per stored point. */
   private step = 1;
@@ -24,8 +25,18 @@ export class Series {
     private readonly merge: 'avg' | 'last' = 'avg',
   ) {
     if (capacity < 2 || capacity % 2 !== 0) throw new Error('Series capacity must be an even number >= 2');
-    this.values = new Float32Array(capacity);
-    this.times = new Float64Array(capacity);
+    this.values = new Float32Array(Math.min(capacity, 16));
+    this.times = new Float64Array(Math.min(capacity, 16));
+  }
+
+  private grow(): void {
+    const size = Math.min(this.capacity, this.values.length * 2);
+    const values = new Float32Array(size);
+    const times = new Float64Array(size);
+    values.set(this.values);
+    times.set(this.times);
+    this.values = values;
+    this.times = times;
   }
 
   get length(): number {
@@ -52,6 +63,7 @@ export class Series {
     this.pendingSum = 0;
     this.pendingKnown = 0;
     if (this.count === this.capacity) this.compact();
+    else if (this.count === this.values.length) this.grow();
     this.values[this.count] = point;
     this.times[this.count] = time;
     this.count++;

@@ -65,6 +65,7 @@ export function terminalIsUnicode(env: NodeJS.ProcessEnv = process.env): boolean
 const NOT_ONE_CELL =
   /[\p{M}\p{Cf}\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6\u{10000}-\u{10ffff}]/gu;
 const NON_ASCII = /[^\x20-\x7e]/gu;
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * A name made safe for one-cell-per-character display: control characters as
@@ -72,6 +73,7 @@ const NON_ASCII = /[^\x20-\x7e]/gu;
  * wide (or, on an ASCII terminal, any non-ASCII character) as \u{hex}.
  */
 export function safeText(s: string, unicode = true): string {
+  if (PLAIN_ASCII.test(s)) return s; // the common case, without the Unicode-aware regexes
   const p = printable(s);
   const re = unicode ? NOT_ONE_CELL : NON_ASCII;
   re.lastIndex = 0;

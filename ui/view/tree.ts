@@ -10,7 +10,7 @@ import type { ContainerSnapshot } from '../../src/model/types.js';
 import { rowFromContainer, type Row, type RowContext } from './rows.js';
 import { comparator, type SortKey } from './sort.js';
 import { safeText } from './text.js';
-import { EMPTY_VALUES, type RowValues } from './values.js';
+import { EMPTY_VALUES, rowValues, type RowValues } from './values.js';
 
 export interface TreeNode {
   id: string;
@@ -55,8 +55,9 @@ export function buildTree(
     let n = nodes.get(id);
     if (n) return n;
     const c = all.get(id) ?? null;
+    // A copy of the values: the tree fills in sums, the shared per-container values stay as read.
     const row: Row = c
-      ? rowFromContainer(c, ctx)
+      ? { ...rowFromContainer(c, ctx), values: { ...rowValues(c) } }
       : {
           id,
           name: '',

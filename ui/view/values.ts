@@ -52,7 +52,21 @@ function sumNetwork(c: ContainerSnapshot, key: 'rxBytesPerSecond' | 'txBytesPerS
   return total;
 }
 
+// Snapshots are not changed once made: the history, the rows and the detail
+// view of one tick share one RowValues per container.
+const cache = new WeakMap<ContainerSnapshot, RowValues>();
+
+/** The row's numbers of a container (computed once per container object; treat as read-only). */
 export function rowValues(c: ContainerSnapshot): RowValues {
+  let v = cache.get(c);
+  if (!v) {
+    v = computeRowValues(c);
+    cache.set(c, v);
+  }
+  return v;
+}
+
+function computeRowValues(c: ContainerSnapshot): RowValues {
   return {
     cpuPercent: c.cpu?.percent ?? null,
     quotaPercent: c.cpu?.quotaPercent ?? null,
