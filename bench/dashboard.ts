@@ -170,7 +170,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Frame time: update() with a new snapshot, drawn into the headless screen. */
 async function measureFrames(n: number): Promise<{ p50: number; p95: number; treeP50: number }> {
   const t = headless();
-  const app = new Dashboard({ limiter: unavailableLimiter, isRoot: true, input: t.input, output: t.output, unicode: true });
+  const app = new Dashboard({
+    limiter: unavailableLimiter,
+    isRoot: true,
+    input: t.input,
+    output: t.output,
+    unicode: true,
+  });
   const times: number[] = [];
   const treeTimes: number[] = [];
   const snapshots = Array.from({ length: 16 }, (_, i) => syntheticSnapshot(n, i));
@@ -194,8 +200,32 @@ async function measureFrames(n: number): Promise<{ p50: number; p95: number; tre
 /** Keypress to frame: bytes written on the input until the redrawn frame reaches the output. */
 async function measureKeys(n: number): Promise<{ p50: number; p95: number; max: number }> {
   const t = headless();
-  const app = new Dashboard({ limiter: unavailableLimiter, isRoot: true, input: t.input, output: t.output, unicode: true });
-  const keys = ['\x1b[B', '\x1b[B', '\x1b[6~', 'k', 't', '\x1b[B', 't', 'm', 'c', '/', 's', 'e', 'r', '\r', '\x1b', '\x1b[4~', '\x1b[1~'];
+  const app = new Dashboard({
+    limiter: unavailableLimiter,
+    isRoot: true,
+    input: t.input,
+    output: t.output,
+    unicode: true,
+  });
+  const keys = [
+    '\x1b[B',
+    '\x1b[B',
+    '\x1b[6~',
+    'k',
+    't',
+    '\x1b[B',
+    't',
+    'm',
+    'c',
+    '/',
+    's',
+    'e',
+    'r',
+    '\r',
+    '\x1b',
+    '\x1b[4~',
+    '\x1b[1~',
+  ];
   const times: number[] = [];
   try {
     app.update(syntheticSnapshot(n, 0));
@@ -218,7 +248,11 @@ async function measureKeys(n: number): Promise<{ p50: number; p95: number; max: 
 }
 
 /** CPU of the process running the dashboard on a real Collector at a 1 s interval. */
-async function measureCpu(fixture: BenchCgroups | null, n: number, seconds: number): Promise<{ percent: number; cgroups: number; collectMs: number; mode: string }> {
+async function measureCpu(
+  fixture: BenchCgroups | null,
+  n: number,
+  seconds: number,
+): Promise<{ percent: number; cgroups: number; collectMs: number; mode: string }> {
   const t = headless();
   let cgroups = 0;
   let collectTotal = 0;
@@ -255,7 +289,15 @@ async function measureCpu(fixture: BenchCgroups | null, n: number, seconds: numb
     };
     mode = 'synthetic snapshots (not root)';
   }
-  const app = new Dashboard({ source, limiter: unavailableLimiter, isRoot: true, input: t.input, output: t.output, unicode: true, state: { intervalMs: 1000 } });
+  const app = new Dashboard({
+    source,
+    limiter: unavailableLimiter,
+    isRoot: true,
+    input: t.input,
+    output: t.output,
+    unicode: true,
+    state: { intervalMs: 1000 },
+  });
   const done = app.start();
   await sleep(3000); // warm up: first ticks, JIT
   collectTotal = 0;
@@ -267,7 +309,12 @@ async function measureCpu(fixture: BenchCgroups | null, n: number, seconds: numb
   const wall = performance.now() - w0;
   app.quit();
   await done;
-  return { percent: ((c.user + c.system) / 1000 / wall) * 100, cgroups, collectMs: collects ? collectTotal / collects : 0, mode };
+  return {
+    percent: ((c.user + c.system) / 1000 / wall) * 100,
+    cgroups,
+    collectMs: collects ? collectTotal / collects : 0,
+    mode,
+  };
 }
 
 export async function bench(options: { cgroups: number; fixture?: BenchCgroups }): Promise<string[]> {

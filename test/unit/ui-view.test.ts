@@ -246,7 +246,7 @@ describe('tree', () => {
     expect(root.children[0].row.values.memBytes).toBe(500 * MiB);
   });
 
-  it('fills a parent\'s unknown values from its children without changing the snapshot\'s values', () => {
+  it("fills a parent's unknown values from its children without changing the snapshot's values", () => {
     const parent = container({ id: '/p', cpuPercent: null });
     const child = container({ id: '/p/c', cpuPercent: 10 });
     const root = buildTree([parent, child], new Map([parent, child].map((c) => [c.id, c])), ctx, 'cpu', false);
