@@ -19,7 +19,8 @@ const TOP_HELP = (): string =>
     '',
     'tstop: a cgroup-centric resource monitor and limiter for Linux container hosts.',
     'With no command (or only options) it starts the interactive dashboard when stdout is a',
-    'terminal, and prints `tstop snapshot` with the same options otherwise (pipes, scripts, cron).',
+    'terminal, and prints `tstop snapshot` with the same options otherwise (pipes, scripts, cron)',
+    'or when an option only the snapshot has is given (--json, --csv, --count).',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`),
@@ -39,9 +40,22 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** The command plain `tstop` (or `tstop --flag ...`) runs: the dashboard on a terminal, else snapshot. */
-export function defaultCommandName(stdoutIsTTY: boolean | undefined): 'dashboard' | 'snapshot' {
-  return stdoutIsTTY ? 'dashboard' : 'snapshot';
+export function defaultCommandName(stdoutIsTTY: boolean | undefined, argv: string[] = []): 'dashboard' | 'snapshot' {
+  if (!stdoutIsTTY) return 'snapshot';
+  // `tstop --json` (or --csv, --count) on a terminal still means the snapshot.
+  return argv.some((a) => SNAPSHOT_ONLY.has(a.split('=')[0])) ? 'snapshot' : 'dashboard';
 }
+
+/** Options only `tstop snapshot` has (as typed: --name and -x). */
+const SNAPSHOT_ONLY: ReadonlySet<string> = (() => {
+  const names = (name: string): string[] =>
+    (COMMANDS.find((c) => c.name === name)?.flags ?? []).flatMap((f) => [
+      `--${f.name}`,
+      ...(f.short ? [`-${f.short}`] : []),
+    ]);
+  const dashboard = new Set(names('dashboard'));
+  return new Set(names('snapshot').filter((n) => !dashboard.has(n)));
+})();
 
 export async function dispatch(
   argv: string[],
@@ -60,7 +74,7 @@ export async function dispatch(
   let cmd: CommandSpec | undefined;
   let rest: string[];
   if (first === undefined || first.startsWith('-')) {
-    cmd = COMMANDS.find((c) => c.name === defaultCommandName(stdoutIsTTY));
+    cmd = COMMANDS.find((c) => c.name === defaultCommandName(stdoutIsTTY, argv));
     rest = argv;
   } else {
     cmd = COMMANDS.find((c) => c.name === first);

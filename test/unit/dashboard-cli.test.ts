@@ -55,6 +55,15 @@ describe('plain tstop', () => {
     expect(defaultCommandName(true)).toBe('dashboard');
     expect(defaultCommandName(false)).toBe('snapshot');
     expect(defaultCommandName(undefined)).toBe('snapshot');
+    expect(defaultCommandName(true, ['--sort', 'mem', '--tree'])).toBe('dashboard');
+  });
+
+  it('is the snapshot on a terminal when an option only the snapshot has is given', () => {
+    expect(defaultCommandName(true, ['--json'])).toBe('snapshot');
+    expect(defaultCommandName(true, ['--filter', 'web', '--csv'])).toBe('snapshot');
+    expect(defaultCommandName(true, ['-n', '3'])).toBe('snapshot');
+    expect(defaultCommandName(true, ['--count=3'])).toBe('snapshot');
+    expect(defaultCommandName(true, ['--all', '--filter', 'x'])).toBe('dashboard');
   });
 
   it('says so in the help, and lists the dashboard command', async () => {
