@@ -2,7 +2,7 @@
 // io and network since tstop started (blessed-contrib line charts; plain
 // text charts on terminals without braille glyphs), a memory gauge against
 // the limit, and the container's sections (view/detail.ts) in a scrollable
-// box under them. On terminals under 32 rows two charts show at a time and
+// box under them. On terminals under 44 rows two charts show at a time and
 // Tab switches the pair.
 
 import blessed from 'blessed';
@@ -47,10 +47,11 @@ export interface DetailLayout {
 
 /** Where things go in a detail area of width x height cells. */
 export function detailLayout(width: number, height: number): DetailLayout {
-  const grid = height >= 32;
+  // Four charts only when each still gets 10 rows; otherwise two at a time, taller.
+  const grid = height >= 40;
   const rows = grid ? 2 : 1;
   const chartHeight = grid
-    ? Math.max(7, Math.min(12, Math.floor((height * 0.42) / 2)))
+    ? Math.max(10, Math.min(12, Math.floor(height * 0.25)))
     : Math.max(7, Math.min(10, Math.floor(height * 0.4)));
   // blessed-contrib's gauge draws its bar on the 4th row: 5 rows with the border; a text bar needs 3.
   const gaugeHeight = grid ? 5 : 3;
@@ -166,7 +167,8 @@ export class DetailWidget {
         const widget = contribLine({
           ...geometry,
           label: kind,
-          showLegend: kind !== 'cpu',
+          // The legend box covers the lines on short charts: then the label names the series.
+          showLegend: kind !== 'cpu' && layout.chartHeight >= 10,
           legend: { width: 14 },
           xLabelPadding: 3,
           xPadding: 5,
@@ -240,7 +242,9 @@ export class DetailWidget {
   }
 
   private drawChart(slot: ChartSlot, data: ChartData): void {
-    slot.widget.setLabel(` ${data.label} `);
+    const legend = slot.contrib && !(slot.widget as LineChart).options.showLegend && data.lines.length > 1;
+    const names = legend ? `: ${data.lines.map((l) => `${l.title} ${l.color}`).join(', ')}` : '';
+    slot.widget.setLabel(` ${data.label}${names} `);
     if (data.x.length === 0) {
       slot.widget.setContent('collecting...');
       return;

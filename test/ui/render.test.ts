@@ -257,14 +257,14 @@ describe('detail view', () => {
       'user    isolated  4026532006',
       'uts     isolated  4026532007',
     ]);
-    expect(text).toMatch(/memory +512MiB/);
-    expect(text).toMatch(/cpus +2 \(200000\/100000 us\)/);
     expect(text).toContain('chown kill net_bind_service');
     expect(text).toContain('c 1:3 rwm');
     expect(text).toMatch(/working set +200MiB \(39\.1% of limit\)/);
     // The rest scrolls into view.
     await d.press('\x1b[6~');
     lines = d.lines();
+    expect(d.text()).toMatch(/memory +512MiB/);
+    expect(d.text()).toMatch(/cpus +2 \(200000\/100000 us\)/);
     expect(d.text()).toMatch(/pids +100/);
     const procs = lines.findIndex((l) => l.startsWith('Processes (2)'));
     expect(lines[procs + 1]).toBe('     PID USER       S   CPU%     RSS COMMAND');
