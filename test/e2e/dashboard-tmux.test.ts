@@ -30,6 +30,9 @@ function hasTmux(): boolean {
 /** The real limiter is wired into the dashboard (src/cli/dashboard-limiter.ts). */
 const limiterWired = createDashboardLimiter({ root: '/' }) !== unavailableLimiter;
 
+/** Each test waits for several screens; a loaded machine collects slowly. */
+const TEST_TIMEOUT_MS = 120_000;
+
 const WIDTH = 160;
 const HEIGHT = 48;
 
@@ -128,87 +131,104 @@ describe.runIf(isRoot && hasTmux())('tstop in a real terminal (tmux)', () => {
     await cg?.cleanup();
   });
 
-  it('shows the busy test cgroup first by CPU, filters to it, shows its namespaces, and quits restoring the terminal', async () => {
-    pane = start('--interval 500ms', { TERM: 'xterm-256color' });
-    const busyId = cg.id('busy');
-    // The busy cgroup and its parent (which holds it, so has the same CPU) are the first two rows.
-    const lines = await waitForScreen(
-      pane,
-      `${busyId} sorted first by CPU`,
-      (l) => l.slice(4, 6).some((row) => row.startsWith(busyId + ' ')) && l[4].startsWith(cg.id()),
-    );
-    expect(lines[3]).toMatch(/^NAME +RUNTIME +▼CPU%/);
-    const row = lines.slice(4, 6).find((r) => r.startsWith(busyId + ' '))!;
-    const cpu = Number(row.slice(lines[3].indexOf('▼CPU%'), lines[3].indexOf('▼CPU%') + 5).trim());
-    // Two spinners: up to 200 %, less when other work shares the machine's CPUs.
-    expect(cpu).toBeGreaterThan(10);
+  it(
+    'shows the busy test cgroup first by CPU, filters to it, shows its namespaces, and quits restoring the terminal',
+    async () => {
+      pane = start('--interval 500ms', { TERM: 'xterm-256color' });
+      const busyId = cg.id('busy');
+      // The busy cgroup and its parent (which holds it, so has the same CPU) are the first two rows.
+      const lines = await waitForScreen(
+        pane,
+        `${busyId} sorted first by CPU`,
+        (l) => l.slice(4, 6).some((row) => row.startsWith(busyId + ' ')) && l[4].startsWith(cg.id()),
+      );
+      expect(lines[3]).toMatch(/^NAME +RUNTIME +▼CPU%/);
+      const row = lines.slice(4, 6).find((r) => r.startsWith(busyId + ' '))!;
+      const cpu = Number(row.slice(lines[3].indexOf('▼CPU%'), lines[3].indexOf('▼CPU%') + 5).trim());
+      // Two spinners: up to 200 %, less when other work shares the machine's CPUs.
+      expect(cpu).toBeGreaterThan(10);
 
-    pane.send('/');
-    pane.send(`${cg.name}/busy`, true);
-    pane.send('Enter');
-    const filtered = await waitForScreen(
-      pane,
-      'the filter narrowing to the busy cgroup',
-      (l) => l[4].startsWith(busyId + ' ') && l[5].trim() === '',
-    );
-    expect(filtered[2]).toContain(`filter ${cg.name}/busy`);
+      pane.send('/');
+      pane.send(`${cg.name}/busy`, true);
+      pane.send('Enter');
+      const filtered = await waitForScreen(
+        pane,
+        'the filter narrowing to the busy cgroup',
+        (l) => l[4].startsWith(busyId + ' ') && l[5].trim() === '',
+      );
+      expect(filtered[2]).toContain(`filter ${cg.name}/busy`);
 
-    pane.send('Enter');
-    const detail = await waitForScreen(pane, 'the detail view with the namespace table', (l) =>
-      l.some((x) => x.includes('Namespaces ---')),
-    );
-    const ns = detail.findIndex((l) => l.includes('Namespaces ---'));
-    const col = detail[ns].indexOf('Namespaces');
-    const table = detail.slice(ns + 1, ns + 10).map((l) => l.slice(col, col + 40).trimEnd());
-    const init = Math.min(...busy.map((w) => w.pid)); // started first: the oldest
-    expect(table[0]).toBe('type    state     inode');
-    const expected = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'].map(
-      (t) => `${t.padEnd(8)}host      ${nsInode(init, t)}`,
-    );
-    expect(table.slice(1)).toEqual(expected);
-    expect(detail.join('\n')).toMatch(new RegExp(`init pid +(${busy.map((w) => w.pid).join('|')})`));
+      pane.send('Enter');
+      const detail = await waitForScreen(pane, 'the detail view with the namespace table', (l) =>
+        l.some((x) => x.includes('Namespaces ---')),
+      );
+      const ns = detail.findIndex((l) => l.includes('Namespaces ---'));
+      const col = detail[ns].indexOf('Namespaces');
+      const table = detail.slice(ns + 1, ns + 10).map((l) => l.slice(col, col + 40).trimEnd());
+      const init = Math.min(...busy.map((w) => w.pid)); // started first: the oldest
+      expect(table[0]).toBe('type    state     inode');
+      const expected = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'].map(
+        (t) => `${t.padEnd(8)}host      ${nsInode(init, t)}`,
+      );
+      expect(table.slice(1)).toEqual(expected);
+      expect(detail.join('\n')).toMatch(new RegExp(`init pid +(${busy.map((w) => w.pid).join('|')})`));
 
-    pane.send('Escape');
-    await waitForScreen(pane, 'the table again', (l) => /^NAME /.test(l[3]));
-    expect(pane.state().alternate).toBe(true);
-    pane.send('q');
-    await waitForScreen(pane, 'tstop to exit', (l) => l.some((x) => x.startsWith('TSTOP-EXIT=')));
-    expect(pane.text()).toContain('TSTOP-EXIT=0');
-    expect(pane.state()).toEqual({ alternate: false, cursorVisible: true });
-  });
+      pane.send('Escape');
+      await waitForScreen(pane, 'the table again', (l) => /^NAME /.test(l[3]));
+      expect(pane.state().alternate).toBe(true);
+      pane.send('q');
+      await waitForScreen(pane, 'tstop to exit', (l) => l.some((x) => x.startsWith('TSTOP-EXIT=')));
+      expect(pane.text()).toContain('TSTOP-EXIT=0');
+      expect(pane.state()).toEqual({ alternate: false, cursorVisible: true });
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('works on TERM=linux (ASCII glyphs) and starts with --sort mem --filter --tree', async () => {
-    const p = start(`--sort mem --filter ${cg.name} --tree`, { TERM: 'linux', LANG: 'C.UTF-8' });
-    const lines = await waitForScreen(p, 'the tree filtered to the test cgroups', (l) =>
-      l.some((x) => x.startsWith('  `-busy ')),
-    );
-    expect(lines[2]).toMatch(/sort memory \(working set\) v/);
-    expect(lines[2]).toContain('tree view');
-    expect(lines.slice(4, 8).map((l) => l.slice(0, 40).trimEnd())).toEqual(['- /', `\`-- ${cg.name}`, '  `-busy', '']);
-    p.send('C-c');
-    await waitForScreen(p, 'tstop to exit on Ctrl-C', (l) => l.some((x) => x.startsWith('TSTOP-EXIT=')));
-    expect(p.text()).toContain('TSTOP-EXIT=0');
-    expect(p.state()).toEqual({ alternate: false, cursorVisible: true });
-  });
+  it(
+    'works on TERM=linux (ASCII glyphs) and starts with --sort mem --filter --tree',
+    async () => {
+      const p = start(`--sort mem --filter ${cg.name} --tree`, { TERM: 'linux', LANG: 'C.UTF-8' });
+      const lines = await waitForScreen(p, 'the tree filtered to the test cgroups', (l) =>
+        l.some((x) => x.startsWith('  `-busy ')),
+      );
+      expect(lines[2]).toMatch(/sort memory \(working set\) v/);
+      expect(lines[2]).toContain('tree view');
+      expect(lines.slice(4, 8).map((l) => l.slice(0, 40).trimEnd())).toEqual([
+        '- /',
+        `\`-- ${cg.name}`,
+        '  `-busy',
+        '',
+      ]);
+      p.send('C-c');
+      await waitForScreen(p, 'tstop to exit on Ctrl-C', (l) => l.some((x) => x.startsWith('TSTOP-EXIT=')));
+      expect(p.text()).toContain('TSTOP-EXIT=0');
+      expect(p.state()).toEqual({ alternate: false, cursorVisible: true });
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('shows "terminal too small" below 80x24 and re-lays out when the pane grows', async () => {
-    const p = start('--interval 500ms');
-    await waitForScreen(p, 'the table', (l) => /^NAME /.test(l[3]));
-    p.tmux('resize-window', '-t', 'main', '-x', '70', '-y', '20');
-    await waitForScreen(p, 'the too-small message', (l) =>
-      l.some((x) => x.includes('70x20: tstop needs at least 80x24')),
-    );
-    p.tmux('resize-window', '-t', 'main', '-x', '100', '-y', '30');
-    const lines = await waitForScreen(
-      p,
-      'the table at 100 columns',
-      (l) => /^NAME /.test(l[3]) && !l.join('').includes('too small'),
-    );
-    expect(lines[3].trimEnd().length).toBeLessThanOrEqual(100);
-    expect(lines[3]).not.toContain('NET-TX');
-    p.send('q');
-    await waitForScreen(p, 'tstop to exit', (l) => l.some((x) => x.startsWith('TSTOP-EXIT=0')));
-  });
+  it(
+    'shows "terminal too small" below 80x24 and re-lays out when the pane grows',
+    async () => {
+      const p = start('--interval 500ms');
+      await waitForScreen(p, 'the table', (l) => /^NAME /.test(l[3]));
+      p.tmux('resize-window', '-t', 'main', '-x', '70', '-y', '20');
+      await waitForScreen(p, 'the too-small message', (l) =>
+        l.some((x) => x.includes('70x20: tstop needs at least 80x24')),
+      );
+      p.tmux('resize-window', '-t', 'main', '-x', '100', '-y', '30');
+      const lines = await waitForScreen(
+        p,
+        'the table at 100 columns',
+        (l) => /^NAME /.test(l[3]) && !l.join('').includes('too small'),
+      );
+      expect(lines[3].trimEnd().length).toBeLessThanOrEqual(100);
+      expect(lines[3]).not.toContain('NET-TX');
+      p.send('q');
+      await waitForScreen(p, 'tstop to exit', (l) => l.some((x) => x.startsWith('TSTOP-EXIT=0')));
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   // Needs the real limiter behind the dashboard: enabled automatically once
   // src/cli/dashboard-limiter.ts returns it instead of unavailableLimiter.
@@ -233,5 +253,6 @@ describe.runIf(isRoot && hasTmux())('tstop in a real terminal (tmux)', () => {
       p.send('q');
       await waitForScreen(p, 'tstop to exit', (l) => l.some((x) => x.startsWith('TSTOP-EXIT=0')));
     },
+    TEST_TIMEOUT_MS,
   );
 });
