@@ -74,6 +74,10 @@ class TmuxPane {
     } catch {
       // already gone
     }
+    // tmux leaves the socket file behind.
+    fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), {
+      force: true,
+    });
   }
 }
 
