@@ -18,13 +18,16 @@ const TOP_HELP = (): string =>
     'Usage: tstop [COMMAND] [OPTIONS]',
     '',
     'tstop: a cgroup-centric resource monitor and limiter for Linux container hosts.',
-    'With no command it prints a snapshot table (the interactive dashboard is coming).',
+    'With no command (or only options) it starts the interactive dashboard when stdout is a',
+    'terminal, and prints `tstop snapshot` with the same options otherwise (pipes, scripts, cron)',
+    'or when an option only the snapshot has is given (--json, --csv, --count).',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`),
     '',
     'Options:',
-    '  -h, --help     show help (also: tstop COMMAND --help)',
+    '  -h, --help     show help (also: tstop COMMAND --help; `tstop dashboard --help` for the',
+    "                 dashboard's start options such as --interval 2s --sort mem --filter web --tree)",
     '  -V, --version  print the version',
     '',
     'Docs: README.md, docs/ (architecture, snapshot schema, benchmarks).',
@@ -36,7 +39,28 @@ export async function main(argv: string[]): Promise<void> {
   process.exitCode = code;
 }
 
-export async function dispatch(argv: string[]): Promise<number> {
+/** The command plain `tstop` (or `tstop --flag ...`) runs: the dashboard on a terminal, else snapshot. */
+export function defaultCommandName(stdoutIsTTY: boolean | undefined, argv: string[] = []): 'dashboard' | 'snapshot' {
+  if (!stdoutIsTTY) return 'snapshot';
+  // `tstop --json` (or --csv, --count) on a terminal still means the snapshot.
+  return argv.some((a) => SNAPSHOT_ONLY.has(a.split('=')[0])) ? 'snapshot' : 'dashboard';
+}
+
+/** Options only `tstop snapshot` has (as typed: --name and -x). */
+const SNAPSHOT_ONLY: ReadonlySet<string> = (() => {
+  const names = (name: string): string[] =>
+    (COMMANDS.find((c) => c.name === name)?.flags ?? []).flatMap((f) => [
+      `--${f.name}`,
+      ...(f.short ? [`-${f.short}`] : []),
+    ]);
+  const dashboard = new Set(names('dashboard'));
+  return new Set(names('snapshot').filter((n) => !dashboard.has(n)));
+})();
+
+export async function dispatch(
+  argv: string[],
+  stdoutIsTTY: boolean | undefined = process.stdout.isTTY,
+): Promise<number> {
   const first = argv[0];
   if (first === '--version' || first === '-V') {
     process.stdout.write(`tstop ${version()}\n`);
@@ -50,7 +74,7 @@ export async function dispatch(argv: string[]): Promise<number> {
   let cmd: CommandSpec | undefined;
   let rest: string[];
   if (first === undefined || first.startsWith('-')) {
-    cmd = COMMANDS.find((c) => c.name === 'snapshot');
+    cmd = COMMANDS.find((c) => c.name === defaultCommandName(stdoutIsTTY, argv));
     rest = argv;
   } else {
     cmd = COMMANDS.find((c) => c.name === first);

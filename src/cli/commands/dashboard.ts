@@ -1,0 +1,53 @@
+// `tstop` / `tstop dashboard`: flags and help; the implementation is in
+// ../dashboard.ts, which loads the ui/ modules only when the dashboard starts.
+
+import { COLLECTION_FLAGS } from '../collection-flags.js';
+import type { CommandSpec } from '../command.js';
+
+const DASHBOARD_FLAGS = [
+  {
+    name: 'interval',
+    short: 'i',
+    type: 'string',
+    value: 'DURATION',
+    description: 'refresh interval (+ and - change it while running)',
+    default: '1s',
+  },
+  {
+    name: 'sort',
+    short: 's',
+    type: 'string',
+    value: 'KEY',
+    description: 'sort by cpu, mem, memPct, io, ioRead, ioWrite, net, pids, quota, throttled, psi, name, path, runtime',
+    default: 'cpu',
+  },
+  { name: 'reverse', short: 'r', type: 'boolean', description: 'reverse the sort order' },
+  {
+    name: 'filter',
+    short: 'f',
+    type: 'string',
+    value: 'REGEX',
+    description: 'only cgroups whose name, id or image matches (case-insensitive)',
+  },
+  { name: 'tree', short: 't', type: 'boolean', description: 'start in the tree view of the cgroup hierarchy' },
+  {
+    name: 'all',
+    short: 'a',
+    type: 'boolean',
+    description: 'every cgroup, not only containers and cgroups with processes',
+  },
+  ...COLLECTION_FLAGS,
+] as const satisfies CommandSpec['flags'];
+
+export const dashboardCommand: CommandSpec = {
+  name: 'dashboard',
+  summary: 'The interactive dashboard (what `tstop` runs on a terminal): containers, limits, actions.',
+  usage: 'dashboard [--interval DURATION] [--sort KEY] [--filter REGEX] [--tree] [--all]',
+  description:
+    'Plain `tstop` (or `tstop --sort mem ...`) starts the dashboard when stdout is a terminal,\n' +
+    'and prints `tstop snapshot` otherwise. Press ? in the dashboard for every key.\n' +
+    'Limit, freeze and signal actions need root.',
+  flags: [...DASHBOARD_FLAGS],
+  examples: ['tstop', 'tstop --interval 2s --sort mem --filter web --tree', 'tstop dashboard --root /host'],
+  run: async (flags) => (await import('../dashboard.js')).runDashboard(flags),
+};

@@ -1,0 +1,71 @@
+// `tstop` on a terminal: parses the start options, starts a Collector that
+// watches the tree, and runs the dashboard until the user quits.
+
+import { Collector } from '../model/collector.js';
+import { DurationError, parseDurationMs } from '../util/duration.js';
+import { parseSortKey, type SortKey } from '../../ui/view/sort.js';
+import { compileFilter, type ViewState } from '../../ui/view/state.js';
+import { collectorOptions } from './collection-flags.js';
+import { stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { createDashboardLimiter } from './dashboard-limiter.js';
+
+/** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */
+export const MIN_INTERVAL_MS = 100;
+
+export function parseDashboardArgs(flags: ParsedFlags): Partial<ViewState> {
+  let intervalMs: number;
+  try {
+    intervalMs = parseDurationMs(stringFlag(flags, 'interval') ?? '1s');
+  } catch (err) {
+    if (err instanceof DurationError) throw new UsageError(`--interval: ${err.message}`);
+    throw err;
+  }
+  if (intervalMs < MIN_INTERVAL_MS) {
+    throw new UsageError(`--interval: '${stringFlag(flags, 'interval')}' is below the minimum of ${MIN_INTERVAL_MS}ms`);
+  }
+  const sortText = stringFlag(flags, 'sort') ?? 'cpu';
+  const sort: SortKey | null = parseSortKey(sortText);
+  if (!sort) {
+    throw new UsageError(
+      `--sort: '${sortText}' is not a sort key (cpu, mem, memPct, io, ioRead, ioWrite, net, netRx, netTx, pids, quota, throttled, psi, name, path, runtime)`,
+    );
+  }
+  const filter = stringFlag(flags, 'filter') ?? '';
+  if (filter) compileFilter(filter); // never throws: an invalid regex is taken literally
+  return {
+    intervalMs,
+    sort,
+    reverse: flags.reverse === true,
+    filter,
+    tree: flags.tree === true,
+    all: flags.all === true,
+  };
+}
+
+export async function runDashboard(flags: ParsedFlags): Promise<number> {
+  const state = parseDashboardArgs(flags);
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    process.stderr.write('tstop: the dashboard needs a terminal (stdin and stdout); use `tstop snapshot` in scripts\n');
+    return 1;
+  }
+  const options = collectorOptions(flags);
+  // Load the UI before the collector starts watching: chokidar's first scan of
+  // thousands of cgroup directories fills libuv's thread pool, and module
+  // loading reads files through that same pool.
+  const { Dashboard } = await import('../../ui/app.js');
+  const collector = new Collector({ ...options, watch: true });
+  const app = new Dashboard({
+    source: collector,
+    limiter: createDashboardLimiter(options),
+    root: options.root,
+    state,
+    handleSignals: true,
+  });
+  try {
+    await app.start();
+  } catch (err) {
+    app.quit();
+    throw err;
+  }
+  return 0;
+}
