@@ -5,13 +5,14 @@
 import { parseArgs } from 'node:util';
 import { createBenchCgroups } from './fixture.js';
 import { bench as collect } from './collect.js';
+import { bench as dashboard } from './dashboard.js';
 
 type Section = (options: {
   cgroups: number;
   fixture: Awaited<ReturnType<typeof createBenchCgroups>>;
 }) => Promise<string[]>;
 
-const SECTIONS: Record<string, Section> = { collect };
+const SECTIONS: Record<string, Section> = { collect, dashboard };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

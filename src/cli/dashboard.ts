@@ -49,9 +49,6 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
     return 1;
   }
   const options = collectorOptions(flags);
-  // Load the UI before the collector starts watching: chokidar's first scan of
-  // thousands of cgroup directories fills libuv's thread pool, and module
-  // loading reads files through that same pool.
   const { Dashboard } = await import('../../ui/app.js');
   const collector = new Collector({ ...options, watch: true });
   const app = new Dashboard({

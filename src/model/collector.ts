@@ -219,8 +219,12 @@ export class Collector {
         namespaces: null,
         capabilities: null,
         described: false,
-        // Unnamed containers go by their short id, as `docker ps` shows them.
-        name: classification.name ?? classification.containerId?.slice(0, 12) ?? node.id,
+        // Unnamed containers go by their short id, as `docker ps` shows them; a
+        // plain cgroup by its whole path (its last component alone is ambiguous).
+        name:
+          classification.runtime === 'cgroup'
+            ? node.id
+            : (classification.name ?? classification.containerId?.slice(0, 12) ?? node.id),
         image: null,
         containerId: classification.containerId,
         kubernetes: classification.kubernetes?.podUid
