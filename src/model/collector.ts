@@ -15,7 +15,7 @@ import { collectCpu } from '../../collectors/cpu.js';
 import { collectCpuset } from '../../collectors/cpuset.js';
 import { collectDevices } from '../../collectors/devices.js';
 import { collectFreezer } from '../../collectors/freezer.js';
-import { collectHostDynamic, collectHostStatic, type HostStatic } from '../../collectors/host.js';
+import { collectHostDynamic, collectHostStatic, hostNetDevPath, type HostStatic } from '../../collectors/host.js';
 import { collectHugetlb, hostPageSizes, hugetlbFilesFor } from '../../collectors/hugetlb.js';
 import { collectIo, type DeviceNamer } from '../../collectors/io.js';
 import { collectMemory } from '../../collectors/memory.js';
@@ -80,6 +80,8 @@ export class Collector {
   private lastRescanMs = -Infinity;
   private previous: Snapshot | null = null;
   private readonly isRoot = process.getuid?.() === 0;
+  private readonly v2Controllers: string[];
+  private readonly hostNetDev: string | null;
   readonly namer: DeviceNamer;
 
   constructor(options: CollectorOptions = {}) {
@@ -95,6 +97,10 @@ export class Collector {
     this.rescanIntervalMs = options.watch ? (options.rescanIntervalMs ?? DEFAULT_RESCAN_MS) : 0;
     this.namer = (major, minor) => this.deviceName(major, minor);
     this.watcher = options.watch ? new TreeWatcher(this.tree) : null;
+    this.v2Controllers = [...new Set(this.mounts.unified?.controllers ?? [])].filter((c) =>
+      this.tree.isV2Controller(c),
+    );
+    this.hostNetDev = hostNetDevPath(this.root);
   }
 
   /** Stops watching and closes every descriptor. */
@@ -146,6 +152,11 @@ export class Collector {
         cpuPercent: null,
         pressure: collectHostPressure(this.root),
         namespaceReference: this.hostNs?.reference ?? null,
+        v2Controllers: this.v2Controllers,
+        machineId: this.hostStatic.machineId,
+        bootId: this.hostStatic.bootId,
+        systemUuid: this.hostStatic.systemUuid,
+        network: this.hostNetwork(),
       },
       containers,
       notes: this.notes(),
@@ -153,6 +164,15 @@ export class Collector {
     applyRates(this.previous, snapshot);
     this.previous = snapshot;
     return snapshot;
+  }
+
+  private hostNetwork(): NetworkInterface[] | null {
+    if (this.hostNetDev === null) return null;
+    try {
+      return parseNetDev(fs.readFileSync(this.hostNetDev, 'latin1'));
+    } catch {
+      return null;
+    }
   }
 
   private notes(): string[] {
