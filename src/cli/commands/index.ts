@@ -2,6 +2,7 @@
 // declares its flags; implementations load on demand.
 
 import type { CommandSpec } from '../command.js';
+import { exportCommand } from './export.js';
 import { snapshotCommand } from './snapshot.js';
 
-export const COMMANDS: CommandSpec[] = [snapshotCommand];
+export const COMMANDS: CommandSpec[] = [snapshotCommand, exportCommand];
