@@ -49,8 +49,8 @@ export function parseExposition(text: string): Exposition {
   for (const line of text.split('\n')) {
     if (line === '') continue;
     if (line.startsWith('# HELP ')) {
-      const [, name, ...help] = line.split(' ').slice(1);
-      out.helps.set(name ?? line.split(' ')[2], help.join(' '));
+      const [, , name, ...help] = line.split(' ');
+      out.helps.set(name, help.join(' '));
       continue;
     }
     if (line.startsWith('# TYPE ')) {
@@ -66,7 +66,8 @@ export function parseExposition(text: string): Exposition {
     const parts = rest.trim().split(' ');
     if (parts.length !== 1) throw new Error(`unexpected timestamp or trailing text: ${line}`);
     const v = parts[0] === '+Inf' ? Infinity : parts[0] === '-Inf' ? -Infinity : Number(parts[0]);
-    if (parts[0] !== 'NaN' && Number.isNaN(v)) throw new Error(`bad value in: ${line}`);
+    // Prometheus parses values with Go's ParseFloat: NaN in any case (prom-client writes "Nan").
+    if (!/^nan$/i.test(parts[0]) && Number.isNaN(v)) throw new Error(`bad value in: ${line}`);
     out.samples.push({ name: m[0], labels, value: v });
   }
   return out;
