@@ -13,6 +13,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBenchCgroups, type BenchCgroups } from '../../bench/fixture.js';
+import { CONTAINER_FAMILIES } from '../../src/exporter/families.js';
 import { rssBytes, startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
 import { TestCgroups } from '../helpers/cgroups.js';
 import { find, parseExposition, value } from '../helpers/exposition.js';
@@ -167,6 +168,56 @@ describe('tstop export over HTTP', () => {
     const findings = (out.stdout + out.stderr).split('\n').filter((l) => l.trim() !== '');
     expect(findings).toEqual(documentedFindings());
     expect(out.status).toBe(findings.length === 0 ? 0 : 3);
+  });
+
+  it("dashboards and alert rules use only names the exporter emits (and Prometheus's up)", async () => {
+    const scraped = parseExposition((await request(exp.url + 'metrics')).body.toString());
+    // Families this host may not produce (no quota, no PSI here) still count: they are in the family table.
+    const emitted = new Set([
+      ...scraped.samples.map((s) => s.name),
+      ...CONTAINER_FAMILIES.map((f) => f.name),
+      'machine_cpu_cores',
+      'machine_memory_bytes',
+      'up',
+    ]);
+    const names = (text: string): string[] =>
+      [
+        ...text.matchAll(/\b((?:container|machine|tstop|process|nodejs)_[a-z0-9_]+|up)\b(?=\s*[{[)=<>!/*+-]|\s*$)/g),
+      ].map((m) => m[1]);
+    const dashboard = JSON.parse(fs.readFileSync(path.join(repo, 'dashboards/tstop-containers.json'), 'utf8')) as {
+      panels: { targets?: { expr: string }[] }[];
+      templating: { list: { definition?: string }[] };
+    };
+    const exprs = [
+      ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
+      ...dashboard.templating.list.map((v) => v.definition ?? ''),
+    ];
+    const rules = fs.readFileSync(path.join(repo, 'dashboards/tstop-alerts.yml'), 'utf8');
+    const used = new Set([
+      ...exprs.flatMap(names),
+      ...rules
+        .split('\n')
+        .filter((l) => !l.trim().startsWith('#'))
+        .flatMap(names),
+    ]);
+    expect(used.size).toBeGreaterThan(20);
+    expect([...used].filter((n) => !emitted.has(n))).toEqual([]);
+  });
+
+  it('alert rules pass promtool check rules and their promtool unit tests', () => {
+    const promtool = requireTool('promtool');
+    const check = spawnSync(promtool, ['check', 'rules', 'dashboards/tstop-alerts.yml'], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect(check.stdout + check.stderr).toContain('SUCCESS: 6 rules found');
+    expect(check.status).toBe(0);
+    const unit = spawnSync(promtool, ['test', 'rules', 'dashboards/tstop-alerts.test.yml'], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect(unit.stdout + unit.stderr).toContain('SUCCESS');
+    expect(unit.status).toBe(0);
   });
 
   describe('auth and TLS from a web config', () => {
