@@ -65,3 +65,17 @@ describe('deploy/', () => {
     expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
   });
 });
+
+describe('laziness', () => {
+  it('keeps the export command file light: no static import of the exporter or prom-client', () => {
+    const src = fs.readFileSync(path.join(repo, 'src/cli/commands/export.ts'), 'utf8');
+    const staticImports = [...src.matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)';$/gm)]
+      .filter((m) => !m[1])
+      .map((m) => m[2]);
+    expect(staticImports).toEqual(['../collection-flags.js']);
+    expect(src).toContain("await import('../../exporter/run.js')");
+    // collection-flags pulls in only node:path and the command layer at run time.
+    const flags = fs.readFileSync(path.join(repo, 'src/cli/collection-flags.ts'), 'utf8');
+    expect(flags).not.toMatch(/from '(prom-client|\.\.\/exporter[^']*)'/);
+  });
+});
