@@ -3,7 +3,7 @@
 // (Debian's package) scraping it every second while the test makes a cgroup
 // allocate 64 MiB and another spin; and a 200-scrape storm on 1,000 cgroups.
 
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -227,14 +227,9 @@ describe('tstop export over HTTP', () => {
     const HASH = '$2y$10$mWB0THa4cFGUrT6gpjXumO39j/EVZDDxjJLH2i.Hb5jwIxI3xjauq';
 
     beforeAll(async () => {
-      requireTool('openssl');
-      execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1']
-          .concat(['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
-          .concat(['-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')]),
-        { stdio: 'ignore' },
-      );
+      // A checked-in self-signed certificate for 127.0.0.1 (test/fixtures/tls/README.md).
+      for (const f of ['cert.pem', 'key.pem'])
+        fs.copyFileSync(path.join(repo, 'test/fixtures/tls', f), path.join(tmp, f));
       ca = fs.readFileSync(path.join(tmp, 'cert.pem'));
       fs.writeFileSync(path.join(tmp, 'token'), 'scrape-token\n');
       fs.writeFileSync(
