@@ -104,7 +104,7 @@ export async function bench(options: { cgroups: number; scrapes?: number; idleSe
       const t0 = performance.now();
       const w = new TextWriter();
       renderSnapshot(snapshot, snapshot.containers, w);
-      const body = Buffer.from(w.text());
+      const body = w.bytes();
       const t1 = performance.now();
       const z = await gzip(body, { level: 1 });
       render.push(t1 - t0);

@@ -95,7 +95,7 @@ export class SharedCollection {
     const w = new TextWriter();
     renderSnapshot(snapshot, selected, w, { nowMs: collectedAtMs });
     if (this.options.extra) w.raw(await this.options.extra());
-    const body = Buffer.from(w.text(), 'utf8');
+    const body = Buffer.from(w.bytes()); // a right-sized copy; the writer's buffer is garbage after this
     let zipped: Promise<Buffer> | null = null;
     const level = this.options.gzipLevel ?? 1;
     const exposition: Exposition = {

@@ -35,10 +35,14 @@ export function labelPairs(labels: [string, string][]): string {
 /**
  * Accumulates the exposition. Typical use per family: begin(), then for
  * each series owner setBase(labels) and sample()/sampleWith(); end() before
- * the next family. The output is one string (V8 ropes make += cheap).
+ * the next family. Text accumulates in a short string (V8 ropes make +=
+ * cheap) that is encoded into a growing buffer every few KiB, so a 4 MB
+ * exposition never exists as one huge rope to flatten.
  */
 export class TextWriter {
   private out = '';
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
   private name = '';
   private header = '';
   private headerWritten = true;
@@ -73,6 +77,7 @@ export class TextWriter {
     this.head();
     this.out += (this.base === '' ? this.name + ' ' : this.open + '} ') + formatValue(value) + '\n';
     this.samples++;
+    if (this.out.length > 8192) this.flush();
   }
 
   /** A sample with extra labels (rendered `k="v",...`, already escaped) after the base labels. */
@@ -80,14 +85,35 @@ export class TextWriter {
     this.head();
     this.out += (this.base === '' ? this.name + '{' : this.open + ',') + extra + '} ' + formatValue(value) + '\n';
     this.samples++;
+    if (this.out.length > 8192) this.flush();
   }
 
   /** Appends already formatted exposition text (e.g. prom-client's). */
   raw(text: string): void {
     this.out += text;
+    this.flush();
+  }
+
+  /** Encodes the pending text once it is long enough (call between samples). */
+  private flush(): void {
+    const pending = this.out;
+    const need = this.used + pending.length * 3;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(pending, this.used, 'utf8');
+    this.out = '';
+  }
+
+  /** The exposition so far as UTF-8 (a view of the writer's buffer: copy it if the writer goes on). */
+  bytes(): Buffer {
+    if (this.out !== '') this.flush();
+    return this.buf.subarray(0, this.used);
   }
 
   text(): string {
-    return this.out;
+    return this.bytes().toString('utf8');
   }
 }
