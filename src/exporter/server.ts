@@ -165,12 +165,14 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const index = indexPage(version, options.description ?? '');
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    if (auth.required && !(await auth.check(req.headers.authorization))) {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // /healthz tells nothing but "up", so liveness probes need no credentials.
+    const open = pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD');
+    if (!open && auth.required && !(await auth.check(req.headers.authorization))) {
       res.writeHead(401, { 'WWW-Authenticate': auth.challenge, 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Unauthorized\n');
       return;
     }
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (options.apiHandler && pathname.startsWith('/api/') && (await options.apiHandler(req, res))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });

@@ -12,6 +12,8 @@
 //   bearer_token_file: token         # tstop's addition: a file holding one token
 //
 // Read once at startup. Any problem is an ExportStartupError naming the file.
+// With users or a token configured every request needs credentials, except
+// GET/HEAD /healthz (liveness probes; it says only "ok").
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';

@@ -262,7 +262,9 @@ describe('tstop export over HTTP', () => {
       expect(ok.body.toString()).toContain('container_last_seen{id="/"');
       const bearer = await request(secure.url + 'metrics', { ca, headers: { Authorization: 'Bearer scrape-token' } });
       expect(bearer.status).toBe(200);
-      expect((await request(secure.url + 'healthz', { ca })).status).toBe(401);
+      expect((await request(secure.url, { ca })).status).toBe(401);
+      // Liveness probes need no credentials; /healthz says only "ok".
+      expect((await request(secure.url + 'healthz', { ca })).status).toBe(200);
       // Authenticated but still read-only.
       expect((await request(secure.url + 'metrics', { ca, method: 'POST', headers: basic('secret') })).status).toBe(
         405,
