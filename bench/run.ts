@@ -1,18 +1,25 @@
-// npm run bench [-- --cgroups N] [--only collect,scrape,...]
+// npm run bench [-- --cgroups N] [--only scrape,collect,dashboard]
 // Creates N cgroups (default 1,000) for the run, measures each face against
 // its floor in the same run, prints one line per figure, removes the cgroups.
 
 import { parseArgs } from 'node:util';
-import { createBenchCgroups } from './fixture.js';
+import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 import { bench as collect } from './collect.js';
 import { bench as dashboard } from './dashboard.js';
+import { bench as scrape } from './scrape.js';
 
-type Section = (options: {
+interface SectionOptions {
   cgroups: number;
-  fixture: Awaited<ReturnType<typeof createBenchCgroups>>;
-}) => Promise<string[]>;
+  /** The shared bench cgroups, created on first use (the exporter measures its idle cost before). */
+  fixture: () => Promise<BenchCgroups>;
+}
+type Section = (options: SectionOptions) => Promise<string[]>;
 
-const SECTIONS: Record<string, Section> = { collect, dashboard };
+const SECTIONS: Record<string, Section> = {
+  scrape: (o) => scrape(o),
+  collect: async (o) => collect({ cgroups: o.cgroups, fixture: await o.fixture() }),
+  dashboard: async (o) => dashboard({ cgroups: o.cgroups, fixture: await o.fixture() }),
+};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -27,13 +34,21 @@ async function main(): Promise<void> {
   if (unknown.length > 0)
     throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
   if (process.getuid?.() !== 0) throw new Error('the benchmark creates cgroups: run it as root');
-  const t0 = Date.now();
-  const fixture = await createBenchCgroups(cgroups);
-  console.log(`fixture: ${cgroups} cgroups under ${fixture.parent} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const state: { created: Promise<BenchCgroups> | null } = { created: null };
+  const fixture = (): Promise<BenchCgroups> => {
+    if (!state.created) {
+      const t0 = Date.now();
+      state.created = createBenchCgroups(cgroups).then((f) => {
+        console.log(`fixture: ${cgroups} cgroups under ${f.parent} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        return f;
+      });
+    }
+    return state.created;
+  };
   try {
     for (const name of only) for (const line of await SECTIONS[name]({ cgroups, fixture })) console.log(line);
   } finally {
-    await fixture.cleanup();
+    if (state.created) await (await state.created).cleanup();
   }
 }
 

@@ -20,6 +20,9 @@ export interface HostStatic {
   kernel: string;
   cpus: number;
   onlineCpus: number[];
+  machineId: string | null;
+  bootId: string | null;
+  systemUuid: string | null;
 }
 
 /** Pure: the CPU numbers of the cpuN lines of /proc/stat. */
@@ -42,6 +45,10 @@ export function collectHostStatic(root: string): HostStatic {
     kernel: readText(path.join(root, 'proc/sys/kernel/osrelease')) ?? os.release(),
     cpus: onlineCpus.length,
     onlineCpus,
+    machineId:
+      readText(path.join(root, 'etc/machine-id')) || readText(path.join(root, 'var/lib/dbus/machine-id')) || null,
+    bootId: readText(path.join(root, 'proc/sys/kernel/random/boot_id')) || null,
+    systemUuid: readText(path.join(root, 'sys/class/dmi/id/product_uuid')) || null,
   };
 }
 
@@ -75,4 +82,18 @@ export function collectHostDynamic(root: string): {
     memoryAvailableBytes: mem.availableBytes,
     cpuUsageSeconds: parseProcStatBusySeconds(readText(path.join(root, 'proc/stat')) ?? '') ?? 0,
   };
+}
+
+/** The host network namespace's /proc/net/dev: PID 1's where readable (also from a container with the host's PID namespace), else tstop's own. */
+export function hostNetDevPath(root: string): string | null {
+  for (const p of ['proc/1/net/dev', 'proc/net/dev']) {
+    const file = path.join(root, p);
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+      return file;
+    } catch {
+      // try the next
+    }
+  }
+  return null;
 }

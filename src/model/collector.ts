@@ -15,7 +15,7 @@ import { collectCpu, emptyCpu } from '../../collectors/cpu.js';
 import { collectCpuset } from '../../collectors/cpuset.js';
 import { collectDevices } from '../../collectors/devices.js';
 import { collectFreezer } from '../../collectors/freezer.js';
-import { collectHostDynamic, collectHostStatic, type HostStatic } from '../../collectors/host.js';
+import { collectHostDynamic, collectHostStatic, hostNetDevPath, type HostStatic } from '../../collectors/host.js';
 import { collectHugetlb, hostPageSizes, hugetlbFilesFor } from '../../collectors/hugetlb.js';
 import { collectIo, type DeviceNamer } from '../../collectors/io.js';
 import { collectMemory } from '../../collectors/memory.js';
@@ -88,6 +88,8 @@ export class Collector {
   private readonly settingsRefreshMs: number;
   private previous: Snapshot | null = null;
   private readonly isRoot = process.getuid?.() === 0;
+  private readonly v2Controllers: string[];
+  private readonly hostNetDev: string | null;
   readonly namer: DeviceNamer;
 
   constructor(options: CollectorOptions = {}) {
@@ -107,6 +109,10 @@ export class Collector {
     this.rescanIntervalMs = this.watcher ? (options.rescanIntervalMs ?? DEFAULT_RESCAN_MS) : 0;
     this.settingsRefreshMs = options.settingsRefreshMs ?? DEFAULT_SETTINGS_REFRESH_MS;
     // Watches go on the directories a walk finds; without watching, every tick walks anyway.
+    this.v2Controllers = [...new Set(this.mounts.unified?.controllers ?? [])].filter((c) =>
+      this.tree.isV2Controller(c),
+    );
+    this.hostNetDev = hostNetDevPath(this.root);
     if (this.watcher) this.rescan();
   }
 
@@ -188,6 +194,11 @@ export class Collector {
         cpuPercent: null,
         pressure: collectHostPressure(this.root),
         namespaceReference: this.hostNs?.reference ?? null,
+        v2Controllers: this.v2Controllers,
+        machineId: this.hostStatic.machineId,
+        bootId: this.hostStatic.bootId,
+        systemUuid: this.hostStatic.systemUuid,
+        network: this.hostNetwork(),
       },
       containers,
       notes: this.notes(),
@@ -195,6 +206,15 @@ export class Collector {
     applyRates(this.previous, snapshot);
     this.previous = snapshot;
     return snapshot;
+  }
+
+  private hostNetwork(): NetworkInterface[] | null {
+    if (this.hostNetDev === null) return null;
+    try {
+      return parseNetDev(fs.readFileSync(this.hostNetDev, 'latin1'));
+    } catch {
+      return null;
+    }
   }
 
   private notes(): string[] {

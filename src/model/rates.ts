@@ -2,7 +2,7 @@
 // second. A cgroup without a previous sample, or recreated under the same
 // path (another inode), has null rates: never a zero, never a bogus delta.
 
-import type { ContainerSnapshot, Snapshot } from './types.js';
+import type { ContainerSnapshot, NetworkInterface, Snapshot } from './types.js';
 
 /** Counter increase per second; null when unknown or when the counter went backwards (reset). */
 export function perSecond(now: number | null, before: number | null, seconds: number): number | null {
@@ -39,13 +39,16 @@ function containerRates(c: ContainerSnapshot, p: ContainerSnapshot, seconds: num
     c.io.readBytesPerSecond = matched || c.io.devices.length === 0 ? read : null;
     c.io.writeBytesPerSecond = matched || c.io.devices.length === 0 ? write : null;
   }
-  if (c.network && p.network) {
-    for (const i of c.network) {
-      const pi = p.network.find((x) => x.interface === i.interface);
-      if (!pi) continue;
-      i.rxBytesPerSecond = perSecond(i.rxBytes, pi.rxBytes, seconds);
-      i.txBytesPerSecond = perSecond(i.txBytes, pi.txBytes, seconds);
-    }
+  networkRates(c.network, p.network, seconds);
+}
+
+function networkRates(now: NetworkInterface[] | null, before: NetworkInterface[] | null, seconds: number): void {
+  if (!now || !before) return;
+  for (const i of now) {
+    const pi = before.find((x) => x.interface === i.interface);
+    if (!pi) continue;
+    i.rxBytesPerSecond = perSecond(i.rxBytes, pi.rxBytes, seconds);
+    i.txBytesPerSecond = perSecond(i.txBytes, pi.txBytes, seconds);
   }
 }
 
@@ -56,6 +59,7 @@ export function applyRates(prev: Snapshot | null, cur: Snapshot): void {
   if (seconds <= 0) return;
   const hostCores = perSecond(cur.host.cpuUsageSeconds, prev.host.cpuUsageSeconds, seconds);
   cur.host.cpuPercent = hostCores === null ? null : hostCores * 100;
+  networkRates(cur.host.network, prev.host.network, seconds);
   const before = new Map<string, ContainerSnapshot>();
   for (const p of prev.containers) before.set(p.id, p);
   for (const c of cur.containers) {

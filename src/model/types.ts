@@ -45,6 +45,16 @@ export interface HostInfo {
   pressure: Pressure | null;
   /** Which namespaces "shared with the host" is judged against. */
   namespaceReference: '/proc/1/ns' | '/proc/self/ns' | null;
+  /** Controllers whose files are cgroup v2 files here (all on v2, none on v1, some on hybrid hosts). */
+  v2Controllers: string[];
+  /** /etc/machine-id (or /var/lib/dbus/machine-id); null if unreadable. */
+  machineId: string | null;
+  /** /proc/sys/kernel/random/boot_id; null if unreadable. */
+  bootId: string | null;
+  /** /sys/class/dmi/id/product_uuid (root only); null if unreadable or absent. */
+  systemUuid: string | null;
+  /** Interfaces of the host's network namespace (PID 1's, else tstop's own); null if unreadable. */
+  network: NetworkInterface[] | null;
 }
 
 export interface CpuStats {

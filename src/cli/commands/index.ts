@@ -3,6 +3,7 @@
 
 import type { CommandSpec } from '../command.js';
 import { dashboardCommand } from './dashboard.js';
+import { exportCommand } from './export.js';
 import { snapshotCommand } from './snapshot.js';
 
-export const COMMANDS: CommandSpec[] = [dashboardCommand, snapshotCommand];
+export const COMMANDS: CommandSpec[] = [dashboardCommand, snapshotCommand, exportCommand];

@@ -1,0 +1,90 @@
+// Starts `tstop export` as a child process (the built CLI in dist/) on a
+// free loopback port and waits for its "listening on URL" line. Shared by
+// the exporter's integration tests and bench/scrape.ts.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** bin/tstop.js of this checkout, from bench/ or dist/bench/. */
+export function tstopBin(): string {
+  for (const rel of ['../bin/tstop.js', '../../bin/tstop.js']) {
+    const p = path.resolve(here, rel);
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error('bin/tstop.js not found');
+}
+
+export interface ExportProcess {
+  child: ChildProcess;
+  pid: number;
+  /** e.g. http://127.0.0.1:40123/ */
+  url: string;
+  port: number;
+  stderr: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startExportProcess(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<ExportProcess> {
+  const distMain = path.resolve(path.dirname(tstopBin()), '../dist/src/cli/main.js');
+  if (!fs.existsSync(distMain)) throw new Error(`${distMain} missing: run \`npm run build\` first`);
+  const child = spawn(process.execPath, [tstopBin(), 'export', '--listen', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.resume();
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`tstop export did not start: ${err}`)),
+      options.timeoutMs ?? 30_000,
+    );
+    const onData = (): void => {
+      const m = /listening on (\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        child.stderr!.off('data', onData);
+        resolve(m[1]);
+      }
+    };
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tstop export exited (${code}): ${err}`));
+    });
+  });
+  return {
+    child,
+    pid: child.pid!,
+    url,
+    port: Number(new URL(url).port),
+    stderr: () => err,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Resident set size of a process in bytes (VmRSS). */
+export function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

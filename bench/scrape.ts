@@ -1,0 +1,170 @@
+// Exporter benchmark: `tstop export` (the built CLI, a child process) scraped
+// over HTTP with gzip as Prometheus asks, against N bench cgroups.
+//
+//   scrape:   end-to-end latency of scrapes that each trigger a collection
+//             (--min-interval 0), p50/p99, and the exposition's size
+//   split:    how much of it is the collection (tstop_collect_duration_seconds)
+//   render:   the exporter's own part in process: text + gzip of one snapshot
+//   exporter: RSS and CPU (from /proc/<pid>/stat over ~10 s) at one scrape per
+//             second, on this host's own cgroups first ("idle") and with N
+//
+// Run alone: npm run build && node dist/bench/scrape.js [cgroups]
+
+import http from 'node:http';
+import zlib from 'node:zlib';
+import { promisify } from 'node:util';
+import { renderSnapshot } from '../src/exporter/families.js';
+import { TextWriter } from '../src/exporter/text.js';
+import { Collector } from '../src/model/collector.js';
+import { cpuSeconds, rssBytes, startExportProcess, type ExportProcess } from './export-process.js';
+import { createBenchCgroups, type BenchCgroups } from './fixture.js';
+
+const gzip = promisify(zlib.gzip);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Scrape {
+  ms: number;
+  gzipBytes: number;
+  text: string;
+}
+
+function scrape(url: string): Promise<Scrape> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { 'Accept-Encoding': 'gzip' }, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const ms = performance.now() - t0;
+          const body = Buffer.concat(chunks);
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
+          resolve({ ms, gzipBytes: body.length, text: zlib.gunzipSync(body).toString() });
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+function gaugeOf(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+const f1 = (v: number): string => v.toFixed(1);
+
+/** RSS and CPU share of a core while scraped once a second for `seconds`. */
+async function idleLoad(exp: ExportProcess, seconds: number): Promise<{ rssMb: number; cpuPercent: number }> {
+  await scrape(exp.url + 'metrics');
+  const cpu0 = cpuSeconds(exp.pid);
+  const t0 = performance.now();
+  for (let i = 0; i < seconds; i++) {
+    const next = t0 + (i + 1) * 1000;
+    await scrape(exp.url + 'metrics');
+    await sleep(Math.max(0, next - performance.now()));
+  }
+  const wall = (performance.now() - t0) / 1000;
+  return { rssMb: rssBytes(exp.pid) / 1e6, cpuPercent: ((cpuSeconds(exp.pid) - cpu0) / wall) * 100 };
+}
+
+export async function bench(options: {
+  cgroups: number;
+  scrapes?: number;
+  idleSeconds?: number;
+  /** The run's shared bench cgroups (bench/run.ts); standalone runs make their own. */
+  fixture?: () => Promise<BenchCgroups>;
+}): Promise<string[]> {
+  const lines: string[] = [];
+  const idleSeconds = options.idleSeconds ?? 10;
+
+  // This host's own cgroups: the idle cost of running the exporter.
+  {
+    const exp = await startExportProcess(['--min-interval', '1s']);
+    try {
+      const first = await scrape(exp.url + 'metrics');
+      const load = await idleLoad(exp, idleSeconds);
+      lines.push(
+        `exporter idle: ${gaugeOf(first.text, 'tstop_cgroups_exported')} cgroups (this host), ` +
+          `RSS ${f1(load.rssMb)} MB, CPU ${f1(load.cpuPercent)} % of a core at one scrape per second`,
+      );
+    } finally {
+      await exp.stop();
+    }
+  }
+
+  const shared = options.fixture !== undefined;
+  const fixture = shared ? await options.fixture!() : await createBenchCgroups(options.cgroups);
+  try {
+    // In process: the exporter's own work on one snapshot (rendering and gzip).
+    const collector = new Collector({ watch: false });
+    const snapshot = collector.collect();
+    collector.close();
+    const render: number[] = [];
+    const zipped: number[] = [];
+    let bytes = 0;
+    let gzipBytes = 0;
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      const w = new TextWriter();
+      renderSnapshot(snapshot, snapshot.containers, w);
+      const body = w.bytes();
+      const t1 = performance.now();
+      const z = await gzip(body, { level: 1 });
+      render.push(t1 - t0);
+      zipped.push(performance.now() - t1);
+      bytes = body.length;
+      gzipBytes = z.length;
+    }
+    render.sort((a, b) => a - b);
+    zipped.sort((a, b) => a - b);
+    lines.push(
+      `render: ${snapshot.containers.length} containers, text p50 ${f1(percentile(render, 50))} ms, ` +
+        `gzip p50 ${f1(percentile(zipped, 50))} ms, bytes ${bytes}, gzip bytes ${gzipBytes}`,
+    );
+
+    // End to end: every scrape collects (--min-interval 0), as with Prometheus at any interval >= 1 s.
+    const exp = await startExportProcess(['--min-interval', '0']);
+    try {
+      for (let i = 0; i < 3; i++) await scrape(exp.url + 'metrics');
+      const n = options.scrapes ?? 30;
+      const ms: number[] = [];
+      const collect: number[] = [];
+      let last: Scrape | null = null;
+      for (let i = 0; i < n; i++) {
+        last = await scrape(exp.url + 'metrics');
+        ms.push(last.ms);
+        collect.push(gaugeOf(last.text, 'tstop_collect_duration_seconds') * 1000);
+      }
+      ms.sort((a, b) => a - b);
+      collect.sort((a, b) => a - b);
+      const exported = gaugeOf(last!.text, 'tstop_cgroups_exported');
+      lines.push(
+        `scrape: ${exported} containers, p50 ${f1(percentile(ms, 50))} ms, p99 ${f1(percentile(ms, 99))} ms, ` +
+          `bytes ${Buffer.byteLength(last!.text)}, gzip bytes ${last!.gzipBytes}`,
+      );
+      lines.push(
+        `scrape split: collection p50 ${f1(percentile(collect, 50))} ms of it; ` +
+          `rendering, gzip and HTTP the rest (${f1(percentile(ms, 50) - percentile(collect, 50))} ms at p50)`,
+      );
+      const load = await idleLoad(exp, idleSeconds);
+      lines.push(
+        `exporter: ${exported} containers, RSS ${f1(load.rssMb)} MB, ` +
+          `CPU ${f1(load.cpuPercent)} % of a core at one scrape per second`,
+      );
+    } finally {
+      await exp.stop();
+    }
+  } finally {
+    if (!shared) await fixture.cleanup();
+  }
+  return lines;
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const cgroups = Number(process.argv[2] ?? 1000);
+  for (const line of await bench({ cgroups })) console.log(line);
+}

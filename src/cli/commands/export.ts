@@ -1,0 +1,69 @@
+// `tstop export`: flags and help; the implementation (and prom-client) loads
+// lazily from ../../exporter/run.ts.
+
+import { COLLECTION_FLAGS } from '../collection-flags.js';
+import type { CommandSpec } from '../command.js';
+
+const EXPORT_FLAGS = [
+  {
+    name: 'listen',
+    short: 'l',
+    type: 'string',
+    value: 'ADDR',
+    description: 'address to serve on: HOST:PORT, [IPV6]:PORT, or :PORT for every interface (env TSTOP_LISTEN)',
+    default: '127.0.0.1:9338',
+  },
+  {
+    name: 'config',
+    short: 'c',
+    type: 'string',
+    value: 'FILE',
+    description:
+      'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch)',
+  },
+  {
+    name: 'web-config',
+    type: 'string',
+    value: 'FILE',
+    description: 'exporter-toolkit web config: tls_server_config, basic_auth_users (bcrypt), bearer_token_file',
+  },
+  {
+    name: 'min-interval',
+    type: 'string',
+    value: 'DURATION',
+    description: 'scrapes within this time of the last collection share it',
+    default: '1s',
+  },
+  {
+    name: 'cgroups',
+    type: 'string',
+    value: 'WHICH',
+    description: 'all (every cgroup, like cAdvisor) or default (containers and cgroups with processes)',
+    default: 'all',
+  },
+  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
+  {
+    name: 'no-watch',
+    type: 'boolean',
+    description: 'walk the cgroup tree at each collection instead of following it with inotify',
+  },
+  ...COLLECTION_FLAGS,
+] as const satisfies CommandSpec['flags'];
+
+export const exportCommand: CommandSpec = {
+  name: 'export',
+  summary: 'Serve Prometheus metrics (cAdvisor-compatible names) of every cgroup of this host.',
+  usage: 'export [--listen ADDR] [--config FILE] [--web-config FILE] [--min-interval DURATION] [--cgroups all|default]',
+  description:
+    'Serves /metrics (text format 0.0.4, gzip when asked), /healthz and an index page at /. Read-only:\n' +
+    'only GET and HEAD. Metrics are collected at scrape time; scrapes within --min-interval share one\n' +
+    'collection. Metric names and labels: docs/metrics.md. Listens on loopback unless told otherwise.',
+  flags: [...EXPORT_FLAGS],
+  examples: [
+    'tstop export',
+    'tstop export --listen :9338 --web-config /etc/tstop/web.yml',
+    'TSTOP_LISTEN=10.0.0.5:9338 tstop export --cgroups default',
+    'tstop export --root /host --listen :9338   # in a DaemonSet',
+  ],
+  run: async (flags) => (await import('../../exporter/run.js')).runExport(flags),
+};

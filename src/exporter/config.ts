@@ -1,0 +1,214 @@
+// Settings of `tstop export`, from (first wins) the command line, the
+// environment (TSTOP_LISTEN), the config file (--config FILE, YAML, keys
+// under `export:`), and the defaults. Bad flags or environment values are
+// usage errors (exit 2); a config file that cannot be read or holds bad
+// values is a startup error naming the file (exit 1).
+//
+//   export:
+//     listen: 127.0.0.1:9338
+//     min_interval: 1s
+//     web_config: /etc/tstop/web.yml
+//     cgroups: all            # or "default": containers and cgroups with processes
+//     filter: '^/kubepods'    # only cgroups whose id or name matches
+//     watch: true             # follow cgroups with inotify (false: walk the tree each collection)
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../cli/command.js';
+import { DurationError, parseDurationMs } from '../util/duration.js';
+import { ExportStartupError } from './errors.js';
+
+export const DEFAULT_LISTEN = '127.0.0.1:9338';
+export const DEFAULT_MIN_INTERVAL = '1s';
+
+export interface ListenAddress {
+  /** null = every interface (":9338"). */
+  host: string | null;
+  port: number;
+}
+
+export type CgroupSelection = 'all' | 'default';
+
+export interface ExportSettings {
+  listen: ListenAddress;
+  minIntervalMs: number;
+  webConfigFile: string | null;
+  cgroups: CgroupSelection;
+  filter: RegExp | null;
+  watch: boolean;
+}
+
+/** Raw values as given by one source (flags, environment or config file). */
+export interface RawSettings {
+  listen?: string;
+  minInterval?: string;
+  webConfig?: string;
+  cgroups?: string;
+  filter?: string;
+  watch?: boolean;
+}
+
+/**
+ * "HOST:PORT", "[V6]:PORT", ":PORT" (every interface) or "PORT" (loopback).
+ * Throws an Error whose message says what is wrong.
+ */
+export function parseListen(text: string): ListenAddress {
+  const t = text.trim();
+  let host: string | null;
+  let portText: string;
+  let m: RegExpExecArray | null;
+  if ((m = /^\[([0-9A-Fa-f:.]+)\]:([^:]*)$/.exec(t))) {
+    host = m[1];
+    portText = m[2];
+  } else if (/^\d+$/.test(t)) {
+    host = '127.0.0.1';
+    portText = t;
+  } else if ((m = /^([^:[\]\s]*):([^:]*)$/.exec(t))) {
+    host = m[1] === '' ? null : m[1];
+    portText = m[2];
+  } else {
+    throw new Error(`'${text}' is not HOST:PORT, [IPV6]:PORT or :PORT`);
+  }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new Error(`'${text}': port '${portText}' is not a number from 0 to 65535`);
+  }
+  if (host !== null && !/^[A-Za-z0-9.:_-]+$/.test(host))
+    throw new Error(`'${text}': '${host}' is not a host name or address`);
+  return { host, port: Number(portText) };
+}
+
+export function formatListen(a: ListenAddress): string {
+  const host = a.host === null ? '' : a.host.includes(':') ? `[${a.host}]` : a.host;
+  return `${host}:${a.port}`;
+}
+
+const CONFIG_KEYS: Record<string, keyof RawSettings> = {
+  listen: 'listen',
+  min_interval: 'minInterval',
+  web_config: 'webConfig',
+  cgroups: 'cgroups',
+  filter: 'filter',
+  watch: 'watch',
+};
+
+/** Reads the `export:` section of a config file (YAML; JSON is YAML too). */
+export async function readConfigFile(file: string): Promise<RawSettings> {
+  const fail = (what: string): never => {
+    throw new ExportStartupError(`config ${file}: ${what}`);
+  };
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(text) ?? {};
+  } catch (err) {
+    fail(`not valid YAML (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail('expected a mapping');
+  const section = (doc as Record<string, unknown>).export;
+  if (section === undefined || section === null) return {};
+  if (typeof section !== 'object' || Array.isArray(section)) return fail("'export' must be a mapping");
+  const out: RawSettings = {};
+  for (const [k, v] of Object.entries(section as Record<string, unknown>)) {
+    const key = CONFIG_KEYS[k];
+    if (!key) fail(`unknown key 'export.${k}' (known: ${Object.keys(CONFIG_KEYS).join(', ')})`);
+    if (key === 'watch') {
+      if (typeof v !== 'boolean') fail(`export.watch must be true or false`);
+      out.watch = v as boolean;
+    } else {
+      if (typeof v !== 'string' && typeof v !== 'number') fail(`export.${k} must be a string`);
+      out[key] = String(v);
+    }
+  }
+  // A web config named in the config file is relative to the config file.
+  if (out.webConfig !== undefined) out.webConfig = path.resolve(path.dirname(path.resolve(file)), out.webConfig);
+  return out;
+}
+
+/** One settings source with how to report its bad values. */
+export interface SettingsSource {
+  raw: RawSettings;
+  /** Builds the error for a bad value: a usage error for flags/env, a startup error for files. */
+  error: (what: string) => Error;
+  /** How a key is named in this source ("--listen", "TSTOP_LISTEN", "export.listen"). */
+  name: (key: keyof RawSettings) => string;
+}
+
+export function flagSource(raw: RawSettings): SettingsSource {
+  const names: Record<keyof RawSettings, string> = {
+    listen: '--listen',
+    minInterval: '--min-interval',
+    webConfig: '--web-config',
+    cgroups: '--cgroups',
+    filter: '--filter',
+    watch: '--no-watch',
+  };
+  return { raw, error: (w) => new UsageError(w), name: (k) => names[k] };
+}
+
+export function envSource(env: NodeJS.ProcessEnv): SettingsSource {
+  const raw: RawSettings = {};
+  if (env.TSTOP_LISTEN !== undefined && env.TSTOP_LISTEN !== '') raw.listen = env.TSTOP_LISTEN;
+  return { raw, error: (w) => new UsageError(w), name: () => 'TSTOP_LISTEN' };
+}
+
+export function fileSource(raw: RawSettings, file: string): SettingsSource {
+  const keys = Object.fromEntries(Object.entries(CONFIG_KEYS).map(([k, v]) => [v, k]));
+  return {
+    raw,
+    error: (w) => new ExportStartupError(`config ${file}: ${w}`),
+    name: (k) => `export.${keys[k]}`,
+  };
+}
+
+/** Merges sources (first wins) and validates each value against the source it came from. */
+export function resolveSettings(sources: SettingsSource[]): ExportSettings {
+  const pick = <K extends keyof RawSettings>(key: K): { value: RawSettings[K]; src: SettingsSource } | null => {
+    for (const src of sources) if (src.raw[key] !== undefined) return { value: src.raw[key], src };
+    return null;
+  };
+  const listenPick = pick('listen');
+  let listen: ListenAddress;
+  try {
+    listen = parseListen(listenPick?.value ?? DEFAULT_LISTEN);
+  } catch (err) {
+    throw listenPick!.src.error(`${listenPick!.src.name('listen')}: ${(err as Error).message}`);
+  }
+  const intervalPick = pick('minInterval');
+  let minIntervalMs: number;
+  try {
+    minIntervalMs = parseDurationMs(intervalPick?.value ?? DEFAULT_MIN_INTERVAL);
+  } catch (err) {
+    if (!(err instanceof DurationError)) throw err;
+    throw intervalPick!.src.error(`${intervalPick!.src.name('minInterval')}: ${err.message}`);
+  }
+  const cgroupsPick = pick('cgroups');
+  const cgroups = cgroupsPick?.value ?? 'all';
+  if (cgroups !== 'all' && cgroups !== 'default') {
+    throw cgroupsPick!.src.error(`${cgroupsPick!.src.name('cgroups')}: '${cgroups}' is not 'all' or 'default'`);
+  }
+  const filterPick = pick('filter');
+  let filter: RegExp | null = null;
+  if (filterPick) {
+    try {
+      filter = new RegExp(filterPick.value!);
+    } catch (err) {
+      throw filterPick.src.error(
+        `${filterPick.src.name('filter')}: '${filterPick.value}' is not a regular expression (${(err as Error).message})`,
+      );
+    }
+  }
+  return {
+    listen,
+    minIntervalMs,
+    webConfigFile: pick('webConfig')?.value ?? null,
+    cgroups,
+    filter,
+    watch: pick('watch')?.value ?? true,
+  };
+}

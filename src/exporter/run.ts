@@ -1,0 +1,97 @@
+// `tstop export`: resolves the settings, opens the collector, serves until
+// SIGINT/SIGTERM. Loaded lazily by src/cli/commands/export.ts.
+
+import { collectorOptions } from '../cli/collection-flags.js';
+import { stringFlag, type ParsedFlags } from '../cli/command.js';
+import { version } from '../cli/main.js';
+import { Collector } from '../model/collector.js';
+import { isShownByDefault } from '../model/select.js';
+import type { ContainerSnapshot } from '../model/types.js';
+import {
+  envSource,
+  fileSource,
+  flagSource,
+  formatListen,
+  readConfigFile,
+  resolveSettings,
+  type ExportSettings,
+  type RawSettings,
+  type SettingsSource,
+} from './config.js';
+import { startExporter, type ApiHandler, type Exporter } from './server.js';
+import { loadWebConfig } from './web-config.js';
+
+/** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
+export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<ExportSettings> {
+  const raw: RawSettings = {
+    listen: stringFlag(flags, 'listen'),
+    minInterval: stringFlag(flags, 'min-interval'),
+    webConfig: stringFlag(flags, 'web-config'),
+    cgroups: stringFlag(flags, 'cgroups'),
+    filter: stringFlag(flags, 'filter'),
+    watch: flags['no-watch'] === true ? false : undefined,
+  };
+  const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
+  const configFile = stringFlag(flags, 'config');
+  if (configFile !== undefined) sources.push(fileSource(await readConfigFile(configFile), configFile));
+  // Validate flags and environment (exit 2) before reading any other file.
+  return resolveSettings(sources);
+}
+
+export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
+  const { cgroups, filter } = settings;
+  return (c) => (cgroups === 'all' || isShownByDefault(c)) && (!filter || filter.test(c.id) || filter.test(c.name));
+}
+
+export interface RunExportHooks {
+  /** The limiter's remote API (--enable-write-api), when switched on. */
+  apiHandler?: ApiHandler;
+  /** Called once listening (tests, the limiter). */
+  onListening?: (exporter: Exporter) => void;
+}
+
+export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}): Promise<number> {
+  const settings = await exportSettings(flags, process.env);
+  const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
+  const collector = new Collector({
+    ...collectorOptions(flags),
+    watch: settings.watch,
+  });
+  let exporter: Exporter;
+  try {
+    await collector.ready();
+    exporter = await startExporter({
+      source: collector,
+      listen: settings.listen,
+      minIntervalMs: settings.minIntervalMs,
+      select: selection(settings),
+      webConfig,
+      apiHandler: hooks.apiHandler,
+      version: version(),
+      description:
+        `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +
+        `${settings.filter ? ` matching /${settings.filter.source}/` : ''}, cgroup ${collector.mounts.mode}, ` +
+        `collected at most every ${settings.minIntervalMs} ms.`,
+    });
+  } catch (err) {
+    collector.close();
+    throw err;
+  }
+  const auth = webConfig && (webConfig.users.size > 0 || webConfig.bearerToken) ? ', auth required' : '';
+  process.stderr.write(
+    `tstop export: listening on ${exporter.url} (${formatListen(exporter.address)}, cgroup ${collector.mounts.mode}${auth})\n`,
+  );
+  hooks.onListening?.(exporter);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await exporter.close();
+  collector.close();
+  return 0;
+}

@@ -1,0 +1,276 @@
+// The HTTP(S) server of `tstop export`: /metrics, /healthz and an index page,
+// GET and HEAD only (anything else 405), optional TLS and basic/bearer auth
+// from the web config. Write access is not here: the limiter's remote API
+// plugs in through `apiHandler`, which sees requests under /api/ after
+// authentication and before the method check.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ContainerSnapshot } from '../model/types.js';
+import { SharedCollection, type SnapshotSource } from './collection.js';
+import { formatListen, type ListenAddress } from './config.js';
+import { ExportStartupError } from './errors.js';
+import { Authenticator, type WebConfig } from './web-config.js';
+
+export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * Handles a request under /api/ (e.g. the limiter's POST endpoint). Return
+ * true when it answered; false lets the exporter answer (405 or 404).
+ */
+export type ApiHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+
+export interface ExporterOptions {
+  source: SnapshotSource;
+  listen: ListenAddress;
+  minIntervalMs: number;
+  select: (c: ContainerSnapshot) => boolean;
+  webConfig?: WebConfig | null;
+  apiHandler?: ApiHandler;
+  version?: string;
+  /** Text for the index page, e.g. what is exported. */
+  description?: string;
+}
+
+export interface Exporter {
+  server: http.Server;
+  collection: SharedCollection;
+  registry: Registry;
+  /** The bound address (port resolved when 0 was asked). */
+  address: ListenAddress;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Whether Accept-Encoding asks for gzip (q > 0, or "*"). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  if (!header) return false;
+  const text = Array.isArray(header) ? header.join(',') : header;
+  for (const part of text.split(',')) {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (!q || Number(q.slice(2)) > 0) return true;
+  }
+  return false;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function indexPage(version: string, description: string): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>tstop exporter</title></head>
+<body>
+<h1>tstop exporter</h1>
+<p>cAdvisor-compatible container metrics from the cgroups of this host${version ? ` (tstop ${escapeHtml(version)})` : ''}.</p>
+<p>${escapeHtml(description)}</p>
+<ul>
+<li><a href="metrics">/metrics</a>: Prometheus text format 0.0.4</li>
+<li><a href="healthz">/healthz</a>: liveness</li>
+</ul>
+</body></html>
+`;
+}
+
+/** prom-client default metrics that `promtool check metrics` flags (gauges named *_total). */
+export const PROMLINT_OFFENDERS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+function registerOwnMetrics(registry: Registry, version: string) {
+  collectDefaultMetrics({ register: registry });
+  // prom-client names three gauges *_total, which promtool rejects; their
+  // per-type companions (nodejs_active_handles{type} and so on) stay.
+  for (const name of PROMLINT_OFFENDERS) registry.removeSingleMetric(name);
+  // prom-client counts open descriptors with a readdir of /proc/self/fd on
+  // every scrape; the collector keeps ~19 descriptors per cgroup open, so at
+  // 1,000 cgroups that is ~20 ms a scrape. Count at most every 30 s instead.
+  registry.removeSingleMetric('process_open_fds');
+  let fdsCountedAt = -Infinity;
+  new Gauge({
+    name: 'process_open_fds',
+    help: 'Number of open file descriptors (counted at most every 30 s).',
+    registers: [registry],
+    collect() {
+      const now = performance.now();
+      if (now - fdsCountedAt < 30_000) return;
+      fdsCountedAt = now;
+      try {
+        this.set(fs.readdirSync('/proc/self/fd').length);
+      } catch {
+        // not Linux /proc: leave the last value
+      }
+    },
+  });
+  const info = new Gauge({
+    name: 'tstop_exporter_info',
+    help: 'Information about the tstop exporter; the value is always 1.',
+    labelNames: ['version'],
+    registers: [registry],
+  });
+  info.set({ version }, 1);
+  return {
+    collections: new Counter({
+      name: 'tstop_collections_total',
+      help: 'Collections made (scrapes within the minimum interval share one).',
+      registers: [registry],
+    }),
+    duration: new Gauge({
+      name: 'tstop_collect_duration_seconds',
+      help: 'Wall-clock duration of the most recent collection cycle.',
+      registers: [registry],
+    }),
+    scanned: new Gauge({
+      name: 'tstop_cgroups_scanned',
+      help: 'Number of cgroups visited during the most recent collection cycle.',
+      registers: [registry],
+    }),
+    exported: new Gauge({
+      name: 'tstop_cgroups_exported',
+      help: 'Number of cgroups in the most recent exposition (after the --cgroups and --filter selection).',
+      registers: [registry],
+    }),
+    scrapes: new Counter({
+      name: 'tstop_scrapes_total',
+      help: 'Requests for /metrics answered.',
+      registers: [registry],
+    }),
+  };
+}
+
+export async function startExporter(options: ExporterOptions): Promise<Exporter> {
+  const version = options.version ?? '';
+  const registry = new Registry();
+  const own = registerOwnMetrics(registry, version);
+  const collection = new SharedCollection({
+    source: options.source,
+    minIntervalMs: options.minIntervalMs,
+    select: options.select,
+    onCollected: (s) => {
+      own.collections.inc();
+      own.duration.set(s.durationSeconds);
+      own.scanned.set(s.cgroupsScanned);
+      own.exported.set(s.cgroupsExported);
+    },
+    extra: () => registry.metrics(),
+  });
+  const auth = new Authenticator(options.webConfig ?? { users: new Map(), bearerToken: null });
+  const index = indexPage(version, options.description ?? '');
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // /healthz tells nothing but "up", so liveness probes need no credentials.
+    const open = pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD');
+    if (!open && auth.required && !(await auth.check(req.headers.authorization))) {
+      res.writeHead(401, { 'WWW-Authenticate': auth.challenge, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Unauthorized\n');
+      return;
+    }
+    if (options.apiHandler && pathname.startsWith('/api/') && (await options.apiHandler(req, res))) return;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`Method ${req.method ?? ''} not allowed: the exporter is read-only\n`);
+      return;
+    }
+    const head = req.method === 'HEAD';
+    if (pathname === '/metrics') {
+      const exposition = await collection.get();
+      const gzip = acceptsGzip(req.headers['accept-encoding']);
+      const body = gzip ? await exposition.gzipped() : exposition.body;
+      own.scrapes.inc();
+      res.writeHead(200, {
+        'Content-Type': CONTENT_TYPE,
+        'Content-Length': body.length,
+        Vary: 'Accept-Encoding',
+        ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+      });
+      res.end(head ? undefined : body);
+      return;
+    }
+    if (pathname === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(head ? undefined : 'ok\n');
+      return;
+    }
+    if (pathname === '/') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(head ? undefined : index);
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(head ? undefined : 'Not found: see / for the endpoints\n');
+  };
+
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    handle(req, res).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`tstop export: ${req.method} ${req.url}: ${message}\n`);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`Internal error: ${message}\n`);
+    });
+  };
+
+  const tls = options.webConfig?.tls ?? null;
+  const server: http.Server = tls
+    ? https.createServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          requestCert: tls.requestCert,
+          rejectUnauthorized: tls.rejectUnauthorized,
+          minVersion: tls.minVersion,
+        },
+        listener,
+      )
+    : http.createServer(listener);
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, options.listen));
+    server.once('error', onError);
+    server.listen({ port: options.listen.port, host: options.listen.host ?? undefined }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  const address: ListenAddress = { host: options.listen.host, port: bound.port };
+  const urlHost =
+    options.listen.host === null ? 'localhost' : bound.address.includes(':') ? `[${bound.address}]` : bound.address;
+  return {
+    server,
+    collection,
+    registry,
+    address,
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${bound.port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listenError(err: NodeJS.ErrnoException, listen: ListenAddress): Error {
+  const where = formatListen(listen);
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new ExportStartupError(`cannot listen on ${where}: address already in use (choose another with --listen)`);
+    case 'EADDRNOTAVAIL':
+      return new ExportStartupError(`cannot listen on ${where}: not an address of this host`);
+    case 'EACCES':
+      return new ExportStartupError(`cannot listen on ${where}: permission denied`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ExportStartupError(`cannot listen on ${where}: unknown host '${listen.host}'`);
+    default:
+      return new ExportStartupError(`cannot listen on ${where}: ${err.message}`);
+  }
+}
