@@ -16,6 +16,7 @@
 # start or the guest died (one line says why). Settings: see common.sh.
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+trap 'lane_fail "internal error at run-in-guest.sh line $LINENO"' ERR
 
 limit=${TSTOP_V2VM_TIMEOUT:-600}
 envs=()
@@ -31,7 +32,8 @@ done
 [ $# -gt 0 ] || lane_fail "no command given"
 [[ $limit =~ ^[1-9][0-9]*$ ]] || lane_fail "the timeout must be a positive number of seconds"
 
-"$V2VM_DIR/setup-assets.sh"   # fast when cached; exits 125 with one line if it cannot
+# fast when cached; prints one line and exits 125 if it cannot
+"$V2VM_DIR/setup-assets.sh" || exit 125
 source "$V2VM_ASSETS/current.env"
 
 # --- accelerator --------------------------------------------------------------
@@ -63,6 +65,8 @@ esac
 
 # --- run dir: the guest's mailbox (cmd.sh in; stdout, stderr, rc out) ---------
 mkdir -p "$V2VM_RUNS"
+# run dirs kept for debugging (failures, TSTOP_V2VM_KEEP) go after two days
+find "$V2VM_RUNS" -mindepth 1 -maxdepth 1 -name 'run.*' -mtime +2 -exec rm -rf -- {} + 2>/dev/null || true
 RUN=$(mktemp -d "$V2VM_RUNS/run.XXXXXX")
 case $PWD/ in "$V2VM_REPO"/*) cwd=$PWD;; *) cwd=$V2VM_REPO;; esac
 echo "$V2VM_REPO" > "$RUN/repo"
@@ -91,7 +95,8 @@ trap 'exit 130' INT; trap 'exit 143' TERM
 loglevel="quiet loglevel=4"; [ -n "${TSTOP_V2VM_DEBUG:-}" ] && loglevel="loglevel=7"
 # cgroup_no_v1=all: no v1 controller can be mounted, the guest is pure v2.
 # panic=-1 (with -no-reboot): a kernel panic ends qemu instead of hanging it.
-# mitigations=off, i8042.*: save boot time, nothing to protect or probe here.
+# mitigations=off, i8042.*: save boot time, nothing to protect or probe here
+# (microvm has no keyboard controller).
 append="console=ttyS0 $loglevel $cmdline_tsc panic=-1 rdinit=/init cgroup_no_v1=all mitigations=off i8042.noaux i8042.nokbd tstop.run=$RUN"
 
 # fsdev paths are comma-separated option lists: double any comma
@@ -150,6 +155,8 @@ fi
 # No exit status came back: say why in one line, then the evidence.
 export TSTOP_V2VM_KEEP=1   # keep the console log for a look
 why=$(grep -m1 -o 'tstop-v2vm-init: FATAL: .*' "$RUN/console.log" 2>/dev/null || true)
+[ -n "$why" ] || why=$(grep -m1 -o 'Kernel panic.*' "$RUN/console.log" 2>/dev/null || true)
+[ -n "$why" ] || why=$(grep -m1 '^qemu-system' "$RUN/qemu.log" 2>/dev/null | grep -v 'terminating on signal' || true)
 if [ -e "$RUN/boot-timeout" ]; then
   echo "tstop-v2-lane: cannot start: the guest did not boot within ${boot_limit}s${why:+ ($why)}" >&2; code=124
 elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then

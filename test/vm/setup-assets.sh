@@ -10,10 +10,13 @@
 # for run-in-guest.sh. On failure prints one line and exits 125.
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+# any failure not caught below still ends in one line, not a silent exit
+trap 'lane_fail "asset setup failed at setup-assets.sh line $LINENO (see ${LOG:-the log})"' ERR
 
 mkdir -p "$V2VM_ASSETS" 2>/dev/null || lane_fail "cannot create $V2VM_ASSETS (set TSTOP_V2VM_HOME to a writable dir)"
 LOG=$V2VM_ASSETS/setup.log
 # apt's and dpkg's chatter goes to the log; the console gets one line either way
+export DEBIAN_FRONTEND=noninteractive   # apt must never wait for an answer
 step() { echo "tstop-v2-lane: setup: $*" >&2; echo "== $*" >> "$LOG"; }
 
 # Only one setup at a time (parallel lanes share the cache).
@@ -46,7 +49,7 @@ fi
 # --- kernel + busybox ---------------------------------------------------------
 # The kernel ABI version that Debian's linux-image-amd64 metapackage points at.
 resolve_kver() {
-  apt-cache depends linux-image-amd64 2>/dev/null \
+  { apt-cache depends linux-image-amd64 2>/dev/null || true; } \
     | sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n 1
 }
 
