@@ -8,7 +8,8 @@
 #   TSTOP_V2VM_MEM      guest RAM (default 2G)
 #   TSTOP_V2VM_CPUS     guest vCPUs (default 2)
 #   TSTOP_V2VM_TIMEOUT  seconds the guest command may run (default 600)
-#   TSTOP_V2VM_BOOT_TIMEOUT  seconds the guest may take to boot (default 120)
+#   TSTOP_V2VM_BOOT_TIMEOUT  seconds the guest may take to boot (default 60;
+#                       a boot that hangs is tried once more)
 #   TSTOP_V2VM_REFRESH=1  re-resolve and re-download Debian's current kernel
 #   TSTOP_V2VM_KEEP=1   keep the run dir (console.log, qemu.log, stdout, ...)
 #   TSTOP_V2VM_DEBUG=1  verbose kernel log, print the console after the run

@@ -81,8 +81,6 @@ echo "$(ulimit -Sn) $(ulimit -Hn)" > "$RUN/nofile"
   printf 'cd -- %q || exit 125\n' "$cwd"
   printf 'exec'; printf ' %q' "$@"; printf '\n'
 } > "$RUN/cmd.sh"
-: > "$RUN/stdout"; : > "$RUN/stderr"
-
 qemu_pid='' tails=()
 cleanup() {
   [ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null || true
@@ -106,41 +104,54 @@ esc() { printf '%s' "${1//,/,,}"; }
 # multidevs=remap: the host root spans several filesystems (inode clashes).
 # The host root is shared readonly=on: the guest cannot write to the host
 # outside the repo and the run dir, whatever it does.
-boot_limit=${TSTOP_V2VM_BOOT_TIMEOUT:-120}
-timeout -k 5 $((limit + boot_limit + 30)) qemu-system-x86_64 "${accel_args[@]}" \
-  -M microvm -m "${TSTOP_V2VM_MEM:-2G}" -smp "${TSTOP_V2VM_CPUS:-2}" \
-  -nodefaults -no-user-config -display none -no-reboot \
-  -serial "file:$RUN/console.log" \
-  -kernel "$KERNEL" -initrd "$INITRD" -append "$append" \
-  -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
-  -device virtio-9p-device,fsdev=hostroot,mount_tag=hostroot \
-  -fsdev "local,id=repofs,path=$(esc "$V2VM_REPO"),security_model=none,multidevs=remap" \
-  -device virtio-9p-device,fsdev=repofs,mount_tag=repofs \
-  -fsdev "local,id=runfs,path=$(esc "$RUN"),security_model=none" \
-  -device virtio-9p-device,fsdev=runfs,mount_tag=runfs \
-  > "$RUN/qemu.log" 2>&1 < /dev/null &
-qemu_pid=$!
-t0=$(date +%s.%N)
+boot_limit=${TSTOP_V2VM_BOOT_TIMEOUT:-60}
+boot_guest() { # one boot; sets qrc (qemu's exit status) and booted
+  : > "$RUN/stdout"; : > "$RUN/stderr"
+  timeout -k 5 $((limit + boot_limit + 30)) qemu-system-x86_64 "${accel_args[@]}" \
+    -M microvm -m "${TSTOP_V2VM_MEM:-2G}" -smp "${TSTOP_V2VM_CPUS:-2}" \
+    -nodefaults -no-user-config -display none -no-reboot \
+    -serial "file:$RUN/console.log" \
+    -kernel "$KERNEL" -initrd "$INITRD" -append "$append" \
+    -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+    -device virtio-9p-device,fsdev=hostroot,mount_tag=hostroot \
+    -fsdev "local,id=repofs,path=$(esc "$V2VM_REPO"),security_model=none,multidevs=remap" \
+    -device virtio-9p-device,fsdev=repofs,mount_tag=repofs \
+    -fsdev "local,id=runfs,path=$(esc "$RUN"),security_model=none" \
+    -device virtio-9p-device,fsdev=runfs,mount_tag=runfs \
+    > "$RUN/qemu.log" 2>&1 < /dev/null &
+  qemu_pid=$!
+  local t0 i; t0=$(date +%s.%N)
 
-# stream the command's output while it runs
-tail -q -n +1 -s 0.2 -F --pid="$qemu_pid" "$RUN/stdout" 2>/dev/null & tails+=($!)
-tail -q -n +1 -s 0.2 -F --pid="$qemu_pid" "$RUN/stderr" >&2 2>/dev/null & tails+=($!)
+  # stream the command's output while it runs
+  tail -q -n +1 -s 0.2 -F --pid="$qemu_pid" "$RUN/stdout" 2>/dev/null & tails+=($!)
+  tail -q -n +1 -s 0.2 -F --pid="$qemu_pid" "$RUN/stderr" >&2 2>/dev/null & tails+=($!)
 
-# Boot watchdog: a guest that has not started the command in time is hung.
-booted=
-for ((i = 0; i < boot_limit * 5; i++)); do
-  [ -e "$RUN/started" ] && { booted=1; break; }
-  kill -0 "$qemu_pid" 2>/dev/null || break
-  sleep 0.2
-done
-if [ -n "$booted" ]; then
-  echo "tstop-v2-lane: guest booted in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s (kernel uptime $(cat "$RUN/started")s, accel $accel)" >&2
-elif kill -0 "$qemu_pid" 2>/dev/null; then
-  : > "$RUN/boot-timeout"; kill "$qemu_pid" || true
+  # Boot watchdog: a guest that has not started the command in time is hung.
+  booted=
+  for ((i = 0; i < boot_limit * 5; i++)); do
+    [ -e "$RUN/started" ] && { booted=1; break; }
+    kill -0 "$qemu_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if [ -n "$booted" ]; then
+    echo "tstop-v2-lane: guest booted in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s (kernel uptime $(cat "$RUN/started")s, accel $accel)" >&2
+  elif kill -0 "$qemu_pid" 2>/dev/null; then
+    : > "$RUN/boot-timeout"; kill "$qemu_pid" || true
+  fi
+  qrc=0; wait "$qemu_pid" || qrc=$?
+  qemu_pid=''
+  for p in "${tails[@]}"; do wait "$p" 2>/dev/null || true; done; tails=()
+}
+
+boot_guest
+# A boot that hangs (seen once in ~150 boots on a heavily loaded host) has not
+# run any of the command yet, so booting again is safe: once, and said so.
+if [ -e "$RUN/boot-timeout" ]; then
+  mv "$RUN/console.log" "$RUN/console.hung.log"; rm -f "$RUN/boot-timeout"
+  echo "tstop-v2-lane: the guest did not boot within ${boot_limit}s; booting again (first console log kept in $RUN/console.hung.log)" >&2
+  export TSTOP_V2VM_KEEP=1
+  boot_guest
 fi
-qrc=0; wait "$qemu_pid" || qrc=$?
-qemu_pid=''
-for p in "${tails[@]}"; do wait "$p" 2>/dev/null || true; done; tails=()
 
 if [ -n "${TSTOP_V2VM_DEBUG:-}" ]; then
   echo "----- guest console -----" >&2; cat "$RUN/console.log" >&2
@@ -158,7 +169,7 @@ why=$(grep -m1 -o 'tstop-v2vm-init: FATAL: .*' "$RUN/console.log" 2>/dev/null ||
 [ -n "$why" ] || why=$(grep -m1 -o 'Kernel panic.*' "$RUN/console.log" 2>/dev/null || true)
 [ -n "$why" ] || why=$(grep -m1 '^qemu-system' "$RUN/qemu.log" 2>/dev/null | grep -v 'terminating on signal' || true)
 if [ -e "$RUN/boot-timeout" ]; then
-  echo "tstop-v2-lane: cannot start: the guest did not boot within ${boot_limit}s${why:+ ($why)}" >&2; code=124
+  echo "tstop-v2-lane: cannot start: the guest did not boot within ${boot_limit}s, twice${why:+ ($why)}" >&2; code=124
 elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
   echo "tstop-v2-lane: the guest hung: host-side timeout fired, qemu killed" >&2; code=124
 elif [ -z "$booted" ]; then
