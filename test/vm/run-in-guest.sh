@@ -23,7 +23,7 @@ envs=()
 while [ $# -gt 0 ]; do
   case $1 in
     -e) [[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || lane_fail "-e wants VAR=VALUE"; envs+=("$2"); shift 2;;
-    -t) limit=${2:-}; shift 2;;
+    -t) [ $# -ge 2 ] || lane_fail "-t wants a number of seconds"; limit=$2; shift 2;;
     --) shift; break;;
     -*) lane_fail "unknown option $1 (usage: run-in-guest.sh [-e VAR=VALUE]... [-t SECONDS] [--] command...)";;
     *) break;;
@@ -75,7 +75,7 @@ echo "$(ulimit -Sn) $(ulimit -Hn)" > "$RUN/nofile"
 {
   echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root USER=root LOGNAME=root SHELL=/bin/bash'
   for v in CI TERM LANG NODE_OPTIONS FORCE_COLOR $(compgen -e | grep '^TSTOP_' || true); do
-    [ -n "${!v+set}" ] && printf 'export %s=%q\n' "$v" "${!v}"
+    if [ -n "${!v+set}" ]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
   done
   for kv in "${envs[@]}"; do printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"; done
   printf 'cd -- %q || exit 125\n' "$cwd"
