@@ -1,0 +1,27 @@
+// vitest config for the cgroup v2 lane (`npm run test:v2`): runs inside the
+// QEMU guest of test/vm/run-v2-lane.sh, where JS is 5-7x and fork/syscalls
+// 20-25x slower than on the host (TCG emulation).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // only the kernel-facing tests; the host runs these same files too
+    include: ['test/integration/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    env: { TSTOP_TEST_LANE: 'v2' },
+    // generous: the guest is slow, and the lane's own watchdog bounds the run
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 60_000,
+    // One file at a time: the tests share one kernel and its root cgroup,
+    // and the guest has only 2 vCPUs.
+    fileParallelism: false,
+    // One forked worker reused for every file (vitest 4's singleFork).
+    // Starting a fresh worker per file (isolate: true) costs ~2.2 s per file
+    // in the guest (11 files: 30 s instead of 9.7 s, docs/benchmarks.md), so
+    // test files must clean up after themselves (cgroups, env, mocks).
+    pool: 'forks',
+    maxWorkers: 1,
+    isolate: false,
+  },
+});
