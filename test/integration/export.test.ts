@@ -166,7 +166,10 @@ describe('tstop export over HTTP', () => {
     const r = await request(exp.url + 'metrics');
     const out = spawnSync(promtool, ['check', 'metrics'], { input: r.body, encoding: 'utf8' });
     const findings = (out.stdout + out.stderr).split('\n').filter((l) => l.trim() !== '');
-    expect(findings).toEqual(documentedFindings());
+    // promtool only judges families with samples: a host with no memory cgroup
+    // (a v2 guest's bare root) has no container_memory_failcnt series to flag.
+    const sampled = new Set(parseExposition(r.body.toString()).samples.map((s) => s.name));
+    expect(findings).toEqual(documentedFindings().filter((f) => sampled.has(f.split(' ')[0])));
     expect(out.status).toBe(findings.length === 0 ? 0 : 3);
   });
 
@@ -450,7 +453,11 @@ describe.runIf(isRoot)('a real Prometheus scraping tstop export every second', (
   });
 });
 
-describe.runIf(isRoot)('a scrape storm on 1,000 cgroups', () => {
+// A load test of the exporter's sharing of collections, not of the kernel: it
+// runs on the host lane. In the emulated v2 guest (fork and syscalls 20-25x
+// slower) 1,000 cgroups and 200 scrapes alone would take most of the lane's
+// 5-minute budget.
+describe.runIf(isRoot && process.env.TSTOP_TEST_LANE !== 'v2')('a scrape storm on 1,000 cgroups', () => {
   const MIN_INTERVAL_S = 5;
 
   // Made inside the test (not in beforeAll) so that a run filtered to other tests creates nothing.

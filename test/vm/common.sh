@@ -32,7 +32,9 @@ V2VM_REPO=$(cd -- "$V2VM_DIR/../.." && pwd -P)                    # the repo roo
 #   9pnet_virtio, 9p: host root + repo + run dir shares
 #   overlay: a writable (tmpfs-backed, throw-away) root over the read-only host root
 #   brd: /dev/ram0 for io tests;  loop: loop devices
-V2VM_MODULES="virtio_mmio 9pnet_virtio 9p overlay brd loop"
+#   ext4, crc32c_generic: a filesystem on a loop device, for io tests that read
+#     and write files (ext4 asks the crypto API for crc32c at mount time)
+V2VM_MODULES="virtio_mmio 9pnet_virtio 9p overlay brd loop crc32c_generic ext4"
 
 # The one line printed when the lane cannot start (exit 125: not a test result).
 lane_fail() { echo "tstop-v2-lane: cannot start: $*" >&2; exit 125; }

@@ -112,7 +112,9 @@ add_module() {
   esac >> "$KDIR/modules.list.tmp"
 }
 
-if [ ! -s "$KDIR/vmlinux" ] || [ ! -s "$KDIR/modules.list" ] || [ ! -x "$KDIR/busybox" ]; then
+# The module set is part of the assets: a changed V2VM_MODULES unpacks the kernel again.
+if [ ! -s "$KDIR/vmlinux" ] || [ ! -s "$KDIR/modules.list" ] || [ ! -x "$KDIR/busybox" ] \
+  || [ "$(cat "$KDIR/modules.wanted" 2>/dev/null)" != "$V2VM_MODULES" ]; then
   step "fetching kernel linux-image-$KVER and busybox-static (apt-get download, not installed)"
   work=$(mktemp -d "$V2VM_ASSETS/fetch.XXXXXX")
   trap 'rm -rf -- "$work"' EXIT
@@ -135,6 +137,7 @@ if [ ! -s "$KDIR/vmlinux" ] || [ ! -s "$KDIR/modules.list" ] || [ ! -x "$KDIR/bu
   : > "$KDIR/modules.list.tmp"
   for m in $V2VM_MODULES; do add_module "$m"; done
   mv "$KDIR/modules.list.tmp" "$KDIR/modules.list"
+  echo "$V2VM_MODULES" > "$KDIR/modules.wanted"
   rm -rf -- "$work"; trap - EXIT   # the .debs (~70 MB) are not needed any more
   echo "$KVER" > "$V2VM_ASSETS/kernel.current"
 fi
