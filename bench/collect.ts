@@ -2,7 +2,7 @@
 // the same files with the same method (traced from a real tick), measured
 // side by side in the same run.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +17,35 @@ export function median(values: number[]): number {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-export function peakRssMb(): number {
-  const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+/** Peak RSS (VmHWM) of a process, in MB; NaN once it is gone. */
+export function peakRssMb(pid: number | 'self' = 'self'): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Peak RSS of a collecting process as users run one: the installed bin (its
+ * shebang's V8 flags included) printing 30 back-to-back JSON snapshots.
+ */
+async function collectingProcessRssMb(): Promise<number> {
+  const bin = path.resolve(here, '../../bin/tstop.js');
+  const child = spawn(bin, ['snapshot', '--json', '--count', '30', '--interval', '0'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let peak = 0;
+  const timer = setInterval(() => {
+    const v = peakRssMb(child.pid!);
+    if (!Number.isNaN(v)) peak = Math.max(peak, v);
+  }, 20);
+  // VmHWM only grows: the reading just before exit is the peak; the exit
+  // handler runs after the last poll could see the process.
+  await new Promise((r) => child.once('exit', r));
+  clearInterval(timer);
+  return peak;
 }
 
 function buildFloor(dir: string): string {
@@ -63,6 +89,7 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
     const t0 = performance.now();
     collector.tree.rescan();
     const rescanMs = performance.now() - t0;
+    const rssMb = await collectingProcessRssMb();
 
     const tstop = median(tstopMs);
     const base = median(floorMs);
@@ -71,7 +98,8 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
       `collect: ${traced.containers.length} cgroups, tstop ${tstop.toFixed(1)} ms/tick, floor ${base.toFixed(1)} ms/tick, ratio ${(tstop / base).toFixed(2)}`,
       `collect: ${reads.length} reads per tick (${kept} on descriptors kept open, ${reads.length - kept} open-read-close), ` +
         `${collector.openDescriptors} descriptors open (budget ${collector.tree.reader.fdBudget})`,
-      `collect: full rescan ${rescanMs.toFixed(1)} ms (every 10 s when watching), peak RSS ${peakRssMb().toFixed(0)} MB`,
+      `collect: full rescan ${rescanMs.toFixed(1)} ms (every 10 s when watching); ` +
+        `peak RSS of \`tstop snapshot --json --count 30 --interval 0\` ${rssMb.toFixed(0)} MB`,
     ];
   } finally {
     collector.close();

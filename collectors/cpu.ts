@@ -39,9 +39,9 @@ const throttle = cpuStatV1.newValues();
 const stat2 = cpuStatV2.newValues();
 
 /** Pure: cpu.max ("max 100000" or "50000 100000") to quota and period in microseconds. */
-export function parseCpuMax(buf: Uint8Array, len: number): { quota: number | null; period: number | null } {
-  const sp = indexOf(buf, 0x20, 0, len);
-  const quota = equalsAscii(buf, 0, sp, 'max') ? null : parseLimit(buf, 0, sp);
+export function parseCpuMax(buf: Uint8Array, len: number, start = 0): { quota: number | null; period: number | null } {
+  const sp = indexOf(buf, 0x20, start, len);
+  const quota = equalsAscii(buf, start, sp, 'max') ? null : parseLimit(buf, start, sp);
   const period = sp < len ? parseNumber(buf, sp + 1, len) : NaN;
   return { quota, period: Number.isNaN(period) ? null : period };
 }
@@ -97,7 +97,7 @@ export function collectCpu(src: CgroupSource): CpuStats | null {
     const n = src.read(V2.max);
     if (n >= 0) {
       found = true;
-      const max = parseCpuMax(src.buf, n);
+      const max = parseCpuMax(src.buf, src.end, src.start);
       cpu.quotaMicroseconds = max.quota;
       cpu.periodMicroseconds = max.period;
     }

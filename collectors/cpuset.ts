@@ -2,6 +2,7 @@
 // the kernel has them (v1 cpuset.effective_cpus, v2 cpuset.cpus.effective).
 
 import { settingFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { text } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 
 const V1 = {
@@ -23,13 +24,13 @@ export interface CpusetStats {
 
 export function collectCpuset(src: CgroupSource): CpusetStats | null {
   if (src.isV2('cpuset')) {
-    const cpus = src.text(V2.effectiveCpus);
-    const mems = src.text(V2.effectiveMems);
+    const cpus = src.setting(V2.effectiveCpus, text);
+    const mems = src.setting(V2.effectiveMems, text);
     return cpus === null && mems === null ? null : { cpus, mems };
   }
   if (!src.has(V1.cpus)) return null;
   return {
-    cpus: src.text(V1.effectiveCpus) ?? src.text(V1.cpus),
-    mems: src.text(V1.effectiveMems) ?? src.text(V1.mems),
+    cpus: src.setting(V1.effectiveCpus, text) ?? src.setting(V1.cpus, text),
+    mems: src.setting(V1.effectiveMems, text) ?? src.setting(V1.mems, text),
   };
 }

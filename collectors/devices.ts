@@ -2,6 +2,7 @@
 // programs attached to the cgroup), which tstop says plainly.
 
 import { settingFile } from '../src/cgroupfs/files.js';
+import { text } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { DeviceRule, DevicesStats } from '../src/model/types.js';
 
@@ -27,8 +28,8 @@ export function parseDevicesList(content: string): DeviceRule[] {
 
 export function collectDevices(src: CgroupSource): DevicesStats | null {
   if (src.has(V1.list) && !src.isV2('devices')) {
-    const list = src.text(V1.list);
-    return list === null ? null : { rules: parseDevicesList(list), note: null };
+    // Parsed once per distinct devices.list, then the same object every tick.
+    return src.setting(V1.list, (buf, start, end) => ({ rules: parseDevicesList(text(buf, start, end)), note: null }));
   }
   if (src.tree.mounts.unified !== null && src.tree.mounts.mode === 'v2') return { rules: null, note: V2_NOTE };
   return null;

@@ -14,10 +14,10 @@ export const cgroupEvents = new KeyedFormat(['populated', 'frozen'] as const);
 const events = cgroupEvents.newValues();
 
 /** Pure: v1 freezer.state text. */
-export function parseFreezerState(buf: Uint8Array, len: number): FreezerState | null {
-  if (equalsAscii(buf, 0, len, 'THAWED')) return 'thawed';
-  if (equalsAscii(buf, 0, len, 'FREEZING')) return 'freezing';
-  if (equalsAscii(buf, 0, len, 'FROZEN')) return 'frozen';
+export function parseFreezerState(buf: Uint8Array, len: number, start = 0): FreezerState | null {
+  if (equalsAscii(buf, start, len, 'THAWED')) return 'thawed';
+  if (equalsAscii(buf, start, len, 'FREEZING')) return 'freezing';
+  if (equalsAscii(buf, start, len, 'FROZEN')) return 'frozen';
   return null;
 }
 
@@ -40,7 +40,7 @@ export function collectFreezer(src: CgroupSource): FreezerAndPopulated {
   let v1: FreezerState | null = null;
   if (src.has(V1.state) && !src.isV2('freezer')) {
     const n = src.read(V1.state);
-    if (n >= 0) v1 = parseFreezerState(src.buf, n);
+    if (n >= 0) v1 = parseFreezerState(src.buf, src.end, src.start);
   }
   let v2: FreezerState | null = null;
   let populated: boolean | null = null;

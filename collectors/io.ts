@@ -78,43 +78,60 @@ export function parseBlkioV1(
   kind: 'bytes' | 'ops',
   list: IoDeviceStats[],
   namer: DeviceNamer,
+  start = 0,
 ): void {
   const dev = { major: 0, minor: 0 };
-  forEachLine(buf, len, (s, e) => {
-    if (fields(buf, s, e, scratch) !== 3) return;
-    if (!parseDevice(buf, scratch[0], scratch[1], dev)) return;
-    const isRead = equalsAscii(buf, scratch[2], scratch[3], 'Read');
-    if (!isRead && !equalsAscii(buf, scratch[2], scratch[3], 'Write')) return;
-    const v = parseNumber(buf, scratch[4], scratch[5]);
-    if (Number.isNaN(v)) return;
-    const d = deviceEntry(list, dev.major, dev.minor, namer);
-    if (kind === 'bytes') {
-      if (isRead) d.readBytes = v;
-      else d.writeBytes = v;
-    } else if (isRead) d.readOps = v;
-    else d.writeOps = v;
-  });
+  forEachLine(
+    buf,
+    len,
+    (s, e) => {
+      if (fields(buf, s, e, scratch) !== 3) return;
+      if (!parseDevice(buf, scratch[0], scratch[1], dev)) return;
+      const isRead = equalsAscii(buf, scratch[2], scratch[3], 'Read');
+      if (!isRead && !equalsAscii(buf, scratch[2], scratch[3], 'Write')) return;
+      const v = parseNumber(buf, scratch[4], scratch[5]);
+      if (Number.isNaN(v)) return;
+      const d = deviceEntry(list, dev.major, dev.minor, namer);
+      if (kind === 'bytes') {
+        if (isRead) d.readBytes = v;
+        else d.writeBytes = v;
+      } else if (isRead) d.readOps = v;
+      else d.writeOps = v;
+    },
+    start,
+  );
 }
 
 /** Pure: v2 io.stat ("MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N"). */
-export function parseIoStatV2(buf: Uint8Array, len: number, list: IoDeviceStats[], namer: DeviceNamer): void {
+export function parseIoStatV2(
+  buf: Uint8Array,
+  len: number,
+  list: IoDeviceStats[],
+  namer: DeviceNamer,
+  start = 0,
+): void {
   const dev = { major: 0, minor: 0 };
-  forEachLine(buf, len, (s, e) => {
-    const n = fields(buf, s, e, scratch);
-    if (n < 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
-    const d = deviceEntry(list, dev.major, dev.minor, namer);
-    for (let i = 1; i < n; i++) {
-      const fs = scratch[i * 2];
-      const fe = scratch[i * 2 + 1];
-      const eq = indexOf(buf, 0x3d, fs, fe);
-      const v = parseNumber(buf, eq + 1, fe);
-      if (Number.isNaN(v)) continue;
-      if (equalsAscii(buf, fs, eq, 'rbytes')) d.readBytes = v;
-      else if (equalsAscii(buf, fs, eq, 'wbytes')) d.writeBytes = v;
-      else if (equalsAscii(buf, fs, eq, 'rios')) d.readOps = v;
-      else if (equalsAscii(buf, fs, eq, 'wios')) d.writeOps = v;
-    }
-  });
+  forEachLine(
+    buf,
+    len,
+    (s, e) => {
+      const n = fields(buf, s, e, scratch);
+      if (n < 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
+      const d = deviceEntry(list, dev.major, dev.minor, namer);
+      for (let i = 1; i < n; i++) {
+        const fs = scratch[i * 2];
+        const fe = scratch[i * 2 + 1];
+        const eq = indexOf(buf, 0x3d, fs, fe);
+        const v = parseNumber(buf, eq + 1, fe);
+        if (Number.isNaN(v)) continue;
+        if (equalsAscii(buf, fs, eq, 'rbytes')) d.readBytes = v;
+        else if (equalsAscii(buf, fs, eq, 'wbytes')) d.writeBytes = v;
+        else if (equalsAscii(buf, fs, eq, 'rios')) d.readOps = v;
+        else if (equalsAscii(buf, fs, eq, 'wios')) d.writeOps = v;
+      }
+    },
+    start,
+  );
 }
 
 function limitEntry(list: IoLimit[], major: number, minor: number, namer: DeviceNamer): IoLimit {
@@ -141,12 +158,18 @@ export function parseThrottleV1(
   key: LimitKey,
   list: IoLimit[],
   namer: DeviceNamer,
+  start = 0,
 ): void {
   const dev = { major: 0, minor: 0 };
-  forEachLine(buf, len, (s, e) => {
-    if (fields(buf, s, e, scratch) !== 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
-    limitEntry(list, dev.major, dev.minor, namer)[key] = limitFromNumber(parseNumber(buf, scratch[2], scratch[3]));
-  });
+  forEachLine(
+    buf,
+    len,
+    (s, e) => {
+      if (fields(buf, s, e, scratch) !== 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
+      limitEntry(list, dev.major, dev.minor, namer)[key] = limitFromNumber(parseNumber(buf, scratch[2], scratch[3]));
+    },
+    start,
+  );
 }
 
 const IO_MAX_KEYS: [string, LimitKey][] = [
@@ -157,47 +180,67 @@ const IO_MAX_KEYS: [string, LimitKey][] = [
 ];
 
 /** Pure: v2 io.max ("MAJ:MIN rbps=N wbps=max riops=max wiops=max"). */
-export function parseIoMaxV2(buf: Uint8Array, len: number, list: IoLimit[], namer: DeviceNamer): void {
+export function parseIoMaxV2(buf: Uint8Array, len: number, list: IoLimit[], namer: DeviceNamer, start = 0): void {
   const dev = { major: 0, minor: 0 };
-  forEachLine(buf, len, (s, e) => {
-    const n = fields(buf, s, e, scratch);
-    if (n < 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
-    const l = limitEntry(list, dev.major, dev.minor, namer);
-    for (let i = 1; i < n; i++) {
-      const fs = scratch[i * 2];
-      const fe = scratch[i * 2 + 1];
-      const eq = indexOf(buf, 0x3d, fs, fe);
-      for (const [word, key] of IO_MAX_KEYS) {
-        if (equalsAscii(buf, fs, eq, word)) {
-          l[key] = equalsAscii(buf, eq + 1, fe, 'max') ? null : limitFromNumber(parseNumber(buf, eq + 1, fe));
+  forEachLine(
+    buf,
+    len,
+    (s, e) => {
+      const n = fields(buf, s, e, scratch);
+      if (n < 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
+      const l = limitEntry(list, dev.major, dev.minor, namer);
+      for (let i = 1; i < n; i++) {
+        const fs = scratch[i * 2];
+        const fe = scratch[i * 2 + 1];
+        const eq = indexOf(buf, 0x3d, fs, fe);
+        for (const [word, key] of IO_MAX_KEYS) {
+          if (equalsAscii(buf, fs, eq, word)) {
+            l[key] = equalsAscii(buf, eq + 1, fe, 'max') ? null : limitFromNumber(parseNumber(buf, eq + 1, fe));
+          }
         }
       }
-    }
-  });
+    },
+    start,
+  );
 }
 
 /** Pure: the "default N" line of io.weight / io.bfq.weight, or a bare number (blkio.weight). */
-export function parseWeight(buf: Uint8Array, len: number): number | null {
+export function parseWeight(buf: Uint8Array, len: number, start = 0): number | null {
   let result: number | null = null;
-  forEachLine(buf, len, (s, e) => {
-    if (result !== null) return;
-    const n = fields(buf, s, e, scratch);
-    if (n === 1) result = parseNumber(buf, scratch[0], scratch[1]);
-    else if (n === 2 && equalsAscii(buf, scratch[0], scratch[1], 'default'))
-      result = parseNumber(buf, scratch[2], scratch[3]);
-  });
+  forEachLine(
+    buf,
+    len,
+    (s, e) => {
+      if (result !== null) return;
+      const n = fields(buf, s, e, scratch);
+      if (n === 1) result = parseNumber(buf, scratch[0], scratch[1]);
+      else if (n === 2 && equalsAscii(buf, scratch[0], scratch[1], 'default'))
+        result = parseNumber(buf, scratch[2], scratch[3]);
+    },
+    start,
+  );
   return result !== null && Number.isNaN(result) ? null : result;
 }
 
 function readWeight(src: CgroupSource, primary: CgroupFileSpec, fallback: CgroupFileSpec): number | null {
   let n = src.read(primary);
-  if (n >= 0) return parseWeight(src.buf, n);
+  if (n >= 0) return parseWeight(src.buf, src.end, src.start);
   n = src.read(fallback);
-  return n >= 0 ? parseWeight(src.buf, n) : null;
+  return n >= 0 ? parseWeight(src.buf, src.end, src.start) : null;
 }
 
 function emptyIo(): IoStats {
   return { devices: [], limits: [], weight: null, readBytesPerSecond: null, writeBytesPerSecond: null };
+}
+
+/** Shared empty lists: a cgroup without io keeps no new arrays from tick to tick (never pushed to). */
+const NO_DEVICES: IoDeviceStats[] = [];
+const NO_LIMITS: IoLimit[] = [];
+
+function shareEmpty(io: IoStats): IoStats {
+  if (io.devices.length === 0) io.devices = NO_DEVICES;
+  if (io.limits.length === 0) io.limits = NO_LIMITS;
+  return io;
 }
 
 export function collectIo(src: CgroupSource, namer: DeviceNamer): IoStats | null {
@@ -205,23 +248,23 @@ export function collectIo(src: CgroupSource, namer: DeviceNamer): IoStats | null
   if (src.isV2('io')) {
     const n = src.read(V2.stat);
     if (n < 0) return null;
-    parseIoStatV2(src.buf, n, io.devices, namer);
+    parseIoStatV2(src.buf, src.end, io.devices, namer, src.start);
     const m = src.read(V2.max);
-    if (m >= 0) parseIoMaxV2(src.buf, m, io.limits, namer);
+    if (m >= 0) parseIoMaxV2(src.buf, src.end, io.limits, namer, src.start);
     io.weight = readWeight(src, V2.weight, V2.bfqWeight);
-    return io;
+    return shareEmpty(io);
   }
   if (!src.has(V1.bytes)) return null;
   let n = src.read(V1.bytesRecursive);
   if (n < 0) n = src.read(V1.bytes);
-  if (n >= 0) parseBlkioV1(src.buf, n, 'bytes', io.devices, namer);
+  if (n >= 0) parseBlkioV1(src.buf, src.end, 'bytes', io.devices, namer, src.start);
   n = src.read(V1.opsRecursive);
   if (n < 0) n = src.read(V1.ops);
-  if (n >= 0) parseBlkioV1(src.buf, n, 'ops', io.devices, namer);
+  if (n >= 0) parseBlkioV1(src.buf, src.end, 'ops', io.devices, namer, src.start);
   for (const [file, key] of V1_THROTTLES) {
     const len = src.read(file);
-    if (len >= 0) parseThrottleV1(src.buf, len, key, io.limits, namer);
+    if (len >= 0) parseThrottleV1(src.buf, src.end, key, io.limits, namer, src.start);
   }
   io.weight = readWeight(src, V1.weight, V1.bfqWeight);
-  return io;
+  return shareEmpty(io);
 }

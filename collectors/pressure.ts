@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
-import { equalsAscii, fields, forEachLine, indexOf, parseNumber } from '../src/cgroupfs/parse.js';
+import { equalsAscii, fields, indexOf, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { Pressure, PressureLine, PressureResource } from '../src/model/types.js';
 
@@ -17,37 +17,72 @@ const FILES = {
 
 const scratch: number[] = new Array(16).fill(0);
 
-/** Pure: a PSI file ("some avg10=0.00 avg60=0.00 avg300=0.00 total=0" and optionally "full ..."). */
-export function parsePressure(buf: Uint8Array, len: number): PressureResource | null {
-  const res: PressureResource = { some: null, full: null };
-  forEachLine(buf, len, (s, e) => {
-    const n = fields(buf, s, e, scratch);
-    if (n < 5) return;
-    const line: PressureLine = { avg10: NaN, avg60: NaN, avg300: NaN, totalSeconds: NaN };
-    for (let i = 1; i < n; i++) {
-      const fs0 = scratch[i * 2];
-      const fe = scratch[i * 2 + 1];
-      const eq = indexOf(buf, 0x3d, fs0, fe);
-      const v = parseNumber(buf, eq + 1, fe);
-      if (equalsAscii(buf, fs0, eq, 'avg10')) line.avg10 = v;
-      else if (equalsAscii(buf, fs0, eq, 'avg60')) line.avg60 = v;
-      else if (equalsAscii(buf, fs0, eq, 'avg300')) line.avg300 = v;
-      else if (equalsAscii(buf, fs0, eq, 'total')) line.totalSeconds = v / 1e6;
-    }
-    if ([line.avg10, line.avg60, line.avg300, line.totalSeconds].some(Number.isNaN)) return;
-    if (equalsAscii(buf, scratch[0], scratch[1], 'some')) res.some = line;
-    else if (equalsAscii(buf, scratch[0], scratch[1], 'full')) res.full = line;
-  });
-  return res.some === null && res.full === null ? null : res;
+/** Pure: one PSI line's fields after its first word, or null if one is missing. */
+function parsePressureLine(buf: Uint8Array, s: number, e: number): PressureLine | null {
+  const n = fields(buf, s, e, scratch);
+  let avg10 = NaN;
+  let avg60 = NaN;
+  let avg300 = NaN;
+  let total = NaN;
+  for (let i = 1; i < n; i++) {
+    const fs0 = scratch[i * 2];
+    const fe = scratch[i * 2 + 1];
+    const eq = indexOf(buf, 0x3d, fs0, fe);
+    const v = parseNumber(buf, eq + 1, fe);
+    // avg10 / avg60 / avg300 / total: the byte after "avg" tells them apart.
+    if (eq - fs0 === 5 && buf[fs0] === 0x74)
+      total = v; // "total"
+    else if (buf[fs0 + 3] === 0x31)
+      avg10 = v; // "avg1"
+    else if (buf[fs0 + 3] === 0x36)
+      avg60 = v; // "avg6"
+    else if (buf[fs0 + 3] === 0x33) avg300 = v; // "avg3"
+  }
+  if (Number.isNaN(avg10) || Number.isNaN(avg60) || Number.isNaN(avg300) || Number.isNaN(total)) return null;
+  return { avg10, avg60, avg300, totalSeconds: total / 1e6 };
 }
 
-export function collectPressure(src: CgroupSource): Pressure | null {
-  const read = (file: typeof FILES.cpu): PressureResource | null => {
+/** Pure: a PSI file ("some avg10=0.00 avg60=0.00 avg300=0.00 total=0" and optionally "full ..."). */
+export function parsePressure(buf: Uint8Array, len: number, start = 0): PressureResource | null {
+  let some: PressureLine | null = null;
+  let full: PressureLine | null = null;
+  let s = start;
+  while (s < len) {
+    const e = indexOf(buf, 0x0a, s, len);
+    if (equalsAscii(buf, s, s + 4, 'some')) some = parsePressureLine(buf, s, e);
+    else if (equalsAscii(buf, s, s + 4, 'full')) full = parsePressureLine(buf, s, e);
+    s = e + 1;
+  }
+  return some === null && full === null ? null : { some, full };
+}
+
+function sameLine(a: PressureLine | null, b: PressureLine | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.avg10 === b.avg10 && a.avg60 === b.avg60 && a.avg300 === b.avg300 && a.totalSeconds === b.totalSeconds;
+}
+
+/** The previous value when nothing changed, so an idle cgroup's PSI is not a new object each tick. */
+function unchangedOr<T extends PressureResource | null>(now: T, before: T | undefined): T {
+  if (before === undefined || now === null || before === null) return now;
+  return sameLine(now.some, before.some) && sameLine(now.full, before.full) ? before : now;
+}
+
+/**
+ * PSI of the bound cgroup. Unchanged figures return the previous objects
+ * (snapshots are read-only), which keeps the long-lived heap from growing by
+ * one copy per idle cgroup per tick.
+ */
+export function collectPressure(src: CgroupSource, previous: Pressure | null): Pressure | null {
+  const read = (file: typeof FILES.cpu, before: PressureResource | null | undefined): PressureResource | null => {
     const n = src.read(file);
-    return n < 0 ? null : parsePressure(src.buf, n);
+    return unchangedOr(n < 0 ? null : parsePressure(src.buf, src.end, src.start), before);
   };
-  const p: Pressure = { cpu: read(FILES.cpu), memory: read(FILES.memory), io: read(FILES.io) };
-  return p.cpu === null && p.memory === null && p.io === null ? null : p;
+  const cpu = read(FILES.cpu, previous?.cpu);
+  const memory = read(FILES.memory, previous?.memory);
+  const io = read(FILES.io, previous?.io);
+  if (cpu === null && memory === null && io === null) return null;
+  if (previous && cpu === previous.cpu && memory === previous.memory && io === previous.io) return previous;
+  return { cpu, memory, io };
 }
 
 /** Host-wide PSI from <root>/proc/pressure; null when the kernel has none. */

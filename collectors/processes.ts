@@ -29,12 +29,17 @@ const PROCS: CgroupFileSpec[] = [
 ].map((h) => cgroupFile(h, 'cgroup.procs'));
 
 /** Pure: cgroup.procs (one pid per line). */
-export function parseProcs(buf: Uint8Array, len: number): number[] {
+export function parseProcs(buf: Uint8Array, len: number, start = 0): number[] {
   const pids: number[] = [];
-  forEachLine(buf, len, (s, e) => {
-    const pid = parseNumber(buf, s, e);
-    if (!Number.isNaN(pid)) pids.push(pid);
-  });
+  forEachLine(
+    buf,
+    len,
+    (s, e) => {
+      const pid = parseNumber(buf, s, e);
+      if (!Number.isNaN(pid)) pids.push(pid);
+    },
+    start,
+  );
   return pids;
 }
 
@@ -43,7 +48,7 @@ export function collectProcesses(src: CgroupSource): number[] | null {
   for (const file of PROCS) {
     if (!src.has(file)) continue;
     const n = src.read(file);
-    if (n >= 0) return parseProcs(src.buf, n);
+    if (n >= 0) return parseProcs(src.buf, src.end, src.start);
   }
   return null;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds native/build/tstop-helper from native/src/*.c with the machine's C
-// compiler. Run by `npm install` / `npm ci` (package.json "install") and by
+// Builds native/build/tstop-helper from native/src/*.c, and the collector's
+// batch reader native/build/libtstop-read.so from native/read/, with the
+// machine's C compiler. Run by `npm install` / `npm ci` (package.json "install") and by
 // `npm run build:native`. No prebuilt binaries, no node-gyp.
 //
 //   CC=clang node native/build.mjs     choose the compiler
@@ -14,6 +15,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const srcDir = join(here, 'src');
 const outDir = join(here, 'build');
 const out = join(outDir, 'tstop-helper');
+const readLib = join(outDir, 'libtstop-read.so');
+const readSource = join(here, 'read', 'readbatch.c');
 
 function findOnPath(name) {
   if (name.includes('/')) return isExecutable(name) ? name : null;
@@ -62,6 +65,11 @@ function main() {
     console.error(`tstop: building native/build/tstop-helper with ${cc} failed`);
     return 1;
   }
+  // Without it the collector reads file by file: slower, not broken.
+  const lib = spawnSync(cc, ['-std=c11', '-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-o', readLib, readSource], {
+    stdio: 'inherit',
+  });
+  if (lib.error || lib.status !== 0) console.error(`tstop: building ${readLib} failed; collection reads file by file`);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 // serves every read, so a tick allocates nothing per file.
 
 import fs from 'node:fs';
+import { BatchReads } from './batch.js';
 
 /** Not opened yet (or to be probed again after a rescan). */
 export const FD_UNOPENED = -2;
@@ -41,20 +42,54 @@ export function isGoneError(err: unknown): boolean {
   return code === 'ENODEV' || code === 'ENOENT' || code === 'ESRCH';
 }
 
+/** The errno values a batch read reports that tstop tells apart. */
+const ERRNO_NAMES: Record<number, string> = {
+  2: 'ENOENT',
+  3: 'ESRCH',
+  13: 'EACCES',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  95: 'EOPNOTSUPP',
+};
+
 /** How a read reached the kernel (for the benchmark's C floor, which must do the same). */
 export type ReadMethod = 'pread' | 'open-read-close';
 
 export class FileReader {
+  /** The reader's own buffer: file-by-file reads land at its start. */
   buf: Buffer;
+  /** Where the last read's bytes are: data[start, start + length). */
+  data: Buffer;
+  start = 0;
+  length = 0;
   /** When set, every read is reported (the benchmark replays them in C). */
   trace: ((path: string, method: ReadMethod) => void) | null = null;
   /** Descriptors this reader may keep open at once. */
   readonly fdBudget: number;
   private openFds = 0;
+  /** One native read of every kept-open descriptor per tick, where available. */
+  private readonly batch: BatchReads | null;
 
-  constructor(options: { fdBudget?: number; bufferBytes?: number } = {}) {
+  constructor(options: { fdBudget?: number; bufferBytes?: number; batch?: boolean } = {}) {
     this.fdBudget = options.fdBudget ?? Math.max(64, openFileLimit() - RESERVED_FDS);
     this.buf = Buffer.allocUnsafe(options.bufferBytes ?? 64 * 1024);
+    this.data = this.buf;
+    this.batch = options.batch === false ? null : BatchReads.open();
+  }
+
+  /** Whether kept-open files are read in one native call per tick. */
+  get batching(): boolean {
+    return this.batch !== null;
+  }
+
+  /** Start of a tick: read every kept-open descriptor at once. */
+  beginTick(): void {
+    this.batch?.readAll();
+  }
+
+  /** End of a tick: batch results are not served again. */
+  endTick(): void {
+    this.batch?.endTick();
   }
 
   get openDescriptors(): number {
@@ -64,9 +99,9 @@ export class FileReader {
   /**
    * Reads the file whose descriptor state is fds[slot], opening it on first
    * use. Returns the byte length in this.buf, READ_ABSENT or READ_GONE, and
-   * updates fds[slot].
+   * updates fds[slot]; positions[slot] is its place in the batch.
    */
-  read(fds: Int32Array, slot: number, path: string): number {
+  read(fds: Int32Array, positions: Int32Array, slot: number, path: string): number {
     let fd = fds[slot];
     if (fd === FD_ABSENT) return READ_ABSENT;
     if (fd === FD_UNOPENED || fd === FD_TRANSIENT) {
@@ -93,12 +128,28 @@ export class FileReader {
       }
       fds[slot] = fd;
       this.openFds++;
+      if (this.batch) positions[slot] = this.batch.add(fd);
     }
     this.trace?.(path, 'pread');
+    const pos = positions[slot];
+    if (this.batch && pos >= 0) {
+      const n = this.batch.result(pos);
+      if (n !== null && n >= 0) {
+        // Served in place from the batch buffer: no copy.
+        this.data = this.batch.buffer;
+        this.start = this.batch.offset(pos);
+        this.length = n;
+        return n;
+      }
+      if (n !== null) {
+        this.close(fds, slot, positions);
+        return this.failedRead(fds, slot, { code: ERRNO_NAMES[-n] ?? 'EIO' });
+      }
+    }
     try {
       return this.readFd(fd);
     } catch (err) {
-      this.close(fds, slot);
+      this.close(fds, slot, positions);
       return this.failedRead(fds, slot, err);
     }
   }
@@ -138,15 +189,27 @@ export class FileReader {
   private readFd(fd: number): number {
     for (;;) {
       const n = fs.readSync(fd, this.buf, 0, this.buf.length, 0);
-      if (n < this.buf.length) return n;
+      if (n < this.buf.length) return this.inBuf(n);
       // Filled the buffer (a huge cgroup.procs): grow and read again.
       this.buf = Buffer.allocUnsafe(this.buf.length * 2);
     }
   }
 
+  /** Marks the own buffer's first n bytes as the last read's content. */
+  inBuf(n: number): number {
+    this.data = this.buf;
+    this.start = 0;
+    this.length = n;
+    return n;
+  }
+
   /** Closes the descriptor in fds[slot], if any, and marks it unopened. */
-  close(fds: Int32Array, slot: number): void {
+  close(fds: Int32Array, slot: number, positions: Int32Array): void {
     const fd = fds[slot];
+    if (positions[slot] >= 0) {
+      this.batch?.remove(positions[slot]);
+      positions[slot] = -1;
+    }
     if (fd >= 0) {
       try {
         fs.closeSync(fd);
@@ -158,8 +221,8 @@ export class FileReader {
     fds[slot] = FD_UNOPENED;
   }
 
-  closeAll(fds: Int32Array): void {
-    for (let i = 0; i < fds.length; i++) this.close(fds, i);
+  closeAll(fds: Int32Array, positions: Int32Array): void {
+    for (let i = 0; i < fds.length; i++) this.close(fds, i, positions);
   }
 
   /** Forget files found absent so a later read probes them again. */

@@ -20,12 +20,20 @@ export class CgroupSource {
     return this.node;
   }
 
-  /** The shared buffer holding the last read's bytes. */
+  /** The buffer holding the last read's bytes, at [start, end). */
   get buf(): Buffer {
-    return this.tree.reader.buf;
+    return this.tree.reader.data;
   }
 
-  /** Reads a file; returns its length in buf, or a negative value when absent or gone. */
+  get start(): number {
+    return this.tree.reader.start;
+  }
+
+  get end(): number {
+    return this.tree.reader.start + this.tree.reader.length;
+  }
+
+  /** Reads a file; returns its length (bytes at buf[start, end)), or a negative value when absent or gone. */
   read(file: CgroupFileSpec): number {
     return this.tree.read(this.current, file);
   }
@@ -44,28 +52,47 @@ export class CgroupSource {
   number(file: CgroupFileSpec): number | null {
     const n = this.read(file);
     if (n < 0) return null;
-    const v = parseNumber(this.buf, 0, n);
+    const v = parseNumber(this.buf, this.start, this.end);
     return Number.isNaN(v) ? null : v;
   }
 
   /** A file holding one limit ("max", -1 and sentinels become null). */
   limit(file: CgroupFileSpec): number | null {
     const n = this.read(file);
-    return n < 0 ? null : parseLimit(this.buf, 0, n);
+    return n < 0 ? null : parseLimit(this.buf, this.start, this.end);
   }
 
   /** A flat keyed file parsed into out; false if absent. */
   keyed<K extends string>(file: CgroupFileSpec, format: KeyedFormat<K>, out: Float64Array): boolean {
     const n = this.read(file);
     if (n < 0) return false;
-    format.parse(this.buf, n, out);
+    format.parse(this.buf, this.end, out, this.start);
     return true;
+  }
+
+  /**
+   * A setting file parsed once per distinct content: while its bytes do not
+   * change, the same parsed value is returned (no allocation per tick).
+   * Callers must treat the value as read-only.
+   */
+  setting<T>(file: CgroupFileSpec, parse: (buf: Buffer, start: number, end: number) => T): T | null {
+    const n = this.read(file);
+    if (n < 0) return null;
+    const node = this.current;
+    const data = this.tree.reader.data;
+    if (node.parsedFrom[file.slot] === data) return node.parsed[file.slot] as T;
+    const value = parse(data, this.start, this.end);
+    if (file.kind === 'setting') {
+      node.parsedFrom[file.slot] = data;
+      node.parsed[file.slot] = value;
+    }
+    return value;
   }
 
   /** The file's text (trimmed at the end), or null. Allocates: for small, rare files. */
   text(file: CgroupFileSpec): string | null {
     const n = this.read(file);
-    return n < 0 ? null : text(this.buf, 0, n);
+    return n < 0 ? null : text(this.buf, this.start, this.end);
   }
 }
 

@@ -23,6 +23,8 @@ export class CgroupNode {
   readonly dirs: (string | null)[];
   /** Descriptor state per declared file slot (see FileReader). */
   readonly fds: Int32Array;
+  /** Place of each kept-open descriptor in the reader's batch (-1: none). */
+  readonly batchPositions: Int32Array;
   /** Full path per file slot, built on first read. */
   readonly paths: (string | null)[];
   /** Inode of the cgroup's main directory: a different one means recreated. */
@@ -35,13 +37,19 @@ export class CgroupNode {
   readonly settings: (Buffer | null)[];
   /** Settings must be re-read at the next read (new cgroup, or the limiter changed one). */
   settingsStale = true;
+  /** A collector's parse of a setting, and the cached bytes it was parsed from (see CgroupSource.setting). */
+  readonly parsed: unknown[];
+  readonly parsedFrom: (Buffer | null)[];
 
   constructor(id: string, hierarchyCount: number, fileCount: number) {
     this.id = id;
     this.dirs = new Array<string | null>(hierarchyCount).fill(null);
     this.fds = new Int32Array(fileCount).fill(-2);
+    this.batchPositions = new Int32Array(fileCount).fill(-1);
     this.paths = new Array<string | null>(fileCount).fill(null);
     this.settings = new Array<Buffer | null>(fileCount).fill(null);
+    this.parsed = new Array<unknown>(fileCount).fill(null);
+    this.parsedFrom = new Array<Buffer | null>(fileCount).fill(null);
   }
 }
 
@@ -125,7 +133,9 @@ export class CgroupTree {
     let p = node.paths[file.slot];
     if (p === null) p = node.paths[file.slot] = path.join(dir, file.name);
     if (file.kind === 'setting') return this.readSetting(node, file.slot, h, p);
-    const n = this.reopen[file.slot] ? this.reader.readOnce(p, true) : this.reader.read(node.fds, file.slot, p);
+    const n = this.reopen[file.slot]
+      ? this.reader.readOnce(p, true)
+      : this.reader.read(node.fds, node.batchPositions, file.slot, p);
     if (n === READ_GONE) this.markDirGone(node, h);
     return n;
   }
@@ -138,7 +148,9 @@ export class CgroupTree {
     const cached = node.settings[slot];
     if (cached !== null && !this.refreshSettings && !node.settingsStale) {
       if (cached === ABSENT_SETTING) return READ_ABSENT;
-      cached.copy(this.reader.buf, 0);
+      this.reader.data = cached;
+      this.reader.start = 0;
+      this.reader.length = cached.length;
       return cached.length;
     }
     const n = this.reader.readOnce(p, false);
@@ -146,11 +158,24 @@ export class CgroupTree {
       this.markDirGone(node, h);
       return n;
     }
-    if (n < 0) node.settings[slot] = ABSENT_SETTING;
-    else if (cached === null || cached.length !== n || this.reader.buf.compare(cached, 0, n, 0, n) !== 0) {
-      // A copy only when the value changed: an unchanged setting costs no allocation.
-      node.settings[slot] = Buffer.from(this.reader.buf.subarray(0, n));
+    if (n < 0) {
+      node.settings[slot] = ABSENT_SETTING;
+      return n;
     }
+    let bytes = cached;
+    if (
+      bytes === null ||
+      bytes === ABSENT_SETTING ||
+      bytes.length !== n ||
+      this.reader.buf.compare(bytes, 0, n, 0, n) !== 0
+    ) {
+      // A copy only when the value changed: an unchanged setting costs no allocation.
+      bytes = node.settings[slot] = Buffer.from(this.reader.buf.subarray(0, n));
+    }
+    // Served from the cached bytes, so a parse memoized on them stays valid.
+    this.reader.data = bytes;
+    this.reader.start = 0;
+    this.reader.length = n;
     return n;
   }
 
@@ -175,7 +200,7 @@ export class CgroupTree {
   private closeHierarchyFiles(node: CgroupNode, h: number): void {
     for (let slot = 0; slot < this.files.length; slot++) {
       if (this.fileHierarchy[slot] === h) {
-        this.reader.close(node.fds, slot);
+        this.reader.close(node.fds, slot, node.batchPositions);
         node.paths[slot] = null;
         node.settings[slot] = null;
       }
@@ -207,7 +232,7 @@ export class CgroupTree {
   }
 
   drop(node: CgroupNode): void {
-    this.reader.closeAll(node.fds);
+    this.reader.closeAll(node.fds, node.batchPositions);
     if (this.nodes.get(node.id) === node) this.nodes.delete(node.id);
   }
 
@@ -262,7 +287,7 @@ export class CgroupTree {
   }
 
   close(): void {
-    for (const node of this.nodes.values()) this.reader.closeAll(node.fds);
+    for (const node of this.nodes.values()) this.reader.closeAll(node.fds, node.batchPositions);
     this.nodes.clear();
   }
 }

@@ -34,6 +34,7 @@ import type {
   KubernetesInfo,
   Namespaces,
   NetworkInterface,
+  Pressure,
   Snapshot,
 } from './types.js';
 
@@ -59,6 +60,8 @@ interface NodeMemo {
   startTimeSeconds: number | null;
   namespaces: Namespaces | null;
   capabilities: Capabilities | null;
+  /** Last PSI figures: reused while unchanged. */
+  pressure: Pressure | null;
   /** Runtime state (name, image) looked up; refreshed at rescans. */
   described: boolean;
   name: string;
@@ -68,6 +71,8 @@ interface NodeMemo {
 }
 
 const DEFAULT_RESCAN_MS = 10_000;
+/** Shared by every empty cgroup (snapshots are read-only). */
+const NO_PROCESSES: number[] = [];
 const DEFAULT_SETTINGS_REFRESH_MS = 5_000;
 
 export class Collector {
@@ -172,9 +177,14 @@ export class Collector {
     this.tree.refreshSettings = nowMs - this.lastSettingsMs >= this.settingsRefreshMs;
     if (this.tree.refreshSettings) this.lastSettingsMs = nowMs;
     const containers: ContainerSnapshot[] = [];
-    for (const node of this.tree.nodes.values()) {
-      const c = this.collectNode(node);
-      if (c) containers.push(c);
+    this.tree.reader.beginTick();
+    try {
+      for (const node of this.tree.nodes.values()) {
+        const c = this.collectNode(node);
+        if (c) containers.push(c);
+      }
+    } finally {
+      this.tree.reader.endTick();
     }
     this.tree.sweep();
     markPopulated(containers);
@@ -238,6 +248,7 @@ export class Collector {
         startTimeSeconds: null,
         namespaces: null,
         capabilities: null,
+        pressure: null,
         described: false,
         // Unnamed containers go by their short id, as `docker ps` shows them; a
         // plain cgroup by its whole path (its last component alone is ambiguous).
@@ -272,7 +283,8 @@ export class Collector {
     const memo = this.memoOf(node);
     const pids = collectPids(src);
     // pids.current counts every task below: at 0 there is no process to list (saves an open on v1).
-    const processes = pids?.current === 0 ? [] : (collectProcesses(src) ?? []);
+    let processes = pids?.current === 0 ? NO_PROCESSES : (collectProcesses(src) ?? NO_PROCESSES);
+    if (processes.length === 0) processes = NO_PROCESSES;
     this.updateInit(memo, processes);
     const cpuset = collectCpuset(src);
     const cpu = collectCpu(src) ?? (cpuset ? emptyCpu() : null);
@@ -285,7 +297,7 @@ export class Collector {
     const devices = collectDevices(src);
     const hugetlb = collectHugetlb(src, this.hugetlbSizes);
     const freezer = collectFreezer(src);
-    const pressure = collectPressure(src);
+    const pressure = (memo.pressure = collectPressure(src, memo.pressure));
     node.settingsStale = false;
     if (node.gone) return null; // removed while reading: normal, it just disappears
     return {

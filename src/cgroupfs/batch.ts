@@ -1,0 +1,138 @@
+// Reads every kept-open descriptor in one native call per tick
+// (native/read/readbatch.c through koffi), so Node's per-call cost is paid
+// once instead of once per file. The reader then serves each file's bytes
+// from the packed buffer. Without the library (no compiler at install, no
+// koffi) the reader reads file by file: slower, same results.
+
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Largest file the batch reads in one go; a file this long is re-read alone. */
+export const BATCH_MAX_FILE = 64 * 1024;
+
+type ReadBatchFn = (
+  fds: Int32Array,
+  n: number,
+  buf: Buffer,
+  cap: number,
+  maxFile: number,
+  offs: Int32Array,
+  lens: Int32Array,
+) => number;
+
+let loaded: ReadBatchFn | null | undefined;
+
+function loadReadBatch(): ReadBatchFn | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (process.env.TSTOP_NO_BATCH === '1') return loaded;
+  try {
+    const require = createRequire(import.meta.url);
+    const koffi = require('koffi') as { load(p: string): { func(sig: string): ReadBatchFn } };
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    // dist/src/cgroupfs → the package root's native/build
+    const lib = koffi.load(path.resolve(here, '../../../native/build/libtstop-read.so'));
+    loaded = lib.func(
+      'int32_t tstop_read_batch(const int32_t *fds, int32_t n, uint8_t *buf, int32_t cap, int32_t max_file, int32_t *offs, int32_t *lens)',
+    );
+  } catch {
+    // not built or not loadable here: file-by-file reads
+  }
+  return loaded;
+}
+
+/**
+ * The set of kept-open descriptors, each at a stable position, and the
+ * result of the last batch read for each position.
+ */
+export class BatchReads {
+  private fds: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
+  private offs: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private lens: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  /** Tick in which each position was (re)assigned: a batch covers positions assigned before it. */
+  private assigned: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private free: number[] = [];
+  private used = 0;
+  private buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  private tick = 0;
+  private batchTick = -1;
+  private readonly readBatch: ReadBatchFn;
+
+  private constructor(readBatch: ReadBatchFn) {
+    this.readBatch = readBatch;
+  }
+
+  /** Batching, or null where the native library cannot be loaded. */
+  static open(): BatchReads | null {
+    const fn = loadReadBatch();
+    return fn ? new BatchReads(fn) : null;
+  }
+
+  /** Registers a kept-open descriptor; returns its position. */
+  add(fd: number): number {
+    let pos = this.free.pop();
+    if (pos === undefined) {
+      if (this.used === this.fds.length) this.grow();
+      pos = this.used++;
+    }
+    this.fds[pos] = fd;
+    this.assigned[pos] = this.tick;
+    return pos;
+  }
+
+  remove(pos: number): void {
+    this.fds[pos] = -1;
+    this.free.push(pos);
+  }
+
+  private grow(): void {
+    const size = this.fds.length * 2;
+    const widen = (a: Int32Array, fill: number): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(size).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.fds = widen(this.fds, -1);
+    this.offs = widen(this.offs, 0);
+    this.lens = widen(this.lens, 0);
+    this.assigned = widen(this.assigned, 0);
+  }
+
+  /** Reads every registered descriptor (one native call, more if the buffer must grow). */
+  readAll(): void {
+    this.tick++;
+    for (;;) {
+      const done = this.readBatch(this.fds, this.used, this.buf, this.buf.length, BATCH_MAX_FILE, this.offs, this.lens);
+      if (done === this.used) break;
+      this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+    }
+    this.batchTick = this.tick;
+  }
+
+  /**
+   * The batch result for a position: its length (the bytes are at
+   * buffer[offset(pos), offset(pos) + length)), -errno, or null when the batch
+   * has nothing valid for it (assigned after the batch, or possibly truncated)
+   * and the caller must read it alone.
+   */
+  result(pos: number): number | null {
+    if (this.batchTick !== this.tick || this.assigned[pos] >= this.batchTick) return null;
+    const len = this.lens[pos];
+    if (len >= BATCH_MAX_FILE) return null;
+    return len;
+  }
+
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  offset(pos: number): number {
+    return this.offs[pos];
+  }
+
+  /** Ends the tick: results are not served again until the next readAll. */
+  endTick(): void {
+    this.tick++;
+  }
+}
