@@ -2,6 +2,7 @@
 // declares its flags; implementations load on demand.
 
 import type { CommandSpec } from '../command.js';
+import { freezeCommand, killCommand, limitCommand, thawCommand } from './limit.js';
 import { snapshotCommand } from './snapshot.js';
 
-export const COMMANDS: CommandSpec[] = [snapshotCommand];
+export const COMMANDS: CommandSpec[] = [snapshotCommand, limitCommand, freezeCommand, thawCommand, killCommand];
