@@ -102,7 +102,7 @@ export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: Par
 
 /**
  * "--pids-limit -1" as "--pids-limit=-1": parseArgs takes a value starting
- * with '-' for a flag and refuses it; a negative number is never a flag.
+ * with '-' for a flag and refuses it; a value starting with a minus and a digit is never a flag.
  */
 function attachNegativeValues(cmd: CommandSpec, argv: string[]): string[] {
   const out: string[] = [];

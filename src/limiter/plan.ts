@@ -407,7 +407,7 @@ function planMemory(
         if (effMem === null) {
           throw invalid(
             '--memory-swap',
-            String(req.memorySwap),
+            formatBytesExact(req.memorySwap),
             'needs a memory limit (give --memory too): memory plus swap cannot be limited when memory is not',
           );
         }
@@ -606,7 +606,7 @@ function planCpuset(req: ParsedRequest, files: CgroupFiles, host: HostFacts, h: 
       throw invalid(
         flag,
         formatList(list),
-        `${what} ${formatList(offline)} ${offline.length === 1 ? 'is' : 'are'} not online (online: ${formatList(online)})`,
+        `${what}${offline.length === 1 ? '' : 's'} ${formatList(offline)} ${offline.length === 1 ? 'is' : 'are'} not online (online: ${formatList(online)})`,
       );
     }
     const parentFile =
@@ -624,7 +624,7 @@ function planCpuset(req: ParsedRequest, files: CgroupFiles, host: HostFacts, h: 
         throw invalid(
           flag,
           formatList(list),
-          `${what} ${formatList(outside)} ${outside.length === 1 ? 'is' : 'are'} outside the parent cgroup's ${formatList(parent)}`,
+          `${what}${outside.length === 1 ? '' : 's'} ${formatList(outside)} ${outside.length === 1 ? 'is' : 'are'} outside the parent cgroup's ${formatList(parent)}`,
         );
       }
     }
