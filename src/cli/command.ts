@@ -115,7 +115,7 @@ function attachNegativeValues(cmd: CommandSpec, argv: string[]): string[] {
       : /^-[^-]$/.test(a)
         ? cmd.flags.find((f) => f.short === a.slice(1))
         : undefined;
-    if (flag?.type === 'string' && next !== undefined && /^-\d+(\.\d+)?$/.test(next)) {
+    if (flag?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
       out.push(`--${flag.name}=${next}`);
       i++;
     } else out.push(a);

@@ -651,13 +651,14 @@ function planBlkioWeight(weight: number, files: CgroupFiles, h: Pick<Helpers, 'n
     h.add('blkio', file, String(weight), '--blkio-weight');
     return;
   }
-  if (files.has('blkio', 'io.bfq.weight')) {
-    h.notes.push('--blkio-weight sets io.bfq.weight: it applies on devices using the BFQ io scheduler');
-    h.add('blkio', 'io.bfq.weight', String(weight), '--blkio-weight');
-  } else if (files.has('blkio', 'io.weight')) {
+  // io.weight first, as the snapshot reads it (runc prefers io.bfq.weight; see docs/limiter.md).
+  if (files.has('blkio', 'io.weight')) {
     const w = blkioWeightToIoWeight(weight);
     h.notes.push(`--blkio-weight ${weight} is io.weight ${w} on cgroup v2 (runc's conversion)`);
     h.add('blkio', 'io.weight', `default ${w}`, '--blkio-weight');
+  } else if (files.has('blkio', 'io.bfq.weight')) {
+    h.notes.push('--blkio-weight sets io.bfq.weight: it applies on devices using the BFQ io scheduler');
+    h.add('blkio', 'io.bfq.weight', String(weight), '--blkio-weight');
   } else {
     throw refused(
       '--blkio-weight: no io.weight or io.bfq.weight here (the io controller is not enabled for this cgroup, or no weight-based io scheduler)',
