@@ -135,7 +135,7 @@ export class CgroupLimiter implements Limiter {
     const c = this.resolve(ref);
     checkCgroupPolicy(c.id, c.name, options);
     const files = new CgroupFiles(this.mounts, c.id);
-    const out = planLimit(parsed, files, this.host, options, c.name === c.id ? c.id : c.name);
+    const out = planLimit(parsed, files, this.host, options, c.name === c.id ? c.id : `${c.name} (${c.id})`);
     for (const w of out.writes) verifyTarget(checkTargetPath(this.mounts, w.path));
     return { action: 'limit', container: { id: c.id, name: c.name }, writes: out.writes, notes: out.notes };
   }

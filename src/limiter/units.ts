@@ -22,7 +22,7 @@ const UNIT_ORDER = ['p', 't', 'g', 'm', 'k'] as const;
 
 /** A value quoted for a message; control characters shown escaped. */
 export function quote(value: string): string {
-  const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  const shown = value.length > 300 ? `${value.slice(0, 297)}...` : value;
   return `'${shown.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
 }
 

@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '../../src/limiter/api.js';
+import { AuditLog, type AuditLine } from '../../src/limiter/audit.js';
+import { createLimiter } from '../../src/limiter/limiter.js';
 import { Collector } from '../../src/model/collector.js';
 import type { ContainerSnapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
@@ -50,8 +52,9 @@ describe.runIf(isRoot)('tstop limit on the real kernel', () => {
   });
 
   afterAll(async () => {
-    await cg?.cleanup().catch(() => undefined);
+    if (cg) await cg.cleanupProcesses('');
     loop?.destroy();
+    await cg?.cleanup();
   });
 
   describe('each flag writes the right file with the right value, and a fresh snapshot reports it', () => {
@@ -531,6 +534,43 @@ describe.runIf(isRoot)('tstop limit on the real kernel', () => {
     const forced = await tstop('limit', 'undo', change.id, '--allow-system', '--force');
     expect(forced.code).toBe(0);
     expect(read('pids', 'since', 'pids.max')).toBe('max');
+  });
+
+  it('changes nothing when the audit log cannot be written', async () => {
+    const id = cg.mkdir('noaudit');
+    const dir = cg.tmp('audit-is-a-directory');
+    fs.mkdirSync(dir);
+    const before = hashLimitFiles(cg);
+    const r = await runTstop(['limit', id, '--pids-limit', '9', '--allow-system'], { ...env, TSTOP_AUDIT_LOG: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`tstop: limit: cannot read the audit log ${dir}: EISDIR (is a directory)\n`);
+    expect(hashLimitFiles(cg)).toEqual(before);
+  });
+
+  it('rolls a change back when its applied record cannot be written', async () => {
+    const id = cg.mkdir('lostrecord');
+    /** An audit log that takes the pending record, then fails like a full disk. */
+    class FailingLog extends AuditLog {
+      lines: AuditLine[] = [];
+      override append(record: AuditLine): void {
+        if (record.type === 'change' && record.result !== 'pending') {
+          throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        }
+        this.lines.push(record);
+        super.append(record);
+      }
+    }
+    const limiter = createLimiter({ auditLog: cg.tmp('lost.jsonl') });
+    const log = new FailingLog(cg.tmp('lost.jsonl'));
+    Object.defineProperty(limiter, 'audit', { value: log });
+    const before = hashLimitFiles(cg);
+    const plan = await limiter.plan(id, { pidsLimit: '9', cpus: '0.25', memory: '64m' }, { allowSystem: true });
+    expect(plan.writes).toHaveLength(3);
+    await expect(limiter.apply(plan, { via: 'cli' })).rejects.toThrow(
+      `the change could not be recorded in the audit log ${log.file} (ENOSPC (no space left on device)), so it was rolled back`,
+    );
+    expect(hashLimitFiles(cg)).toEqual(before);
+    expect(log.lines.map((l) => (l.type === 'change' ? l.result : l.type))).toEqual(['pending']);
   });
 
   it('kill signals every process of the container', async () => {
