@@ -2,7 +2,7 @@
 // the test's audit log and TSTOP_LIMIT_CONFINE set to the test parent, so
 // even a bug cannot make it write outside the cgroups the test created.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -93,4 +93,36 @@ export function spawnInCgroup(cg: TestCgroups, rel: string, command: string[]): 
     command.length +
     ' )); exec "$@"';
   return spawn('sh', ['-c', script, 'sh', ...procs, '--', ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * A loop block device over a file of zeros, with no filesystem (the v2 lane's
+ * kernel has no ext4 module loaded, and O_DIRECT reads of the device itself
+ * are what a throttle test needs).
+ */
+export class RawLoop {
+  private constructor(
+    readonly device: string,
+    readonly major: number,
+    readonly minor: number,
+    private readonly image: string,
+  ) {}
+
+  static create(cg: TestCgroups, mib: number): RawLoop {
+    const image = cg.tmp(`raw-loop-${Date.now()}.img`);
+    fs.writeFileSync(image, '');
+    fs.truncateSync(image, mib * 1024 * 1024);
+    const device = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
+    const [major, minor] = fs
+      .readFileSync(`/sys/class/block/${path.basename(device)}/dev`, 'utf8')
+      .trim()
+      .split(':')
+      .map(Number);
+    return new RawLoop(device, major, minor, image);
+  }
+
+  destroy(): void {
+    execFileSync('losetup', ['-d', this.device]);
+    fs.rmSync(this.image, { force: true });
+  }
 }

@@ -17,7 +17,8 @@ import { limitEnv, runTstop, startTstop } from '../helpers/limit.js';
 
 const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const ROUNDS = 30;
+// Fewer in the emulated v2 lane, where each node start takes seconds.
+const ROUNDS = process.env.TSTOP_TEST_LANE === 'v2' ? 10 : 30;
 
 describe.runIf(isRoot)('kill -9 in the middle of a change', () => {
   let cg: TestCgroups;
@@ -125,10 +126,10 @@ describe.runIf(isRoot)('kill -9 in the middle of a change', () => {
     console.info(
       `${ROUNDS} kills: ${interrupted} mid-change (pending, then restored by recover), ${killedBeforeAnyRecord} before the first record, ${ROUNDS - interrupted - killedBeforeAnyRecord} after the change completed`,
     );
-    expect(interrupted).toBeGreaterThanOrEqual(5);
+    expect(interrupted).toBeGreaterThanOrEqual(ROUNDS / 6);
     const all = validLog();
     expect(all.filter((c) => c.result === 'interrupted')).toHaveLength(interrupted);
     const notes = all.filter((c) => c.result === 'interrupted').map((c) => c.notes.at(-1)!);
     expect(notes.every((n) => /^process \d+ died before confirming this change; /.test(n))).toBe(true);
-  });
+  }, 1_800_000);
 });

@@ -5,6 +5,7 @@
 // throttle, a frozen counter) is measured, not assumed.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '../../src/limiter/api.js';
@@ -13,12 +14,12 @@ import { createLimiter } from '../../src/limiter/limiter.js';
 import { Collector } from '../../src/model/collector.js';
 import type { ContainerSnapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
-import { LoopDevice } from '../helpers/kernel.js';
-import { hashLimitFiles, limitEnv, runTstop, spawnInCgroup } from '../helpers/limit.js';
+import { hashLimitFiles, limitEnv, RawLoop, runTstop, spawnInCgroup } from '../helpers/limit.js';
 
 const MiB = 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const cpuCount = (): number => os.availableParallelism();
 
 function snapshotOf(id: string): ContainerSnapshot {
   const collector = new Collector();
@@ -34,7 +35,7 @@ function snapshotOf(id: string): ContainerSnapshot {
 describe.runIf(isRoot)('tstop limit on the real kernel', () => {
   let cg: TestCgroups;
   let audit: string;
-  let loop: LoopDevice;
+  let loop: RawLoop;
   let env: NodeJS.ProcessEnv;
 
   const tstop = (...args: string[]) => runTstop(args, env);
@@ -48,7 +49,7 @@ describe.runIf(isRoot)('tstop limit on the real kernel', () => {
     cg = new TestCgroups('limit');
     audit = cg.tmp('audit.jsonl');
     env = limitEnv(cg, audit);
-    loop = LoopDevice.create(cg, 32);
+    loop = RawLoop.create(cg, 16);
   });
 
   afterAll(async () => {
@@ -378,9 +379,14 @@ describe.runIf(isRoot)('tstop limit on the real kernel', () => {
       const c = collector.collect().containers.find((x) => x.id === id)!;
       expect(c.cpu!.quotaCores).toBe(0.5);
       console.info(`--cpus 0.5: a busy loop used ${c.cpu!.percent!.toFixed(1)} % of a core over 3 s`);
-      expect(c.cpu!.percent).toBeGreaterThanOrEqual(40);
+      // The cap is an upper bound; the lower bound only holds when the host had a spare core to give.
+      const load = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+      const spare = load <= cpuCount() - 1;
+      if (spare) expect(c.cpu!.percent).toBeGreaterThanOrEqual(40);
+      else console.info(`--cpus 0.5: load average ${load} on ${cpuCount()} CPUs: not checking the lower bound`);
       expect(c.cpu!.percent).toBeLessThanOrEqual(60);
       expect(c.cpu!.throttledPeriods).toBeGreaterThan(0);
+      expect(c.cpu!.throttledPercent).toBeGreaterThan(50);
     } finally {
       collector.close();
       await cg.cleanupProcesses('cpu');
@@ -404,26 +410,15 @@ describe.runIf(isRoot)('tstop limit on the real kernel', () => {
 
   it('throttles an O_DIRECT read on a loop device with --device-read-bps', async () => {
     const id = cg.mkdir('io');
-    const file = path.join(loop.mountPoint, 'data');
-    // 8 MiB written unthrottled, then read back with O_DIRECT at 2 MiB/s.
-    const write = spawnInCgroup(cg, 'io', [
-      'dd',
-      'if=/dev/zero',
-      `of=${file}`,
-      'bs=1M',
-      'count=8',
-      'oflag=direct',
-      'status=none',
-    ]);
-    await new Promise((r) => write.once('exit', r));
-    expect(fs.statSync(file).size).toBe(8 * MiB);
     const timeRead = async (): Promise<number> => {
       const start = Date.now();
+      // 8 MiB straight from the block device, bypassing the page cache.
       const dd = spawnInCgroup(cg, 'io', [
         'dd',
-        `if=${file}`,
+        `if=${loop.device}`,
         'of=/dev/null',
         'bs=256k',
+        'count=32',
         'iflag=direct',
         'status=none',
       ]);
