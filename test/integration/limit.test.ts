@@ -4,6 +4,7 @@
 // fresh Collector snapshot; behaviour (a CPU cap, a fork limit, an IO
 // throttle, a frozen counter) is measured, not assumed.
 
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { createLimiter } from '../../src/limiter/limiter.js';
 import { Collector } from '../../src/model/collector.js';
 import type { ContainerSnapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
-import { hashLimitFiles, limitEnv, RawLoop, runTstop, spawnInCgroup } from '../helpers/limit.js';
+import { hashLimitFiles, limitEnv, RawLoop, runTstop, spawnInCgroup, TSTOP_BIN } from '../helpers/limit.js';
 
 const MiB = 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
@@ -321,6 +322,30 @@ describe.runIf(isRoot)('tstop limit on the real kernel', () => {
       (await tstop('limit', id, '--pids-limit', '7', '--dry-run', '--json', '--allow-system')).stdout,
     );
     expect(json.writes).toEqual([{ path: pids, oldValue: 'max', newValue: '7' }]);
+  });
+
+  it('asks on a terminal and writes nothing when the answer is no', async (ctx) => {
+    if (!fs.existsSync('/usr/bin/script')) ctx.skip('no script(1) to give tstop a terminal');
+    const id = cg.mkdir('tty');
+    const onTerminal = (answer: string): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(TSTOP_BIN)} limit ${id} --pids-limit 9 --allow-system`;
+        const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('[y/N]')) child.stdin.end(`${answer}\n`);
+        });
+        child.once('exit', (code) => resolve({ code, out }));
+      });
+    const no = await onTerminal('n');
+    expect(no.out).toContain(`apply 1 write to ${id}? [y/N]`);
+    expect(no.out).toContain('not applied: nothing was written');
+    expect(no.code).toBe(1);
+    expect(read('pids', 'tty', 'pids.max')).toBe('max');
+    const yes = await onTerminal('y');
+    expect(yes.code).toBe(0);
+    expect(read('pids', 'tty', 'pids.max')).toBe('9');
   });
 
   it('refuses a memory limit below usage without --force, saying how far below', async () => {
