@@ -73,7 +73,7 @@ function planText(plan: LimitPlan, heading: string): string {
 
 function resultText(verb: string, plan: LimitPlan, result: LimitResult): string {
   const lines = [`${verb} ${who(plan.container)}: change ${result.changeId}`, ...writeLines(result.writes)];
-  for (const n of result.notes) lines.push(`note: ${n}`);
+  for (const n of result.notes ?? []) lines.push(`note: ${n}`);
   if (plan.action !== 'kill') lines.push(`undo with: tstop limit undo ${result.changeId}`);
   return lines.join('\n') + '\n';
 }
@@ -285,7 +285,7 @@ export async function runKill(flags: ParsedFlags, positionals: string[]): Promis
       process.stdout.write(
         `sent ${r?.signal ?? 'the signal'} to ${n} process${n === 1 ? '' : 'es'} of ${who(r?.container ?? { id: ref, name: ref })}: change ${result.changeId}\n`,
       );
-      for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+      for (const note of result.notes ?? []) process.stdout.write(`note: ${note}\n`);
     }
     return 0;
   } catch (err) {

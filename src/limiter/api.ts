@@ -44,7 +44,8 @@ export interface PlannedWrite {
 export type LimitAction = 'limit' | 'undo' | 'freeze' | 'thaw' | 'kill';
 
 export interface LimitPlan {
-  action: LimitAction;
+  /** What the plan does; absent means 'limit'. */
+  action?: LimitAction;
   container: { id: string; name: string };
   writes: PlannedWrite[];
   /** Human notes (e.g. "v2 has no soft limit: --memory-reservation sets memory.low"). */
@@ -59,7 +60,8 @@ export interface LimitResult {
   /** The audit record's id; `tstop limit undo <id>` takes it. */
   changeId: string;
   writes: PlannedWrite[];
-  notes: string[];
+  /** The plan's notes and any the apply step added. */
+  notes?: string[];
 }
 
 /**
@@ -141,6 +143,10 @@ export interface Limiter {
   ): Promise<LimitResult>;
   /** Sends a signal to every process of the container (v2 cgroup.kill for SIGKILL). */
   kill(ref: string, signal: string, invocation: Invocation, options?: LimitOptions): Promise<LimitResult>;
+}
+
+/** The audit trail of a Limiter that keeps one (the real one does; a face may use it for history and undo). */
+export interface LimiterHistory {
   /** The audit log's changes, oldest first, each in its latest state; optionally for one container. */
   history(filter?: { ref?: string; last?: number }): Promise<ChangeRecord[]>;
   /** Plans restoring the old values of an applied change (an id or a unique prefix); apply() runs it. */

@@ -143,7 +143,7 @@ export function makeRecord(
     ...actor(),
     via: invocation.via,
     remoteAddress: invocation.remoteAddress ?? null,
-    action: plan.action,
+    action: plan.action ?? 'limit',
     undoes: plan.undoes ?? null,
     container: { id: plan.container.id, name: plan.container.name },
     writes: plan.writes.map((w) => ({ path: w.path, oldValue: w.oldValue, newValue: w.newValue })),

@@ -20,6 +20,7 @@ import {
   type LimitRequest,
   type LimitResult,
   type Limiter,
+  type LimiterHistory,
   type PlannedWrite,
 } from './api.js';
 import {
@@ -65,7 +66,7 @@ export interface LimiterOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export class CgroupLimiter implements Limiter {
+export class CgroupLimiter implements Limiter, LimiterHistory {
   readonly mounts: CgroupMounts;
   readonly host: HostFacts;
   readonly audit: AuditLog;
