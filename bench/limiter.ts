@@ -50,7 +50,9 @@ export async function bench(options: { cgroups: number }): Promise<string[]> {
       resolveMs.push(performance.now() - t);
     }
     const r = stats(resolveMs);
-    lines.push(`limiter: plan by name (one snapshot of ${n} cgroups to resolve it): median ${f(r.median)} ms`);
+    lines.push(
+      `limiter: plan by name (walks the memory and unified trees of ${n} cgroups, runtime state for names): median ${f(r.median)} ms`,
+    );
 
     const applyMs: number[] = [];
     for (let i = 0; i < 50; i++) {
