@@ -519,7 +519,7 @@ describe.runIf(isRoot)('tstop limit on the real kernel', () => {
     const r = await tstop('limit', id, ...args, '--allow-system');
     expect([r.code, r.stderr]).toEqual([0, '']);
     const change = (await history()).at(-1)!;
-    expect(change.writes.length).toBeGreaterThanOrEqual(9);
+    expect(change.writes.length).toBeGreaterThanOrEqual(8); // v2: one io.max line, no device files
     expect(hashLimitFiles(cg)).not.toEqual(before);
     const u = await tstop('limit', 'undo', change.id, '--allow-system');
     expect([u.code, u.stderr]).toEqual([0, '']);
