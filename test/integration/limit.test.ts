@@ -607,6 +607,22 @@ describe.runIf(isRoot)('tstop limit on the real kernel', () => {
     expect(undo.stderr).toBe(`tstop: limit: change ${rec.id} sent SIGTERM; signals cannot be undone\n`);
   });
 
+  it('kill with SIGKILL empties the cgroup, forks included (v2: cgroup.kill)', async () => {
+    const id = cg.mkdir('sigkill');
+    await cg.spawn('sigkill', ['fork', '5']).ready;
+    const r = await tstop('kill', id, '--allow-system');
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    await waitFor('the cgroup to empty', () => snapshotOf(id).processes.length === 0);
+    const rec = (await history()).at(-1)!;
+    expect([rec.action, rec.signal, rec.result]).toEqual(['kill', 'SIGKILL', 'applied']);
+    expect(rec.pids).toHaveLength(6);
+    if (cg.mounts.mode === 'v2') {
+      expect(rec.writes).toEqual([
+        { path: path.join(cg.controllerDir('pids', 'sigkill'), 'cgroup.kill'), oldValue: '', newValue: '1' },
+      ]);
+    } else expect(rec.writes).toEqual([]);
+  });
+
   it('history lists id, time, who, container and old -> new, filtered by container', async () => {
     const id = cg.mkdir('hist');
     await tstop('limit', id, '--pids-limit', '11', '--allow-system');
