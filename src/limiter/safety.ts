@@ -217,7 +217,9 @@ export function readTarget(target: LimitTarget): string {
 export function writeTarget(target: LimitTarget, value: string): void {
   const fd = openChecked(target, fs.constants.O_WRONLY);
   try {
-    const buf = Buffer.from(value);
+    // A zero-length write(2) never reaches the kernel's handler: an empty value (v2 cpuset.cpus "" =
+    // inherit the parent's) is written as a newline, which the kernel strips.
+    const buf = Buffer.from(value === '' ? '\n' : value);
     const n = fs.writeSync(fd, buf, 0, buf.length);
     if (n !== buf.length) throw Object.assign(new Error(`short write (${n} of ${buf.length} bytes)`), { code: 'EIO' });
   } finally {
