@@ -34,6 +34,7 @@ import {
   type LimitTarget,
 } from './safety.js';
 import { expectedDeviceList, normalizeDeviceList, restoreDeviceList, semanticsOf } from './values.js';
+import { readNoFollow } from './cgroup.js';
 
 export interface ApplyContext {
   mounts: CgroupMounts;
@@ -78,6 +79,28 @@ function holds(target: LimitTarget, current: string, value: string): boolean {
   return semanticsOf(target.file).satisfies(current, value);
 }
 
+/**
+ * The value that restores a recorded old value of a target. The one case
+ * that is not the old value itself: an empty v2 cpuset.cpus / cpuset.mems
+ * ("use the parent's") cannot be written back while the cgroup has
+ * processes (the kernel answers ENOSPC), so the parent's effective set is
+ * written instead: the same CPUs or nodes, stated explicitly.
+ */
+export function restoreValue(target: LimitTarget, oldValue: string): { value: string; note: string | null } {
+  const value = semanticsOf(target.file).restore(oldValue);
+  if (target.hierarchy.kind !== 'v2' || value.trim() !== '' || !/^cpuset\.(cpus|mems)$/.test(target.file)) {
+    return { value, note: null };
+  }
+  const events = readRelated(target, 'cgroup.events');
+  if (!/(?:^|\n)populated 1/.test(events)) return { value, note: null };
+  const parent = readNoFollow(path.join(path.dirname(path.dirname(target.path)), `${target.file}.effective`))?.trim();
+  if (!parent) return { value, note: null };
+  return {
+    value: parent,
+    note: `${target.path} was empty (the parent's set); a cgroup with processes cannot go back to empty, so it gets the parent's ${parent}`,
+  };
+}
+
 /** Restores written values in reverse order; device rules as one list. Returns what failed. */
 export function restore(written: { target: LimitTarget; write: PlannedWrite }[]): string[] {
   const failures: string[] = [];
@@ -97,7 +120,7 @@ export function restore(written: { target: LimitTarget; write: PlannedWrite }[])
   }
   for (const { target, write } of [...others].reverse()) {
     try {
-      writeTarget(target, semanticsOf(target.file).restore(write.oldValue));
+      writeTarget(target, restoreValue(target, write.oldValue).value);
     } catch (err) {
       failures.push(`${target.path}: ${errnoWords(err)}`);
     }

@@ -32,6 +32,7 @@ import {
   pauseFromEnv,
   readRelated,
   recoverInterrupted,
+  restoreValue,
   type ApplyContext,
 } from './apply.js';
 import { AuditLog, auditLogPath, newChangeId, writerAlive } from './audit.js';
@@ -378,8 +379,10 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
         if (err instanceof LimitError) throw err;
         throw new LimitError(`cannot read ${w.path}: ${errnoWords(err)}`, 1, 'failed');
       }
-      const restoreTo = sem.restore(w.oldValue);
-      if (sem.satisfies(current, w.oldValue)) {
+      const restored = restoreValue(t, w.oldValue);
+      const restoreTo = restored.value;
+      if (restored.note) notes.push(restored.note);
+      if (sem.satisfies(current, w.oldValue) || (restored.note && sem.satisfies(current, restoreTo))) {
         notes.push(`${w.path} already holds its old value ${w.oldValue}`);
         continue;
       }
