@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 import { bench as collect } from './collect.js';
 import { bench as dashboard } from './dashboard.js';
+import { bench as limiter } from './limiter.js';
 import { bench as scrape } from './scrape.js';
 
 interface SectionOptions {
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, Section> = {
   scrape: (o) => scrape(o),
   collect: async (o) => collect({ cgroups: o.cgroups, fixture: await o.fixture() }),
   dashboard: async (o) => dashboard({ cgroups: o.cgroups, fixture: await o.fixture() }),
+  limiter: async (o) => limiter({ cgroups: o.cgroups, fixture: await o.fixture() }),
 };
 
 async function main(): Promise<void> {

@@ -65,28 +65,62 @@ export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: Par
     options[f.name] = {
       type: f.type,
       ...(f.short ? { short: f.short } : {}),
-      ...(f.multiple ? { multiple: true } : {}),
+      // Single-value string flags are collected too, so a repeated one is an error, not "last wins".
+      ...(f.multiple || f.type === 'string' ? { multiple: true } : {}),
     };
   }
-  let args = argv;
+  let args = attachNegativeValues(cmd, argv);
   let rest: string[] = [];
   if (cmd.stopAtPositional) {
-    const split = firstPositional(cmd, argv);
-    args = argv.slice(0, split);
-    rest = argv.slice(split);
+    const split = firstPositional(cmd, args);
+    rest = args.slice(split);
+    args = args.slice(0, split);
     if (rest[0] === '--') rest = rest.slice(1);
   }
+  let parsed: { values: ParsedFlags; positionals: string[] };
   try {
-    const { values, positionals } = parseArgs({
+    parsed = parseArgs({
       args,
       options,
       strict: true,
       allowPositionals: cmd.positionals ?? false,
-    });
-    return { flags: values as ParsedFlags, positionals: [...positionals, ...rest] };
+    }) as { values: ParsedFlags; positionals: string[] };
   } catch (err) {
     throw new UsageError(cleanParseError(err));
   }
+  const flags: ParsedFlags = { ...parsed.values };
+  for (const f of cmd.flags) {
+    const v = flags[f.name];
+    if (f.type !== 'string' || f.multiple || !Array.isArray(v)) continue;
+    if (v.length > 1) {
+      throw new UsageError(`--${f.name} given more than once (${v.map((x) => `'${x}'`).join(' and ')}); give it once`);
+    }
+    flags[f.name] = v[0];
+  }
+  return { flags, positionals: [...parsed.positionals, ...rest] };
+}
+
+/**
+ * "--pids-limit -1" as "--pids-limit=-1": parseArgs takes a value starting
+ * with '-' for a flag and refuses it; a value starting with a minus and a digit is never a flag.
+ */
+function attachNegativeValues(cmd: CommandSpec, argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    const flag = a.startsWith('--')
+      ? cmd.flags.find((f) => f.name === a.slice(2))
+      : /^-[^-]$/.test(a)
+        ? cmd.flags.find((f) => f.short === a.slice(1))
+        : undefined;
+    if (flag?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${flag.name}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 /** Index of the first argument that is not a flag or a flag's value. */
@@ -107,7 +141,7 @@ function firstPositional(cmd: CommandSpec, argv: string[]): number {
 function cleanParseError(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   // parseArgs messages carry a hint about "--" for positionals; keep the first sentence.
-  return msg.split('. To specify')[0].replace(/\.$/, '');
+  return msg.split('\n')[0].split('. To specify')[0].replace(/\.$/, '');
 }
 
 export function stringFlag(flags: ParsedFlags, name: string): string | undefined {

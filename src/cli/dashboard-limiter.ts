@@ -1,23 +1,38 @@
 // The limiter behind the dashboard's l / f / K actions. The dashboard only
 // sees the Limiter interface (src/limiter/api.ts); this is the one place that
-// chooses the implementation.
-// TODO(lead, when src/limiter lands): return the real limiter here, e.g.
-//   return new CgroupLimiter({ root: options.root });
+// chooses the implementation. It resolves containers against the dashboard's
+// own latest snapshot, so an action costs no extra collection.
 
 import { LimitError, type Limiter } from '../limiter/api.js';
-import type { CollectorOptions } from '../model/collector.js';
+import { createLimiter } from '../limiter/limiter.js';
+import type { Collector, CollectorOptions } from '../model/collector.js';
+import type { Snapshot } from '../model/types.js';
 
-const NOT_WIRED = 'limit changes are not available in this build yet (the limiter is not wired into the dashboard)';
-
-/** A limiter that refuses every change with a clear message (until the real one is wired). */
-export const unavailableLimiter: Limiter = {
-  plan: () => Promise.reject(new LimitError(NOT_WIRED, 1)),
-  apply: () => Promise.reject(new LimitError(NOT_WIRED, 1)),
-  setFrozen: () => Promise.reject(new LimitError(NOT_WIRED, 1)),
-  kill: () => Promise.reject(new LimitError(NOT_WIRED, 1)),
-};
-
-export function createDashboardLimiter(options: CollectorOptions): Limiter {
-  void options;
-  return unavailableLimiter;
+/** A collector that remembers its latest snapshot for the limiter. */
+export class RememberingSource {
+  latest: Snapshot | null = null;
+  constructor(private readonly collector: Collector) {}
+  collect(): Snapshot {
+    this.latest = this.collector.collect();
+    return this.latest;
+  }
+  close(): void {
+    this.collector.close();
+  }
 }
+
+export function createDashboardLimiter(options: CollectorOptions, source: RememberingSource): Limiter {
+  return createLimiter({
+    root: options.root,
+    collector: options,
+    snapshot: () => source.latest ?? source.collect(),
+  });
+}
+
+/** A limiter that refuses every change (for headless screens: the benchmark, rendering tests). */
+export const unavailableLimiter: Limiter = {
+  plan: () => Promise.reject(new LimitError('limit changes are not available here', 1)),
+  apply: () => Promise.reject(new LimitError('limit changes are not available here', 1)),
+  setFrozen: () => Promise.reject(new LimitError('limit changes are not available here', 1)),
+  kill: () => Promise.reject(new LimitError('limit changes are not available here', 1)),
+};

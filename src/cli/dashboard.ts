@@ -7,7 +7,7 @@ import { parseSortKey, type SortKey } from '../../ui/view/sort.js';
 import { compileFilter, type ViewState } from '../../ui/view/state.js';
 import { collectorOptions } from './collection-flags.js';
 import { stringFlag, UsageError, type ParsedFlags } from './command.js';
-import { createDashboardLimiter } from './dashboard-limiter.js';
+import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
 
 /** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */
 export const MIN_INTERVAL_MS = 100;
@@ -50,10 +50,10 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   }
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
-  const collector = new Collector({ ...options, watch: true });
+  const source = new RememberingSource(new Collector({ ...options, watch: true }));
   const app = new Dashboard({
-    source: collector,
-    limiter: createDashboardLimiter(options),
+    source,
+    limiter: createDashboardLimiter(options, source),
     root: options.root,
     state,
     handleSignals: true,

@@ -2,7 +2,7 @@
 // SIGINT/SIGTERM. Loaded lazily by src/cli/commands/export.ts.
 
 import { collectorOptions } from '../cli/collection-flags.js';
-import { stringFlag, type ParsedFlags } from '../cli/command.js';
+import { stringFlag, UsageError, type ParsedFlags } from '../cli/command.js';
 import { version } from '../cli/main.js';
 import { Collector } from '../model/collector.js';
 import { isShownByDefault } from '../model/select.js';
@@ -19,6 +19,7 @@ import {
   type SettingsSource,
 } from './config.js';
 import { startExporter, type ApiHandler, type Exporter } from './server.js';
+import { ExportStartupError } from './errors.js';
 import { loadWebConfig } from './web-config.js';
 
 /** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
@@ -50,8 +51,31 @@ export interface RunExportHooks {
   onListening?: (exporter: Exporter) => void;
 }
 
+/** The write API's handler when asked for (--enable-write-api --token-file F), else undefined. */
+async function writeApi(flags: ParsedFlags): Promise<ApiHandler | undefined> {
+  const tokenFile = stringFlag(flags, 'token-file');
+  if (!flags['enable-write-api']) {
+    if (tokenFile !== undefined) throw new UsageError('--token-file is only used with --enable-write-api');
+    return undefined;
+  }
+  if (tokenFile === undefined) throw new UsageError('--enable-write-api needs --token-file FILE (the bearer token)');
+  const { loadToken } = await import('../limiter/http.js');
+  const { createLimiter } = await import('../limiter/limiter.js');
+  const { writeApiHandler } = await import('./write-api.js');
+  let token: string;
+  try {
+    token = loadToken(tokenFile);
+  } catch (err) {
+    throw new ExportStartupError((err as Error).message);
+  }
+  const options = collectorOptions(flags);
+  const limiter = createLimiter({ root: options.root, collector: options, auditLog: stringFlag(flags, 'audit-log') });
+  return writeApiHandler(limiter, token);
+}
+
 export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}): Promise<number> {
   const settings = await exportSettings(flags, process.env);
+  const apiHandler = hooks.apiHandler ?? (await writeApi(flags));
   const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
   const collector = new Collector({
     ...collectorOptions(flags),
@@ -66,7 +90,7 @@ export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}):
       minIntervalMs: settings.minIntervalMs,
       select: selection(settings),
       webConfig,
-      apiHandler: hooks.apiHandler,
+      apiHandler,
       version: version(),
       description:
         `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +

@@ -1,8 +1,8 @@
 // The HTTP(S) server of `tstop export`: /metrics, /healthz and an index page,
 // GET and HEAD only (anything else 405), optional TLS and basic/bearer auth
 // from the web config. Write access is not here: the limiter's remote API
-// plugs in through `apiHandler`, which sees requests under /api/ after
-// authentication and before the method check.
+// (`--enable-write-api`) plugs in through `apiHandler`, which sees requests
+// under /api/ first and checks its own token.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -168,12 +168,14 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     // /healthz tells nothing but "up", so liveness probes need no credentials.
     const open = pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD');
+    // The write API authenticates with its own bearer token (one Authorization
+    // header cannot carry both that and the web config's basic credentials).
+    if (options.apiHandler && pathname.startsWith('/api/') && (await options.apiHandler(req, res))) return;
     if (!open && auth.required && !(await auth.check(req.headers.authorization))) {
       res.writeHead(401, { 'WWW-Authenticate': auth.challenge, 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Unauthorized\n');
       return;
     }
-    if (options.apiHandler && pathname.startsWith('/api/') && (await options.apiHandler(req, res))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(`Method ${req.method ?? ''} not allowed: the exporter is read-only\n`);

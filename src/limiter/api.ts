@@ -1,6 +1,7 @@
 // The limiter's contract with its callers (CLI, dashboard, HTTP write API).
 // A change is parsed and validated first, planned as file writes, applied
 // all-or-nothing with read-back, and audited before success is reported.
+// docs/limiter.md explains the rules behind each refusal.
 
 /** The limits a user asks for, as typed (docker update / docker run flag names, camelCased). */
 export interface LimitRequest {
@@ -26,7 +27,7 @@ export interface LimitRequest {
 }
 
 export interface LimitOptions {
-  /** Allow a memory limit below current usage. */
+  /** Allow a memory limit below current usage; undo a change whose files were changed since. */
   force?: boolean;
   /** Allow cgroups that are not containers (system slices, the machine's own). */
   allowSystem?: boolean;
@@ -40,11 +41,17 @@ export interface PlannedWrite {
   newValue: string;
 }
 
+export type LimitAction = 'limit' | 'undo' | 'freeze' | 'thaw' | 'kill';
+
 export interface LimitPlan {
+  /** What the plan does; absent means 'limit'. */
+  action?: LimitAction;
   container: { id: string; name: string };
   writes: PlannedWrite[];
   /** Human notes (e.g. "v2 has no soft limit: --memory-reservation sets memory.low"). */
   notes: string[];
+  /** For an undo: the change it undoes. */
+  undoes?: string;
 }
 
 export type Invocation = { via: 'cli' | 'dashboard' | 'http'; remoteAddress?: string };
@@ -53,27 +60,95 @@ export interface LimitResult {
   /** The audit record's id; `tstop limit undo <id>` takes it. */
   changeId: string;
   writes: PlannedWrite[];
+  /** The plan's notes and any the apply step added. */
+  notes?: string[];
 }
+
+/**
+ * Why a change was not made: invalid input (bad unit, unknown flag),
+ * refused (root cgroup, not a container, below usage), not-found,
+ * ambiguous (a prefix matching several containers), conflict (the files
+ * changed since the plan was made), failed (the kernel or the audit log
+ * said no; whatever was written has been restored).
+ */
+export type LimitErrorReason = 'invalid' | 'refused' | 'not-found' | 'ambiguous' | 'conflict' | 'failed';
 
 /** Bad input or a refused change: the message names the flag, the value and why; nothing was written. */
 export class LimitError extends Error {
+  readonly reason: LimitErrorReason;
   constructor(
     message: string,
     readonly exitCode = 2,
+    reason?: LimitErrorReason,
   ) {
     super(message);
     this.name = 'LimitError';
+    this.reason = reason ?? (exitCode === 2 ? 'invalid' : 'failed');
   }
+}
+
+export type ChangeResult =
+  /** Written to the audit log before the first cgroup write; not (yet) confirmed. */
+  | 'pending'
+  | 'applied'
+  /** A write or read-back failed; everything written was restored. */
+  | 'rolled-back'
+  /** The process making the change died before confirming it; a later run restored the old values. */
+  | 'interrupted';
+
+/** One line of the audit log (JSON Lines). The last line for an id is that change's state. */
+export interface ChangeRecord {
+  type: 'change';
+  v: 1;
+  id: string;
+  /** ISO 8601 time of this record. */
+  time: string;
+  host: string;
+  uid: number;
+  user: string;
+  /** SUDO_USER, when run through sudo. */
+  sudoUser: string | null;
+  pid: number;
+  /** Start time of pid (clock ticks since boot), to tell a live process from a reused pid. */
+  pidStart: number | null;
+  via: Invocation['via'];
+  remoteAddress: string | null;
+  action: LimitAction;
+  undoes: string | null;
+  container: { id: string; name: string };
+  writes: PlannedWrite[];
+  /** kill: the signal and the processes it was sent to. */
+  signal: string | null;
+  pids: number[] | null;
+  result: ChangeResult;
+  error: string | null;
+  notes: string[];
 }
 
 /** What the CLI, the dashboard and the HTTP API call; every method validates before it writes. */
 export interface Limiter {
   /** Resolves the container reference and validates and plans the change; writes nothing. */
   plan(ref: string, request: LimitRequest, options?: LimitOptions): Promise<LimitPlan>;
-  /** Applies a plan all-or-nothing with read-back, audited before it resolves. */
+  /**
+   * Applies a plan all-or-nothing with read-back, audited before it resolves.
+   * Refuses (reason 'conflict') if a file no longer holds the plan's old value.
+   */
   apply(plan: LimitPlan, invocation: Invocation): Promise<LimitResult>;
   /** Freezes (true) or thaws (false), resolving once the kernel reports the state reached. */
-  setFrozen(ref: string, frozen: boolean, invocation: Invocation): Promise<LimitResult>;
+  setFrozen(
+    ref: string,
+    frozen: boolean,
+    invocation: Invocation,
+    options?: LimitOptions & { timeoutMs?: number },
+  ): Promise<LimitResult>;
   /** Sends a signal to every process of the container (v2 cgroup.kill for SIGKILL). */
-  kill(ref: string, signal: string, invocation: Invocation): Promise<LimitResult>;
+  kill(ref: string, signal: string, invocation: Invocation, options?: LimitOptions): Promise<LimitResult>;
+}
+
+/** The audit trail of a Limiter that keeps one (the real one does; a face may use it for history and undo). */
+export interface LimiterHistory {
+  /** The audit log's changes, oldest first, each in its latest state; optionally for one container. */
+  history(filter?: { ref?: string; last?: number }): Promise<ChangeRecord[]>;
+  /** Plans restoring the old values of an applied change (an id or a unique prefix); apply() runs it. */
+  planUndo(changeId: string, options?: LimitOptions): Promise<LimitPlan>;
 }

@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDashboardLimiter, unavailableLimiter } from '../../src/cli/dashboard-limiter.js';
 import { TestCgroups, waitFor, type Workload } from '../helpers/cgroups.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -26,9 +25,6 @@ function hasTmux(): boolean {
     return false;
   }
 }
-
-/** The real limiter is wired into the dashboard (src/cli/dashboard-limiter.ts). */
-const limiterWired = createDashboardLimiter({ root: '/' }) !== unavailableLimiter;
 
 /** Each test waits for several screens; a loaded machine collects slowly. */
 const TEST_TIMEOUT_MS = 120_000;
@@ -234,10 +230,8 @@ describe.runIf(isRoot && hasTmux())('tstop in a real terminal (tmux)', () => {
     TEST_TIMEOUT_MS,
   );
 
-  // Needs the real limiter behind the dashboard: enabled automatically once
-  // src/cli/dashboard-limiter.ts returns it instead of unavailableLimiter.
-  it.skipIf(!limiterWired)(
-    'l sets a memory limit through the limiter, and the cgroup file holds the new value (needs the limiter wired into src/cli/dashboard-limiter.ts)',
+  it(
+    'l sets a memory limit through the limiter, and the cgroup file holds the new value',
     async () => {
       const audit = cg.tmp('audit.jsonl');
       const p = start(`--filter ${cg.name}/busy`, { TSTOP_AUDIT_LOG: audit });

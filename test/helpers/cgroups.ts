@@ -137,6 +137,10 @@ export class TestCgroups {
         if (!fs.existsSync(readyFile))
           reject(new Error(`workload ${args.join(' ')} exited (${code ?? signal}) before ready: ${err}`));
       });
+      child.once('error', (e) => {
+        clearInterval(timer);
+        reject(new Error(`workload ${argv[0]} could not start: ${e.message}`));
+      });
     });
     ready.catch(() => undefined);
     return { child, pid: child.pid ?? -1, ready, stdout: () => out };

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseDashboardArgs } from '../../src/cli/dashboard.js';
 import { parseCommandLine } from '../../src/cli/command.js';
 import { dashboardCommand } from '../../src/cli/commands/dashboard.js';
-import { createDashboardLimiter, unavailableLimiter } from '../../src/cli/dashboard-limiter.js';
+import { createDashboardLimiter, RememberingSource, unavailableLimiter } from '../../src/cli/dashboard-limiter.js';
+import { CgroupLimiter } from '../../src/limiter/limiter.js';
 import { defaultCommandName, dispatch } from '../../src/cli/main.js';
 import { LimitError } from '../../src/limiter/api.js';
 
@@ -106,11 +107,14 @@ describe('plain tstop', () => {
   });
 });
 
-describe('the limiter until src/limiter is wired', () => {
-  it('refuses every action with a clear LimitError', async () => {
-    const l = createDashboardLimiter({ root: '/' });
-    expect(l).toBe(unavailableLimiter);
-    await expect(l.plan('/x', { memory: '1g' })).rejects.toThrow(LimitError);
-    await expect(l.kill('/x', 'SIGTERM', { via: 'dashboard' })).rejects.toThrow(/not wired into the dashboard/);
+describe('the limiter behind the dashboard', () => {
+  it("is the real cgroup limiter, resolving names against the dashboard's latest snapshot", () => {
+    const source = { latest: null, collect: () => ({}) as never, close: () => undefined };
+    const l = createDashboardLimiter({ root: '/' }, source as unknown as RememberingSource);
+    expect(l).toBeInstanceOf(CgroupLimiter);
+  });
+
+  it('refuses every action with a clear LimitError where no limiter is available', async () => {
+    await expect(unavailableLimiter.plan('/x', { memory: '1g' })).rejects.toThrow(LimitError);
   });
 });

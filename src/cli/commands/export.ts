@@ -47,6 +47,24 @@ const EXPORT_FLAGS = [
     type: 'boolean',
     description: 'walk the cgroup tree at each collection instead of following it with inotify',
   },
+  {
+    name: 'enable-write-api',
+    type: 'boolean',
+    description: 'serve POST /api/v1/containers/<ref>/limits (limit changes, audited); needs --token-file',
+  },
+  {
+    name: 'token-file',
+    type: 'string',
+    value: 'FILE',
+    description: 'bearer token for the write API (one word of 16+ characters, mode 600)',
+  },
+  {
+    name: 'audit-log',
+    type: 'string',
+    value: 'FILE',
+    description: 'audit log of the write API',
+    default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
+  },
   ...COLLECTION_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 

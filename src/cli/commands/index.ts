@@ -4,6 +4,15 @@
 import type { CommandSpec } from '../command.js';
 import { dashboardCommand } from './dashboard.js';
 import { exportCommand } from './export.js';
+import { freezeCommand, killCommand, limitCommand, thawCommand } from './limit.js';
 import { snapshotCommand } from './snapshot.js';
 
-export const COMMANDS: CommandSpec[] = [dashboardCommand, snapshotCommand, exportCommand];
+export const COMMANDS: CommandSpec[] = [
+  dashboardCommand,
+  snapshotCommand,
+  limitCommand,
+  freezeCommand,
+  thawCommand,
+  killCommand,
+  exportCommand,
+];

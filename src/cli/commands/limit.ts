@@ -1,0 +1,205 @@
+// `tstop limit`, `tstop freeze`, `tstop thaw`, `tstop kill`: flags and help;
+// the implementation is in ../limit.ts (loaded on demand).
+
+import { COLLECTION_FLAGS } from '../collection-flags.js';
+import type { CommandSpec, FlagSpec } from '../command.js';
+
+/** The limit flags, named as docker update / docker run name them. */
+export const LIMIT_VALUE_FLAGS: FlagSpec[] = [
+  {
+    name: 'memory',
+    short: 'm',
+    type: 'string',
+    value: 'BYTES',
+    description: "memory limit: 512m, 2g, 1.5GiB ('unlimited' lifts it)",
+  },
+  {
+    name: 'memory-reservation',
+    type: 'string',
+    value: 'BYTES',
+    description: 'soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low); 0 removes it',
+  },
+  {
+    name: 'memory-high',
+    type: 'string',
+    value: 'BYTES',
+    description: 'reclaim and throttle above this (cgroup v2 memory.high)',
+  },
+  {
+    name: 'memory-swap',
+    type: 'string',
+    value: 'BYTES',
+    description: 'memory plus swap, as docker: equal to --memory = no swap, -1 = unlimited swap',
+  },
+  { name: 'cpus', type: 'string', value: 'N', description: "CPU limit in cores: 0.5, 1.5 ('unlimited' lifts it)" },
+  {
+    name: 'cpu-shares',
+    short: 'c',
+    type: 'string',
+    value: 'N',
+    description: 'relative CPU weight in v1 units, 2-262144 (converted on v2)',
+  },
+  {
+    name: 'cpu-weight',
+    type: 'string',
+    value: 'N',
+    description: 'relative CPU weight in v2 units, 1-10000 (converted on v1)',
+  },
+  { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs the container may use: 0-3,6' },
+  { name: 'cpuset-mems', type: 'string', value: 'LIST', description: 'memory nodes the container may use: 0' },
+  { name: 'pids-limit', type: 'string', value: 'N', description: "most tasks at once (-1 or 'unlimited' lifts it)" },
+  { name: 'blkio-weight', type: 'string', value: 'N', description: 'relative IO weight, 10-1000' },
+  {
+    name: 'device-read-bps',
+    type: 'string',
+    multiple: true,
+    value: 'DEV:RATE',
+    description: "read rate limit on a disk: /dev/sda:10mb or 8:0:10mb (repeatable; 'unlimited' lifts it)",
+  },
+  {
+    name: 'device-write-bps',
+    type: 'string',
+    multiple: true,
+    value: 'DEV:RATE',
+    description: 'write rate limit on a disk (as --device-read-bps)',
+  },
+  {
+    name: 'device-read-iops',
+    type: 'string',
+    multiple: true,
+    value: 'DEV:N',
+    description: 'read IO operations per second on a disk: /dev/sda:1000',
+  },
+  {
+    name: 'device-write-iops',
+    type: 'string',
+    multiple: true,
+    value: 'DEV:N',
+    description: 'write IO operations per second on a disk',
+  },
+  {
+    name: 'device-allow',
+    type: 'string',
+    multiple: true,
+    value: 'RULE',
+    description: "allow device access (v1 rule: 'c 1:3 rwm', 'b 8:* r', 'a')",
+  },
+  {
+    name: 'device-deny',
+    type: 'string',
+    multiple: true,
+    value: 'RULE',
+    description: "deny device access (v1 rule; 'a' denies every device)",
+  },
+];
+
+const AUDIT_FLAG: FlagSpec = {
+  name: 'audit-log',
+  type: 'string',
+  value: 'FILE',
+  description: 'the audit log (JSON Lines)',
+  default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
+};
+const JSON_FLAG: FlagSpec = { name: 'json', type: 'boolean', description: 'print the result as JSON' };
+const ALLOW_SYSTEM_FLAG: FlagSpec = {
+  name: 'allow-system',
+  type: 'boolean',
+  description: "allow cgroups that are not containers (slices, systemd units, the machine's own)",
+};
+
+export const limitCommand: CommandSpec = {
+  name: 'limit',
+  summary: "Change a container's limits (memory, CPU, pids, IO, devices), audited and undoable.",
+  usage: 'limit <container> [FLAGS] | limit history [<container>] | limit undo <change-id> | limit recover',
+  description: [
+    '<container> is a name, a runtime id or a unique prefix of one, or a cgroup path starting with /.',
+    'Everything is parsed and checked before anything is written; the writes are read back and, on',
+    'any failure, restored. Each change is appended to the audit log (fsynced) before success is',
+    'reported; `tstop limit undo <change-id>` restores the old values.',
+    'Refused unless asked for: the root cgroup (always), cgroups that are not containers',
+    '(--allow-system), a memory limit below current usage (--force).',
+    'When stdin is a terminal tstop shows the plan and asks; otherwise (scripts, pipes) it applies',
+    'without asking, as docker update does. --yes skips the question.',
+    '',
+    'Subcommands:',
+    '  history [<container>]  the changes in the audit log (id, time, who, container, old -> new)',
+    '  undo <change-id>       restore the old values of a change (itself audited)',
+    '  recover                restore changes a killed tstop left unconfirmed (every change does this first)',
+  ].join('\n'),
+  flags: [
+    ...LIMIT_VALUE_FLAGS,
+    {
+      name: 'dry-run',
+      type: 'boolean',
+      description: 'print the planned writes (file, old value, new value); write nothing',
+    },
+    JSON_FLAG,
+    { name: 'yes', short: 'y', type: 'boolean', description: 'apply without asking' },
+    {
+      name: 'force',
+      type: 'boolean',
+      description: 'allow a memory limit below current usage; undo over later changes',
+    },
+    ALLOW_SYSTEM_FLAG,
+    AUDIT_FLAG,
+    { name: 'last', type: 'string', value: 'N', description: 'history: the last N changes', default: '20' },
+    ...COLLECTION_FLAGS,
+  ],
+  positionals: true,
+  examples: [
+    'tstop limit web --memory 512m --memory-swap 1g',
+    'tstop limit 3f2a --cpus 0.5 --pids-limit 200 --dry-run',
+    'tstop limit web --device-read-bps /dev/sda:10mb',
+    'tstop limit history web',
+    'tstop limit undo 5c1e0a2b9d44',
+  ],
+  run: async (flags, positionals) => (await import('../limit.js')).runLimit(flags, positionals),
+};
+
+export const freezeCommand: CommandSpec = {
+  name: 'freeze',
+  summary: "Freeze a container's processes (v1 freezer, v2 cgroup.freeze), waiting until frozen.",
+  usage: 'freeze <container> [--timeout DURATION]',
+  flags: [
+    {
+      name: 'timeout',
+      type: 'string',
+      value: 'DURATION',
+      description: 'give up (and thaw) after this long',
+      default: '5s',
+    },
+    JSON_FLAG,
+    ALLOW_SYSTEM_FLAG,
+    AUDIT_FLAG,
+    ...COLLECTION_FLAGS,
+  ],
+  positionals: true,
+  examples: ['tstop freeze web', 'tstop thaw web'],
+  run: async (flags, positionals) => (await import('../limit.js')).runFreeze(flags, positionals, true),
+};
+
+export const thawCommand: CommandSpec = {
+  name: 'thaw',
+  summary: 'Thaw a frozen container.',
+  usage: 'thaw <container> [--timeout DURATION]',
+  flags: freezeCommand.flags,
+  positionals: true,
+  examples: ['tstop thaw web'],
+  run: async (flags, positionals) => (await import('../limit.js')).runFreeze(flags, positionals, false),
+};
+
+export const killCommand: CommandSpec = {
+  name: 'kill',
+  summary: 'Send a signal to every process of a container (v2 cgroup.kill for SIGKILL).',
+  usage: 'kill <container> [--signal SIG]',
+  flags: [
+    { name: 'signal', short: 's', type: 'string', value: 'SIG', description: 'signal name or number', default: 'KILL' },
+    JSON_FLAG,
+    ALLOW_SYSTEM_FLAG,
+    AUDIT_FLAG,
+    ...COLLECTION_FLAGS,
+  ],
+  positionals: true,
+  examples: ['tstop kill web', 'tstop kill web --signal TERM'],
+  run: async (flags, positionals) => (await import('../limit.js')).runKill(flags, positionals),
+};

@@ -1,0 +1,430 @@
+// The Limiter: resolve a reference, validate and plan, apply with audit, undo,
+// freeze, kill. One instance serves the CLI (one call per process), the
+// dashboard (with its own latest snapshot for resolving names) and the HTTP
+// write API.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cgroupSegments } from '../cgroupfs/create.js';
+import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroupfs/mounts.js';
+import { classifyCgroupPath } from '../discovery/classify.js';
+import type { CollectorOptions } from '../model/collector.js';
+import { cgroupIdOf, walkDirs } from '../cgroupfs/tree.js';
+import { RuntimeStateReader } from '../discovery/state.js';
+import type { Snapshot } from '../model/types.js';
+import {
+  LimitError,
+  type ChangeRecord,
+  type Invocation,
+  type LimitOptions,
+  type LimitPlan,
+  type LimitRequest,
+  type LimitResult,
+  type Limiter,
+  type LimiterHistory,
+  type PlannedWrite,
+} from './api.js';
+import {
+  applyPlan,
+  currentValue,
+  makeRecord,
+  pauseFromEnv,
+  readRelated,
+  recoverInterrupted,
+  restoreValue,
+  type ApplyContext,
+} from './apply.js';
+import { AuditLog, auditLogPath, newChangeId, writerAlive } from './audit.js';
+import { CgroupFiles } from './cgroup.js';
+import { readHostFacts, type HostFacts } from './host.js';
+import { parseRequest, planFreeze, planLimit } from './plan.js';
+import { parseRef, resolveRef, type Candidate } from './resolve.js';
+import {
+  checkCgroupPolicy,
+  checkNotOwnCgroup,
+  checkTargetPath,
+  errnoWords,
+  refused,
+  validCgroupId,
+  verifyTarget,
+  writeTarget,
+} from './safety.js';
+import { parseSignal, quote } from './units.js';
+import { expectedDeviceList, normalizeDeviceList, restoreDeviceList, semanticsOf } from './values.js';
+
+export interface LimiterOptions {
+  /** Filesystem root of the host (as --root). */
+  root?: string;
+  /** The audit log file (default: TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl). */
+  auditLog?: string;
+  /** Where names come from when no snapshot is given (the CLI's collection flags). */
+  collector?: CollectorOptions;
+  /** The caller's latest snapshot (the dashboard's), used to resolve names instead of collecting. */
+  snapshot?: () => Snapshot;
+  mounts?: CgroupMounts;
+  host?: HostFacts;
+  freezeTimeoutMs?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class CgroupLimiter implements Limiter, LimiterHistory {
+  readonly mounts: CgroupMounts;
+  readonly host: HostFacts;
+  readonly audit: AuditLog;
+  private readonly options: LimiterOptions;
+
+  constructor(options: LimiterOptions = {}) {
+    this.options = options;
+    this.mounts = options.mounts ?? detectCgroupMounts(options.root ?? '/');
+    this.host = options.host ?? readHostFacts(options.root ?? '/');
+    this.audit = new AuditLog(auditLogPath(options.auditLog));
+  }
+
+  private get ctx(): ApplyContext {
+    return {
+      mounts: this.mounts,
+      audit: this.audit,
+      freezeTimeoutMs: this.options.freezeTimeoutMs,
+      pauseMs: pauseFromEnv(),
+    };
+  }
+
+  /** The cgroup's directory in a hierarchy, if it exists there as a real directory. */
+  private dirIn(h: Hierarchy, id: string): string | null {
+    let p = h.mountPoint;
+    for (const s of cgroupSegments(id)) {
+      p = path.join(p, s);
+      try {
+        if (!fs.lstatSync(p).isDirectory()) return null;
+      } catch {
+        return null;
+      }
+    }
+    return p;
+  }
+
+  /**
+   * Every cgroup with the name and id the snapshot would give it, without
+   * reading any statistics: the directories of every hierarchy, the runtime
+   * classifier and the runtimes' state files (what Collector does for names).
+   */
+  private candidates(): Candidate[] {
+    if (this.options.snapshot) return this.options.snapshot().containers;
+    // Containers have a memory (or pids, or cpu) cgroup on v1 and are in the unified tree on v2:
+    // walking those is enough to find them by name, at a fraction of walking every hierarchy.
+    const ids = new Set<string>();
+    const v1 = ['memory', 'pids', 'cpu']
+      .map((c) => this.mounts.hierarchies.find((h) => h.kind === 'v1' && h.controllers.includes(c)))
+      .find((h) => h !== undefined);
+    for (const h of [v1, this.mounts.unified]) {
+      if (h) walkDirs(h.mountPoint, (dir) => ids.add(cgroupIdOf(h.mountPoint, dir)));
+    }
+    const state = new RuntimeStateReader(this.options.collector ?? {});
+    state.rescan();
+    return [...ids].map((id) => {
+      const c = classifyCgroupPath(id);
+      const d = state.describe(c, id) as { name?: string | null; containerId?: string | null } | null;
+      return { id, name: d?.name ?? c.name ?? id, containerId: d?.containerId ?? c.containerId, runtime: c.runtime };
+    });
+  }
+
+  /** A reference to one existing cgroup. Paths are checked on disk (no collection needed). */
+  resolve(ref: string): Candidate {
+    const parsed = parseRef(ref);
+    if (parsed.kind === 'path') {
+      const exists = this.mounts.hierarchies.some((h) => this.dirIn(h, parsed.id) !== null);
+      if (!exists) throw new LimitError(`no cgroup ${parsed.id} on this host`, 2, 'not-found');
+      const known = this.options.snapshot?.().containers.find((c) => c.id === parsed.id);
+      if (known) return known;
+      const c = classifyCgroupPath(parsed.id);
+      return { id: parsed.id, name: c.name ?? parsed.id, containerId: c.containerId, runtime: c.runtime };
+    }
+    return resolveRef(ref, this.candidates());
+  }
+
+  async plan(ref: string, request: LimitRequest, options: LimitOptions = {}): Promise<LimitPlan> {
+    const parsed = parseRequest(request, this.host.lookupDevice);
+    const c = this.resolve(ref);
+    checkCgroupPolicy(c.id, c.name, options);
+    const files = new CgroupFiles(this.mounts, c.id);
+    const out = planLimit(parsed, files, this.host, options, c.name === c.id ? c.id : `${c.name} (${c.id})`);
+    for (const w of out.writes) verifyTarget(checkTargetPath(this.mounts, w.path));
+    return { action: 'limit', container: { id: c.id, name: c.name }, writes: out.writes, notes: out.notes };
+  }
+
+  /** Restores the changes of tstop processes that died mid-change (see apply.ts). */
+  recover(): string[] {
+    return recoverInterrupted(this.mounts, this.audit, (r) => writerAlive(r) || !this.confined(r.container.id));
+  }
+
+  private confined(id: string): boolean {
+    const confine = process.env.TSTOP_LIMIT_CONFINE;
+    if (!confine) return true;
+    const root = validCgroupId(confine, 'TSTOP_LIMIT_CONFINE');
+    return id === root || id.startsWith(root + '/');
+  }
+
+  async apply(plan: LimitPlan, invocation: Invocation): Promise<LimitResult> {
+    checkCgroupPolicy(plan.container.id, plan.container.name, { allowSystem: true });
+    this.recover();
+    return applyPlan(plan, invocation, this.ctx);
+  }
+
+  async setFrozen(
+    ref: string,
+    frozen: boolean,
+    invocation: Invocation,
+    options: LimitOptions & { timeoutMs?: number } = {},
+  ): Promise<LimitResult> {
+    const c = this.resolve(ref);
+    checkCgroupPolicy(c.id, c.name, options);
+    if (frozen) checkNotOwnCgroup(c.id, 'freeze');
+    const out = planFreeze(new CgroupFiles(this.mounts, c.id), frozen);
+    const plan: LimitPlan = {
+      action: frozen ? 'freeze' : 'thaw',
+      container: { id: c.id, name: c.name },
+      writes: out.writes,
+      notes: out.notes,
+    };
+    this.recover();
+    return applyPlan(plan, invocation, {
+      ...this.ctx,
+      freezeTimeoutMs: options.timeoutMs ?? this.options.freezeTimeoutMs,
+    });
+  }
+
+  /** Process ids in a cgroup and its descendants, from one hierarchy. */
+  private subtreePids(dir: string): number[] {
+    const pids: number[] = [];
+    const visit = (d: string): void => {
+      let text = '';
+      try {
+        const fd = fs.openSync(path.join(d, 'cgroup.procs'), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+        try {
+          text = fs.readFileSync(fd, 'utf8');
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch {
+        return; // removed meanwhile
+      }
+      for (const l of text.split('\n')) if (l) pids.push(Number(l));
+      let entries: fs.Dirent[] = [];
+      try {
+        entries = fs.readdirSync(d, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) if (e.isDirectory()) visit(path.join(d, e.name));
+    };
+    visit(dir);
+    return [...new Set(pids)];
+  }
+
+  async kill(ref: string, signal: string, invocation: Invocation, options: LimitOptions = {}): Promise<LimitResult> {
+    const sig = parseSignal('--signal', signal, os.constants.signals as Record<string, number>);
+    const c = this.resolve(ref);
+    checkCgroupPolicy(c.id, c.name, options);
+    checkNotOwnCgroup(c.id, 'kill');
+    this.recover();
+    const order = ['memory', 'pids', 'cpu', 'freezer', 'cpuacct'];
+    const v1 = order
+      .map((ctrl) => this.mounts.hierarchies.find((h) => h.kind === 'v1' && h.controllers.includes(ctrl)))
+      .filter((h): h is Hierarchy => h !== undefined);
+    const unifiedDir = this.mounts.unified ? this.dirIn(this.mounts.unified, c.id) : null;
+    const plan: LimitPlan = { action: 'kill', container: { id: c.id, name: c.name }, writes: [], notes: [] };
+    const id = newChangeId();
+
+    // Pure v2 and SIGKILL: cgroup.kill kills the whole subtree atomically, forks included.
+    if (
+      this.mounts.mode === 'v2' &&
+      sig.name === 'SIGKILL' &&
+      unifiedDir &&
+      fs.existsSync(path.join(unifiedDir, 'cgroup.kill'))
+    ) {
+      const t = checkTargetPath(this.mounts, path.join(unifiedDir, 'cgroup.kill'));
+      const pids = this.subtreePids(unifiedDir);
+      const write: PlannedWrite = { path: t.path, oldValue: '', newValue: '1' };
+      const record = makeRecord(id, { ...plan, writes: [write] }, invocation, { signal: sig.name, pids });
+      this.appendOrFail(record, 'nothing was signalled');
+      try {
+        writeTarget(t, '1');
+      } catch (err) {
+        this.audit.append({ ...record, time: new Date().toISOString(), result: 'rolled-back', error: errnoWords(err) });
+        throw new LimitError(`writing 1 to ${t.path} failed: ${errnoWords(err)}`, 1, 'failed');
+      }
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline && /(?:^|\n)populated 1/.test(readRelated(t, 'cgroup.events'))) await sleep(10);
+      const notes = /(?:^|\n)populated 1/.test(readRelated(t, 'cgroup.events'))
+        ? ['processes are still leaving after 5 s']
+        : [];
+      this.appendOrFail(
+        { ...record, time: new Date().toISOString(), result: 'applied', notes },
+        'the processes were killed',
+      );
+      return { changeId: id, writes: [write], notes };
+    }
+
+    const dirs = [...v1.map((h) => this.dirIn(h, c.id)), unifiedDir].filter((d): d is string => d !== null);
+    if (dirs.length === 0) throw new LimitError(`no cgroup ${c.id} on this host`, 2, 'not-found');
+    const pidsNow = (): number[] => [...new Set(dirs.flatMap((d) => this.subtreePids(d)))];
+    let pids = pidsNow();
+    if (pids.length === 0) throw new LimitError(`${c.id} has no processes: nothing to signal`, 2, 'refused');
+    const record = makeRecord(id, plan, invocation, { signal: sig.name, pids });
+    this.appendOrFail(record, 'nothing was signalled');
+    const signalled = new Set<number>();
+    const send = (list: number[]): void => {
+      for (const pid of list) {
+        try {
+          process.kill(pid, sig.number);
+          signalled.add(pid);
+        } catch {
+          // already gone
+        }
+      }
+    };
+    send(pids);
+    const notes: string[] = [];
+    if (sig.name === 'SIGKILL') {
+      // Children forked while we signalled: keep going until the cgroup is empty.
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        pids = pidsNow();
+        if (pids.length === 0 || Date.now() > deadline) break;
+        send(pids.filter((p) => !signalled.has(p)));
+        await sleep(10);
+      }
+      if (pids.length > 0) notes.push(`${pids.length} processes still present after 5 s`);
+    }
+    this.appendOrFail(
+      { ...record, time: new Date().toISOString(), result: 'applied', pids: [...signalled], notes },
+      'the signal was sent',
+    );
+    return { changeId: id, writes: [], notes };
+  }
+
+  private appendOrFail(record: ChangeRecord, what: string): void {
+    try {
+      this.audit.append(record);
+    } catch (err) {
+      throw new LimitError(`cannot write the audit log ${this.audit.file} (${errnoWords(err)}); ${what}`, 1, 'failed');
+    }
+  }
+
+  async history(filter: { ref?: string; last?: number } = {}): Promise<ChangeRecord[]> {
+    let changes = this.audit.changes();
+    const ref = filter.ref;
+    if (ref !== undefined) {
+      const p = ref.startsWith('/') ? parseRef(ref) : null;
+      const id = p?.kind === 'path' ? p.id : null;
+      changes = changes.filter(
+        (r) =>
+          (id !== null && r.container.id === id) ||
+          r.container.name === ref ||
+          (/^[0-9a-f]{4,}$/.test(ref) && (r.container.id.split('/').pop() ?? '').includes(ref)),
+      );
+    }
+    if (filter.last !== undefined) changes = changes.slice(-filter.last);
+    return changes;
+  }
+
+  /** The change an id or unique prefix names. */
+  findChange(changeId: string): ChangeRecord {
+    if (!/^[0-9a-f]{1,12}$/.test(changeId)) {
+      throw new LimitError(
+        `change id ${quote(changeId)} is not an id (12 hex digits, or a unique prefix)`,
+        2,
+        'invalid',
+      );
+    }
+    const all = this.audit.changes();
+    const matches = all.filter((r) => r.id.startsWith(changeId));
+    if (matches.length === 0)
+      throw new LimitError(`no change ${quote(changeId)} in ${this.audit.file}`, 2, 'not-found');
+    if (matches.length > 1) {
+      throw new LimitError(
+        `change id ${quote(changeId)} is ambiguous: ${matches.map((m) => m.id).join(', ')}`,
+        2,
+        'ambiguous',
+      );
+    }
+    return matches[0];
+  }
+
+  async planUndo(changeId: string, options: LimitOptions = {}): Promise<LimitPlan> {
+    const r = this.findChange(changeId);
+    if (r.action === 'kill') throw refused(`change ${r.id} sent ${r.signal ?? 'a signal'}; signals cannot be undone`);
+    if (r.result !== 'applied') {
+      throw refused(`change ${r.id} was not applied (${r.result}); there is nothing to undo`);
+    }
+    const undoneBy = this.audit.changes().find((x) => x.undoes === r.id && x.result === 'applied');
+    if (undoneBy && !options.force) throw refused(`change ${r.id} was already undone by ${undoneBy.id}`);
+    checkCgroupPolicy(r.container.id, r.container.name, options);
+    const writes: PlannedWrite[] = [];
+    const notes: string[] = [];
+    const changedSince: string[] = [];
+    const devices = r.writes.filter((w) => /\/devices\.(allow|deny)$/.test(w.path));
+    for (const w of [...r.writes].reverse()) {
+      const t = checkTargetPath(this.mounts, w.path);
+      if (t.cgroupId !== r.container.id)
+        throw refused(`refusing to undo: ${w.path} is not a file of ${r.container.id}`);
+      if (t.file === 'devices.allow' || t.file === 'devices.deny') continue;
+      const sem = semanticsOf(t.file);
+      let current: string;
+      try {
+        current = currentValue(t, w.newValue);
+      } catch (err) {
+        if (err instanceof LimitError) throw err;
+        throw new LimitError(`cannot read ${w.path}: ${errnoWords(err)}`, 1, 'failed');
+      }
+      const restored = restoreValue(t, w.oldValue);
+      const restoreTo = restored.value;
+      if (restored.note) notes.push(restored.note);
+      if (sem.satisfies(current, w.oldValue) || (restored.note && sem.satisfies(current, restoreTo))) {
+        notes.push(`${w.path} already holds its old value ${w.oldValue}`);
+        continue;
+      }
+      if (!sem.satisfies(current, w.newValue))
+        changedSince.push(`${w.path} (now ${JSON.stringify(current)}, the change set ${JSON.stringify(w.newValue)})`);
+      writes.push({ path: w.path, oldValue: current, newValue: restoreTo });
+    }
+    if (devices.length > 0) {
+      const first = devices[0];
+      const t = checkTargetPath(this.mounts, first.path);
+      const list = readRelated(t, 'devices.list');
+      const same = normalizeDeviceList(list) === normalizeDeviceList(first.oldValue);
+      const expected = expectedDeviceList(
+        first.oldValue,
+        devices.map((w) => [path.basename(w.path), w.newValue]),
+      );
+      if (!same && normalizeDeviceList(list) !== expected) {
+        changedSince.push(
+          `${path.join(path.dirname(first.path), 'devices.list')} (now ${JSON.stringify(list)}, the change left ${JSON.stringify(expected)})`,
+        );
+      }
+      if (same && list.trim() !== 'a *:* rwm')
+        notes.push(`${path.join(path.dirname(first.path), 'devices.list')} already holds its old rules`);
+      else
+        for (const [file, value] of restoreDeviceList(first.oldValue, list)) {
+          writes.push({ path: path.join(path.dirname(first.path), file), oldValue: list, newValue: value });
+        }
+    }
+    if (changedSince.length > 0 && !options.force) {
+      throw new LimitError(
+        `not undoing ${r.id}: changed since by someone else: ${changedSince.join('; ')}; pass --force to restore the old values anyway`,
+        2,
+        'conflict',
+      );
+    }
+    for (const w of writes) verifyTarget(checkTargetPath(this.mounts, w.path));
+    if (writes.length === 0)
+      throw new LimitError(`nothing to undo: every file of ${r.id} already holds its old value`, 2, 'invalid');
+    return { action: 'undo', undoes: r.id, container: r.container, writes, notes };
+  }
+}
+
+export function createLimiter(options: LimiterOptions = {}): CgroupLimiter {
+  return new CgroupLimiter(options);
+}
