@@ -249,6 +249,17 @@ function outranksNesting(kind: CgroupKind, runtime: Runtime): boolean {
  * Classify a cgroup by its path ("/" + path below the cgroup mount, as in
  * /proc/<pid>/cgroup). Never throws; an unrecognised path is runtime 'cgroup'.
  */
+/**
+ * The name shown for a cgroup when the runtime's state has none: a plain
+ * cgroup goes by its whole path (its last component alone is ambiguous), a
+ * container without a name by its short id, as `docker ps` shows it.
+ */
+function displayName(last: Step, id: string): string | null {
+  if (last.kind === 'other' && last.runtime === 'cgroup') return normalizeCgroupPath(id);
+  if (last.name === null && last.containerId !== null) return last.containerId.slice(0, 12);
+  return last.name;
+}
+
 export function classifyCgroupPath(id: string): Classification {
   const parts = cgroupPathComponents(id);
   if (parts.length === 0) {
@@ -274,7 +285,7 @@ export function classifyCgroupPath(id: string): Classification {
   return {
     runtime: last.runtime,
     containerId: last.containerId,
-    name: last.name,
+    name: displayName(last, id),
     kubernetes: last.kubernetes,
     isContainer: last.kind === 'container',
     kind: last.kind,

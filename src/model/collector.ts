@@ -250,12 +250,7 @@ export class Collector {
         capabilities: null,
         pressure: null,
         described: false,
-        // Unnamed containers go by their short id, as `docker ps` shows them; a
-        // plain cgroup by its whole path (its last component alone is ambiguous).
-        name:
-          classification.runtime === 'cgroup'
-            ? node.id
-            : (classification.name ?? classification.containerId?.slice(0, 12) ?? node.id),
+        name: classification.name ?? node.id,
         image: null,
         containerId: classification.containerId,
         kubernetes: classification.kubernetes?.podUid

@@ -20,14 +20,21 @@ const cases: Array<[string, string, Expect]> = [
   // ---- root and plain cgroups
   ['root', '/', { runtime: 'cgroup', kind: 'other', isContainer: false, name: '/' }],
   ['empty string is the root', '', { runtime: 'cgroup', name: '/' }],
-  ['plain cgroup', '/mygroup', { runtime: 'cgroup', kind: 'other', name: 'mygroup', containerId: null }],
-  ['plain nested cgroup', '/batch/job-17', { runtime: 'cgroup', name: 'job-17' }],
+  ['plain cgroup', '/mygroup', { runtime: 'cgroup', kind: 'other', name: '/mygroup', containerId: null }],
+  ['plain nested cgroup', '/batch/job-17', { runtime: 'cgroup', name: '/batch/job-17' }],
 
   // ---- docker, cgroupfs driver (v1 per-controller paths and v2 alike)
   [
     'docker cgroupfs',
     `/docker/${ID}`,
-    { runtime: 'docker', kind: 'container', isContainer: true, containerId: ID, name: null, kubernetes: null },
+    {
+      runtime: 'docker',
+      kind: 'container',
+      isContainer: true,
+      containerId: ID,
+      name: ID.slice(0, 12),
+      kubernetes: null,
+    },
   ],
   [
     'docker cgroupfs trailing slash tolerated',
@@ -63,7 +70,7 @@ const cases: Array<[string, string, Expect]> = [
   [
     'docker non-container group (buildkit)',
     '/docker/buildkit',
-    { runtime: 'cgroup', kind: 'other', isContainer: false, name: 'buildkit' },
+    { runtime: 'cgroup', kind: 'other', isContainer: false, name: '/docker/buildkit' },
   ],
   ['63 hex is not an id', `/docker/${ID.slice(1)}`, { runtime: 'cgroup', isContainer: false, containerId: null }],
   ['65 hex is not an id', `/docker/${ID}a`, { runtime: 'cgroup', isContainer: false, containerId: null }],
@@ -78,7 +85,7 @@ const cases: Array<[string, string, Expect]> = [
   [
     'docker systemd',
     `/system.slice/docker-${ID}.scope`,
-    { runtime: 'docker', kind: 'container', isContainer: true, containerId: ID, name: null },
+    { runtime: 'docker', kind: 'container', isContainer: true, containerId: ID, name: ID.slice(0, 12) },
   ],
   [
     'docker systemd 63 hex',
@@ -172,7 +179,7 @@ const cases: Array<[string, string, Expect]> = [
   [
     'podman quadlet runtime sibling is just a cgroup',
     '/system.slice/web.service/runtime',
-    { runtime: 'cgroup', kind: 'other', name: 'runtime' },
+    { runtime: 'cgroup', kind: 'other', name: '/system.slice/web.service/runtime' },
   ],
 
   // ---- Kubernetes, systemd driver
@@ -445,7 +452,7 @@ const cases: Array<[string, string, Expect]> = [
   [
     'cgroup below a service',
     '/system.slice/nginx.service/worker',
-    { runtime: 'cgroup', kind: 'other', name: 'worker' },
+    { runtime: 'cgroup', kind: 'other', name: '/system.slice/nginx.service/worker' },
   ],
   [
     'machined nspawn container',
