@@ -65,6 +65,17 @@ static void join_namespaces(pid_t pid, int fds[NNS], int root_fd) {
   trace("setns-done");
 }
 
+struct ns_args {
+  pid_t pid;
+  int *fds;
+  int root_fd;
+};
+
+static void enter_namespaces(void *arg) {
+  struct ns_args *a = arg;
+  join_namespaces(a->pid, a->fds, a->root_fd);
+}
+
 int exec_mode(const struct spec *s) {
   int fds[NNS], root_fd, err[2], life[2], tty[2] = {-1, -1};
   open_namespaces(s->target_pid, fds, &root_fd);
@@ -72,14 +83,13 @@ int exec_mode(const struct spec *s) {
   if (s->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0)
     fail_errno(EXIT_HELPER, "socketpair");
   block_signals();
-  /* Cgroups first: their paths are host paths, and after setns(user) we
-   * may no longer be allowed to write them. */
-  cgroup_join_self(s, (size_t)-1);
-  join_namespaces(s->target_pid, fds, root_fd);
-
-  /* A new PID namespace applies to children only: fork to enter it. */
-  pid_t pid = fork();
-  if (pid < 0) fail_errno(EXIT_HELPER, "fork");
+  /* The placer joins the cgroups first (their paths are host paths, and
+   * after setns(user) it may no longer be allowed to write them), then the
+   * namespaces and root, and creates the workload as the helper's child:
+   * a new PID namespace applies to children only. The helper itself stays
+   * outside the container's cgroups and namespaces. */
+  struct ns_args a = {.pid = s->target_pid, .fds = fds, .root_fd = root_fd};
+  pid_t pid = spawn_placed(s, (size_t)-1, -1, 0, enter_namespaces, &a);
   if (pid == 0) {
     set_role("workload");
     close(err[0]);
@@ -93,6 +103,9 @@ int exec_mode(const struct spec *s) {
     exec_workload(s);
   }
   trace("fork");
+  for (size_t i = 0; i < NNS; i++)
+    if (fds[i] >= 0) close(fds[i]);
+  close(root_fd);
   close(err[1]);
   close(life[0]); /* life[1] stays open until we exit */
   if (tty[1] >= 0) close(tty[1]);

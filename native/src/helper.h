@@ -99,6 +99,10 @@ void spec_read(int fd, struct spec *s);
 /* cgroup.c */
 int cgroup_clone_dir(const struct spec *s, size_t *index);
 void cgroup_join_self(const struct spec *s, size_t skip);
+int cgroup_needs_join(const struct spec *s, size_t skip);
+pid_t clone_child(unsigned long flags, int cgroup_fd);
+pid_t spawn_placed(const struct spec *s, size_t skip, int cgroup_fd, unsigned long flags, void (*before)(void *),
+                   void *arg);
 
 /* mounts.c */
 void setup_mounts(const struct spec *s);

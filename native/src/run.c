@@ -24,35 +24,6 @@
 #define SYS_clone3 435
 #endif
 
-/* Our own copy of the kernel's struct (v2, with .cgroup) so old headers
- * still build. */
-struct clone_args_v2 {
-  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
-  uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
-};
-
-/* fork()-like clone: the child continues on a copy of our stack. clone3 is
- * needed for CLONE_INTO_CGROUP and for CLONE_NEWTIME (whose value overlaps
- * the exit-signal byte of clone(2)); without clone3 we fall back to clone
- * plus unshare(CLONE_NEWTIME), which moves our future children instead. */
-static pid_t clone_child(unsigned long flags, int cgroup_fd) {
-  struct clone_args_v2 args;
-  memset(&args, 0, sizeof args);
-  args.flags = flags | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
-  args.exit_signal = SIGCHLD;
-  args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
-  /* TSTOP_HELPER_NO_CLONE3=1 takes the old-kernel path (for tests). */
-  static int no_clone3 = -1;
-  if (no_clone3 < 0) no_clone3 = getenv("TSTOP_HELPER_NO_CLONE3") != NULL;
-  long pid = -1;
-  errno = ENOSYS;
-  if (!no_clone3) pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid >= 0 || cgroup_fd >= 0 || (errno != ENOSYS && errno != E2BIG)) return (pid_t)pid;
-
-  if ((flags & CLONE_NEWTIME) && unshare(CLONE_NEWTIME) < 0) return -1;
-  return (pid_t)syscall(SYS_clone, (flags & ~(unsigned long)CLONE_NEWTIME) | SIGCHLD, NULL, NULL, NULL, NULL);
-}
-
 /* Write all "inside outside count" lines with one write(), as the kernel
  * requires. */
 static void write_map(pid_t pid, const char *file, const struct strlist *lines) {
@@ -107,24 +78,30 @@ static void child_main(const struct spec *s, int sync_rd, int tty_sock) {
   exec_workload(s);
 }
 
-/* Place the child in its cgroups and create it; returns its pid. */
+/* Create the child inside its cgroups; returns its pid (0 in the child).
+ * The helper itself stays in its own cgroups, as docker's shim does: it
+ * counts against none of the container's limits and is not among its
+ * processes (the dashboard's "oldest process" of the container is its PID
+ * 1). A cgroup2 entry is entered with clone3(CLONE_INTO_CGROUP); anything
+ * else (v1 hierarchies, or a kernel that refuses CLONE_INTO_CGROUP) through
+ * a short-lived placer process (spawn_placed). */
 static pid_t spawn(const struct spec *s, unsigned long flags) {
   size_t v2_index = (size_t)-1;
   int cgroup_fd = cgroup_clone_dir(s, &v2_index);
-  cgroup_join_self(s, cgroup_fd >= 0 ? v2_index : (size_t)-1);
-  pid_t pid = clone_child(flags, cgroup_fd);
-  if (pid < 0 && cgroup_fd >= 0) {
-    /* CLONE_INTO_CGROUP refused (old kernel, seccomp, ...): join by
-     * cgroup.procs, which also reports the real error if placement is
-     * impossible. */
-    const char *path = s->cgroup_procs.v[v2_index];
-    char self[32];
-    snprintf(self, sizeof self, "%d", (int)getpid());
-    if (write_file(path, self) < 0) fail_errno(EXIT_HELPER, "join cgroup (write %s to %s)", self, path);
-    pid = clone_child(flags, -1);
+  size_t skip = cgroup_fd >= 0 ? v2_index : (size_t)-1;
+  if (!cgroup_needs_join(s, skip)) {
+    pid_t pid = clone_child(flags, cgroup_fd);
+    if (pid >= 0 || cgroup_fd < 0) {
+      if (pid != 0 && cgroup_fd >= 0) close(cgroup_fd);
+      return pid;
+    }
+    /* CLONE_INTO_CGROUP refused (old kernel, seccomp, ...): the placer
+     * joins by cgroup.procs, which also reports the real error. */
+    close(cgroup_fd);
+    cgroup_fd = -1;
+    skip = (size_t)-1;
   }
-  if (cgroup_fd >= 0) close(cgroup_fd);
-  return pid;
+  return spawn_placed(s, skip, cgroup_fd, flags, NULL, NULL);
 }
 
 int run_mode(const struct spec *s) {

@@ -58,10 +58,11 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
     for (const ctrl of V1) expect(seen.get(ctrl)).toBe(rel('c1'));
     expect(seen.get('')).toBe(rel('c1'));
     for (const d of dirs) expect(cg.procs(d)).toContain(pid);
-    // The helper joined the v1 cgroups itself; the v2 one it did not need to.
+    // The helper itself stays outside every container cgroup (a placer
+    // process joined the v1 ones; the v2 one is entered by CLONE_INTO_CGROUP).
     const helperPid = h.child.pid ?? -1;
-    expect(cg.procs(dirs[0])).toContain(helperPid);
-    expect(cg.procs(dirs.at(-1) ?? '')).not.toContain(helperPid);
+    for (const d of dirs) expect(cg.procs(d)).not.toContain(helperPid);
+    expect(readProc(`/proc/${pid}/status`)).toMatch(new RegExp(`^PPid:\\s+${helperPid}$`, 'm'));
     // Inside, the cgroup namespace is rooted at those cgroups.
     const inside = await waitFor(() => (h.stdout().includes('0::') ? h.stdout() : undefined));
     for (const line of inside.trim().split('\n')) expect(line).toMatch(/:\/$/);
@@ -73,7 +74,7 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
     running.push(h);
     const pid = await h.pid;
     expect(cgroupsOf(pid).get('')).toBe(rel('c2'));
-    expect(cg.procs(dir)).toEqual(expect.arrayContaining([pid, h.child.pid]));
+    expect(cg.procs(dir)).toEqual([pid]); // placed by the placer; the helper stays outside
   });
 
   it('places the workload by cgroup.procs on kernels without clone3', async () => {
@@ -84,7 +85,7 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
     running.push(h);
     const pid = await h.pid;
     expect(cgroupsOf(pid).get('')).toBe(rel('c5'));
-    expect(cg.procs(dir)).toEqual(expect.arrayContaining([pid, h.child.pid]));
+    expect(cg.procs(dir)).toEqual([pid]);
   });
 
   it('enforces the limits of the cgroup it was placed in (pids.max)', async () => {
@@ -94,7 +95,7 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
     const r = await runHelper(
       runSpec({ cgroupProcs: [procs(dir)], argv: ['sh', '-c', 'for i in 1 2 3 4 5; do sleep 5 & done; exit 0'] }),
     );
-    // helper + sh + sleeps <= 3: forks past the limit fail, and the
+    // sh + sleeps <= 3 (the helper is outside): forks past the limit fail, and the
     // cgroup counts the refusals (dash gives up with exit 2).
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/fork/i);
@@ -111,6 +112,7 @@ describe.skipIf(!isRoot || V1.length === 0 || !V2)('tstop-helper: cgroup placeme
     const execPid = await e.pid;
     expect(cgroupsOf(execPid).get(V1[0])).toBe(rel('c4'));
     expect(cgroupsOf(targetPid).get(V1[0])).not.toBe(rel('c4'));
+    expect(cg.procs(dir)).toEqual([execPid]); // the exec helper stays outside too
   });
 
   it('fails with a clear message when a cgroup cannot be joined', async () => {
