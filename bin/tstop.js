@@ -1,7 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
-// A 4 MB young generation (V8's default is 16 MB per semi-space) keeps a
-// collecting process at 1,000 cgroups under 120 MB of RSS at no measured
-// cost in time (docs/benchmarks.md).
+#!/usr/bin/env node
+// Started by bin/tstop (package.json "bin"), which picks node's flags per
+// command: a 4 MB young generation for the collecting ones, none for the
+// launcher's (tstop run must start fast).
 // Entry point: the compiled CLI lives in dist/ (built by `npm ci` / `npm run build`).
 import('../dist/src/cli/main.js')
   .then((m) => m.main(process.argv.slice(2)))

@@ -123,6 +123,18 @@ function attachNegativeValues(cmd: CommandSpec, argv: string[]): string[] {
   return out;
 }
 
+/**
+ * Whether the command line asks for help: --help (or -h, unless the command
+ * uses -h itself, as run does for --hostname) among the command's own flags.
+ * For commands that run another command, only flags before that command
+ * count (`tstop run -- ls --help` runs ls --help).
+ */
+export function wantsHelp(cmd: CommandSpec, argv: string[]): boolean {
+  const own = cmd.stopAtPositional ? argv.slice(0, firstPositional(cmd, argv)) : argv;
+  const shortH = cmd.flags.some((f) => f.short === 'h');
+  return own.includes('--help') || (!shortH && own.includes('-h'));
+}
+
 /** Index of the first argument that is not a flag or a flag's value. */
 function firstPositional(cmd: CommandSpec, argv: string[]): number {
   for (let i = 0; i < argv.length; i++) {

@@ -2,7 +2,7 @@
 
 import { createRequire } from 'node:module';
 import { COMMANDS } from './commands/index.js';
-import { helpText, parseCommandLine, UsageError, type CommandSpec } from './command.js';
+import { helpText, parseCommandLine, UsageError, wantsHelp, type CommandSpec } from './command.js';
 
 export { COMMANDS };
 
@@ -82,7 +82,7 @@ export async function dispatch(
     if (!cmd) return usageFailure(`unknown command '${first}' (see tstop --help)`);
   }
   if (!cmd) return usageFailure('no default command');
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (wantsHelp(cmd, rest)) {
     process.stdout.write(helpText(cmd));
     return 0;
   }

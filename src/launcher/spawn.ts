@@ -3,6 +3,7 @@
  * helper's fd 3, report lines come back on fd 4.
  */
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
+import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { exitOrigin, helperBinaryPath, parseReport, type ReportEvent } from './helper.js';
 import { serializeSpec, type LauncherSpec } from './spec.js';
@@ -33,16 +34,34 @@ export interface SpawnHelperOptions {
   /** The helper's own environment (not the workload's: that is spec.env). */
   env?: NodeJS.ProcessEnv;
   helperPath?: string;
+  /**
+   * A file to pass the spec through instead of a pipe (written, opened as
+   * the helper's fd 3, and unlinked at once): the helper reads it the moment
+   * it starts instead of waiting for Node to write a pipe after spawn
+   * returns. `tstop run` uses it; the file must not exist.
+   */
+  specFile?: string;
 }
 
 export function spawnHelper(spec: LauncherSpec, opts: SpawnHelperOptions = {}): HelperProcess {
   const buf = serializeSpec({ ...spec, reportFd: REPORT_FD });
   const [i, o, e] = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
-  const child = spawn(opts.helperPath ?? helperBinaryPath(), [], {
-    stdio: [i, o, e, 'pipe', 'pipe'],
-    env: opts.env ?? {},
-  });
-  (child.stdio[3] as Writable).end(buf);
+  let specFd: number | null = null;
+  if (opts.specFile !== undefined) {
+    specFd = fs.openSync(opts.specFile, 'wx+', 0o600);
+    fs.unlinkSync(opts.specFile);
+    fs.writeSync(specFd, buf, 0, buf.length, 0);
+  }
+  let child: ChildProcess;
+  try {
+    child = spawn(opts.helperPath ?? helperBinaryPath(), [], {
+      stdio: [i, o, e, specFd ?? 'pipe', 'pipe'],
+      env: opts.env ?? {},
+    });
+  } finally {
+    if (specFd !== null) fs.closeSync(specFd);
+  }
+  if (specFd === null) (child.stdio[3] as Writable).end(buf);
 
   let report = '';
   let resolveStarted: (pid: number) => void = () => undefined;

@@ -5,6 +5,8 @@ import type { CommandSpec } from '../command.js';
 import { dashboardCommand } from './dashboard.js';
 import { exportCommand } from './export.js';
 import { freezeCommand, killCommand, limitCommand, thawCommand } from './limit.js';
+import { psCommand, rmCommand, stopCommand } from './ps.js';
+import { execCommand, runCommand } from './run.js';
 import { snapshotCommand } from './snapshot.js';
 
 export const COMMANDS: CommandSpec[] = [
@@ -15,4 +17,9 @@ export const COMMANDS: CommandSpec[] = [
   thawCommand,
   killCommand,
   exportCommand,
+  runCommand,
+  execCommand,
+  psCommand,
+  stopCommand,
+  rmCommand,
 ];

@@ -1,0 +1,378 @@
+// `tstop run`: check everything, reserve the name (state file), create the
+// cgroup and write its limits, hand the spec to native/build/tstop-helper,
+// which creates the namespaces and execs the workload as PID 1 inside the
+// cgroup; then wait, forward signals, record the end and remove the cgroup.
+// With -d the helper runs in its own session, its output in <name>.log and
+// its report lines in <name>.report, and tstop returns once it started.
+//
+// Only what run needs is imported here (no collectors, no prom-client, no
+// blessed): `tstop run` is measured against `node -e 0` (bench/launch.ts).
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { UsageError, type ParsedFlags } from '../cli/command.js';
+import { detectCgroupMounts, type CgroupMounts } from '../cgroupfs/mounts.js';
+import { LimitError } from '../limiter/api.js';
+import {
+  CgroupSetupError,
+  containerCgroup,
+  hasLimits,
+  createCgroup,
+  destroyCgroup,
+  oomKills,
+  type ContainerCgroup,
+} from './cgroup.js';
+import { helperBinaryPath } from './helper.js';
+import { buildEnv, DEFAULT_PATH, parseRunFlags, resolveUser, type RunOptions } from './options.js';
+import { spawnHelper, type HelperExit } from './spawn.js';
+import { serializeSpec, SpecError, type Namespace, type RunSpec } from './spec.js';
+import {
+  LaunchError,
+  logPath,
+  processRefOf,
+  readReport,
+  readState,
+  removeStateFiles,
+  reportPath,
+  reserveState,
+  runDir,
+  runParent,
+  STATE_VERSION,
+  writeState,
+  type ContainerState,
+} from './state.js';
+
+/** Signals `tstop run` passes to the helper, which passes them to the container's PID 1. */
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** Environment the helper itself gets (its debug knobs only; the workload's is in the spec). */
+function helperEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const k of ['TSTOP_HELPER_TRACE', 'TSTOP_HELPER_NO_CLONE3']) if (env[k]) out[k] = env[k];
+  return out;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * TSTOP_RUN_TRACE=1: `tstop-run-trace <CLOCK_MONOTONIC ns> <event>` lines on
+ * stderr, the helper's clock and format (TSTOP_HELPER_TRACE), so
+ * bench/launch.ts can split a launch into tstop's and the helper's phases.
+ */
+const TRACE = process.env.TSTOP_RUN_TRACE === '1';
+export function trace(event: string): void {
+  if (TRACE) process.stderr.write(`tstop-run-trace ${process.hrtime.bigint()} tstop ${event}\n`);
+}
+trace('run-module-loaded');
+
+export async function runCli(flags: ParsedFlags, argv: string[]): Promise<number> {
+  trace('run-start');
+  const opts = parseRunFlags(flags, argv); // UsageError: exit 2 (main prints it)
+  try {
+    return await runContainer(opts);
+  } catch (err) {
+    return reportFailure('run', err);
+  }
+}
+
+/** One line for tstop's own failures: 2 for bad input, 125 for the rest (as docker run). */
+export function reportFailure(command: string, err: unknown): number {
+  if (err instanceof UsageError) throw err;
+  if (err instanceof LimitError) {
+    process.stderr.write(`tstop: ${command}: ${err.message}\n`);
+    return err.exitCode === 2 ? 2 : 125;
+  }
+  if (err instanceof LaunchError || err instanceof CgroupSetupError || err instanceof SpecError) {
+    process.stderr.write(`tstop: ${command}: ${err.message}\n`);
+    return err instanceof LaunchError ? err.exitCode : 125;
+  }
+  if (err instanceof Error && 'code' in err) {
+    process.stderr.write(`tstop: ${command}: ${err.message}\n`);
+    return 125;
+  }
+  throw err;
+}
+
+function checkPaths(opts: RunOptions): void {
+  if (opts.rootfs !== null) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(opts.rootfs);
+    } catch {
+      throw new LaunchError(`--rootfs ${opts.rootfs}: no such directory`);
+    }
+    if (!st.isDirectory()) throw new LaunchError(`--rootfs ${opts.rootfs}: not a directory`);
+  }
+  for (const v of opts.volumes) {
+    if (!fs.existsSync(v.source)) throw new LaunchError(`--volume ${v.source}:${v.target}: ${v.source} does not exist`);
+  }
+}
+
+export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
+  const namespaces: Namespace[] = [];
+  if (opts.userns) namespaces.push('user');
+  namespaces.push('mnt', 'uts', 'ipc', 'pid', 'cgroup');
+  if (opts.network === 'none') namespaces.push('net');
+  const user = resolveUser(opts.user, opts.rootfs ?? '/');
+  const base: Record<string, string> = {
+    PATH: DEFAULT_PATH,
+    HOSTNAME: opts.hostname,
+    HOME: (user?.uid ?? 0) === 0 ? '/root' : '/',
+  };
+  if (opts.tty) base.TERM = 'xterm';
+  return {
+    mode: 'run',
+    argv: opts.argv,
+    env: buildEnv(base, opts.env),
+    ...(opts.workdir !== undefined ? { cwd: opts.workdir } : {}),
+    ...(user ? { user } : {}),
+    capabilities: opts.capabilities,
+    noNewPrivs: opts.noNewPrivs,
+    tty: opts.tty,
+    cgroupProcs,
+    namespaces,
+    hostname: opts.hostname,
+    ...(opts.userns ? { uidMap: [opts.userns], gidMap: [opts.userns] } : {}),
+    ...(opts.rootfs !== null ? { rootfs: opts.rootfs, readonlyRootfs: opts.readOnly, volumes: opts.volumes } : {}),
+    init: opts.init,
+  };
+}
+
+export function initialState(opts: RunOptions, cgroupPath: string): ContainerState {
+  return {
+    version: STATE_VERSION,
+    name: opts.name,
+    image: opts.rootfs,
+    pid: null,
+    pidStart: null,
+    cgroup: cgroupPath,
+    command: opts.argv,
+    created: new Date().toISOString(),
+    started: null,
+    finished: null,
+    status: 'created',
+    exitCode: null,
+    error: null,
+    oomKills: null,
+    limits: opts.limits,
+    hostname: opts.hostname,
+    network: opts.network,
+    userns: opts.userns ? `${opts.userns.outside}:${opts.userns.count}` : null,
+    capabilities: opts.capabilities,
+    noNewPrivs: opts.noNewPrivs,
+    init: opts.init,
+    autoRemove: opts.rm,
+    detached: opts.detach,
+    helper: null,
+    owner: opts.detach ? null : processRefOf('self'),
+  };
+}
+
+/** Reserves the name; a stale state under it (a dead container started with --rm) is cleaned first. */
+async function reserve(dir: string, state: ContainerState, mounts: CgroupMounts): Promise<void> {
+  try {
+    reserveState(dir, state);
+  } catch (err) {
+    if (!(err instanceof LaunchError) || readState(dir, state.name) === null) throw err;
+    const { reconcile } = await import('./manage.js');
+    await reconcile(dir, state.name, mounts);
+    reserveState(dir, state);
+  }
+}
+
+export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const uid = process.getuid?.() ?? 0;
+  if (uid !== 0 && opts.userns === null) {
+    throw new LaunchError(
+      'tstop run needs root (namespaces, cgroups); as another user give --userns self (root inside is you outside)',
+    );
+  }
+  // The limiter's modules load only when there are limits (LimitError, exit 2, before anything exists).
+  const limits = hasLimits(opts.limits) ? await import('./limits.js') : null;
+  const parsedLimits = limits ? limits.checkLimits(opts.limits) : null;
+  checkPaths(opts);
+  const dir = runDir(env);
+  const cgroupPath = containerCgroup(runParent(env), opts.name);
+  const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
+  const mounts = detectCgroupMounts('/');
+  trace('checked');
+  const state = initialState(opts, cgroupPath);
+  await reserve(dir, state, mounts);
+  trace('state-reserved');
+
+  let cg: ContainerCgroup | null = null;
+  const undo = async (): Promise<void> => {
+    if (cg) await destroyCgroup(mounts, cgroupPath, { kill: true }).catch(() => undefined);
+    removeStateFiles(dir, opts.name);
+  };
+  try {
+    cg = createCgroup(mounts, cgroupPath);
+    trace('cgroup-created');
+    if (limits && parsedLimits) limits.applyLimits(mounts, cgroupPath, parsedLimits);
+    trace('limits-written');
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+  spec.cgroupProcs = cg.procs;
+  if (opts.detach) return runDetached(spec, state, dir, mounts, env, undo);
+  return runForeground(spec, opts, state, dir, mounts, env, undo);
+}
+
+async function finish(
+  state: ContainerState,
+  dir: string,
+  mounts: CgroupMounts,
+  exit: { code: number | null; error: string | null },
+): Promise<void> {
+  state.oomKills = oomKills(mounts, state.cgroup);
+  let cleanupError: string | null = null;
+  try {
+    await destroyCgroup(mounts, state.cgroup, { kill: true });
+  } catch (err) {
+    cleanupError = (err as Error).message;
+  }
+  if (state.autoRemove) removeStateFiles(dir, state.name);
+  else {
+    writeState(dir, {
+      ...state,
+      status: 'exited',
+      exitCode: exit.code,
+      error: exit.error,
+      finished: new Date().toISOString(),
+    });
+  }
+  if (cleanupError) process.stderr.write(`tstop: run: ${cleanupError}\n`);
+}
+
+async function runForeground(
+  spec: RunSpec,
+  opts: RunOptions,
+  state: ContainerState,
+  dir: string,
+  mounts: CgroupMounts,
+  env: NodeJS.ProcessEnv,
+  undo: () => Promise<void>,
+): Promise<number> {
+  const h = spawnHelper(spec, {
+    stdio: [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+    env: helperEnv(env),
+    specFile: `${dir}/${state.name}.spec`,
+  });
+  trace('helper-spawned');
+  const forward = (sig: NodeJS.Signals): void => {
+    h.child.kill(sig);
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  state.helper = h.child.pid !== undefined ? processRefOf(h.child.pid) : null;
+  let exit: HelperExit;
+  try {
+    const pid = await h.started.catch(() => null);
+    if (pid !== null) {
+      state.pid = pid;
+      state.pidStart = processRefOf(pid)?.start ?? null;
+      state.started = new Date().toISOString();
+      state.status = 'running';
+      trace('started');
+      writeState(dir, state);
+      trace('state-running');
+    }
+    exit = await h.exited;
+    trace('helper-exited');
+  } catch (err) {
+    await undo();
+    throw new LaunchError(`cannot start ${helperDescription()}: ${(err as Error).message}`);
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+  if (exit.origin === 'helper' && state.pid === null) {
+    // Nothing ran: the helper said why on stderr. Leave no trace, as a failed docker run leaves a created container; we leave none.
+    await undo();
+    return exit.code;
+  }
+  const code = exit.signal ? 128 + (os.constants.signals[exit.signal] ?? 0) : exit.code;
+  await finish(state, dir, mounts, {
+    code,
+    error: exit.signal ? `tstop-helper was killed by ${exit.signal}` : null,
+  });
+  trace('finished');
+  return code;
+}
+
+function helperDescription(): string {
+  try {
+    return helperBinaryPath();
+  } catch (err) {
+    return `tstop-helper (${(err as Error).message})`;
+  }
+}
+
+async function runDetached(
+  spec: RunSpec,
+  state: ContainerState,
+  dir: string,
+  mounts: CgroupMounts,
+  env: NodeJS.ProcessEnv,
+  undo: () => Promise<void>,
+): Promise<number> {
+  const REPORT_FD = 4;
+  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD });
+  const log = fs.openSync(logPath(dir, state.name), 'a', 0o640);
+  const report = fs.openSync(reportPath(dir, state.name), 'w', 0o640);
+  let helperPath: string;
+  try {
+    helperPath = helperBinaryPath();
+  } catch (err) {
+    await undo();
+    throw new LaunchError((err as Error).message);
+  }
+  // Its own session: the terminal's signals and hang-up do not reach it; it
+  // outlives tstop and stays the container's parent.
+  const child = spawn(helperPath, [], {
+    detached: true,
+    stdio: ['ignore', log, log, 'pipe', report],
+    env: helperEnv(env),
+  });
+  fs.closeSync(log);
+  fs.closeSync(report);
+  (child.stdio[3] as Writable).end(buf);
+  let exited: number | null = null;
+  child.on('exit', (code, signal) => {
+    exited = code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0);
+  });
+  const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
+  let failed: Error | null = null;
+  void spawnError.then((e) => (failed = e));
+  state.helper = child.pid !== undefined ? processRefOf(child.pid) : null;
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = readReport(dir, state.name);
+    if (r.pid !== null) {
+      state.pid = r.pid;
+      state.pidStart = processRefOf(r.pid)?.start ?? null;
+      state.started = new Date().toISOString();
+      state.status = 'running';
+      writeState(dir, state);
+      break;
+    }
+    const why =
+      r.error ??
+      (failed ? `cannot start ${helperPath}: ${(failed as Error).message}` : null) ??
+      (exited !== null ? `tstop-helper exited with ${exited} before the workload started` : null) ??
+      (Date.now() > deadline ? 'the workload did not start within 30 s' : null);
+    if (why !== null) {
+      child.kill('SIGKILL');
+      await undo();
+      throw new LaunchError(why, exited !== null && exited >= 125 && exited <= 127 ? exited : 125);
+    }
+    await sleep(2);
+  }
+  child.unref();
+  (child.stdio[3] as Readable | Writable | null)?.destroy();
+  process.stdout.write(`${state.name}\n`);
+  void mounts;
+  return 0;
+}
