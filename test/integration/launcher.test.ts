@@ -8,7 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capabilitiesFromMask, DEFAULT_CAPABILITIES } from '../../src/launcher/spec.js';
+import {
+  capabilitiesFromMask,
+  DEFAULT_CAPABILITIES,
+  DEFAULT_MASKED_PATHS,
+  DEFAULT_READONLY_PATHS,
+} from '../../src/launcher/spec.js';
 import { Collector } from '../../src/model/collector.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
@@ -96,7 +101,7 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
       'echo "hostname=$(hostname)"',
       'echo "net=$(ls /sys/class/net | tr "\\n" " ")"',
       'echo "ipc=$(cat /proc/sysvipc/shm /proc/sysvipc/msg /proc/sysvipc/sem | wc -l)"',
-      'echo "mounts=$(wc -l < /proc/self/mountinfo)"',
+      'awk \'{ print "mnt=" $5 }\' /proc/self/mountinfo',
       'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status | tr -d "\\t" | tr ":" "="',
       'exit 3',
     ].join('; ');
@@ -117,8 +122,12 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
     expect(kv.get('hostname')).toEqual(['box']);
     expect(kv.get('net')).toEqual(['lo']);
     expect(kv.get('ipc')).toEqual(['3']); // three header lines, no segment, queue or semaphore
+    // Only the mounts tstop made (besides docker's masks over /proc and /sys paths): none of the host's.
     const hostMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length;
-    expect(Number(kv.get('mounts')?.[0])).toBeLessThan(hostMounts);
+    const masks = new Set([...DEFAULT_MASKED_PATHS, ...DEFAULT_READONLY_PATHS]);
+    const own = (kv.get('mnt') ?? []).filter((m) => !masks.has(m));
+    expect([...new Set(own)].sort()).toEqual(['/', '/dev', '/dev/mqueue', '/dev/pts', '/dev/shm', '/proc', '/sys']);
+    expect(own.length).toBeLessThan(hostMounts);
     const docker14 = [...DEFAULT_CAPABILITIES].sort();
     expect(capabilitiesFromMask(kv.get('CapEff')?.[0] ?? '').sort()).toEqual(docker14);
     expect(capabilitiesFromMask(kv.get('CapBnd')?.[0] ?? '').sort()).toEqual(docker14);
@@ -135,7 +144,7 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
       'echo "hostname=$(hostname)"',
       'echo "net=$(ls /sys/class/net | tr "\\n" " ")"',
       'echo "ipcs=$(ipcs -m | grep -c "^0x")"',
-      'echo "mounts=$(wc -l < /proc/self/mountinfo)"',
+      'echo "mounts=$(awk \'{ print $5 }\' /proc/self/mountinfo | sort -u | tr "\\n" " ")"',
       'echo "sys=$(awk \'$5 == "/sys" { print substr($6, 1, 3), $(NF - 2) }\' /proc/self/mountinfo | tail -n 1)"',
       'echo "nnp=$(grep NoNewPrivs /proc/self/status | tr -dc 0-9)"',
     ].join('; ');
@@ -153,9 +162,15 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
     expect(out.hostname).toBe('hostroot');
     expect(out.net).toBe('lo');
     expect(out.ipcs).toBe('0');
-    expect(Number(out.mounts)).toBeLessThan(
-      fs.readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length + 3,
-    );
+    // The host's tree (private copies of its mounts), with a fresh /proc and /sys (without the host's submounts).
+    const hostPoints = fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[4]);
+    const seen = new Set(out.mounts.split(' '));
+    expect(hostPoints.filter((m) => !seen.has(m) && !/^\/(sys|proc)\//.test(m))).toEqual([]);
+    expect(hostPoints.filter((m) => m.startsWith('/sys/') && seen.has(m))).toEqual([]); // the host's /sys/fs/cgroup etc. are gone
     expect(out.sys).toBe('ro, sysfs'); // the mount on top of /sys: a fresh, read-only sysfs
     expect(out.nnp).toBe('1');
   });
