@@ -186,7 +186,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   const uid = process.getuid?.() ?? 0;
   if (uid !== 0 && opts.userns === null) {
     throw new LaunchError(
-      'tstop run needs root (namespaces, cgroups); as another user give --userns self (root inside is you outside)',
+      'tstop run needs root: it creates namespaces and cgroups (rootless containers, --userns self without root, are not supported yet)',
     );
   }
   // The limiter's modules load only when there are limits (LimitError, exit 2, before anything exists).

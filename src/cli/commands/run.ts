@@ -139,7 +139,7 @@ export const runCommand: CommandSpec = {
     "dashboard and the exporter show it at once with runtime 'tstop' and its name. The exit code is",
     "the workload's (128+n when killed by signal n); 125 when tstop failed, 126/127 when the command",
     'could not be run. State: /run/tstop/NAME.json (TSTOP_RUN_DIR); parent cgroup: TSTOP_RUN_PARENT.',
-    'Needs root, except with --userns self (then without limits). docs/launcher.md has the details.',
+    'Needs root. docs/launcher.md has the details.',
   ].join('\n'),
   flags: RUN_FLAGS,
   positionals: true,
