@@ -98,7 +98,7 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
       `collect: ${traced.containers.length} cgroups, tstop ${tstop.toFixed(1)} ms/tick, floor ${base.toFixed(1)} ms/tick, ratio ${(tstop / base).toFixed(2)}`,
       `collect: ${reads.length} reads per tick (${kept} on descriptors kept open, ${reads.length - kept} open-read-close), ` +
         `${collector.openDescriptors} descriptors open (budget ${collector.tree.reader.fdBudget})`,
-      `collect: full rescan ${rescanMs.toFixed(1)} ms (every 10 s when watching); ` +
+      `collect: full rescan ${rescanMs.toFixed(1)} ms (every 30 s when watching); ` +
         `peak RSS of \`tstop snapshot --json --count 30 --interval 0\` ${rssMb.toFixed(0)} MB`,
     ];
   } finally {

@@ -34,7 +34,8 @@ export async function startExportProcess(
 ): Promise<ExportProcess> {
   const distMain = path.resolve(path.dirname(tstopBin()), '../dist/src/cli/main.js');
   if (!fs.existsSync(distMain)) throw new Error(`${distMain} missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [tstopBin(), 'export', '--listen', '127.0.0.1:0', ...args], {
+  // The bin itself, as users start it: its shebang's V8 flags (a 4 MB young generation) apply.
+  const child = spawn(tstopBin(), ['export', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

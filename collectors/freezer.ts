@@ -2,13 +2,13 @@
 // cgroup.events "frozen" (reached). On hybrid hosts both may apply; the
 // more frozen of the two is reported.
 
-import { cgroupFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { FreezerState } from '../src/model/types.js';
 
 const V1 = { state: cgroupFile('freezer', 'freezer.state') };
-const V2 = { freeze: settingFile(UNIFIED, 'cgroup.freeze'), events: cgroupFile(UNIFIED, 'cgroup.events') };
+const V2 = { freeze: cgroupFile(UNIFIED, 'cgroup.freeze'), events: cgroupFile(UNIFIED, 'cgroup.events') };
 
 export const cgroupEvents = new KeyedFormat(['populated', 'frozen'] as const);
 const events = cgroupEvents.newValues();

@@ -5,6 +5,14 @@ import path from 'node:path';
 import type { CollectorOptions } from '../model/collector.js';
 import { listFlag, stringFlag, type FlagSpec, type ParsedFlags } from './command.js';
 
+/** --all: what every face means by it (src/model/select.ts). */
+export const ALL_FLAG: FlagSpec = {
+  name: 'all',
+  short: 'a',
+  type: 'boolean',
+  description: 'every cgroup, not only containers and cgroups with processes',
+};
+
 export const COLLECTION_FLAGS: FlagSpec[] = [
   {
     name: 'root',

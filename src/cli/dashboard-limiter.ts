@@ -5,6 +5,7 @@
 
 import { LimitError, type Limiter } from '../limiter/api.js';
 import { createLimiter } from '../limiter/limiter.js';
+import { notifyingLimiter } from '../limiter/notify.js';
 import type { Collector, CollectorOptions } from '../model/collector.js';
 import type { Snapshot } from '../model/types.js';
 
@@ -19,14 +20,19 @@ export class RememberingSource {
   close(): void {
     this.collector.close();
   }
+  invalidateSettings(id: string): void {
+    this.collector.invalidateSettings(id);
+  }
 }
 
 export function createDashboardLimiter(options: CollectorOptions, source: RememberingSource): Limiter {
-  return createLimiter({
+  const limiter = createLimiter({
     root: options.root,
     collector: options,
     snapshot: () => source.latest ?? source.collect(),
   });
+  // The next tick shows the new limits at once, not at the next settings refresh.
+  return notifyingLimiter(limiter, (id) => source.invalidateSettings(id));
 }
 
 /** A limiter that refuses every change (for headless screens: the benchmark, rendering tests). */

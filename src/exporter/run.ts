@@ -52,7 +52,7 @@ export interface RunExportHooks {
 }
 
 /** The write API's handler when asked for (--enable-write-api --token-file F), else undefined. */
-async function writeApi(flags: ParsedFlags): Promise<ApiHandler | undefined> {
+async function writeApi(flags: ParsedFlags, changed: (cgroupId: string) => void): Promise<ApiHandler | undefined> {
   const tokenFile = stringFlag(flags, 'token-file');
   if (!flags['enable-write-api']) {
     if (tokenFile !== undefined) throw new UsageError('--token-file is only used with --enable-write-api');
@@ -62,6 +62,7 @@ async function writeApi(flags: ParsedFlags): Promise<ApiHandler | undefined> {
   const { loadToken } = await import('../limiter/http.js');
   const { createLimiter } = await import('../limiter/limiter.js');
   const { writeApiHandler } = await import('./write-api.js');
+  const { notifyingLimiter } = await import('../limiter/notify.js');
   let token: string;
   try {
     token = loadToken(tokenFile);
@@ -70,17 +71,20 @@ async function writeApi(flags: ParsedFlags): Promise<ApiHandler | undefined> {
   }
   const options = collectorOptions(flags);
   const limiter = createLimiter({ root: options.root, collector: options, auditLog: stringFlag(flags, 'audit-log') });
-  return writeApiHandler(limiter, token);
+  // The next scrape shows the new limits, not the ones cached until the next settings refresh.
+  return writeApiHandler(notifyingLimiter(limiter, changed), token);
 }
 
 export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}): Promise<number> {
   const settings = await exportSettings(flags, process.env);
-  const apiHandler = hooks.apiHandler ?? (await writeApi(flags));
+  let collectorRef: Collector | null = null;
+  const apiHandler = hooks.apiHandler ?? (await writeApi(flags, (id) => collectorRef?.invalidateSettings(id)));
   const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
   const collector = new Collector({
     ...collectorOptions(flags),
     watch: settings.watch,
   });
+  collectorRef = collector;
   let exporter: Exporter;
   try {
     await collector.ready();

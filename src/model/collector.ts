@@ -70,10 +70,10 @@ interface NodeMemo {
   kubernetes: KubernetesInfo | null;
 }
 
-const DEFAULT_RESCAN_MS = 10_000;
+const DEFAULT_RESCAN_MS = 30_000;
 /** Shared by every empty cgroup (snapshots are read-only). */
 const NO_PROCESSES: number[] = [];
-const DEFAULT_SETTINGS_REFRESH_MS = 5_000;
+const DEFAULT_SETTINGS_REFRESH_MS = 10_000;
 
 export class Collector {
   readonly root: string;

@@ -2,6 +2,7 @@
 // filled with plausible values, overridable per container.
 
 import { NAMESPACE_TYPES, type ContainerSnapshot, type Namespaces, type Snapshot } from '../../src/model/types.js';
+import { host } from './snapshots.js';
 
 const MiB = 1024 * 1024;
 
@@ -177,28 +178,25 @@ export function snapshot(
   return {
     timestamp: '2026-01-02T03:04:05.000Z',
     monotonicSeconds,
-    host: {
+    // The exporter tests' host (helpers/snapshots.ts), as the dashboard's tests see it.
+    host: host({
       hostname: 'node-7',
       kernel: '6.18.0-test',
       cgroupMode: 'hybrid',
       cpus: 4,
-      memoryBytes: 16 * 1024 * MiB,
       memoryAvailableBytes: 12 * 1024 * MiB,
-      cpuUsageSeconds: 1000,
       cpuPercent: 50,
       pressure: {
         cpu: { some: { avg10: 1.5, avg60: 1, avg300: 1, totalSeconds: 10 }, full: null },
         memory: { some: { avg10: 0.25, avg60: 0, avg300: 0, totalSeconds: 1 }, full: null },
         io: { some: { avg10: 3, avg60: 0, avg300: 0, totalSeconds: 1 }, full: null },
       },
-      namespaceReference: '/proc/1/ns',
       v2Controllers: [],
       machineId: null,
       bootId: null,
-      systemUuid: null,
       network: null,
       ...overrides,
-    },
+    }),
     containers,
     notes: [],
   };

@@ -208,4 +208,34 @@ describe.runIf(isRoot)('collection on the real kernel', () => {
     expect(doc.containers[0].cpu?.percent ?? null).toBeNull();
     expect(fs.existsSync(bin)).toBe(true);
   });
+
+  it('works without root: cgroup figures, and a note instead of namespaces it may not read', async () => {
+    const id = cg.mkdir('nonroot');
+    const w = cg.spawn('nonroot', ['alloc', '8'], { wrap: ['unshare', '--fork', '--pid', '--net', '--'] });
+    await w.ready;
+    const bin = path.resolve(__dirname, '../../bin/tstop.js');
+    // nobody:nogroup, no supplementary groups, no capabilities
+    const out = execFileSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        process.execPath,
+        bin,
+        'snapshot',
+        '--json',
+        '--filter',
+        `^${id}$`,
+      ],
+      { encoding: 'utf8' },
+    );
+    const doc = JSON.parse(out) as Snapshot;
+    const c = doc.containers.find((x) => x.id === id)!;
+    expect(c.memory!.usageBytes! / MiB).toBeGreaterThanOrEqual(7);
+    expect(c.namespaces).toBeNull();
+    expect(c.network).toBeNull();
+    expect(doc.notes.join(' ')).toMatch(/not running as root/);
+  });
 });

@@ -30,6 +30,18 @@ function post(
   });
 }
 
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
+  });
+}
+
 describe.runIf(process.getuid?.() === 0)('the exporter write API', () => {
   let cg: TestCgroups;
   let exp: ExportProcess;
@@ -81,6 +93,8 @@ describe.runIf(process.getuid?.() === 0)('the exporter write API', () => {
   });
 
   it('applies a memory limit with the token and audits it with the remote address', async () => {
+    const before = await get(`${exp.url}metrics`);
+    expect(before).toContain(`id="${cg.id('api')}"`);
     const r = await post(limitsUrl(), JSON.stringify({ memory: '64m', allowSystem: true }), {
       authorization: `Bearer ${token}`,
     });
@@ -94,6 +108,13 @@ describe.runIf(process.getuid?.() === 0)('the exporter write API', () => {
     const last = records[records.length - 1];
     expect(JSON.stringify(last)).toContain('127.0.0.1');
     expect(JSON.stringify(last)).toContain('http');
+    // The next collection shows the new limit at once (the limiter tells the collector).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const after = await get(`${exp.url}metrics`);
+    const line = after
+      .split('\n')
+      .find((l) => l.startsWith('container_spec_memory_limit_bytes{') && l.includes(`id="${cg.id('api')}"`));
+    expect(line?.split(' ').pop()).toBe(String(64 * MiB));
   });
 
   it('keeps /metrics read-only and answers GET on the API path with 405', async () => {

@@ -6,7 +6,6 @@ import { parseDashboardArgs } from '../../src/cli/dashboard.js';
 import { parseCommandLine } from '../../src/cli/command.js';
 import { dashboardCommand } from '../../src/cli/commands/dashboard.js';
 import { createDashboardLimiter, RememberingSource, unavailableLimiter } from '../../src/cli/dashboard-limiter.js';
-import { CgroupLimiter } from '../../src/limiter/limiter.js';
 import { defaultCommandName, dispatch } from '../../src/cli/main.js';
 import { LimitError } from '../../src/limiter/api.js';
 
@@ -108,10 +107,17 @@ describe('plain tstop', () => {
 });
 
 describe('the limiter behind the dashboard', () => {
-  it("is the real cgroup limiter, resolving names against the dashboard's latest snapshot", () => {
-    const source = { latest: null, collect: () => ({}) as never, close: () => undefined };
+  it('is the real cgroup limiter: it checks a reference against the host', async () => {
+    const source = {
+      latest: null,
+      collect: () => ({}) as never,
+      close: () => undefined,
+      invalidateSettings: () => undefined,
+    };
     const l = createDashboardLimiter({ root: '/' }, source as unknown as RememberingSource);
-    expect(l).toBeInstanceOf(CgroupLimiter);
+    await expect(l.plan('/tstop-no-such-cgroup-here', { memory: '1g' })).rejects.toThrow(
+      /no cgroup \/tstop-no-such-cgroup-here/,
+    );
   });
 
   it('refuses every action with a clear LimitError where no limiter is available', async () => {

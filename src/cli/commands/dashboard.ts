@@ -1,7 +1,7 @@
 // `tstop` / `tstop dashboard`: flags and help; the implementation is in
 // ../dashboard.ts, which loads the ui/ modules only when the dashboard starts.
 
-import { COLLECTION_FLAGS } from '../collection-flags.js';
+import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
 
 const DASHBOARD_FLAGS = [
@@ -30,12 +30,7 @@ const DASHBOARD_FLAGS = [
     description: 'only cgroups whose name, id or image matches (case-insensitive)',
   },
   { name: 'tree', short: 't', type: 'boolean', description: 'start in the tree view of the cgroup hierarchy' },
-  {
-    name: 'all',
-    short: 'a',
-    type: 'boolean',
-    description: 'every cgroup, not only containers and cgroups with processes',
-  },
+  ALL_FLAG,
   ...COLLECTION_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 

@@ -1,6 +1,6 @@
 // `tstop snapshot`: flags and help; the implementation is in ../snapshot.ts.
 
-import { COLLECTION_FLAGS } from '../collection-flags.js';
+import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
 
 const SNAPSHOT_FLAGS = [
@@ -16,12 +16,7 @@ const SNAPSHOT_FLAGS = [
     default: '1s',
   },
   { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
-  {
-    name: 'all',
-    short: 'a',
-    type: 'boolean',
-    description: 'every cgroup, not only containers and cgroups with processes',
-  },
+  ALL_FLAG,
   ...COLLECTION_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 
