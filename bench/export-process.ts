@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** bin/tstop.js of this checkout, from bench/ or dist/bench/. */
+/** bin/tstop of this checkout (the sh script that gives node its flags), from bench/ or dist/bench/. */
 export function tstopBin(): string {
-  for (const rel of ['../bin/tstop.js', '../../bin/tstop.js']) {
+  for (const rel of ['../bin/tstop', '../../bin/tstop']) {
     const p = path.resolve(here, rel);
     if (fs.existsSync(p)) return p;
   }
-  throw new Error('bin/tstop.js not found');
+  throw new Error('bin/tstop not found');
 }
 
 export interface ExportProcess {
@@ -34,7 +34,7 @@ export async function startExportProcess(
 ): Promise<ExportProcess> {
   const distMain = path.resolve(path.dirname(tstopBin()), '../dist/src/cli/main.js');
   if (!fs.existsSync(distMain)) throw new Error(`${distMain} missing: run \`npm run build\` first`);
-  // The bin itself, as users start it: its shebang's V8 flags (a 4 MB young generation) apply.
+  // The bin itself, as users start it: bin/tstop gives export its V8 flags (a 4 MB young generation).
   const child = spawn(tstopBin(), ['export', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
