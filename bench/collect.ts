@@ -29,10 +29,10 @@ export function peakRssMb(pid: number | 'self' = 'self'): number {
 
 /**
  * Peak RSS of a collecting process as users run one: the installed bin (its
- * shebang's V8 flags included) printing 30 back-to-back JSON snapshots.
+ * V8 flags bin/tstop gives it included) printing 30 back-to-back JSON snapshots.
  */
 async function collectingProcessRssMb(): Promise<number> {
-  const bin = path.resolve(here, '../../bin/tstop.js');
+  const bin = path.resolve(here, '../../bin/tstop');
   const child = spawn(bin, ['snapshot', '--json', '--count', '30', '--interval', '0'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
