@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 import { bench as collect } from './collect.js';
 import { bench as dashboard } from './dashboard.js';
+import { bench as launch } from './launch.js';
 import { bench as limiter } from './limiter.js';
 import { bench as scrape } from './scrape.js';
 
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, Section> = {
   collect: async (o) => collect({ cgroups: o.cgroups, fixture: await o.fixture() }),
   dashboard: async (o) => dashboard({ cgroups: o.cgroups, fixture: await o.fixture() }),
   limiter: async (o) => limiter({ cgroups: o.cgroups, fixture: await o.fixture() }),
+  launch: (o) => launch({ cgroups: o.cgroups }),
 };
 
 async function main(): Promise<void> {

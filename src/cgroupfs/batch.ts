@@ -5,8 +5,7 @@
 // koffi) the reader reads file by file: slower, same results.
 
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.js';
 
 /** Largest file the batch reads in one go; a file this long is re-read alone. */
 export const BATCH_MAX_FILE = 64 * 1024;
@@ -30,9 +29,7 @@ function loadReadBatch(): ReadBatchFn | null {
   try {
     const require = createRequire(import.meta.url);
     const koffi = require('koffi') as { load(p: string): { func(sig: string): ReadBatchFn } };
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    // dist/src/cgroupfs → the package root's native/build
-    const lib = koffi.load(path.resolve(here, '../../../native/build/libtstop-read.so'));
+    const lib = koffi.load(packagePath('native/build/libtstop-read.so'));
     loaded = lib.func(
       'int32_t tstop_read_batch(const int32_t *fds, int32_t n, uint8_t *buf, int32_t cap, int32_t max_file, int32_t *offs, int32_t *lens)',
     );

@@ -1,19 +1,16 @@
 // tstop's command line: one table of commands, each loaded on demand.
 
-import { createRequire } from 'node:module';
-import { COMMANDS } from './commands/index.js';
+import fs from 'node:fs';
+import { packagePath } from '../package-root.js';
+import { loadAllCommands, loadCommand } from './commands/index.js';
 import { helpText, parseCommandLine, UsageError, wantsHelp, type CommandSpec } from './command.js';
 
-export { COMMANDS };
-
-const require = createRequire(import.meta.url);
-
 export function version(): string {
-  const pkg = require('../../../package.json') as { version: string };
+  const pkg = JSON.parse(fs.readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-const TOP_HELP = (): string =>
+const TOP_HELP = (commands: CommandSpec[]): string =>
   [
     'Usage: tstop [COMMAND] [OPTIONS]',
     '',
@@ -23,7 +20,7 @@ const TOP_HELP = (): string =>
     'or when an option only the snapshot has is given (--json, --csv, --count).',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(12)}${c.summary}`),
     '',
     'Options:',
     '  -h, --help     show help (also: tstop COMMAND --help; `tstop dashboard --help` for the',
@@ -40,22 +37,23 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** The command plain `tstop` (or `tstop --flag ...`) runs: the dashboard on a terminal, else snapshot. */
-export function defaultCommandName(stdoutIsTTY: boolean | undefined, argv: string[] = []): 'dashboard' | 'snapshot' {
+export async function defaultCommandName(
+  stdoutIsTTY: boolean | undefined,
+  argv: string[] = [],
+): Promise<'dashboard' | 'snapshot'> {
   if (!stdoutIsTTY) return 'snapshot';
   // `tstop --json` (or --csv, --count) on a terminal still means the snapshot.
-  return argv.some((a) => SNAPSHOT_ONLY.has(a.split('=')[0])) ? 'snapshot' : 'dashboard';
+  const only = await snapshotOnlyOptions();
+  return argv.some((a) => only.has(a.split('=')[0])) ? 'snapshot' : 'dashboard';
 }
 
 /** Options only `tstop snapshot` has (as typed: --name and -x). */
-const SNAPSHOT_ONLY: ReadonlySet<string> = (() => {
-  const names = (name: string): string[] =>
-    (COMMANDS.find((c) => c.name === name)?.flags ?? []).flatMap((f) => [
-      `--${f.name}`,
-      ...(f.short ? [`-${f.short}`] : []),
-    ]);
-  const dashboard = new Set(names('dashboard'));
-  return new Set(names('snapshot').filter((n) => !dashboard.has(n)));
-})();
+async function snapshotOnlyOptions(): Promise<ReadonlySet<string>> {
+  const names = async (name: string): Promise<string[]> =>
+    ((await loadCommand(name))?.flags ?? []).flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
+  const dashboard = new Set(await names('dashboard'));
+  return new Set((await names('snapshot')).filter((n) => !dashboard.has(n)));
+}
 
 export async function dispatch(
   argv: string[],
@@ -67,17 +65,17 @@ export async function dispatch(
     return 0;
   }
   if (first === '--help' || first === '-h' || first === 'help') {
-    const cmd = COMMANDS.find((c) => c.name === argv[1]);
-    process.stdout.write(cmd ? helpText(cmd) : TOP_HELP());
+    const cmd = argv[1] === undefined ? undefined : await loadCommand(argv[1]);
+    process.stdout.write(cmd ? helpText(cmd) : TOP_HELP(await loadAllCommands()));
     return 0;
   }
   let cmd: CommandSpec | undefined;
   let rest: string[];
   if (first === undefined || first.startsWith('-')) {
-    cmd = COMMANDS.find((c) => c.name === defaultCommandName(stdoutIsTTY, argv));
+    cmd = await loadCommand(await defaultCommandName(stdoutIsTTY, argv));
     rest = argv;
   } else {
-    cmd = COMMANDS.find((c) => c.name === first);
+    cmd = await loadCommand(first);
     rest = argv.slice(1);
     if (!cmd) return usageFailure(`unknown command '${first}' (see tstop --help)`);
   }

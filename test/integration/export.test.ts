@@ -71,7 +71,7 @@ function request(
 
 /** Runs `tstop export ARGS` to completion (for startup failures). */
 function runExport(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [tstopBin(), 'export', ...args], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(tstopBin(), ['export', ...args], { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -290,7 +290,7 @@ describe('tstop export over HTTP', () => {
       expect(runExport(['--listen', 'nowhere']).stderr).toBe(
         "tstop: export: --listen: 'nowhere' is not HOST:PORT, [IPV6]:PORT or :PORT\n",
       );
-      const env = spawnSync(process.execPath, [tstopBin(), 'export'], {
+      const env = spawnSync(tstopBin(), ['export'], {
         encoding: 'utf8',
         env: { ...process.env, TSTOP_LISTEN: 'x:y' },
       });

@@ -51,19 +51,19 @@ describe('start options', () => {
 });
 
 describe('plain tstop', () => {
-  it('is the dashboard on a terminal and snapshot otherwise', () => {
-    expect(defaultCommandName(true)).toBe('dashboard');
-    expect(defaultCommandName(false)).toBe('snapshot');
-    expect(defaultCommandName(undefined)).toBe('snapshot');
-    expect(defaultCommandName(true, ['--sort', 'mem', '--tree'])).toBe('dashboard');
+  it('is the dashboard on a terminal and snapshot otherwise', async () => {
+    expect(await defaultCommandName(true)).toBe('dashboard');
+    expect(await defaultCommandName(false)).toBe('snapshot');
+    expect(await defaultCommandName(undefined)).toBe('snapshot');
+    expect(await defaultCommandName(true, ['--sort', 'mem', '--tree'])).toBe('dashboard');
   });
 
-  it('is the snapshot on a terminal when an option only the snapshot has is given', () => {
-    expect(defaultCommandName(true, ['--json'])).toBe('snapshot');
-    expect(defaultCommandName(true, ['--filter', 'web', '--csv'])).toBe('snapshot');
-    expect(defaultCommandName(true, ['-n', '3'])).toBe('snapshot');
-    expect(defaultCommandName(true, ['--count=3'])).toBe('snapshot');
-    expect(defaultCommandName(true, ['--all', '--filter', 'x'])).toBe('dashboard');
+  it('is the snapshot on a terminal when an option only the snapshot has is given', async () => {
+    expect(await defaultCommandName(true, ['--json'])).toBe('snapshot');
+    expect(await defaultCommandName(true, ['--filter', 'web', '--csv'])).toBe('snapshot');
+    expect(await defaultCommandName(true, ['-n', '3'])).toBe('snapshot');
+    expect(await defaultCommandName(true, ['--count=3'])).toBe('snapshot');
+    expect(await defaultCommandName(true, ['--all', '--filter', 'x'])).toBe('dashboard');
   });
 
   it('says so in the help, and lists the dashboard command', async () => {

@@ -1,25 +1,30 @@
 // Every tstop command, in the order `tstop --help` lists them. Each file
-// declares its flags; implementations load on demand.
+// declares its flags; implementations load on demand. Only the invoked
+// command's file is imported (`tstop run` must start fast); help imports all.
 
 import type { CommandSpec } from '../command.js';
-import { dashboardCommand } from './dashboard.js';
-import { exportCommand } from './export.js';
-import { freezeCommand, killCommand, limitCommand, thawCommand } from './limit.js';
-import { psCommand, rmCommand, stopCommand } from './ps.js';
-import { execCommand, runCommand } from './run.js';
-import { snapshotCommand } from './snapshot.js';
 
-export const COMMANDS: CommandSpec[] = [
-  dashboardCommand,
-  snapshotCommand,
-  limitCommand,
-  freezeCommand,
-  thawCommand,
-  killCommand,
-  exportCommand,
-  runCommand,
-  execCommand,
-  psCommand,
-  stopCommand,
-  rmCommand,
+const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
+  ['dashboard', async () => (await import('./dashboard.js')).dashboardCommand],
+  ['snapshot', async () => (await import('./snapshot.js')).snapshotCommand],
+  ['limit', async () => (await import('./limit.js')).limitCommand],
+  ['freeze', async () => (await import('./limit.js')).freezeCommand],
+  ['thaw', async () => (await import('./limit.js')).thawCommand],
+  ['kill', async () => (await import('./limit.js')).killCommand],
+  ['export', async () => (await import('./export.js')).exportCommand],
+  ['run', async () => (await import('./run.js')).runCommand],
+  ['exec', async () => (await import('./run.js')).execCommand],
+  ['ps', async () => (await import('./ps.js')).psCommand],
+  ['stop', async () => (await import('./ps.js')).stopCommand],
+  ['rm', async () => (await import('./ps.js')).rmCommand],
 ];
+
+/** The command of that name, or undefined. */
+export async function loadCommand(name: string): Promise<CommandSpec | undefined> {
+  return LOADERS.find(([n]) => n === name)?.[1]();
+}
+
+/** Every command, in help order. */
+export function loadAllCommands(): Promise<CommandSpec[]> {
+  return Promise.all(LOADERS.map(([, load]) => load()));
+}
