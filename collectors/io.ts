@@ -102,13 +102,17 @@ export function parseBlkioV1(
   );
 }
 
-/** Pure: v2 io.stat ("MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N"). */
-export function parseIoStatV2(
+/**
+ * The v2 per-device keyed format (io.stat, io.max): for each
+ * "MAJ:MIN key=value key=value" line, onDevice(major, minor) gives the entry
+ * and onField(entry, keyStart, eq, valueEnd) reads one key=value of it.
+ */
+function forEachDeviceField<T>(
   buf: Uint8Array,
   len: number,
-  list: IoDeviceStats[],
-  namer: DeviceNamer,
-  start = 0,
+  start: number,
+  onDevice: (major: number, minor: number) => T,
+  onField: (entry: T, keyStart: number, eq: number, valueEnd: number) => void,
 ): void {
   const dev = { major: 0, minor: 0 };
   forEachLine(
@@ -117,20 +121,38 @@ export function parseIoStatV2(
     (s, e) => {
       const n = fields(buf, s, e, scratch);
       if (n < 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
-      const d = deviceEntry(list, dev.major, dev.minor, namer);
+      const entry = onDevice(dev.major, dev.minor);
       for (let i = 1; i < n; i++) {
         const fs = scratch[i * 2];
         const fe = scratch[i * 2 + 1];
-        const eq = indexOf(buf, 0x3d, fs, fe);
-        const v = parseNumber(buf, eq + 1, fe);
-        if (Number.isNaN(v)) continue;
-        if (equalsAscii(buf, fs, eq, 'rbytes')) d.readBytes = v;
-        else if (equalsAscii(buf, fs, eq, 'wbytes')) d.writeBytes = v;
-        else if (equalsAscii(buf, fs, eq, 'rios')) d.readOps = v;
-        else if (equalsAscii(buf, fs, eq, 'wios')) d.writeOps = v;
+        onField(entry, fs, indexOf(buf, 0x3d, fs, fe), fe);
       }
     },
     start,
+  );
+}
+
+/** Pure: v2 io.stat ("MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N"). */
+export function parseIoStatV2(
+  buf: Uint8Array,
+  len: number,
+  list: IoDeviceStats[],
+  namer: DeviceNamer,
+  start = 0,
+): void {
+  forEachDeviceField(
+    buf,
+    len,
+    start,
+    (major, minor) => deviceEntry(list, major, minor, namer),
+    (d, fs, eq, fe) => {
+      const v = parseNumber(buf, eq + 1, fe);
+      if (Number.isNaN(v)) return;
+      if (equalsAscii(buf, fs, eq, 'rbytes')) d.readBytes = v;
+      else if (equalsAscii(buf, fs, eq, 'wbytes')) d.writeBytes = v;
+      else if (equalsAscii(buf, fs, eq, 'rios')) d.readOps = v;
+      else if (equalsAscii(buf, fs, eq, 'wios')) d.writeOps = v;
+    },
   );
 }
 
@@ -181,26 +203,18 @@ const IO_MAX_KEYS: [string, LimitKey][] = [
 
 /** Pure: v2 io.max ("MAJ:MIN rbps=N wbps=max riops=max wiops=max"). */
 export function parseIoMaxV2(buf: Uint8Array, len: number, list: IoLimit[], namer: DeviceNamer, start = 0): void {
-  const dev = { major: 0, minor: 0 };
-  forEachLine(
+  forEachDeviceField(
     buf,
     len,
-    (s, e) => {
-      const n = fields(buf, s, e, scratch);
-      if (n < 2 || !parseDevice(buf, scratch[0], scratch[1], dev)) return;
-      const l = limitEntry(list, dev.major, dev.minor, namer);
-      for (let i = 1; i < n; i++) {
-        const fs = scratch[i * 2];
-        const fe = scratch[i * 2 + 1];
-        const eq = indexOf(buf, 0x3d, fs, fe);
-        for (const [word, key] of IO_MAX_KEYS) {
-          if (equalsAscii(buf, fs, eq, word)) {
-            l[key] = equalsAscii(buf, eq + 1, fe, 'max') ? null : limitFromNumber(parseNumber(buf, eq + 1, fe));
-          }
+    start,
+    (major, minor) => limitEntry(list, major, minor, namer),
+    (l, fs, eq, fe) => {
+      for (const [word, key] of IO_MAX_KEYS) {
+        if (equalsAscii(buf, fs, eq, word)) {
+          l[key] = equalsAscii(buf, eq + 1, fe, 'max') ? null : limitFromNumber(parseNumber(buf, eq + 1, fe));
         }
       }
     },
-    start,
   );
 }
 
