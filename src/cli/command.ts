@@ -4,6 +4,7 @@
 // the dashboard's or the exporter's modules.
 
 import { parseArgs } from 'node:util';
+import { DurationError, parseDurationMs } from '../util/duration.js';
 
 export interface FlagSpec {
   name: string;
@@ -159,6 +160,16 @@ function cleanParseError(err: unknown): string {
 export function stringFlag(flags: ParsedFlags, name: string): string | undefined {
   const v = flags[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A duration flag ("0", "500ms", "2s") in milliseconds; a bad value is a UsageError naming the flag. */
+export function durationFlag(flags: ParsedFlags, name: string, fallback: string): number {
+  try {
+    return parseDurationMs(stringFlag(flags, name) ?? fallback);
+  } catch (err) {
+    if (err instanceof DurationError) throw new UsageError(`--${name}: ${err.message}`);
+    throw err;
+  }
 }
 
 export function listFlag(flags: ParsedFlags, name: string): string[] {

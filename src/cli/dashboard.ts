@@ -2,24 +2,17 @@
 // watches the tree, and runs the dashboard until the user quits.
 
 import { Collector } from '../model/collector.js';
-import { DurationError, parseDurationMs } from '../util/duration.js';
 import { parseSortKey, type SortKey } from '../../ui/view/sort.js';
 import { compileFilter, type ViewState } from '../../ui/view/state.js';
 import { collectorOptions } from './collection-flags.js';
-import { stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
 import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
 
 /** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */
 export const MIN_INTERVAL_MS = 100;
 
 export function parseDashboardArgs(flags: ParsedFlags): Partial<ViewState> {
-  let intervalMs: number;
-  try {
-    intervalMs = parseDurationMs(stringFlag(flags, 'interval') ?? '1s');
-  } catch (err) {
-    if (err instanceof DurationError) throw new UsageError(`--interval: ${err.message}`);
-    throw err;
-  }
+  const intervalMs = durationFlag(flags, 'interval', '1s');
   if (intervalMs < MIN_INTERVAL_MS) {
     throw new UsageError(`--interval: '${stringFlag(flags, 'interval')}' is below the minimum of ${MIN_INTERVAL_MS}ms`);
   }

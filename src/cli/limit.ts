@@ -8,10 +8,9 @@ import type { ChangeRecord, LimitPlan, LimitRequest, LimitResult, PlannedWrite }
 import { LimitError } from '../limiter/api.js';
 import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
 import { FLAG_OF, LIST_KEYS, REQUEST_KEYS } from '../limiter/plan.js';
-import { DurationError, parseDurationMs } from '../util/duration.js';
 import { printable, renderTable } from '../util/format.js';
 import { collectorOptions } from './collection-flags.js';
-import { listFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { durationFlag, listFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
 
 const kebab = (flag: string): string => flag.slice(2);
 
@@ -243,13 +242,7 @@ function onePositional(positionals: string[], what: string): string {
 export async function runFreeze(flags: ParsedFlags, positionals: string[], frozen: boolean): Promise<number> {
   const verb = frozen ? 'freeze' : 'thaw';
   const ref = onePositional(positionals, verb);
-  let timeoutMs: number;
-  try {
-    timeoutMs = parseDurationMs(stringFlag(flags, 'timeout') ?? '5s');
-  } catch (err) {
-    if (err instanceof DurationError) throw new UsageError(`--timeout: ${err.message}`);
-    throw err;
-  }
+  const timeoutMs = durationFlag(flags, 'timeout', '5s');
   if (timeoutMs <= 0 || timeoutMs > 3_600_000) throw new UsageError('--timeout: must be above 0 and at most 1h');
   try {
     const limiter = limiterFor(flags, timeoutMs);

@@ -4,10 +4,9 @@
 import { Collector } from '../model/collector.js';
 import { byCpuThenMemory, selectContainers } from '../model/select.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
-import { parseDurationMs, DurationError } from '../util/duration.js';
 import { formatBytes, formatCount, formatPercent, formatRate, printable, renderTable } from '../util/format.js';
 import { collectorOptions } from './collection-flags.js';
-import { stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
 
 type Format = 'table' | 'json' | 'csv';
 
@@ -25,13 +24,7 @@ export function parseSnapshotArgs(flags: ParsedFlags): SnapshotArgs {
   if (!/^\d+$/.test(countText) || Number(countText) < 1) {
     throw new UsageError(`--count: '${countText}' is not a positive whole number`);
   }
-  let intervalMs: number;
-  try {
-    intervalMs = parseDurationMs(stringFlag(flags, 'interval') ?? '1s');
-  } catch (err) {
-    if (err instanceof DurationError) throw new UsageError(`--interval: ${err.message}`);
-    throw err;
-  }
+  const intervalMs = durationFlag(flags, 'interval', '1s');
   const filterText = stringFlag(flags, 'filter');
   let filter: RegExp | null = null;
   if (filterText !== undefined) {
