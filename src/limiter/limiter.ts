@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cgroupSegments } from '../cgroupfs/create.js';
 import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroupfs/mounts.js';
+import { dirsDeepestFirst } from '../cgroupfs/create.js';
 import { classifyCgroupPath } from '../discovery/classify.js';
 import type { CollectorOptions } from '../model/collector.js';
 import { cgroupIdOf, walkDirs } from '../cgroupfs/tree.js';
@@ -197,8 +198,8 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
 
   /** Process ids in a cgroup and its descendants, from one hierarchy. */
   private subtreePids(dir: string): number[] {
-    const pids: number[] = [];
-    const visit = (d: string): void => {
+    const pids = new Set<number>();
+    for (const d of dirsDeepestFirst(dir)) {
       let text = '';
       try {
         const fd = fs.openSync(path.join(d, 'cgroup.procs'), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -208,19 +209,11 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
           fs.closeSync(fd);
         }
       } catch {
-        return; // removed meanwhile
+        continue; // removed meanwhile
       }
-      for (const l of text.split('\n')) if (l) pids.push(Number(l));
-      let entries: fs.Dirent[] = [];
-      try {
-        entries = fs.readdirSync(d, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) if (e.isDirectory()) visit(path.join(d, e.name));
-    };
-    visit(dir);
-    return [...new Set(pids)];
+      for (const l of text.split('\n')) if (l) pids.add(Number(l));
+    }
+    return [...pids];
   }
 
   async kill(ref: string, signal: string, invocation: Invocation, options: LimitOptions = {}): Promise<LimitResult> {
