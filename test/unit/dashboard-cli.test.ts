@@ -42,7 +42,7 @@ describe('start options', () => {
 
   it('rejects bad values with one clear line each', () => {
     expect(() => parse('--interval', 'soon')).toThrow(
-      "--interval: 'soon' is not a duration (examples: 0, 500ms, 2s, 1m)",
+      "--interval: 'soon' is not a duration (examples: 0, 500ms, 2s, 1m, 2h30m, 7d)",
     );
     expect(() => parse('--interval', '50ms')).toThrow("--interval: '50ms' is below the minimum of 100ms");
     expect(() => parse('--sort', 'colour')).toThrow(/^--sort: 'colour' is not a sort key \(cpu, mem/);
