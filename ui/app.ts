@@ -6,24 +6,21 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { ProcessSampler, type ProcessSample } from '../collectors/proc-detail.js';
-import { LimitError, type Invocation, type LimitPlan, type Limiter } from '../src/limiter/api.js';
+import type { Limiter } from '../src/limiter/api.js';
 import type { ContainerSnapshot, Snapshot } from '../src/model/types.js';
 import { formatDurationMs } from '../src/util/duration.js';
+import { ContainerActions } from './actions.js';
 import { DetailWidget } from './detail.js';
-import { Dialog } from './dialog.js';
 import { HeaderWidget } from './header.js';
 import { HelpOverlay } from './help.js';
-import { LimitFormOverlay } from './limit-form.js';
 import type { Overlay } from './overlay.js';
 import { createScreen, type Screen } from './screen.js';
-import { signalMenu } from './signal-menu.js';
 import { sortMenu } from './sort-menu.js';
 import { StatusWidget } from './status.js';
 import { TableWidget } from './table.js';
 import { TooSmallWidget, tooSmall } from './too-small.js';
 import { treeKey } from './tree.js';
 import { editKey, lineEdit, type KeyEvent, type LineEdit } from './view/edit.js';
-import { createLimitForm, formCommandLine, formRequest, type LimitForm } from './view/form.js';
 import { History } from './view/history.js';
 import type { Row, RowContext } from './view/rows.js';
 import {
@@ -38,16 +35,9 @@ import {
   stepInterval,
   type ViewState,
 } from './view/state.js';
-import {
-  ASCII_GLYPHS,
-  UNICODE_GLYPHS,
-  escapeTags,
-  safeText,
-  tagged,
-  terminalIsUnicode,
-  type Glyphs,
-} from './view/text.js';
-import { displayName } from './view/values.js';
+import { ASCII_GLYPHS, UNICODE_GLYPHS, safeText, terminalIsUnicode, type Glyphs } from './view/text.js';
+import { bindingFor, type DashboardControls } from './view/keys.js';
+import type { SortKey } from './view/sort.js';
 
 /** Where snapshots come from: a Collector (or anything that makes Snapshots). */
 export interface SnapshotSource {
@@ -77,9 +67,7 @@ export interface DashboardOptions {
   handleSignals?: boolean;
 }
 
-const INVOCATION: Invocation = { via: 'dashboard' };
-
-export class Dashboard {
+export class Dashboard implements DashboardControls {
   readonly screen: Screen;
   readonly state: ViewState;
   readonly history = new History();
@@ -87,10 +75,11 @@ export class Dashboard {
   private readonly header: HeaderWidget;
   private readonly table: TableWidget;
   private readonly detail: DetailWidget;
-  private readonly status: StatusWidget;
+  readonly status: StatusWidget;
   private readonly small: TooSmallWidget;
-  private readonly limiter: Limiter;
-  private readonly isRoot: boolean;
+  private readonly actions: ContainerActions;
+  readonly limiter: Limiter;
+  readonly isRoot: boolean;
   private readonly readProcesses: (pids: readonly number[]) => ProcessSample;
   private readonly now: () => Date;
   private readonly source: SnapshotSource | null;
@@ -103,7 +92,7 @@ export class Dashboard {
   private overlay: Overlay | null = null;
   private filterEdit: LineEdit | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
+  stopped = false;
   private resolveDone: () => void = () => undefined;
   readonly done: Promise<void>;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
@@ -143,6 +132,7 @@ export class Dashboard {
     this.detail = new DetailWidget(this.screen, this.glyphs);
     this.status = new StatusWidget(this.screen);
     this.small = new TooSmallWidget(this.screen);
+    this.actions = new ContainerActions(this);
     this.screen.on('keypress', (ch: string | undefined, key: KeyEvent | undefined) => this.onKey(ch, key ?? {}));
     this.screen.on('resize', () => {
       this.overlay?.layout();
@@ -300,12 +290,12 @@ export class Dashboard {
   }
 
   /** The container actions work on: the detail view's, or the selected row's. */
-  private target(): ContainerSnapshot | null {
+  target(): ContainerSnapshot | null {
     if (this.mode === 'detail') return this.detailContainer();
     return this.selectedRow()?.container ?? null;
   }
 
-  private openDetail(): void {
+  openDetail(): void {
     const row = this.selectedRow();
     if (!row?.container) {
       if (row) this.status.show('no data for this cgroup (it is not in the snapshot)', 'warn');
@@ -317,14 +307,14 @@ export class Dashboard {
     this.detail.open();
   }
 
-  private closeDetail(): void {
+  closeDetail(): void {
     this.mode = 'table';
     this.detailId = null;
     this.processes = null;
     this.detail.close();
   }
 
-  private setOverlay(o: Overlay | null): void {
+  setOverlay(o: Overlay | null): void {
     this.overlay = o;
   }
 
@@ -349,8 +339,7 @@ export class Dashboard {
       return this.render();
     }
     if (this.filterEdit) return this.filterKey(ch, key, name);
-    if (this.mode === 'detail') return this.detailKey(ch, key, name);
-    this.tableKey(ch, key, name);
+    this.dispatchKey(this.mode, name, ch);
   }
 
   private filterKey(ch: string | undefined, key: KeyEvent, name: string): void {
@@ -368,331 +357,110 @@ export class Dashboard {
     this.render();
   }
 
-  /** Keys both views share; returns whether the key was one of them. */
-  private commonKey(name: string, ch: string | undefined): boolean {
-    switch (name) {
-      case 'q':
-        this.quit();
-        return true;
-      case '?':
-      case 'f1':
-        this.setOverlay(new HelpOverlay(this.screen, () => this.setOverlay(null)));
-        return true;
-      case 'space':
-        this.state.paused = !this.state.paused;
-        this.status.show(this.state.paused ? 'paused (Space resumes)' : 'resumed');
-        return true;
-      case 'l':
-        this.limitAction();
-        return true;
-      case 'f':
-        this.freezeAction();
-        return true;
-      case 'S-k':
-      case 'K':
-      case 'f9':
-        this.signalAction();
-        return true;
-    }
-    if (ch === '+' || ch === '=' || ch === '-' || ch === '_') {
-      const next = stepInterval(this.state.intervalMs, ch === '+' || ch === '=' ? 1 : -1);
-      if (next !== this.state.intervalMs) {
-        this.state.intervalMs = next;
-        if (this.source) this.schedule();
-      }
-      this.status.show(`refresh every ${formatDurationMs(next)}`);
-      return true;
-    }
-    return false;
-  }
-
-  private detailKey(ch: string | undefined, key: KeyEvent, name: string): void {
-    switch (name) {
-      case 'escape':
-      case 'backspace':
-      case 'left':
-        this.closeDetail();
-        break;
-      case 'up':
-      case 'k':
-        this.detail.scroll(-1);
-        break;
-      case 'down':
-      case 'j':
-        this.detail.scroll(1);
-        break;
-      case 'pageup':
-        this.detail.scroll(-this.detail.pageHeight);
-        break;
-      case 'pagedown':
-        this.detail.scroll(this.detail.pageHeight);
-        break;
-      case 'home':
-      case 'g':
-        this.detail.scrollTo('top');
-        break;
-      case 'end':
-      case 'S-g':
-        this.detail.scrollTo('bottom');
-        break;
-      case 'tab':
-        this.detail.nextCharts();
-        break;
-      default:
-        if (!this.commonKey(name, ch)) return;
-    }
+  /** A key of the table or the detail view, from the binding table (ui/view/keys.ts). */
+  private dispatchKey(view: 'table' | 'detail', name: string, ch: string | undefined): void {
+    const found = bindingFor(view, name, ch);
+    if (!found) return;
+    found.binding.action!(this, found.key);
     this.render();
   }
 
-  private tableKey(ch: string | undefined, key: KeyEvent, name: string): void {
+  // ---- what keys do (DashboardControls) ----
+
+  showHelp(): void {
+    this.setOverlay(new HelpOverlay(this.screen, () => this.setOverlay(null)));
+  }
+
+  togglePause(): void {
+    this.state.paused = !this.state.paused;
+    this.status.show(this.state.paused ? 'paused (Space resumes)' : 'resumed');
+  }
+
+  stepRefresh(direction: 1 | -1): void {
+    const next = stepInterval(this.state.intervalMs, direction);
+    if (next !== this.state.intervalMs) {
+      this.state.intervalMs = next;
+      if (this.source) this.schedule();
+    }
+    this.status.show(`refresh every ${formatDurationMs(next)}`);
+  }
+
+  moveSelection(delta: number | 'page-up' | 'page-down' | 'first' | 'last'): void {
     const page = this.table.pageHeight;
-    switch (name) {
-      case 'up':
-      case 'k':
-        moveSelection(this.state, this.rows, -1, page);
-        break;
-      case 'down':
-      case 'j':
-        moveSelection(this.state, this.rows, 1, page);
-        break;
-      case 'pageup':
-        moveSelection(this.state, this.rows, -page, page);
-        break;
-      case 'pagedown':
-        moveSelection(this.state, this.rows, page, page);
-        break;
-      case 'home':
-      case 'g':
-        selectIndex(this.state, this.rows, 0, page);
-        break;
-      case 'end':
-      case 'S-g':
-        selectIndex(this.state, this.rows, this.rows.length - 1, page);
-        break;
-      case 'enter':
-        this.openDetail();
-        break;
-      case '/':
-        this.filterEdit = lineEdit(this.state.filter);
-        break;
-      case 'escape':
-        if (this.state.filter) {
-          this.state.filter = '';
-          this.rowsDirty = true;
-        }
-        break;
-      case 's':
-        this.setOverlay(
-          sortMenu(this.screen, this.state.sort, (k) => {
-            sortBy(this.state, k, false);
-            this.rowsDirty = true;
-            this.setOverlay(null);
-          }),
-        );
-        break;
-      case 'r':
-        this.state.reverse = !this.state.reverse;
-        this.rowsDirty = true;
-        break;
-      case 'c':
-        sortBy(this.state, 'cpu');
-        this.rowsDirty = true;
-        break;
-      case 'm':
-        sortBy(this.state, 'mem');
-        this.rowsDirty = true;
-        break;
-      case 'i':
-        sortBy(this.state, 'io');
-        this.rowsDirty = true;
-        break;
-      case 'p':
-        sortBy(this.state, 'path');
-        this.rowsDirty = true;
-        break;
-      case 't':
-        this.state.tree = !this.state.tree;
-        this.rowsDirty = true;
-        break;
-      case 'a':
-        this.state.all = !this.state.all;
-        this.rowsDirty = true;
-        this.status.show(this.state.all ? 'showing every cgroup' : 'showing containers and cgroups with processes');
-        break;
-      case 'left':
-      case 'right':
-      case 'x':
-        if (this.state.tree) {
-          const r = treeKey(this.state, this.rows, name, page);
-          if (r === 'rebuild') this.rowsDirty = true;
-        }
-        break;
-      default:
-        if (!this.commonKey(name, ch)) return;
-    }
-    this.render();
+    if (delta === 'first') return selectIndex(this.state, this.rows, 0, page);
+    if (delta === 'last') return selectIndex(this.state, this.rows, this.rows.length - 1, page);
+    const rows = delta === 'page-up' ? -page : delta === 'page-down' ? page : delta;
+    moveSelection(this.state, this.rows, rows, page);
   }
 
-  // ---- actions (through the Limiter) ----
-
-  private needsRoot(what: string): boolean {
-    if (this.isRoot) return false;
-    this.status.show(`${what} needs root: run tstop as root (sudo tstop)`, 'crit');
-    return true;
+  editFilter(): void {
+    this.filterEdit = lineEdit(this.state.filter);
   }
 
-  private actionTarget(): ContainerSnapshot | null {
-    const c = this.target();
-    if (!c) this.status.show('select a container first', 'warn');
-    return c;
+  clearFilter(): void {
+    if (!this.state.filter) return;
+    this.state.filter = '';
+    this.rowsDirty = true;
   }
 
-  private limitAction(): void {
-    if (this.needsRoot('changing limits')) return;
-    const c = this.actionTarget();
-    if (!c) return;
-    const form = createLimitForm(c, displayName(c));
-    const overlay = new LimitFormOverlay(
-      this.screen,
-      form,
-      { submit: (f) => this.submitLimits(f, overlay), cancel: () => this.setOverlay(null) },
-      this.glyphs.unicode,
-    );
-    this.setOverlay(overlay);
-  }
-
-  private submitLimits(form: LimitForm, overlay: LimitFormOverlay): void {
-    const r = formRequest(form);
-    if ('error' in r) return overlay.setNote(r.error);
-    overlay.setNote('asking the limiter for the plan...');
-    this.render();
-    this.limiter.plan(form.containerId, r.request, r.options).then(
-      (plan) => {
-        if (overlay.closed || this.stopped) return;
-        overlay.close();
-        this.confirmPlan(plan, formCommandLine(form));
-        this.render();
-      },
-      (err: unknown) => {
-        if (overlay.closed || this.stopped) return;
-        overlay.setNote(errorText(err));
-        this.render();
-      },
-    );
-  }
-
-  private confirmPlan(plan: LimitPlan, commandLine: string): void {
-    const u = this.glyphs.unicode;
-    const lines: string[] = [
-      tagged(`${safeText(plan.container.name, u)} (${safeText(plan.container.id, u)})`, 'accent'),
-      tagged(safeText(commandLine, u), 'dim'),
-      '',
-    ];
-    if (plan.writes.length === 0) lines.push('nothing to write: the values are already in force');
-    for (const w of plan.writes) {
-      lines.push(escapeTags(safeText(w.path, u)));
-      lines.push(
-        `    ${escapeTags(safeText(w.oldValue || '(empty)', u))} {bold}->{/bold} ${tagged(safeText(w.newValue, u), 'warn')}`,
-      );
-    }
-    for (const n of plan.notes) lines.push(tagged(`note: ${safeText(n, u)}`, 'dim'));
+  chooseSort(): void {
     this.setOverlay(
-      new Dialog(this.screen, {
-        title: 'Apply these writes?',
-        kind: 'confirm',
-        lines,
-        onClose: (ok) => {
-          this.setOverlay(null);
-          if (!ok) return this.status.show('limits unchanged');
-          this.status.show('applying...');
-          this.render();
-          this.limiter.apply(plan, INVOCATION).then(
-            (res) => {
-              const done = res.writes.map(
-                (w) => `${escapeTags(safeText(w.path, u))}: ${tagged(safeText(w.newValue, u), 'good')}`,
-              );
-              this.message('Limits applied', [
-                `change ${escapeTags(res.changeId)} (undo: tstop limit undo ${escapeTags(res.changeId)})`,
-                '',
-                ...done,
-              ]);
-            },
-            (err: unknown) => this.message('Limits not applied', [tagged(errorText(err), 'crit')]),
-          );
-        },
+      sortMenu(this.screen, this.state.sort, (k) => {
+        sortBy(this.state, k, false);
+        this.rowsDirty = true;
+        this.setOverlay(null);
       }),
     );
   }
 
-  private freezeAction(): void {
-    if (this.needsRoot('freezing')) return;
-    const c = this.actionTarget();
-    if (!c) return;
-    const name = safeText(displayName(c), this.glyphs.unicode);
-    const run = (frozen: boolean): void => {
-      this.status.show(frozen ? `freezing ${name}...` : `thawing ${name}...`);
-      this.render();
-      this.limiter.setFrozen(c.id, frozen, INVOCATION).then(
-        () => {
-          this.status.show(frozen ? `${name} frozen (f thaws)` : `${name} thawed`, 'good');
-          this.render();
-        },
-        (err: unknown) => this.message(frozen ? 'Not frozen' : 'Not thawed', [tagged(errorText(err), 'crit')]),
-      );
-    };
-    if (c.freezer === 'frozen' || c.freezer === 'freezing') return run(false);
-    this.setOverlay(
-      new Dialog(this.screen, {
-        title: 'Freeze?',
-        kind: 'confirm',
-        lines: [
-          `Freeze ${tagged(name, 'accent')}?`,
-          `Its ${c.processes.length} processes stop until thawed (f again).`,
-        ],
-        onClose: (ok) => {
-          this.setOverlay(null);
-          if (ok) run(true);
-        },
-      }),
-    );
+  reverseSort(): void {
+    this.state.reverse = !this.state.reverse;
+    this.rowsDirty = true;
   }
 
-  private signalAction(): void {
-    if (this.needsRoot('sending signals')) return;
-    const c = this.actionTarget();
-    if (!c) return;
-    const name = safeText(displayName(c), this.glyphs.unicode);
-    this.setOverlay(
-      signalMenu(this.screen, name, (signal) => {
-        this.setOverlay(
-          new Dialog(this.screen, {
-            title: `Send ${signal}?`,
-            kind: 'confirm',
-            lines: [
-              `Send ${tagged(signal, 'warn')} to the ${c.processes.length} processes of ${tagged(name, 'accent')}?`,
-            ],
-            onClose: (ok) => {
-              this.setOverlay(null);
-              if (!ok) return;
-              this.limiter.kill(c.id, signal, INVOCATION).then(
-                () => {
-                  this.status.show(`sent ${signal} to ${name}`, 'good');
-                  this.render();
-                },
-                (err: unknown) => this.message(`${signal} not sent`, [tagged(errorText(err), 'crit')]),
-              );
-            },
-          }),
-        );
-      }),
-    );
+  sortBy(key: SortKey): void {
+    sortBy(this.state, key);
+    this.rowsDirty = true;
   }
 
-  private message(title: string, lines: string[]): void {
-    if (this.stopped) return;
-    this.overlay?.destroy();
-    this.setOverlay(new Dialog(this.screen, { title, kind: 'message', lines, onClose: () => this.setOverlay(null) }));
-    this.render();
+  toggleTree(): void {
+    this.state.tree = !this.state.tree;
+    this.rowsDirty = true;
+  }
+
+  toggleAll(): void {
+    this.state.all = !this.state.all;
+    this.rowsDirty = true;
+    this.status.show(this.state.all ? 'showing every cgroup' : 'showing containers and cgroups with processes');
+  }
+
+  treeKey(key: 'left' | 'right' | 'x'): void {
+    if (!this.state.tree) return;
+    if (treeKey(this.state, this.rows, key, this.table.pageHeight) === 'rebuild') this.rowsDirty = true;
+  }
+
+  scrollDetail(delta: number | 'page-up' | 'page-down' | 'top' | 'bottom'): void {
+    if (delta === 'top' || delta === 'bottom') return this.detail.scrollTo(delta);
+    const page = this.detail.pageHeight;
+    this.detail.scroll(delta === 'page-up' ? -page : delta === 'page-down' ? page : delta);
+  }
+
+  nextCharts(): void {
+    this.detail.nextCharts();
+  }
+
+  // ---- actions on the selected container (ui/actions.ts) ----
+
+  limitAction(): void {
+    this.actions.limit();
+  }
+
+  freezeAction(): void {
+    this.actions.freeze();
+  }
+
+  signalAction(): void {
+    this.actions.signal();
   }
 
   /** Stops the timer and the source and restores the terminal. */
@@ -709,11 +477,4 @@ export class Dashboard {
       this.resolveDone();
     }
   }
-}
-
-/** The limiter's message as is (it names the flag, the value and why); others with their kind. */
-export function errorText(err: unknown): string {
-  if (err instanceof LimitError) return err.message;
-  if (err instanceof Error) return `${err.name === 'Error' ? 'error' : err.name}: ${err.message}`;
-  return String(err);
 }

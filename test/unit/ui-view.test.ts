@@ -10,7 +10,7 @@ import { editKey, lineEdit } from '../../ui/view/edit.js';
 import { createLimitForm, formCommandLine, formKey, formRequest } from '../../ui/view/form.js';
 import { headerLines } from '../../ui/view/header.js';
 import { History, Series } from '../../ui/view/history.js';
-import { helpLines, KEY_HELP } from '../../ui/view/keys.js';
+import { bindingFor, helpLines, KEY_BINDINGS, KEY_HELP } from '../../ui/view/keys.js';
 import { cell, flatRows, rowFromContainer, rowSpans, type RowContext } from '../../ui/view/rows.js';
 import { comparator, parseSortKey, SORT_KEYS, type Sortable } from '../../ui/view/sort.js';
 import {
@@ -617,6 +617,22 @@ describe('help', () => {
     expect(keyLines).toBeLessThanOrEqual(22);
     expect(lines.slice(0, keyLines).every((l) => l.length <= 78)).toBe(true);
     expect(lines.join('\n')).toContain('K  F9');
+  });
+
+  it('binds each key once per view, and every bound key resolves to its own binding', () => {
+    for (const view of ['table', 'detail'] as const) {
+      const seen = new Map<string, string>();
+      for (const b of KEY_BINDINGS) {
+        if (!b.action || (b.scope !== view && b.scope !== 'both')) continue;
+        for (const k of b.keys) {
+          expect(seen.get(k), `${view}: '${k}' bound twice`).toBeUndefined();
+          seen.set(k, b.label);
+          expect(bindingFor(view, k)?.binding).toBe(b);
+        }
+      }
+    }
+    expect(bindingFor('table', 'nothing')).toBeNull();
+    expect(bindingFor('detail', 'tab')?.binding.label).toBe('Tab');
   });
 });
 

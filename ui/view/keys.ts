@@ -1,61 +1,260 @@
-// Every key and mouse action of the dashboard, in one list: the help screen
-// is drawn from it, so it cannot drift from what the app binds.
+// Every key of the dashboard in one table (below's controller table): the
+// keys, where they work, what they do, and the help text. The app
+// dispatches from it and the `?` screen is drawn from it, so the two cannot
+// drift apart. Actions are written against DashboardControls, so this file
+// needs no widget and stays testable headless.
 
 import { COLUMNS, COLUMN_IDS } from './columns.js';
 import { THRESHOLDS } from './rows.js';
+import type { SortKey } from './sort.js';
+
+/** What a key can ask of the dashboard. */
+export interface DashboardControls {
+  quit(): void;
+  showHelp(): void;
+  togglePause(): void;
+  stepRefresh(direction: 1 | -1): void;
+  limitAction(): void;
+  freezeAction(): void;
+  signalAction(): void;
+  /** Table: move the selection by rows, or by pages. */
+  moveSelection(delta: number | 'page-up' | 'page-down' | 'first' | 'last'): void;
+  openDetail(): void;
+  closeDetail(): void;
+  editFilter(): void;
+  clearFilter(): void;
+  chooseSort(): void;
+  reverseSort(): void;
+  sortBy(key: SortKey): void;
+  toggleTree(): void;
+  toggleAll(): void;
+  /** Tree: left / right / x on the selected node. */
+  treeKey(key: 'left' | 'right' | 'x'): void;
+  /** Detail view: scroll by lines, pages, or to an end. */
+  scrollDetail(delta: number | 'page-up' | 'page-down' | 'top' | 'bottom'): void;
+  nextCharts(): void;
+}
+
+export type KeyScope = 'table' | 'detail' | 'both';
+
+export interface KeyBinding {
+  /** Key names as the dashboard dispatches them: blessed's full name ('S-g', 'pageup') or the character typed. */
+  keys: readonly string[];
+  /** How the help screen spells them. */
+  label: string;
+  group: string;
+  scope: KeyScope;
+  help: string;
+  /** Absent for help-only entries (the mouse). */
+  action?: (app: DashboardControls, key: string) => void;
+}
+
+const MOVE = 'Move';
+const VIEW = 'View';
+const DETAIL = 'Detail view';
+const ACT = 'Act on the selected container (root)';
+
+export const KEY_BINDINGS: readonly KeyBinding[] = [
+  {
+    keys: ['up', 'k', 'down', 'j'],
+    label: 'Up/Down  k/j',
+    group: MOVE,
+    scope: 'table',
+    help: 'select the previous / next row',
+    action: (app, key) => app.moveSelection(key === 'up' || key === 'k' ? -1 : 1),
+  },
+  {
+    keys: ['pageup', 'pagedown'],
+    label: 'PgUp/PgDn',
+    group: MOVE,
+    scope: 'table',
+    help: 'one page up / down',
+    action: (app, key) => app.moveSelection(key === 'pageup' ? 'page-up' : 'page-down'),
+  },
+  {
+    keys: ['home', 'g', 'end', 'S-g'],
+    label: 'Home/End  g/G',
+    group: MOVE,
+    scope: 'table',
+    help: 'first / last row',
+    action: (app, key) => app.moveSelection(key === 'home' || key === 'g' ? 'first' : 'last'),
+  },
+  { keys: [], label: 'mouse', group: MOVE, scope: 'table', help: 'click selects, wheel scrolls, click a title sorts' },
+  {
+    keys: ['/'],
+    label: '/',
+    group: VIEW,
+    scope: 'table',
+    help: 'filter by name, id or image (regex; Esc clears)',
+    action: (app) => app.editFilter(),
+  },
+  { keys: ['escape'], label: 'Esc', group: VIEW, scope: 'table', help: '', action: (app) => app.clearFilter() },
+  {
+    keys: ['s', 'r'],
+    label: 's  r',
+    group: VIEW,
+    scope: 'table',
+    help: 'choose the sort column / reverse the sort',
+    action: (app, key) => (key === 's' ? app.chooseSort() : app.reverseSort()),
+  },
+  {
+    keys: ['c', 'm', 'i', 'p'],
+    label: 'c m i p',
+    group: VIEW,
+    scope: 'table',
+    help: 'sort by CPU, memory, io, cgroup path',
+    action: (app, key) =>
+      app.sortBy(({ c: 'cpu', m: 'mem', i: 'io', p: 'path' } as const)[key as 'c' | 'm' | 'i' | 'p']),
+  },
+  {
+    keys: ['t'],
+    label: 't',
+    group: VIEW,
+    scope: 'table',
+    help: 'tree view of the cgroup hierarchy',
+    action: (app) => app.toggleTree(),
+  },
+  {
+    keys: ['left', 'right', 'x'],
+    label: 'Left/Right  x',
+    group: VIEW,
+    scope: 'table',
+    help: 'tree: collapse / expand / toggle a node',
+    action: (app, key) => app.treeKey(key as 'left' | 'right' | 'x'),
+  },
+  {
+    keys: ['a'],
+    label: 'a',
+    group: VIEW,
+    scope: 'table',
+    help: 'all cgroups, or only containers and busy cgroups',
+    action: (app) => app.toggleAll(),
+  },
+  {
+    keys: ['enter'],
+    label: 'Enter',
+    group: VIEW,
+    scope: 'table',
+    help: 'detail view of the selected row',
+    action: (app) => app.openDetail(),
+  },
+  {
+    keys: ['space'],
+    label: 'Space',
+    group: VIEW,
+    scope: 'both',
+    help: 'pause / resume updates',
+    action: (app) => app.togglePause(),
+  },
+  {
+    keys: ['+', '=', '-', '_'],
+    label: '+ / -',
+    group: VIEW,
+    scope: 'both',
+    help: 'longer / shorter refresh interval',
+    action: (app, key) => app.stepRefresh(key === '+' || key === '=' ? 1 : -1),
+  },
+  {
+    keys: ['?', 'f1', 'q'],
+    label: '? F1  q Ctrl-C',
+    group: VIEW,
+    scope: 'both',
+    help: 'this help / quit',
+    action: (app, key) => (key === 'q' ? app.quit() : app.showHelp()),
+  },
+  {
+    keys: ['escape', 'backspace', 'left'],
+    label: 'Esc  Left',
+    group: DETAIL,
+    scope: 'detail',
+    help: 'back to the table; arrows, PgUp/PgDn scroll; Tab: charts',
+    action: (app) => app.closeDetail(),
+  },
+  {
+    keys: ['up', 'k', 'down', 'j', 'pageup', 'pagedown', 'home', 'g', 'end', 'S-g'],
+    label: 'Up/Down PgUp/PgDn',
+    group: DETAIL,
+    scope: 'detail',
+    help: '',
+    action: (app, key) => app.scrollDetail(DETAIL_SCROLL[key]),
+  },
+  { keys: ['tab'], label: 'Tab', group: DETAIL, scope: 'detail', help: '', action: (app) => app.nextCharts() },
+  {
+    keys: ['l'],
+    label: 'l',
+    group: ACT,
+    scope: 'both',
+    help: 'change limits: memory, CPUs, cpuset, pids, io',
+    action: (app) => app.limitAction(),
+  },
+  { keys: ['f'], label: 'f', group: ACT, scope: 'both', help: 'freeze / thaw', action: (app) => app.freezeAction() },
+  {
+    keys: ['S-k', 'K', 'f9'],
+    label: 'K  F9',
+    group: ACT,
+    scope: 'both',
+    help: 'send a signal (choose, then confirm)',
+    action: (app) => app.signalAction(),
+  },
+];
+
+const DETAIL_SCROLL: Record<string, Parameters<DashboardControls['scrollDetail']>[0]> = {
+  up: -1,
+  k: -1,
+  down: 1,
+  j: 1,
+  pageup: 'page-up',
+  pagedown: 'page-down',
+  home: 'top',
+  g: 'top',
+  end: 'bottom',
+  'S-g': 'bottom',
+};
+
+/** The binding for a key in a view: by blessed's key name, else by the character typed. */
+export function bindingFor(
+  view: 'table' | 'detail',
+  name: string,
+  ch?: string,
+): { binding: KeyBinding; key: string } | null {
+  for (const key of ch !== undefined && ch !== name ? [name, ch] : [name]) {
+    const binding = KEY_BINDINGS.find(
+      (b) => b.action !== undefined && (b.scope === view || b.scope === 'both') && b.keys.includes(key),
+    );
+    if (binding) return { binding, key };
+  }
+  return null;
+}
 
 export interface KeyHelp {
   keys: string;
   what: string;
 }
 
-export const KEY_HELP: { title: string; keys: KeyHelp[] }[] = [
-  {
-    title: 'Move',
-    keys: [
-      { keys: 'Up/Down  k/j', what: 'select the previous / next row' },
-      { keys: 'PgUp/PgDn', what: 'one page up / down' },
-      { keys: 'Home/End  g/G', what: 'first / last row' },
-      { keys: 'mouse', what: 'click selects, wheel scrolls, click a title sorts' },
-    ],
-  },
-  {
-    title: 'View',
-    keys: [
-      { keys: '/', what: 'filter by name, id or image (regex; Esc clears)' },
-      { keys: 's  r', what: 'choose the sort column / reverse the sort' },
-      { keys: 'c m i p', what: 'sort by CPU, memory, io, cgroup path' },
-      { keys: 't', what: 'tree view of the cgroup hierarchy' },
-      { keys: 'Left/Right  x', what: 'tree: collapse / expand / toggle a node' },
-      { keys: 'a', what: 'all cgroups, or only containers and busy cgroups' },
-      { keys: 'Enter', what: 'detail view (Esc returns, Tab: more charts)' },
-      { keys: 'Space', what: 'pause / resume updates' },
-      { keys: '+ / -', what: 'longer / shorter refresh interval' },
-      { keys: '? F1  q Ctrl-C', what: 'this help / quit' },
-    ],
-  },
-  {
-    title: 'Act on the selected container (root)',
-    keys: [
-      { keys: 'l', what: 'change limits: memory, CPUs, cpuset, pids, io' },
-      { keys: 'f', what: 'freeze / thaw' },
-      { keys: 'K  F9', what: 'send a signal (choose, then confirm)' },
-    ],
-  },
-];
+/** The help screen's key groups, in table order (entries without help text are left out). */
+export const KEY_HELP: { title: string; keys: KeyHelp[] }[] = (() => {
+  const groups = new Map<string, KeyHelp[]>();
+  for (const b of KEY_BINDINGS) {
+    if (!b.help) continue;
+    const list = groups.get(b.group) ?? [];
+    list.push({ keys: b.label, what: b.help });
+    groups.set(b.group, list);
+  }
+  return [...groups].map(([title, keys]) => ({ title, keys }));
+})();
 
 /** The help screen's lines (plain text). */
 export function helpLines(): string[] {
   const out: string[] = [];
   for (const group of KEY_HELP) {
     out.push(group.title);
-    for (const k of group.keys) out.push(`  ${k.keys.padEnd(16)}${k.what}`);
+    for (const k of group.keys) out.push(`  ${k.keys.padEnd(18)}${k.what}`);
   }
   out.push('');
   out.push('Columns');
   for (const id of COLUMN_IDS) {
     const c = COLUMNS[id];
-    out.push(`  ${(c.title || '[bar]').padEnd(16)}${c.description}`);
+    out.push(`  ${(c.title || '[bar]').padEnd(18)}${c.description}`);
   }
   out.push('');
   out.push('Colours: yellow = warning, red = critical');
