@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Collector } from '../src/model/collector.js';
+import { Collector } from '../src/collect/collector.js';
 import type { BenchCgroups } from './fixture.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

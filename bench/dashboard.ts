@@ -13,7 +13,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { unavailableLimiter } from '../src/cli/dashboard-limiter.js';
-import { Collector } from '../src/model/collector.js';
+import { Collector } from '../src/collect/collector.js';
 import { NAMESPACE_TYPES, type ContainerSnapshot, type Namespaces, type Snapshot } from '../src/model/types.js';
 import { Dashboard } from '../ui/app.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';

@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { renderSnapshot } from '../src/exporter/families.js';
 import { TextWriter } from '../src/exporter/text.js';
-import { Collector } from '../src/model/collector.js';
+import { Collector } from '../src/collect/collector.js';
 import { cpuSeconds, rssBytes, startExportProcess, type ExportProcess } from './export-process.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 

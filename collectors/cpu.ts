@@ -5,6 +5,7 @@ import { cgroupFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii, indexOf, parseLimit, parseNumber } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { CpuStats } from '../src/model/types.js';
+import type { CgroupCollector } from './api.js';
 
 /** USER_HZ: the unit of cpuacct.stat; 100 on every Linux architecture tstop runs on. */
 export const USER_HZ = 100;
@@ -125,3 +126,11 @@ export function collectCpu(src: CgroupSource): CpuStats | null {
   }
   return found ? cpu : null;
 }
+
+export const cpuCollector: CgroupCollector = {
+  name: 'cpu',
+  fields: ['cpu'],
+  collect(src, _context, out) {
+    out.cpu = collectCpu(src);
+  },
+};

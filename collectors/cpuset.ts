@@ -4,6 +4,8 @@
 import { settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { text } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
+import type { CgroupCollector } from './api.js';
+import { emptyCpu } from './cpu.js';
 
 const V1 = {
   effectiveCpus: settingFile('cpuset', 'cpuset.effective_cpus'),
@@ -34,3 +36,16 @@ export function collectCpuset(src: CgroupSource): CpusetStats | null {
     mems: src.setting(V1.effectiveMems, text) ?? src.setting(V1.mems, text),
   };
 }
+
+/** Runs after the cpu collector: the CPUs and memory nodes are shown with the CPU figures. */
+export const cpusetCollector: CgroupCollector = {
+  name: 'cpuset',
+  fields: ['cpu'],
+  collect(src, _context, out) {
+    const cpuset = collectCpuset(src);
+    if (!cpuset) return;
+    out.cpu ??= emptyCpu();
+    out.cpu.cpus = cpuset.cpus;
+    out.cpu.mems = cpuset.mems;
+  },
+};

@@ -5,6 +5,7 @@ import { settingFile } from '../src/cgroupfs/files.js';
 import { text } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { DeviceRule, DevicesStats } from '../src/model/types.js';
+import type { CgroupCollector } from './api.js';
 
 const V1 = { list: settingFile('devices', 'devices.list') };
 
@@ -34,3 +35,11 @@ export function collectDevices(src: CgroupSource): DevicesStats | null {
   if (src.tree.mounts.unified !== null && src.tree.mounts.mode === 'v2') return { rules: null, note: V2_NOTE };
   return null;
 }
+
+export const devicesCollector: CgroupCollector = {
+  name: 'devices',
+  fields: ['devices'],
+  collect(src, _context, out) {
+    out.devices = collectDevices(src);
+  },
+};

@@ -6,6 +6,7 @@ import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { FreezerState } from '../src/model/types.js';
+import type { CgroupCollector } from './api.js';
 
 const V1 = { state: cgroupFile('freezer', 'freezer.state') };
 const V2 = { freeze: cgroupFile(UNIFIED, 'cgroup.freeze'), events: cgroupFile(UNIFIED, 'cgroup.events') };
@@ -53,3 +54,14 @@ export function collectFreezer(src: CgroupSource): FreezerAndPopulated {
   if (v2 === null) return { state: v1, populated };
   return { state: RANK[v2] > RANK[v1] ? v2 : v1, populated };
 }
+
+/** Runs after the processes collector: without v2's cgroup.events, "populated" is whether processes were found. */
+export const freezerCollector: CgroupCollector = {
+  name: 'freezer',
+  fields: ['freezer', 'populated'],
+  collect(src, _context, out) {
+    const freezer = collectFreezer(src);
+    out.freezer = freezer.state;
+    out.populated = freezer.populated ?? out.processes.length > 0;
+  },
+};

@@ -6,11 +6,12 @@ import path from 'node:path';
 import { cgroupFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { HugetlbStats } from '../src/model/types.js';
+import type { CgroupCollector } from './api.js';
 
 /** Page sizes the kernel may name in hugetlb files (x86, arm64, ppc, s390). */
 const KNOWN_SIZES = ['64KB', '2MB', '32MB', '512MB', '1GB', '16GB', '16MB', '8MB', '256MB'];
 
-interface SizeFiles {
+export interface SizeFiles {
   pageSize: string;
   v1: { usage: CgroupFileSpec; maxUsage: CgroupFileSpec; limit: CgroupFileSpec };
   v2: { current: CgroupFileSpec; max: CgroupFileSpec };
@@ -75,7 +76,7 @@ export function hugetlbFilesFor(sizes: string[]): SizeFiles[] {
   return FILES.filter((f) => sizes.includes(f.pageSize));
 }
 
-export function collectHugetlb(src: CgroupSource, sizes: SizeFiles[]): HugetlbStats[] | null {
+export function collectHugetlb(src: CgroupSource, sizes: readonly SizeFiles[]): HugetlbStats[] | null {
   if (sizes.length === 0) return null;
   const v2 = src.isV2('hugetlb');
   const out: HugetlbStats[] = [];
@@ -97,3 +98,11 @@ export function collectHugetlb(src: CgroupSource, sizes: SizeFiles[]): HugetlbSt
   }
   return out.length > 0 ? out : null;
 }
+
+export const hugetlbCollector: CgroupCollector = {
+  name: 'hugetlb',
+  fields: ['hugetlb'],
+  collect(src, context, out) {
+    out.hugetlb = collectHugetlb(src, context.hugetlbSizes);
+  },
+};

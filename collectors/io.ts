@@ -5,10 +5,13 @@
 // counters only count IO on a device whose queue has blk-throttle active,
 // i.e. some cgroup has a throttle rule for that device. Elsewhere they read 0.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { cgroupFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
 import { equalsAscii, fields, forEachLine, indexOf, limitFromNumber, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { IoDeviceStats, IoLimit, IoStats } from '../src/model/types.js';
+import type { CgroupCollector } from './api.js';
 
 const V1 = {
   bytesRecursive: cgroupFile('blkio', 'blkio.throttle.io_service_bytes_recursive'),
@@ -37,6 +40,24 @@ const V1_THROTTLES: [CgroupFileSpec, 'readBps' | 'writeBps' | 'readIops' | 'writ
 ];
 
 export type DeviceNamer = (major: number, minor: number) => string | null;
+
+/** Kernel names of block devices from <root>/sys/dev/block/MAJ:MIN (a link to the device), cached. */
+export function blockDeviceNamer(root: string): DeviceNamer {
+  const names = new Map<number, string | null>();
+  return (major, minor) => {
+    const key = major * 1_048_576 + minor;
+    let name = names.get(key);
+    if (name === undefined) {
+      try {
+        name = path.basename(fs.readlinkSync(path.join(root, 'sys/dev/block', `${major}:${minor}`)));
+      } catch {
+        name = null;
+      }
+      names.set(key, name);
+    }
+    return name;
+  };
+}
 
 const scratch: number[] = new Array(32).fill(0);
 
@@ -282,3 +303,11 @@ export function collectIo(src: CgroupSource, namer: DeviceNamer): IoStats | null
   io.weight = readWeight(src, V1.weight, V1.bfqWeight);
   return shareEmpty(io);
 }
+
+export const ioCollector: CgroupCollector = {
+  name: 'io',
+  fields: ['io'],
+  collect(src, context, out) {
+    out.io = collectIo(src, context.deviceName);
+  },
+};

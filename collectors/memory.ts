@@ -6,6 +6,7 @@ import { cgroupFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, limitFromNumber } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { MemoryEvents, MemoryStats } from '../src/model/types.js';
+import type { CgroupCollector } from './api.js';
 
 const V1 = {
   usage: cgroupFile('memory', 'memory.usage_in_bytes'),
@@ -178,3 +179,11 @@ function collectV2(src: CgroupSource): MemoryStats | null {
 export function collectMemory(src: CgroupSource): MemoryStats | null {
   return src.isV2('memory') ? collectV2(src) : collectV1(src);
 }
+
+export const memoryCollector: CgroupCollector = {
+  name: 'memory',
+  fields: ['memory'],
+  collect(src, _context, out) {
+    out.memory = collectMemory(src);
+  },
+};

@@ -2,7 +2,9 @@
 // /proc/<pid>/net/dev of a process inside it. Each namespace is read once a
 // tick however many cgroups share it (the caller keys by namespace inode).
 
-import type { NetworkInterface } from '../src/model/types.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ContainerSnapshot, NetworkInterface } from '../src/model/types.js';
 
 /**
  * Pure: /proc/net/dev. After two header lines each line is
@@ -38,4 +40,34 @@ export function parseNetDev(content: string): NetworkInterface[] {
     });
   }
   return out;
+}
+
+/** Reads one /proc/.../net/dev; null when it is gone or unreadable. */
+export function readNetDev(file: string): NetworkInterface[] | null {
+  try {
+    return parseNetDev(fs.readFileSync(file, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Fills `network` of every container with an isolated network namespace,
+ * reading each namespace once through its init process, however many
+ * cgroups share it.
+ */
+export function collectNetworks(root: string, containers: readonly ContainerSnapshot[]): void {
+  const byNamespace = new Map<number, NetworkInterface[] | null>();
+  for (const c of containers) {
+    const net = c.namespaces?.net;
+    if (!net || !net.isolated || c.initPid === null) continue;
+    let ifaces = byNamespace.get(net.inode);
+    if (ifaces === undefined) {
+      // null when the process left between reads: the next tick finds a new init
+      ifaces = readNetDev(path.join(root, 'proc', String(c.initPid), 'net/dev'));
+      byNamespace.set(net.inode, ifaces);
+    }
+    // Each container gets its own objects so rates can be filled per container.
+    c.network = ifaces === null ? null : ifaces.map((i) => ({ ...i }));
+  }
 }

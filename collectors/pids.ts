@@ -5,6 +5,7 @@ import { cgroupFile, settingFile } from '../src/cgroupfs/files.js';
 import { KeyedFormat } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { PidsStats } from '../src/model/types.js';
+import type { CgroupCollector } from './api.js';
 
 const FILES = {
   current: cgroupFile('pids', 'pids.current'),
@@ -26,3 +27,11 @@ export function collectPids(src: CgroupSource): PidsStats | null {
     limitHits: src.keyed(FILES.events, pidsEvents, events) ? known(events[0]) : null,
   };
 }
+
+export const pidsCollector: CgroupCollector = {
+  name: 'pids',
+  fields: ['pids'],
+  collect(src, _context, out) {
+    out.pids = collectPids(src);
+  },
+};

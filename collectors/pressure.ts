@@ -8,6 +8,7 @@ import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { equalsAscii, fields, indexOf, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { Pressure, PressureLine, PressureResource } from '../src/model/types.js';
+import type { CgroupCollector } from './api.js';
 
 const FILES = {
   cpu: cgroupFile(UNIFIED, 'cpu.pressure'),
@@ -98,3 +99,11 @@ export function collectHostPressure(root: string): Pressure | null {
   const p: Pressure = { cpu: read('cpu'), memory: read('memory'), io: read('io') };
   return p.cpu === null && p.memory === null && p.io === null ? null : p;
 }
+
+export const pressureCollector: CgroupCollector = {
+  name: 'pressure',
+  fields: ['pressure'],
+  collect(src, context, out) {
+    out.pressure = collectPressure(src, context.previous?.pressure ?? null);
+  },
+};

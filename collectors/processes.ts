@@ -6,6 +6,7 @@ import path from 'node:path';
 import { cgroupFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
 import { forEachLine, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
+import type { CgroupCollector } from './api.js';
 
 /** Clock ticks per second of /proc/<pid>/stat times (sysconf(_SC_CLK_TCK), 100 on Linux). */
 export const CLK_TCK = 100;
@@ -91,3 +92,16 @@ export function bootTimeSeconds(root: string): number | null {
     return null;
   }
 }
+
+/** Shared by every empty cgroup (snapshots are read-only). */
+const NO_PROCESSES: number[] = [];
+
+export const processesCollector: CgroupCollector = {
+  name: 'processes',
+  fields: ['processes'],
+  collect(src, _context, out) {
+    // pids.current counts every task below: at 0 there is no process to list (saves an open on v1).
+    const list = out.pids?.current === 0 ? null : collectProcesses(src);
+    out.processes = list && list.length > 0 ? list : NO_PROCESSES;
+  },
+};

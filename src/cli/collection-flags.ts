@@ -2,7 +2,7 @@
 // where the runtimes keep their state (for names and images, no daemon).
 
 import path from 'node:path';
-import type { CollectorOptions } from '../model/collector.js';
+import type { CollectorOptions } from '../collect/collector.js';
 import { listFlag, stringFlag, type FlagSpec, type ParsedFlags } from './command.js';
 
 /** --all: what every face means by it (src/model/select.ts). */

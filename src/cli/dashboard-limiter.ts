@@ -6,7 +6,7 @@
 import { LimitError, type Limiter } from '../limiter/api.js';
 import { createLimiter } from '../limiter/limiter.js';
 import { notifyingLimiter } from '../limiter/notify.js';
-import type { Collector, CollectorOptions } from '../model/collector.js';
+import type { Collector, CollectorOptions } from '../collect/collector.js';
 import type { Snapshot } from '../model/types.js';
 
 /** A collector that remembers its latest snapshot for the limiter. */

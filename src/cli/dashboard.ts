@@ -1,7 +1,7 @@
 // `tstop` on a terminal: parses the start options, starts a Collector that
 // watches the tree, and runs the dashboard until the user quits.
 
-import { Collector } from '../model/collector.js';
+import { Collector } from '../collect/collector.js';
 import { parseSortKey, type SortKey } from '../../ui/view/sort.js';
 import { compileFilter, type ViewState } from '../../ui/view/state.js';
 import { collectorOptions } from './collection-flags.js';

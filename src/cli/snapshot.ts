@@ -1,7 +1,7 @@
 // `tstop snapshot`: the non-interactive face. Prints each tick as a table,
 // JSON (JSON Lines when more than one tick) or CSV.
 
-import { Collector } from '../model/collector.js';
+import { Collector } from '../collect/collector.js';
 import { byCpuThenMemory, selectContainers } from '../model/select.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { formatBytes, formatCount, formatPercent, formatRate, printable, renderTable } from '../util/format.js';

@@ -10,7 +10,7 @@ import { cgroupSegments } from '../cgroupfs/create.js';
 import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroupfs/mounts.js';
 import { dirsDeepestFirst } from '../cgroupfs/create.js';
 import { classifyCgroupPath } from '../discovery/classify.js';
-import type { CollectorOptions } from '../model/collector.js';
+import type { CollectorOptions } from '../collect/collector.js';
 import { cgroupIdOf, walkDirs } from '../cgroupfs/tree.js';
 import { RuntimeStateReader } from '../discovery/state.js';
 import type { Snapshot } from '../model/types.js';

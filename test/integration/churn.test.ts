@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Collector } from '../../src/model/collector.js';
+import { Collector } from '../../src/collect/collector.js';
 import { TestCgroups } from '../helpers/cgroups.js';
 import { testloadPath } from '../helpers/testload.js';
 

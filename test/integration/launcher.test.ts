@@ -14,7 +14,7 @@ import {
   DEFAULT_MASKED_PATHS,
   DEFAULT_READONLY_PATHS,
 } from '../../src/launcher/spec.js';
-import { Collector } from '../../src/model/collector.js';
+import { Collector } from '../../src/collect/collector.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 import { testloadPath } from '../helpers/testload.js';

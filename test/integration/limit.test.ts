@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '../../src/limiter/api.js';
 import { AuditLog, type AuditLine } from '../../src/limiter/audit.js';
 import { createLimiter } from '../../src/limiter/limiter.js';
-import { Collector } from '../../src/model/collector.js';
+import { Collector } from '../../src/collect/collector.js';
 import type { ContainerSnapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 import { hashLimitFiles, limitEnv, RawLoop, runTstop, spawnInCgroup, TSTOP_BIN } from '../helpers/limit.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Collector } from '../../src/model/collector.js';
+import { Collector } from '../../src/collect/collector.js';
 
 const HOSTS = path.resolve(__dirname, '../fixtures/hosts');
 

@@ -10,7 +10,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIMES } from '../../src/discovery/classify.js';
 import { snapshotJson } from '../../src/cli/snapshot.js';
-import { Collector } from '../../src/model/collector.js';
+import { Collector } from '../../src/collect/collector.js';
 import { byCpuThenMemory, selectContainers } from '../../src/model/select.js';
 import {
   NAMESPACE_TYPES,

@@ -3,30 +3,25 @@
 // a periodic rescan as the safety net), runs every collector on every cgroup,
 // and derives rates from the previous snapshot.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { detectCgroupMounts, type CgroupMounts } from '../cgroupfs/mounts.js';
 import { FileReader } from '../cgroupfs/reader.js';
 import { CgroupSource } from '../cgroupfs/source.js';
 import { CgroupTree, type CgroupNode } from '../cgroupfs/tree.js';
 import { TreeWatcher } from '../cgroupfs/watch.js';
+import type { CollectContext } from '../../collectors/api.js';
 import { collectCapabilities } from '../../collectors/capabilities.js';
-import { collectCpu, emptyCpu } from '../../collectors/cpu.js';
-import { collectCpuset } from '../../collectors/cpuset.js';
-import { collectDevices } from '../../collectors/devices.js';
-import { collectFreezer } from '../../collectors/freezer.js';
 import { collectHostDynamic, collectHostStatic, hostNetDevPath, type HostStatic } from '../../collectors/host.js';
-import { collectHugetlb, hostPageSizes, hugetlbFilesFor } from '../../collectors/hugetlb.js';
-import { collectIo, type DeviceNamer } from '../../collectors/io.js';
-import { collectMemory } from '../../collectors/memory.js';
+import { hostPageSizes, hugetlbFilesFor } from '../../collectors/hugetlb.js';
+import { blockDeviceNamer, type DeviceNamer } from '../../collectors/io.js';
 import { collectNamespaces, hostNamespaces, type HostNamespaces } from '../../collectors/namespaces.js';
-import { parseNetDev } from '../../collectors/network.js';
-import { collectPids } from '../../collectors/pids.js';
-import { collectHostPressure, collectPressure } from '../../collectors/pressure.js';
-import { bootTimeSeconds, collectProcesses, CLK_TCK, oldestProcess } from '../../collectors/processes.js';
+import { collectNetworks, readNetDev } from '../../collectors/network.js';
+import { collectHostPressure } from '../../collectors/pressure.js';
+import { bootTimeSeconds, CLK_TCK, oldestProcess } from '../../collectors/processes.js';
+import { CGROUP_COLLECTORS } from '../../collectors/registry.js';
 import { classifyCgroupPath, type Classification } from '../discovery/classify.js';
 import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/state.js';
-import { applyRates } from './rates.js';
+import { applyRates } from '../model/rates.js';
 import type {
   Capabilities,
   ContainerSnapshot,
@@ -34,9 +29,8 @@ import type {
   KubernetesInfo,
   Namespaces,
   NetworkInterface,
-  Pressure,
   Snapshot,
-} from './types.js';
+} from '../model/types.js';
 
 export interface CollectorOptions extends Partial<RuntimeStateOptions> {
   /** Filesystem root of the host to read ("/" or e.g. "/host"). */
@@ -60,8 +54,8 @@ interface NodeMemo {
   startTimeSeconds: number | null;
   namespaces: Namespaces | null;
   capabilities: Capabilities | null;
-  /** Last PSI figures: reused while unchanged. */
-  pressure: Pressure | null;
+  /** This cgroup's snapshot of the previous tick: collectors reuse unchanged values from it. */
+  last: ContainerSnapshot | null;
   /** Runtime state (name, image) looked up; refreshed at rescans. */
   described: boolean;
   name: string;
@@ -71,8 +65,6 @@ interface NodeMemo {
 }
 
 const DEFAULT_RESCAN_MS = 30_000;
-/** Shared by every empty cgroup (snapshots are read-only). */
-const NO_PROCESSES: number[] = [];
 const DEFAULT_SETTINGS_REFRESH_MS = 10_000;
 
 export class Collector {
@@ -84,7 +76,6 @@ export class Collector {
   private readonly hostNs: HostNamespaces | null;
   private readonly bootTime: number | null;
   private hugetlbSizes: ReturnType<typeof hugetlbFilesFor>;
-  private readonly deviceNames = new Map<number, string | null>();
   private readonly runtimeState: RuntimeStateReader;
   private readonly watcher: TreeWatcher | null;
   private readonly rescanIntervalMs: number;
@@ -108,7 +99,7 @@ export class Collector {
     this.hugetlbSizes = hugetlbFilesFor(hostPageSizes(this.root, null));
     this.runtimeState = new RuntimeStateReader(options);
 
-    this.namer = (major, minor) => this.deviceName(major, minor);
+    this.namer = blockDeviceNamer(this.root);
     this.watcher = options.watch ? TreeWatcher.open(this.tree) : null;
     // Without inotify every tick walks the tree; with it, a walk every rescanIntervalMs.
     this.rescanIntervalMs = this.watcher ? (options.rescanIntervalMs ?? DEFAULT_RESCAN_MS) : 0;
@@ -188,7 +179,7 @@ export class Collector {
     }
     this.tree.sweep();
     markPopulated(containers);
-    this.collectNetworks(containers);
+    collectNetworks(this.root, containers);
     const dynamic = collectHostDynamic(this.root);
     const snapshot: Snapshot = {
       timestamp,
@@ -219,12 +210,7 @@ export class Collector {
   }
 
   private hostNetwork(): NetworkInterface[] | null {
-    if (this.hostNetDev === null) return null;
-    try {
-      return parseNetDev(fs.readFileSync(this.hostNetDev, 'latin1'));
-    } catch {
-      return null;
-    }
+    return this.hostNetDev === null ? null : readNetDev(this.hostNetDev);
   }
 
   private notes(): string[] {
@@ -248,7 +234,7 @@ export class Collector {
         startTimeSeconds: null,
         namespaces: null,
         capabilities: null,
-        pressure: null,
+        last: null,
         described: false,
         name: classification.name ?? node.id,
         image: null,
@@ -276,25 +262,27 @@ export class Collector {
   private collectNode(node: CgroupNode): ContainerSnapshot | null {
     const src = this.source.bind(node);
     const memo = this.memoOf(node);
-    const pids = collectPids(src);
-    // pids.current counts every task below: at 0 there is no process to list (saves an open on v1).
-    let processes = pids?.current === 0 ? NO_PROCESSES : (collectProcesses(src) ?? NO_PROCESSES);
-    if (processes.length === 0) processes = NO_PROCESSES;
-    this.updateInit(memo, processes);
-    const cpuset = collectCpuset(src);
-    const cpu = collectCpu(src) ?? (cpuset ? emptyCpu() : null);
-    if (cpu && cpuset) {
-      cpu.cpus = cpuset.cpus;
-      cpu.mems = cpuset.mems;
-    }
-    const memory = collectMemory(src);
-    const io = collectIo(src, this.namer);
-    const devices = collectDevices(src);
-    const hugetlb = collectHugetlb(src, this.hugetlbSizes);
-    const freezer = collectFreezer(src);
-    const pressure = (memo.pressure = collectPressure(src, memo.pressure));
+    const out = this.blankContainer(node, memo);
+    const context: CollectContext = {
+      root: this.root,
+      deviceName: this.namer,
+      hugetlbSizes: this.hugetlbSizes,
+      previous: memo.last,
+    };
+    for (const collector of CGROUP_COLLECTORS) collector.collect(src, context, out);
     node.settingsStale = false;
     if (node.gone) return null; // removed while reading: normal, it just disappears
+    this.updateInit(memo, out.processes);
+    out.initPid = memo.initPid;
+    out.startTimeSeconds = memo.startTimeSeconds;
+    out.namespaces = memo.namespaces;
+    out.capabilities = memo.capabilities;
+    memo.last = out;
+    return out;
+  }
+
+  /** The container's identity, every figure still unknown: the collectors fill them in. */
+  private blankContainer(node: CgroupNode, memo: NodeMemo): ContainerSnapshot {
     return {
       id: node.id,
       name: memo.name,
@@ -303,20 +291,20 @@ export class Collector {
       image: memo.image,
       kubernetes: memo.kubernetes,
       inode: node.inode,
-      populated: freezer.populated ?? processes.length > 0,
-      processes,
-      initPid: memo.initPid,
-      startTimeSeconds: memo.startTimeSeconds,
-      cpu,
-      memory,
-      io,
-      pids,
-      devices,
-      hugetlb,
-      freezer: freezer.state,
-      pressure,
-      namespaces: memo.namespaces,
-      capabilities: memo.capabilities,
+      populated: false,
+      processes: [],
+      initPid: null,
+      startTimeSeconds: null,
+      cpu: null,
+      memory: null,
+      io: null,
+      pids: null,
+      devices: null,
+      hugetlb: null,
+      freezer: null,
+      pressure: null,
+      namespaces: null,
+      capabilities: null,
       network: null,
     };
   }
@@ -341,39 +329,9 @@ export class Collector {
     memo.capabilities = collectCapabilities(this.root, oldest.pid);
   }
 
-  /** Reads each isolated network namespace once, however many cgroups share it. */
-  private collectNetworks(containers: ContainerSnapshot[]): void {
-    const byNamespace = new Map<number, NetworkInterface[] | null>();
-    for (const c of containers) {
-      const net = c.namespaces?.net;
-      if (!net || !net.isolated || c.initPid === null) continue;
-      let ifaces = byNamespace.get(net.inode);
-      if (ifaces === undefined) {
-        try {
-          ifaces = parseNetDev(fs.readFileSync(path.join(this.root, 'proc', String(c.initPid), 'net/dev'), 'latin1'));
-        } catch {
-          ifaces = null; // the process left between reads: next tick finds a new init
-        }
-        byNamespace.set(net.inode, ifaces);
-      }
-      // Each container gets its own objects so rates can be filled per container.
-      c.network = ifaces === null ? null : ifaces.map((i) => ({ ...i }));
-    }
-  }
-
-  /** Kernel name of a block device from <root>/sys/dev/block/MAJ:MIN, cached. */
+  /** Kernel name of a block device (cached). */
   deviceName(major: number, minor: number): string | null {
-    const key = major * 1_048_576 + minor;
-    let name = this.deviceNames.get(key);
-    if (name === undefined) {
-      try {
-        name = path.basename(fs.readlinkSync(path.join(this.root, 'sys/dev/block', `${major}:${minor}`)));
-      } catch {
-        name = null;
-      }
-      this.deviceNames.set(key, name);
-    }
-    return name;
+    return this.namer(major, minor);
   }
 }
 
