@@ -6,9 +6,8 @@ import { KeyedFormat, equalsAscii, indexOf, parseLimit, parseNumber } from '../s
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { CpuStats } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
+import { USER_HZ } from './processes.js';
 
-/** USER_HZ: the unit of cpuacct.stat; 100 on every Linux architecture tstop runs on. */
-export const USER_HZ = 100;
 
 const V1 = {
   usage: cgroupFile('cpuacct', 'cpuacct.usage'),

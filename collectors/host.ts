@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCpuList } from '../src/cgroupfs/parse.js';
-import { CLK_TCK } from './processes.js';
+import { USER_HZ } from './processes.js';
 
 function readText(file: string): string | null {
   try {
@@ -68,7 +68,7 @@ export function parseProcStatBusySeconds(content: string): number | null {
   const t = m[1].trim().split(/\s+/).map(Number);
   // user nice system idle iowait irq softirq steal (guest time is already in user)
   const busy = (t[0] ?? 0) + (t[1] ?? 0) + (t[2] ?? 0) + (t[5] ?? 0) + (t[6] ?? 0) + (t[7] ?? 0);
-  return busy / CLK_TCK;
+  return busy / USER_HZ;
 }
 
 export function collectHostDynamic(root: string): {

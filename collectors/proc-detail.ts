@@ -6,7 +6,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLK_TCK } from './processes.js';
+import { USER_HZ } from './processes.js';
 
 export interface ProcStat {
   comm: string;
@@ -142,7 +142,7 @@ export class ProcessSampler {
       const prev = this.previous.get(pid);
       let cpuPercent: number | null = null;
       if (prev && prev.start === stat.startTicks && at > prev.at && stat.cpuTicks >= prev.ticks) {
-        cpuPercent = ((stat.cpuTicks - prev.ticks) / CLK_TCK / (at - prev.at)) * 100;
+        cpuPercent = ((stat.cpuTicks - prev.ticks) / USER_HZ / (at - prev.at)) * 100;
       }
       next.set(pid, { ticks: stat.cpuTicks, start: stat.startTicks, at });
       out.push({

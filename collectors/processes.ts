@@ -8,8 +8,12 @@ import { forEachLine, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { CgroupCollector } from './api.js';
 
-/** Clock ticks per second of /proc/<pid>/stat times (sysconf(_SC_CLK_TCK), 100 on Linux). */
-export const CLK_TCK = 100;
+/**
+ * USER_HZ: the kernel's unit for times it shows user space (clock ticks per
+ * second: /proc/<pid>/stat, /proc/stat, v1 cpuacct.stat); sysconf(_SC_CLK_TCK),
+ * 100 on every Linux architecture tstop runs on.
+ */
+export const USER_HZ = 100;
 
 /**
  * Where to read cgroup.procs, in order: a process can sit in different

@@ -7,11 +7,11 @@
 import type { Readable, Writable } from 'node:stream';
 import { ProcessSampler, type ProcessSample } from '../collectors/proc-detail.js';
 import type { Limiter } from '../src/limiter/api.js';
-import type { ContainerSnapshot, Snapshot } from '../src/model/types.js';
+import type { ContainerSnapshot, Snapshot, SnapshotSource } from '../src/model/types.js';
 import { formatDurationMs } from '../src/util/duration.js';
 import { ContainerActions } from './actions.js';
-import { DetailWidget } from './detail.js';
-import { HeaderWidget } from './header.js';
+import { DetailWidget } from './detail-widget.js';
+import { HeaderWidget } from './header-widget.js';
 import { HelpOverlay } from './help.js';
 import type { Overlay } from './overlay.js';
 import { createScreen, type Screen } from './screen.js';
@@ -19,7 +19,7 @@ import { sortMenu } from './sort-menu.js';
 import { StatusWidget } from './status.js';
 import { TableWidget } from './table.js';
 import { TooSmallWidget, tooSmall } from './too-small.js';
-import { treeKey } from './tree.js';
+import { treeKey } from './tree-keys.js';
 import { editKey, lineEdit, type KeyEvent, type LineEdit } from './view/edit.js';
 import { History } from './view/history.js';
 import type { Row, RowContext } from './view/rows.js';
@@ -34,16 +34,10 @@ import {
   sortBy,
   stepInterval,
   type ViewState,
-} from './view/state.js';
+} from './view/view-state.js';
 import { ASCII_GLYPHS, UNICODE_GLYPHS, safeText, terminalIsUnicode, type Glyphs } from './view/text.js';
 import { bindingFor, type DashboardControls } from './view/keys.js';
 import type { SortKey } from './view/sort.js';
-
-/** Where snapshots come from: a Collector (or anything that makes Snapshots). */
-export interface SnapshotSource {
-  collect(): Snapshot;
-  close(): void;
-}
 
 export interface DashboardOptions {
   /** Collected on a timer; without one, call update() with snapshots (tests, benchmark). */
@@ -473,7 +467,7 @@ export class Dashboard implements DashboardControls {
     try {
       this.screen.destroy();
     } finally {
-      this.source?.close();
+      this.source?.close?.();
       this.resolveDone();
     }
   }

@@ -5,7 +5,7 @@
 import blessed from 'blessed';
 import { columnAt, fitColumns, type FittedColumn } from './view/columns.js';
 import { headerSpans, rowSpans, type Row, type RowContext } from './view/rows.js';
-import type { ViewState } from './view/state.js';
+import type { ViewState } from './view/view-state.js';
 import { spansToTags, tagged } from './view/text.js';
 
 export interface TableEvents {

@@ -3,7 +3,7 @@
 
 import { Collector } from '../collect/collector.js';
 import { parseSortKey, type SortKey } from '../../ui/view/sort.js';
-import { compileFilter, type ViewState } from '../../ui/view/state.js';
+import { compileFilter, type ViewState } from '../../ui/view/view-state.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
 import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';

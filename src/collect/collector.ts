@@ -17,7 +17,7 @@ import { blockDeviceNamer, type DeviceNamer } from '../../collectors/io.js';
 import { collectNamespaces, hostNamespaces, type HostNamespaces } from '../../collectors/namespaces.js';
 import { collectNetworks, readNetDev } from '../../collectors/network.js';
 import { collectHostPressure } from '../../collectors/pressure.js';
-import { bootTimeSeconds, CLK_TCK, oldestProcess } from '../../collectors/processes.js';
+import { bootTimeSeconds, USER_HZ, oldestProcess } from '../../collectors/processes.js';
 import { CGROUP_COLLECTORS } from '../../collectors/registry.js';
 import { classifyCgroupPath, type Classification } from '../discovery/classify.js';
 import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/state.js';
@@ -324,7 +324,7 @@ export class Collector {
     const oldest = oldestProcess(this.root, processes);
     if (!oldest) return;
     memo.initPid = oldest.pid;
-    memo.startTimeSeconds = this.bootTime === null ? null : this.bootTime + oldest.startTicks / CLK_TCK;
+    memo.startTimeSeconds = this.bootTime === null ? null : this.bootTime + oldest.startTicks / USER_HZ;
     memo.namespaces = collectNamespaces(this.root, oldest.pid, this.hostNs);
     memo.capabilities = collectCapabilities(this.root, oldest.pid);
   }

@@ -5,16 +5,11 @@
 
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { ContainerSnapshot, Snapshot } from '../model/types.js';
+import type { ContainerSnapshot, Snapshot, SnapshotSource } from '../model/types.js';
 import { renderSnapshot } from './families.js';
 import { TextWriter } from './text.js';
 
 const gzip = promisify(zlib.gzip);
-
-/** Anything that yields snapshots (the Collector; tests pass fakes). */
-export interface SnapshotSource {
-  collect(): Snapshot;
-}
 
 /** One collection, rendered. */
 export interface Exposition {

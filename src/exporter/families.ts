@@ -20,7 +20,7 @@ export function limitOrAbsent(v: number | null | undefined): number | null {
 }
 
 /** cAdvisor's v2 conversion of cpu.weight to shares: linear, integer division; 0 outside 1..10000. */
-export function weightToShares(weight: number | null): number {
+export function cadvisorSharesFromWeight(weight: number | null): number {
   if (weight === null || !Number.isInteger(weight) || weight < 1 || weight > 10000) return 0;
   return 2 + Math.floor(((weight - 1) * 262142) / 9999);
 }
@@ -295,7 +295,7 @@ export const CONTAINER_FAMILIES: ContainerFamily[] = [
   }),
   fam('container_spec_cpu_shares', 'gauge', 'CPU share of the container.', (c, w, ctx) => {
     if (!c.cpu) return;
-    w.sample(ctx.cpuV2 || c.cpu.shares === null ? weightToShares(c.cpu.weight) : specValue(c.cpu.shares));
+    w.sample(ctx.cpuV2 || c.cpu.shares === null ? cadvisorSharesFromWeight(c.cpu.weight) : specValue(c.cpu.shares));
   }),
   fam('container_spec_memory_limit_bytes', 'gauge', 'Memory limit for the container.', (c, w) => {
     if (c.memory) w.sample(specValue(c.memory.limitBytes));

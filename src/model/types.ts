@@ -268,3 +268,11 @@ export interface Snapshot {
   /** One-line notes about what could not be read (not root, no PSI, ...). */
   notes: string[];
 }
+
+/** Where a face gets its Snapshots: the live Collector (src/collect), or a fake in tests. */
+export interface SnapshotSource {
+  /** The next snapshot; rates are relative to the previous call. */
+  collect(): Snapshot;
+  /** Releases what the source holds (descriptors, watches). */
+  close?(): void;
+}

@@ -3,7 +3,7 @@
 
 import { Dashboard, type DashboardOptions } from '../../ui/app.js';
 import type { ProcessSample } from '../../collectors/proc-detail.js';
-import type { ViewState } from '../../ui/view/state.js';
+import type { ViewState } from '../../ui/view/view-state.js';
 import { FakeLimiter } from '../helpers/fake-limiter.js';
 import { headlessTerminal, screenLines, screenText, type HeadlessTerminal } from '../helpers/screen.js';
 

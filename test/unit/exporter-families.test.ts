@@ -3,7 +3,7 @@
 // might let them through: no sample may ever read 1.8e19.
 
 import { describe, expect, it } from 'vitest';
-import { renderSnapshot, weightToShares } from '../../src/exporter/families.js';
+import { cadvisorSharesFromWeight, renderSnapshot } from '../../src/exporter/families.js';
 import { TextWriter } from '../../src/exporter/text.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { find, parseExposition, value, type Exposition } from '../helpers/exposition.js';
@@ -332,7 +332,7 @@ describe('labels and selection details', () => {
   });
 
   it('converts cpu.weight to shares like cAdvisor, 0 outside 1..10000', () => {
-    expect([1, 39, 79, 100, 10000].map(weightToShares)).toEqual([2, 998, 2046, 2597, 262144]);
-    expect([0, 10001, null].map(weightToShares)).toEqual([0, 0, 0]);
+    expect([1, 39, 79, 100, 10000].map(cadvisorSharesFromWeight)).toEqual([2, 998, 2046, 2597, 262144]);
+    expect([0, 10001, null].map(cadvisorSharesFromWeight)).toEqual([0, 0, 0]);
   });
 });

@@ -23,7 +23,7 @@ import {
   shownContainers,
   sortBy,
   stepInterval,
-} from '../../ui/view/state.js';
+} from '../../ui/view/view-state.js';
 import {
   ASCII_GLYPHS,
   bar,

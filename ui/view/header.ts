@@ -6,7 +6,7 @@ import type { Snapshot } from '../../src/model/types.js';
 import { formatBytes } from '../../src/util/format.js';
 import { formatDurationMs } from '../../src/util/duration.js';
 import { SORT_LABELS } from './sort.js';
-import type { ViewState } from './state.js';
+import type { ViewState } from './view-state.js';
 import { bar, safeText, type Glyphs, type Level, type Span } from './text.js';
 
 export interface HeaderInput {

@@ -4,7 +4,7 @@
 
 import { parentPath } from './view/tree.js';
 import type { Row } from './view/rows.js';
-import { selectIndex, type ViewState } from './view/state.js';
+import { selectIndex, type ViewState } from './view/view-state.js';
 
 /** Returns 'rebuild' when the visible rows change, 'moved' when only the selection did, null if not a tree key. */
 export function treeKey(
