@@ -5,7 +5,7 @@
 // koffi) the reader reads file by file: slower, same results.
 
 import { createRequire } from 'node:module';
-import { packagePath } from '../package-root.js';
+import { packagePath } from '../util/package-root.js';
 
 /** Largest file the batch reads in one go; a file this long is re-read alone. */
 export const BATCH_MAX_FILE = 64 * 1024;

@@ -1,14 +1,8 @@
 // tstop's command line: one table of commands, each loaded on demand.
 
-import fs from 'node:fs';
-import { packagePath } from '../package-root.js';
+import { version } from '../util/package-root.js';
 import { loadAllCommands, loadCommand } from './commands/index.js';
 import { helpText, parseCommandLine, UsageError, wantsHelp, type CommandSpec } from './command.js';
-
-export function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 const TOP_HELP = (commands: CommandSpec[]): string =>
   [

@@ -3,7 +3,7 @@
 
 import { collectorOptions } from '../cli/collection-flags.js';
 import { stringFlag, UsageError, type ParsedFlags } from '../cli/command.js';
-import { version } from '../cli/main.js';
+import { version } from '../util/package-root.js';
 import { Collector } from '../collect/collector.js';
 import { isShownByDefault } from '../model/select.js';
 import type { ContainerSnapshot } from '../model/types.js';

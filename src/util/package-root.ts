@@ -24,3 +24,9 @@ export const PACKAGE_ROOT = findRoot(fileURLToPath(import.meta.url));
 export function packagePath(...parts: string[]): string {
   return path.join(PACKAGE_ROOT, ...parts);
 }
+
+/** tstop's version, from its package.json. */
+export function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
