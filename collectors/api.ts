@@ -3,10 +3,19 @@
 // container's snapshot from them; collectors/registry.ts lists them in the
 // order they run; the orchestrator (src/collect) loops over that list.
 
+import type { CgroupFileSpec } from '../src/cgroupfs/files.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { ContainerSnapshot } from '../src/model/types.js';
-import type { SizeFiles } from './hugetlb.js';
-import type { DeviceNamer } from './io.js';
+
+/** Kernel name of a block device by its numbers ("sda"), null when unknown. */
+export type DeviceNamer = (major: number, minor: number) => string | null;
+
+/** One huge page size and its files (hugetlb.<size>.* on v1 and v2). */
+export interface HugetlbSizeFiles {
+  pageSize: string;
+  v1: { usage: CgroupFileSpec; maxUsage: CgroupFileSpec; limit: CgroupFileSpec };
+  v2: { current: CgroupFileSpec; max: CgroupFileSpec };
+}
 
 /** What a collector may use besides the cgroup's own files. */
 export interface CollectContext {
@@ -15,7 +24,7 @@ export interface CollectContext {
   /** Kernel name of a block device (cached by the orchestrator). */
   readonly deviceName: DeviceNamer;
   /** The huge page sizes of this host, with their files. */
-  readonly hugetlbSizes: readonly SizeFiles[];
+  readonly hugetlbSizes: readonly HugetlbSizeFiles[];
   /** This cgroup's snapshot of the previous tick (null on its first): values unchanged since are reused. */
   readonly previous: ContainerSnapshot | null;
 }

@@ -8,7 +8,6 @@ import type { CpuStats } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
 import { USER_HZ } from './processes.js';
 
-
 const V1 = {
   usage: cgroupFile('cpuacct', 'cpuacct.usage'),
   stat: cgroupFile('cpuacct', 'cpuacct.stat'),

@@ -6,16 +6,12 @@ import path from 'node:path';
 import { cgroupFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { HugetlbStats } from '../src/model/types.js';
-import type { CgroupCollector } from './api.js';
+import type { CgroupCollector, HugetlbSizeFiles as SizeFiles } from './api.js';
 
 /** Page sizes the kernel may name in hugetlb files (x86, arm64, ppc, s390). */
 const KNOWN_SIZES = ['64KB', '2MB', '32MB', '512MB', '1GB', '16GB', '16MB', '8MB', '256MB'];
 
-export interface SizeFiles {
-  pageSize: string;
-  v1: { usage: CgroupFileSpec; maxUsage: CgroupFileSpec; limit: CgroupFileSpec };
-  v2: { current: CgroupFileSpec; max: CgroupFileSpec };
-}
+export type { HugetlbSizeFiles as SizeFiles } from './api.js';
 
 const FILES: SizeFiles[] = KNOWN_SIZES.map((size) => ({
   pageSize: size,

@@ -11,7 +11,7 @@ import { cgroupFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cg
 import { equalsAscii, fields, forEachLine, indexOf, limitFromNumber, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { IoDeviceStats, IoLimit, IoStats } from '../src/model/types.js';
-import type { CgroupCollector } from './api.js';
+import type { CgroupCollector, DeviceNamer } from './api.js';
 
 const V1 = {
   bytesRecursive: cgroupFile('blkio', 'blkio.throttle.io_service_bytes_recursive'),
@@ -39,7 +39,7 @@ const V1_THROTTLES: [CgroupFileSpec, 'readBps' | 'writeBps' | 'readIops' | 'writ
   [V1.writeIops, 'writeIops'],
 ];
 
-export type DeviceNamer = (major: number, minor: number) => string | null;
+export type { DeviceNamer } from './api.js';
 
 /** Kernel names of block devices from <root>/sys/dev/block/MAJ:MIN (a link to the device), cached. */
 export function blockDeviceNamer(root: string): DeviceNamer {
