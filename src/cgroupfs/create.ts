@@ -6,13 +6,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupMounts, Hierarchy } from './mounts.js';
+import { ExpectedError } from '../util/errors.js';
 
 /** v1 controllers tstop creates cgroups in (others, like net_cls, are left alone). */
 const CREATED_V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer', 'devices', 'hugetlb'];
 /** v2 controllers delegated to children of the cgroups tstop creates. */
 const DELEGATED_V2 = ['cpuset', 'cpu', 'io', 'memory', 'pids', 'hugetlb'];
 
-export class CgroupPathError extends Error {}
+export class CgroupPathError extends ExpectedError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
 
 /** Splits a cgroup path ("/tstop/web" or "tstop/web") into validated segments. */
 export function cgroupSegments(cgroupPath: string): string[] {

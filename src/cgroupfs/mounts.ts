@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupMode } from '../model/types.js';
+import { ExpectedError } from '../util/errors.js';
 
 /** v1 controllers tstop knows; other super options (rw, xattr, ...) are not controllers. */
 export const V1_CONTROLLERS = [
@@ -50,10 +51,9 @@ export interface CgroupMounts {
   root: string;
 }
 
-export class NoCgroupMountsError extends Error {
+export class NoCgroupMountsError extends ExpectedError {
   constructor(source: string) {
-    super(`no cgroup filesystem is mounted (read ${source}); is this Linux with cgroups, and is --root right?`);
-    this.name = 'NoCgroupMountsError';
+    super(`no cgroup filesystem is mounted (read ${source}); is this Linux with cgroups, and is --root right?`, 1);
   }
 }
 

@@ -5,6 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { DurationError, parseDurationMs } from '../util/duration.js';
+import { ExpectedError } from '../util/errors.js';
 
 export interface FlagSpec {
   name: string;
@@ -34,10 +35,9 @@ export interface CommandSpec {
 }
 
 /** Bad command line: one clear line, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends ExpectedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super(message, 2);
   }
 }
 

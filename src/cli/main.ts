@@ -1,5 +1,6 @@
 // tstop's command line: one table of commands, each loaded on demand.
 
+import { ExpectedError } from '../util/errors.js';
 import { version } from '../util/package-root.js';
 import { loadAllCommands, loadCommand } from './commands/index.js';
 import { helpText, parseCommandLine, UsageError, wantsHelp, type CommandSpec } from './command.js';
@@ -83,7 +84,8 @@ export async function dispatch(
     return await cmd.run(flags, positionals);
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(`${cmd.name}: ${err.message}`);
-    return failure(err);
+    if (err instanceof ExpectedError) return expectedFailure(err);
+    throw err; // a bug: the stack says where
   }
 }
 
@@ -92,11 +94,8 @@ function usageFailure(message: string): number {
   return 2;
 }
 
-/** Expected runtime failures (no cgroups, permissions) get one line; bugs get a stack. */
-function failure(err: unknown): number {
-  if (err instanceof Error && (err.name === 'NoCgroupMountsError' || 'code' in err)) {
-    process.stderr.write(`tstop: ${err.message}\n`);
-    return 1;
-  }
-  throw err;
+/** Expected failures (no cgroups, a refused change, a missing file) get one line and their exit code. */
+function expectedFailure(err: ExpectedError): number {
+  process.stderr.write(`tstop: ${err.message}\n`);
+  return err.exitCode;
 }

@@ -1,10 +1,10 @@
 // A startup failure of `tstop export` that is the environment's, not a bug:
 // the CLI prints its message on one line and exits 1 (it has a `code`).
 
-export class ExportStartupError extends Error {
-  readonly code = 'EEXPORTSTARTUP';
+import { ExpectedError } from '../util/errors.js';
+
+export class ExportStartupError extends ExpectedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ExportStartupError';
+    super(message, 1);
   }
 }

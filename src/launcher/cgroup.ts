@@ -11,9 +11,12 @@ import path from 'node:path';
 import { cgroupDir, cgroupSegments, creationHierarchies, ensureCgroup, removeCgroup } from '../cgroupfs/create.js';
 import type { CgroupMounts, Hierarchy } from '../cgroupfs/mounts.js';
 import type { LimitRequest } from '../limiter/api.js';
+import { ExpectedError } from '../util/errors.js';
 
-export class CgroupSetupError extends Error {
-  override name = 'CgroupSetupError';
+export class CgroupSetupError extends ExpectedError {
+  constructor(message: string) {
+    super(message, 125);
+  }
 }
 
 /** "EBUSY (Device or resource busy)" style, from a Node error's code and message. */

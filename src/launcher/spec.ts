@@ -8,6 +8,8 @@
  * forbidden. The helper rejects unknown keys.
  */
 
+import { ExpectedError } from '../util/errors.js';
+
 export const SPEC_VERSION = 1;
 
 export const NAMESPACES = ['user', 'mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup', 'time'] as const;
@@ -173,8 +175,11 @@ export interface ExecSpec extends CommonSpec {
 
 export type LauncherSpec = RunSpec | ExecSpec;
 
-export class SpecError extends Error {
-  override name = 'SpecError';
+/** A spec the helper would refuse: the launch fails before the workload runs (125). */
+export class SpecError extends ExpectedError {
+  constructor(message: string) {
+    super(message, 125);
+  }
 }
 
 const MAX_ID = 0xfffffffe; // (uid_t)-1 is "no change" to the kernel

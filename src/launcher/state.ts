@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LimitRequest } from '../limiter/api.js';
+import { ExpectedError } from '../util/errors.js';
 
 export const STATE_VERSION = 1;
 export const DEFAULT_RUN_DIR = '/run/tstop';
@@ -66,13 +67,9 @@ export interface ContainerState {
   owner: ProcessRef | null;
 }
 
-export class LaunchError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 125,
-  ) {
-    super(message);
-    this.name = 'LaunchError';
+export class LaunchError extends ExpectedError {
+  constructor(message: string, exitCode = 125) {
+    super(message, exitCode);
   }
 }
 

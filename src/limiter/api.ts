@@ -3,6 +3,8 @@
 // all-or-nothing with read-back, and audited before success is reported.
 // docs/limiter.md explains the rules behind each refusal.
 
+import { ExpectedError } from '../util/errors.js';
+
 /** The limits a user asks for, as typed (docker update / docker run flag names, camelCased). */
 export interface LimitRequest {
   memory?: string;
@@ -74,15 +76,10 @@ export interface LimitResult {
 export type LimitErrorReason = 'invalid' | 'refused' | 'not-found' | 'ambiguous' | 'conflict' | 'failed';
 
 /** Bad input or a refused change: the message names the flag, the value and why; nothing was written. */
-export class LimitError extends Error {
+export class LimitError extends ExpectedError {
   readonly reason: LimitErrorReason;
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-    reason?: LimitErrorReason,
-  ) {
-    super(message);
-    this.name = 'LimitError';
+  constructor(message: string, exitCode = 2, reason?: LimitErrorReason) {
+    super(message, exitCode);
     this.reason = reason ?? (exitCode === 2 ? 'invalid' : 'failed');
   }
 }
