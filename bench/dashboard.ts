@@ -14,13 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { unavailableLimiter } from '../src/cli/dashboard-limiter.js';
 import { Collector } from '../src/collect/collector.js';
-import { NAMESPACE_TYPES, type ContainerSnapshot, type Namespaces, type Snapshot } from '../src/model/types.js';
+import { syntheticSnapshot } from '../src/model/samples.js';
+import type { Snapshot } from '../src/model/types.js';
 import { Dashboard } from '../ui/app.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 
 const WIDTH = 160;
 const HEIGHT = 48;
-const MiB = 1024 * 1024;
 
 function headless(): { input: PassThrough; output: Writable; onWrite: (cb: (() => void) | null) => void } {
   const input = Object.assign(new PassThrough(), { isTTY: true, isRaw: false, setRawMode: () => undefined });
@@ -37,131 +37,6 @@ function headless(): { input: PassThrough; output: Writable; onWrite: (cb: (() =
     { isTTY: true, columns: WIDTH, rows: HEIGHT },
   );
   return { input, output, onWrite: (cb) => (waiter = cb) };
-}
-
-function namespaces(i: number): Namespaces {
-  const ns = {} as Namespaces;
-  NAMESPACE_TYPES.forEach((t, k) => (ns[t] = { inode: 4026532000 + i * 8 + k, isolated: true }));
-  return ns;
-}
-
-/** N containers like a busy host's, their numbers moving with `tick`. */
-export function syntheticSnapshot(n: number, tick: number): Snapshot {
-  const containers: ContainerSnapshot[] = [];
-  for (let i = 0; i < n; i++) {
-    const wave = (Math.sin(i * 0.37 + tick * 0.9) + 1) / 2;
-    const cpu = wave * 180;
-    const mem = (50 + ((i * 37) % 900)) * MiB * (0.8 + wave * 0.2);
-    containers.push({
-      id: `/system.slice/docker-${String(i).padStart(6, '0')}.scope`,
-      name: `service-${i % 97}-${i}`,
-      runtime: 'docker',
-      containerId: String(i).padStart(64, '0'),
-      image: `registry.example/app-${i % 13}:1.${i % 7}`,
-      kubernetes: null,
-      inode: 100_000 + i,
-      populated: true,
-      processes: [10_000 + i * 3, 10_001 + i * 3],
-      initPid: 10_000 + i * 3,
-      startTimeSeconds: 1_700_000_000,
-      cpu: {
-        usageSeconds: 1000 + tick,
-        userSeconds: 600,
-        systemSeconds: 400,
-        percent: cpu,
-        quotaPercent: i % 3 === 0 ? cpu / 2 : null,
-        quotaCores: i % 3 === 0 ? 2 : null,
-        quotaMicroseconds: i % 3 === 0 ? 200000 : null,
-        periodMicroseconds: i % 3 === 0 ? 100000 : null,
-        shares: 1024,
-        weight: null,
-        periods: 10 * tick,
-        throttledPeriods: tick,
-        throttledSeconds: tick / 10,
-        throttledPercent: i % 3 === 0 ? wave * 30 : 0,
-        cpus: '0-1',
-        mems: '0',
-      },
-      memory: {
-        usageBytes: mem * 1.1,
-        maxUsageBytes: mem * 1.3,
-        workingSetBytes: mem,
-        anonBytes: mem * 0.7,
-        fileBytes: mem * 0.4,
-        inactiveFileBytes: mem * 0.1,
-        mappedFileBytes: mem * 0.05,
-        swapBytes: 0,
-        kernelBytes: 2 * MiB,
-        limitBytes: i % 2 === 0 ? 1024 * MiB : null,
-        highBytes: null,
-        softLimitBytes: null,
-        lowBytes: null,
-        minBytes: null,
-        swapLimitBytes: null,
-        failcnt: 0,
-        pageFaults: 1000 * tick,
-        majorPageFaults: tick,
-        oomKills: i % 101 === 0 ? tick >> 4 : 0,
-        events: null,
-      },
-      io: {
-        devices: [],
-        limits: [],
-        weight: null,
-        readBytesPerSecond: wave * 5 * MiB,
-        writeBytesPerSecond: (1 - wave) * 2 * MiB,
-      },
-      pids: { current: 2 + (i % 40), limit: i % 4 === 0 ? 100 : null, peak: null, limitHits: 0 },
-      devices: { rules: [{ type: 'c', major: 1, minor: 3, access: 'rwm' }], note: null },
-      hugetlb: [],
-      freezer: 'thawed',
-      pressure: {
-        cpu: null,
-        memory: { some: { avg10: wave * 5, avg60: 1, avg300: 1, totalSeconds: tick }, full: null },
-        io: null,
-      },
-      namespaces: namespaces(i),
-      capabilities: { effective: ['CAP_CHOWN', 'CAP_KILL'], permitted: [], bounding: [] },
-      network: [
-        {
-          interface: 'eth0',
-          rxBytes: 0,
-          rxPackets: 0,
-          rxErrors: 0,
-          rxDropped: 0,
-          txBytes: 0,
-          txPackets: 0,
-          txErrors: 0,
-          txDropped: 0,
-          rxBytesPerSecond: wave * 100_000,
-          txBytesPerSecond: wave * 50_000,
-        },
-      ],
-    });
-  }
-  return {
-    timestamp: new Date(1_767_000_000_000 + tick * 1000).toISOString(),
-    monotonicSeconds: 1000 + tick,
-    host: {
-      hostname: 'bench',
-      kernel: '6.18.0',
-      cgroupMode: 'hybrid',
-      cpus: 32,
-      memoryBytes: 128 * 1024 * MiB,
-      memoryAvailableBytes: 64 * 1024 * MiB,
-      cpuUsageSeconds: 1000 + tick,
-      cpuPercent: 800,
-      pressure: null,
-      namespaceReference: '/proc/1/ns',
-      v2Controllers: [],
-      machineId: null,
-      bootId: null,
-      systemUuid: null,
-      network: null,
-    },
-    containers,
-    notes: [],
-  };
 }
 
 function percentile(values: number[], p: number): number {

@@ -4,7 +4,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { cellAttr, COLORS, FLAGS } from '../helpers/screen.js';
-import { container, MiB, snapshot } from '../helpers/snapshot.js';
+import { MiB, sampleContainer as container } from '../../src/model/samples.js';
+import { snapshot } from './fixture.js';
 import { fourContainers } from './fixture.js';
 import { openDashboard, type Harness } from './harness.js';
 

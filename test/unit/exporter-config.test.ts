@@ -16,7 +16,7 @@ import { ExportStartupError } from '../../src/exporter/errors.js';
 import { exportSettings } from '../../src/exporter/run.js';
 import { acceptsGzip } from '../../src/exporter/server.js';
 import { Authenticator, parseWebConfig } from '../../src/exporter/web-config.js';
-import { snapshot, v2Container } from '../helpers/snapshots.js';
+import { sampleSnapshot, v2Container } from '../../src/model/samples.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-export-config-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -176,7 +176,7 @@ describe('shared collection', () => {
     const source = {
       collect: () => {
         collects++;
-        return snapshot([v2Container()]);
+        return sampleSnapshot([v2Container()]);
       },
     };
     const shared = new SharedCollection({ source, minIntervalMs: 1000, select: () => true, now: () => clock });
@@ -201,7 +201,7 @@ describe('shared collection', () => {
     const source = {
       collect: () => {
         if (fail) throw new Error('boom');
-        return snapshot([]);
+        return sampleSnapshot([]);
       },
     };
     const shared = new SharedCollection({ source, minIntervalMs: 1000, select: () => true, now: () => 0 });

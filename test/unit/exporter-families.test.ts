@@ -7,7 +7,7 @@ import { cadvisorSharesFromWeight, renderSnapshot } from '../../src/exporter/fam
 import { TextWriter } from '../../src/exporter/text.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { find, parseExposition, value, type Exposition } from '../helpers/exposition.js';
-import { snapshot, v2Container } from '../helpers/snapshots.js';
+import { sampleSnapshot, v2Container } from '../../src/model/samples.js';
 
 const MiB = 1024 * 1024;
 const NOW = Date.UTC(2026, 0, 1, 0, 0, 30, 700);
@@ -60,7 +60,7 @@ const v1Host = { cgroupMode: 'v1' as const, v2Controllers: [] };
 const id = '/system.slice/docker-3f1c0b5e9a7d.scope';
 
 describe('cAdvisor families from a v2 container', () => {
-  const e = render(snapshot([v2Container()]));
+  const e = render(sampleSnapshot([v2Container()]));
   const c = { id };
 
   it('labels every container series with id, name and image (no Kubernetes labels without Kubernetes)', () => {
@@ -187,7 +187,7 @@ describe('cAdvisor families from a v2 container', () => {
 });
 
 describe('cAdvisor families from a v1 cgroup', () => {
-  const e = render(snapshot([v1Cgroup()], v1Host));
+  const e = render(sampleSnapshot([v1Cgroup()], { host: v1Host }));
   const c = { id: '/system.slice/cron.service' };
 
   it('gives raw cgroups (systemd units) an empty name and image, as cAdvisor does', () => {
@@ -222,7 +222,9 @@ describe('cAdvisor families from a v1 cgroup', () => {
   });
 
   it('uses v1 soft limit for the reservation', () => {
-    const e2 = render(snapshot([v1Cgroup({ memory: { ...v1Cgroup().memory!, softLimitBytes: 32 * MiB } })], v1Host));
+    const e2 = render(
+      sampleSnapshot([v1Cgroup({ memory: { ...v1Cgroup().memory!, softLimitBytes: 32 * MiB } })], { host: v1Host }),
+    );
     expect(value(e2, 'container_spec_memory_reservation_limit_bytes', c)).toBe(32 * MiB);
   });
 });
@@ -248,7 +250,7 @@ describe('sentinels', () => {
       ],
     },
   });
-  const e = render(snapshot([leaky, v1Cgroup({ memory: { ...v1Cgroup().memory!, limitBytes: V1_MAX } })]));
+  const e = render(sampleSnapshot([leaky, v1Cgroup({ memory: { ...v1Cgroup().memory!, limitBytes: V1_MAX } })]));
 
   it('never emits a value above 2^62', () => {
     const big = e.samples.filter((s) => s.value > 2 ** 62);
@@ -277,7 +279,7 @@ describe('labels and selection details', () => {
       runtime: 'containerd',
       kubernetes: { pod: 'web-0', namespace: 'shop', container: 'nginx', podUid: '1' },
     });
-    const e = render(snapshot([pod, v1Cgroup()]));
+    const e = render(sampleSnapshot([pod, v1Cgroup()]));
     expect(find(e, 'container_memory_usage_bytes', { id: pod.id })[0].labels).toEqual({
       container: 'nginx',
       id: pod.id,
@@ -298,7 +300,7 @@ describe('labels and selection details', () => {
 
   it('gives the root cgroup the host interfaces, without lo', () => {
     const root = v1Cgroup({ id: '/', name: '/', runtime: 'cgroup', network: null });
-    const e = render(snapshot([root]));
+    const e = render(sampleSnapshot([root]));
     expect(find(e, 'container_network_receive_bytes_total').map((s) => [s.labels.interface, s.value])).toEqual([
       ['eth0', 5000],
     ]);
@@ -310,7 +312,7 @@ describe('labels and selection details', () => {
       ...v2Container().network![0],
       interface: name,
     }));
-    const e = render(snapshot([v2Container({ network: ifaces })]));
+    const e = render(sampleSnapshot([v2Container({ network: ifaces })]));
     expect(find(e, 'container_network_receive_bytes_total').map((s) => s.labels.interface)).toEqual(['eth0', 'cni0']);
   });
 
@@ -319,7 +321,7 @@ describe('labels and selection details', () => {
       cpu: { ...v2Container().cpu!, usageSeconds: 0 },
       io: { ...v2Container().io!, devices: [{ ...v2Container().io!.devices[0], device: null, major: 259, minor: 3 }] },
     });
-    const e = render(snapshot([idle]));
+    const e = render(sampleSnapshot([idle]));
     expect(find(e, 'container_cpu_usage_seconds_total')).toEqual([]);
     expect(find(e, 'container_fs_reads_bytes_total')[0].labels.device).toBe('');
     expect(find(e, 'container_blkio_device_usage_total')[0].labels).toMatchObject({ major: '259', minor: '3' });
@@ -327,7 +329,7 @@ describe('labels and selection details', () => {
 
   it('escapes hostile cgroup paths and names so the exposition still parses', () => {
     const odd = v2Container({ id: '/we"ird\\path\nx', name: 'a"b' });
-    const e = render(snapshot([odd]));
+    const e = render(sampleSnapshot([odd]));
     expect(find(e, 'container_memory_usage_bytes')[0].labels).toMatchObject({ id: '/we"ird\\path\nx', name: 'a"b' });
   });
 

@@ -36,7 +36,8 @@ import {
 } from '../../ui/view/text.js';
 import { buildTree, flattenTree, parentPath } from '../../ui/view/tree.js';
 import { displayName, EMPTY_VALUES, rowValues, type RowValues } from '../../ui/view/values.js';
-import { container, MiB, snapshot } from '../helpers/snapshot.js';
+import { MiB, sampleContainer as container } from '../../src/model/samples.js';
+import { snapshot } from '../ui/fixture.js';
 import { fourContainers } from '../ui/fixture.js';
 
 const ctx: RowContext = { glyphs: UNICODE_GLYPHS, hostCpus: 4 };
