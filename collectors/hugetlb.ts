@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroupFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
+import { cgroupFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { HugetlbStats } from '../src/model/types.js';
 import type { CgroupCollector, HugetlbSizeFiles as SizeFiles } from './api.js';

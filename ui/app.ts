@@ -93,7 +93,7 @@ export class Dashboard implements DashboardControls {
   /** Frames drawn (the benchmark counts them). */
   frames = 0;
 
-  constructor(private readonly options: DashboardOptions) {
+  constructor(options: DashboardOptions) {
     this.limiter = options.limiter;
     this.isRoot = options.isRoot ?? process.getuid?.() === 0;
     this.source = options.source ?? null;

@@ -5,7 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { DurationError, parseDurationMs } from '../util/duration.js';
-import { ExpectedError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 
 export interface FlagSpec {
   name: string;
@@ -34,12 +34,6 @@ export interface CommandSpec {
   run: (flags: ParsedFlags, positionals: string[]) => Promise<number>;
 }
 
-/** Bad command line: one clear line, exit code 2. */
-export class UsageError extends ExpectedError {
-  constructor(message: string) {
-    super(message, 2);
-  }
-}
 
 export function helpText(cmd: CommandSpec, program = 'tstop'): string {
   const lines = [`Usage: ${program} ${cmd.usage}`, '', cmd.summary];

@@ -5,7 +5,8 @@ import { Collector } from '../collect/collector.js';
 import { parseSortKey, type SortKey } from '../../ui/view/sort.js';
 import { compileFilter, type ViewState } from '../../ui/view/view-state.js';
 import { collectorOptions } from './collection-flags.js';
-import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
+import { UsageError } from '../util/errors.js';
 import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
 
 /** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */

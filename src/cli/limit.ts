@@ -10,7 +10,8 @@ import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
 import { FLAG_OF, LIST_KEYS, REQUEST_KEYS } from '../limiter/plan.js';
 import { printable, renderTable } from '../util/format.js';
 import { collectorOptions } from './collection-flags.js';
-import { durationFlag, listFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { durationFlag, listFlag, stringFlag, type ParsedFlags } from './command.js';
+import { UsageError } from '../util/errors.js';
 
 const kebab = (flag: string): string => flag.slice(2);
 

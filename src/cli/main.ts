@@ -3,7 +3,8 @@
 import { ExpectedError } from '../util/errors.js';
 import { version } from '../util/package-root.js';
 import { loadAllCommands, loadCommand } from './commands/index.js';
-import { helpText, parseCommandLine, UsageError, wantsHelp, type CommandSpec } from './command.js';
+import { helpText, parseCommandLine, wantsHelp, type CommandSpec } from './command.js';
+import { UsageError } from '../util/errors.js';
 
 const TOP_HELP = (commands: CommandSpec[]): string =>
   [

@@ -6,7 +6,8 @@ import { byCpuThenMemory, selectContainers } from '../model/select.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { formatBytes, formatCount, formatPercent, formatRate, printable, renderTable } from '../util/format.js';
 import { collectorOptions } from './collection-flags.js';
-import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
+import { UsageError } from '../util/errors.js';
 
 type Format = 'table' | 'json' | 'csv';
 

@@ -5,7 +5,7 @@
 
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { ContainerSnapshot, Snapshot, SnapshotSource } from '../model/types.js';
+import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import { renderSnapshot } from './families.js';
 import { TextWriter } from './text.js';
 

@@ -14,7 +14,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../cli/command.js';
+import { UsageError } from '../util/errors.js';
 import { DurationError, parseDurationMs } from '../util/duration.js';
 import { ExportStartupError } from './errors.js';
 

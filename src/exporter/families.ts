@@ -66,10 +66,6 @@ function put(w: TextWriter, v: number | null | undefined): void {
   if (v !== null && v !== undefined && Number.isFinite(v)) w.sample(v);
 }
 
-function putWith(w: TextWriter, extra: string, v: number | null | undefined): void {
-  if (v !== null && v !== undefined && Number.isFinite(v)) w.sampleWith(extra, v);
-}
-
 /** The CFS families exist only while a quota is set (cAdvisor). */
 function hasQuota(c: ContainerSnapshot): boolean {
   const q = c.cpu?.quotaMicroseconds;

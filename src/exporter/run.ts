@@ -1,43 +1,14 @@
-// `tstop export`: resolves the settings, opens the collector, serves until
-// SIGINT/SIGTERM. Loaded lazily by src/cli/commands/export.ts.
+// `tstop export`: opens the collector, serves until SIGINT/SIGTERM. The CLI
+// (src/cli/export.ts) resolves the settings from flags, environment and file.
 
-import { collectorOptions } from '../cli/collection-flags.js';
-import { stringFlag, UsageError, type ParsedFlags } from '../cli/command.js';
 import { version } from '../util/package-root.js';
-import { Collector } from '../collect/collector.js';
+import { Collector, type CollectorOptions } from '../collect/collector.js';
 import { isShownByDefault } from '../model/select.js';
 import type { ContainerSnapshot } from '../model/types.js';
-import {
-  envSource,
-  fileSource,
-  flagSource,
-  formatListen,
-  readConfigFile,
-  resolveSettings,
-  type ExportSettings,
-  type RawSettings,
-  type SettingsSource,
-} from './config.js';
+import { formatListen, type ExportSettings } from './config.js';
 import { startExporter, type ApiHandler, type Exporter } from './server.js';
 import { ExportStartupError } from './errors.js';
 import { loadWebConfig } from './web-config.js';
-
-/** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
-export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<ExportSettings> {
-  const raw: RawSettings = {
-    listen: stringFlag(flags, 'listen'),
-    minInterval: stringFlag(flags, 'min-interval'),
-    webConfig: stringFlag(flags, 'web-config'),
-    cgroups: stringFlag(flags, 'cgroups'),
-    filter: stringFlag(flags, 'filter'),
-    watch: flags['no-watch'] === true ? false : undefined,
-  };
-  const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
-  const configFile = stringFlag(flags, 'config');
-  if (configFile !== undefined) sources.push(fileSource(await readConfigFile(configFile), configFile));
-  // Validate flags and environment (exit 2) before reading any other file.
-  return resolveSettings(sources);
-}
 
 export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
   const { cgroups, filter } = settings;
@@ -51,14 +22,18 @@ export interface RunExportHooks {
   onListening?: (exporter: Exporter) => void;
 }
 
-/** The write API's handler when asked for (--enable-write-api --token-file F), else undefined. */
-async function writeApi(flags: ParsedFlags, changed: (cgroupId: string) => void): Promise<ApiHandler | undefined> {
-  const tokenFile = stringFlag(flags, 'token-file');
-  if (!flags['enable-write-api']) {
-    if (tokenFile !== undefined) throw new UsageError('--token-file is only used with --enable-write-api');
-    return undefined;
-  }
-  if (tokenFile === undefined) throw new UsageError('--enable-write-api needs --token-file FILE (the bearer token)');
+/** What `tstop export` serves, resolved and checked by the CLI. */
+export interface ExportRunOptions {
+  settings: ExportSettings;
+  collector: CollectorOptions;
+  /** The limiter's remote API (--enable-write-api --token-file F), or null when off. */
+  writeApi: { tokenFile: string; auditLog: string | undefined } | null;
+}
+
+/** The write API's handler when asked for, else undefined. */
+async function writeApi(opts: ExportRunOptions, changed: (cgroupId: string) => void): Promise<ApiHandler | undefined> {
+  if (opts.writeApi === null) return undefined;
+  const { tokenFile, auditLog } = opts.writeApi;
   const { loadToken } = await import('../limiter/http.js');
   const { createLimiter } = await import('../limiter/limiter.js');
   const { writeApiHandler } = await import('./write-api.js');
@@ -69,19 +44,18 @@ async function writeApi(flags: ParsedFlags, changed: (cgroupId: string) => void)
   } catch (err) {
     throw new ExportStartupError((err as Error).message);
   }
-  const options = collectorOptions(flags);
-  const limiter = createLimiter({ root: options.root, collector: options, auditLog: stringFlag(flags, 'audit-log') });
+  const limiter = createLimiter({ root: opts.collector.root, collector: opts.collector, auditLog });
   // The next scrape shows the new limits, not the ones cached until the next settings refresh.
   return writeApiHandler(notifyingLimiter(limiter, changed), token);
 }
 
-export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}): Promise<number> {
-  const settings = await exportSettings(flags, process.env);
+export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
+  const { settings } = opts;
   let collectorRef: Collector | null = null;
-  const apiHandler = hooks.apiHandler ?? (await writeApi(flags, (id) => collectorRef?.invalidateSettings(id)));
+  const apiHandler = hooks.apiHandler ?? (await writeApi(opts, (id) => collectorRef?.invalidateSettings(id)));
   const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
   const collector = new Collector({
-    ...collectorOptions(flags),
+    ...opts.collector,
     watch: settings.watch,
   });
   collectorRef = collector;

@@ -6,13 +6,12 @@
 
 import fs from 'node:fs';
 import os from 'node:os';
-import { stringFlag, listFlag, UsageError, type ParsedFlags } from '../cli/command.js';
 import { creationHierarchies } from '../cgroupfs/create.js';
 import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroupfs/mounts.js';
 import { LimitError } from '../limiter/api.js';
 import { isRunning } from './manage.js';
-import { buildEnv, DEFAULT_PATH, parseEnvFlags, resolveUser } from './options.js';
-import { reportFailure } from './run.js';
+import { buildEnv, DEFAULT_PATH, resolveUser } from './options.js';
+import { reportFailure } from './report.js';
 import { spawnHelper } from './spawn.js';
 import { resolveCapabilities, type ExecSpec } from './spec.js';
 import { LaunchError, NAME_RE, readState, runDir } from './state.js';
@@ -132,28 +131,29 @@ export async function resolveTarget(ref: string, mounts: CgroupMounts): Promise<
   return { pid, cgroup: c.id, capabilities: resolveCapabilities(), noNewPrivs: true };
 }
 
-export async function execCli(flags: ParsedFlags, positionals: string[]): Promise<number> {
-  const [ref, ...argv] = positionals;
-  if (ref === undefined) throw new UsageError('give the container and the command (tstop exec <container> CMD)');
-  if (argv.length === 0 || argv[0] === '') throw new UsageError('give the command to run in the container');
-  const envFlags = parseEnvFlags(listFlag(flags, 'env'));
-  const workdir = stringFlag(flags, 'workdir');
-  if (workdir !== undefined && !path.isAbsolute(workdir)) {
-    throw new UsageError(`--workdir '${workdir}': must be an absolute path`);
-  }
-  const interactive = flags.interactive === true;
-  const tty = flags.tty === true;
+export interface ExecOptions {
+  /** -e as given (checked by parseEnvFlags). */
+  env: string[];
+  workdir: string | undefined;
+  user: string | undefined;
+  interactive: boolean;
+  tty: boolean;
+}
+
+/** `tstop exec`: argv in the container `ref`, with its namespaces, root and cgroups. */
+export async function execInContainer(ref: string, argv: string[], opts: ExecOptions): Promise<number> {
+  const { workdir, interactive, tty } = opts;
   try {
     const mounts = detectCgroupMounts('/');
     const target = await resolveTarget(ref, mounts);
-    const user = resolveUser(stringFlag(flags, 'user'), `/proc/${target.pid}/root`);
+    const user = resolveUser(opts.user, `/proc/${target.pid}/root`);
     const base = processEnv(target.pid) ?? { PATH: DEFAULT_PATH };
     if (tty) base.TERM ??= 'xterm';
     const spec: ExecSpec = {
       mode: 'exec',
       pid: target.pid,
       argv,
-      env: buildEnv(base, envFlags),
+      env: buildEnv(base, opts.env),
       ...(workdir !== undefined ? { cwd: workdir } : {}),
       ...(user ? { user } : {}),
       capabilities: target.capabilities,

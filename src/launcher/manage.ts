@@ -7,12 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringFlag, UsageError, type ParsedFlags } from '../cli/command.js';
 import { cgroupDir, creationHierarchies } from '../cgroupfs/create.js';
 import { detectCgroupMounts, type CgroupMounts } from '../cgroupfs/mounts.js';
 import { renderTable } from '../util/format.js';
 import { cgroupExists, cgroupPids, destroyCgroup, oomKills } from './cgroup.js';
-import { reportFailure } from './run.js';
+import { reportFailure } from './report.js';
 import {
   alive,
   LaunchError,
@@ -170,15 +169,22 @@ function commandText(argv: string[]): string {
   return s.length > 40 ? `${s.slice(0, 39)}…` : s;
 }
 
-export async function psCli(flags: ParsedFlags): Promise<number> {
+export interface PsOptions {
+  all: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+/** `tstop ps`: the containers tstop started, reconciled with what still runs. */
+export async function printContainers(opts: PsOptions): Promise<number> {
   try {
     const dir = runDir();
     const mounts = detectCgroupMounts('/');
     const all = await reconcileAll(dir, mounts, runParent());
-    const shown = flags.all === true ? all : all.filter((s) => s.status !== 'exited');
-    if (flags.json === true) {
+    const shown = opts.all ? all : all.filter((s) => s.status !== 'exited');
+    if (opts.json) {
       process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
-    } else if (flags.quiet === true) {
+    } else if (opts.quiet) {
       process.stdout.write(shown.map((s) => `${s.name}\n`).join(''));
     } else {
       const now = Date.now();
@@ -260,16 +266,14 @@ async function waitOwner(st: ContainerState): Promise<void> {
   while (alive(st.owner) && Date.now() < deadline) await sleep(10);
 }
 
-export async function stopCli(flags: ParsedFlags, refs: string[]): Promise<number> {
-  if (refs.length === 0) throw new UsageError('give the containers to stop');
-  const t = stringFlag(flags, 'time') ?? '10';
-  if (!/^\d+(\.\d+)?$/.test(t)) throw new UsageError(`--time '${t}': expected seconds (e.g. 10, 0.5)`);
-  const sigText = (stringFlag(flags, 'signal') ?? 'TERM').toUpperCase();
-  const sigName = sigText.startsWith('SIG') ? sigText : `SIG${sigText}`;
-  const signal = /^\d+$/.test(sigText) ? Number(sigText) : (os.constants.signals as Record<string, number>)[sigName];
-  if (signal === undefined || signal < 1 || signal > 64) {
-    throw new UsageError(`--signal '${stringFlag(flags, 'signal')}': not a signal (examples: TERM, INT, 15)`);
-  }
+export interface StopOptions {
+  /** Seconds to wait after the signal before SIGKILL. */
+  timeoutSeconds: number;
+  signal: number;
+}
+
+/** `tstop stop`: the signal to PID 1, SIGKILL after the timeout, then the clean-up. */
+export async function stopContainers(refs: string[], opts: StopOptions): Promise<number> {
   let code = 0;
   const dir = runDir();
   const mounts = detectCgroupMounts('/');
@@ -277,8 +281,8 @@ export async function stopCli(flags: ParsedFlags, refs: string[]): Promise<numbe
     try {
       const st = lookup(dir, ref);
       if (isRunning(st)) {
-        signalPid1(st, signal);
-        if (!(await waitGone(st, Number(t) * 1000))) await kill(st, mounts);
+        signalPid1(st, opts.signal);
+        if (!(await waitGone(st, opts.timeoutSeconds * 1000))) await kill(st, mounts);
         await waitOwner(st);
       }
       await reconcile(dir, st.name, mounts);
@@ -290,8 +294,8 @@ export async function stopCli(flags: ParsedFlags, refs: string[]): Promise<numbe
   return code;
 }
 
-export async function rmCli(flags: ParsedFlags, refs: string[]): Promise<number> {
-  if (refs.length === 0) throw new UsageError('give the containers to remove');
+/** `tstop rm`: the cgroup and the state files of exited containers (running ones too with force). */
+export async function removeContainers(refs: string[], opts: { force: boolean }): Promise<number> {
   let code = 0;
   const dir = runDir();
   const mounts = detectCgroupMounts('/');
@@ -300,7 +304,7 @@ export async function rmCli(flags: ParsedFlags, refs: string[]): Promise<number>
       let st = lookup(dir, ref);
       st = (await reconcile(dir, st.name, mounts)) ?? st;
       if (st.status !== 'exited' && (alive(st.helper) || alive(st.owner))) {
-        if (flags.force !== true) {
+        if (!opts.force) {
           throw new LaunchError(`container '${st.name}' is running: stop it first (tstop stop ${st.name}) or use -f`);
         }
         await kill(st, mounts);

@@ -1,14 +1,13 @@
-// From `tstop run` / `tstop exec` flags to checked options. Pure apart from
-// reading passwd/group files for -u NAME: every malformed value is a
-// UsageError (exit 2) naming the flag, before anything is created.
+// The checked options of `tstop run` / `tstop exec` and the parsers of their
+// values (src/cli/run.ts reads the flags). Pure apart from reading
+// passwd/group files for -u NAME: every malformed value is a UsageError
+// (exit 2) naming the flag, before anything is created.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { listFlag, stringFlag, UsageError, type ParsedFlags } from '../cli/command.js';
+import { UsageError } from '../util/errors.js';
 import type { LimitRequest } from '../limiter/api.js';
-import { LIMIT_VALUE_FLAGS } from '../cli/commands/limit.js';
-import { NAME_RE } from './state.js';
-import { resolveCapabilities, SpecError, type IdMapping, type UserSpec, type Volume } from './spec.js';
+import type { IdMapping, UserSpec, Volume } from './spec.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -38,7 +37,7 @@ export interface RunOptions {
 
 const MAX_ID = 0xfffffffe;
 
-function bad(flag: string, value: string, why: string): UsageError {
+export function bad(flag: string, value: string, why: string): UsageError {
   return new UsageError(`--${flag} '${value}': ${why}`);
 }
 
@@ -111,90 +110,6 @@ export function buildEnv(
     else if (own[v] !== undefined) env[v] = own[v] as string;
   }
   return env;
-}
-
-/** The limit flags as a LimitRequest: --memory-swap -> memorySwap (the limiter parses the values). */
-function limitRequest(flags: ParsedFlags): LimitRequest {
-  const req: Record<string, string | string[]> = {};
-  for (const f of LIMIT_VALUE_FLAGS) {
-    const key = f.name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-    if (f.multiple) {
-      const v = listFlag(flags, f.name);
-      if (v.length > 0) req[key] = v;
-    } else {
-      const v = stringFlag(flags, f.name);
-      if (v !== undefined) req[key] = v;
-    }
-  }
-  return req as LimitRequest;
-}
-
-export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.getuid?.() ?? 0): RunOptions {
-  if (argv.length === 0) throw new UsageError('give the command to run (tstop run [OPTIONS] [--] COMMAND [ARG...])');
-  if (argv[0] === '') throw new UsageError('the command is empty');
-  const given = stringFlag(flags, 'name');
-  if (given !== undefined && !NAME_RE.test(given)) {
-    throw bad('name', given, 'a name is 1-128 of a-z A-Z 0-9 _ . - and starts with a letter or digit');
-  }
-  const name = given ?? randomName();
-  const hostname = stringFlag(flags, 'hostname') ?? name.slice(0, 63);
-  if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(hostname) || hostname.endsWith('-')) {
-    throw bad('hostname', hostname, 'a hostname is 1-63 of a-z A-Z 0-9 . - and starts with a letter or digit');
-  }
-  const network = stringFlag(flags, 'network') ?? 'none';
-  if (network !== 'none' && network !== 'host') {
-    throw bad('network', network, "tstop offers 'none' (own namespace with lo only) and 'host'");
-  }
-  const userns = parseUserns(stringFlag(flags, 'userns') ?? 'host', uid);
-  const rootfsFlag = stringFlag(flags, 'rootfs');
-  // A relative rootfs is taken from the current directory.
-  const rootfs = rootfsFlag === undefined ? null : path.resolve(rootfsFlag);
-  const readOnly = flags['read-only'] === true;
-  if (readOnly && rootfs === null) {
-    throw new UsageError("--read-only needs --rootfs (without it the container sees the host's /)");
-  }
-  const volumes = listFlag(flags, 'volume').map(parseVolume);
-  if (volumes.length > 0 && rootfs === null) {
-    throw new UsageError("--volume needs --rootfs (without it the container already sees the host's files)");
-  }
-  const workdir = stringFlag(flags, 'workdir');
-  if (workdir !== undefined && !path.isAbsolute(workdir)) throw bad('workdir', workdir, 'must be an absolute path');
-  let capabilities: number[];
-  try {
-    capabilities = resolveCapabilities({ add: listFlag(flags, 'cap-add'), drop: listFlag(flags, 'cap-drop') });
-  } catch (err) {
-    if (err instanceof SpecError) throw new UsageError(`--cap-add/--cap-drop: ${err.message}`);
-    throw err;
-  }
-  const detach = flags.detach === true;
-  const interactive = flags.interactive === true;
-  const tty = flags.tty === true;
-  if (detach && (interactive || tty)) {
-    throw new UsageError('-d cannot be combined with -i or -t: tstop does not attach later; use tstop exec -it');
-  }
-  const user = stringFlag(flags, 'user');
-  if (user !== undefined && !/^[^:\s]+(:[^:\s]+)?$/.test(user)) throw bad('user', user, 'expected USER[:GROUP]');
-  return {
-    name,
-    argv,
-    limits: limitRequest(flags),
-    hostname,
-    network,
-    userns,
-    rootfs,
-    readOnly,
-    volumes,
-    workdir,
-    env: parseEnvFlags(listFlag(flags, 'env')),
-    user,
-    capabilities,
-    noNewPrivs: parseSecurityOpts(listFlag(flags, 'security-opt')),
-    interactive,
-    tty,
-    detach,
-    rm: flags.rm === true,
-    init: flags.init === true,
-  };
 }
 
 /** Entries of an /etc/passwd or /etc/group file: name -> [id, primary gid]. */

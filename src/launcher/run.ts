@@ -12,11 +12,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { UsageError, type ParsedFlags } from '../cli/command.js';
 import { detectCgroupMounts, type CgroupMounts } from '../cgroupfs/mounts.js';
-import { LimitError } from '../limiter/api.js';
 import {
-  CgroupSetupError,
   containerCgroup,
   hasLimits,
   createCgroup,
@@ -25,9 +22,9 @@ import {
   type ContainerCgroup,
 } from './cgroup.js';
 import { helperBinaryPath } from './helper.js';
-import { buildEnv, DEFAULT_PATH, parseRunFlags, resolveUser, type RunOptions } from './options.js';
+import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
 import { spawnHelper, type HelperExit } from './spawn.js';
-import { serializeSpec, SpecError, type Namespace, type RunSpec } from './spec.js';
+import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
 import {
   LaunchError,
   logPath,
@@ -66,34 +63,6 @@ export function trace(event: string): void {
   if (TRACE) process.stderr.write(`tstop-run-trace ${process.hrtime.bigint()} tstop ${event}\n`);
 }
 trace('run-module-loaded');
-
-export async function runCli(flags: ParsedFlags, argv: string[]): Promise<number> {
-  trace('run-start');
-  const opts = parseRunFlags(flags, argv); // UsageError: exit 2 (main prints it)
-  try {
-    return await runContainer(opts);
-  } catch (err) {
-    return reportFailure('run', err);
-  }
-}
-
-/** One line for tstop's own failures: 2 for bad input, 125 for the rest (as docker run). */
-export function reportFailure(command: string, err: unknown): number {
-  if (err instanceof UsageError) throw err;
-  if (err instanceof LimitError) {
-    process.stderr.write(`tstop: ${command}: ${err.message}\n`);
-    return err.exitCode === 2 ? 2 : 125;
-  }
-  if (err instanceof LaunchError || err instanceof CgroupSetupError || err instanceof SpecError) {
-    process.stderr.write(`tstop: ${command}: ${err.message}\n`);
-    return err instanceof LaunchError ? err.exitCode : 125;
-  }
-  if (err instanceof Error && 'code' in err) {
-    process.stderr.write(`tstop: ${command}: ${err.message}\n`);
-    return 125;
-  }
-  throw err;
-}
 
 function checkPaths(opts: RunOptions): void {
   if (opts.rootfs !== null) {

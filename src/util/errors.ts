@@ -13,6 +13,13 @@ export class ExpectedError extends Error {
   }
 }
 
+/** Bad command line or input value: one clear line, exit code 2. */
+export class UsageError extends ExpectedError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
 export function isExpectedError(err: unknown): err is ExpectedError {
   return err instanceof ExpectedError;
 }

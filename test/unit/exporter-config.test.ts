@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/command.js';
+import { UsageError } from '../../src/util/errors.js';
 import { SharedCollection } from '../../src/exporter/collection.js';
 import {
   parseListen,
@@ -13,7 +13,7 @@ import {
   fileSource,
 } from '../../src/exporter/config.js';
 import { ExportStartupError } from '../../src/exporter/errors.js';
-import { exportSettings } from '../../src/exporter/run.js';
+import { exportSettings } from '../../src/cli/export.js';
 import { acceptsGzip } from '../../src/exporter/server.js';
 import { Authenticator, parseWebConfig } from '../../src/exporter/web-config.js';
 import { sampleSnapshot, v2Container } from '../../src/model/samples.js';

@@ -73,7 +73,7 @@ describe('laziness', () => {
       .filter((m) => !m[1])
       .map((m) => m[2]);
     expect(staticImports).toEqual(['../collection-flags.js']);
-    expect(src).toContain("await import('../../exporter/run.js')");
+    expect(src).toContain("await import('../export.js')");
     // collection-flags pulls in only node:path and the command layer at run time.
     const flags = fs.readFileSync(path.join(repo, 'src/cli/collection-flags.ts'), 'utf8');
     expect(flags).not.toMatch(/from '(prom-client|\.\.\/exporter[^']*)'/);

@@ -1,8 +1,10 @@
 // tstop run's flag handling: pure, no kernel.
 import { describe, expect, it } from 'vitest';
-import { UsageError, wantsHelp, parseCommandLine } from '../../src/cli/command.js';
+import { wantsHelp, parseCommandLine } from '../../src/cli/command.js';
+import { UsageError } from '../../src/util/errors.js';
 import { runCommand, execCommand } from '../../src/cli/commands/run.js';
-import { buildEnv, parseRunFlags, parseSecurityOpts, parseUserns, parseVolume } from '../../src/launcher/options.js';
+import { parseRunFlags } from '../../src/cli/run.js';
+import { buildEnv, parseSecurityOpts, parseUserns, parseVolume } from '../../src/launcher/options.js';
 import { limitsText, statusText } from '../../src/launcher/manage.js';
 import { initialState } from '../../src/launcher/run.js';
 

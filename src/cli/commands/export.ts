@@ -83,5 +83,5 @@ export const exportCommand: CommandSpec = {
     'TSTOP_LISTEN=10.0.0.5:9338 tstop export --cgroups default',
     'tstop export --root /host --listen :9338   # in a DaemonSet',
   ],
-  run: async (flags) => (await import('../../exporter/run.js')).runExport(flags),
+  run: async (flags) => (await import('../export.js')).exportCli(flags),
 };

@@ -19,7 +19,7 @@ export const psCommand: CommandSpec = {
     { name: 'json', type: 'boolean', description: 'print the state records as JSON' },
   ],
   examples: ['tstop ps', 'tstop ps -a', 'tstop ps -q'],
-  run: async (flags) => (await import('../../launcher/manage.js')).psCli(flags),
+  run: async (flags) => (await import('../ps.js')).psCli(flags),
 };
 
 export const stopCommand: CommandSpec = {
@@ -44,7 +44,7 @@ export const stopCommand: CommandSpec = {
   ],
   positionals: true,
   examples: ['tstop stop web', 'tstop stop -t 2 web db'],
-  run: async (flags, positionals) => (await import('../../launcher/manage.js')).stopCli(flags, positionals),
+  run: async (flags, positionals) => (await import('../ps.js')).stopCli(flags, positionals),
 };
 
 export const rmCommand: CommandSpec = {
@@ -54,5 +54,5 @@ export const rmCommand: CommandSpec = {
   flags: [{ name: 'force', short: 'f', type: 'boolean', description: 'kill a running container first' }],
   positionals: true,
   examples: ['tstop rm web', 'tstop rm -f web'],
-  run: async (flags, positionals) => (await import('../../launcher/manage.js')).rmCli(flags, positionals),
+  run: async (flags, positionals) => (await import('../ps.js')).rmCli(flags, positionals),
 };

@@ -149,7 +149,7 @@ export const runCommand: CommandSpec = {
     'tstop run -d --name web --pids-limit 100 --rootfs /srv/web -v /srv/data:/data:ro -- /bin/httpd -f',
     'tstop run --rm --userns 100000:65536 --init -- sleep 10',
   ],
-  run: async (flags, positionals) => (await import('../../launcher/run.js')).runCli(flags, positionals),
+  run: async (flags, positionals) => (await import('../run.js')).runCli(flags, positionals),
 };
 
 export const execCommand: CommandSpec = {
@@ -166,5 +166,5 @@ export const execCommand: CommandSpec = {
   positionals: true,
   stopAtPositional: true,
   examples: ['tstop exec -it web /bin/sh', 'tstop exec 3f2a cat /proc/1/status', 'tstop exec /tstop/web hostname'],
-  run: async (flags, positionals) => (await import('../../launcher/exec.js')).execCli(flags, positionals),
+  run: async (flags, positionals) => (await import('../exec.js')).execCli(flags, positionals),
 };

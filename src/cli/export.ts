@@ -1,0 +1,50 @@
+// `tstop export`: the settings from flags, TSTOP_LISTEN and --config, then
+// the exporter (src/exporter/run.ts). Loaded lazily by src/cli/commands/export.ts.
+
+import {
+  envSource,
+  fileSource,
+  flagSource,
+  readConfigFile,
+  resolveSettings,
+  type ExportSettings,
+  type RawSettings,
+  type SettingsSource,
+} from '../exporter/config.js';
+import { runExport, type ExportRunOptions } from '../exporter/run.js';
+import { UsageError } from '../util/errors.js';
+import { collectorOptions } from './collection-flags.js';
+import { stringFlag, type ParsedFlags } from './command.js';
+
+/** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
+export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<ExportSettings> {
+  const raw: RawSettings = {
+    listen: stringFlag(flags, 'listen'),
+    minInterval: stringFlag(flags, 'min-interval'),
+    webConfig: stringFlag(flags, 'web-config'),
+    cgroups: stringFlag(flags, 'cgroups'),
+    filter: stringFlag(flags, 'filter'),
+    watch: flags['no-watch'] === true ? false : undefined,
+  };
+  const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
+  const configFile = stringFlag(flags, 'config');
+  if (configFile !== undefined) sources.push(fileSource(await readConfigFile(configFile), configFile));
+  // Validate flags and environment (exit 2) before reading any other file.
+  return resolveSettings(sources);
+}
+
+/** --enable-write-api with its token file and audit log, or null when off. */
+function writeApiFlags(flags: ParsedFlags): ExportRunOptions['writeApi'] {
+  const tokenFile = stringFlag(flags, 'token-file');
+  if (!flags['enable-write-api']) {
+    if (tokenFile !== undefined) throw new UsageError('--token-file is only used with --enable-write-api');
+    return null;
+  }
+  if (tokenFile === undefined) throw new UsageError('--enable-write-api needs --token-file FILE (the bearer token)');
+  return { tokenFile, auditLog: stringFlag(flags, 'audit-log') };
+}
+
+export async function exportCli(flags: ParsedFlags): Promise<number> {
+  const settings = await exportSettings(flags, process.env);
+  return runExport({ settings, collector: collectorOptions(flags), writeApi: writeApiFlags(flags) });
+}

@@ -1,0 +1,115 @@
+// `tstop run`: its flags to checked RunOptions, then the launcher
+// (src/launcher/run.ts). Loaded lazily by src/cli/commands/run.ts.
+
+import path from 'node:path';
+import type { LimitRequest } from '../limiter/api.js';
+import {
+  bad,
+  parseEnvFlags,
+  parseSecurityOpts,
+  parseUserns,
+  parseVolume,
+  randomName,
+  type RunOptions,
+} from '../launcher/options.js';
+import { reportFailure } from '../launcher/report.js';
+import { runContainer, trace } from '../launcher/run.js';
+import { resolveCapabilities, SpecError } from '../launcher/spec.js';
+import { NAME_RE } from '../launcher/state.js';
+import { UsageError } from '../util/errors.js';
+import { listFlag, stringFlag, type ParsedFlags } from './command.js';
+import { LIMIT_VALUE_FLAGS } from './commands/limit.js';
+
+export async function runCli(flags: ParsedFlags, argv: string[]): Promise<number> {
+  trace('run-start');
+  const opts = parseRunFlags(flags, argv); // UsageError: exit 2 (main prints it)
+  try {
+    return await runContainer(opts);
+  } catch (err) {
+    return reportFailure('run', err);
+  }
+}
+
+/** The limit flags as a LimitRequest: --memory-swap -> memorySwap (the limiter parses the values). */
+function limitRequest(flags: ParsedFlags): LimitRequest {
+  const req: Record<string, string | string[]> = {};
+  for (const f of LIMIT_VALUE_FLAGS) {
+    const key = f.name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (f.multiple) {
+      const v = listFlag(flags, f.name);
+      if (v.length > 0) req[key] = v;
+    } else {
+      const v = stringFlag(flags, f.name);
+      if (v !== undefined) req[key] = v;
+    }
+  }
+  return req as LimitRequest;
+}
+
+export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.getuid?.() ?? 0): RunOptions {
+  if (argv.length === 0) throw new UsageError('give the command to run (tstop run [OPTIONS] [--] COMMAND [ARG...])');
+  if (argv[0] === '') throw new UsageError('the command is empty');
+  const given = stringFlag(flags, 'name');
+  if (given !== undefined && !NAME_RE.test(given)) {
+    throw bad('name', given, 'a name is 1-128 of a-z A-Z 0-9 _ . - and starts with a letter or digit');
+  }
+  const name = given ?? randomName();
+  const hostname = stringFlag(flags, 'hostname') ?? name.slice(0, 63);
+  if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(hostname) || hostname.endsWith('-')) {
+    throw bad('hostname', hostname, 'a hostname is 1-63 of a-z A-Z 0-9 . - and starts with a letter or digit');
+  }
+  const network = stringFlag(flags, 'network') ?? 'none';
+  if (network !== 'none' && network !== 'host') {
+    throw bad('network', network, "tstop offers 'none' (own namespace with lo only) and 'host'");
+  }
+  const userns = parseUserns(stringFlag(flags, 'userns') ?? 'host', uid);
+  const rootfsFlag = stringFlag(flags, 'rootfs');
+  // A relative rootfs is taken from the current directory.
+  const rootfs = rootfsFlag === undefined ? null : path.resolve(rootfsFlag);
+  const readOnly = flags['read-only'] === true;
+  if (readOnly && rootfs === null) {
+    throw new UsageError("--read-only needs --rootfs (without it the container sees the host's /)");
+  }
+  const volumes = listFlag(flags, 'volume').map(parseVolume);
+  if (volumes.length > 0 && rootfs === null) {
+    throw new UsageError("--volume needs --rootfs (without it the container already sees the host's files)");
+  }
+  const workdir = stringFlag(flags, 'workdir');
+  if (workdir !== undefined && !path.isAbsolute(workdir)) throw bad('workdir', workdir, 'must be an absolute path');
+  let capabilities: number[];
+  try {
+    capabilities = resolveCapabilities({ add: listFlag(flags, 'cap-add'), drop: listFlag(flags, 'cap-drop') });
+  } catch (err) {
+    if (err instanceof SpecError) throw new UsageError(`--cap-add/--cap-drop: ${err.message}`);
+    throw err;
+  }
+  const detach = flags.detach === true;
+  const interactive = flags.interactive === true;
+  const tty = flags.tty === true;
+  if (detach && (interactive || tty)) {
+    throw new UsageError('-d cannot be combined with -i or -t: tstop does not attach later; use tstop exec -it');
+  }
+  const user = stringFlag(flags, 'user');
+  if (user !== undefined && !/^[^:\s]+(:[^:\s]+)?$/.test(user)) throw bad('user', user, 'expected USER[:GROUP]');
+  return {
+    name,
+    argv,
+    limits: limitRequest(flags),
+    hostname,
+    network,
+    userns,
+    rootfs,
+    readOnly,
+    volumes,
+    workdir,
+    env: parseEnvFlags(listFlag(flags, 'env')),
+    user,
+    capabilities,
+    noNewPrivs: parseSecurityOpts(listFlag(flags, 'security-opt')),
+    interactive,
+    tty,
+    detach,
+    rm: flags.rm === true,
+    init: flags.init === true,
+  };
+}
