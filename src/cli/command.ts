@@ -34,7 +34,6 @@ export interface CommandSpec {
   run: (flags: ParsedFlags, positionals: string[]) => Promise<number>;
 }
 
-
 export function helpText(cmd: CommandSpec, program = 'tstop'): string {
   const lines = [`Usage: ${program} ${cmd.usage}`, '', cmd.summary];
   if (cmd.description) lines.push('', cmd.description);

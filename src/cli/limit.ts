@@ -4,34 +4,18 @@
 // written; 1: the kernel or the audit log said no, everything restored).
 
 import readline from 'node:readline';
-import type { ChangeRecord, LimitPlan, LimitRequest, LimitResult, PlannedWrite } from '../limiter/api.js';
+import type { ChangeRecord, LimitPlan, LimitResult, PlannedWrite } from '../limiter/api.js';
 import { LimitError } from '../limiter/api.js';
 import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
-import { FLAG_OF, LIST_KEYS, REQUEST_KEYS } from '../limiter/plan.js';
+import { LIMIT_FIELDS } from '../limiter/fields.js';
 import { printable, renderTable } from '../util/format.js';
 import { collectorOptions } from './collection-flags.js';
-import { durationFlag, listFlag, stringFlag, type ParsedFlags } from './command.js';
+import { limitRequestFromFlags } from './limit-request.js';
+import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
 
-const kebab = (flag: string): string => flag.slice(2);
-
 /** The flags that only `tstop limit <container>` takes. */
-const VALUE_FLAGS = REQUEST_KEYS.map((k) => kebab(FLAG_OF[k]));
-
-function requestFromFlags(flags: ParsedFlags): LimitRequest {
-  const req: LimitRequest = {};
-  for (const key of REQUEST_KEYS) {
-    const name = kebab(FLAG_OF[key]);
-    if (LIST_KEYS.includes(key)) {
-      const list = listFlag(flags, name);
-      if (list.length > 0) (req as Record<string, string[]>)[key] = list;
-    } else {
-      const v = stringFlag(flags, name);
-      if (v !== undefined) (req as Record<string, string>)[key] = v;
-    }
-  }
-  return req;
-}
+const VALUE_FLAGS = LIMIT_FIELDS.map((f) => f.flag);
 
 /** Flags given that a subcommand does not take. */
 function rejectFlags(flags: ParsedFlags, allowed: string[], sub: string): void {
@@ -216,7 +200,7 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
     }
     if (second !== undefined) throw new UsageError(`unexpected argument '${second}' (one container at a time)`);
     if (flags.last !== undefined) throw new UsageError("--last applies to 'limit history' only");
-    const request = requestFromFlags(flags);
+    const request = limitRequestFromFlags(flags);
     if (!VALUE_FLAGS.some((f) => flags[f] !== undefined)) {
       throw new UsageError(
         'nothing to change: give at least one limit (for example --memory 512m or --cpus 1.5; see tstop limit --help)',

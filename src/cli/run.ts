@@ -2,7 +2,6 @@
 // (src/launcher/run.ts). Loaded lazily by src/cli/commands/run.ts.
 
 import path from 'node:path';
-import type { LimitRequest } from '../limiter/api.js';
 import {
   bad,
   parseEnvFlags,
@@ -18,7 +17,7 @@ import { resolveCapabilities, SpecError } from '../launcher/spec.js';
 import { NAME_RE } from '../launcher/state.js';
 import { UsageError } from '../util/errors.js';
 import { listFlag, stringFlag, type ParsedFlags } from './command.js';
-import { LIMIT_VALUE_FLAGS } from './commands/limit.js';
+import { limitRequestFromFlags } from './limit-request.js';
 
 export async function runCli(flags: ParsedFlags, argv: string[]): Promise<number> {
   trace('run-start');
@@ -28,22 +27,6 @@ export async function runCli(flags: ParsedFlags, argv: string[]): Promise<number
   } catch (err) {
     return reportFailure('run', err);
   }
-}
-
-/** The limit flags as a LimitRequest: --memory-swap -> memorySwap (the limiter parses the values). */
-function limitRequest(flags: ParsedFlags): LimitRequest {
-  const req: Record<string, string | string[]> = {};
-  for (const f of LIMIT_VALUE_FLAGS) {
-    const key = f.name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-    if (f.multiple) {
-      const v = listFlag(flags, f.name);
-      if (v.length > 0) req[key] = v;
-    } else {
-      const v = stringFlag(flags, f.name);
-      if (v !== undefined) req[key] = v;
-    }
-  }
-  return req as LimitRequest;
 }
 
 export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.getuid?.() ?? 0): RunOptions {
@@ -94,7 +77,7 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
   return {
     name,
     argv,
-    limits: limitRequest(flags),
+    limits: limitRequestFromFlags(flags),
     hostname,
     network,
     userns,

@@ -9,7 +9,8 @@ import type { CgroupMounts } from '../cgroupfs/mounts.js';
 import type { LimitRequest, PlannedWrite } from '../limiter/api.js';
 import { CgroupFiles } from '../limiter/cgroup.js';
 import { readHostFacts } from '../limiter/host.js';
-import { parseRequest, planLimit, type ParsedRequest } from '../limiter/plan.js';
+import { planLimit } from '../limiter/plan.js';
+import { parseRequest, type ParsedRequest } from '../limiter/plan/request.js';
 import { checkTargetPath, errnoWords, verifyTarget, writeTarget } from '../limiter/safety.js';
 import { CgroupSetupError, hasLimits } from './cgroup.js';
 

@@ -13,14 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { detectCgroupMounts, type CgroupMounts } from '../cgroupfs/mounts.js';
-import {
-  containerCgroup,
-  hasLimits,
-  createCgroup,
-  destroyCgroup,
-  oomKills,
-  type ContainerCgroup,
-} from './cgroup.js';
+import { containerCgroup, hasLimits, createCgroup, destroyCgroup, oomKills, type ContainerCgroup } from './cgroup.js';
 import { helperBinaryPath } from './helper.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
 import { spawnHelper, type HelperExit } from './spawn.js';

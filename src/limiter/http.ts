@@ -18,7 +18,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LimitError, type LimitErrorReason, type LimitRequest, type Limiter } from './api.js';
-import { LIST_KEYS, REQUEST_KEYS } from './plan.js';
+import { LIST_KEYS, REQUEST_KEYS } from './fields.js';
 
 export const LIMITS_PATH = /^\/api\/v1\/containers\/([^/?#]+)\/limits$/;
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;

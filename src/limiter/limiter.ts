@@ -39,7 +39,8 @@ import {
 import { AuditLog, auditLogPath, newChangeId, writerAlive } from './audit.js';
 import { CgroupFiles } from './cgroup.js';
 import { readHostFacts, type HostFacts } from './host.js';
-import { parseRequest, planFreeze, planLimit } from './plan.js';
+import { planFreeze, planLimit } from './plan.js';
+import { parseRequest } from './plan/request.js';
 import { parseRef, resolveRef, type Candidate } from './resolve.js';
 import {
   checkCgroupPolicy,

@@ -10,7 +10,8 @@ import type { CgroupMounts, Hierarchy } from '../../src/cgroupfs/mounts.js';
 import { LimitError, type LimitOptions, type LimitRequest } from '../../src/limiter/api.js';
 import { CgroupFiles } from '../../src/limiter/cgroup.js';
 import type { HostFacts } from '../../src/limiter/host.js';
-import { parseRequest, planFreeze, planLimit } from '../../src/limiter/plan.js';
+import { planFreeze, planLimit } from '../../src/limiter/plan.js';
+import { parseRequest } from '../../src/limiter/plan/request.js';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/limiter');
 const CID = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';

@@ -3,6 +3,7 @@
 // change nothing; the limiter validates everything else.
 
 import type { LimitOptions, LimitRequest } from '../../src/limiter/api.js';
+import { flagOf } from '../../src/limiter/fields.js';
 import type { ContainerSnapshot } from '../../src/model/types.js';
 import { formatBytes } from '../../src/util/format.js';
 import { editKey, lineEdit, type KeyEvent, type LineEdit } from './edit.js';
@@ -47,11 +48,11 @@ function currentIo(c: ContainerSnapshot, key: 'readBps' | 'writeBps'): string {
 }
 
 export function createLimitForm(c: ContainerSnapshot, name: string): LimitForm {
-  const text = (key: TextKey, label: string, flag: string, example: string, current: string): TextField => ({
+  const text = (key: TextKey, label: string, example: string, current: string): TextField => ({
     kind: 'text',
     key,
     label,
-    flag,
+    flag: flagOf(key),
     example,
     current,
     edit: lineEdit(''),
@@ -65,43 +66,43 @@ export function createLimitForm(c: ContainerSnapshot, name: string): LimitForm {
       text(
         'memory',
         'memory limit',
-        '--memory',
+
         '512m, 2g, unlimited',
         c.memory ? formatBytes(c.memory.limitBytes) : '-',
       ),
       text(
         'memoryHigh',
         'memory high',
-        '--memory-high',
+
         '400m (cgroup v2)',
         c.memory?.highBytes != null ? formatBytes(c.memory.highBytes) : 'none',
       ),
       text(
         'cpus',
         'CPUs',
-        '--cpus',
+
         '0.5, 2, unlimited',
         cpu?.quotaCores != null ? String(cpu.quotaCores) : 'unlimited',
       ),
-      text('cpusetCpus', 'cpuset CPUs', '--cpuset-cpus', '0-1, 0,2', cpu?.cpus ?? '-'),
+      text('cpusetCpus', 'cpuset CPUs', '0-1, 0,2', cpu?.cpus ?? '-'),
       text(
         'pidsLimit',
         'pids limit',
-        '--pids-limit',
+
         '100, unlimited',
         c.pids ? (c.pids.limit === null ? 'unlimited' : String(c.pids.limit)) : '-',
       ),
       text(
         'deviceReadBps',
         'io read bps',
-        '--device-read-bps',
+
         '/dev/vda:10m (comma-separated)',
         currentIo(c, 'readBps'),
       ),
       text(
         'deviceWriteBps',
         'io write bps',
-        '--device-write-bps',
+
         '8:0:5m (comma-separated)',
         currentIo(c, 'writeBps'),
       ),

@@ -3,95 +3,17 @@
 
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec, FlagSpec } from '../command.js';
+import { LIMIT_FIELDS } from '../../limiter/fields.js';
 
-/** The limit flags, named as docker update / docker run name them. */
-export const LIMIT_VALUE_FLAGS: FlagSpec[] = [
-  {
-    name: 'memory',
-    short: 'm',
-    type: 'string',
-    value: 'BYTES',
-    description: "memory limit: 512m, 2g, 1.5GiB ('unlimited' lifts it)",
-  },
-  {
-    name: 'memory-reservation',
-    type: 'string',
-    value: 'BYTES',
-    description: 'soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low); 0 removes it',
-  },
-  {
-    name: 'memory-high',
-    type: 'string',
-    value: 'BYTES',
-    description: 'reclaim and throttle above this (cgroup v2 memory.high)',
-  },
-  {
-    name: 'memory-swap',
-    type: 'string',
-    value: 'BYTES',
-    description: 'memory plus swap, as docker: equal to --memory = no swap, -1 = unlimited swap',
-  },
-  { name: 'cpus', type: 'string', value: 'N', description: "CPU limit in cores: 0.5, 1.5 ('unlimited' lifts it)" },
-  {
-    name: 'cpu-shares',
-    short: 'c',
-    type: 'string',
-    value: 'N',
-    description: 'relative CPU weight in v1 units, 2-262144 (converted on v2)',
-  },
-  {
-    name: 'cpu-weight',
-    type: 'string',
-    value: 'N',
-    description: 'relative CPU weight in v2 units, 1-10000 (converted on v1)',
-  },
-  { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs the container may use: 0-3,6' },
-  { name: 'cpuset-mems', type: 'string', value: 'LIST', description: 'memory nodes the container may use: 0' },
-  { name: 'pids-limit', type: 'string', value: 'N', description: "most tasks at once (-1 or 'unlimited' lifts it)" },
-  { name: 'blkio-weight', type: 'string', value: 'N', description: 'relative IO weight, 10-1000' },
-  {
-    name: 'device-read-bps',
-    type: 'string',
-    multiple: true,
-    value: 'DEV:RATE',
-    description: "read rate limit on a disk: /dev/sda:10mb or 8:0:10mb (repeatable; 'unlimited' lifts it)",
-  },
-  {
-    name: 'device-write-bps',
-    type: 'string',
-    multiple: true,
-    value: 'DEV:RATE',
-    description: 'write rate limit on a disk (as --device-read-bps)',
-  },
-  {
-    name: 'device-read-iops',
-    type: 'string',
-    multiple: true,
-    value: 'DEV:N',
-    description: 'read IO operations per second on a disk: /dev/sda:1000',
-  },
-  {
-    name: 'device-write-iops',
-    type: 'string',
-    multiple: true,
-    value: 'DEV:N',
-    description: 'write IO operations per second on a disk',
-  },
-  {
-    name: 'device-allow',
-    type: 'string',
-    multiple: true,
-    value: 'RULE',
-    description: "allow device access (v1 rule: 'c 1:3 rwm', 'b 8:* r', 'a')",
-  },
-  {
-    name: 'device-deny',
-    type: 'string',
-    multiple: true,
-    value: 'RULE',
-    description: "deny device access (v1 rule; 'a' denies every device)",
-  },
-];
+/** The limit flags, from the limiter's field table (src/limiter/fields.ts). */
+export const LIMIT_VALUE_FLAGS: FlagSpec[] = LIMIT_FIELDS.map((f) => ({
+  name: f.flag,
+  ...(f.short ? { short: f.short } : {}),
+  type: 'string',
+  ...(f.multiple ? { multiple: true } : {}),
+  value: f.value,
+  description: f.help,
+}));
 
 const AUDIT_FLAG: FlagSpec = {
   name: 'audit-log',
