@@ -121,6 +121,15 @@ function write(text: string): Promise<void> {
   });
 }
 
+/** Waits ms (or one turn of the event loop for 0), returning early once stopped() is true. */
+async function pause(ms: number, stopped: () => boolean): Promise<void> {
+  if (ms <= 0) return new Promise((r) => setImmediate(r));
+  const deadline = Date.now() + ms;
+  while (!stopped() && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, Math.min(50, deadline - Date.now())));
+  }
+}
+
 export async function runSnapshot(flags: ParsedFlags): Promise<number> {
   const args = parseSnapshotArgs(flags);
   const collector = new Collector({ ...collectorOptions(flags), watch: args.count > 1 });
@@ -132,9 +141,13 @@ export async function runSnapshot(flags: ParsedFlags): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     if (args.format === 'csv') await write(csvHeader());
+    // Rates need two samples (as docker stats --no-stream): a baseline one
+    // interval before the first printed tick. --interval 0 prints the first
+    // sample itself, with null rates.
+    if (args.intervalMs > 0) collector.collect();
     for (let i = 0; i < args.count && !stop; i++) {
       // Even back-to-back ticks yield once, so inotify events reach the tree.
-      if (i > 0) await new Promise((r) => (args.intervalMs > 0 ? setTimeout(r, args.intervalMs) : setImmediate(r)));
+      if (i > 0 || args.intervalMs > 0) await pause(args.intervalMs, () => stop);
       if (stop) break;
       const snapshot = collector.collect();
       const shown = selectContainers(snapshot.containers, args).sort(byCpuThenMemory);

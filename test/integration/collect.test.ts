@@ -199,14 +199,44 @@ describe.runIf(isRoot)('collection on the real kernel', () => {
     const w = cg.spawn('cli', ['alloc', '16']);
     await w.ready;
     const bin = path.resolve(__dirname, '../../bin/tstop.js');
-    const out = execFileSync(process.execPath, [bin, 'snapshot', '--json', '--filter', `^${id}$`], {
+    const out = execFileSync(process.execPath, [bin, 'snapshot', '--json', '--interval', '0', '--filter', `^${id}$`], {
       encoding: 'utf8',
     });
     const doc = JSON.parse(out) as Snapshot;
     expect(doc.containers.map((c) => c.id)).toEqual([id]);
     expect(doc.containers[0].memory!.usageBytes! / MiB).toBeGreaterThanOrEqual(15);
+    // --interval 0: one sample, so no rates
     expect(doc.containers[0].cpu?.percent ?? null).toBeNull();
     expect(fs.existsSync(bin)).toBe(true);
+  });
+
+  it('shows CPU % in a one-shot `tstop snapshot` (two samples, --interval apart)', async () => {
+    const id = cg.mkdir('oneshot');
+    const w = cg.spawn('oneshot', ['spin']);
+    await w.ready;
+    const usageSeconds = (): number => {
+      try {
+        return Number(cg.read('cpuacct', 'oneshot', 'cpuacct.usage')) / 1e9;
+      } catch {
+        return Number(/usage_usec (\d+)/.exec(cg.read('cpu', 'oneshot', 'cpu.stat'))![1]) / 1e6;
+      }
+    };
+    const bin = path.resolve(__dirname, '../../bin/tstop.js');
+    const before = usageSeconds();
+    const started = Date.now();
+    const out = execFileSync(
+      process.execPath,
+      [bin, 'snapshot', '--json', '--interval', '500ms', '--filter', `^${id}$`],
+      { encoding: 'utf8' },
+    );
+    const usedSeconds = usageSeconds() - before;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(out.trim().split('\n')).toHaveLength(1);
+    const c = (JSON.parse(out) as Snapshot).containers.find((x) => x.id === id)!;
+    // The rate is over the 500 ms between the two samples, which lie inside
+    // the window measured here: never more CPU than the cgroup used in it.
+    expect(c.cpu!.percent!).toBeGreaterThan(0);
+    expect((c.cpu!.percent! / 100) * 0.5).toBeLessThanOrEqual(usedSeconds * 1.05);
   });
 
   it('works without root: cgroup figures, and a note instead of namespaces it may not read', async () => {

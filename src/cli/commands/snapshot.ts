@@ -12,7 +12,7 @@ const SNAPSHOT_FLAGS = [
     short: 'i',
     type: 'string',
     value: 'DURATION',
-    description: 'time between ticks: 0 (back to back), 500ms, 2s',
+    description: 'time between samples: rates (CPU %, bytes/s) are over it; 0: one sample, rates null',
     default: '1s',
   },
   { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
@@ -25,7 +25,9 @@ export const snapshotCommand: CommandSpec = {
   summary: 'Print the containers and cgroups of this host with their CPU, memory, io and pids, then exit.',
   usage: 'snapshot [--json|--csv] [--count N] [--interval DURATION] [--filter REGEX] [--all]',
   description:
-    'Rates (CPU %, bytes/s) need two samples: the first tick shows them as "-" (null in JSON).\n' +
+    'Rates (CPU %, bytes/s) need two samples: as docker stats --no-stream, tstop samples once, waits\n' +
+    '--interval (1s) and prints the second sample with its rates. --interval 0 prints a single sample\n' +
+    'at once, its rates "-" (null in JSON).\n' +
     'JSON field names are documented in docs/snapshot.schema.json.',
   flags: [...SNAPSHOT_FLAGS],
   examples: [
