@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/util/errors.js';
-import { SharedCollection } from '../../src/exporter/collection.js';
+import { reuseWindowMs, SharedCollection } from '../../src/exporter/collection.js';
 import {
   parseListen,
   readConfigFile,
@@ -183,10 +183,11 @@ describe('shared collection', () => {
     const burst = await Promise.all(Array.from({ length: 50 }, () => shared.get()));
     expect(collects).toBe(1);
     expect(new Set(burst).size).toBe(1);
-    clock = 999;
+    clock = 899;
     await shared.get();
     expect(collects).toBe(1);
-    clock = 1000;
+    // A scrape a jittery 1 s interval later (a few ms early) gets a fresh collection.
+    clock = 995;
     const next = await shared.get();
     expect(collects).toBe(2);
     expect(next).not.toBe(burst[0]);
@@ -194,6 +195,27 @@ describe('shared collection', () => {
     // gzip is made once per exposition and shared too
     const [a, b] = await Promise.all([next.gzipped(), next.gzipped()]);
     expect(a).toBe(b);
+  });
+
+  it('tolerates scrape jitter: never serves a collection older than the interval to a steady 1 s scraper', async () => {
+    let collects = 0;
+    const source = {
+      collect: () => {
+        collects++;
+        return sampleSnapshot([]);
+      },
+    };
+    let clock = 0;
+    const shared = new SharedCollection({ source, minIntervalMs: 1000, select: () => true, now: () => clock });
+    // 20 scrapes 1 s apart, each up to 5 ms early or late
+    for (let i = 0; i < 20; i++) {
+      clock = i * 1000 + (i % 2 === 0 ? -5 : 5);
+      await shared.get();
+    }
+    expect(collects).toBe(20);
+    expect(reuseWindowMs(1000)).toBe(900);
+    expect(reuseWindowMs(200)).toBe(180);
+    expect(reuseWindowMs(0)).toBe(0);
   });
 
   it('lets the next scrape retry when a collection fails', async () => {
