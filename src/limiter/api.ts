@@ -56,7 +56,12 @@ export interface LimitPlan {
   undoes?: string;
 }
 
-export type Invocation = { via: 'cli' | 'dashboard' | 'http'; remoteAddress?: string };
+export type Invocation = {
+  via: 'cli' | 'dashboard' | 'http' | 'guard';
+  remoteAddress?: string;
+  /** via 'guard': the rule that acted. */
+  rule?: string;
+};
 
 export interface LimitResult {
   /** The audit record's id; `tstop limit undo <id>` takes it. */
@@ -110,6 +115,8 @@ export interface ChangeRecord {
   pidStart: number | null;
   via: Invocation['via'];
   remoteAddress: string | null;
+  /** via 'guard': the rule that acted. */
+  rule?: string;
   action: LimitAction;
   undoes: string | null;
   container: { id: string; name: string };

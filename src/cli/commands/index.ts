@@ -11,6 +11,7 @@ const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
   ['freeze', async () => (await import('./limit.js')).freezeCommand],
   ['thaw', async () => (await import('./limit.js')).thawCommand],
   ['kill', async () => (await import('./limit.js')).killCommand],
+  ['guard', async () => (await import('./guard.js')).guardCommand],
   ['export', async () => (await import('./export.js')).exportCommand],
   ['run', async () => (await import('./run.js')).runCommand],
   ['exec', async () => (await import('./run.js')).execCommand],

@@ -15,7 +15,7 @@ export const LIMIT_VALUE_FLAGS: FlagSpec[] = LIMIT_FIELDS.map((f) => ({
   description: f.help,
 }));
 
-const AUDIT_FLAG: FlagSpec = {
+export const AUDIT_FLAG: FlagSpec = {
   name: 'audit-log',
   type: 'string',
   value: 'FILE',

@@ -1,0 +1,118 @@
+// `tstop guard` on the real kernel: a process that allocates 48 MiB in a test
+// cgroup crosses a 32 MiB rule; the guard freezes it through the limiter
+// (audited with via guard and the rule's name) and thaws it after
+// thawAfter. The same rule in --dry-run logs the same action and writes nothing.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Collector } from '../../src/collect/collector.js';
+import type { ContainerSnapshot } from '../../src/model/types.js';
+import { TestCgroups, waitFor } from '../helpers/cgroups.js';
+import { limitEnv, TSTOP_BIN } from '../helpers/limit.js';
+
+const isRoot = process.getuid?.() === 0;
+
+function snapshotOf(id: string): ContainerSnapshot | undefined {
+  const collector = new Collector();
+  try {
+    return collector.collect().containers.find((x) => x.id === id);
+  } finally {
+    collector.close();
+  }
+}
+
+describe.runIf(isRoot)('tstop guard on the real kernel', () => {
+  let cg: TestCgroups;
+  const children: ChildProcess[] = [];
+
+  beforeAll(() => {
+    cg = new TestCgroups('guard');
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    if (cg) await cg.cleanupProcesses('');
+    await cg?.cleanup();
+  });
+
+  function guard(rulesYaml: string, audit: string, extra: string[] = []): { child: ChildProcess; out: () => string } {
+    const file = cg.tmp(`rules-${children.length}.yml`);
+    fs.writeFileSync(file, rulesYaml);
+    const child = spawn(process.execPath, [TSTOP_BIN, 'guard', '--config', file, '--interval', '200ms', ...extra], {
+      env: limitEnv(cg, audit),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let text = '';
+    child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (text += b.toString()));
+    return { child, out: () => text };
+  }
+
+  const exited = (child: ChildProcess): Promise<number | null> =>
+    new Promise((resolve) =>
+      child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+    );
+
+  const rule = (name: string, id: string): string => `rules:
+  - name: ${name}
+    match: "${id}"
+    when: memory.usageBytes > 32MiB
+    for: 1s
+    action: freeze
+    thawAfter: 3s
+    allowSystem: true
+`;
+
+  it('freezes a cgroup that stays above the line, audits it as the rule, thaws it after thawAfter', async () => {
+    const id = cg.mkdir('hog');
+    const w = cg.spawn('hog', ['alloc', '48']);
+    await w.ready;
+    const audit = cg.tmp('audit-real.jsonl');
+    const g = guard(rule('mem-hog', id), audit);
+    await waitFor('the guard to freeze the hog', () => snapshotOf(id)?.freezer === 'frozen', 20_000, 100);
+    const records = fs
+      .readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { via: string; rule?: string; action: string; result: string; container: { id: string } },
+      );
+    const freeze = records.find((r) => r.action === 'freeze' && r.result === 'applied');
+    expect(freeze).toMatchObject({ via: 'guard', rule: 'mem-hog', container: { id } });
+    expect(g.out()).toMatch(new RegExp(`rule mem-hog: freeze \\S+ \\(${id}\\): memory\\.usageBytes=\\d+, held \\d`));
+    // usage is still above the line, but thawAfter thaws it and the cooldown (1 min) keeps it thawed
+    await waitFor('the thaw after 3 s', () => snapshotOf(id)?.freezer === 'thawed', 20_000, 100);
+    g.child.kill('SIGTERM');
+    expect(await exited(g.child)).toBe(0);
+  });
+
+  it('in a dry run logs the same action with its values and writes nothing', async () => {
+    const id = cg.mkdir('dry');
+    const w = cg.spawn('dry', ['alloc', '48']);
+    await w.ready;
+    const audit = cg.tmp('audit-dry.jsonl');
+    const g = guard(rule('dry-hog', id), audit, ['--dry-run']);
+    await waitFor(
+      'the dry-run line',
+      () => /rule dry-hog: freeze .*\[dry run: nothing written\]/.test(g.out()),
+      20_000,
+      100,
+    );
+    expect(g.out()).toMatch(/memory\.usageBytes=(\d+)/);
+    const usage = Number(/memory\.usageBytes=(\d+)/.exec(g.out())![1]);
+    expect(usage).toBeGreaterThan(32 * 1024 * 1024);
+    expect(snapshotOf(id)?.freezer).toBe('thawed');
+    expect(fs.existsSync(audit)).toBe(false);
+    g.child.kill('SIGTERM');
+    expect(await exited(g.child)).toBe(0);
+  });
+
+  it('refuses a rules file with a mistake, naming the line, before doing anything', async () => {
+    const g = guard(rule('bad', '/nowhere').replace('32MiB', '32QiB'), cg.tmp('audit-bad.jsonl'));
+    expect(await exited(g.child)).toBe(2);
+    expect(g.out()).toMatch(/rules-\d+\.yml:4: .*unknown unit/);
+  });
+});
