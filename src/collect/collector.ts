@@ -20,7 +20,7 @@ import { collectHostPressure } from '../../collectors/pressure.js';
 import { bootTimeSeconds, USER_HZ, oldestProcess } from '../../collectors/processes.js';
 import { CGROUP_COLLECTORS } from '../../collectors/registry.js';
 import { classifyCgroupPath, type Classification } from '../discovery/classify.js';
-import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/state.js';
+import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/runtime-state.js';
 import { applyRates } from '../model/rates.js';
 import type {
   Capabilities,

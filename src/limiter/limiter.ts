@@ -12,7 +12,7 @@ import { dirsDeepestFirst } from '../cgroupfs/create.js';
 import { classifyCgroupPath } from '../discovery/classify.js';
 import type { CollectorOptions } from '../collect/collector.js';
 import { cgroupIdOf, walkDirs } from '../cgroupfs/tree.js';
-import { RuntimeStateReader } from '../discovery/state.js';
+import { RuntimeStateReader } from '../discovery/runtime-state.js';
 import type { Snapshot } from '../model/types.js';
 import {
   LimitError,

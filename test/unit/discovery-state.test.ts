@@ -4,35 +4,37 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyCgroupPath } from '../../src/discovery/classify.js';
+import { criInfoFromAnnotations, parseKubeletName } from '../../src/discovery/cri.js';
+import { FileCache } from '../../src/discovery/file-cache.js';
 import {
   DEFAULT_RUNTIME_STATE_OPTIONS,
-  FileCache,
   RuntimeStateReader,
-  cgroupPathBelowMount,
-  criInfoFromAnnotations,
-  expandSlice,
+  type RuntimeStateOptions,
+} from '../../src/discovery/runtime-state.js';
+import { parseDockerConfig, readDockerContainer } from '../../src/discovery/runtimes/docker.js';
+import { parseLxcConfig, readLxcConfig } from '../../src/discovery/runtimes/lxc.js';
+import {
+  containerdTaskConfigPath,
   listContainerdNamespaces,
-  listRuncContainers,
-  parseDockerConfig,
-  parseKubeletName,
-  parseLabelPairs,
-  parseLxcConfig,
   parseOciConfig,
-  parseRuncState,
-  parseStorageContainers,
-  parseTstopState,
-  readDockerContainer,
-  readLxcConfig,
   readOciConfig,
+} from '../../src/discovery/runtimes/oci.js';
+import {
+  cgroupPathBelowMount,
+  expandSlice,
+  listRuncContainers,
+  parseLabelPairs,
+  parseRuncState,
   readRuncContainer,
+  runcCgroupPath,
+} from '../../src/discovery/runtimes/runc.js';
+import {
+  crioConfigPath,
+  parseStorageContainers,
   readStorageContainers,
   readStorageImages,
-  readTstopState,
-  runcCgroupPath,
-  containerdTaskConfigPath,
-  crioConfigPath,
-  type RuntimeStateOptions,
-} from '../../src/discovery/state.js';
+} from '../../src/discovery/runtimes/storage.js';
+import { parseTstopState, readTstopState } from '../../src/discovery/runtimes/tstop.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/runtime-state/', import.meta.url));
 const F = (rel: string): string => join(FIX, rel);
@@ -758,6 +760,23 @@ describe('RuntimeStateReader.describe', () => {
       source: null,
     });
     expect(r.describe({ ...bad, runtime: 'lxc', containerId: '/' }, '/x')).toMatchObject({ source: null });
+  });
+});
+
+describe('RuntimeStateReader lookup order', () => {
+  it("asks the engines the path may mean in the order of the providers' ranks", () => {
+    const r = new RuntimeStateReader(fixtureOptions());
+    const order = (rt: Parameters<typeof r.lookupOrder>[0]): string[] => r.lookupOrder(rt).map((p) => p.source);
+    expect(order('docker')).toEqual(['docker', 'runc']);
+    expect(order('podman')).toEqual(['storage', 'runc']);
+    expect(order('containerd')).toEqual(['containerd', 'runc']);
+    expect(order('crio')).toEqual(['crio', 'storage', 'runc']);
+    expect(order('kubernetes')).toEqual(['containerd', 'docker', 'crio', 'storage', 'runc']);
+    expect(order('runc')).toEqual(['docker', 'containerd', 'storage', 'crio', 'runc']);
+    expect(order('lxc')).toEqual(['lxc']);
+    expect(order('tstop')).toEqual(['tstop']);
+    expect(order('systemd')).toEqual([]);
+    expect(order('cgroup')).toEqual([]);
   });
 });
 
