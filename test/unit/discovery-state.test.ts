@@ -1,11 +1,23 @@
-import { cpSync, mkdtempSync, rmSync, utimesSync, writeFileSync, readFileSync, unlinkSync, chmodSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+  readFileSync,
+  unlinkSync,
+  chmodSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyCgroupPath } from '../../src/discovery/classify.js';
+import type { CgroupMounts, Hierarchy } from '../../src/cgroupfs/mounts.js';
 import { criInfoFromAnnotations, parseKubeletName } from '../../src/discovery/cri.js';
 import { FileCache } from '../../src/discovery/file-cache.js';
+import { listCgroupIds, listCgroups } from '../../src/discovery/listing.js';
 import {
   DEFAULT_RUNTIME_STATE_OPTIONS,
   RuntimeStateReader,
@@ -777,6 +789,54 @@ describe('RuntimeStateReader lookup order', () => {
     expect(order('tstop')).toEqual(['tstop']);
     expect(order('systemd')).toEqual([]);
     expect(order('cgroup')).toEqual([]);
+  });
+});
+
+describe('listCgroups (the one listing the collector and the limiter share)', () => {
+  it('walks one v1 hierarchy and the unified tree once each, and names every cgroup as the snapshot does', () => {
+    const base = mkdtempSync(join(tmpdir(), 'tstop-listing-'));
+    scratch.push(base);
+    const hierarchy = (kind: 'v1' | 'v2', dir: string, controllers: string[]): Hierarchy => ({
+      kind,
+      mountPoint: join(base, dir),
+      mountRoot: '/',
+      controllers,
+      name: null,
+      device: '0:0',
+    });
+    const memory = hierarchy('v1', 'memory', ['memory']);
+    const cpu = hierarchy('v1', 'cpu', ['cpu', 'cpuacct']);
+    const unified = hierarchy('v2', 'unified', []);
+    for (const d of [
+      `memory/docker/${WEB}`,
+      'memory/batch/job1',
+      `cpu/docker/${DB}`,
+      'unified/system.slice/ssh.service',
+    ]) {
+      mkdirSync(join(base, d), { recursive: true });
+    }
+    const mounts: CgroupMounts = {
+      mode: 'hybrid',
+      hierarchies: [cpu, memory, unified],
+      unified,
+      source: '',
+      root: '/',
+    };
+    expect(listCgroupIds(mounts).sort()).toEqual([
+      '/',
+      '/batch',
+      '/batch/job1',
+      '/docker',
+      `/docker/${WEB}`,
+      '/system.slice',
+      '/system.slice/ssh.service',
+    ]);
+    const listed = listCgroups(mounts, new RuntimeStateReader(fixtureOptions()));
+    const byId = new Map(listed.map((c) => [c.id, c]));
+    expect(byId.get(`/docker/${WEB}`)).toMatchObject({ runtime: 'docker', name: 'shop-web-1', containerId: WEB });
+    expect(byId.get('/batch/job1')).toMatchObject({ runtime: 'runc', name: 'job1', containerId: 'job1' });
+    expect(byId.get('/system.slice/ssh.service')).toMatchObject({ runtime: 'systemd', name: 'ssh.service' });
+    expect(byId.get('/batch')).toMatchObject({ runtime: 'cgroup', name: '/batch', containerId: null });
   });
 });
 
