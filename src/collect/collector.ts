@@ -20,17 +20,10 @@ import { collectHostPressure } from '../../collectors/pressure.js';
 import { bootTimeSeconds, USER_HZ, oldestProcess } from '../../collectors/processes.js';
 import { CGROUP_COLLECTORS } from '../../collectors/registry.js';
 import { classifyCgroupPath, type Classification } from '../discovery/classify.js';
-import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/state.js';
+import { identityFromPath, withDescription, type CgroupIdentity } from '../discovery/listing.js';
+import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/runtime-state.js';
 import { applyRates } from '../model/rates.js';
-import type {
-  Capabilities,
-  ContainerSnapshot,
-  Runtime,
-  KubernetesInfo,
-  Namespaces,
-  NetworkInterface,
-  Snapshot,
-} from '../model/types.js';
+import type { Capabilities, ContainerSnapshot, Namespaces, NetworkInterface, Snapshot } from '../model/types.js';
 
 export interface CollectorOptions extends Partial<RuntimeStateOptions> {
   /** Filesystem root of the host to read ("/" or e.g. "/host"). */
@@ -45,11 +38,13 @@ export interface CollectorOptions extends Partial<RuntimeStateOptions> {
   settingsRefreshMs?: number;
 }
 
-/** What tstop remembers about a cgroup between ticks. */
-interface NodeMemo {
+/**
+ * What tstop remembers about a cgroup between ticks. Its identity (runtime,
+ * name, image, …) is the path's, refined by the runtime's state files at each
+ * rescan (a kubepods container found in containerd's state).
+ */
+interface NodeMemo extends CgroupIdentity {
   classification: Classification;
-  /** The runtime, refined by the runtime's state files (a kubepods container found in containerd's state). */
-  runtime: Runtime;
   initPid: number | null;
   startTimeSeconds: number | null;
   namespaces: Namespaces | null;
@@ -58,10 +53,6 @@ interface NodeMemo {
   last: ContainerSnapshot | null;
   /** Runtime state (name, image) looked up; refreshed at rescans. */
   described: boolean;
-  name: string;
-  image: string | null;
-  containerId: string | null;
-  kubernetes: KubernetesInfo | null;
 }
 
 const DEFAULT_RESCAN_MS = 30_000;
@@ -228,33 +219,20 @@ export class Collector {
     if (!memo) {
       const classification = classifyCgroupPath(node.id);
       memo = {
+        ...identityFromPath(node.id, classification),
         classification,
-        runtime: classification.runtime,
         initPid: null,
         startTimeSeconds: null,
         namespaces: null,
         capabilities: null,
         last: null,
         described: false,
-        name: classification.name ?? node.id,
-        image: null,
-        containerId: classification.containerId,
-        kubernetes: classification.kubernetes?.podUid
-          ? { pod: null, namespace: null, container: null, podUid: classification.kubernetes.podUid }
-          : null,
       };
       node.memo = memo;
     }
     if (!memo.described) {
       memo.described = true;
-      const d = this.runtimeState.describe(memo.classification, node.id);
-      if (d) {
-        memo.runtime = d.runtime;
-        memo.name = d.name ?? memo.name;
-        memo.image = d.image;
-        memo.containerId = d.containerId ?? memo.containerId;
-        memo.kubernetes = d.kubernetes ?? memo.kubernetes;
-      }
+      Object.assign(memo, withDescription(memo, this.runtimeState.describe(memo.classification, node.id)));
     }
     return memo;
   }

@@ -1,5 +1,5 @@
 // The state of tstop's containers: one JSON file per container in the run
-// directory (<runDir>/<name>.json, what src/discovery/state.ts
+// directory (<runDir>/<name>.json, what src/discovery/runtimes/tstop.ts
 // readTstopState reads for the dashboard and the exporter), plus, for a
 // detached container, <name>.log (its stdout and stderr) and <name>.report
 // (the helper's report lines: pid=, error=, exit=).

@@ -11,8 +11,8 @@ import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroup
 import { dirsDeepestFirst } from '../cgroupfs/create.js';
 import { classifyCgroupPath } from '../discovery/classify.js';
 import type { CollectorOptions } from '../collect/collector.js';
-import { cgroupIdOf, walkDirs } from '../cgroupfs/tree.js';
-import { RuntimeStateReader } from '../discovery/state.js';
+import { identityFromPath, listCgroups } from '../discovery/listing.js';
+import { RuntimeStateReader } from '../discovery/runtime-state.js';
 import type { Snapshot } from '../model/types.js';
 import {
   LimitError,
@@ -109,27 +109,12 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
 
   /**
    * Every cgroup with the name and id the snapshot would give it, without
-   * reading any statistics: the directories of every hierarchy, the runtime
-   * classifier and the runtimes' state files (what Collector does for names).
+   * reading any statistics: discovery's listing (the classifier and the
+   * runtimes' state files, what Collector does for names).
    */
   private candidates(): Candidate[] {
     if (this.options.snapshot) return this.options.snapshot().containers;
-    // Containers have a memory (or pids, or cpu) cgroup on v1 and are in the unified tree on v2:
-    // walking those is enough to find them by name, at a fraction of walking every hierarchy.
-    const ids = new Set<string>();
-    const v1 = ['memory', 'pids', 'cpu']
-      .map((c) => this.mounts.hierarchies.find((h) => h.kind === 'v1' && h.controllers.includes(c)))
-      .find((h) => h !== undefined);
-    for (const h of [v1, this.mounts.unified]) {
-      if (h) walkDirs(h.mountPoint, (dir) => ids.add(cgroupIdOf(h.mountPoint, dir)));
-    }
-    const state = new RuntimeStateReader(this.options.collector ?? {});
-    state.rescan();
-    return [...ids].map((id) => {
-      const c = classifyCgroupPath(id);
-      const d = state.describe(c, id) as { name?: string | null; containerId?: string | null } | null;
-      return { id, name: d?.name ?? c.name ?? id, containerId: d?.containerId ?? c.containerId, runtime: c.runtime };
-    });
+    return listCgroups(this.mounts, new RuntimeStateReader(this.options.collector ?? {}));
   }
 
   /** A reference to one existing cgroup. Paths are checked on disk (no collection needed). */
@@ -140,8 +125,8 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
       if (!exists) throw new LimitError(`no cgroup ${parsed.id} on this host`, 2, 'not-found');
       const known = this.options.snapshot?.().containers.find((c) => c.id === parsed.id);
       if (known) return known;
-      const c = classifyCgroupPath(parsed.id);
-      return { id: parsed.id, name: c.name ?? parsed.id, containerId: c.containerId, runtime: c.runtime };
+      const { name, containerId, runtime } = identityFromPath(parsed.id, classifyCgroupPath(parsed.id));
+      return { id: parsed.id, name, containerId, runtime };
     }
     return resolveRef(ref, this.candidates());
   }

@@ -1,38 +1,52 @@
-import { cpSync, mkdtempSync, rmSync, utimesSync, writeFileSync, readFileSync, unlinkSync, chmodSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+  readFileSync,
+  unlinkSync,
+  chmodSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyCgroupPath } from '../../src/discovery/classify.js';
+import type { CgroupMounts, Hierarchy } from '../../src/cgroupfs/mounts.js';
+import { criInfoFromAnnotations, parseKubeletName } from '../../src/discovery/cri.js';
+import { FileCache } from '../../src/discovery/file-cache.js';
+import { listCgroupIds, listCgroups } from '../../src/discovery/listing.js';
 import {
   DEFAULT_RUNTIME_STATE_OPTIONS,
-  FileCache,
   RuntimeStateReader,
-  cgroupPathBelowMount,
-  criInfoFromAnnotations,
-  expandSlice,
+  type RuntimeStateOptions,
+} from '../../src/discovery/runtime-state.js';
+import { parseDockerConfig, readDockerContainer } from '../../src/discovery/runtimes/docker.js';
+import { parseLxcConfig, readLxcConfig } from '../../src/discovery/runtimes/lxc.js';
+import {
+  containerdTaskConfigPath,
   listContainerdNamespaces,
-  listRuncContainers,
-  parseDockerConfig,
-  parseKubeletName,
-  parseLabelPairs,
-  parseLxcConfig,
   parseOciConfig,
-  parseRuncState,
-  parseStorageContainers,
-  parseTstopState,
-  readDockerContainer,
-  readLxcConfig,
   readOciConfig,
+} from '../../src/discovery/runtimes/oci.js';
+import {
+  cgroupPathBelowMount,
+  expandSlice,
+  listRuncContainers,
+  parseLabelPairs,
+  parseRuncState,
   readRuncContainer,
+  runcCgroupPath,
+} from '../../src/discovery/runtimes/runc.js';
+import {
+  crioConfigPath,
+  parseStorageContainers,
   readStorageContainers,
   readStorageImages,
-  readTstopState,
-  runcCgroupPath,
-  containerdTaskConfigPath,
-  crioConfigPath,
-  type RuntimeStateOptions,
-} from '../../src/discovery/state.js';
+} from '../../src/discovery/runtimes/storage.js';
+import { parseTstopState, readTstopState } from '../../src/discovery/runtimes/tstop.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/runtime-state/', import.meta.url));
 const F = (rel: string): string => join(FIX, rel);
@@ -758,6 +772,71 @@ describe('RuntimeStateReader.describe', () => {
       source: null,
     });
     expect(r.describe({ ...bad, runtime: 'lxc', containerId: '/' }, '/x')).toMatchObject({ source: null });
+  });
+});
+
+describe('RuntimeStateReader lookup order', () => {
+  it("asks the engines the path may mean in the order of the providers' ranks", () => {
+    const r = new RuntimeStateReader(fixtureOptions());
+    const order = (rt: Parameters<typeof r.lookupOrder>[0]): string[] => r.lookupOrder(rt).map((p) => p.source);
+    expect(order('docker')).toEqual(['docker', 'runc']);
+    expect(order('podman')).toEqual(['storage', 'runc']);
+    expect(order('containerd')).toEqual(['containerd', 'runc']);
+    expect(order('crio')).toEqual(['crio', 'storage', 'runc']);
+    expect(order('kubernetes')).toEqual(['containerd', 'docker', 'crio', 'storage', 'runc']);
+    expect(order('runc')).toEqual(['docker', 'containerd', 'storage', 'crio', 'runc']);
+    expect(order('lxc')).toEqual(['lxc']);
+    expect(order('tstop')).toEqual(['tstop']);
+    expect(order('systemd')).toEqual([]);
+    expect(order('cgroup')).toEqual([]);
+  });
+});
+
+describe('listCgroups (the one listing the collector and the limiter share)', () => {
+  it('walks one v1 hierarchy and the unified tree once each, and names every cgroup as the snapshot does', () => {
+    const base = mkdtempSync(join(tmpdir(), 'tstop-listing-'));
+    scratch.push(base);
+    const hierarchy = (kind: 'v1' | 'v2', dir: string, controllers: string[]): Hierarchy => ({
+      kind,
+      mountPoint: join(base, dir),
+      mountRoot: '/',
+      controllers,
+      name: null,
+      device: '0:0',
+    });
+    const memory = hierarchy('v1', 'memory', ['memory']);
+    const cpu = hierarchy('v1', 'cpu', ['cpu', 'cpuacct']);
+    const unified = hierarchy('v2', 'unified', []);
+    for (const d of [
+      `memory/docker/${WEB}`,
+      'memory/batch/job1',
+      `cpu/docker/${DB}`,
+      'unified/system.slice/ssh.service',
+    ]) {
+      mkdirSync(join(base, d), { recursive: true });
+    }
+    const mounts: CgroupMounts = {
+      mode: 'hybrid',
+      hierarchies: [cpu, memory, unified],
+      unified,
+      source: '',
+      root: '/',
+    };
+    expect(listCgroupIds(mounts).sort()).toEqual([
+      '/',
+      '/batch',
+      '/batch/job1',
+      '/docker',
+      `/docker/${WEB}`,
+      '/system.slice',
+      '/system.slice/ssh.service',
+    ]);
+    const listed = listCgroups(mounts, new RuntimeStateReader(fixtureOptions()));
+    const byId = new Map(listed.map((c) => [c.id, c]));
+    expect(byId.get(`/docker/${WEB}`)).toMatchObject({ runtime: 'docker', name: 'shop-web-1', containerId: WEB });
+    expect(byId.get('/batch/job1')).toMatchObject({ runtime: 'runc', name: 'job1', containerId: 'job1' });
+    expect(byId.get('/system.slice/ssh.service')).toMatchObject({ runtime: 'systemd', name: 'ssh.service' });
+    expect(byId.get('/batch')).toMatchObject({ runtime: 'cgroup', name: '/batch', containerId: null });
   });
 });
 
