@@ -13,7 +13,7 @@ import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import { SharedCollection } from './collection.js';
 import { formatListen, type ListenAddress } from './config.js';
 import { ExportStartupError } from './errors.js';
-import { Authenticator, type WebConfig } from './web-config.js';
+import { Authenticator, type AuthVerdict, type WebConfig } from './web-config.js';
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -145,6 +145,16 @@ function registerOwnMetrics(registry: Registry, version: string) {
   };
 }
 
+/** What a request that did not authenticate gets, by verdict. */
+const AUTH_REFUSALS: Record<
+  Exclude<AuthVerdict, 'ok'>,
+  { status: number; headers: Record<string, string>; body: string }
+> = {
+  denied: { status: 401, headers: {}, body: 'Unauthorized\n' },
+  limited: { status: 429, headers: { 'Retry-After': '10' }, body: 'Too many failed authentications\n' },
+  busy: { status: 503, headers: { 'Retry-After': '1' }, body: 'Too many authentications in progress\n' },
+};
+
 export async function startExporter(options: ExporterOptions): Promise<Exporter> {
   const version = options.version ?? '';
   const registry = new Registry();
@@ -171,10 +181,18 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     // The write API authenticates with its own bearer token (one Authorization
     // header cannot carry both that and the web config's basic credentials).
     if (options.apiHandler && pathname.startsWith('/api/') && (await options.apiHandler(req, res))) return;
-    if (!open && auth.required && !(await auth.check(req.headers.authorization))) {
-      res.writeHead(401, { 'WWW-Authenticate': auth.challenge, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Unauthorized\n');
-      return;
+    if (!open && auth.required) {
+      const verdict = await auth.check(req.headers.authorization, req.socket.remoteAddress ?? '');
+      if (verdict !== 'ok') {
+        const { status, headers, body } = AUTH_REFUSALS[verdict];
+        res.writeHead(status, {
+          ...headers,
+          ...(verdict === 'denied' ? { 'WWW-Authenticate': auth.challenge } : {}),
+          'Content-Type': 'text/plain; charset=utf-8',
+        });
+        res.end(body);
+        return;
+      }
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
@@ -254,6 +272,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     url: `${tls ? 'https' : 'http'}://${urlHost}:${bound.port}/`,
     close: () =>
       new Promise<void>((resolve) => {
+        auth.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

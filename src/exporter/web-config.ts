@@ -18,6 +18,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BcryptPool } from './bcrypt-pool.js';
 import { ExportStartupError } from './errors.js';
 
 export interface TlsSettings {
@@ -45,7 +46,10 @@ const CLIENT_AUTH: Record<string, { requestCert: boolean; rejectUnauthorized: bo
   VerifyClientCertIfGiven: { requestCert: true, rejectUnauthorized: false },
   RequireAndVerifyClientCert: { requestCert: true, rejectUnauthorized: true },
 };
-const BCRYPT = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
+const BCRYPT = /^\$2[abxy]?\$(\d{2})\$[./A-Za-z0-9]{53}$/;
+/** exporter-toolkit's bound too: each step doubles the CPU of every check (cost 14 is ~1 s in bcryptjs). */
+export const MAX_BCRYPT_COST = 14;
+const MIN_BCRYPT_COST = 4;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -117,7 +121,15 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
   if (u !== undefined && u !== null) {
     if (!isRecord(u)) return fail('basic_auth_users must be a mapping of user to bcrypt hash');
     for (const [user, hash] of Object.entries(u)) {
-      if (typeof hash !== 'string' || !BCRYPT.test(hash)) fail(`basic_auth_users.${user}: not a bcrypt hash`);
+      const m = typeof hash === 'string' ? BCRYPT.exec(hash) : null;
+      if (!m) return fail(`basic_auth_users.${user}: not a bcrypt hash`);
+      const cost = Number(m[1]);
+      if (cost > MAX_BCRYPT_COST || cost < MIN_BCRYPT_COST) {
+        fail(
+          `basic_auth_users.${user}: bcrypt cost ${cost} is outside ${MIN_BCRYPT_COST}-${MAX_BCRYPT_COST} ` +
+            `(above ${MAX_BCRYPT_COST} every check would take seconds to days of CPU; htpasswd -nBC 10 ${user})`,
+        );
+      }
       if (user.includes(':')) fail(`basic_auth_users: user name '${user}' contains ':'`);
       users.set(user, hash as string);
     }
@@ -150,14 +162,71 @@ function sha256(s: string): Buffer {
   return crypto.createHash('sha256').update(s).digest();
 }
 
-/** Checks an Authorization header against the web config's users and token. */
+/**
+ * ok; denied (401); limited: this address failed too often lately (429);
+ * busy: too many bcrypt checks waiting (503).
+ */
+export type AuthVerdict = 'ok' | 'denied' | 'limited' | 'busy';
+
+export interface AuthLimits {
+  /** Failed checks an address may make per window before it gets 429 without a check. */
+  maxFailures: number;
+  windowMs: number;
+  /** Successful credentials remembered (by digest). */
+  cacheSize: number;
+}
+
+export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxFailures: 10, windowMs: 10_000, cacheSize: 256 };
+/** Addresses tracked at most; past it, the oldest windows are dropped. */
+const MAX_TRACKED_ADDRESSES = 4096;
+
+/** Failed authentications per remote address in fixed windows. */
+class FailureCounter {
+  private readonly byAddress = new Map<string, { since: number; failures: number }>();
+  constructor(private readonly limits: AuthLimits) {}
+
+  limited(address: string, now = Date.now()): boolean {
+    const entry = this.byAddress.get(address);
+    if (!entry) return false;
+    if (now - entry.since >= this.limits.windowMs) {
+      this.byAddress.delete(address);
+      return false;
+    }
+    return entry.failures >= this.limits.maxFailures;
+  }
+
+  fail(address: string, now = Date.now()): void {
+    const entry = this.byAddress.get(address);
+    if (entry && now - entry.since < this.limits.windowMs) {
+      entry.failures++;
+      return;
+    }
+    this.byAddress.delete(address);
+    if (this.byAddress.size >= MAX_TRACKED_ADDRESSES) {
+      this.byAddress.delete(this.byAddress.keys().next().value as string);
+    }
+    this.byAddress.set(address, { since: now, failures: 1 });
+  }
+}
+
+/**
+ * Checks an Authorization header against the web config's users and token.
+ * Successful basic credentials are cached (as exporter-toolkit does) keyed
+ * on a SHA-256 of user, password and hash, never the password itself, so a
+ * scraper with the right password pays bcrypt once and is never limited.
+ */
 export class Authenticator {
-  /** Successful (user, password) checks, by digest: bcrypt is slow by design and scrapes repeat. */
   private readonly verified = new Set<string>();
   private readonly tokenDigest: Buffer | null;
+  private readonly failures: FailureCounter;
 
-  constructor(private readonly config: Pick<WebConfig, 'users' | 'bearerToken'>) {
+  constructor(
+    private readonly config: Pick<WebConfig, 'users' | 'bearerToken'>,
+    private readonly pool: BcryptPool = new BcryptPool(),
+    private readonly limits: AuthLimits = DEFAULT_AUTH_LIMITS,
+  ) {
     this.tokenDigest = config.bearerToken === null ? null : sha256(config.bearerToken);
+    this.failures = new FailureCounter(limits);
   }
 
   get required(): boolean {
@@ -169,32 +238,46 @@ export class Authenticator {
     return this.config.users.size > 0 ? 'Basic realm="tstop", charset="UTF-8"' : 'Bearer realm="tstop"';
   }
 
-  async check(header: string | undefined): Promise<boolean> {
-    if (!this.required) return true;
-    if (!header) return false;
-    const space = header.indexOf(' ');
-    const scheme = header.slice(0, space).toLowerCase();
-    const value = header.slice(space + 1).trim();
-    if (scheme === 'bearer' && this.tokenDigest) {
-      return crypto.timingSafeEqual(sha256(value), this.tokenDigest);
+  async check(header: string | undefined, remoteAddress = ''): Promise<AuthVerdict> {
+    if (!this.required) return 'ok';
+    const verdict = await this.verify(header, remoteAddress);
+    if (verdict === 'denied') this.failures.fail(remoteAddress);
+    return verdict;
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+
+  private async verify(header: string | undefined, remoteAddress: string): Promise<AuthVerdict> {
+    const space = (header ?? '').indexOf(' ');
+    const scheme = space < 0 ? '' : header!.slice(0, space).toLowerCase();
+    const value = space < 0 ? '' : header!.slice(space + 1).trim();
+    if (scheme === 'bearer' && this.tokenDigest && crypto.timingSafeEqual(sha256(value), this.tokenDigest)) {
+      return 'ok';
     }
-    if (scheme !== 'basic' || this.config.users.size === 0) return false;
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    const hash = this.config.users.get(user);
-    const key = sha256(`${user}\0${password}\0${hash ?? ''}`).toString('hex');
-    if (hash !== undefined && this.verified.has(key)) return true;
-    const { default: bcrypt } = await import('bcryptjs');
+    let basic: { user: string; password: string; hash: string | undefined; key: string } | null = null;
+    if (scheme === 'basic' && this.config.users.size > 0) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) {
+        const user = decoded.slice(0, colon);
+        const password = decoded.slice(colon + 1);
+        const hash = this.config.users.get(user);
+        const key = sha256(`${user}\0${password}\0${hash ?? ''}`).toString('hex');
+        if (hash !== undefined && this.verified.has(key)) return 'ok';
+        basic = { user, password, hash, key };
+      }
+    }
+    // Cheap checks are done; an address that failed too often gets no bcrypt.
+    if (this.failures.limited(remoteAddress)) return 'limited';
+    if (!basic) return 'denied';
     // An unknown user costs a bcrypt comparison too, so timing does not tell which users exist.
-    const ok = await bcrypt.compare(password, hash ?? DUMMY_HASH);
-    if (ok && hash !== undefined) {
-      if (this.verified.size >= 256) this.verified.clear();
-      this.verified.add(key);
-      return true;
-    }
-    return false;
+    const ok = await this.pool.compare(basic.password, basic.hash ?? DUMMY_HASH);
+    if (ok === 'busy') return 'busy';
+    if (!ok || basic.hash === undefined) return 'denied';
+    if (this.verified.size >= this.limits.cacheSize) this.verified.clear();
+    this.verified.add(basic.key);
+    return 'ok';
   }
 }
