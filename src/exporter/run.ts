@@ -1,6 +1,7 @@
 // `tstop export`: resolves the settings, opens the collector, serves until
 // SIGINT/SIGTERM. Loaded lazily by src/cli/commands/export.ts.
 
+import net from 'node:net';
 import { collectorOptions } from '../cli/collection-flags.js';
 import { stringFlag, UsageError, type ParsedFlags } from '../cli/command.js';
 import { version } from '../util/package-root.js';
@@ -20,7 +21,8 @@ import {
 } from './config.js';
 import { startExporter, type ApiHandler, type Exporter } from './server.js';
 import { ExportStartupError } from './errors.js';
-import { loadWebConfig } from './web-config.js';
+import { loadWebConfig, type WebConfig } from './web-config.js';
+import type { WriteApi } from './write-api.js';
 
 /** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
 export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<ExportSettings> {
@@ -51,35 +53,80 @@ export interface RunExportHooks {
   onListening?: (exporter: Exporter) => void;
 }
 
-/** The write API's handler when asked for (--enable-write-api --token-file F), else undefined. */
-async function writeApi(flags: ParsedFlags, changed: (cgroupId: string) => void): Promise<ApiHandler | undefined> {
+/** Loopback addresses and "localhost": the only places a token may travel over plain HTTP. */
+export function isLoopbackHost(host: string | null): boolean {
+  if (host === null) return false;
+  if (host === 'localhost') return true;
+  const v4 = host.toLowerCase().startsWith('::ffff:') ? host.slice(7) : host;
+  if (net.isIPv4(v4)) return LOOPBACK.check(v4, 'ipv4');
+  return net.isIPv6(host) && LOOPBACK.check(host, 'ipv6');
+}
+
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * The write API (--enable-write-api --token-file F) when asked for, else
+ * undefined. Refused on a non-loopback address without TLS unless
+ * --write-api-insecure says so: the token would cross the network in clear.
+ */
+async function writeApi(
+  flags: ParsedFlags,
+  settings: ExportSettings,
+  webConfig: WebConfig | null,
+  changed: (cgroupId: string) => void,
+): Promise<WriteApi | undefined> {
   const tokenFile = stringFlag(flags, 'token-file');
   if (!flags['enable-write-api']) {
     if (tokenFile !== undefined) throw new UsageError('--token-file is only used with --enable-write-api');
+    for (const flag of WRITE_API_POLICY_FLAGS) {
+      if (flags[flag]) throw new UsageError(`--${flag} is only used with --enable-write-api`);
+    }
     return undefined;
   }
   if (tokenFile === undefined) throw new UsageError('--enable-write-api needs --token-file FILE (the bearer token)');
-  const { loadToken } = await import('../limiter/http.js');
+  if (!isLoopbackHost(settings.listen.host) && !webConfig?.tls) {
+    const where = formatListen(settings.listen);
+    if (!flags['write-api-insecure']) {
+      throw new ExportStartupError(
+        `the write API's token would travel in clear on ${where}: configure TLS (--web-config with ` +
+          'tls_server_config), listen on loopback, or accept the risk with --write-api-insecure',
+      );
+    }
+    process.stderr.write(
+      `tstop export: warning: the write API's token travels in clear on ${where} (--write-api-insecure)\n`,
+    );
+  }
+  const { loadTokens } = await import('../limiter/http.js');
   const { createLimiter } = await import('../limiter/limiter.js');
   const { writeApiHandler } = await import('./write-api.js');
   const { notifyingLimiter } = await import('../limiter/notify.js');
-  let token: string;
+  let tokens: Map<string, string>;
   try {
-    token = loadToken(tokenFile);
+    tokens = loadTokens(tokenFile);
   } catch (err) {
     throw new ExportStartupError((err as Error).message);
   }
   const options = collectorOptions(flags);
   const limiter = createLimiter({ root: options.root, collector: options, auditLog: stringFlag(flags, 'audit-log') });
   // The next scrape shows the new limits, not the ones cached until the next settings refresh.
-  return writeApiHandler(notifyingLimiter(limiter, changed), token);
+  return writeApiHandler(notifyingLimiter(limiter, changed), tokens, {
+    allowSystem: flags['write-api-allow-system'] === true,
+    force: flags['write-api-force'] === true,
+  });
 }
+
+const WRITE_API_POLICY_FLAGS = ['write-api-allow-system', 'write-api-force', 'write-api-insecure'] as const;
 
 export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}): Promise<number> {
   const settings = await exportSettings(flags, process.env);
   let collectorRef: Collector | null = null;
-  const apiHandler = hooks.apiHandler ?? (await writeApi(flags, (id) => collectorRef?.invalidateSettings(id)));
   const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
+  const api = hooks.apiHandler
+    ? undefined
+    : await writeApi(flags, settings, webConfig, (id) => collectorRef?.invalidateSettings(id));
+  const apiHandler = hooks.apiHandler ?? api?.handler;
   const collector = new Collector({
     ...collectorOptions(flags),
     watch: settings.watch,
@@ -95,6 +142,7 @@ export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}):
       select: selection(settings),
       webConfig,
       apiHandler,
+      metrics: api ? [api.authFailures] : [],
       version: version(),
       description:
         `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +

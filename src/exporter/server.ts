@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import { SharedCollection } from './collection.js';
 import { formatListen, type ListenAddress } from './config.js';
@@ -30,6 +30,8 @@ export interface ExporterOptions {
   select: (c: ContainerSnapshot) => boolean;
   webConfig?: WebConfig | null;
   apiHandler?: ApiHandler;
+  /** More metrics for /metrics (e.g. the write API's failure counter). */
+  metrics?: Metric[];
   version?: string;
   /** Text for the index page, e.g. what is exported. */
   description?: string;
@@ -159,6 +161,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const version = options.version ?? '';
   const registry = new Registry();
   const own = registerOwnMetrics(registry, version);
+  for (const metric of options.metrics ?? []) registry.registerMetric(metric);
   const collection = new SharedCollection({
     source: options.source,
     minIntervalMs: options.minIntervalMs,

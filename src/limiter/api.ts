@@ -56,7 +56,12 @@ export interface LimitPlan {
   undoes?: string;
 }
 
-export type Invocation = { via: 'cli' | 'dashboard' | 'http'; remoteAddress?: string };
+export type Invocation = {
+  via: 'cli' | 'dashboard' | 'http';
+  remoteAddress?: string;
+  /** The write API token's name (a token file's `name: token` line; "default" for a single token). */
+  tokenName?: string;
+};
 
 export interface LimitResult {
   /** The audit record's id; `tstop limit undo <id>` takes it. */
@@ -110,6 +115,8 @@ export interface ChangeRecord {
   pidStart: number | null;
   via: Invocation['via'];
   remoteAddress: string | null;
+  /** Which write API token made the change (via http only). */
+  tokenName?: string;
   action: LimitAction;
   undoes: string | null;
   container: { id: string; name: string };

@@ -166,6 +166,7 @@ export function makeRecord(
     ...actor(),
     via: invocation.via,
     remoteAddress: invocation.remoteAddress ?? null,
+    ...(invocation.tokenName !== undefined ? { tokenName: invocation.tokenName } : {}),
     action: plan.action ?? 'limit',
     undoes: plan.undoes ?? null,
     container: { id: plan.container.id, name: plan.container.name },

@@ -56,7 +56,22 @@ const EXPORT_FLAGS = [
     name: 'token-file',
     type: 'string',
     value: 'FILE',
-    description: 'bearer token for the write API (one word of 16+ characters, mode 600)',
+    description: 'write API tokens: one token, or "name: token" lines (16+ characters each, mode 600)',
+  },
+  {
+    name: 'write-api-allow-system',
+    type: 'boolean',
+    description: 'let write API requests set allowSystem (cgroups that are not containers); off by default',
+  },
+  {
+    name: 'write-api-force',
+    type: 'boolean',
+    description: 'let write API requests set force (a memory limit below usage); off by default',
+  },
+  {
+    name: 'write-api-insecure',
+    type: 'boolean',
+    description: 'serve the write API on a non-loopback address without TLS (the token travels in clear)',
   },
   {
     name: 'audit-log',
