@@ -33,6 +33,10 @@ export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv)
     cgroups: stringFlag(flags, 'cgroups'),
     filter: stringFlag(flags, 'filter'),
     watch: flags['no-watch'] === true ? false : undefined,
+    headerTimeout: stringFlag(flags, 'header-timeout'),
+    requestTimeout: stringFlag(flags, 'request-timeout'),
+    maxConnections: stringFlag(flags, 'max-connections'),
+    maxRequestsInFlight: stringFlag(flags, 'max-requests-in-flight'),
   };
   const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
   const configFile = stringFlag(flags, 'config');
@@ -139,6 +143,7 @@ export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}):
       source: collector,
       listen: settings.listen,
       minIntervalMs: settings.minIntervalMs,
+      limits: settings.limits,
       select: selection(settings),
       webConfig,
       apiHandler,

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import { SharedCollection } from './collection.js';
-import { formatListen, type ListenAddress } from './config.js';
+import { DEFAULT_SERVER_LIMITS, formatListen, type ListenAddress, type ServerLimits } from './config.js';
 import { ExportStartupError } from './errors.js';
 import { Authenticator, type AuthVerdict, type WebConfig } from './web-config.js';
 
@@ -27,6 +27,8 @@ export interface ExporterOptions {
   source: SnapshotSource;
   listen: ListenAddress;
   minIntervalMs: number;
+  /** Slow and surplus clients (defaults: DEFAULT_SERVER_LIMITS). */
+  limits?: ServerLimits;
   select: (c: ContainerSnapshot) => boolean;
   webConfig?: WebConfig | null;
   apiHandler?: ApiHandler;
@@ -231,7 +233,21 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     res.end(head ? undefined : 'Not found: see / for the endpoints\n');
   };
 
+  const limits = options.limits ?? DEFAULT_SERVER_LIMITS;
+  let inFlight = 0;
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    // /healthz is cheap and must keep answering probes under load.
+    const counted = !(req.url ?? '').startsWith('/healthz');
+    if (counted && inFlight >= limits.maxRequestsInFlight) {
+      req.resume();
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
+      res.end(`Too many requests in flight (limit ${limits.maxRequestsInFlight})\n`);
+      return;
+    }
+    if (counted) {
+      inFlight++;
+      res.once('close', () => inFlight--);
+    }
     handle(req, res).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`tstop export: ${req.method} ${req.url}: ${message}\n`);
@@ -241,9 +257,18 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   };
 
   const tls = options.webConfig?.tls ?? null;
+  const timeouts: http.ServerOptions = {
+    headersTimeout: limits.headerTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks the two timeouts only this often (30 s by default).
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(limits.headerTimeoutMs / 4)),
+  };
   const server: http.Server = tls
     ? https.createServer(
         {
+          ...timeouts,
+          // A client that never finishes the TLS handshake is slow headers too.
+          handshakeTimeout: limits.headerTimeoutMs,
           cert: tls.cert,
           key: tls.key,
           ...(tls.ca ? { ca: tls.ca } : {}),
@@ -253,7 +278,8 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
         },
         listener,
       )
-    : http.createServer(listener);
+    : http.createServer(timeouts, listener);
+  server.maxConnections = limits.maxConnections;
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, options.listen));

@@ -5,6 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { basicAuth, quantile, request } from '../helpers/http.js';
 
 // bcrypt of "secret" (cost 10)
 const HASH = '$2y$10$mWB0THa4cFGUrT6gpjXumO39j/EVZDDxjJLH2i.Hb5jwIxI3xjauq';
+// bcrypt of "secret" (cost 13: about 1-2 s per check in bcryptjs)
+const HASH_COST_13 = '$2b$13$mNuuvtWNulN9mjiMWsgTWuDmrKMe9EtKmUS0HLkCN8ooZJw5MsBSG';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // Few cgroups per scrape: the test measures the server, not the collector.
 const SMALL = ['--cgroups', 'default', '--filter', '^/$'];
@@ -97,4 +100,109 @@ describe('basic auth under a wrong-password flood', () => {
         '(above 14 every check would take seconds to days of CPU; htpasswd -nBC 10 prometheus)\n',
     );
   });
+});
+
+/** Opens a TCP connection to the exporter; resolves once connected. */
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Milliseconds from now until the server closes the socket (or rejects after timeoutMs). */
+function closedWithin(socket: net.Socket, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', () => {});
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(performance.now() - t0);
+    });
+  });
+}
+
+describe('slow and surplus clients', () => {
+  let exp: ExportProcess;
+  const HEADER_TIMEOUT_MS = 2000;
+
+  beforeAll(async () => {
+    exp = await startExportProcess(['--header-timeout', '2s', '--request-timeout', '4s', ...SMALL]);
+  });
+  afterAll(async () => {
+    await exp?.stop();
+  });
+
+  it('drops 200 slow-header sockets within the header timeout while a scrape still answers', async () => {
+    const sockets = await Promise.all(Array.from({ length: 200 }, () => connect(exp.port)));
+    const t0 = performance.now();
+    // Half send nothing; half start a request and trickle a header byte every 300 ms.
+    const trickles = sockets.map((s, i) => {
+      if (i % 2 === 0) return null;
+      s.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+      return setInterval(() => s.writable && s.write('a'), 300);
+    });
+    const closed = sockets.map((s) => closedWithin(s, HEADER_TIMEOUT_MS + 8000));
+    const scrape = await request(exp.url + 'metrics', { timeoutMs: 5000 });
+    expect(scrape.status).toBe(200);
+    const times = await Promise.all(closed);
+    for (const t of trickles) if (t) clearInterval(t);
+    const slowest = Math.max(...times);
+    console.log(
+      `200 slow sockets closed after ${Math.round(performance.now() - t0)} ms (slowest ${Math.round(slowest)} ms)`,
+    );
+    // The timeout plus Node's check interval (a quarter of it) plus a loaded machine's slack.
+    expect(slowest).toBeLessThan(HEADER_TIMEOUT_MS + 4000);
+    expect(Math.min(...times)).toBeGreaterThan(HEADER_TIMEOUT_MS - 500);
+    expect((await request(exp.url + 'metrics')).status).toBe(200);
+  }, 30_000);
+});
+
+describe('connection and in-flight caps', () => {
+  let exp: ExportProcess;
+
+  beforeAll(async () => {
+    // Cost 13: a wrong password holds the one bcrypt worker for a good while, so requests stay in flight.
+    const web = write('slow-hash.yml', `basic_auth_users:\n  prometheus: ${HASH_COST_13}\n`);
+    exp = await startExportProcess([
+      '--web-config',
+      web,
+      '--max-connections',
+      '20',
+      '--max-requests-in-flight',
+      '2',
+      ...SMALL,
+    ]);
+  });
+  afterAll(async () => {
+    await exp?.stop();
+  });
+
+  it('closes connections beyond --max-connections at once', async () => {
+    const held = await Promise.all(Array.from({ length: 20 }, () => connect(exp.port)));
+    await sleep(300); // the server has accepted them
+    const extra = await connect(exp.port);
+    extra.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const ms = await closedWithin(extra, 2000);
+    console.log(`connection 21 closed after ${Math.round(ms)} ms`);
+    expect(ms).toBeLessThan(1000);
+    for (const s of held) s.destroy();
+    await sleep(300);
+    expect((await request(exp.url + 'healthz')).status).toBe(200);
+  });
+
+  it('answers 503 beyond --max-requests-in-flight, /healthz excepted', async () => {
+    const slow = [1, 2].map((i) =>
+      request(exp.url + 'metrics', { headers: basicAuth('prometheus', 'wrong'), localAddress: `127.0.3.${i}` }),
+    );
+    await sleep(300); // both are waiting for bcrypt
+    const third = await request(exp.url + 'metrics', { headers: basicAuth('prometheus', 'secret') });
+    expect(third.status).toBe(503);
+    expect(third.body.toString()).toBe('Too many requests in flight (limit 2)\n');
+    expect(third.headers['retry-after']).toBe('1');
+    expect((await request(exp.url + 'healthz')).status).toBe(200);
+    expect((await Promise.all(slow)).map((r) => r.status)).toEqual([401, 401]);
+  }, 60_000);
 });

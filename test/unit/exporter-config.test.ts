@@ -50,6 +50,7 @@ describe('settings precedence: flags, then TSTOP_LISTEN, then --config, then def
   it('defaults to loopback 9338, 1 s, every cgroup', async () => {
     const s = await exportSettings({}, {});
     expect(s).toEqual({
+      limits: { headerTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 512, maxRequestsInFlight: 40 },
       listen: { host: '127.0.0.1', port: 9338 },
       minIntervalMs: 1000,
       webConfigFile: null,
@@ -87,6 +88,26 @@ describe('settings precedence: flags, then TSTOP_LISTEN, then --config, then def
       "--cgroups: 'some' is not 'all' or 'default'",
     );
     await expect(exportSettings({ filter: '(' }, {})).rejects.toThrow("--filter: '(' is not a regular expression");
+    await expect(exportSettings({ 'header-timeout': '10ms' }, {})).rejects.toThrow(
+      "--header-timeout: '10ms' is shorter than 100ms",
+    );
+    await expect(exportSettings({ 'max-connections': '0' }, {})).rejects.toThrow(
+      "--max-connections: '0' is not a whole number from 1 to 9999999",
+    );
+    await expect(exportSettings({ 'header-timeout': '1m' }, {})).rejects.toThrow(
+      'the request timeout (30000 ms) is shorter than the header timeout (60000 ms)',
+    );
+  });
+
+  it('reads the client limits from flags and the config file', async () => {
+    const cfg = file('limits.yml', 'export:\n  header_timeout: 5s\n  max_requests_in_flight: 8\n');
+    const s = await exportSettings({ config: cfg, 'max-connections': '64' }, {});
+    expect(s.limits).toEqual({
+      headerTimeoutMs: 5000,
+      requestTimeoutMs: 30_000,
+      maxConnections: 64,
+      maxRequestsInFlight: 8,
+    });
   });
 
   it('reports config file problems as startup errors naming the file and key', async () => {

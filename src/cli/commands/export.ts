@@ -19,7 +19,8 @@ const EXPORT_FLAGS = [
     type: 'string',
     value: 'FILE',
     description:
-      'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch)',
+      'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch, ' +
+      'header_timeout, request_timeout, max_connections, max_requests_in_flight)',
   },
   {
     name: 'web-config',
@@ -46,6 +47,34 @@ const EXPORT_FLAGS = [
     name: 'no-watch',
     type: 'boolean',
     description: 'walk the cgroup tree at each collection instead of following it with inotify',
+  },
+  {
+    name: 'header-timeout',
+    type: 'string',
+    value: 'DURATION',
+    description: "close a connection that has not sent a request's headers within this",
+    default: '10s',
+  },
+  {
+    name: 'request-timeout',
+    type: 'string',
+    value: 'DURATION',
+    description: 'close a connection whose request (headers and body) takes longer',
+    default: '30s',
+  },
+  {
+    name: 'max-connections',
+    type: 'string',
+    value: 'N',
+    description: 'open connections at most; more are closed at once',
+    default: '512',
+  },
+  {
+    name: 'max-requests-in-flight',
+    type: 'string',
+    value: 'N',
+    description: 'requests answered at once; more get 503 (/healthz excepted)',
+    default: '40',
   },
   {
     name: 'enable-write-api',
