@@ -163,6 +163,20 @@ export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}):
     `tstop export: listening on ${exporter.url} (${formatListen(exporter.address)}, cgroup ${collector.mounts.mode}${auth})\n`,
   );
   hooks.onListening?.(exporter);
+  // SIGHUP re-reads the web config (certificate rotation, new users or token);
+  // a bad file keeps the old one and says why.
+  const reload = (): void => {
+    if (!settings.webConfigFile) return;
+    loadWebConfig(settings.webConfigFile)
+      .then((next) => {
+        exporter.reload(next);
+        process.stderr.write(`tstop export: reloaded web config ${settings.webConfigFile}\n`);
+      })
+      .catch((err: unknown) => {
+        process.stderr.write(`tstop export: web config not reloaded, keeping the old one: ${(err as Error).message}\n`);
+      });
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -172,6 +186,7 @@ export async function runExport(flags: ParsedFlags, hooks: RunExportHooks = {}):
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  process.off('SIGHUP', reload);
   await exporter.close();
   collector.close();
   return 0;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import { SharedCollection } from './collection.js';
@@ -46,6 +47,12 @@ export interface Exporter {
   /** The bound address (port resolved when 0 was asked). */
   address: ListenAddress;
   url: string;
+  /**
+   * Takes a re-read web config (SIGHUP): certificates, users, token and
+   * headers. Throws (keeping the old one) for what needs a restart: turning
+   * TLS on or off, or another client_auth_type.
+   */
+  reload(webConfig: WebConfig | null): void;
   close(): Promise<void>;
 }
 
@@ -234,8 +241,10 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   };
 
   const limits = options.limits ?? DEFAULT_SERVER_LIMITS;
+  let webConfig = options.webConfig ?? null;
   let inFlight = 0;
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    for (const [name, value] of Object.entries(webConfig?.headers ?? {})) res.setHeader(name, value);
     // /healthz is cheap and must keep answering probes under load.
     const counted = !(req.url ?? '').startsWith('/healthz');
     if (counted && inFlight >= limits.maxRequestsInFlight) {
@@ -280,6 +289,14 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       )
     : http.createServer(timeouts, listener);
   server.maxConnections = limits.maxConnections;
+  if (tls) {
+    // Node's rejectUnauthorized is all or nothing; Go's VerifyClientCertIfGiven
+    // takes no certificate but refuses one its CA did not sign.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (webConfig?.clientAuthType !== 'VerifyClientCertIfGiven' || socket.authorized) return;
+      if (Object.keys(socket.getPeerCertificate()).length > 0) socket.destroy();
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, options.listen));
@@ -299,6 +316,25 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     registry,
     address,
     url: `${tls ? 'https' : 'http'}://${urlHost}:${bound.port}/`,
+    reload(next: WebConfig | null): void {
+      const nextTls = next?.tls ?? null;
+      if (!!nextTls !== !!tls) {
+        throw new ExportStartupError(`turning TLS ${nextTls ? 'on' : 'off'} needs a restart`);
+      }
+      if (nextTls && (next?.clientAuthType ?? null) !== (webConfig?.clientAuthType ?? null)) {
+        throw new ExportStartupError('another tls_server_config.client_auth_type needs a restart');
+      }
+      if (nextTls) {
+        (server as https.Server).setSecureContext({
+          cert: nextTls.cert,
+          key: nextTls.key,
+          ...(nextTls.ca ? { ca: nextTls.ca } : {}),
+          minVersion: nextTls.minVersion,
+        });
+      }
+      auth.update(next ?? { users: new Map(), bearerToken: null });
+      webConfig = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         auth.close();

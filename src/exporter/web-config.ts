@@ -11,7 +11,12 @@
 //     prometheus: $2y$10$...         # bcrypt hashes (htpasswd -nBC 10 "" | tr -d ':\n')
 //   bearer_token_file: token         # tstop's addition: a file holding one token
 //
-// Read once at startup. Any problem is an ExportStartupError naming the file.
+//   http_server_config:
+//     headers:                       # sent with every response (exporter-toolkit's list)
+//       Strict-Transport-Security: max-age=31536000
+//
+// Read at startup and again on SIGHUP (src/exporter/run.ts). Any problem is
+// an ExportStartupError naming the file.
 // With users or a token configured every request needs credentials, except
 // GET/HEAD /healthz (liveness probes; it says only "ok").
 
@@ -33,12 +38,24 @@ export interface TlsSettings {
 export interface WebConfig {
   file: string;
   tls: TlsSettings | null;
+  /** Client auth type name (e.g. VerifyClientCertIfGiven); null without TLS. */
+  clientAuthType: string | null;
+  /** http_server_config.headers: sent with every response. */
+  headers: Record<string, string>;
   /** user → bcrypt hash */
   users: Map<string, string>;
   bearerToken: string | null;
 }
 
 const TOP_KEYS = ['tls_server_config', 'basic_auth_users', 'bearer_token_file', 'http_server_config'];
+/** The response headers exporter-toolkit lets http_server_config.headers set. */
+const ALLOWED_HEADERS = [
+  'Strict-Transport-Security',
+  'X-Content-Type-Options',
+  'X-Frame-Options',
+  'X-XSS-Protection',
+  'Content-Security-Policy',
+];
 const TLS_KEYS = ['cert_file', 'key_file', 'client_ca_file', 'client_auth_type', 'min_version'];
 const CLIENT_AUTH: Record<string, { requestCert: boolean; rejectUnauthorized: boolean }> = {
   NoClientCert: { requestCert: false, rejectUnauthorized: false },
@@ -80,7 +97,30 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
     }
   };
 
+  const headers: Record<string, string> = {};
+  const h = doc.http_server_config;
+  if (h !== undefined && h !== null) {
+    if (!isRecord(h)) return fail('http_server_config must be a mapping');
+    for (const k of Object.keys(h)) {
+      if (k !== 'headers') {
+        fail(`http_server_config.${k} is not supported (only http_server_config.headers is)`);
+      }
+    }
+    if (h.headers !== undefined && h.headers !== null) {
+      if (!isRecord(h.headers)) return fail('http_server_config.headers must be a mapping of header to value');
+      for (const [name, value] of Object.entries(h.headers)) {
+        const known = ALLOWED_HEADERS.find((a) => a.toLowerCase() === name.toLowerCase());
+        if (!known) fail(`http_server_config.headers: '${name}' is not one of ${ALLOWED_HEADERS.join(', ')}`);
+        if (typeof value !== 'string' || /[\0-\x08\x0a-\x1f\x7f]/.test(value)) {
+          fail(`http_server_config.headers.${name}: the value must be a string on one line`);
+        }
+        headers[known!] = value as string;
+      }
+    }
+  }
+
   let tls: TlsSettings | null = null;
+  let clientAuthType: string | null = null;
   const t = doc.tls_server_config;
   if (t !== undefined && t !== null) {
     if (!isRecord(t)) return fail('tls_server_config must be a mapping');
@@ -98,6 +138,7 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
     if (auth.requestCert && authType !== 'RequestClientCert' && t.client_ca_file === undefined) {
       fail(`tls_server_config.client_auth_type ${String(authType)} needs client_ca_file`);
     }
+    clientAuthType = authType as string;
     const min = t.min_version ?? 'TLS12';
     if (min !== 'TLS12' && min !== 'TLS13')
       fail(`tls_server_config.min_version: '${String(min)}' is not TLS12 or TLS13`);
@@ -137,10 +178,16 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
 
   let bearerToken: string | null = null;
   if (doc.bearer_token_file !== undefined && doc.bearer_token_file !== null) {
-    bearerToken = readFile('bearer_token_file', doc.bearer_token_file).toString('utf8').trim();
+    const tokenFile = doc.bearer_token_file;
+    bearerToken = readFile('bearer_token_file', tokenFile).toString('utf8').trim();
+    // A token readable by others is a token others can scrape (or write) with.
+    const abs = path.resolve(dir, tokenFile as string);
+    if ((fs.statSync(abs).mode & 0o077) !== 0) {
+      fail(`bearer_token_file ${abs} is readable or writable by group or others (chmod 600 ${abs})`);
+    }
     if (bearerToken === '') fail('bearer_token_file is empty');
   }
-  return { file, tls, users, bearerToken };
+  return { file, tls, clientAuthType, headers, users, bearerToken };
 }
 
 export async function loadWebConfig(file: string): Promise<WebConfig> {
@@ -217,16 +264,24 @@ class FailureCounter {
  */
 export class Authenticator {
   private readonly verified = new Set<string>();
-  private readonly tokenDigest: Buffer | null;
+  private tokenDigest: Buffer | null = null;
+  private config!: Pick<WebConfig, 'users' | 'bearerToken'>;
   private readonly failures: FailureCounter;
 
   constructor(
-    private readonly config: Pick<WebConfig, 'users' | 'bearerToken'>,
+    config: Pick<WebConfig, 'users' | 'bearerToken'>,
     private readonly pool: BcryptPool = new BcryptPool(),
     private readonly limits: AuthLimits = DEFAULT_AUTH_LIMITS,
   ) {
-    this.tokenDigest = config.bearerToken === null ? null : sha256(config.bearerToken);
+    this.update(config);
     this.failures = new FailureCounter(limits);
+  }
+
+  /** New users and token (a reloaded web config); the cache of good credentials starts over. */
+  update(config: Pick<WebConfig, 'users' | 'bearerToken'>): void {
+    this.config = config;
+    this.tokenDigest = config.bearerToken === null ? null : sha256(config.bearerToken);
+    this.verified.clear();
   }
 
   get required(): boolean {

@@ -4,10 +4,12 @@
 // rotated certificates and error bodies.
 
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
 import { basicAuth, quantile, request } from '../helpers/http.js';
@@ -205,4 +207,157 @@ describe('connection and in-flight caps', () => {
     expect((await request(exp.url + 'healthz')).status).toBe(200);
     expect((await Promise.all(slow)).map((r) => r.status)).toEqual([401, 401]);
   }, 60_000);
+});
+
+/** Runs openssl in the test's directory (Debian's openssl package; .ci/run installs it). */
+function openssl(args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: tmp, encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.error?.message ?? r.stderr}`);
+}
+
+/** An EC key and a certificate for `subject`, signed by the test CA (or self-signed with selfSigned). */
+function makeCert(name: string, subject: string, options: { selfSigned?: boolean; san?: string } = {}): void {
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`]);
+  const ext = options.san ? ['-addext', `subjectAltName=${options.san}`] : [];
+  if (options.selfSigned) {
+    openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${name}.key`,
+      '-subj',
+      subject,
+      '-days',
+      '2',
+      ...ext,
+      '-out',
+      `${name}.pem`,
+    ]);
+    return;
+  }
+  openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, ...ext, '-out', `${name}.csr`]);
+  fs.writeFileSync(path.join(tmp, `${name}.ext`), options.san ? `subjectAltName=${options.san}\n` : '\n');
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.pem`,
+  ]);
+}
+
+const pem = (name: string): Buffer => fs.readFileSync(path.join(tmp, `${name}.pem`));
+const key = (name: string): Buffer => fs.readFileSync(path.join(tmp, `${name}.key`));
+
+/** The SHA-256 fingerprint of the certificate the server presents. */
+function servedFingerprint(port: number, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('web config: client certificates, headers, token file mode, reload on SIGHUP', () => {
+  let exp: ExportProcess;
+  let ca: Buffer;
+
+  beforeAll(async () => {
+    openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
+    openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=tstop test CA', '-days', '2', '-out', 'ca.pem']);
+    ca = pem('ca');
+    makeCert('server-a', '/CN=127.0.0.1', { san: 'IP:127.0.0.1' });
+    makeCert('server-b', '/CN=127.0.0.1', { san: 'IP:127.0.0.1' });
+    makeCert('client', '/CN=prometheus');
+    makeCert('rogue', '/CN=prometheus', { selfSigned: true });
+    fs.copyFileSync(path.join(tmp, 'server-a.pem'), path.join(tmp, 'server.pem'));
+    fs.copyFileSync(path.join(tmp, 'server-a.key'), path.join(tmp, 'server.key'));
+    const web = write(
+      'tls.yml',
+      'tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_ca_file: ca.pem\n' +
+        '  client_auth_type: VerifyClientCertIfGiven\n' +
+        'http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n' +
+        '    X-Content-Type-Options: nosniff\n',
+    );
+    exp = await startExportProcess(['--web-config', web, ...SMALL]);
+  });
+  afterAll(async () => {
+    await exp?.stop();
+  });
+
+  it('with VerifyClientCertIfGiven takes no certificate or a signed one, and refuses one client_ca_file did not sign', async () => {
+    const url = exp.url + 'healthz';
+    expect((await request(url, { ca })).status).toBe(200);
+    expect((await request(url, { ca, cert: pem('client'), key: key('client') })).status).toBe(200);
+    await expect(request(url, { ca, cert: pem('rogue'), key: key('rogue') })).rejects.toThrow(
+      /socket hang up|ECONNRESET|EPIPE/,
+    );
+  });
+
+  it('sends http_server_config.headers with every response', async () => {
+    for (const p of ['metrics', 'healthz', 'nowhere']) {
+      const r = await request(exp.url + p, { ca });
+      expect(r.headers['strict-transport-security'], p).toBe('max-age=31536000');
+      expect(r.headers['x-content-type-options'], p).toBe('nosniff');
+    }
+  });
+
+  it('serves a rotated certificate after SIGHUP', async () => {
+    const a = new crypto.X509Certificate(pem('server-a')).fingerprint256;
+    const b = new crypto.X509Certificate(pem('server-b')).fingerprint256;
+    expect(await servedFingerprint(exp.port, ca)).toBe(a);
+    fs.copyFileSync(path.join(tmp, 'server-b.pem'), path.join(tmp, 'server.pem'));
+    fs.copyFileSync(path.join(tmp, 'server-b.key'), path.join(tmp, 'server.key'));
+    process.kill(exp.pid, 'SIGHUP');
+    const deadline = Date.now() + 10_000;
+    while (!exp.stderr().includes('reloaded web config') && Date.now() < deadline) await sleep(50);
+    expect(exp.stderr()).toContain(`reloaded web config ${path.join(tmp, 'tls.yml')}`);
+    expect(await servedFingerprint(exp.port, ca)).toBe(b);
+    expect((await request(exp.url + 'healthz', { ca })).status).toBe(200);
+  });
+
+  it('keeps the old config when the reloaded one is bad, and says why', async () => {
+    const before = await servedFingerprint(exp.port, ca);
+    fs.writeFileSync(path.join(tmp, 'server.key'), 'not a key\n');
+    process.kill(exp.pid, 'SIGHUP');
+    const deadline = Date.now() + 10_000;
+    while (!exp.stderr().includes('not reloaded') && Date.now() < deadline) await sleep(50);
+    expect(exp.stderr()).toMatch(
+      /web config not reloaded, keeping the old one: web config .*tls.yml: tls_server_config/,
+    );
+    expect(await servedFingerprint(exp.port, ca)).toBe(before);
+  });
+
+  it('refuses a bearer token file readable by group or others, and http_server_config keys it does not support', () => {
+    write('loose-token', 'scrape-token-0123456789\n', 0o644);
+    const loose = write('loose.yml', 'bearer_token_file: loose-token\n');
+    const r = runExport(['--web-config', loose]);
+    expect(r.status).toBe(1);
+    const tokenPath = path.join(tmp, 'loose-token');
+    expect(r.stderr).toBe(
+      `tstop: web config ${loose}: bearer_token_file ${tokenPath} is readable or writable by group or others (chmod 600 ${tokenPath})\n`,
+    );
+    const h2 = write('http2.yml', 'http_server_config:\n  http2: true\n');
+    expect(runExport(['--web-config', h2]).stderr).toBe(
+      `tstop: web config ${h2}: http_server_config.http2 is not supported (only http_server_config.headers is)\n`,
+    );
+    const hdr = write('hdr.yml', 'http_server_config:\n  headers:\n    Set-Cookie: a=b\n');
+    expect(runExport(['--web-config', hdr]).stderr).toBe(
+      `tstop: web config ${hdr}: http_server_config.headers: 'Set-Cookie' is not one of Strict-Transport-Security, ` +
+        'X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy\n',
+    );
+  });
 });

@@ -138,7 +138,7 @@ describe('web config', () => {
   const HASH = '$2y$10$mWB0THa4cFGUrT6gpjXumO39j/EVZDDxjJLH2i.Hb5jwIxI3xjauq';
 
   it('reads basic_auth_users and a bearer token file, relative to the web config', async () => {
-    file('token', 'tok-123\n');
+    fs.chmodSync(file('token', 'tok-123\n'), 0o600);
     const c = await parseWebConfig(
       `basic_auth_users:\n  prometheus: ${HASH}\nbearer_token_file: token\n`,
       path.join(tmp, 'web.yml'),
