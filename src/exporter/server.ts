@@ -69,6 +69,17 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
   return false;
 }
 
+/**
+ * The path of a request target in origin form ("/metrics?x" → "/metrics"),
+ * or null for anything else ("//host/x", "*", "http://…", control characters):
+ * those get 400, never a URL parser's error.
+ */
+export function requestPath(target: string | undefined): string | null {
+  if (!target || !target.startsWith('/') || target.startsWith('//')) return null;
+  if (/[\x00-\x20\x7f]/.test(target)) return null;
+  return target.split(/[?#]/)[0];
+}
+
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
@@ -187,7 +198,12 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const index = indexPage(version, options.description ?? '');
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const pathname = requestPath(req.url);
+    if (pathname === null) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Bad request\n');
+      return;
+    }
     // /healthz tells nothing but "up", so liveness probes need no credentials.
     const open = pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD');
     // The write API authenticates with its own bearer token (one Authorization
@@ -258,10 +274,11 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       res.once('close', () => inFlight--);
     }
     handle(req, res).catch((err: unknown) => {
+      // The details go to the log only: a body would tell any client about the internals.
       const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`tstop export: ${req.method} ${req.url}: ${message}\n`);
+      process.stderr.write(`tstop export: ${req.method} ${JSON.stringify(req.url)}: ${message}\n`);
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`Internal error: ${message}\n`);
+      res.end('Internal error (see the exporter log)\n');
     });
   };
 

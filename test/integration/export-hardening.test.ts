@@ -12,6 +12,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
+import { startExporter } from '../../src/exporter/server.js';
 import { basicAuth, quantile, request } from '../helpers/http.js';
 
 // bcrypt of "secret" (cost 10)
@@ -359,5 +360,67 @@ describe('web config: client certificates, headers, token file mode, reload on S
       `tstop: web config ${hdr}: http_server_config.headers: 'Set-Cookie' is not one of Strict-Transport-Security, ` +
         'X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy\n',
     );
+  });
+});
+
+/** Sends raw bytes and resolves with the raw reply once the server closes or after 2 s of it. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let reply = '';
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString('latin1');
+      if (/\r\n\r\n[\s\S]*\n$/.test(reply)) socket.end();
+    });
+    socket.setTimeout(2000, () => socket.destroy());
+    socket.once('close', () => resolve(reply));
+    socket.once('error', reject);
+  });
+}
+
+describe('error bodies', () => {
+  let exp: ExportProcess;
+
+  beforeAll(async () => {
+    const web = write('errors.yml', `basic_auth_users:\n  prometheus: ${HASH}\n`);
+    exp = await startExportProcess(['--web-config', web, ...SMALL]);
+  });
+  afterAll(async () => {
+    await exp?.stop();
+  });
+
+  it('answers an unparsable request target with 400 and a generic body, before auth', async () => {
+    for (const target of ['//[', '//evil.example/metrics', '*', 'http://x/metrics']) {
+      // HTTP/1.0: no chunked encoding to undo.
+      const reply = await rawRequest(exp.port, `GET ${target} HTTP/1.0\r\nHost: x\r\n\r\n`);
+      expect(reply.split('\r\n')[0], target).toBe('HTTP/1.1 400 Bad Request');
+      expect(reply.split('\r\n\r\n')[1], target).toBe('Bad request\n');
+    }
+    expect(exp.stderr()).not.toContain('Invalid URL');
+  });
+
+  it('puts no internal message in a 500 body (the log has it)', async () => {
+    const server = await startExporter({
+      source: {
+        collect: () => {
+          throw new Error('EACCES: /secret/internal/path');
+        },
+      },
+      listen: { host: '127.0.0.1', port: 0 },
+      minIntervalMs: 0,
+      select: () => true,
+    });
+    const written: string[] = [];
+    const stderrWrite = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const r = await request(server.url + 'metrics');
+      expect(r.status).toBe(500);
+      expect(r.body.toString()).toBe('Internal error (see the exporter log)\n');
+    } finally {
+      process.stderr.write = stderrWrite;
+      await server.close();
+    }
+    expect(written.join('')).toContain('tstop export: GET "/metrics": EACCES: /secret/internal/path');
   });
 });
