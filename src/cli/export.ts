@@ -25,6 +25,10 @@ export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv)
     cgroups: stringFlag(flags, 'cgroups'),
     filter: stringFlag(flags, 'filter'),
     watch: flags['no-watch'] === true ? false : undefined,
+    headerTimeout: stringFlag(flags, 'header-timeout'),
+    requestTimeout: stringFlag(flags, 'request-timeout'),
+    maxConnections: stringFlag(flags, 'max-connections'),
+    maxRequestsInFlight: stringFlag(flags, 'max-requests-in-flight'),
   };
   const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
   const configFile = stringFlag(flags, 'config');
@@ -33,15 +37,26 @@ export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv)
   return resolveSettings(sources);
 }
 
+const WRITE_API_POLICY_FLAGS = ['write-api-allow-system', 'write-api-force', 'write-api-insecure'] as const;
+
 /** --enable-write-api with its token file and audit log, or null when off. */
 function writeApiFlags(flags: ParsedFlags): ExportRunOptions['writeApi'] {
   const tokenFile = stringFlag(flags, 'token-file');
   if (!flags['enable-write-api']) {
     if (tokenFile !== undefined) throw new UsageError('--token-file is only used with --enable-write-api');
+    for (const flag of WRITE_API_POLICY_FLAGS) {
+      if (flags[flag]) throw new UsageError(`--${flag} is only used with --enable-write-api`);
+    }
     return null;
   }
   if (tokenFile === undefined) throw new UsageError('--enable-write-api needs --token-file FILE (the bearer token)');
-  return { tokenFile, auditLog: stringFlag(flags, 'audit-log') };
+  return {
+    tokenFile,
+    auditLog: stringFlag(flags, 'audit-log'),
+    allowSystem: flags['write-api-allow-system'] === true,
+    force: flags['write-api-force'] === true,
+    insecure: flags['write-api-insecure'] === true,
+  };
 }
 
 export async function exportCli(flags: ParsedFlags): Promise<number> {

@@ -11,6 +11,10 @@
 //     cgroups: all            # or "default": containers and cgroups with processes
 //     filter: '^/kubepods'    # only cgroups whose id or name matches
 //     watch: true             # follow cgroups with inotify (false: walk the tree each collection)
+//     header_timeout: 10s     # slow clients: headers within, whole request within request_timeout
+//     request_timeout: 30s
+//     max_connections: 512    # more are closed at once
+//     max_requests_in_flight: 40   # more get 503
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +33,27 @@ export interface ListenAddress {
 
 export type CgroupSelection = 'all' | 'default';
 
+/** Limits on clients (slow or many): promhttp / net/http timeouts in Node's terms. */
+export interface ServerLimits {
+  /** A connection must have sent a request's headers within this (net/http ReadHeaderTimeout). */
+  headerTimeoutMs: number;
+  /** A whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** Open connections; more are closed at once. */
+  maxConnections: number;
+  /** Requests being answered; more get 503 (promhttp's MaxRequestsInFlight). /healthz is not counted. */
+  maxRequestsInFlight: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  headerTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 512,
+  maxRequestsInFlight: 40,
+};
+
 export interface ExportSettings {
+  limits: ServerLimits;
   listen: ListenAddress;
   minIntervalMs: number;
   webConfigFile: string | null;
@@ -46,6 +70,10 @@ export interface RawSettings {
   cgroups?: string;
   filter?: string;
   watch?: boolean;
+  headerTimeout?: string;
+  requestTimeout?: string;
+  maxConnections?: string;
+  maxRequestsInFlight?: string;
 }
 
 /**
@@ -89,6 +117,10 @@ const CONFIG_KEYS: Record<string, keyof RawSettings> = {
   cgroups: 'cgroups',
   filter: 'filter',
   watch: 'watch',
+  header_timeout: 'headerTimeout',
+  request_timeout: 'requestTimeout',
+  max_connections: 'maxConnections',
+  max_requests_in_flight: 'maxRequestsInFlight',
 };
 
 /** Reads the `export:` section of a config file (YAML; JSON is YAML too). */
@@ -147,6 +179,10 @@ export function flagSource(raw: RawSettings): SettingsSource {
     cgroups: '--cgroups',
     filter: '--filter',
     watch: '--no-watch',
+    headerTimeout: '--header-timeout',
+    requestTimeout: '--request-timeout',
+    maxConnections: '--max-connections',
+    maxRequestsInFlight: '--max-requests-in-flight',
   };
   return { raw, error: (w) => new UsageError(w), name: (k) => names[k] };
 }
@@ -203,7 +239,41 @@ export function resolveSettings(sources: SettingsSource[]): ExportSettings {
       );
     }
   }
+  const duration = (key: 'headerTimeout' | 'requestTimeout', fallback: number): number => {
+    const p = pick(key);
+    if (!p) return fallback;
+    let ms: number;
+    try {
+      ms = parseDurationMs(p.value!);
+    } catch (err) {
+      if (!(err instanceof DurationError)) throw err;
+      throw p.src.error(`${p.src.name(key)}: ${err.message}`);
+    }
+    if (ms < 100) throw p.src.error(`${p.src.name(key)}: '${p.value}' is shorter than 100ms`);
+    return ms;
+  };
+  const count = (key: 'maxConnections' | 'maxRequestsInFlight', fallback: number): number => {
+    const p = pick(key);
+    if (!p) return fallback;
+    if (!/^\d{1,7}$/.test(p.value!.trim()) || Number(p.value) < 1) {
+      throw p.src.error(`${p.src.name(key)}: '${p.value}' is not a whole number from 1 to 9999999`);
+    }
+    return Number(p.value);
+  };
+  const limits: ServerLimits = {
+    headerTimeoutMs: duration('headerTimeout', DEFAULT_SERVER_LIMITS.headerTimeoutMs),
+    requestTimeoutMs: duration('requestTimeout', DEFAULT_SERVER_LIMITS.requestTimeoutMs),
+    maxConnections: count('maxConnections', DEFAULT_SERVER_LIMITS.maxConnections),
+    maxRequestsInFlight: count('maxRequestsInFlight', DEFAULT_SERVER_LIMITS.maxRequestsInFlight),
+  };
+  if (limits.requestTimeoutMs < limits.headerTimeoutMs) {
+    const p = pick('requestTimeout') ?? pick('headerTimeout')!;
+    throw p.src.error(
+      `the request timeout (${limits.requestTimeoutMs} ms) is shorter than the header timeout (${limits.headerTimeoutMs} ms)`,
+    );
+  }
   return {
+    limits,
     listen,
     minIntervalMs,
     webConfigFile: pick('webConfig')?.value ?? null,

@@ -1,6 +1,7 @@
 // `tstop export`: opens the collector, serves until SIGINT/SIGTERM. The CLI
 // (src/cli/export.ts) resolves the settings from flags, environment and file.
 
+import net from 'node:net';
 import { version } from '../util/package-root.js';
 import { Collector, type CollectorOptions } from '../collect/collector.js';
 import { isShownByDefault } from '../model/select.js';
@@ -8,7 +9,8 @@ import type { ContainerSnapshot } from '../model/types.js';
 import { formatListen, type ExportSettings } from './config.js';
 import { startExporter, type ApiHandler, type Exporter } from './server.js';
 import { ExportStartupError } from './errors.js';
-import { loadWebConfig } from './web-config.js';
+import { loadWebConfig, type WebConfig } from './web-config.js';
+import type { WriteApi } from './write-api.js';
 
 export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
   const { cgroups, filter } = settings;
@@ -22,38 +24,83 @@ export interface RunExportHooks {
   onListening?: (exporter: Exporter) => void;
 }
 
-/** What `tstop export` serves, resolved and checked by the CLI. */
-export interface ExportRunOptions {
-  settings: ExportSettings;
-  collector: CollectorOptions;
-  /** The limiter's remote API (--enable-write-api --token-file F), or null when off. */
-  writeApi: { tokenFile: string; auditLog: string | undefined } | null;
+/** Loopback addresses and "localhost": the only places a token may travel over plain HTTP. */
+export function isLoopbackHost(host: string | null): boolean {
+  if (host === null) return false;
+  if (host === 'localhost') return true;
+  const v4 = host.toLowerCase().startsWith('::ffff:') ? host.slice(7) : host;
+  if (net.isIPv4(v4)) return LOOPBACK.check(v4, 'ipv4');
+  return net.isIPv6(host) && LOOPBACK.check(host, 'ipv6');
 }
 
-/** The write API's handler when asked for, else undefined. */
-async function writeApi(opts: ExportRunOptions, changed: (cgroupId: string) => void): Promise<ApiHandler | undefined> {
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * The write API (--enable-write-api --token-file F) when asked for, else
+ * undefined. Refused on a non-loopback address without TLS unless
+ * --write-api-insecure says so: the token would cross the network in clear.
+ */
+async function writeApi(
+  opts: ExportRunOptions,
+  webConfig: WebConfig | null,
+  changed: (cgroupId: string) => void,
+): Promise<WriteApi | undefined> {
   if (opts.writeApi === null) return undefined;
-  const { tokenFile, auditLog } = opts.writeApi;
-  const { loadToken } = await import('../limiter/http.js');
+  const { settings } = opts;
+  const { tokenFile, auditLog, allowSystem, force, insecure } = opts.writeApi;
+  if (!isLoopbackHost(settings.listen.host) && !webConfig?.tls) {
+    const where = formatListen(settings.listen);
+    if (!insecure) {
+      throw new ExportStartupError(
+        `the write API's token would travel in clear on ${where}: configure TLS (--web-config with ` +
+          'tls_server_config), listen on loopback, or accept the risk with --write-api-insecure',
+      );
+    }
+    process.stderr.write(
+      `tstop export: warning: the write API's token travels in clear on ${where} (--write-api-insecure)\n`,
+    );
+  }
+  const { loadTokens } = await import('../limiter/http.js');
   const { createLimiter } = await import('../limiter/limiter.js');
   const { writeApiHandler } = await import('./write-api.js');
   const { notifyingLimiter } = await import('../limiter/notify.js');
-  let token: string;
+  let tokens: Map<string, string>;
   try {
-    token = loadToken(tokenFile);
+    tokens = loadTokens(tokenFile);
   } catch (err) {
     throw new ExportStartupError((err as Error).message);
   }
   const limiter = createLimiter({ root: opts.collector.root, collector: opts.collector, auditLog });
   // The next scrape shows the new limits, not the ones cached until the next settings refresh.
-  return writeApiHandler(notifyingLimiter(limiter, changed), token);
+  return writeApiHandler(notifyingLimiter(limiter, changed), tokens, { allowSystem, force });
+}
+
+/** What `tstop export` serves, resolved and checked by the CLI. */
+export interface ExportRunOptions {
+  settings: ExportSettings;
+  collector: CollectorOptions;
+  /** The limiter's remote API (--enable-write-api --token-file F) and its server-side policy, or null when off. */
+  writeApi: {
+    tokenFile: string;
+    auditLog: string | undefined;
+    /** --write-api-allow-system / --write-api-force: what a request may ask for. */
+    allowSystem: boolean;
+    force: boolean;
+    /** --write-api-insecure: a token over plain HTTP on a non-loopback address. */
+    insecure: boolean;
+  } | null;
 }
 
 export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
   const { settings } = opts;
   let collectorRef: Collector | null = null;
-  const apiHandler = hooks.apiHandler ?? (await writeApi(opts, (id) => collectorRef?.invalidateSettings(id)));
   const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
+  const api = hooks.apiHandler
+    ? undefined
+    : await writeApi(opts, webConfig, (id) => collectorRef?.invalidateSettings(id));
+  const apiHandler = hooks.apiHandler ?? api?.handler;
   const collector = new Collector({
     ...opts.collector,
     watch: settings.watch,
@@ -66,9 +113,11 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       source: collector,
       listen: settings.listen,
       minIntervalMs: settings.minIntervalMs,
+      limits: settings.limits,
       select: selection(settings),
       webConfig,
       apiHandler,
+      metrics: api ? [api.authFailures] : [],
       version: version(),
       description:
         `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +
@@ -84,6 +133,20 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
     `tstop export: listening on ${exporter.url} (${formatListen(exporter.address)}, cgroup ${collector.mounts.mode}${auth})\n`,
   );
   hooks.onListening?.(exporter);
+  // SIGHUP re-reads the web config (certificate rotation, new users or token);
+  // a bad file keeps the old one and says why.
+  const reload = (): void => {
+    if (!settings.webConfigFile) return;
+    loadWebConfig(settings.webConfigFile)
+      .then((next) => {
+        exporter.reload(next);
+        process.stderr.write(`tstop export: reloaded web config ${settings.webConfigFile}\n`);
+      })
+      .catch((err: unknown) => {
+        process.stderr.write(`tstop export: web config not reloaded, keeping the old one: ${(err as Error).message}\n`);
+      });
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -93,6 +156,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  process.off('SIGHUP', reload);
   await exporter.close();
   collector.close();
   return 0;

@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { TLSSocket } from 'node:tls';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import { SharedCollection } from './collection.js';
-import { formatListen, type ListenAddress } from './config.js';
+import { DEFAULT_SERVER_LIMITS, formatListen, type ListenAddress, type ServerLimits } from './config.js';
 import { ExportStartupError } from './errors.js';
-import { Authenticator, type WebConfig } from './web-config.js';
+import { Authenticator, type AuthVerdict, type WebConfig } from './web-config.js';
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -27,9 +28,13 @@ export interface ExporterOptions {
   source: SnapshotSource;
   listen: ListenAddress;
   minIntervalMs: number;
+  /** Slow and surplus clients (defaults: DEFAULT_SERVER_LIMITS). */
+  limits?: ServerLimits;
   select: (c: ContainerSnapshot) => boolean;
   webConfig?: WebConfig | null;
   apiHandler?: ApiHandler;
+  /** More metrics for /metrics (e.g. the write API's failure counter). */
+  metrics?: Metric[];
   version?: string;
   /** Text for the index page, e.g. what is exported. */
   description?: string;
@@ -42,6 +47,12 @@ export interface Exporter {
   /** The bound address (port resolved when 0 was asked). */
   address: ListenAddress;
   url: string;
+  /**
+   * Takes a re-read web config (SIGHUP): certificates, users, token and
+   * headers. Throws (keeping the old one) for what needs a restart: turning
+   * TLS on or off, or another client_auth_type.
+   */
+  reload(webConfig: WebConfig | null): void;
   close(): Promise<void>;
 }
 
@@ -56,6 +67,17 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
     if (!q || Number(q.slice(2)) > 0) return true;
   }
   return false;
+}
+
+/**
+ * The path of a request target in origin form ("/metrics?x" → "/metrics"),
+ * or null for anything else ("//host/x", "*", "http://…", control characters):
+ * those get 400, never a URL parser's error.
+ */
+export function requestPath(target: string | undefined): string | null {
+  if (!target || !target.startsWith('/') || target.startsWith('//')) return null;
+  if (/[\x00-\x20\x7f]/.test(target)) return null;
+  return target.split(/[?#]/)[0];
 }
 
 function escapeHtml(s: string): string {
@@ -145,10 +167,21 @@ function registerOwnMetrics(registry: Registry, version: string) {
   };
 }
 
+/** What a request that did not authenticate gets, by verdict. */
+const AUTH_REFUSALS: Record<
+  Exclude<AuthVerdict, 'ok'>,
+  { status: number; headers: Record<string, string>; body: string }
+> = {
+  denied: { status: 401, headers: {}, body: 'Unauthorized\n' },
+  limited: { status: 429, headers: { 'Retry-After': '10' }, body: 'Too many failed authentications\n' },
+  busy: { status: 503, headers: { 'Retry-After': '1' }, body: 'Too many authentications in progress\n' },
+};
+
 export async function startExporter(options: ExporterOptions): Promise<Exporter> {
   const version = options.version ?? '';
   const registry = new Registry();
   const own = registerOwnMetrics(registry, version);
+  for (const metric of options.metrics ?? []) registry.registerMetric(metric);
   const collection = new SharedCollection({
     source: options.source,
     minIntervalMs: options.minIntervalMs,
@@ -165,16 +198,29 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const index = indexPage(version, options.description ?? '');
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const pathname = requestPath(req.url);
+    if (pathname === null) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Bad request\n');
+      return;
+    }
     // /healthz tells nothing but "up", so liveness probes need no credentials.
     const open = pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD');
     // The write API authenticates with its own bearer token (one Authorization
     // header cannot carry both that and the web config's basic credentials).
     if (options.apiHandler && pathname.startsWith('/api/') && (await options.apiHandler(req, res))) return;
-    if (!open && auth.required && !(await auth.check(req.headers.authorization))) {
-      res.writeHead(401, { 'WWW-Authenticate': auth.challenge, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Unauthorized\n');
-      return;
+    if (!open && auth.required) {
+      const verdict = await auth.check(req.headers.authorization, req.socket.remoteAddress ?? '');
+      if (verdict !== 'ok') {
+        const { status, headers, body } = AUTH_REFUSALS[verdict];
+        res.writeHead(status, {
+          ...headers,
+          ...(verdict === 'denied' ? { 'WWW-Authenticate': auth.challenge } : {}),
+          'Content-Type': 'text/plain; charset=utf-8',
+        });
+        res.end(body);
+        return;
+      }
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
@@ -210,19 +256,45 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     res.end(head ? undefined : 'Not found: see / for the endpoints\n');
   };
 
+  const limits = options.limits ?? DEFAULT_SERVER_LIMITS;
+  let webConfig = options.webConfig ?? null;
+  let inFlight = 0;
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    for (const [name, value] of Object.entries(webConfig?.headers ?? {})) res.setHeader(name, value);
+    // /healthz is cheap and must keep answering probes under load.
+    const counted = !(req.url ?? '').startsWith('/healthz');
+    if (counted && inFlight >= limits.maxRequestsInFlight) {
+      req.resume();
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
+      res.end(`Too many requests in flight (limit ${limits.maxRequestsInFlight})\n`);
+      return;
+    }
+    if (counted) {
+      inFlight++;
+      res.once('close', () => inFlight--);
+    }
     handle(req, res).catch((err: unknown) => {
+      // The details go to the log only: a body would tell any client about the internals.
       const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`tstop export: ${req.method} ${req.url}: ${message}\n`);
+      process.stderr.write(`tstop export: ${req.method} ${JSON.stringify(req.url)}: ${message}\n`);
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`Internal error: ${message}\n`);
+      res.end('Internal error (see the exporter log)\n');
     });
   };
 
   const tls = options.webConfig?.tls ?? null;
+  const timeouts: http.ServerOptions = {
+    headersTimeout: limits.headerTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks the two timeouts only this often (30 s by default).
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(limits.headerTimeoutMs / 4)),
+  };
   const server: http.Server = tls
     ? https.createServer(
         {
+          ...timeouts,
+          // A client that never finishes the TLS handshake is slow headers too.
+          handshakeTimeout: limits.headerTimeoutMs,
           cert: tls.cert,
           key: tls.key,
           ...(tls.ca ? { ca: tls.ca } : {}),
@@ -232,7 +304,16 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
         },
         listener,
       )
-    : http.createServer(listener);
+    : http.createServer(timeouts, listener);
+  server.maxConnections = limits.maxConnections;
+  if (tls) {
+    // Node's rejectUnauthorized is all or nothing; Go's VerifyClientCertIfGiven
+    // takes no certificate but refuses one its CA did not sign.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (webConfig?.clientAuthType !== 'VerifyClientCertIfGiven' || socket.authorized) return;
+      if (Object.keys(socket.getPeerCertificate()).length > 0) socket.destroy();
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, options.listen));
@@ -252,8 +333,28 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     registry,
     address,
     url: `${tls ? 'https' : 'http'}://${urlHost}:${bound.port}/`,
+    reload(next: WebConfig | null): void {
+      const nextTls = next?.tls ?? null;
+      if (!!nextTls !== !!tls) {
+        throw new ExportStartupError(`turning TLS ${nextTls ? 'on' : 'off'} needs a restart`);
+      }
+      if (nextTls && (next?.clientAuthType ?? null) !== (webConfig?.clientAuthType ?? null)) {
+        throw new ExportStartupError('another tls_server_config.client_auth_type needs a restart');
+      }
+      if (nextTls) {
+        (server as https.Server).setSecureContext({
+          cert: nextTls.cert,
+          key: nextTls.key,
+          ...(nextTls.ca ? { ca: nextTls.ca } : {}),
+          minVersion: nextTls.minVersion,
+        });
+      }
+      auth.update(next ?? { users: new Map(), bearerToken: null });
+      webConfig = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        auth.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -61,6 +61,8 @@ export type Invocation = {
   remoteAddress?: string;
   /** via 'guard': the rule that acted. */
   rule?: string;
+  /** The write API token's name (a token file's `name: token` line; "default" for a single token). */
+  tokenName?: string;
 };
 
 export interface LimitResult {
@@ -117,6 +119,8 @@ export interface ChangeRecord {
   remoteAddress: string | null;
   /** via 'guard': the rule that acted. */
   rule?: string;
+  /** Which write API token made the change (via http only). */
+  tokenName?: string;
   action: LimitAction;
   undoes: string | null;
   container: { id: string; name: string };

@@ -167,6 +167,7 @@ export function makeRecord(
     via: invocation.via,
     remoteAddress: invocation.remoteAddress ?? null,
     ...(invocation.rule !== undefined ? { rule: invocation.rule } : {}),
+    ...(invocation.tokenName !== undefined ? { tokenName: invocation.tokenName } : {}),
     action: plan.action ?? 'limit',
     undoes: plan.undoes ?? null,
     container: { id: plan.container.id, name: plan.container.name },

@@ -49,8 +49,14 @@ export function readHostFacts(root = '/'): HostFacts {
     onlineMems: mems.length > 0 ? mems : [0],
     pageSize: pageSize(root),
     lookupDevice: (p: string): DeviceInfo | 'missing' => {
+      // Only device nodes under /dev: anything else answers like a missing
+      // device, so a request cannot probe which other paths exist.
+      const devDir = path.join(root, 'dev');
+      if (!p.startsWith('/dev/') || p.split('/').includes('..')) return 'missing';
       try {
-        const st = fs.statSync(root === '/' ? p : path.join(root, p));
+        const real = fs.realpathSync(path.join(root, p));
+        if (!real.startsWith(devDir + '/') && root === '/') return 'missing';
+        const st = fs.statSync(real);
         const [major, minor] = devString(st.rdev).split(':').map(Number);
         return { major, minor, isBlock: st.isBlockDevice() };
       } catch {

@@ -24,11 +24,19 @@ export const LIMITS_PATH = /^\/api\/v1\/containers\/([^/?#]+)\/limits$/;
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 export const MIN_TOKEN_LENGTH = 16;
 
+/** Token name → token. */
+export type Tokens = ReadonlyMap<string, string>;
+/** The name a single-token file's token goes by in audit records. */
+export const DEFAULT_TOKEN_NAME = 'default';
+
 export interface WriteApiOptions {
   limiter: Limiter;
-  /** The secret callers must present as "Authorization: Bearer <token>". */
-  token: string;
+  /** The secret(s) callers must present as "Authorization: Bearer <token>"; a string is named "default". */
+  token: string | Tokens;
   maxBodyBytes?: number;
+  /** Server-side policy (--write-api-allow-system, --write-api-force): without it a request cannot ask for either. */
+  allowSystem?: boolean;
+  force?: boolean;
 }
 
 export interface LimitHttpRequest {
@@ -80,10 +88,27 @@ export function tokenMatches(expected: string, given: string): boolean {
   return crypto.timingSafeEqual(a, b) && expected.length > 0;
 }
 
-/** Whether the headers carry "Authorization: Bearer <token>" with the right token. */
-export function authorized(headers: LimitHttpRequest['headers'], token: string): boolean {
+function asTokens(token: string | Tokens): Tokens {
+  return typeof token === 'string' ? new Map([[DEFAULT_TOKEN_NAME, token]]) : token;
+}
+
+/**
+ * The name of the token the headers carry as "Authorization: Bearer <token>",
+ * or null. Every token is compared (constant time each), so the time taken
+ * does not tell which one came close.
+ */
+export function tokenName(headers: LimitHttpRequest['headers'], token: string | Tokens): string | null {
   const m = /^Bearer +(\S+) *$/i.exec(header(headers, 'authorization') ?? '');
-  return tokenMatches(token, m ? m[1] : '');
+  let found: string | null = null;
+  for (const [name, expected] of asTokens(token)) {
+    if (tokenMatches(expected, m ? m[1] : '') && found === null) found = name;
+  }
+  return found;
+}
+
+/** Whether the headers carry "Authorization: Bearer <token>" with a right token. */
+export function authorized(headers: LimitHttpRequest['headers'], token: string | Tokens): boolean {
+  return tokenName(headers, token) !== null;
 }
 
 /**
@@ -91,6 +116,19 @@ export function authorized(headers: LimitHttpRequest['headers'], token: string):
  * the file must not be readable by group or others.
  */
 export function loadToken(file: string): string {
+  const tokens = loadTokens(file);
+  return tokens.get(DEFAULT_TOKEN_NAME) ?? [...tokens.values()][0];
+}
+
+const NAMED_TOKEN = /^([A-Za-z0-9_.@-]{1,64}):\s+(\S+)$/;
+
+/**
+ * Reads a token file in either form: one token on the first line (named
+ * "default"), or one `name: token` per line (blank lines and # comments
+ * allowed). Each token one word of 16+ characters, no two alike; the file
+ * private (not readable by group or others).
+ */
+export function loadTokens(file: string): Map<string, string> {
   let st: fs.Stats;
   let text: string;
   try {
@@ -103,15 +141,38 @@ export function loadToken(file: string): string {
   if ((st.mode & 0o077) !== 0) {
     throw new LimitError(`the token file ${file} is readable by group or others (chmod 600 ${file})`, 2, 'invalid');
   }
-  const token = (text.split('\n')[0] ?? '').trim();
-  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
-    throw new LimitError(
-      `the token in ${file} must be one word of at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`,
+  const weak = (where: string): LimitError =>
+    new LimitError(
+      `the token ${where}in ${file} must be one word of at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`,
       2,
       'invalid',
     );
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  if (lines.length > 0 && lines.every((l) => NAMED_TOKEN.test(l))) {
+    const tokens = new Map<string, string>();
+    const seen = new Set<string>();
+    lines.forEach((line, i) => {
+      const [, name, token] = NAMED_TOKEN.exec(line)!;
+      if (token.length < MIN_TOKEN_LENGTH) throw weak(`'${name}' `);
+      if (tokens.has(name)) throw new LimitError(`the token file ${file} names '${name}' twice`, 2, 'invalid');
+      if (seen.has(token)) {
+        throw new LimitError(
+          `the token file ${file} gives '${name}' (line ${i + 1}) a token already used`,
+          2,
+          'invalid',
+        );
+      }
+      tokens.set(name, token);
+      seen.add(token);
+    });
+    return tokens;
   }
-  return token;
+  const token = (text.split('\n')[0] ?? '').trim();
+  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) throw weak('');
+  return new Map([[DEFAULT_TOKEN_NAME, token]]);
 }
 
 export class BodyTooLargeError extends Error {
@@ -152,6 +213,11 @@ interface ParsedBody {
 }
 
 const OPTION_KEYS = ['force', 'allowSystem', 'dryRun'] as const;
+/** Options a request may set only when the server's flag allows them. */
+const SERVER_POLICY = [
+  ['allowSystem', '--write-api-allow-system'],
+  ['force', '--write-api-force'],
+] as const;
 
 /** The JSON body to a LimitRequest; throws a message for a 400. */
 export function parseLimitBody(text: string): ParsedBody {
@@ -203,7 +269,8 @@ export async function handleLimitRequest(req: LimitHttpRequest, api: WriteApiOpt
   const m = LIMITS_PATH.exec(pathname);
   if (!m) return error(404, 'not found: POST /api/v1/containers/<container>/limits');
   if (req.method !== 'POST') return error(405, 'method not allowed: use POST', { allow: 'POST' });
-  if (!authorized(req.headers, api.token)) {
+  const caller = tokenName(req.headers, api.token);
+  if (caller === null) {
     return error(401, 'missing or wrong token: send "Authorization: Bearer <token>"', {
       'www-authenticate': 'Bearer realm="tstop"',
     });
@@ -221,10 +288,20 @@ export async function handleLimitRequest(req: LimitHttpRequest, api: WriteApiOpt
   }
   try {
     const parsed = parseLimitBody(body.toString('utf8'));
+    // A request may ask for force or allowSystem only where the server allows it.
+    for (const [option, flag] of SERVER_POLICY) {
+      if (parsed[option] && !api[option]) {
+        return error(403, `${option} is not allowed by this server (it is started without ${flag})`);
+      }
+    }
     const plan = await api.limiter.plan(ref, parsed.request, { force: parsed.force, allowSystem: parsed.allowSystem });
     if (parsed.dryRun) return respond(200, { dryRun: true, ...plan });
     if (plan.writes.length === 0) return respond(200, { changeId: null, ...plan });
-    const result = await api.limiter.apply(plan, { via: 'http', remoteAddress: req.remoteAddress ?? 'unknown' });
+    const result = await api.limiter.apply(plan, {
+      via: 'http',
+      remoteAddress: req.remoteAddress ?? 'unknown',
+      tokenName: caller,
+    });
     return respond(200, { ...result, container: plan.container });
   } catch (err) {
     if (err instanceof LimitError) return error(STATUS_OF[err.reason], err.message);

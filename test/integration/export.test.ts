@@ -234,7 +234,7 @@ describe('tstop export over HTTP', () => {
       for (const f of ['cert.pem', 'key.pem'])
         fs.copyFileSync(path.join(repo, 'test/fixtures/tls', f), path.join(tmp, f));
       ca = fs.readFileSync(path.join(tmp, 'cert.pem'));
-      fs.writeFileSync(path.join(tmp, 'token'), 'scrape-token\n');
+      fs.writeFileSync(path.join(tmp, 'token'), 'scrape-token\n', { mode: 0o600 });
       fs.writeFileSync(
         path.join(tmp, 'web.yml'),
         'tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n' +
@@ -465,7 +465,8 @@ describe.runIf(isRoot && process.env.TSTOP_TEST_LANE !== 'v2')('a scrape storm o
     const bench = await createBenchCgroups(1000);
     let exp: ExportProcess | null = null;
     try {
-      exp = await startExportProcess(['--min-interval', `${MIN_INTERVAL_S}s`]);
+      // Above the default cap of 40 requests in flight (beyond it: 503), so all 200 wait for the collection.
+      exp = await startExportProcess(['--min-interval', `${MIN_INTERVAL_S}s`, '--max-requests-in-flight', '200']);
       await fn(bench, exp);
     } finally {
       await exp?.stop();

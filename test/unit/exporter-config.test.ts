@@ -15,6 +15,7 @@ import {
 import { ExportStartupError } from '../../src/exporter/errors.js';
 import { exportSettings } from '../../src/cli/export.js';
 import { acceptsGzip } from '../../src/exporter/server.js';
+import { BcryptPool } from '../../src/exporter/bcrypt-pool.js';
 import { Authenticator, parseWebConfig } from '../../src/exporter/web-config.js';
 import { sampleSnapshot, v2Container } from '../../src/model/samples.js';
 
@@ -49,6 +50,7 @@ describe('settings precedence: flags, then TSTOP_LISTEN, then --config, then def
   it('defaults to loopback 9338, 1 s, every cgroup', async () => {
     const s = await exportSettings({}, {});
     expect(s).toEqual({
+      limits: { headerTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 512, maxRequestsInFlight: 40 },
       listen: { host: '127.0.0.1', port: 9338 },
       minIntervalMs: 1000,
       webConfigFile: null,
@@ -86,6 +88,26 @@ describe('settings precedence: flags, then TSTOP_LISTEN, then --config, then def
       "--cgroups: 'some' is not 'all' or 'default'",
     );
     await expect(exportSettings({ filter: '(' }, {})).rejects.toThrow("--filter: '(' is not a regular expression");
+    await expect(exportSettings({ 'header-timeout': '10ms' }, {})).rejects.toThrow(
+      "--header-timeout: '10ms' is shorter than 100ms",
+    );
+    await expect(exportSettings({ 'max-connections': '0' }, {})).rejects.toThrow(
+      "--max-connections: '0' is not a whole number from 1 to 9999999",
+    );
+    await expect(exportSettings({ 'header-timeout': '1m' }, {})).rejects.toThrow(
+      'the request timeout (30000 ms) is shorter than the header timeout (60000 ms)',
+    );
+  });
+
+  it('reads the client limits from flags and the config file', async () => {
+    const cfg = file('limits.yml', 'export:\n  header_timeout: 5s\n  max_requests_in_flight: 8\n');
+    const s = await exportSettings({ config: cfg, 'max-connections': '64' }, {});
+    expect(s.limits).toEqual({
+      headerTimeoutMs: 5000,
+      requestTimeoutMs: 30_000,
+      maxConnections: 64,
+      maxRequestsInFlight: 8,
+    });
   });
 
   it('reports config file problems as startup errors naming the file and key', async () => {
@@ -116,7 +138,7 @@ describe('web config', () => {
   const HASH = '$2y$10$mWB0THa4cFGUrT6gpjXumO39j/EVZDDxjJLH2i.Hb5jwIxI3xjauq';
 
   it('reads basic_auth_users and a bearer token file, relative to the web config', async () => {
-    file('token', 'tok-123\n');
+    fs.chmodSync(file('token', 'tok-123\n'), 0o600);
     const c = await parseWebConfig(
       `basic_auth_users:\n  prometheus: ${HASH}\nbearer_token_file: token\n`,
       path.join(tmp, 'web.yml'),
@@ -142,19 +164,56 @@ describe('web config', () => {
     ).rejects.toThrow(/cert_file: cannot read .*nope.pem \(ENOENT\)/);
   });
 
-  it('checks basic credentials with bcrypt and bearer tokens in constant time', async () => {
+  it('checks basic credentials with bcrypt (in a worker) and bearer tokens in constant time', async () => {
     const auth = new Authenticator({ users: new Map([['prometheus', HASH]]), bearerToken: 'tok-123' });
     const basic = (u: string, p: string): string => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
-    expect(auth.required).toBe(true);
-    expect(await auth.check(undefined)).toBe(false);
-    expect(await auth.check(basic('prometheus', 'secret'))).toBe(true);
-    expect(await auth.check(basic('prometheus', 'secret'))).toBe(true); // cached
-    expect(await auth.check(basic('prometheus', 'wrong'))).toBe(false);
-    expect(await auth.check(basic('nobody', 'secret'))).toBe(false);
-    expect(await auth.check('Bearer tok-123')).toBe(true);
-    expect(await auth.check('Bearer tok-124')).toBe(false);
-    expect(await auth.check('Digest x')).toBe(false);
-    expect(new Authenticator({ users: new Map(), bearerToken: null }).required).toBe(false);
+    try {
+      expect(auth.required).toBe(true);
+      expect(await auth.check(undefined)).toBe('denied');
+      expect(await auth.check(basic('prometheus', 'secret'))).toBe('ok');
+      expect(await auth.check(basic('prometheus', 'secret'))).toBe('ok'); // cached
+      expect(await auth.check(basic('prometheus', 'wrong'))).toBe('denied');
+      expect(await auth.check(basic('nobody', 'secret'))).toBe('denied');
+      expect(await auth.check('Bearer tok-123')).toBe('ok');
+      expect(await auth.check('Bearer tok-124')).toBe('denied');
+      expect(await auth.check('Digest x')).toBe('denied');
+      expect(new Authenticator({ users: new Map(), bearerToken: null }).required).toBe(false);
+    } finally {
+      auth.close();
+    }
+  });
+
+  it('limits failures per address (cached good credentials still pass) and answers busy past the queue', async () => {
+    const users = new Map([['prometheus', HASH]]);
+    const basic = (p: string): string => 'Basic ' + Buffer.from(`prometheus:${p}`).toString('base64');
+    const limits = { maxFailures: 3, windowMs: 60_000, cacheSize: 8 };
+    const auth = new Authenticator({ users, bearerToken: null }, new BcryptPool(1, 16), limits);
+    try {
+      expect(await auth.check(basic('secret'), '10.0.0.1')).toBe('ok');
+      for (let i = 0; i < 3; i++) expect(await auth.check(basic('wrong'), '10.0.0.1')).toBe('denied');
+      expect(await auth.check(basic('wrong'), '10.0.0.1')).toBe('limited');
+      expect(await auth.check(basic('secret'), '10.0.0.1')).toBe('ok');
+      expect(await auth.check(basic('wrong'), '10.0.0.2')).toBe('denied');
+    } finally {
+      auth.close();
+    }
+    const busy = new Authenticator({ users, bearerToken: null }, new BcryptPool(1, 2), limits);
+    try {
+      const verdicts = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((p, i) => busy.check(basic(p), `10.1.0.${i}`)));
+      expect(verdicts).toEqual(['denied', 'denied', 'denied', 'busy', 'busy']);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('refuses bcrypt costs above 14 at start, saying so', async () => {
+    const f = path.join(tmp, 'w.yml');
+    const cost31 = HASH.replace('$10$', '$31$');
+    await expect(parseWebConfig(`basic_auth_users:\n  p: ${cost31}\n`, f)).rejects.toThrow(
+      /basic_auth_users.p: bcrypt cost 31 is outside 4-14 \(above 14 every check/,
+    );
+    const cost14 = HASH.replace('$10$', '$14$');
+    expect((await parseWebConfig(`basic_auth_users:\n  p: ${cost14}\n`, f)).users.get('p')).toBe(cost14);
   });
 });
 

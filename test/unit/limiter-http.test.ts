@@ -20,6 +20,7 @@ import {
   BodyTooLargeError,
   handleLimitRequest,
   loadToken,
+  loadTokens,
   readBody,
   tokenMatches,
   type LimitHttpRequest,
@@ -83,7 +84,36 @@ describe('HTTP write API', () => {
     expect(limiter.planned).toEqual([
       { ref: 'web', request: { memory: '512m' }, options: { force: false, allowSystem: false } },
     ]);
-    expect(limiter.applied[0].invocation).toEqual({ via: 'http', remoteAddress: '10.1.2.3' });
+    expect(limiter.applied[0].invocation).toEqual({ via: 'http', remoteAddress: '10.1.2.3', tokenName: 'default' });
+  });
+
+  it('refuses allowSystem and force in the body (403) unless the server allows them', async () => {
+    for (const option of ['allowSystem', 'force'] as const) {
+      const body = JSON.stringify({ memory: '512m', [option]: true });
+      const { res, json, limiter } = await call({ body });
+      expect(res.status).toBe(403);
+      const flag = option === 'force' ? '--write-api-force' : '--write-api-allow-system';
+      expect(json.error).toBe(`${option} is not allowed by this server (it is started without ${flag})`);
+      expect(limiter.planned).toHaveLength(0);
+      const allowed = new FakeLimiter();
+      const ok = await handleLimitRequest(request({ body }), { limiter: allowed, token: TOKEN, [option]: true });
+      expect(ok.status).toBe(200);
+      expect(allowed.planned[0].options?.[option]).toBe(true);
+    }
+  });
+
+  it('names the token that made a change in the audit invocation', async () => {
+    const tokens = new Map([
+      ['ops', TOKEN],
+      ['ci', 'ci-' + TOKEN],
+    ]);
+    const limiter = new FakeLimiter();
+    const auth = (t: string) => ({ authorization: `Bearer ${t}`, 'content-type': 'application/json' });
+    expect(
+      (await handleLimitRequest(request({ headers: auth('ci-' + TOKEN) }), { limiter, token: tokens })).status,
+    ).toBe(200);
+    expect(limiter.applied[0].invocation.tokenName).toBe('ci');
+    expect((await handleLimitRequest(request({ headers: auth('nope') }), { limiter, token: tokens })).status).toBe(401);
   });
 
   it('answers 401 without the token, with a wrong one, or with another scheme, and plans nothing', async () => {
@@ -191,6 +221,20 @@ describe('HTTP write API', () => {
       fs.writeFileSync(f, 'short\n', { mode: 0o600 });
       fs.chmodSync(f, 0o600);
       expect(() => loadToken(f)).toThrow('must be one word of at least 16 characters');
+      fs.writeFileSync(f, `# who may change limits\nops: ${TOKEN}\n\nci:   ci-${TOKEN}\n`);
+      expect([...loadTokens(f)]).toEqual([
+        ['ops', TOKEN],
+        ['ci', `ci-${TOKEN}`],
+      ]);
+      expect(loadTokens(path.join(dir, 'token'))).toBeInstanceOf(Map);
+      fs.writeFileSync(f, `ops: ${TOKEN}\nci: ${TOKEN}\n`);
+      expect(() => loadTokens(f)).toThrow(`the token file ${f} gives 'ci' (line 2) a token already used`);
+      fs.writeFileSync(f, `ops: ${TOKEN}\nops: x${TOKEN}\n`);
+      expect(() => loadTokens(f)).toThrow(`the token file ${f} names 'ops' twice`);
+      fs.writeFileSync(f, `ops: short\n`);
+      expect(() => loadTokens(f)).toThrow(`the token 'ops' in ${f} must be one word of at least 16 characters`);
+      fs.writeFileSync(f, `${TOKEN}\n`);
+      expect([...loadTokens(f)]).toEqual([['default', TOKEN]]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -19,7 +19,8 @@ const EXPORT_FLAGS = [
     type: 'string',
     value: 'FILE',
     description:
-      'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch)',
+      'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch, ' +
+      'header_timeout, request_timeout, max_connections, max_requests_in_flight)',
   },
   {
     name: 'web-config',
@@ -48,6 +49,34 @@ const EXPORT_FLAGS = [
     description: 'walk the cgroup tree at each collection instead of following it with inotify',
   },
   {
+    name: 'header-timeout',
+    type: 'string',
+    value: 'DURATION',
+    description: "close a connection that has not sent a request's headers within this",
+    default: '10s',
+  },
+  {
+    name: 'request-timeout',
+    type: 'string',
+    value: 'DURATION',
+    description: 'close a connection whose request (headers and body) takes longer',
+    default: '30s',
+  },
+  {
+    name: 'max-connections',
+    type: 'string',
+    value: 'N',
+    description: 'open connections at most; more are closed at once',
+    default: '512',
+  },
+  {
+    name: 'max-requests-in-flight',
+    type: 'string',
+    value: 'N',
+    description: 'requests answered at once; more get 503 (/healthz excepted)',
+    default: '40',
+  },
+  {
     name: 'enable-write-api',
     type: 'boolean',
     description: 'serve POST /api/v1/containers/<ref>/limits (limit changes, audited); needs --token-file',
@@ -56,7 +85,22 @@ const EXPORT_FLAGS = [
     name: 'token-file',
     type: 'string',
     value: 'FILE',
-    description: 'bearer token for the write API (one word of 16+ characters, mode 600)',
+    description: 'write API tokens: one token, or "name: token" lines (16+ characters each, mode 600)',
+  },
+  {
+    name: 'write-api-allow-system',
+    type: 'boolean',
+    description: 'let write API requests set allowSystem (cgroups that are not containers); off by default',
+  },
+  {
+    name: 'write-api-force',
+    type: 'boolean',
+    description: 'let write API requests set force (a memory limit below usage); off by default',
+  },
+  {
+    name: 'write-api-insecure',
+    type: 'boolean',
+    description: 'serve the write API on a non-loopback address without TLS (the token travels in clear)',
   },
   {
     name: 'audit-log',
