@@ -93,6 +93,9 @@ void block_signals(void);
 void reset_signals(void);
 int exit_code_of(int status);
 
+/* sealed.c: run from a sealed memfd copy, non-dumpable (CVE-2019-5736). */
+void reexec_sealed(char **argv);
+
 /* spec.c */
 void spec_read(int fd, struct spec *s);
 

@@ -205,6 +205,8 @@ int main(int argc, char **argv) {
     }
   }
   trace_init();
+  /* Before anything touches a container (spec parsing included). */
+  reexec_sealed(argv);
   trace("start");
   if (spec_file) {
     spec_fd = open(spec_file, O_RDONLY | O_CLOEXEC);
