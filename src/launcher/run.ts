@@ -24,9 +24,11 @@ import {
   oomKills,
   type ContainerCgroup,
 } from './cgroup.js';
+import { isExpectedError } from '../util/errors.js';
 import { helperBinaryPath } from './helper.js';
 import { buildEnv, DEFAULT_PATH, parseRunFlags, resolveUser, type RunOptions } from './options.js';
 import { spawnHelper, type HelperExit } from './spawn.js';
+import { loadSeccomp } from './seccomp.js';
 import { serializeSpec, SpecError, type Namespace, type RunSpec } from './spec.js';
 import {
   LaunchError,
@@ -88,6 +90,10 @@ export function reportFailure(command: string, err: unknown): number {
     process.stderr.write(`tstop: ${command}: ${err.message}\n`);
     return err instanceof LaunchError ? err.exitCode : 125;
   }
+  if (isExpectedError(err)) {
+    process.stderr.write(`tstop: ${command}: ${err.message}\n`);
+    return err.exitCode;
+  }
   if (err instanceof Error && 'code' in err) {
     process.stderr.write(`tstop: ${command}: ${err.message}\n`);
     return 125;
@@ -130,6 +136,9 @@ export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
     ...(user ? { user } : {}),
     capabilities: opts.capabilities,
     noNewPrivs: opts.noNewPrivs,
+    seccomp: loadSeccomp(opts.seccomp, opts.capabilities),
+    oomScoreAdj: opts.oomScoreAdj,
+    rlimits: opts.rlimits,
     tty: opts.tty,
     cgroupProcs,
     namespaces,
@@ -140,7 +149,7 @@ export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
   };
 }
 
-export function initialState(opts: RunOptions, cgroupPath: string): ContainerState {
+export function initialState(opts: RunOptions, cgroupPath: string, spec?: RunSpec): ContainerState {
   return {
     version: STATE_VERSION,
     name: opts.name,
@@ -162,6 +171,9 @@ export function initialState(opts: RunOptions, cgroupPath: string): ContainerSta
     userns: opts.userns ? `${opts.userns.outside}:${opts.userns.count}` : null,
     capabilities: opts.capabilities,
     noNewPrivs: opts.noNewPrivs,
+    seccomp: spec?.seccomp ?? null,
+    oomScoreAdj: opts.oomScoreAdj,
+    rlimits: opts.rlimits,
     init: opts.init,
     autoRemove: opts.rm,
     detached: opts.detach,
@@ -198,7 +210,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
   const mounts = detectCgroupMounts('/');
   trace('checked');
-  const state = initialState(opts, cgroupPath);
+  const state = initialState(opts, cgroupPath, spec);
   await reserve(dir, state, mounts);
   trace('state-reserved');
 
