@@ -68,6 +68,7 @@ static int sealed_copy(void) {
 
 void reexec_sealed(char **argv) {
   if (!running_sealed()) {
+    trace("reexec");
     int mem = sealed_copy();
     /* fds 3 (spec) and 4 (report) are not close-on-exec: they survive. */
     syscall(SYS_execveat, mem, "", argv, environ, AT_EMPTY_PATH);

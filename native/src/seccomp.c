@@ -87,6 +87,7 @@ static void add_rule(uint32_t default_action, const char *text) {
 
 void seccomp_prepare(const struct spec *s) {
   if (!s->seccomp_default) return;
+  trace("seccomp-build");
   uint32_t dflt = parse_action("seccomp_default", s->seccomp_default);
   g_ctx = seccomp_init(dflt);
   if (!g_ctx) fail(EXIT_HELPER, "seccomp_init(%s) failed", s->seccomp_default);
@@ -107,6 +108,7 @@ void seccomp_prepare(const struct spec *s) {
     }
   }
   for (size_t i = 0; i < s->seccomp_rules.n; i++) add_rule(dflt, s->seccomp_rules.v[i]);
+  trace("seccomp-built");
 }
 
 int seccomp_pending(void) { return g_ctx != NULL; }
@@ -116,6 +118,7 @@ int seccomp_pending(void) { return g_ctx != NULL; }
  * when no_new_privs=0, see drop_privileges). */
 void seccomp_install(void) {
   if (!g_ctx) return;
+  trace("seccomp-load");
   int rc = seccomp_load(g_ctx);
   if (rc < 0) {
     errno = -rc;
