@@ -1,6 +1,7 @@
 // Launch latency of `tstop run` against its floors, interleaved in one run:
 //
 //   tstop run --network none -- /bin/true    bin/tstop of this checkout, run directly
+//   the same with --security-opt seccomp=unconfined (the default profile's cost)
 //   node -e 0                                Node's own start: the floor of any Node CLI
 //   unshare --fork --pid --mount-proc --uts --ipc --net /bin/true
 //   runc run (same namespaces, busybox-static rootfs)   when runc is installed
@@ -126,10 +127,11 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
     }
     const commands: Record<string, string[]> = {
       tstop: [bin, 'run', '--network', 'none', '--', '/bin/true'],
+      unconfined: [bin, 'run', '--network', 'none', '--security-opt', 'seccomp=unconfined', '--', '/bin/true'],
       node: [process.execPath, '-e', '0'],
       unshare: ['unshare', '--fork', '--pid', '--mount-proc', '--uts', '--ipc', '--net', '/bin/true'],
     };
-    const times: Record<string, number[]> = { tstop: [], node: [], unshare: [], runc: [] };
+    const times: Record<string, number[]> = { tstop: [], unconfined: [], node: [], unshare: [], runc: [] };
     for (let i = 0; i < 2; i++) for (const c of Object.values(commands)) timed(c, env); // warm caches
     for (let i = 0; i < RUNS; i++) {
       for (const [k, c] of Object.entries(commands)) times[k].push(timed(c, env).ms);
@@ -142,7 +144,7 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
     const node = median(times.node);
     const runcText = runcNote === null ? `${median(times.runc).toFixed(1)} ms` : `- (${runcNote})`;
     lines.push(
-      `launch: tstop run ${tstop.toFixed(1)} ms, node start ${node.toFixed(1)} ms, unshare ${median(times.unshare).toFixed(1)} ms, runc ${runcText}, overhead ${(tstop - node).toFixed(1)} ms (medians of ${RUNS} interleaved runs)`,
+      `launch: tstop run ${tstop.toFixed(1)} ms (with seccomp=unconfined ${median(times.unconfined).toFixed(1)} ms), node start ${node.toFixed(1)} ms, unshare ${median(times.unshare).toFixed(1)} ms, runc ${runcText}, overhead ${(tstop - node).toFixed(1)} ms (medians of ${RUNS} interleaved runs)`,
     );
 
     // Where the time goes: traced runs, each stamp's median.
@@ -171,7 +173,8 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
       ["tstop's imports (main, command table, launcher modules)", at('tstop:run-module-loaded') - median(firstLine)],
       ['flags, checks, mounts', at('tstop:checked') - at('tstop:run-module-loaded')],
       ['state file, cgroup setup', at('tstop:cgroup-created') - at('tstop:checked')],
-      ['spawn of the helper (fork + exec of tstop-helper)', at('helper:start') - at('tstop:cgroup-created')],
+      ['spawn of the helper (fork + exec of tstop-helper)', at('helper:reexec') - at('tstop:cgroup-created')],
+      ['helper: sealed memfd copy and re-exec', at('helper:start') - at('helper:reexec')],
       ['helper: spec, cgroup placement, clone', at('child:child-start') - at('helper:start')],
       ['child: namespaces, mounts, credentials, exec', at('child:exec') - at('child:child-start')],
       ['workload runs and exits, helper exits', at('helper:exit') - at('child:exec')],
@@ -179,6 +182,11 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
       ['state, cgroup removal', at('tstop:finished') - at('tstop:helper-exited')],
       ['node exits', at('exit') - at('tstop:finished')],
     ];
+    lines.push(
+      `launch: seccomp (medians of ${TRACED} traced runs): helper builds the default profile's filter ` +
+        `${(at('helper:seccomp-built') - at('helper:seccomp-build')).toFixed(2)} ms (inside "spec"), ` +
+        `the workload's process loads it ${(at('child:privileges-dropped') - at('child:seccomp-load')).toFixed(2)} ms`,
+    );
     lines.push(
       `launch: where tstop run's ${at('exit').toFixed(1)} ms go (medians of ${TRACED} traced runs): ` +
         steps.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '),

@@ -59,10 +59,14 @@ function main() {
     .sort()
     .map((f) => join(srcDir, f));
   mkdirSync(outDir, { recursive: true });
-  const args = ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, ...sources];
+  // -lseccomp: libseccomp (Debian libseccomp-dev) builds the seccomp filter (native/src/seccomp.c).
+  const args = ['-std=c11', '-O2', '-Wall', '-Wextra', '-o', out, ...sources, '-lseccomp'];
   const r = spawnSync(cc, args, { stdio: 'inherit' });
   if (r.error || r.status !== 0) {
-    console.error(`tstop: building native/build/tstop-helper with ${cc} failed`);
+    console.error(
+      `tstop: building native/build/tstop-helper with ${cc} failed ` +
+        '(it needs libc headers and libseccomp: apt-get install gcc libc6-dev libseccomp-dev)',
+    );
     return 1;
   }
   // Without it the collector reads file by file: slower, not broken.

@@ -72,6 +72,12 @@ struct spec {
   int tty;
   int report_fd;
   pid_t target_pid;        /* exec mode */
+  char *seccomp_default;   /* NULL: no filter */
+  struct strlist seccomp_arches;
+  struct strlist seccomp_rules;
+  int has_oom_score_adj;
+  int oom_score_adj;
+  struct strlist rlimits;  /* "name soft hard" */
 };
 
 /* main.c: errors, tracing and small I/O helpers. */
@@ -92,6 +98,20 @@ void strlist_push(struct strlist *l, char *s);
 void block_signals(void);
 void reset_signals(void);
 int exit_code_of(int status);
+
+/* sealed.c: run from a sealed memfd copy, non-dumpable (CVE-2019-5736). */
+void reexec_sealed(char **argv);
+
+/* seccomp.c: the filter is built (and checked) by the parent before any
+ * container exists, loaded by the workload's process just before exec. */
+void seccomp_prepare(const struct spec *s);
+void seccomp_install(void);
+int seccomp_pending(void);
+
+/* limits.c: rlimits and oom_score_adj of the workload. */
+void limits_check(const struct spec *s);
+void limits_apply(const struct spec *s);
+void oom_score_apply(const struct spec *s);
 
 /* spec.c */
 void spec_read(int fd, struct spec *s);

@@ -205,6 +205,8 @@ int main(int argc, char **argv) {
     }
   }
   trace_init();
+  /* Before anything touches a container (spec parsing included). */
+  reexec_sealed(argv);
   trace("start");
   if (spec_file) {
     spec_fd = open(spec_file, O_RDONLY | O_CLOEXEC);
@@ -219,6 +221,7 @@ int main(int argc, char **argv) {
   /* The report fd is tstop's, not the workload's. */
   if (g_report_fd >= 0 && fcntl(g_report_fd, F_SETFD, FD_CLOEXEC) < 0)
     fail_errno(EXIT_HELPER, "report fd %d", g_report_fd);
+  oom_score_apply(&s);
 
   return s.mode == MODE_RUN ? run_mode(&s) : exec_mode(&s);
 }

@@ -91,14 +91,16 @@ static void switch_user(const struct spec *s) {
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail_errno(EXIT_HELPER, "prctl(PR_SET_KEEPCAPS, 0)");
 }
 
-/* Raw capset(2): effective = permitted = inheritable = the final set. */
+/* Raw capset(2): effective = permitted = the final set. The inheritable set
+ * stays empty (as Docker since 20.10.14): with it, a non-root workload
+ * running a binary with file capabilities would gain them. */
 static void set_caps(uint64_t caps) {
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
   for (int i = 0; i < 2; i++) {
     uint32_t word = (uint32_t)(caps >> (32 * i));
-    data[i].effective = data[i].permitted = data[i].inheritable = word;
+    data[i].effective = data[i].permitted = word;
   }
   if (syscall(SYS_capset, &hdr, data) < 0) fail_errno(EXIT_HELPER, "capset(%#llx)", (unsigned long long)caps);
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
@@ -121,7 +123,12 @@ static void check_lifeline(void) {
 /* Order matters: the bounding set can only be shrunk while we still hold
  * CAP_SETPCAP, i.e. before the uid switch and capset. */
 void drop_privileges(const struct spec *s) {
+  limits_apply(s);
   drop_bounding_set(s->caps);
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+   * uid switch and capset below give up: load it now (the filter must then
+   * allow setgroups, setres[ug]id, capset and prctl, as Docker's does). */
+  if (!s->no_new_privs) seccomp_install();
   switch_user(s);
   set_caps(s->caps);
   if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -130,6 +137,7 @@ void drop_privileges(const struct spec *s) {
    * to tstop). Set last: credential changes clear it. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail_errno(EXIT_HELPER, "prctl(PR_SET_PDEATHSIG)");
   check_lifeline();
+  seccomp_install(); /* last: after it only the profile's syscalls work */
   trace("privileges-dropped");
 }
 

@@ -164,6 +164,17 @@ static void parse_record(struct spec *s, char *key, char *v) {
     s->tty = parse_bool(key, v);
   } else if (strcmp(key, "report_fd") == 0) {
     s->report_fd = (int)parse_int(key, v, 3, INT_MAX);
+  } else if (strcmp(key, "seccomp_default") == 0) {
+    s->seccomp_default = v;
+  } else if (strcmp(key, "seccomp_arch") == 0) {
+    strlist_push(&s->seccomp_arches, v);
+  } else if (strcmp(key, "seccomp_rule") == 0) {
+    strlist_push(&s->seccomp_rules, v);
+  } else if (strcmp(key, "oom_score_adj") == 0) {
+    s->oom_score_adj = (int)parse_int(key, v, -1000, 1000);
+    s->has_oom_score_adj = 1;
+  } else if (strcmp(key, "rlimit") == 0) {
+    strlist_push(&s->rlimits, v);
   } else if (strcmp(key, "pid") == 0) {
     s->target_pid = (pid_t)parse_int(key, v, 1, INT_MAX);
   } else {
@@ -190,6 +201,8 @@ static void check_spec(const struct spec *s) {
       !(s->ns_flags & CLONE_NEWNS))
     fail(EXIT_HELPER, "spec: rootfs=/mount=/mask= need ns=mnt");
   if (s->nvolumes && !s->rootfs) fail(EXIT_HELPER, "spec: mount= needs rootfs=");
+  if (!s->seccomp_default && (s->seccomp_arches.n || s->seccomp_rules.n))
+    fail(EXIT_HELPER, "spec: seccomp_arch=/seccomp_rule= need seccomp_default=");
 }
 
 void spec_read(int fd, struct spec *s) {
@@ -228,4 +241,6 @@ void spec_read(int fd, struct spec *s) {
   if (!seen_end) fail(EXIT_HELPER, "spec: missing end=1 (truncated?)");
   check_spec(s);
   g_report_fd = s->report_fd;
+  limits_check(s);
+  seccomp_prepare(s);
 }

@@ -30,9 +30,16 @@ export function cgroupSegments(cgroupPath: string): string[] {
   return segments;
 }
 
-/** The hierarchies tstop creates cgroups in: the v1 ones with its controllers, and the unified one. */
+/**
+ * The hierarchies tstop creates cgroups in: the v1 ones with its
+ * controllers, the named name=systemd one (as Docker's cgroupfs driver
+ * does, so a container and what `tstop exec` starts in it are grouped
+ * there too, not left in their caller's), and the unified one.
+ */
 export function creationHierarchies(mounts: CgroupMounts): Hierarchy[] {
-  return mounts.hierarchies.filter((h) => h.kind === 'v2' || h.controllers.some((c) => CREATED_V1.includes(c)));
+  return mounts.hierarchies.filter(
+    (h) => h.kind === 'v2' || h.name === 'systemd' || h.controllers.some((c) => CREATED_V1.includes(c)),
+  );
 }
 
 /** Directory of a cgroup path in one hierarchy. */

@@ -6,26 +6,58 @@
 
 import fs from 'node:fs';
 import os from 'node:os';
-import { creationHierarchies } from '../cgroupfs/create.js';
 import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroupfs/mounts.js';
 import { LimitError } from '../limiter/api.js';
 import { isRunning } from './manage.js';
 import { buildEnv, DEFAULT_PATH, resolveUser } from './options.js';
 import { reportFailure } from './report.js';
 import { spawnHelper } from './spawn.js';
-import { resolveCapabilities, type ExecSpec } from './spec.js';
+import { loadSeccomp } from './seccomp.js';
+import { capabilitiesFromMask, capabilityNumber, type CompiledSeccomp, type ExecSpec, type Rlimit } from './spec.js';
 import { LaunchError, NAME_RE, readState, runDir } from './state.js';
 import path from 'node:path';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
+/** What the container's own processes run with; `tstop exec` enters with the same. */
 export interface ExecTarget {
   pid: number;
   /** The container's cgroup path (for messages). */
   cgroup: string;
   capabilities: number[];
   noNewPrivs: boolean;
+  /** The filter as loaded at run time; null: unconfined. */
+  seccomp: CompiledSeccomp | null;
+  /** Supplementary groups of the target process (used without -u). */
+  groups: number[];
+  oomScoreAdj: number | undefined;
+  rlimits: Rlimit[];
 }
+
+/** Fields of /proc/<pid>/status, or an empty map if it is gone. */
+function procStatus(pid: number): Map<string, string> {
+  const out = new Map<string, string>();
+  try {
+    for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+      const colon = line.indexOf(':');
+      if (colon > 0) out.set(line.slice(0, colon), line.slice(colon + 1).trim());
+    }
+  } catch {
+    // gone: the helper's own open of /proc/<pid>/ns reports it
+  }
+  return out;
+}
+
+function readOomScoreAdj(pid: number): number | undefined {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+const groupsOf = (status: Map<string, string>): number[] =>
+  (status.get('Groups') ?? '').split(/\s+/).filter(Boolean).map(Number);
 
 function readPids(file: string): number[] {
   try {
@@ -64,32 +96,48 @@ export function pickPid(mounts: CgroupMounts, cgroupId: string): number | null {
   return null;
 }
 
-function sameControllers(h: Hierarchy, list: string): boolean {
-  const want = list
+/** The hierarchy a /proc/<pid>/cgroup line names: "" is v2, "name=systemd" a named v1 one, else v1 controllers. */
+function hierarchyOf(hierarchies: readonly Hierarchy[], list: string): Hierarchy | undefined {
+  if (list === '') return hierarchies.find((h) => h.kind === 'v2');
+  const named = /(?:^|,)name=([^,]+)/.exec(list)?.[1];
+  const controllers = list
     .split(',')
     .filter((c) => !c.startsWith('name='))
     .sort()
     .join(',');
-  return h.kind === 'v1' && [...h.controllers].sort().join(',') === want && want !== '';
+  return hierarchies.find(
+    (h) =>
+      h.kind === 'v1' && (h.name ?? null) === (named ?? null) && [...h.controllers].sort().join(',') === controllers,
+  );
 }
 
-/** cgroup.procs files of the target process's own cgroups, in the hierarchies tstop creates cgroups in. */
-export function targetCgroupProcs(mounts: CgroupMounts, pid: number): string[] {
-  let text: string;
+/** hierarchy -> cgroup path, from /proc/<pid>/cgroup. */
+function cgroupLines(pid: number | 'self'): Array<[string, string]> {
   try {
-    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    return fs
+      .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .map((l) => /^\d+:([^:]*):(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]]);
   } catch {
     return [];
   }
-  const hierarchies = creationHierarchies(mounts);
+}
+
+/**
+ * cgroup.procs files of the target process's cgroups in every mounted
+ * hierarchy, named v1 ones (name=systemd) included, so an exec'd process is
+ * where the container's own processes are. Hierarchies where we already are
+ * in the same cgroup are left alone, and a root cgroup is never joined.
+ */
+export function targetCgroupProcs(mounts: CgroupMounts, pid: number): string[] {
+  const own = new Map(cgroupLines('self'));
   const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const h =
-      m[1] === '' ? hierarchies.find((x) => x.kind === 'v2') : hierarchies.find((x) => sameControllers(x, m[1]));
-    if (!h) continue;
-    let rel = m[2];
+  for (const [list, cgroupPath] of cgroupLines(pid)) {
+    const h = hierarchyOf(mounts.hierarchies, list);
+    if (!h || own.get(list) === cgroupPath) continue;
+    let rel = cgroupPath;
     if (h.mountRoot !== '/') {
       if (!rel.startsWith(h.mountRoot)) continue;
       rel = rel.slice(h.mountRoot.length) || '/';
@@ -121,14 +169,46 @@ export async function resolveTarget(ref: string, mounts: CgroupMounts): Promise<
     const st = readState(runDir(), ref);
     if (st !== null) {
       if (!isRunning(st) || st.pid === null) throw new LaunchError(`container '${ref}' is not running`);
-      return { pid: st.pid, cgroup: st.cgroup, capabilities: st.capabilities, noNewPrivs: st.noNewPrivs };
+      return {
+        pid: st.pid,
+        cgroup: st.cgroup,
+        capabilities: st.capabilities,
+        noNewPrivs: st.noNewPrivs,
+        // A state file of an older tstop has no seccomp field: its container runs without a filter.
+        seccomp: st.seccomp ?? null,
+        groups: groupsOf(procStatus(st.pid)),
+        oomScoreAdj: st.oomScoreAdj ?? readOomScoreAdj(st.pid),
+        rlimits: st.rlimits ?? [],
+      };
     }
   }
   const { CgroupLimiter } = await import('../limiter/limiter.js');
   const c = new CgroupLimiter({ mounts }).resolve(ref);
   const pid = pickPid(mounts, c.id);
   if (pid === null) throw new LaunchError(`container '${ref}' (${c.id}) has no processes to enter by`);
-  return { pid, cgroup: c.id, capabilities: resolveCapabilities(), noNewPrivs: true };
+  return foreignTarget(pid, c.id);
+}
+
+/**
+ * Another runtime's container: what its process shows in /proc. The
+ * bounding set is the container's capability set; a process under a
+ * seccomp filter (Seccomp: 2) gets tstop's default profile, since the
+ * kernel does not show the filter itself.
+ */
+export function foreignTarget(pid: number, cgroup: string): ExecTarget {
+  const status = procStatus(pid);
+  const bounding = status.get('CapBnd');
+  const capabilities = bounding ? capabilitiesFromMask(bounding).map(capabilityNumber) : [];
+  return {
+    pid,
+    cgroup,
+    capabilities,
+    noNewPrivs: status.get('NoNewPrivs') !== '0',
+    seccomp: status.get('Seccomp') === '0' ? null : loadSeccomp(undefined, capabilities),
+    groups: groupsOf(status),
+    oomScoreAdj: readOomScoreAdj(pid),
+    rlimits: [],
+  };
 }
 
 export interface ExecOptions {
@@ -155,9 +235,13 @@ export async function execInContainer(ref: string, argv: string[], opts: ExecOpt
       argv,
       env: buildEnv(base, opts.env),
       ...(workdir !== undefined ? { cwd: workdir } : {}),
-      ...(user ? { user } : {}),
+      // Without -u: root, with the container's supplementary groups (as its own processes have).
+      user: user ?? { uid: 0, gid: 0, groups: target.groups },
       capabilities: target.capabilities,
       noNewPrivs: target.noNewPrivs,
+      seccomp: target.seccomp,
+      ...(target.oomScoreAdj !== undefined ? { oomScoreAdj: target.oomScoreAdj } : {}),
+      rlimits: target.rlimits,
       tty,
       cgroupProcs: targetCgroupProcs(mounts, target.pid),
     };

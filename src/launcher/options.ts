@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import type { LimitRequest } from '../limiter/api.js';
-import type { IdMapping, UserSpec, Volume } from './spec.js';
+import { RLIMITS, type IdMapping, type Rlimit, type RlimitName, type UserSpec, type Volume } from './spec.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -28,6 +28,12 @@ export interface RunOptions {
   user: string | undefined;
   capabilities: number[];
   noNewPrivs: boolean;
+  /** --security-opt seccomp=: 'unconfined', a profile file, or undefined for the default profile. */
+  seccomp: string | undefined;
+  /** --oom-score-adj; 0 when not given (never the caller's). */
+  oomScoreAdj: number;
+  /** --ulimit values, over DEFAULT_RLIMITS. */
+  rlimits: Rlimit[];
   interactive: boolean;
   tty: boolean;
   detach: boolean;
@@ -72,21 +78,95 @@ export function parseVolume(value: string): Volume {
   return { source: path.normalize(source), target: path.normalize(target), readonly: mode === 'ro' };
 }
 
-/** --security-opt: only no-new-privileges is known. */
-export function parseSecurityOpts(values: string[]): boolean {
-  let noNewPrivs = true;
+export interface SecurityOpts {
+  noNewPrivs: boolean;
+  /** 'unconfined', an absolute profile path, or undefined (the default profile). */
+  seccomp: string | undefined;
+}
+
+/** --security-opt: no-new-privileges[=true|false], seccomp=unconfined|PROFILE.json. */
+export function parseSecurityOpts(values: string[], cwd: string = process.cwd()): SecurityOpts {
+  const out: SecurityOpts = { noNewPrivs: true, seccomp: undefined };
   for (const v of values) {
-    const m = /^no-new-privileges(?:[=:](true|false))?$/.exec(v);
-    if (!m) {
+    const nnp = /^no-new-privileges(?:[=:](true|false))?$/.exec(v);
+    const seccomp = /^seccomp[=:](.+)$/.exec(v);
+    if (nnp) out.noNewPrivs = nnp[1] !== 'false';
+    else if (seccomp) out.seccomp = seccomp[1] === 'unconfined' ? 'unconfined' : path.resolve(cwd, seccomp[1]);
+    else {
       throw bad(
         'security-opt',
         v,
-        'tstop knows only no-new-privileges[=true|false] (no seccomp, apparmor or selinux profiles)',
+        'tstop knows no-new-privileges[=true|false] and seccomp=unconfined|PROFILE.json (no apparmor or selinux)',
       );
     }
-    noNewPrivs = m[1] !== 'false';
   }
-  return noNewPrivs;
+  return out;
+}
+
+/**
+ * The rlimits a container gets unless --ulimit says otherwise, instead of
+ * the caller's: open files 1024 soft / 524288 hard, what Docker's
+ * containers get on a systemd host (the daemon sets none itself; systemd's
+ * default for services). The hard limit is capped at tstop's own, since
+ * raising it needs CAP_SYS_RESOURCE.
+ */
+export const DEFAULT_RLIMITS: readonly Rlimit[] = [{ name: 'nofile', soft: 1024, hard: 524288 }];
+
+/** Our own hard limit from /proc/self/limits (-1 = unlimited, null = unknown). */
+export function ownHardLimit(name: RlimitName, limitsText?: string): number | null {
+  const label: Partial<Record<RlimitName, string>> = { nofile: 'Max open files', nproc: 'Max processes' };
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  const line = text.split('\n').find((l) => label[name] !== undefined && l.startsWith(label[name] as string));
+  const hard = line
+    ?.slice((label[name] as string).length)
+    .trim()
+    .split(/\s+/)[1];
+  if (hard === undefined) return null;
+  return hard === 'unlimited' ? -1 : Number(hard);
+}
+
+function limitValue(flag: string, v: string): number {
+  if (v === 'unlimited' || v === '-1') return -1;
+  if (!/^\d{1,19}$/.test(v) || !Number.isSafeInteger(Number(v))) throw bad('ulimit', flag, `${v} is not a limit`);
+  return Number(v);
+}
+
+/** --ulimit NAME=SOFT[:HARD] (docker's form; -1 or unlimited), over DEFAULT_RLIMITS. */
+export function parseUlimits(values: string[], limitsText?: string): Rlimit[] {
+  const out = new Map<RlimitName, Rlimit>();
+  for (const d of DEFAULT_RLIMITS) {
+    const own = ownHardLimit(d.name, limitsText);
+    const hard = own === null || own === -1 ? d.hard : Math.min(d.hard, own);
+    out.set(d.name, { name: d.name, soft: Math.min(d.soft, hard), hard });
+  }
+  for (const v of values) {
+    const m = /^([a-z]+)=([^:]+)(?::([^:]+))?$/.exec(v);
+    if (!m) throw bad('ulimit', v, 'expected NAME=SOFT[:HARD]');
+    const name = m[1] as RlimitName;
+    if (!(RLIMITS as readonly string[]).includes(name)) {
+      throw bad('ulimit', v, `unknown limit '${m[1]}' (known: ${RLIMITS.join(', ')})`);
+    }
+    const soft = limitValue(v, m[2]);
+    const hard = m[3] === undefined ? soft : limitValue(v, m[3]);
+    if (hard !== -1 && (soft === -1 || soft > hard)) throw bad('ulimit', v, 'the soft limit is above the hard limit');
+    out.set(name, { name, soft, hard });
+  }
+  return [...out.values()];
+}
+
+export function parseOomScoreAdj(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^-?\d{1,4}$/.test(value) || Number(value) < -1000 || Number(value) > 1000) {
+    throw bad('oom-score-adj', value, 'expected an integer from -1000 to 1000');
+  }
+  return Number(value);
 }
 
 export function parseEnvFlags(values: string[]): string[] {

@@ -2,7 +2,7 @@
 // error: one line on stderr and docker run's exit codes.
 
 import { LimitError } from '../limiter/api.js';
-import { UsageError } from '../util/errors.js';
+import { isExpectedError, UsageError } from '../util/errors.js';
 import { CgroupSetupError } from './cgroup.js';
 import { SpecError } from './spec.js';
 import { LaunchError } from './state.js';
@@ -17,6 +17,10 @@ export function reportFailure(command: string, err: unknown): number {
   if (err instanceof LaunchError || err instanceof CgroupSetupError || err instanceof SpecError) {
     process.stderr.write(`tstop: ${command}: ${err.message}\n`);
     return err instanceof LaunchError ? err.exitCode : 125;
+  }
+  if (isExpectedError(err)) {
+    process.stderr.write(`tstop: ${command}: ${err.message}\n`);
+    return err.exitCode;
   }
   if (err instanceof Error && 'code' in err) {
     process.stderr.write(`tstop: ${command}: ${err.message}\n`);

@@ -17,6 +17,7 @@ import { containerCgroup, hasLimits, createCgroup, destroyCgroup, oomKills, type
 import { helperBinaryPath } from './helper.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
 import { spawnHelper, type HelperExit } from './spawn.js';
+import { loadSeccomp } from './seccomp.js';
 import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
 import {
   LaunchError,
@@ -92,6 +93,9 @@ export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
     ...(user ? { user } : {}),
     capabilities: opts.capabilities,
     noNewPrivs: opts.noNewPrivs,
+    seccomp: loadSeccomp(opts.seccomp, opts.capabilities),
+    oomScoreAdj: opts.oomScoreAdj,
+    rlimits: opts.rlimits,
     tty: opts.tty,
     cgroupProcs,
     namespaces,
@@ -102,7 +106,7 @@ export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
   };
 }
 
-export function initialState(opts: RunOptions, cgroupPath: string): ContainerState {
+export function initialState(opts: RunOptions, cgroupPath: string, spec?: RunSpec): ContainerState {
   return {
     version: STATE_VERSION,
     name: opts.name,
@@ -124,6 +128,9 @@ export function initialState(opts: RunOptions, cgroupPath: string): ContainerSta
     userns: opts.userns ? `${opts.userns.outside}:${opts.userns.count}` : null,
     capabilities: opts.capabilities,
     noNewPrivs: opts.noNewPrivs,
+    seccomp: spec?.seccomp ?? null,
+    oomScoreAdj: opts.oomScoreAdj,
+    rlimits: opts.rlimits,
     init: opts.init,
     autoRemove: opts.rm,
     detached: opts.detach,
@@ -160,7 +167,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
   const mounts = detectCgroupMounts('/');
   trace('checked');
-  const state = initialState(opts, cgroupPath);
+  const state = initialState(opts, cgroupPath, spec);
   await reserve(dir, state, mounts);
   trace('state-reserved');
 

@@ -144,6 +144,50 @@ interface CommonSpec {
   cgroupProcs?: readonly string[];
   /** fd (>= 3) the helper writes `pid=`, `exit=`, `error=` lines to. */
   reportFd?: number;
+  /** Seccomp filter (src/launcher/seccomp.ts); none when absent or null. */
+  seccomp?: CompiledSeccomp | null;
+  /** Written to /proc/self/oom_score_adj before exec; the caller's is inherited when absent. */
+  oomScoreAdj?: number;
+  /** setrlimit before exec; the caller's limits are inherited for the rest. */
+  rlimits?: readonly Rlimit[];
+}
+
+/** A seccomp profile reduced for the helper (src/launcher/seccomp.ts): records `seccomp_default`, `seccomp_arch`, `seccomp_rule`. */
+export interface CompiledSeccomp {
+  /** "errno:1", "allow", "kill_process"... */
+  defaultAction: string;
+  /** libseccomp names: "x86_64", "x86", "x32". */
+  arches: string[];
+  /** "NAME ACTION[:N] [INDEX:OP:VALUE:VALUETWO]..." */
+  rules: string[];
+}
+
+/** Resource limit names the helper knows (RLIMIT_<NAME>, lower case as `--ulimit` takes them). */
+export const RLIMITS = [
+  'as',
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+] as const;
+export type RlimitName = (typeof RLIMITS)[number];
+
+/** One limit; -1 = unlimited (RLIM_INFINITY). */
+export interface Rlimit {
+  name: RlimitName;
+  soft: number;
+  hard: number;
 }
 
 export interface RunSpec extends CommonSpec {
@@ -291,6 +335,27 @@ function addCommon(r: Records, spec: CommonSpec): void {
   r.flag('no_new_privs', spec.noNewPrivs, true);
   r.flag('tty', spec.tty, false);
   for (const p of spec.cgroupProcs ?? []) r.add('cgroup_procs', checkAbsolute('cgroupProcs', p));
+  if (spec.seccomp) {
+    r.add('seccomp_default', spec.seccomp.defaultAction);
+    for (const a of spec.seccomp.arches) r.add('seccomp_arch', a);
+    for (const rule of spec.seccomp.rules) r.add('seccomp_rule', rule);
+  }
+  if (spec.oomScoreAdj !== undefined) {
+    const n = spec.oomScoreAdj;
+    if (!Number.isInteger(n) || n < -1000 || n > 1000) fail(`oomScoreAdj ${n}: expected an integer in [-1000, 1000]`);
+    r.add('oom_score_adj', n);
+  }
+  for (const l of spec.rlimits ?? []) {
+    if (!(RLIMITS as readonly string[]).includes(l.name)) fail(`unknown rlimit ${JSON.stringify(l.name)}`);
+    const v = (x: number): string => {
+      if (x === -1) return 'unlimited';
+      if (!Number.isSafeInteger(x) || x < 0) fail(`rlimit ${l.name}: ${x} is not a valid limit`);
+      return String(x);
+    };
+    if (l.hard !== -1 && (l.soft === -1 || l.soft > l.hard))
+      fail(`rlimit ${l.name}: soft ${l.soft} above hard ${l.hard}`);
+    r.add('rlimit', `${l.name} ${v(l.soft)} ${v(l.hard)}`);
+  }
   if (spec.reportFd !== undefined) {
     if (!Number.isInteger(spec.reportFd) || spec.reportFd < 3) fail('reportFd must be an integer >= 3');
     r.add('report_fd', spec.reportFd);

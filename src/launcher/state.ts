@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LimitRequest } from '../limiter/api.js';
 import { ExpectedError } from '../util/errors.js';
+import type { CompiledSeccomp, Rlimit } from './spec.js';
 
 export const STATE_VERSION = 1;
 export const DEFAULT_RUN_DIR = '/run/tstop';
@@ -57,6 +58,14 @@ export interface ContainerState {
   /** Capability numbers given to the workload (tstop exec gives the same). */
   capabilities: number[];
   noNewPrivs: boolean;
+  /**
+   * What `tstop exec` must apply to match the container's own processes:
+   * the seccomp filter as loaded (null: unconfined), OOM score, rlimits.
+   * Absent in state files of older tstop versions (exec then uses the defaults).
+   */
+  seccomp?: CompiledSeccomp | null;
+  oomScoreAdj?: number;
+  rlimits?: Rlimit[];
   init: boolean;
   /** --rm: remove the state (and cgroup) when the container ends. */
   autoRemove: boolean;

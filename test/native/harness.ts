@@ -78,13 +78,33 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
+export interface HelperOptions {
+  stdin?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Another copy of the helper binary (default: native/build/tstop-helper). */
+  helperPath?: string;
+}
+
+/** Compile a test probe (test/native/probes/NAME.c) as a static binary into DIR. */
+export function buildProbe(name: string, dir: string): string {
+  const out = join(dir, name);
+  const src = join(repo, 'test', 'native', 'probes', `${name}.c`);
+  const r = spawnSync('cc', ['-static', '-O2', '-Wall', '-o', out, src], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building ${src} failed: ${r.stderr}`);
+  return out;
+}
+
 /** Spawn the helper through src/launcher/spawn.ts with piped stdio. */
 export function startHelper(
   spec: RunSpec | ExecSpec,
-  opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: HelperOptions = {},
 ): RunningHelper {
   ensureHelper();
-  const h = spawnHelper(spec, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? {}, helperPath: HELPER });
+  const h = spawnHelper(spec, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: opts.env ?? {},
+    helperPath: opts.helperPath ?? HELPER,
+  });
   const { child } = h;
   live.add(child);
   void h.exited.finally(() => live.delete(child)).catch(() => undefined);
@@ -103,7 +123,7 @@ export function startHelper(
 
 export async function runHelper(
   spec: RunSpec | ExecSpec,
-  opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: HelperOptions = {},
 ): Promise<HelperResult> {
   return startHelper(spec, opts).done;
 }

@@ -4,7 +4,7 @@ import { wantsHelp, parseCommandLine } from '../../src/cli/command.js';
 import { UsageError } from '../../src/util/errors.js';
 import { runCommand, execCommand } from '../../src/cli/commands/run.js';
 import { parseRunFlags } from '../../src/cli/run.js';
-import { buildEnv, parseSecurityOpts, parseUserns, parseVolume } from '../../src/launcher/options.js';
+import { buildEnv, parseSecurityOpts, parseUlimits, parseUserns, parseVolume } from '../../src/launcher/options.js';
 import { limitsText, statusText } from '../../src/launcher/manage.js';
 import { initialState } from '../../src/launcher/run.js';
 
@@ -58,7 +58,11 @@ describe('tstop run flags', () => {
       [['--cap-add', 'BOGUS', 'true'], /unknown capability "BOGUS"/],
       [['-w', 'rel', 'true'], /--workdir 'rel': must be an absolute path/],
       [['-d', '-t', 'true'], /-d cannot be combined with -i or -t/],
-      [['--security-opt', 'seccomp=unconfined', 'true'], /--security-opt 'seccomp=unconfined'/],
+      [['--security-opt', 'apparmor=unconfined', 'true'], /--security-opt 'apparmor=unconfined'/],
+      [['--ulimit', 'nofile=10:5', 'true'], /--ulimit 'nofile=10:5': the soft limit is above the hard limit/],
+      [['--ulimit', 'bogus=1', 'true'], /--ulimit 'bogus=1': unknown limit 'bogus'/],
+      [['--ulimit', 'nofile', 'true'], /--ulimit 'nofile': expected NAME=SOFT\[:HARD\]/],
+      [['--oom-score-adj', '1001', 'true'], /--oom-score-adj '1001'/],
       [[], /give the command to run/],
     ];
     for (const [argv, message] of bad) {
@@ -75,9 +79,26 @@ describe('tstop run flags', () => {
     expect(() => parseUserns('4294967290:100', 0)).toThrow(/ends above/);
     expect(parseVolume('/srv/data:/data:ro')).toEqual({ source: '/srv/data', target: '/data', readonly: true });
     expect(() => parseVolume('/srv:/x/../etc')).toThrow(/'\.\.'/);
-    expect(parseSecurityOpts([])).toBe(true);
-    expect(parseSecurityOpts(['no-new-privileges=false'])).toBe(false);
-    expect(parseSecurityOpts(['no-new-privileges:true'])).toBe(true);
+    expect(parseSecurityOpts([])).toEqual({ noNewPrivs: true, seccomp: undefined });
+    expect(parseSecurityOpts(['no-new-privileges=false']).noNewPrivs).toBe(false);
+    expect(parseSecurityOpts(['no-new-privileges:true']).noNewPrivs).toBe(true);
+    expect(parseSecurityOpts(['seccomp=unconfined']).seccomp).toBe('unconfined');
+    expect(parseSecurityOpts(['seccomp=p.json'], '/srv').seccomp).toBe('/srv/p.json');
+  });
+
+  it('parses --ulimit over the default open-files limit, capped at our own hard limit, and --oom-score-adj', () => {
+    const limits =
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                20000                files\n';
+    expect(parseUlimits([], limits)).toEqual([{ name: 'nofile', soft: 1024, hard: 20000 }]);
+    expect(parseUlimits(['nofile=100:200', 'core=0', 'nproc=-1:unlimited'], limits)).toEqual([
+      { name: 'nofile', soft: 100, hard: 200 },
+      { name: 'core', soft: 0, hard: 0 },
+      { name: 'nproc', soft: -1, hard: -1 },
+    ]);
+    const roomy = limits.replace(/20000 +20000/, '1048576 1048576');
+    expect(parseUlimits([], roomy)).toEqual([{ name: 'nofile', soft: 1024, hard: 524288 }]);
+    expect(parse(['true']).oomScoreAdj).toBe(0);
+    expect(parse(['--oom-score-adj', '-500', 'true']).oomScoreAdj).toBe(-500);
   });
 
   it("builds the workload's environment: defaults, then -e, NAME alone from tstop's own", () => {
