@@ -95,10 +95,7 @@ export function buildProbe(name: string, dir: string): string {
 }
 
 /** Spawn the helper through src/launcher/spawn.ts with piped stdio. */
-export function startHelper(
-  spec: RunSpec | ExecSpec,
-  opts: HelperOptions = {},
-): RunningHelper {
+export function startHelper(spec: RunSpec | ExecSpec, opts: HelperOptions = {}): RunningHelper {
   ensureHelper();
   const h = spawnHelper(spec, {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -121,10 +118,7 @@ export function startHelper(
   return { child, pid: h.started, done, stdout: () => stdout };
 }
 
-export async function runHelper(
-  spec: RunSpec | ExecSpec,
-  opts: HelperOptions = {},
-): Promise<HelperResult> {
+export async function runHelper(spec: RunSpec | ExecSpec, opts: HelperOptions = {}): Promise<HelperResult> {
   return startHelper(spec, opts).done;
 }
 

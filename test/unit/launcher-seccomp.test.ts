@@ -19,7 +19,7 @@ describe('seccomp profiles', () => {
   it('the default profile: EPERM by default, x86_64 with its 32-bit ABIs, conditional rules by capability', () => {
     const c = compileSeccomp(def, DOCKER, HOST);
     expect(c.defaultAction).toBe('errno:1');
-    expect(c.arches).toEqual(['x86_64', 'x86', 'x32']);
+    expect(c.arches).toEqual(['x86_64', 'x86']); // x32 left out: its syscalls are killed by the x86_64 filter
     for (const denied of [
       'keyctl',
       'add_key',

@@ -110,7 +110,7 @@ export const RUN_FLAGS: FlagSpec[] = [
     multiple: true,
     value: 'OPT',
     description:
-      'no-new-privileges=false lets setuid programs gain privileges (the default is true); seccomp=unconfined runs without the seccomp filter, seccomp=PROFILE.json with a profile in Docker\'s format instead of the default (profiles/seccomp-default.json)',
+      "no-new-privileges=false lets setuid programs gain privileges (the default is true); seccomp=unconfined runs without the seccomp filter, seccomp=PROFILE.json with a profile in Docker's format instead of the default (profiles/seccomp-default.json)",
   },
   {
     name: 'oom-score-adj',
