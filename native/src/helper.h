@@ -66,6 +66,9 @@ struct spec {
   size_t nvolumes;
   struct strlist masked;   /* paths hidden with /dev/null or an ro tmpfs */
   struct strlist ro_paths; /* paths remounted read-only */
+  char *device_cgroup;     /* cgroup2 dir for the device filter (devices.c) */
+  struct strlist device_allow; /* "c 1:3 rwm" rules of that filter */
+  struct strlist device_nodes; /* "TYPE:MAJ:MIN:MODE:PATH:HOSTPATH" nodes made in /dev */
   uint64_t caps;           /* final capability set, bit n = cap n */
   int no_new_privs;
   int init;
@@ -106,6 +109,10 @@ pid_t spawn_placed(const struct spec *s, size_t skip, int cgroup_fd, unsigned lo
 
 /* mounts.c */
 void setup_mounts(const struct spec *s);
+
+/* devices.c */
+void check_device_rules(const struct spec *s);
+void attach_device_filter(const struct spec *s);
 
 /* process.c: hostname, network, credentials, exec, init. */
 void set_hostname(const struct spec *s);

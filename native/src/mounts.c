@@ -108,6 +108,42 @@ static void make_dev(const char *dev, const char *name, unsigned maj, unsigned m
   do_mount(host, path, NULL, MS_BIND, NULL);
 }
 
+/* --device: "TYPE:MAJ:MIN:MODE:PATH:HOSTPATH", PATH under /dev (the fresh
+ * tmpfs made here, so nothing in the rootfs can redirect it). In a user
+ * namespace, where mknod is EPERM, the host's node is bound instead. */
+static void make_extra_device(const char *root, const char *entry) {
+  char type, cpath[PATH_MAX], host[PATH_MAX], path[PATH_MAX];
+  unsigned maj, min, mode;
+  int used = 0;
+  if (sscanf(entry, "%c:%u:%u:%o:%n", &type, &maj, &min, &mode, &used) != 4 || !used ||
+      (type != 'b' && type != 'c'))
+    fail(EXIT_HELPER, "spec: device_node=%s: expected TYPE:MAJOR:MINOR:MODE:PATH:HOSTPATH", entry);
+  const char *rest = entry + used, *colon = strchr(rest, ':');
+  if (!colon || (size_t)(colon - rest) >= sizeof cpath)
+    fail(EXIT_HELPER, "spec: device_node=%s: expected PATH:HOSTPATH", entry);
+  memcpy(cpath, rest, (size_t)(colon - rest));
+  cpath[colon - rest] = '\0';
+  snprintf(host, sizeof host, "%s", colon + 1);
+  if (strncmp(cpath, "/dev/", 5) != 0 || strstr(cpath, "/..") || strstr(cpath, "/./"))
+    fail(EXIT_HELPER, "device %s: the path in the container must be under /dev/, without . or ..", cpath);
+  path_join(path, root, cpath);
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", path);
+  *strrchr(parent, '/') = '\0';
+  mkdir_p(parent, 0755);
+  unlink(path); /* --device /dev/null:/dev/null replaces ours */
+  mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
+  if (mknod(path, kind | (mode & 07777), makedev(maj, min)) == 0) {
+    if (chmod(path, mode & 07777) < 0) fail_errno(EXIT_HELPER, "chmod(%s)", path);
+    return;
+  }
+  if (errno != EPERM) fail_errno(EXIT_HELPER, "mknod(%s)", path);
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) fail_errno(EXIT_HELPER, "create %s", path);
+  close(fd);
+  do_mount(host, path, NULL, MS_BIND, NULL);
+}
+
 static void make_symlink(const char *target, const char *dev, const char *name) {
   char path[PATH_MAX];
   sub_path(path, dev, name);
@@ -116,7 +152,7 @@ static void make_symlink(const char *target, const char *dev, const char *name) 
 
 /* A minimal /dev like Docker's: a small tmpfs with the safe character
  * devices, a private devpts instance, /dev/shm and /dev/mqueue. */
-static void mount_dev(const char *root) {
+static void mount_dev(const char *root, const struct strlist *extra) {
   char dev[PATH_MAX], sub[PATH_MAX];
   path_join(dev, root, "/dev");
   mkdir_p(dev, 0755);
@@ -148,6 +184,8 @@ static void mount_dev(const char *root) {
   mkdir_p(sub, 0755);
   if (mount("mqueue", sub, "mqueue", MS_SAFE, NULL) < 0 && errno != EPERM)
     fail_errno(EXIT_HELPER, "mount mqueue on %s", sub);
+
+  for (size_t i = 0; i < extra->n; i++) make_extra_device(root, extra->v[i]);
 
   make_symlink("/proc/self/fd", dev, "fd");
   make_symlink("/proc/self/fd/0", dev, "stdin");
@@ -260,7 +298,7 @@ static void setup_rootfs(const struct spec *s) {
   for (size_t i = 0; i < s->nvolumes; i++) mount_volume(root, &s->volumes[i]);
   path_join(p, root, "/proc");
   mount_proc(p);
-  mount_dev(root);
+  mount_dev(root, &s->device_nodes);
   path_join(p, root, "/sys");
   mount_sysfs(p);
   trace("rootfs-mounted");

@@ -110,6 +110,7 @@ int run_mode(const struct spec *s) {
   if (s->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0)
     fail_errno(EXIT_HELPER, "socketpair");
   block_signals(); /* before clone: no signal may slip between */
+  attach_device_filter(s); /* cgroup v2: before anything runs in the cgroup */
 
   /* The cgroup namespace is unshared by the child itself (see child_main). */
   unsigned long flags = s->ns_flags & ~(unsigned long)CLONE_NEWCGROUP;

@@ -8,6 +8,7 @@ import { listFlag, stringFlag, UsageError, type ParsedFlags } from '../cli/comma
 import type { LimitRequest } from '../limiter/api.js';
 import { LIMIT_VALUE_FLAGS } from '../cli/commands/limit.js';
 import { NAME_RE } from './state.js';
+import { parseDeviceFlag, parseDeviceRule, type DeviceRequest } from './devices.js';
 import { resolveCapabilities, SpecError, type IdMapping, type UserSpec, type Volume } from './spec.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -34,6 +35,10 @@ export interface RunOptions {
   detach: boolean;
   rm: boolean;
   init: boolean;
+  /** --device, not yet looked up on the host. */
+  devices: DeviceRequest[];
+  /** --device-cgroup-rule, normalised ('c 1:3 rwm'). */
+  deviceRules: string[];
 }
 
 const MAX_ID = 0xfffffffe;
@@ -194,6 +199,8 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
     detach,
     rm: flags.rm === true,
     init: flags.init === true,
+    devices: listFlag(flags, 'device').map(parseDeviceFlag),
+    deviceRules: listFlag(flags, 'device-cgroup-rule').map(parseDeviceRule),
   };
 }
 

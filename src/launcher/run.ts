@@ -24,6 +24,14 @@ import {
   oomKills,
   type ContainerCgroup,
 } from './cgroup.js';
+import {
+  applyDeviceRules,
+  DEFAULT_DEVICE_RULES,
+  nodeRecord,
+  nodeRule,
+  resolveDevice,
+  type DeviceNode,
+} from './devices.js';
 import { helperBinaryPath } from './helper.js';
 import { buildEnv, DEFAULT_PATH, parseRunFlags, resolveUser, type RunOptions } from './options.js';
 import { spawnHelper, type HelperExit } from './spawn.js';
@@ -110,6 +118,20 @@ function checkPaths(opts: RunOptions): void {
   }
 }
 
+/** --device nodes looked up on the host; without a rootfs the container sees the host's /dev, so no other path. */
+function resolveDevices(opts: RunOptions): DeviceNode[] {
+  return opts.devices.map((req) => {
+    if (opts.rootfs === null && req.containerPath !== req.hostPath) {
+      throw new LaunchError(
+        `--device ${req.hostPath}:${req.containerPath}: a path of its own in the container needs --rootfs`,
+      );
+    }
+    const node = resolveDevice(req, (m) => new LaunchError(m));
+    if (opts.rootfs !== null) nodeRecord(node); // checks the paths before anything exists
+    return node;
+  });
+}
+
 export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
   const namespaces: Namespace[] = [];
   if (opts.userns) namespaces.push('user');
@@ -193,6 +215,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   const limits = hasLimits(opts.limits) ? await import('./limits.js') : null;
   const parsedLimits = limits ? limits.checkLimits(opts.limits) : null;
   checkPaths(opts);
+  const devices = resolveDevices(opts);
   const dir = runDir(env);
   const cgroupPath = containerCgroup(runParent(env), opts.name);
   const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
@@ -212,6 +235,11 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     trace('cgroup-created');
     if (limits && parsedLimits) limits.applyLimits(mounts, cgroupPath, parsedLimits);
     trace('limits-written');
+    const deviceRules = [...DEFAULT_DEVICE_RULES, ...opts.deviceRules, ...devices.map(nodeRule)];
+    const filterCgroup = applyDeviceRules(mounts, cgroupPath, deviceRules);
+    if (filterCgroup !== null) Object.assign(spec, { deviceCgroup: filterCgroup, deviceAllow: deviceRules });
+    if (opts.rootfs !== null) spec.deviceNodes = devices.map(nodeRecord);
+    trace('device-rules');
   } catch (err) {
     await undo();
     throw err;

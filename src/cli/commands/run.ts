@@ -111,6 +111,21 @@ export const RUN_FLAGS: FlagSpec[] = [
     value: 'OPT',
     description: 'no-new-privileges=false lets setuid programs gain privileges (the default is true)',
   },
+  {
+    name: 'device',
+    type: 'string',
+    multiple: true,
+    value: 'HOST[:CONTAINER][:rwm]',
+    description:
+      'allow a host device and create its node in the container (under /dev; needs --rootfs for another path)',
+  },
+  {
+    name: 'device-cgroup-rule',
+    type: 'string',
+    multiple: true,
+    value: "'c 1:3 rwm'",
+    description: "allow devices by type, major:minor (* for any) and access, beyond docker's default list",
+  },
   INTERACTIVE_FLAG,
   TTY_FLAG,
   {
