@@ -161,6 +161,13 @@ static void parse_record(struct spec *s, char *key, char *v) {
     strlist_push(&s->device_allow, v);
   } else if (strcmp(key, "device_node") == 0) {
     strlist_push(&s->device_nodes, v);
+  } else if (strcmp(key, "log_path") == 0) {
+    need_abs(key, v);
+    s->log_path = v;
+  } else if (strcmp(key, "log_max_bytes") == 0) {
+    s->log_max_bytes = parse_int(key, v, 1, 1LL << 40);
+  } else if (strcmp(key, "log_max_files") == 0) {
+    s->log_max_files = (long)parse_int(key, v, 1, 100);
   } else if (strcmp(key, "cap") == 0) {
     s->caps |= 1ULL << parse_int(key, v, 0, 63);
   } else if (strcmp(key, "no_new_privs") == 0) {
@@ -202,6 +209,8 @@ static void check_spec(const struct spec *s) {
     fail(EXIT_HELPER, "spec: device_cgroup=/device_allow= are run-mode keys");
   if (s->device_allow.n && !s->device_cgroup) fail(EXIT_HELPER, "spec: device_allow= needs device_cgroup=");
   check_device_rules(s);
+  if (s->log_path && (s->mode != MODE_RUN || !s->log_max_bytes || !s->log_max_files))
+    fail(EXIT_HELPER, "spec: log_path= is a run-mode key and needs log_max_bytes= and log_max_files=");
 }
 
 void spec_read(int fd, struct spec *s) {

@@ -33,6 +33,7 @@ import {
   type DeviceNode,
 } from './devices.js';
 import { helperBinaryPath } from './helper.js';
+import { rootFileReader } from './root-files.js';
 import { buildEnv, DEFAULT_PATH, parseRunFlags, resolveUser, type RunOptions } from './options.js';
 import { spawnHelper, type HelperExit } from './spawn.js';
 import { serializeSpec, SpecError, type Namespace, type RunSpec } from './spec.js';
@@ -137,7 +138,14 @@ export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
   if (opts.userns) namespaces.push('user');
   namespaces.push('mnt', 'uts', 'ipc', 'pid', 'cgroup');
   if (opts.network === 'none') namespaces.push('net');
-  const user = resolveUser(opts.user, opts.rootfs ?? '/');
+  // A rootfs's etc files are read inside it (./root-files.ts): its symlinks do not lead onto the host.
+  const user = resolveUser(
+    opts.user,
+    opts.rootfs ?? '/',
+    opts.rootfs !== null && opts.user !== undefined && !/^\d+(:\d+)?$/.test(opts.user)
+      ? rootFileReader(opts.rootfs)
+      : undefined,
+  );
   const base: Record<string, string> = {
     PATH: DEFAULT_PATH,
     HOSTNAME: opts.hostname,
@@ -245,7 +253,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     throw err;
   }
   spec.cgroupProcs = cg.procs;
-  if (opts.detach) return runDetached(spec, state, dir, mounts, env, undo);
+  if (opts.detach) return runDetached(spec, opts, state, dir, mounts, env, undo);
   return runForeground(spec, opts, state, dir, mounts, env, undo);
 }
 
@@ -339,6 +347,7 @@ function helperDescription(): string {
 
 async function runDetached(
   spec: RunSpec,
+  opts: RunOptions,
   state: ContainerState,
   dir: string,
   mounts: CgroupMounts,
@@ -346,8 +355,9 @@ async function runDetached(
   undo: () => Promise<void>,
 ): Promise<number> {
   const REPORT_FD = 4;
-  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD });
-  const log = fs.openSync(logPath(dir, state.name), 'a', 0o640);
+  const log = { path: logPath(dir, state.name), maxBytes: opts.log.maxBytes, maxFiles: opts.log.maxFiles };
+  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD, log });
+  const early = fs.openSync(logPath(dir, state.name), 'a', 0o640); // the helper's own words until its logger runs
   const report = fs.openSync(reportPath(dir, state.name), 'w', 0o640);
   let helperPath: string;
   try {
@@ -360,10 +370,10 @@ async function runDetached(
   // outlives tstop and stays the container's parent.
   const child = spawn(helperPath, [], {
     detached: true,
-    stdio: ['ignore', log, log, 'pipe', report],
+    stdio: ['ignore', early, early, 'pipe', report],
     env: helperEnv(env),
   });
-  fs.closeSync(log);
+  fs.closeSync(early);
   fs.closeSync(report);
   (child.stdio[3] as Writable).end(buf);
   let exited: number | null = null;

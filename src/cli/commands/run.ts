@@ -134,6 +134,14 @@ export const RUN_FLAGS: FlagSpec[] = [
     type: 'boolean',
     description: 'run in the background: print the name and return (output goes to <run dir>/<name>.log)',
   },
+  {
+    name: 'log-opt',
+    type: 'string',
+    multiple: true,
+    value: 'max-size=SIZE|max-file=N',
+    description: "-d: the log's cap (k, m, g) and how many rotated files to keep",
+    default: 'max-size=10m, max-file=3',
+  },
   { name: 'rm', type: 'boolean', description: 'remove the container (state and cgroup) when it exits' },
   {
     name: 'init',
