@@ -87,8 +87,8 @@ export interface DeviceNode extends DeviceRequest {
 /** Linux's dev_t split (glibc's gnu_dev_major/minor). */
 export function splitDevT(rdev: number): { major: number; minor: number } {
   const dev = BigInt(rdev);
-  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+  const major = Number(((dev & 0xfff00n) >> 8n) | ((dev & 0xfffff00000000000n) >> 32n));
+  const minor = Number((dev & 0xffn) | ((dev & 0xffffff00000n) >> 12n));
   return { major, minor };
 }
 
