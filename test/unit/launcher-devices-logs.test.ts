@@ -81,7 +81,7 @@ describe('dev_t', () => {
     expect(splitDevT(0x0703)).toEqual({ major: 7, minor: 3 });
     expect(splitDevT(0x100300)).toEqual({ major: 3, minor: 256 }); // minor's high bits above the major's
     expect(splitDevT(259 * 256 + 5)).toEqual({ major: 259, minor: 5 });
-    expect(splitDevT(0xfff00 | 0xfffff00000 | 0xff)).toEqual({ major: 0xfff, minor: 0xfffff }); // the kernel's 12:20 bits
+    expect(splitDevT(0xfff00000 + 0xfff00 + 0xff)).toEqual({ major: 0xfff, minor: 0xfffff }); // the kernel's 12:20 bits
   });
 });
 
