@@ -197,8 +197,18 @@ static void populate_dev(const char *dev, const struct strlist *extra) {
   make_symlink("/proc/self/fd/2", dev, "stderr");
 }
 
-/* The rootfs, O_PATH, opened once the rootfs is a mount point. */
+/* The rootfs, O_PATH, opened once the rootfs is a mount point; and the
+ * targets in_root opened, closed once the rootfs is set up. */
 static int g_root_fd = -1;
+static int g_target_fds[64];
+static size_t g_ntarget_fds;
+
+static void close_targets(void) {
+  for (size_t i = 0; i < g_ntarget_fds; i++) close(g_target_fds[i]);
+  g_ntarget_fds = 0;
+  if (g_root_fd >= 0) close(g_root_fd);
+  g_root_fd = -1;
+}
 
 static int open_in_root(const char *rel, int flags) {
   struct open_how how = {
@@ -275,13 +285,14 @@ static int file_in_root(const char *rel) {
 /* A mount target inside the rootfs as "/proc/self/fd/N" ('d': a directory,
  * 'f': a file, made if missing; 0: must exist). Called again after a mount
  * to reach the new mount (the old fd still names what is underneath). The
- * fds are O_CLOEXEC and few; they stay open until exec. */
+ * fds are closed by close_targets once the rootfs is built. */
 static const char *in_root(const char *path, int kind, char *out) {
   while (*path == '/') path++;
   int fd;
   if (kind == 'd') fd = dir_in_root(path, 0);
   else if (kind == 'f') fd = file_in_root(path);
   else if ((fd = open_in_root(*path ? path : ".", 0)) < 0) fail_errno(EXIT_HELPER, "/%s inside the rootfs", path);
+  if (g_ntarget_fds < sizeof g_target_fds / sizeof g_target_fds[0]) g_target_fds[g_ntarget_fds++] = fd;
   snprintf(out, PATH_MAX, "/proc/self/fd/%d", fd);
   return out;
 }
@@ -383,6 +394,7 @@ static void setup_rootfs(const struct spec *s) {
     do_mount("/sys", p, NULL, MS_BIND | MS_REC, NULL);
     remount_ro(in_root("/sys", 0, p));
   }
+  close_targets();
   trace("rootfs-mounted");
   pivot_into(root);
   trace("pivoted");
