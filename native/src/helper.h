@@ -66,6 +66,12 @@ struct spec {
   size_t nvolumes;
   struct strlist masked;   /* paths hidden with /dev/null or an ro tmpfs */
   struct strlist ro_paths; /* paths remounted read-only */
+  char *device_cgroup;     /* cgroup2 dir for the device filter (devices.c) */
+  struct strlist device_allow; /* "c 1:3 rwm" rules of that filter */
+  struct strlist device_nodes; /* "TYPE:MAJ:MIN:MODE:PATH:HOSTPATH" nodes made in /dev */
+  char *log_path;          /* detached: stdout+stderr through a capped, rotated log (logger.c) */
+  long long log_max_bytes;
+  long log_max_files;
   uint64_t caps;           /* final capability set, bit n = cap n */
   int no_new_privs;
   int init;
@@ -126,6 +132,13 @@ pid_t spawn_placed(const struct spec *s, size_t skip, int cgroup_fd, unsigned lo
 
 /* mounts.c */
 void setup_mounts(const struct spec *s);
+
+/* logger.c */
+void start_logger(const struct spec *s);
+
+/* devices.c */
+void check_device_rules(const struct spec *s);
+void attach_device_filter(const struct spec *s);
 
 /* process.c: hostname, network, credentials, exec, init. */
 void set_hostname(const struct spec *s);

@@ -6,12 +6,19 @@
  * only its processes and interfaces.
  * With rootfs: build /proc, /dev, /sys under the rootfs, pivot_root into it
  * and detach the host's tree. Both then apply Docker's masked and read-only
- * paths. */
+ * paths.
+ *
+ * Every mount target inside a rootfs is resolved inside it (openat2 with
+ * RESOLVE_IN_ROOT from the rootfs, so a symlink `data -> /srv/x` in the
+ * image means <rootfs>/srv/x, never the host's /srv/x), created with
+ * mkdirat/openat relative to a resolved parent, and mounted through
+ * /proc/self/fd/N: nothing is created or mounted outside the rootfs. */
 #include "helper.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -108,20 +115,53 @@ static void make_dev(const char *dev, const char *name, unsigned maj, unsigned m
   do_mount(host, path, NULL, MS_BIND, NULL);
 }
 
+/* --device: "TYPE:MAJ:MIN:MODE:PATH:HOSTPATH", PATH under /dev (the fresh
+ * tmpfs made here, so nothing in the rootfs can redirect it). In a user
+ * namespace, where mknod is EPERM, the host's node is bound instead. */
+static void make_extra_device(const char *dev, const char *entry) {
+  char type, cpath[PATH_MAX], host[PATH_MAX], path[PATH_MAX];
+  unsigned maj, min, mode;
+  int used = 0;
+  if (sscanf(entry, "%c:%u:%u:%o:%n", &type, &maj, &min, &mode, &used) != 4 || !used ||
+      (type != 'b' && type != 'c'))
+    fail(EXIT_HELPER, "spec: device_node=%s: expected TYPE:MAJOR:MINOR:MODE:PATH:HOSTPATH", entry);
+  const char *rest = entry + used, *colon = strchr(rest, ':');
+  if (!colon || (size_t)(colon - rest) >= sizeof cpath)
+    fail(EXIT_HELPER, "spec: device_node=%s: expected PATH:HOSTPATH", entry);
+  memcpy(cpath, rest, (size_t)(colon - rest));
+  cpath[colon - rest] = '\0';
+  snprintf(host, sizeof host, "%s", colon + 1);
+  if (strncmp(cpath, "/dev/", 5) != 0 || strstr(cpath, "/..") || strstr(cpath, "/./"))
+    fail(EXIT_HELPER, "device %s: the path in the container must be under /dev/, without . or ..", cpath);
+  path_join(path, dev, cpath + 4);
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", path);
+  *strrchr(parent, '/') = '\0';
+  mkdir_p(parent, 0755);
+  unlink(path); /* --device /dev/null:/dev/null replaces ours */
+  mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
+  if (mknod(path, kind | (mode & 07777), makedev(maj, min)) == 0) {
+    if (chmod(path, mode & 07777) < 0) fail_errno(EXIT_HELPER, "chmod(%s)", path);
+    return;
+  }
+  if (errno != EPERM) fail_errno(EXIT_HELPER, "mknod(%s)", path);
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) fail_errno(EXIT_HELPER, "create %s", path);
+  close(fd);
+  do_mount(host, path, NULL, MS_BIND, NULL);
+}
+
 static void make_symlink(const char *target, const char *dev, const char *name) {
   char path[PATH_MAX];
   sub_path(path, dev, name);
   if (symlink(target, path) < 0 && errno != EEXIST) fail_errno(EXIT_HELPER, "symlink(%s)", path);
 }
 
-/* A minimal /dev like Docker's: a small tmpfs with the safe character
- * devices, a private devpts instance, /dev/shm and /dev/mqueue. */
-static void mount_dev(const char *root) {
-  char dev[PATH_MAX], sub[PATH_MAX];
-  path_join(dev, root, "/dev");
-  mkdir_p(dev, 0755);
-  do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
-
+/* A minimal /dev like Docker's: a small tmpfs (mounted by the caller on
+ * `dev`) with the safe character devices, a private devpts instance,
+ * /dev/shm and /dev/mqueue. */
+static void populate_dev(const char *dev, const struct strlist *extra) {
+  char sub[PATH_MAX];
   static const struct { const char *name; unsigned maj, min; } nodes[] = {
       {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
       {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
@@ -149,40 +189,125 @@ static void mount_dev(const char *root) {
   if (mount("mqueue", sub, "mqueue", MS_SAFE, NULL) < 0 && errno != EPERM)
     fail_errno(EXIT_HELPER, "mount mqueue on %s", sub);
 
+  for (size_t i = 0; i < extra->n; i++) make_extra_device(dev, extra->v[i]);
+
   make_symlink("/proc/self/fd", dev, "fd");
   make_symlink("/proc/self/fd/0", dev, "stdin");
   make_symlink("/proc/self/fd/1", dev, "stdout");
   make_symlink("/proc/self/fd/2", dev, "stderr");
 }
 
-static int has_dotdot(const char *p) {
-  size_t n = strlen(p);
-  return strstr(p, "/../") != NULL || (n >= 3 && strcmp(p + n - 3, "/..") == 0);
+/* The rootfs, O_PATH, opened once the rootfs is a mount point; and the
+ * targets in_root opened, closed once the rootfs is set up. */
+static int g_root_fd = -1;
+static int g_target_fds[64];
+static size_t g_ntarget_fds;
+
+static void close_targets(void) {
+  for (size_t i = 0; i < g_ntarget_fds; i++) close(g_target_fds[i]);
+  g_ntarget_fds = 0;
+  if (g_root_fd >= 0) close(g_root_fd);
+  g_root_fd = -1;
 }
 
-/* Volume: bind SRC onto ROOT/DST, creating a dir or an empty file to mount
- * on. Runs before pivot_root, inside our private mount namespace, so a
- * symlink in the rootfs can at worst redirect the mount onto a host path in
- * this namespace, which the pivot then detaches. */
-static void mount_volume(const char *root, const struct volume *v) {
+static int open_in_root(const char *rel, int flags) {
+  struct open_how how = {
+      .flags = (uint64_t)(flags | O_PATH | O_CLOEXEC),
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  int fd = (int)syscall(SYS_openat2, g_root_fd, rel, &how, sizeof how);
+  if (fd < 0 && errno == ENOSYS)
+    fail(EXIT_HELPER, "openat2 is not available (Linux 5.6 or later is needed to resolve mount targets inside the rootfs)");
+  return fd;
+}
+
+/* "a/b/c" -> parent "a/b" (or "" for the root) and name "c". */
+static void split_rel(const char *rel, char *parent, const char **name) {
+  snprintf(parent, PATH_MAX, "%s", rel);
+  char *slash = strrchr(parent, '/');
+  if (slash) {
+    *slash = '\0';
+    *name = rel + (slash - parent) + 1;
+  } else {
+    parent[0] = '\0';
+    *name = rel;
+  }
+}
+
+/* A directory inside the rootfs, made (with its parents) where missing. A
+ * symlink on the way is followed inside the rootfs, and what it names is
+ * made there too. Returns an O_PATH fd. */
+static int dir_in_root(const char *rel, int depth) {
+  if (depth > 40) fail(EXIT_HELPER, "mount target %s: too many levels of symbolic links", rel);
+  if (!*rel) return open_in_root(".", O_DIRECTORY);
+  int fd = open_in_root(rel, O_DIRECTORY);
+  if (fd >= 0) return fd;
+  if (errno != ENOENT) fail_errno(EXIT_HELPER, "mount target %s (inside the rootfs)", rel);
+  char parent[PATH_MAX];
+  const char *name;
+  split_rel(rel, parent, &name);
+  int pfd = dir_in_root(parent, depth + 1);
+  if (mkdirat(pfd, name, 0755) < 0) {
+    char link[PATH_MAX], next[PATH_MAX];
+    ssize_t n = errno == EEXIST ? readlinkat(pfd, name, link, sizeof link - 1) : -1;
+    if (n < 0) fail_errno(EXIT_HELPER, "mount target %s: mkdir %s inside the rootfs", rel, name);
+    link[n] = '\0';
+    /* A dangling symlink: make what it names, inside the rootfs. */
+    if (snprintf(next, sizeof next, "%s%s%s", link[0] == '/' ? "" : parent, link[0] == '/' || !*parent ? "" : "/",
+                 link[0] == '/' ? link + 1 : link) >= (int)sizeof next)
+      fail(EXIT_HELPER, "mount target %s: path too long", rel);
+    close(dir_in_root(next, depth + 1));
+  }
+  close(pfd);
+  fd = open_in_root(rel, O_DIRECTORY);
+  if (fd < 0) fail_errno(EXIT_HELPER, "mount target %s (inside the rootfs)", rel);
+  return fd;
+}
+
+/* An existing or new empty regular file inside the rootfs (O_PATH fd). */
+static int file_in_root(const char *rel) {
+  int fd = open_in_root(rel, 0);
+  if (fd >= 0) return fd;
+  if (errno != ENOENT) fail_errno(EXIT_HELPER, "mount target %s (inside the rootfs)", rel);
+  char parent[PATH_MAX];
+  const char *name;
+  split_rel(rel, parent, &name);
+  int pfd = dir_in_root(parent, 0);
+  int nfd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (nfd < 0) fail_errno(EXIT_HELPER, "mount target %s: create %s inside the rootfs", rel, name);
+  close(nfd);
+  close(pfd);
+  fd = open_in_root(rel, 0);
+  if (fd < 0) fail_errno(EXIT_HELPER, "mount target %s (inside the rootfs)", rel);
+  return fd;
+}
+
+/* A mount target inside the rootfs as "/proc/self/fd/N" ('d': a directory,
+ * 'f': a file, made if missing; 0: must exist). Called again after a mount
+ * to reach the new mount (the old fd still names what is underneath). The
+ * fds are closed by close_targets once the rootfs is built. */
+static const char *in_root(const char *path, int kind, char *out) {
+  while (*path == '/') path++;
+  int fd;
+  if (kind == 'd') fd = dir_in_root(path, 0);
+  else if (kind == 'f') fd = file_in_root(path);
+  else if ((fd = open_in_root(*path ? path : ".", 0)) < 0) fail_errno(EXIT_HELPER, "/%s inside the rootfs", path);
+  if (g_ntarget_fds < sizeof g_target_fds / sizeof g_target_fds[0]) g_target_fds[g_ntarget_fds++] = fd;
+  snprintf(out, PATH_MAX, "/proc/self/fd/%d", fd);
+  return out;
+}
+
+/* Volume: bind SRC onto DST inside the rootfs, on a directory or an empty
+ * file made for it there. */
+static void mount_volume(const struct volume *v) {
   char target[PATH_MAX];
   struct stat st;
-  path_join(target, root, v->dst);
-  if (has_dotdot(v->dst)) fail(EXIT_HELPER, "mount target %s: \"..\" is not allowed", v->dst);
+  if (strstr(v->dst, "/../") || (strlen(v->dst) >= 3 && strcmp(v->dst + strlen(v->dst) - 3, "/..") == 0))
+    fail(EXIT_HELPER, "mount target %s: \"..\" is not allowed", v->dst);
   if (stat(v->src, &st) < 0) fail_errno(EXIT_HELPER, "mount source %s", v->src);
-  if (S_ISDIR(st.st_mode)) {
-    mkdir_p(target, 0755);
-  } else {
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", target);
-    *strrchr(parent, '/') = '\0';
-    if (parent[0]) mkdir_p(parent, 0755);
-    int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) fail_errno(EXIT_HELPER, "create mount target %s", target);
-    close(fd);
-  }
+  in_root(v->dst, S_ISDIR(st.st_mode) ? 'd' : 'f', target);
   do_mount(v->src, target, NULL, MS_BIND | MS_REC, NULL);
-  if (v->ro) remount_ro(target);
+  if (v->ro) remount_ro(in_root(v->dst, 0, target));
 }
 
 /* pivot_root(".", ".") stacks the old root on top of the new one; detaching
@@ -251,18 +376,25 @@ static void setup_host_root(const struct spec *s) {
 
 static void setup_rootfs(const struct spec *s) {
   const char *root = s->rootfs;
-  char p[PATH_MAX];
+  char p[PATH_MAX], dev[PATH_MAX];
   struct stat st;
   if (stat(root, &st) < 0) fail_errno(EXIT_HELPER, "rootfs %s", root);
   if (!S_ISDIR(st.st_mode)) fail(EXIT_HELPER, "rootfs %s: not a directory", root);
   /* pivot_root needs the new root to be a mount point. */
   do_mount(root, root, NULL, MS_BIND | MS_REC, NULL);
-  for (size_t i = 0; i < s->nvolumes; i++) mount_volume(root, &s->volumes[i]);
-  path_join(p, root, "/proc");
-  mount_proc(p);
-  mount_dev(root);
-  path_join(p, root, "/sys");
-  mount_sysfs(p);
+  g_root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_root_fd < 0) fail_errno(EXIT_HELPER, "open rootfs %s", root);
+  for (size_t i = 0; i < s->nvolumes; i++) mount_volume(&s->volumes[i]);
+  do_mount("proc", in_root("/proc", 'd', p), "proc", MS_SAFE, NULL);
+  do_mount("tmpfs", in_root("/dev", 'd', p), "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+  populate_dev(in_root("/dev", 0, dev), &s->device_nodes); /* the fresh tmpfs: nothing of the image's */
+  /* sysfs, or (in a user ns that does not own the net ns) a read-only bind of the host's, as mount_sysfs */
+  if (mount("sysfs", in_root("/sys", 'd', p), "sysfs", MS_SAFE | MS_RDONLY, NULL) < 0) {
+    if (errno != EPERM) fail_errno(EXIT_HELPER, "mount sysfs on %s/sys", root);
+    do_mount("/sys", p, NULL, MS_BIND | MS_REC, NULL);
+    remount_ro(in_root("/sys", 0, p));
+  }
+  close_targets();
   trace("rootfs-mounted");
   pivot_into(root);
   trace("pivoted");

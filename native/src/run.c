@@ -105,11 +105,13 @@ static pid_t spawn(const struct spec *s, unsigned long flags) {
 }
 
 int run_mode(const struct spec *s) {
+  start_logger(s); /* detached: stdout/stderr through the capped log from here on */
   int sync[2], err[2], tty[2] = {-1, -1};
   if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) fail_errno(EXIT_HELPER, "pipe2");
   if (s->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0)
     fail_errno(EXIT_HELPER, "socketpair");
   block_signals(); /* before clone: no signal may slip between */
+  attach_device_filter(s); /* cgroup v2: before anything runs in the cgroup */
 
   /* The cgroup namespace is unshared by the child itself (see child_main). */
   unsigned long flags = s->ns_flags & ~(unsigned long)CLONE_NEWCGROUP;

@@ -154,6 +154,20 @@ static void parse_record(struct spec *s, char *key, char *v) {
   } else if (strcmp(key, "readonly_path") == 0) {
     need_abs(key, v);
     strlist_push(&s->ro_paths, v);
+  } else if (strcmp(key, "device_cgroup") == 0) {
+    need_abs(key, v);
+    s->device_cgroup = v;
+  } else if (strcmp(key, "device_allow") == 0) {
+    strlist_push(&s->device_allow, v);
+  } else if (strcmp(key, "device_node") == 0) {
+    strlist_push(&s->device_nodes, v);
+  } else if (strcmp(key, "log_path") == 0) {
+    need_abs(key, v);
+    s->log_path = v;
+  } else if (strcmp(key, "log_max_bytes") == 0) {
+    s->log_max_bytes = parse_int(key, v, 1, 1LL << 40);
+  } else if (strcmp(key, "log_max_files") == 0) {
+    s->log_max_files = (long)parse_int(key, v, 1, 100);
   } else if (strcmp(key, "cap") == 0) {
     s->caps |= 1ULL << parse_int(key, v, 0, 63);
   } else if (strcmp(key, "no_new_privs") == 0) {
@@ -203,6 +217,13 @@ static void check_spec(const struct spec *s) {
   if (s->nvolumes && !s->rootfs) fail(EXIT_HELPER, "spec: mount= needs rootfs=");
   if (!s->seccomp_default && (s->seccomp_arches.n || s->seccomp_rules.n))
     fail(EXIT_HELPER, "spec: seccomp_arch=/seccomp_rule= need seccomp_default=");
+  if (s->device_nodes.n && !s->rootfs) fail(EXIT_HELPER, "spec: device_node= needs rootfs=");
+  if ((s->device_cgroup || s->device_allow.n) && s->mode != MODE_RUN)
+    fail(EXIT_HELPER, "spec: device_cgroup=/device_allow= are run-mode keys");
+  if (s->device_allow.n && !s->device_cgroup) fail(EXIT_HELPER, "spec: device_allow= needs device_cgroup=");
+  check_device_rules(s);
+  if (s->log_path && (s->mode != MODE_RUN || !s->log_max_bytes || !s->log_max_files))
+    fail(EXIT_HELPER, "spec: log_path= is a run-mode key and needs log_max_bytes= and log_max_files=");
 }
 
 void spec_read(int fd, struct spec *s) {

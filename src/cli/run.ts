@@ -13,6 +13,8 @@ import {
   randomName,
   type RunOptions,
 } from '../launcher/options.js';
+import { parseDeviceFlag, parseDeviceRule } from '../launcher/devices.js';
+import { parseLogOpts } from '../launcher/logs.js';
 import { reportFailure } from '../launcher/report.js';
 import { runContainer, trace } from '../launcher/run.js';
 import { resolveCapabilities, SpecError } from '../launcher/spec.js';
@@ -93,6 +95,9 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
     ...parseSecurityOpts(listFlag(flags, 'security-opt')),
     oomScoreAdj: parseOomScoreAdj(stringFlag(flags, 'oom-score-adj')),
     rlimits: parseUlimits(listFlag(flags, 'ulimit')),
+    devices: listFlag(flags, 'device').map(parseDeviceFlag),
+    deviceRules: listFlag(flags, 'device-cgroup-rule').map(parseDeviceRule),
+    log: parseLogOpts(listFlag(flags, 'log-opt')),
     interactive,
     tty,
     detach,

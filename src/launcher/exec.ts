@@ -226,7 +226,14 @@ export async function execInContainer(ref: string, argv: string[], opts: ExecOpt
   try {
     const mounts = detectCgroupMounts('/');
     const target = await resolveTarget(ref, mounts);
-    const user = resolveUser(opts.user, `/proc/${target.pid}/root`);
+    const root = `/proc/${target.pid}/root`;
+    const userFlag = opts.user;
+    // Names are looked up inside the container's root (never through its symlinks onto the host, never a FIFO).
+    const readEtc =
+      userFlag !== undefined && !/^\d+(:\d+)?$/.test(userFlag)
+        ? (await import('./root-files.js')).rootFileReader(root)
+        : undefined;
+    const user = resolveUser(userFlag, root, readEtc);
     const base = processEnv(target.pid) ?? { PATH: DEFAULT_PATH };
     if (tty) base.TERM ??= 'xterm';
     const spec: ExecSpec = {

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import type { LimitRequest } from '../limiter/api.js';
 import { RLIMITS, type IdMapping, type Rlimit, type RlimitName, type UserSpec, type Volume } from './spec.js';
+import type { DeviceRequest } from './devices.js';
+import type { LogOptions } from './logs.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -39,6 +41,12 @@ export interface RunOptions {
   detach: boolean;
   rm: boolean;
   init: boolean;
+  /** --device, not yet looked up on the host. */
+  devices: DeviceRequest[];
+  /** --device-cgroup-rule, normalised ('c 1:3 rwm'). */
+  deviceRules: string[];
+  /** --log-opt: the detached log's cap and rotation. */
+  log: LogOptions;
 }
 
 const MAX_ID = 0xfffffffe;
@@ -193,15 +201,9 @@ export function buildEnv(
 }
 
 /** Entries of an /etc/passwd or /etc/group file: name -> [id, primary gid]. */
-function readIds(file: string): Map<string, [number, number]> {
+function readIds(text: string | null): Map<string, [number, number]> {
   const out = new Map<string, [number, number]>();
-  let text = '';
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return out;
-  }
-  for (const line of text.split('\n')) {
+  for (const line of (text ?? '').split('\n')) {
     const f = line.split(':');
     if (f.length >= 3 && /^\d+$/.test(f[2]))
       out.set(f[0], [Number(f[2]), /^\d+$/.test(f[3] ?? '') ? Number(f[3]) : -1]);
@@ -209,19 +211,35 @@ function readIds(file: string): Map<string, [number, number]> {
   return out;
 }
 
+/** Plain reads under root (the host's own files); containers' are read with ./root-files.ts. */
+function plainReader(root: string): (rel: string) => string | null {
+  return (rel) => {
+    try {
+      return fs.readFileSync(path.join(root, rel), 'utf8');
+    } catch {
+      return null;
+    }
+  };
+}
+
 /**
  * -u USER[:GROUP] as ids: numbers as given; names from the container's
- * /etc/passwd and /etc/group (the rootfs's, or the host's without one).
+ * /etc/passwd and /etc/group (the rootfs's, or the host's without one),
+ * read with `read` (rootFileReader: resolved inside the container's root).
  * A user name brings its primary group when no group is given.
  */
-export function resolveUser(value: string | undefined, root: string): UserSpec | undefined {
+export function resolveUser(
+  value: string | undefined,
+  root: string,
+  read: (rel: string) => string | null = plainReader(root),
+): UserSpec | undefined {
   if (value === undefined) return undefined;
   const [u, g] = value.split(':');
   let uid: number;
   let gid: number | undefined;
   if (/^\d+$/.test(u)) uid = Number(u);
   else {
-    const entry = readIds(path.join(root, 'etc/passwd')).get(u);
+    const entry = readIds(read('etc/passwd')).get(u);
     if (!entry) throw new UsageError(`--user '${value}': no user '${u}' in ${path.join(root, 'etc/passwd')}`);
     uid = entry[0];
     if (entry[1] >= 0) gid = entry[1];
@@ -229,7 +247,7 @@ export function resolveUser(value: string | undefined, root: string): UserSpec |
   if (g !== undefined) {
     if (/^\d+$/.test(g)) gid = Number(g);
     else {
-      const entry = readIds(path.join(root, 'etc/group')).get(g);
+      const entry = readIds(read('etc/group')).get(g);
       if (!entry) throw new UsageError(`--user '${value}': no group '${g}' in ${path.join(root, 'etc/group')}`);
       gid = entry[0];
     }

@@ -14,7 +14,16 @@ import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { detectCgroupMounts, type CgroupMounts } from '../cgroupfs/mounts.js';
 import { containerCgroup, hasLimits, createCgroup, destroyCgroup, oomKills, type ContainerCgroup } from './cgroup.js';
+import {
+  applyDeviceRules,
+  DEFAULT_DEVICE_RULES,
+  nodeRecord,
+  nodeRule,
+  resolveDevice,
+  type DeviceNode,
+} from './devices.js';
 import { helperBinaryPath } from './helper.js';
+import { rootFileReader } from './root-files.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
 import { spawnHelper, type HelperExit } from './spawn.js';
 import { loadSeccomp } from './seccomp.js';
@@ -73,12 +82,33 @@ function checkPaths(opts: RunOptions): void {
   }
 }
 
+/** --device nodes looked up on the host; without a rootfs the container sees the host's /dev, so no other path. */
+function resolveDevices(opts: RunOptions): DeviceNode[] {
+  return opts.devices.map((req) => {
+    if (opts.rootfs === null && req.containerPath !== req.hostPath) {
+      throw new LaunchError(
+        `--device ${req.hostPath}:${req.containerPath}: a path of its own in the container needs --rootfs`,
+      );
+    }
+    const node = resolveDevice(req, (m) => new LaunchError(m));
+    if (opts.rootfs !== null) nodeRecord(node); // checks the paths before anything exists
+    return node;
+  });
+}
+
 export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
   const namespaces: Namespace[] = [];
   if (opts.userns) namespaces.push('user');
   namespaces.push('mnt', 'uts', 'ipc', 'pid', 'cgroup');
   if (opts.network === 'none') namespaces.push('net');
-  const user = resolveUser(opts.user, opts.rootfs ?? '/');
+  // A rootfs's etc files are read inside it (./root-files.ts): its symlinks do not lead onto the host.
+  const user = resolveUser(
+    opts.user,
+    opts.rootfs ?? '/',
+    opts.rootfs !== null && opts.user !== undefined && !/^\d+(:\d+)?$/.test(opts.user)
+      ? rootFileReader(opts.rootfs)
+      : undefined,
+  );
   const base: Record<string, string> = {
     PATH: DEFAULT_PATH,
     HOSTNAME: opts.hostname,
@@ -162,6 +192,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   const limits = hasLimits(opts.limits) ? await import('./limits.js') : null;
   const parsedLimits = limits ? limits.checkLimits(opts.limits) : null;
   checkPaths(opts);
+  const devices = resolveDevices(opts);
   const dir = runDir(env);
   const cgroupPath = containerCgroup(runParent(env), opts.name);
   const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
@@ -181,12 +212,17 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     trace('cgroup-created');
     if (limits && parsedLimits) limits.applyLimits(mounts, cgroupPath, parsedLimits);
     trace('limits-written');
+    const deviceRules = [...DEFAULT_DEVICE_RULES, ...opts.deviceRules, ...devices.map(nodeRule)];
+    const filterCgroup = applyDeviceRules(mounts, cgroupPath, deviceRules);
+    if (filterCgroup !== null) Object.assign(spec, { deviceCgroup: filterCgroup, deviceAllow: deviceRules });
+    if (opts.rootfs !== null) spec.deviceNodes = devices.map(nodeRecord);
+    trace('device-rules');
   } catch (err) {
     await undo();
     throw err;
   }
   spec.cgroupProcs = cg.procs;
-  if (opts.detach) return runDetached(spec, state, dir, mounts, env, undo);
+  if (opts.detach) return runDetached(spec, opts, state, dir, mounts, env, undo);
   return runForeground(spec, opts, state, dir, mounts, env, undo);
 }
 
@@ -280,6 +316,7 @@ function helperDescription(): string {
 
 async function runDetached(
   spec: RunSpec,
+  opts: RunOptions,
   state: ContainerState,
   dir: string,
   mounts: CgroupMounts,
@@ -287,8 +324,9 @@ async function runDetached(
   undo: () => Promise<void>,
 ): Promise<number> {
   const REPORT_FD = 4;
-  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD });
-  const log = fs.openSync(logPath(dir, state.name), 'a', 0o640);
+  const log = { path: logPath(dir, state.name), maxBytes: opts.log.maxBytes, maxFiles: opts.log.maxFiles };
+  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD, log });
+  const early = fs.openSync(logPath(dir, state.name), 'a', 0o640); // the helper's own words until its logger runs
   const report = fs.openSync(reportPath(dir, state.name), 'w', 0o640);
   let helperPath: string;
   try {
@@ -301,10 +339,10 @@ async function runDetached(
   // outlives tstop and stays the container's parent.
   const child = spawn(helperPath, [], {
     detached: true,
-    stdio: ['ignore', log, log, 'pipe', report],
+    stdio: ['ignore', early, early, 'pipe', report],
     env: helperEnv(env),
   });
-  fs.closeSync(log);
+  fs.closeSync(early);
   fs.closeSync(report);
   (child.stdio[3] as Writable).end(buf);
   let exited: number | null = null;

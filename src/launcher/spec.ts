@@ -83,6 +83,7 @@ export const DEFAULT_CAPABILITIES: readonly CapabilityName[] = [
 export const DEFAULT_MASKED_PATHS: readonly string[] = [
   '/proc/asound',
   '/proc/acpi',
+  '/proc/interrupts',
   '/proc/kcore',
   '/proc/keys',
   '/proc/latency_stats',
@@ -209,6 +210,14 @@ export interface RunSpec extends CommonSpec {
   readonlyPaths?: readonly string[];
   /** Run the helper's minimal init as PID 1 (like docker run --init). */
   init?: boolean;
+  /** cgroup v2: the cgroup directory the helper attaches its device filter (deviceAllow) to. */
+  deviceCgroup?: string;
+  /** Allowed devices ('c 1:3 rwm'); everything else is denied. Needs deviceCgroup. */
+  deviceAllow?: readonly string[];
+  /** --device nodes made in the container's /dev: TYPE:MAJ:MIN:MODE:PATH:HOSTPATH. Needs rootfs. */
+  deviceNodes?: readonly string[];
+  /** Detached: stdout and stderr through the helper's logger into path, rotated at maxBytes, maxFiles kept. */
+  log?: { path: string; maxBytes: number; maxFiles: number };
 }
 
 export interface ExecSpec extends CommonSpec {
@@ -405,6 +414,16 @@ function addRun(r: Records, spec: RunSpec): void {
     fail('maskedPaths/readonlyPaths need the mnt namespace');
   }
   r.flag('init', spec.init, false);
+  if (spec.deviceCgroup !== undefined) r.add('device_cgroup', checkAbsolute('deviceCgroup', spec.deviceCgroup));
+  else if ((spec.deviceAllow?.length ?? 0) > 0) fail('deviceAllow needs deviceCgroup');
+  for (const rule of spec.deviceAllow ?? []) r.add('device_allow', rule);
+  if ((spec.deviceNodes?.length ?? 0) > 0 && spec.rootfs === undefined) fail('deviceNodes need a rootfs');
+  for (const node of spec.deviceNodes ?? []) r.add('device_node', node);
+  if (spec.log) {
+    r.add('log_path', checkAbsolute('log.path', spec.log.path));
+    r.add('log_max_bytes', spec.log.maxBytes);
+    r.add('log_max_files', spec.log.maxFiles);
+  }
 }
 
 /** Encode a spec for the helper's fd 3. Throws SpecError on invalid input. */

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LimitRequest } from '../limiter/api.js';
+import { rotatedLogNames } from './logs.js';
 import { ExpectedError } from '../util/errors.js';
 import type { CompiledSeccomp, Rlimit } from './spec.js';
 
@@ -192,7 +193,13 @@ export function listNames(dir: string): string[] {
 }
 
 export function removeStateFiles(dir: string, name: string): void {
-  for (const f of [statePath(dir, name), logPath(dir, name), reportPath(dir, name)]) {
+  let rotated: string[] = [];
+  try {
+    rotated = rotatedLogNames(fs.readdirSync(dir), path.basename(logPath(dir, name))).map((f) => path.join(dir, f));
+  } catch {
+    // no run dir: nothing to remove
+  }
+  for (const f of [statePath(dir, name), logPath(dir, name), ...rotated, reportPath(dir, name)]) {
     fs.rmSync(f, { force: true });
   }
 }

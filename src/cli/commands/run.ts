@@ -127,6 +127,21 @@ export const RUN_FLAGS: FlagSpec[] = [
     description: 'a resource limit (nofile, nproc, core, memlock, stack...; -1 or unlimited)',
     default: 'nofile=1024:524288',
   },
+  {
+    name: 'device',
+    type: 'string',
+    multiple: true,
+    value: 'HOST[:CONTAINER][:rwm]',
+    description:
+      'allow a host device and create its node in the container (under /dev; needs --rootfs for another path)',
+  },
+  {
+    name: 'device-cgroup-rule',
+    type: 'string',
+    multiple: true,
+    value: "'c 1:3 rwm'",
+    description: "allow devices by type, major:minor (* for any) and access, beyond docker's default list",
+  },
   INTERACTIVE_FLAG,
   TTY_FLAG,
   {
@@ -134,6 +149,14 @@ export const RUN_FLAGS: FlagSpec[] = [
     short: 'd',
     type: 'boolean',
     description: 'run in the background: print the name and return (output goes to <run dir>/<name>.log)',
+  },
+  {
+    name: 'log-opt',
+    type: 'string',
+    multiple: true,
+    value: 'max-size=SIZE|max-file=N',
+    description: "-d: the log's cap (k, m, g) and how many rotated files to keep",
+    default: 'max-size=10m, max-file=3',
   },
   { name: 'rm', type: 'boolean', description: 'remove the container (state and cgroup) when it exits' },
   {
