@@ -44,11 +44,14 @@ const COLLECTION = ['root', 'docker-root', 'runc-root', 'podman-root', 'containe
 
 function limiterFor(flags: ParsedFlags, timeoutMs?: number): CgroupLimiter {
   const collector = collectorOptions(flags);
+  const lockTimeoutMs = durationFlag(flags, 'lock-timeout', '10s');
+  if (lockTimeoutMs < 0 || lockTimeoutMs > 3_600_000) throw new UsageError('--lock-timeout: must be at most 1h');
   return createLimiter({
     root: collector.root,
     collector,
     auditLog: stringFlag(flags, 'audit-log'),
     freezeTimeoutMs: timeoutMs,
+    lockTimeoutMs,
   });
 }
 
@@ -191,7 +194,11 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
     if (first === 'undo') {
       if (second === undefined) throw new UsageError('undo needs a change id (see tstop limit history)');
       if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-      rejectFlags(flags, ['json', 'yes', 'dry-run', 'force', 'allow-system', 'audit-log', ...COLLECTION], 'limit undo');
+      rejectFlags(
+        flags,
+        ['json', 'yes', 'dry-run', 'force', 'allow-system', 'audit-log', 'lock-timeout', ...COLLECTION],
+        'limit undo',
+      );
       const limiter = limiterFor(flags);
       const plan = await limiter.planUndo(second, {
         force: flags.force === true,

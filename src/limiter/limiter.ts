@@ -38,6 +38,7 @@ import {
 } from './apply.js';
 import { AuditLog, auditLogPath, newChangeId, writerAlive } from './audit.js';
 import { CgroupFiles } from './cgroup.js';
+import { ChangeLocks, DEFAULT_LOCK_TIMEOUT_MS, type HeldLock } from './lock.js';
 import { readHostFacts, type HostFacts } from './host.js';
 import { parseRequest, planFreeze, planLimit } from './plan.js';
 import { parseRef, resolveRef, type Candidate } from './resolve.js';
@@ -66,6 +67,8 @@ export interface LimiterOptions {
   mounts?: CgroupMounts;
   host?: HostFacts;
   freezeTimeoutMs?: number;
+  /** How long a change waits while another change to the same cgroup runs (--lock-timeout). */
+  lockTimeoutMs?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -74,6 +77,7 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
   readonly mounts: CgroupMounts;
   readonly host: HostFacts;
   readonly audit: AuditLog;
+  readonly locks: ChangeLocks;
   private readonly options: LimiterOptions;
 
   constructor(options: LimiterOptions = {}) {
@@ -81,6 +85,31 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     this.mounts = options.mounts ?? detectCgroupMounts(options.root ?? '/');
     this.host = options.host ?? readHostFacts(options.root ?? '/');
     this.audit = new AuditLog(auditLogPath(options.auditLog));
+    this.locks = new ChangeLocks(this.audit.file);
+  }
+
+  /**
+   * Runs one change under its cgroup's lock (lock.ts), after finishing the
+   * interrupted changes of dead processes; the lock is held until the
+   * change's last audit record is written.
+   */
+  private async locked<T>(
+    cgroupId: string,
+    action: string,
+    run: (id: string, lock: HeldLock) => Promise<T>,
+  ): Promise<T> {
+    const id = newChangeId();
+    const lock = await this.locks.acquire(
+      cgroupId,
+      { id, action },
+      this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    );
+    try {
+      this.recoverWith(cgroupId);
+      return await run(id, lock);
+    } finally {
+      lock.release();
+    }
   }
 
   private get ctx(): ApplyContext {
@@ -157,7 +186,18 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
 
   /** Restores the changes of tstop processes that died mid-change (see apply.ts). */
   recover(): string[] {
-    return recoverInterrupted(this.mounts, this.audit, (r) => writerAlive(r) || !this.confined(r.container.id));
+    return this.recoverWith(null);
+  }
+
+  /** Recovery while holding the lock of one cgroup (its records need no other lock). */
+  private recoverWith(heldCgroup: string | null): string[] {
+    return recoverInterrupted(this.mounts, this.audit, {
+      alive: (r) => writerAlive(r) || !this.confined(r.container.id),
+      lock: (r) =>
+        r.container.id === heldCgroup
+          ? { release: () => {} }
+          : this.locks.tryAcquire(r.container.id, { id: r.id, action: 'recover' }),
+    });
   }
 
   private confined(id: string): boolean {
@@ -169,8 +209,9 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
 
   async apply(plan: LimitPlan, invocation: Invocation): Promise<LimitResult> {
     checkCgroupPolicy(plan.container.id, plan.container.name, { allowSystem: true });
-    this.recover();
-    return applyPlan(plan, invocation, this.ctx);
+    return this.locked(plan.container.id, plan.action ?? 'limit', (changeId, lock) =>
+      applyPlan(plan, invocation, { ...this.ctx, changeId, waitedFor: lock.waitedFor }),
+    );
   }
 
   async setFrozen(
@@ -189,11 +230,14 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
       writes: out.writes,
       notes: out.notes,
     };
-    this.recover();
-    return applyPlan(plan, invocation, {
-      ...this.ctx,
-      freezeTimeoutMs: options.timeoutMs ?? this.options.freezeTimeoutMs,
-    });
+    return this.locked(c.id, plan.action ?? 'freeze', (changeId, lock) =>
+      applyPlan(plan, invocation, {
+        ...this.ctx,
+        changeId,
+        waitedFor: lock.waitedFor,
+        freezeTimeoutMs: options.timeoutMs ?? this.options.freezeTimeoutMs,
+      }),
+    );
   }
 
   /** Process ids in a cgroup and its descendants, from one hierarchy. */
@@ -221,14 +265,21 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     const c = this.resolve(ref);
     checkCgroupPolicy(c.id, c.name, options);
     checkNotOwnCgroup(c.id, 'kill');
-    this.recover();
+    return this.locked(c.id, 'kill', (id) => this.killLocked(c, sig, invocation, id));
+  }
+
+  private async killLocked(
+    c: Candidate,
+    sig: { name: string; number: number },
+    invocation: Invocation,
+    id: string,
+  ): Promise<LimitResult> {
     const order = ['memory', 'pids', 'cpu', 'freezer', 'cpuacct'];
     const v1 = order
       .map((ctrl) => this.mounts.hierarchies.find((h) => h.kind === 'v1' && h.controllers.includes(ctrl)))
       .filter((h): h is Hierarchy => h !== undefined);
     const unifiedDir = this.mounts.unified ? this.dirIn(this.mounts.unified, c.id) : null;
     const plan: LimitPlan = { action: 'kill', container: { id: c.id, name: c.name }, writes: [], notes: [] };
-    const id = newChangeId();
 
     // Pure v2 and SIGKILL: cgroup.kill kills the whole subtree atomically, forks included.
     if (

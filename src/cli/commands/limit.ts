@@ -100,6 +100,13 @@ const AUDIT_FLAG: FlagSpec = {
   description: 'the audit log (JSON Lines)',
   default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
 };
+const LOCK_TIMEOUT_FLAG: FlagSpec = {
+  name: 'lock-timeout',
+  type: 'string',
+  value: 'DURATION',
+  description: 'wait this long while another change to the same cgroup runs, then give up',
+  default: '10s',
+};
 const JSON_FLAG: FlagSpec = { name: 'json', type: 'boolean', description: 'print the result as JSON' };
 const ALLOW_SYSTEM_FLAG: FlagSpec = {
   name: 'allow-system',
@@ -120,6 +127,8 @@ export const limitCommand: CommandSpec = {
     '(--allow-system), a memory limit below current usage (--force).',
     'When stdin is a terminal tstop shows the plan and asks; otherwise (scripts, pipes) it applies',
     'without asking, as docker update does. --yes skips the question.',
+    'Changes to one cgroup run one at a time: a second one waits (--lock-timeout), then gives up',
+    'saying which change is in progress.',
     '',
     'Subcommands:',
     '  history [<container>]  the changes in the audit log (id, time, who, container, old -> new)',
@@ -142,6 +151,7 @@ export const limitCommand: CommandSpec = {
     },
     ALLOW_SYSTEM_FLAG,
     AUDIT_FLAG,
+    LOCK_TIMEOUT_FLAG,
     { name: 'last', type: 'string', value: 'N', description: 'history: the last N changes', default: '20' },
     ...COLLECTION_FLAGS,
   ],
@@ -171,6 +181,7 @@ export const freezeCommand: CommandSpec = {
     JSON_FLAG,
     ALLOW_SYSTEM_FLAG,
     AUDIT_FLAG,
+    LOCK_TIMEOUT_FLAG,
     ...COLLECTION_FLAGS,
   ],
   positionals: true,
@@ -197,6 +208,7 @@ export const killCommand: CommandSpec = {
     JSON_FLAG,
     ALLOW_SYSTEM_FLAG,
     AUDIT_FLAG,
+    LOCK_TIMEOUT_FLAG,
     ...COLLECTION_FLAGS,
   ],
   positionals: true,
