@@ -208,15 +208,17 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
     }
     if (first === 'recover') {
       if (second !== undefined) throw new UsageError(`unexpected argument '${second}'`);
-      rejectFlags(flags, ['json', 'audit-log', ...COLLECTION], 'limit recover');
+      rejectFlags(flags, ['json', 'allow-system', 'audit-log', ...COLLECTION], 'limit recover');
       const limiter = limiterFor(flags);
-      const ids = limiter.recover();
+      const ids = limiter.recover({ allowSystem: flags['allow-system'] === true });
+      const skipped = limiter.lastRecoverySkipped;
       process.stdout.write(
         flags.json
-          ? JSON.stringify({ recovered: ids }) + '\n'
-          : ids.length
-            ? `restored the interrupted changes ${ids.join(', ')}\n`
-            : 'no interrupted changes\n',
+          ? JSON.stringify({ recovered: ids, skipped }) + '\n'
+          : (ids.length
+              ? `restored the interrupted changes ${ids.join(', ')}\n`
+              : 'no interrupted changes restored\n') +
+              skipped.map((x) => `left pending: ${x.id}: ${printable(x.reason)}\n`).join(''),
       );
       return 0;
     }

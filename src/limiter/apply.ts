@@ -223,6 +223,7 @@ function appendOrFail(ctx: ApplyContext, record: ChangeRecord, what: string): vo
   try {
     ctx.audit.append(record);
   } catch (err) {
+    if (err instanceof LimitError) throw err;
     throw new LimitError(`cannot write the audit log ${ctx.audit.file} (${errnoWords(err)}); ${what}`, 1, 'failed');
   }
 }
@@ -375,6 +376,17 @@ export interface RecoveryHooks {
   alive: (r: ChangeRecord) => boolean;
   /** Takes the record's cgroup lock; null when another change holds it (skip the record this time). */
   lock?: (r: ChangeRecord) => { release(): void } | null;
+  /**
+   * The policy a new write to the record's cgroup would meet (root, confinement, containers
+   * only without --allow-system): a reason to leave the record pending, or null.
+   */
+  policy?: (r: ChangeRecord) => string | null;
+}
+
+export interface RecoveryResult {
+  handled: string[];
+  /** Pending records of dead processes left pending, and why. */
+  skipped: { id: string; reason: string }[];
 }
 
 /**
@@ -383,12 +395,20 @@ export interface RecoveryHooks {
  * its old value back, files holding something else are left alone, and an
  * 'interrupted' record says which. Each record is handled under its
  * cgroup's lock and only if the log, read again under the lock, still says
- * pending (another tstop may have finished it meanwhile). Returns the ids handled.
+ * pending (another tstop may have finished it meanwhile). A record goes
+ * through the policy a new write would (hooks.policy): a forged record
+ * naming a cgroup that is not a container changes nothing.
  */
-export function recoverInterrupted(mounts: CgroupMounts, audit: AuditLog, hooks: RecoveryHooks): string[] {
+export function recoverInterrupted(mounts: CgroupMounts, audit: AuditLog, hooks: RecoveryHooks): RecoveryResult {
   const handled: string[] = [];
+  const skipped: RecoveryResult['skipped'] = [];
   for (const candidate of audit.changes()) {
     if (candidate.result !== 'pending' || hooks.alive(candidate)) continue;
+    const refusal = hooks.policy?.(candidate) ?? null;
+    if (refusal) {
+      skipped.push({ id: candidate.id, reason: refusal });
+      continue;
+    }
     const lock = hooks.lock ? hooks.lock(candidate) : { release: () => {} };
     if (!lock) continue;
     try {
@@ -400,7 +420,7 @@ export function recoverInterrupted(mounts: CgroupMounts, audit: AuditLog, hooks:
       lock.release();
     }
   }
-  return handled;
+  return { handled, skipped };
 }
 
 function recoverOne(mounts: CgroupMounts, audit: AuditLog, r: ChangeRecord): void {
@@ -415,6 +435,10 @@ function recoverOne(mounts: CgroupMounts, audit: AuditLog, r: ChangeRecord): voi
       let t: LimitTarget;
       try {
         t = checkTargetPath(mounts, w.path);
+        if (t.cgroupId !== r.container.id) {
+          leftAlone.push(`${w.path} (not a file of ${r.container.id}, the record's cgroup)`);
+          continue;
+        }
         if (isDeviceFile(t.file)) {
           if (devicesSeen) continue;
           devicesSeen = true;

@@ -41,6 +41,12 @@ function octal(mode: number): string {
   return '0' + (mode & 0o7777).toString(8);
 }
 
+function writers(mode: number): string {
+  const group = (mode & 0o020) !== 0;
+  const others = (mode & 0o002) !== 0;
+  return group && others ? 'its group and others' : group ? 'its group' : 'others';
+}
+
 function runningUid(): number {
   return process.geteuid?.() ?? process.getuid?.() ?? -1;
 }
@@ -53,7 +59,6 @@ function runningUid(): number {
  */
 export function checkPrivateFile(st: fs.Stats, file: string, what: string): void {
   const uid = runningUid();
-  if (!st.isFile()) throw new LimitError(`refusing ${what} ${file}: it is not a regular file`, 2, 'refused');
   if (st.uid !== uid) {
     throw new LimitError(
       `refusing ${what} ${file}: it is owned by uid ${st.uid}, not by uid ${uid} who runs tstop; nothing was changed`,
@@ -63,7 +68,7 @@ export function checkPrivateFile(st: fs.Stats, file: string, what: string): void
   }
   if ((st.mode & 0o022) !== 0) {
     throw new LimitError(
-      `refusing ${what} ${file}: it is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${octal(st.mode)}); chmod go-w it; nothing was changed`,
+      `refusing ${what} ${file}: it is writable by ${writers(st.mode)} (mode ${octal(st.mode)}); chmod go-w it; nothing was changed`,
       2,
       'refused',
     );
@@ -89,7 +94,7 @@ export function checkPrivateDir(dir: string, what: string): void {
   }
   if ((st.mode & 0o022) !== 0) {
     throw new LimitError(
-      `refusing ${what} ${dir}: it is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${octal(st.mode)}); chmod go-w it; nothing was changed`,
+      `refusing ${what} ${dir}: it is writable by ${writers(st.mode)} (mode ${octal(st.mode)}); chmod go-w it; nothing was changed`,
       2,
       'refused',
     );
@@ -152,11 +157,17 @@ export class AuditLog {
     try {
       const fd = fs.openSync(this.file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       try {
+        const st = fs.fstatSync(fd);
+        if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
+        checkPrivateFile(st, this.file, 'the audit log');
+        checkPrivateDir(path.dirname(this.file), "the audit log's directory");
         text = fs.readFileSync(fd, 'utf8');
       } finally {
         fs.closeSync(fd);
       }
     } catch (err) {
+      if (err instanceof LimitError) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], tornBytes: 0, badLines: [] };
       throw new LimitError(`cannot read the audit log ${this.file}: ${errnoWords(err)}`, 1, 'failed');
     }
@@ -169,7 +180,8 @@ export class AuditLog {
 
   /**
    * Appends one record and fsyncs it. Throws (with the errno in words) when
-   * it cannot; the caller then restores what it changed.
+   * it cannot; the caller then restores what it changed. A log or directory
+   * that another user owns or may write is refused (checkPrivateFile).
    */
   append(record: AuditLine): void {
     const line = Buffer.from(JSON.stringify(record) + '\n');
@@ -179,6 +191,7 @@ export class AuditLog {
       fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
       createdDir = true;
     }
+    checkPrivateDir(dir, "the audit log's directory");
     const fd = fs.openSync(
       this.file,
       fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
@@ -187,6 +200,7 @@ export class AuditLog {
     try {
       const st0 = fs.fstatSync(fd);
       if (!st0.isFile()) throw Object.assign(new Error(`${this.file} is not a regular file`), { code: 'EINVAL' });
+      checkPrivateFile(st0, this.file, 'the audit log');
       // Appends from several tstop processes are whole lines already (O_APPEND, one write);
       // the lock keeps one from cutting a 'torn' tail that is another's append in flight.
       lockExclusive(fd);

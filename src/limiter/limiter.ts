@@ -34,6 +34,7 @@ import {
   readRelated,
   recoverInterrupted,
   restoreValue,
+  type RecoveryResult,
   type ApplyContext,
 } from './apply.js';
 import { AuditLog, auditLogPath, newChangeId, writerAlive } from './audit.js';
@@ -185,14 +186,36 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
   }
 
   /** Restores the changes of tstop processes that died mid-change (see apply.ts). */
-  recover(): string[] {
-    return this.recoverWith(null);
+  recover(options: { allowSystem?: boolean } = {}): string[] {
+    const result = this.recoverWith(null, options.allowSystem === true);
+    this.lastRecoverySkipped = result.skipped;
+    return result.handled;
   }
 
-  /** Recovery while holding the lock of one cgroup (its records need no other lock). */
-  private recoverWith(heldCgroup: string | null): string[] {
+  /** Pending records of dead processes the last recover() left pending, and why. */
+  lastRecoverySkipped: RecoveryResult['skipped'] = [];
+
+  /**
+   * Recovery while holding the lock of one cgroup (its records need no other
+   * lock). A record passes the policy a new write would: the cgroup this
+   * command was allowed to change (the plan passed the policy with the
+   * user's flags), otherwise a container, or any cgroup with allowSystem
+   * (`tstop limit recover --allow-system`).
+   */
+  private recoverWith(heldCgroup: string | null, allowSystem = false): RecoveryResult {
     return recoverInterrupted(this.mounts, this.audit, {
       alive: (r) => writerAlive(r) || !this.confined(r.container.id),
+      policy: (r) => {
+        try {
+          checkCgroupPolicy(r.container.id, r.container.name, {
+            allowSystem: allowSystem || r.container.id === heldCgroup,
+          });
+          return null;
+        } catch (err) {
+          if (err instanceof LimitError) return err.message;
+          throw err;
+        }
+      },
       lock: (r) =>
         r.container.id === heldCgroup
           ? { release: () => {} }
@@ -353,6 +376,7 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     try {
       this.audit.append(record);
     } catch (err) {
+      if (err instanceof LimitError) throw err;
       throw new LimitError(`cannot write the audit log ${this.audit.file} (${errnoWords(err)}); ${what}`, 1, 'failed');
     }
   }

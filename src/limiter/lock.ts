@@ -61,7 +61,10 @@ export class ChangeLocks {
       const file = this.fileFor(cgroupId);
       const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
       try {
-        checkPrivateFile(fs.fstatSync(fd), file, 'the lock file');
+        const st = fs.fstatSync(fd);
+        if (!st.isFile())
+          throw new LimitError(`refusing the lock file ${file}: it is not a regular file`, 2, 'refused');
+        checkPrivateFile(st, file, 'the lock file');
       } catch (err) {
         fs.closeSync(fd);
         throw err;

@@ -133,7 +133,10 @@ export const limitCommand: CommandSpec = {
     'Subcommands:',
     '  history [<container>]  the changes in the audit log (id, time, who, container, old -> new)',
     '  undo <change-id>       restore the old values of a change (itself audited)',
-    '  recover                restore changes a killed tstop left unconfirmed (every change does this first)',
+    '  recover                restore changes a killed tstop left unconfirmed (every change does this first;',
+    '                         cgroups that are not containers only with --allow-system)',
+    'The audit log and its directory must belong to the user running tstop and not be writable by',
+    'group or others; tstop refuses them otherwise.',
   ].join('\n'),
   flags: [
     ...LIMIT_VALUE_FLAGS,
