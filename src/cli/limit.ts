@@ -9,10 +9,14 @@ import { LimitError } from '../limiter/api.js';
 import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
 import { FLAG_OF, LIST_KEYS, REQUEST_KEYS } from '../limiter/plan.js';
 import { printable, renderTable } from '../util/format.js';
+import { sanitizeJson } from '../util/sanitize.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, listFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
 
 const kebab = (flag: string): string => flag.slice(2);
+
+/** JSON for stdout: names come from containers, so bidi and C1 controls are escaped too. */
+const jsonText = (value: unknown): string => sanitizeJson(JSON.stringify(value));
 
 /** The flags that only `tstop limit <container>` takes. */
 const VALUE_FLAGS = REQUEST_KEYS.map((k) => kebab(FLAG_OF[k]));
@@ -113,7 +117,7 @@ async function planAndApply(
   if (flags['dry-run']) {
     process.stdout.write(
       json
-        ? JSON.stringify({ dryRun: true, ...plan }) + '\n'
+        ? jsonText({ dryRun: true, ...plan }) + '\n'
         : planText(plan, 'planned writes for') + 'dry run: nothing was written\n',
     );
     return 0;
@@ -121,9 +125,7 @@ async function planAndApply(
   if (plan.writes.length === 0) {
     const msg = `nothing to change for ${who(plan.container)}: every value is already set`;
     process.stdout.write(
-      json
-        ? JSON.stringify({ changeId: null, ...plan }) + '\n'
-        : msg + '\n' + plan.notes.map((n) => `note: ${n}\n`).join(''),
+      json ? jsonText({ changeId: null, ...plan }) + '\n' : msg + '\n' + plan.notes.map((n) => `note: ${n}\n`).join(''),
     );
     return 0;
   }
@@ -138,8 +140,7 @@ async function planAndApply(
   const result = await limiter.apply(plan, { via: 'cli' });
   process.stdout.write(
     json
-      ? JSON.stringify({ ...result, action: plan.action, undoes: plan.undoes ?? null, container: plan.container }) +
-          '\n'
+      ? jsonText({ ...result, action: plan.action, undoes: plan.undoes ?? null, container: plan.container }) + '\n'
       : resultText(verb, plan, result),
   );
   return 0;
@@ -180,7 +181,7 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
         throw new UsageError(`--last: '${lastText}' is not a positive whole number`);
       const limiter = limiterFor(flags);
       const changes = await limiter.history({ ref: second, last: Number(lastText) });
-      if (flags.json) process.stdout.write(JSON.stringify(changes) + '\n');
+      if (flags.json) process.stdout.write(jsonText(changes) + '\n');
       else if (changes.length === 0)
         process.stdout.write(`no changes${second ? ` for ${printable(second)}` : ''} in ${limiter.audit.file}\n`);
       else process.stdout.write(historyTable(changes));
@@ -214,7 +215,7 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
       const skipped = limiter.lastRecoverySkipped;
       process.stdout.write(
         flags.json
-          ? JSON.stringify({ recovered: ids, skipped }) + '\n'
+          ? jsonText({ recovered: ids, skipped }) + '\n'
           : (ids.length
               ? `restored the interrupted changes ${ids.join(', ')}\n`
               : 'no interrupted changes restored\n') +
@@ -262,7 +263,7 @@ export async function runFreeze(flags: ParsedFlags, positionals: string[], froze
       { allowSystem: flags['allow-system'] === true, timeoutMs },
     );
     const c = limiter.audit.changes().find((r) => r.id === result.changeId)?.container ?? { id: ref, name: ref };
-    if (flags.json) process.stdout.write(JSON.stringify({ ...result, action: verb, container: c }) + '\n');
+    if (flags.json) process.stdout.write(jsonText({ ...result, action: verb, container: c }) + '\n');
     else process.stdout.write(`${frozen ? 'froze' : 'thawed'} ${who(c)}: change ${result.changeId}\n`);
     return 0;
   } catch (err) {
@@ -281,7 +282,7 @@ export async function runKill(flags: ParsedFlags, positionals: string[]): Promis
       { allowSystem: flags['allow-system'] === true },
     );
     const r = limiter.audit.changes().find((x) => x.id === result.changeId);
-    if (flags.json) process.stdout.write(JSON.stringify(r ?? result) + '\n');
+    if (flags.json) process.stdout.write(jsonText(r ?? result) + '\n');
     else {
       const n = r?.pids?.length ?? 0;
       process.stdout.write(

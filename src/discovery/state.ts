@@ -12,10 +12,11 @@
 // - LXC      <lxcRoot>/<name>/config
 // - tstop    <tstopRunDir>/<name>.json
 
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesInfo, Runtime } from '../model/types.js';
 import { type Classification, normalizeCgroupPath } from './classify.js';
+import { MAX_STATE_FILE_BYTES, readStateFile, SkippedFile, SYMLINK_SKIPPED, tooLarge } from './state-file.js';
 
 // ---------------------------------------------------------------------------
 // Small typed JSON helpers (no `any`).
@@ -56,6 +57,8 @@ function errorCode(e: unknown): string {
 
 // ---------------------------------------------------------------------------
 // File cache: one stat per call; read and parse only when (ino, mtime, size) changed.
+//
+// State files are read only as regular files up to a size cap (state-file.ts).
 
 interface CacheEntry {
   ino: number;
@@ -82,13 +85,25 @@ export class FileCache {
     this.counters.stats++;
     let st;
     try {
-      st = statSync(path, { throwIfNoEntry: false });
+      st = lstatSync(path, { throwIfNoEntry: false });
     } catch (e) {
       this.forget(key, path, errorCode(e));
       return null;
     }
-    if (st === undefined || !st.isFile()) {
+    if (st === undefined || st.isDirectory()) {
       this.forget(key, path, null);
+      return null;
+    }
+    if (st.isSymbolicLink()) {
+      this.forget(key, path, SYMLINK_SKIPPED);
+      return null;
+    }
+    if (!st.isFile()) {
+      this.forget(key, path, 'skipped: not a regular file');
+      return null;
+    }
+    if (st.size > MAX_STATE_FILE_BYTES) {
+      this.forget(key, path, tooLarge(st.size));
       return null;
     }
     const hit = this.entries.get(key);
@@ -98,10 +113,14 @@ export class FileCache {
     }
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readStateFile(path);
       this.counters.reads++;
     } catch (e) {
-      this.forget(key, path, errorCode(e));
+      this.forget(
+        key,
+        path,
+        e instanceof SkippedFile ? e.message : errorCode(e) === 'ELOOP' ? SYMLINK_SKIPPED : errorCode(e),
+      );
       return null;
     }
     let value: T | null;

@@ -34,7 +34,12 @@ describe.runIf(isRoot)('the audit log is trusted only when private', () => {
 
   const pidsMax = (rel: string): string => cg.read('pids', rel, 'pids.max').trim();
 
-  function forged(target: { id: string; name: string }, file: string, oldValue: string, newValue: string): ChangeRecord {
+  function forged(
+    target: { id: string; name: string },
+    file: string,
+    oldValue: string,
+    newValue: string,
+  ): ChangeRecord {
     return {
       type: 'change',
       v: 1,
@@ -75,7 +80,8 @@ describe.runIf(isRoot)('the audit log is trusted only when private', () => {
       [
         'world-writable log',
         (f) => fs.chmodSync(f, 0o666),
-        (f) => `refusing the audit log ${f}: it is writable by its group and others (mode 0666); chmod go-w it; nothing was changed`,
+        (f) =>
+          `refusing the audit log ${f}: it is writable by its group and others (mode 0666); chmod go-w it; nothing was changed`,
       ],
       [
         'group-writable directory',
@@ -86,7 +92,8 @@ describe.runIf(isRoot)('the audit log is trusted only when private', () => {
       [
         'log owned by another user',
         (f) => fs.chownSync(f, 65534, 65534),
-        (f) => `refusing the audit log ${f}: it is owned by uid 65534, not by uid 0 who runs tstop; nothing was changed`,
+        (f) =>
+          `refusing the audit log ${f}: it is owned by uid 65534, not by uid 0 who runs tstop; nothing was changed`,
       ],
     ];
     for (const [what, spoil, message] of cases) {

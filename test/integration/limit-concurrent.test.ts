@@ -53,12 +53,15 @@ describe.runIf(isRoot)('two concurrent changes to one cgroup', () => {
       const sem = semanticsOf(path.basename(file));
       const current = sem.current(readNoFollow(file) ?? '', value);
       if (!sem.satisfies(current, value))
-        throw new Error(`${file} holds ${JSON.stringify(current)}, the last applied record says ${JSON.stringify(value)}`);
+        throw new Error(
+          `${file} holds ${JSON.stringify(current)}, the last applied record says ${JSON.stringify(value)}`,
+        );
     }
   }
 
   it(`the kernel equals the last applied record after each of ${ROUNDS} rounds, and the loser says why`, async () => {
-    const why = /another change is in progress|changed since the change was planned \(by change [0-9a-f]{12} of pid \d+/;
+    const why =
+      /another change is in progress|changed since the change was planned \(by change [0-9a-f]{12} of pid \d+/;
     let losers = 0;
     for (let round = 0; round < ROUNDS; round++) {
       // Different values every round, so both always have something to write.
