@@ -9,10 +9,14 @@ import { LimitError } from '../limiter/api.js';
 import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
 import { LIMIT_FIELDS } from '../limiter/fields.js';
 import { printable, renderTable } from '../util/format.js';
+import { sanitizeJson } from '../util/sanitize.js';
 import { collectorOptions } from './collection-flags.js';
 import { limitRequestFromFlags } from './limit-request.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
+
+/** JSON for stdout: names come from containers, so bidi and C1 controls are escaped too. */
+const jsonText = (value: unknown): string => sanitizeJson(JSON.stringify(value));
 
 /** The flags that only `tstop limit <container>` takes. */
 const VALUE_FLAGS = LIMIT_FIELDS.map((f) => f.flag);
@@ -29,11 +33,14 @@ const COLLECTION = ['root', 'docker-root', 'runc-root', 'podman-root', 'containe
 
 function limiterFor(flags: ParsedFlags, timeoutMs?: number): CgroupLimiter {
   const collector = collectorOptions(flags);
+  const lockTimeoutMs = durationFlag(flags, 'lock-timeout', '10s');
+  if (lockTimeoutMs < 0 || lockTimeoutMs > 3_600_000) throw new UsageError('--lock-timeout: must be at most 1h');
   return createLimiter({
     root: collector.root,
     collector,
     auditLog: stringFlag(flags, 'audit-log'),
     freezeTimeoutMs: timeoutMs,
+    lockTimeoutMs,
   });
 }
 
@@ -95,7 +102,7 @@ async function planAndApply(
   if (flags['dry-run']) {
     process.stdout.write(
       json
-        ? JSON.stringify({ dryRun: true, ...plan }) + '\n'
+        ? jsonText({ dryRun: true, ...plan }) + '\n'
         : planText(plan, 'planned writes for') + 'dry run: nothing was written\n',
     );
     return 0;
@@ -103,9 +110,7 @@ async function planAndApply(
   if (plan.writes.length === 0) {
     const msg = `nothing to change for ${who(plan.container)}: every value is already set`;
     process.stdout.write(
-      json
-        ? JSON.stringify({ changeId: null, ...plan }) + '\n'
-        : msg + '\n' + plan.notes.map((n) => `note: ${n}\n`).join(''),
+      json ? jsonText({ changeId: null, ...plan }) + '\n' : msg + '\n' + plan.notes.map((n) => `note: ${n}\n`).join(''),
     );
     return 0;
   }
@@ -120,8 +125,7 @@ async function planAndApply(
   const result = await limiter.apply(plan, { via: 'cli' });
   process.stdout.write(
     json
-      ? JSON.stringify({ ...result, action: plan.action, undoes: plan.undoes ?? null, container: plan.container }) +
-          '\n'
+      ? jsonText({ ...result, action: plan.action, undoes: plan.undoes ?? null, container: plan.container }) + '\n'
       : resultText(verb, plan, result),
   );
   return 0;
@@ -162,7 +166,7 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
         throw new UsageError(`--last: '${lastText}' is not a positive whole number`);
       const limiter = limiterFor(flags);
       const changes = await limiter.history({ ref: second, last: Number(lastText) });
-      if (flags.json) process.stdout.write(JSON.stringify(changes) + '\n');
+      if (flags.json) process.stdout.write(jsonText(changes) + '\n');
       else if (changes.length === 0)
         process.stdout.write(`no changes${second ? ` for ${printable(second)}` : ''} in ${limiter.audit.file}\n`);
       else process.stdout.write(historyTable(changes));
@@ -176,7 +180,11 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
     if (first === 'undo') {
       if (second === undefined) throw new UsageError('undo needs a change id (see tstop limit history)');
       if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-      rejectFlags(flags, ['json', 'yes', 'dry-run', 'force', 'allow-system', 'audit-log', ...COLLECTION], 'limit undo');
+      rejectFlags(
+        flags,
+        ['json', 'yes', 'dry-run', 'force', 'allow-system', 'audit-log', 'lock-timeout', ...COLLECTION],
+        'limit undo',
+      );
       const limiter = limiterFor(flags);
       const plan = await limiter.planUndo(second, {
         force: flags.force === true,
@@ -186,15 +194,17 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
     }
     if (first === 'recover') {
       if (second !== undefined) throw new UsageError(`unexpected argument '${second}'`);
-      rejectFlags(flags, ['json', 'audit-log', ...COLLECTION], 'limit recover');
+      rejectFlags(flags, ['json', 'allow-system', 'audit-log', ...COLLECTION], 'limit recover');
       const limiter = limiterFor(flags);
-      const ids = limiter.recover();
+      const ids = limiter.recover({ allowSystem: flags['allow-system'] === true });
+      const skipped = limiter.lastRecoverySkipped;
       process.stdout.write(
         flags.json
-          ? JSON.stringify({ recovered: ids }) + '\n'
-          : ids.length
-            ? `restored the interrupted changes ${ids.join(', ')}\n`
-            : 'no interrupted changes\n',
+          ? jsonText({ recovered: ids, skipped }) + '\n'
+          : (ids.length
+              ? `restored the interrupted changes ${ids.join(', ')}\n`
+              : 'no interrupted changes restored\n') +
+              skipped.map((x) => `left pending: ${x.id}: ${printable(x.reason)}\n`).join(''),
       );
       return 0;
     }
@@ -238,7 +248,7 @@ export async function runFreeze(flags: ParsedFlags, positionals: string[], froze
       { allowSystem: flags['allow-system'] === true, timeoutMs },
     );
     const c = limiter.audit.changes().find((r) => r.id === result.changeId)?.container ?? { id: ref, name: ref };
-    if (flags.json) process.stdout.write(JSON.stringify({ ...result, action: verb, container: c }) + '\n');
+    if (flags.json) process.stdout.write(jsonText({ ...result, action: verb, container: c }) + '\n');
     else process.stdout.write(`${frozen ? 'froze' : 'thawed'} ${who(c)}: change ${result.changeId}\n`);
     return 0;
   } catch (err) {
@@ -257,7 +267,7 @@ export async function runKill(flags: ParsedFlags, positionals: string[]): Promis
       { allowSystem: flags['allow-system'] === true },
     );
     const r = limiter.audit.changes().find((x) => x.id === result.changeId);
-    if (flags.json) process.stdout.write(JSON.stringify(r ?? result) + '\n');
+    if (flags.json) process.stdout.write(jsonText(r ?? result) + '\n');
     else {
       const n = r?.pids?.length ?? 0;
       process.stdout.write(

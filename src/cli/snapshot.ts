@@ -5,6 +5,7 @@ import { Collector } from '../collect/collector.js';
 import { byCpuThenMemory, selectContainers } from '../model/select.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { formatBytes, formatCount, formatPercent, formatRate, printable, renderTable } from '../util/format.js';
+import { sanitizeJson, sanitizeText } from '../util/sanitize.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
@@ -95,7 +96,8 @@ const CSV_COLUMNS: [string, (c: ContainerSnapshot) => string | number | null | u
 
 function csvCell(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
+  // Names and images come from containers: no escape sequence or bidi control reaches the file.
+  const s = sanitizeText(String(v));
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -111,7 +113,7 @@ export function snapshotCsv(snapshot: Snapshot, containers: ContainerSnapshot[])
 
 /** The JSON document for one tick: the snapshot with only the selected containers. */
 export function snapshotJson(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
-  return JSON.stringify({ ...snapshot, containers }) + '\n';
+  return sanitizeJson(JSON.stringify({ ...snapshot, containers })) + '\n';
 }
 
 function write(text: string): Promise<void> {
@@ -155,7 +157,7 @@ export async function runSnapshot(flags: ParsedFlags): Promise<number> {
       else if (args.format === 'csv') await write(snapshotCsv(snapshot, shown));
       else await write((i > 0 ? '\n' : '') + snapshotTable(snapshot, shown));
       for (const note of snapshot.notes)
-        if (i === 0 && args.format === 'table') process.stderr.write(`note: ${note}\n`);
+        if (i === 0 && args.format === 'table') process.stderr.write(`note: ${printable(note)}\n`);
     }
   } finally {
     process.off('SIGINT', onSignal);

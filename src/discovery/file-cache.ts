@@ -3,7 +3,8 @@
 // FileCache, which never throws and remembers what it could not read so the
 // caller can put it in a note.
 
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
+import { MAX_STATE_FILE_BYTES, readStateFile, SkippedFile, SYMLINK_SKIPPED, tooLarge } from './state-file.js';
 import { isRecord } from './json.js';
 
 /** A single, harmless path component (no "/", not "." or ".."). */
@@ -24,6 +25,7 @@ interface CacheEntry {
   usedAt: number;
 }
 
+// State files are read only as regular files up to a size cap (state-file.ts).
 export class FileCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly issues = new Map<string, string>();
@@ -41,13 +43,25 @@ export class FileCache {
     this.counters.stats++;
     let st;
     try {
-      st = statSync(path, { throwIfNoEntry: false });
+      st = lstatSync(path, { throwIfNoEntry: false });
     } catch (e) {
       this.forget(key, path, errorCode(e));
       return null;
     }
-    if (st === undefined || !st.isFile()) {
+    if (st === undefined || st.isDirectory()) {
       this.forget(key, path, null);
+      return null;
+    }
+    if (st.isSymbolicLink()) {
+      this.forget(key, path, SYMLINK_SKIPPED);
+      return null;
+    }
+    if (!st.isFile()) {
+      this.forget(key, path, 'skipped: not a regular file');
+      return null;
+    }
+    if (st.size > MAX_STATE_FILE_BYTES) {
+      this.forget(key, path, tooLarge(st.size));
       return null;
     }
     const hit = this.entries.get(key);
@@ -57,10 +71,14 @@ export class FileCache {
     }
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readStateFile(path);
       this.counters.reads++;
     } catch (e) {
-      this.forget(key, path, errorCode(e));
+      this.forget(
+        key,
+        path,
+        e instanceof SkippedFile ? e.message : errorCode(e) === 'ELOOP' ? SYMLINK_SKIPPED : errorCode(e),
+      );
       return null;
     }
     let value: T | null;

@@ -43,6 +43,10 @@ export interface ApplyContext {
   freezeTimeoutMs?: number;
   /** Test hook (TSTOP_LIMIT_TEST_PAUSE_MS): pause between writes so a test can kill the process mid-change. */
   pauseMs?: number;
+  /** The change's id, when the caller chose it before taking the cgroup's lock. */
+  changeId?: string;
+  /** The change this one waited for (lock.ts), to say so if the files changed meanwhile. */
+  waitedFor?: { id: string; pid: number } | null;
 }
 
 export const DEFAULT_FREEZE_TIMEOUT_MS = 5_000;
@@ -101,8 +105,13 @@ export function restoreValue(target: LimitTarget, oldValue: string): { value: st
   };
 }
 
-/** Restores written values in reverse order; device rules as one list. Returns what failed. */
-export function restore(written: { target: LimitTarget; write: PlannedWrite }[]): string[] {
+/**
+ * Restores written values in reverse order; device rules as one list.
+ * Returns what failed. With onlyOwn (a rollback), a file that no longer
+ * holds the value this change wrote is left alone: someone else wrote it
+ * since, and restoring the old value over theirs would lose their change.
+ */
+export function restore(written: { target: LimitTarget; write: PlannedWrite }[], onlyOwn = false): string[] {
   const failures: string[] = [];
   const devices = written.filter((w) => isDeviceFile(w.target.file));
   const others = written.filter((w) => !isDeviceFile(w.target.file));
@@ -120,6 +129,15 @@ export function restore(written: { target: LimitTarget; write: PlannedWrite }[])
   }
   for (const { target, write } of [...others].reverse()) {
     try {
+      if (onlyOwn && target.file !== 'freezer.state' && target.file !== 'cgroup.freeze') {
+        const current = currentValue(target, write.newValue);
+        if (!semanticsOf(target.file).satisfies(current, write.newValue)) {
+          failures.push(
+            `${target.path}: left alone, it holds ${JSON.stringify(current)} written by someone else since, not this change's ${JSON.stringify(write.newValue)}`,
+          );
+          continue;
+        }
+      }
       writeTarget(target, restoreValue(target, write.oldValue).value);
     } catch (err) {
       failures.push(`${target.path}: ${errnoWords(err)}`);
@@ -181,10 +199,33 @@ export function makeRecord(
   };
 }
 
+/** Who changed a file since a plan was made, from the audit log, for the loser's message. */
+function lastWriter(ctx: ApplyContext, file: string, current: string): string {
+  const sem = semanticsOf(path.basename(file));
+  let changes: ChangeRecord[] = [];
+  try {
+    changes = ctx.audit.changes();
+  } catch {
+    // the message goes without it
+  }
+  const last = changes
+    .filter((r) => r.result === 'applied' || r.result === 'pending')
+    .reverse()
+    .find((r) => r.writes.some((w) => w.path === file && sem.satisfies(current, w.newValue)));
+  if (last) {
+    const waited = ctx.waitedFor?.id === last.id ? ', while this one waited for it' : '';
+    return ` (by change ${last.id} of pid ${last.pid}${waited})`;
+  }
+  return ctx.waitedFor
+    ? ` (change ${ctx.waitedFor.id} of pid ${ctx.waitedFor.pid} ran while this one waited for it)`
+    : ' (not by tstop: no change in the audit log wrote this value)';
+}
+
 function appendOrFail(ctx: ApplyContext, record: ChangeRecord, what: string): void {
   try {
     ctx.audit.append(record);
   } catch (err) {
+    if (err instanceof LimitError) throw err;
     throw new LimitError(`cannot write the audit log ${ctx.audit.file} (${errnoWords(err)}); ${what}`, 1, 'failed');
   }
 }
@@ -215,8 +256,9 @@ export async function applyPlan(plan: LimitPlan, invocation: Invocation, ctx: Ap
       throw new LimitError(`cannot read ${t.path}: ${errnoWords(err)}; nothing was changed`, 1, 'failed');
     }
     if (!holds(t, current, w.oldValue)) {
+      const by = lastWriter(ctx, t.path, current);
       throw new LimitError(
-        `${t.path} changed since the change was planned (it holds ${JSON.stringify(current)}, the plan expected ${JSON.stringify(w.oldValue)}); nothing was changed: plan again`,
+        `${t.path} changed since the change was planned${by}: it holds ${JSON.stringify(current)}, the plan expected ${JSON.stringify(w.oldValue)}; nothing was changed: plan again`,
         2,
         'conflict',
       );
@@ -224,7 +266,7 @@ export async function applyPlan(plan: LimitPlan, invocation: Invocation, ctx: Ap
   });
 
   // 2. intent
-  const id = newChangeId();
+  const id = ctx.changeId ?? newChangeId();
   const record = makeRecord(id, plan, invocation);
   appendOrFail(ctx, record, 'nothing was changed');
 
@@ -293,10 +335,10 @@ export async function applyPlan(plan: LimitPlan, invocation: Invocation, ctx: Ap
       }
     }
   } catch (err) {
-    const failures = restore(written);
+    const failures = restore(written, true);
     const message = err instanceof Error ? err.message : String(err);
     const restoredNote =
-      failures.length === 0 ? 'everything written was restored' : `restoring failed for ${failures.join('; ')}`;
+      failures.length === 0 ? 'everything written was restored' : `not everything was restored: ${failures.join('; ')}`;
     let audited = true;
     try {
       ctx.audit.append({
@@ -321,7 +363,7 @@ export async function applyPlan(plan: LimitPlan, invocation: Invocation, ctx: Ap
   try {
     ctx.audit.append({ ...record, time: new Date().toISOString(), result: 'applied', notes });
   } catch (err) {
-    const failures = restore(written);
+    const failures = restore(written, true);
     throw new LimitError(
       `the change could not be recorded in the audit log ${ctx.audit.file} (${errnoWords(err)}), so it was ${failures.length === 0 ? 'rolled back' : `rolled back except ${failures.join('; ')}`}`,
       1,
@@ -331,67 +373,107 @@ export async function applyPlan(plan: LimitPlan, invocation: Invocation, ctx: Ap
   return { changeId: id, writes: plan.writes, notes };
 }
 
+export interface RecoveryHooks {
+  /** Whether the writer of a pending record still runs (then it is not ours to finish). */
+  alive: (r: ChangeRecord) => boolean;
+  /** Takes the record's cgroup lock; null when another change holds it (skip the record this time). */
+  lock?: (r: ChangeRecord) => { release(): void } | null;
+  /**
+   * The policy a new write to the record's cgroup would meet (root, confinement, containers
+   * only without --allow-system): a reason to leave the record pending, or null.
+   */
+  policy?: (r: ChangeRecord) => string | null;
+}
+
+export interface RecoveryResult {
+  handled: string[];
+  /** Pending records of dead processes left pending, and why. */
+  skipped: { id: string; reason: string }[];
+}
+
 /**
  * Finishes the changes of processes that died between their 'pending' and
  * their result record: each file still holding the change's new value gets
  * its old value back, files holding something else are left alone, and an
- * 'interrupted' record says which. Returns the ids handled.
+ * 'interrupted' record says which. Each record is handled under its
+ * cgroup's lock and only if the log, read again under the lock, still says
+ * pending (another tstop may have finished it meanwhile). A record goes
+ * through the policy a new write would (hooks.policy): a forged record
+ * naming a cgroup that is not a container changes nothing.
  */
-export function recoverInterrupted(
-  mounts: CgroupMounts,
-  audit: AuditLog,
-  alive: (r: ChangeRecord) => boolean,
-): string[] {
+export function recoverInterrupted(mounts: CgroupMounts, audit: AuditLog, hooks: RecoveryHooks): RecoveryResult {
   const handled: string[] = [];
-  for (const r of audit.changes()) {
-    if (r.result !== 'pending' || alive(r)) continue;
-    const restored: string[] = [];
-    const leftAlone: string[] = [];
-    if (r.action === 'kill') {
-      leftAlone.push('signals cannot be taken back');
-    } else {
-      const toRestore: { target: LimitTarget; write: PlannedWrite }[] = [];
-      let devicesSeen = false;
-      for (const w of r.writes) {
-        let t: LimitTarget;
-        try {
-          t = checkTargetPath(mounts, w.path);
-          if (isDeviceFile(t.file)) {
-            if (devicesSeen) continue;
-            devicesSeen = true;
-            const list = readRelated(t, 'devices.list');
-            if (normalizeDeviceList(list) !== normalizeDeviceList(w.oldValue) || list.trim() === 'a *:* rwm') {
-              toRestore.push({ target: t, write: w });
-              restored.push(path.join(path.dirname(w.path), 'devices.list'));
-            }
-            continue;
-          }
-          const sem = semanticsOf(t.file);
-          const current = currentValue(t, w.newValue);
-          if (sem.satisfies(current, w.oldValue)) continue; // never written, or already restored
-          if (sem.satisfies(current, w.newValue) || t.file === 'freezer.state' || t.file === 'cgroup.freeze') {
-            toRestore.push({ target: t, write: w });
-            restored.push(w.path);
-          } else leftAlone.push(`${w.path} (now ${JSON.stringify(current)})`);
-        } catch (err) {
-          leftAlone.push(`${w.path} (${err instanceof Error ? err.message : String(err)})`);
-        }
-      }
-      const failures = restore(toRestore);
-      leftAlone.push(...failures);
+  const skipped: RecoveryResult['skipped'] = [];
+  for (const candidate of audit.changes()) {
+    if (candidate.result !== 'pending' || hooks.alive(candidate)) continue;
+    const refusal = hooks.policy?.(candidate) ?? null;
+    if (refusal) {
+      skipped.push({ id: candidate.id, reason: refusal });
+      continue;
     }
-    const note =
-      `process ${r.pid} died before confirming this change; ` +
-      (restored.length ? `restored the old value of ${restored.join(', ')}` : 'no file held its new value') +
-      (leftAlone.length ? `; left alone: ${leftAlone.join('; ')}` : '');
-    audit.append({
-      ...r,
-      time: new Date().toISOString(),
-      result: 'interrupted',
-      error: null,
-      notes: [...r.notes, note],
-    });
-    handled.push(r.id);
+    const lock = hooks.lock ? hooks.lock(candidate) : { release: () => {} };
+    if (!lock) continue;
+    try {
+      const r = audit.changes().find((x) => x.id === candidate.id);
+      if (!r || r.result !== 'pending' || hooks.alive(r)) continue;
+      recoverOne(mounts, audit, r);
+      handled.push(r.id);
+    } finally {
+      lock.release();
+    }
   }
-  return handled;
+  return { handled, skipped };
+}
+
+function recoverOne(mounts: CgroupMounts, audit: AuditLog, r: ChangeRecord): void {
+  const restored: string[] = [];
+  const leftAlone: string[] = [];
+  if (r.action === 'kill') {
+    leftAlone.push('signals cannot be taken back');
+  } else {
+    const toRestore: { target: LimitTarget; write: PlannedWrite }[] = [];
+    let devicesSeen = false;
+    for (const w of r.writes) {
+      let t: LimitTarget;
+      try {
+        t = checkTargetPath(mounts, w.path);
+        if (t.cgroupId !== r.container.id) {
+          leftAlone.push(`${w.path} (not a file of ${r.container.id}, the record's cgroup)`);
+          continue;
+        }
+        if (isDeviceFile(t.file)) {
+          if (devicesSeen) continue;
+          devicesSeen = true;
+          const list = readRelated(t, 'devices.list');
+          if (normalizeDeviceList(list) !== normalizeDeviceList(w.oldValue) || list.trim() === 'a *:* rwm') {
+            toRestore.push({ target: t, write: w });
+            restored.push(path.join(path.dirname(w.path), 'devices.list'));
+          }
+          continue;
+        }
+        const sem = semanticsOf(t.file);
+        const current = currentValue(t, w.newValue);
+        if (sem.satisfies(current, w.oldValue)) continue; // never written, or already restored
+        if (sem.satisfies(current, w.newValue) || t.file === 'freezer.state' || t.file === 'cgroup.freeze') {
+          toRestore.push({ target: t, write: w });
+          restored.push(w.path);
+        } else leftAlone.push(`${w.path} (now ${JSON.stringify(current)})`);
+      } catch (err) {
+        leftAlone.push(`${w.path} (${err instanceof Error ? err.message : String(err)})`);
+      }
+    }
+    const failures = restore(toRestore);
+    leftAlone.push(...failures);
+  }
+  const note =
+    `process ${r.pid} died before confirming this change; ` +
+    (restored.length ? `restored the old value of ${restored.join(', ')}` : 'no file held its new value') +
+    (leftAlone.length ? `; left alone: ${leftAlone.join('; ')}` : '');
+  audit.append({
+    ...r,
+    time: new Date().toISOString(),
+    result: 'interrupted',
+    error: null,
+    notes: [...r.notes, note],
+  });
 }

@@ -14,6 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { lockExclusive } from '../util/flock.js';
 import { LimitError, type ChangeRecord } from './api.js';
 import { errnoWords } from './safety.js';
 
@@ -34,6 +35,70 @@ export function auditLogPath(flag?: string): string {
   const p = flag ?? process.env.TSTOP_AUDIT_LOG ?? DEFAULT_AUDIT_LOG;
   if (p === '' || /[\x00]/.test(p)) throw new LimitError(`audit log path '${p}' is not a file name`, 2, 'invalid');
   return path.resolve(p);
+}
+
+function octal(mode: number): string {
+  return '0' + (mode & 0o7777).toString(8);
+}
+
+function writers(mode: number): string {
+  const group = (mode & 0o020) !== 0;
+  const others = (mode & 0o002) !== 0;
+  return group && others ? 'its group and others' : group ? 'its group' : 'others';
+}
+
+function runningUid(): number {
+  return process.geteuid?.() ?? process.getuid?.() ?? -1;
+}
+
+/**
+ * Refuses a file tstop trusts (the audit log, a lock file) unless the user
+ * running tstop owns it and nobody else may write it: recovery acts on the
+ * log's pending records, so whoever can write the log could make the next
+ * `tstop limit` write values of their choosing.
+ */
+export function checkPrivateFile(st: fs.Stats, file: string, what: string): void {
+  const uid = runningUid();
+  if (st.uid !== uid) {
+    throw new LimitError(
+      `refusing ${what} ${file}: it is owned by uid ${st.uid}, not by uid ${uid} who runs tstop; nothing was changed`,
+      2,
+      'refused',
+    );
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new LimitError(
+      `refusing ${what} ${file}: it is writable by ${writers(st.mode)} (mode ${octal(st.mode)}); chmod go-w it; nothing was changed`,
+      2,
+      'refused',
+    );
+  }
+}
+
+/** The same rule for the directory that holds such a file (whoever can write it can replace the file). */
+export function checkPrivateDir(dir: string, what: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (err) {
+    throw new LimitError(`cannot use ${what} ${dir}: ${errnoWords(err)}`, 1, 'failed');
+  }
+  const uid = runningUid();
+  if (!st.isDirectory()) throw new LimitError(`refusing ${what} ${dir}: it is not a directory`, 2, 'refused');
+  if (st.uid !== uid) {
+    throw new LimitError(
+      `refusing ${what} ${dir}: it is owned by uid ${st.uid}, not by uid ${uid} who runs tstop; nothing was changed`,
+      2,
+      'refused',
+    );
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new LimitError(
+      `refusing ${what} ${dir}: it is writable by ${writers(st.mode)} (mode ${octal(st.mode)}); chmod go-w it; nothing was changed`,
+      2,
+      'refused',
+    );
+  }
 }
 
 /** A short change id: 12 hex digits (docker-like; `undo` takes a unique prefix). */
@@ -92,11 +157,17 @@ export class AuditLog {
     try {
       const fd = fs.openSync(this.file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       try {
+        const st = fs.fstatSync(fd);
+        if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
+        checkPrivateFile(st, this.file, 'the audit log');
+        checkPrivateDir(path.dirname(this.file), "the audit log's directory");
         text = fs.readFileSync(fd, 'utf8');
       } finally {
         fs.closeSync(fd);
       }
     } catch (err) {
+      if (err instanceof LimitError) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], tornBytes: 0, badLines: [] };
       throw new LimitError(`cannot read the audit log ${this.file}: ${errnoWords(err)}`, 1, 'failed');
     }
@@ -109,7 +180,8 @@ export class AuditLog {
 
   /**
    * Appends one record and fsyncs it. Throws (with the errno in words) when
-   * it cannot; the caller then restores what it changed.
+   * it cannot; the caller then restores what it changed. A log or directory
+   * that another user owns or may write is refused (checkPrivateFile).
    */
   append(record: AuditLine): void {
     const line = Buffer.from(JSON.stringify(record) + '\n');
@@ -119,14 +191,20 @@ export class AuditLog {
       fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
       createdDir = true;
     }
+    checkPrivateDir(dir, "the audit log's directory");
     const fd = fs.openSync(
       this.file,
       fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
       0o640,
     );
     try {
+      const st0 = fs.fstatSync(fd);
+      if (!st0.isFile()) throw Object.assign(new Error(`${this.file} is not a regular file`), { code: 'EINVAL' });
+      checkPrivateFile(st0, this.file, 'the audit log');
+      // Appends from several tstop processes are whole lines already (O_APPEND, one write);
+      // the lock keeps one from cutting a 'torn' tail that is another's append in flight.
+      lockExclusive(fd);
       const st = fs.fstatSync(fd);
-      if (!st.isFile()) throw Object.assign(new Error(`${this.file} is not a regular file`), { code: 'EINVAL' });
       const dropped = this.repairTornTail(fd, st.size);
       if (dropped > 0) {
         const repair: RepairRecord = {

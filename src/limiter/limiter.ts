@@ -34,10 +34,12 @@ import {
   readRelated,
   recoverInterrupted,
   restoreValue,
+  type RecoveryResult,
   type ApplyContext,
 } from './apply.js';
 import { AuditLog, auditLogPath, newChangeId, writerAlive } from './audit.js';
 import { CgroupFiles } from './cgroup.js';
+import { ChangeLocks, DEFAULT_LOCK_TIMEOUT_MS, type HeldLock } from './lock.js';
 import { readHostFacts, type HostFacts } from './host.js';
 import { planFreeze, planLimit } from './plan.js';
 import { parseRequest } from './plan/request.js';
@@ -67,6 +69,8 @@ export interface LimiterOptions {
   mounts?: CgroupMounts;
   host?: HostFacts;
   freezeTimeoutMs?: number;
+  /** How long a change waits while another change to the same cgroup runs (--lock-timeout). */
+  lockTimeoutMs?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -75,6 +79,7 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
   readonly mounts: CgroupMounts;
   readonly host: HostFacts;
   readonly audit: AuditLog;
+  readonly locks: ChangeLocks;
   private readonly options: LimiterOptions;
 
   constructor(options: LimiterOptions = {}) {
@@ -82,6 +87,31 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     this.mounts = options.mounts ?? detectCgroupMounts(options.root ?? '/');
     this.host = options.host ?? readHostFacts(options.root ?? '/');
     this.audit = new AuditLog(auditLogPath(options.auditLog));
+    this.locks = new ChangeLocks(this.audit.file);
+  }
+
+  /**
+   * Runs one change under its cgroup's lock (lock.ts), after finishing the
+   * interrupted changes of dead processes; the lock is held until the
+   * change's last audit record is written.
+   */
+  private async locked<T>(
+    cgroupId: string,
+    action: string,
+    run: (id: string, lock: HeldLock) => Promise<T>,
+  ): Promise<T> {
+    const id = newChangeId();
+    const lock = await this.locks.acquire(
+      cgroupId,
+      { id, action },
+      this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    );
+    try {
+      this.recoverWith(cgroupId);
+      return await run(id, lock);
+    } finally {
+      lock.release();
+    }
   }
 
   private get ctx(): ApplyContext {
@@ -142,8 +172,41 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
   }
 
   /** Restores the changes of tstop processes that died mid-change (see apply.ts). */
-  recover(): string[] {
-    return recoverInterrupted(this.mounts, this.audit, (r) => writerAlive(r) || !this.confined(r.container.id));
+  recover(options: { allowSystem?: boolean } = {}): string[] {
+    const result = this.recoverWith(null, options.allowSystem === true);
+    this.lastRecoverySkipped = result.skipped;
+    return result.handled;
+  }
+
+  /** Pending records of dead processes the last recover() left pending, and why. */
+  lastRecoverySkipped: RecoveryResult['skipped'] = [];
+
+  /**
+   * Recovery while holding the lock of one cgroup (its records need no other
+   * lock). A record passes the policy a new write would: the cgroup this
+   * command was allowed to change (the plan passed the policy with the
+   * user's flags), otherwise a container, or any cgroup with allowSystem
+   * (`tstop limit recover --allow-system`).
+   */
+  private recoverWith(heldCgroup: string | null, allowSystem = false): RecoveryResult {
+    return recoverInterrupted(this.mounts, this.audit, {
+      alive: (r) => writerAlive(r) || !this.confined(r.container.id),
+      policy: (r) => {
+        try {
+          checkCgroupPolicy(r.container.id, r.container.name, {
+            allowSystem: allowSystem || r.container.id === heldCgroup,
+          });
+          return null;
+        } catch (err) {
+          if (err instanceof LimitError) return err.message;
+          throw err;
+        }
+      },
+      lock: (r) =>
+        r.container.id === heldCgroup
+          ? { release: () => {} }
+          : this.locks.tryAcquire(r.container.id, { id: r.id, action: 'recover' }),
+    });
   }
 
   private confined(id: string): boolean {
@@ -155,8 +218,9 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
 
   async apply(plan: LimitPlan, invocation: Invocation): Promise<LimitResult> {
     checkCgroupPolicy(plan.container.id, plan.container.name, { allowSystem: true });
-    this.recover();
-    return applyPlan(plan, invocation, this.ctx);
+    return this.locked(plan.container.id, plan.action ?? 'limit', (changeId, lock) =>
+      applyPlan(plan, invocation, { ...this.ctx, changeId, waitedFor: lock.waitedFor }),
+    );
   }
 
   async setFrozen(
@@ -175,11 +239,14 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
       writes: out.writes,
       notes: out.notes,
     };
-    this.recover();
-    return applyPlan(plan, invocation, {
-      ...this.ctx,
-      freezeTimeoutMs: options.timeoutMs ?? this.options.freezeTimeoutMs,
-    });
+    return this.locked(c.id, plan.action ?? 'freeze', (changeId, lock) =>
+      applyPlan(plan, invocation, {
+        ...this.ctx,
+        changeId,
+        waitedFor: lock.waitedFor,
+        freezeTimeoutMs: options.timeoutMs ?? this.options.freezeTimeoutMs,
+      }),
+    );
   }
 
   /** Process ids in a cgroup and its descendants, from one hierarchy. */
@@ -207,14 +274,21 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     const c = this.resolve(ref);
     checkCgroupPolicy(c.id, c.name, options);
     checkNotOwnCgroup(c.id, 'kill');
-    this.recover();
+    return this.locked(c.id, 'kill', (id) => this.killLocked(c, sig, invocation, id));
+  }
+
+  private async killLocked(
+    c: Candidate,
+    sig: { name: string; number: number },
+    invocation: Invocation,
+    id: string,
+  ): Promise<LimitResult> {
     const order = ['memory', 'pids', 'cpu', 'freezer', 'cpuacct'];
     const v1 = order
       .map((ctrl) => this.mounts.hierarchies.find((h) => h.kind === 'v1' && h.controllers.includes(ctrl)))
       .filter((h): h is Hierarchy => h !== undefined);
     const unifiedDir = this.mounts.unified ? this.dirIn(this.mounts.unified, c.id) : null;
     const plan: LimitPlan = { action: 'kill', container: { id: c.id, name: c.name }, writes: [], notes: [] };
-    const id = newChangeId();
 
     // Pure v2 and SIGKILL: cgroup.kill kills the whole subtree atomically, forks included.
     if (
@@ -288,6 +362,7 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     try {
       this.audit.append(record);
     } catch (err) {
+      if (err instanceof LimitError) throw err;
       throw new LimitError(`cannot write the audit log ${this.audit.file} (${errnoWords(err)}); ${what}`, 1, 'failed');
     }
   }

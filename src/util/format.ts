@@ -1,5 +1,7 @@
 // Human-readable units for tables and the dashboard.
 
+import { sanitizeText } from './sanitize.js';
+
 const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 /** 1536 → "1.5KiB"; null → "-". */
@@ -37,9 +39,9 @@ export function formatPercent(n: number | null | undefined, digits = 1): string 
   return n === null || n === undefined || Number.isNaN(n) ? '-' : `${n.toFixed(digits)}%`;
 }
 
-/** Escapes control and non-printable characters so a cgroup name cannot drive the terminal. */
+/** Escapes control and bidi characters so a cgroup name cannot drive the terminal (src/util/sanitize.ts). */
 export function printable(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return sanitizeText(s);
 }
 
 /** Left-aligned table with a header, columns separated by two spaces; numbers right-aligned. */

@@ -3,7 +3,7 @@
 // cell and no name can drive the terminal), truncation and padding to a
 // cell width, and the glyphs for UTF-8 terminals and for TERM=linux.
 
-import { printable } from '../../src/util/format.js';
+import { sanitizeText } from '../../src/util/sanitize.js';
 
 export interface Glyphs {
   /** Filled part of a bar. */
@@ -68,13 +68,13 @@ const NON_ASCII = /[^\x20-\x7e]/gu;
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /**
- * A name made safe for one-cell-per-character display: control characters as
- * \xNN (src/util/format printable), then any character that is not one cell
+ * A name made safe for one-cell-per-character display: control and bidi
+ * characters escaped by the one sanitizer (src/util/sanitize.ts), then any character that is not one cell
  * wide (or, on an ASCII terminal, any non-ASCII character) as \u{hex}.
  */
 export function safeText(s: string, unicode = true): string {
   if (PLAIN_ASCII.test(s)) return s; // the common case, without the Unicode-aware regexes
-  const p = printable(s);
+  const p = sanitizeText(s);
   const re = unicode ? NOT_ONE_CELL : NON_ASCII;
   re.lastIndex = 0;
   return p.replace(re, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);

@@ -22,6 +22,13 @@ export const AUDIT_FLAG: FlagSpec = {
   description: 'the audit log (JSON Lines)',
   default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
 };
+const LOCK_TIMEOUT_FLAG: FlagSpec = {
+  name: 'lock-timeout',
+  type: 'string',
+  value: 'DURATION',
+  description: 'wait this long while another change to the same cgroup runs, then give up',
+  default: '10s',
+};
 const JSON_FLAG: FlagSpec = { name: 'json', type: 'boolean', description: 'print the result as JSON' };
 const ALLOW_SYSTEM_FLAG: FlagSpec = {
   name: 'allow-system',
@@ -42,11 +49,16 @@ export const limitCommand: CommandSpec = {
     '(--allow-system), a memory limit below current usage (--force).',
     'When stdin is a terminal tstop shows the plan and asks; otherwise (scripts, pipes) it applies',
     'without asking, as docker update does. --yes skips the question.',
+    'Changes to one cgroup run one at a time: a second one waits (--lock-timeout), then gives up',
+    'saying which change is in progress.',
     '',
     'Subcommands:',
     '  history [<container>]  the changes in the audit log (id, time, who, container, old -> new)',
     '  undo <change-id>       restore the old values of a change (itself audited)',
-    '  recover                restore changes a killed tstop left unconfirmed (every change does this first)',
+    '  recover                restore changes a killed tstop left unconfirmed (every change does this first;',
+    '                         cgroups that are not containers only with --allow-system)',
+    'The audit log and its directory must belong to the user running tstop and not be writable by',
+    'group or others; tstop refuses them otherwise.',
   ].join('\n'),
   flags: [
     ...LIMIT_VALUE_FLAGS,
@@ -64,6 +76,7 @@ export const limitCommand: CommandSpec = {
     },
     ALLOW_SYSTEM_FLAG,
     AUDIT_FLAG,
+    LOCK_TIMEOUT_FLAG,
     { name: 'last', type: 'string', value: 'N', description: 'history: the last N changes', default: '20' },
     ...COLLECTION_FLAGS,
   ],
@@ -93,6 +106,7 @@ export const freezeCommand: CommandSpec = {
     JSON_FLAG,
     ALLOW_SYSTEM_FLAG,
     AUDIT_FLAG,
+    LOCK_TIMEOUT_FLAG,
     ...COLLECTION_FLAGS,
   ],
   positionals: true,
@@ -119,6 +133,7 @@ export const killCommand: CommandSpec = {
     JSON_FLAG,
     ALLOW_SYSTEM_FLAG,
     AUDIT_FLAG,
+    LOCK_TIMEOUT_FLAG,
     ...COLLECTION_FLAGS,
   ],
   positionals: true,
