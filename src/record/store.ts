@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatTimeIso } from '../util/time.js';
 import type { Snapshot } from '../model/types.js';
-import { deltaAgainst, encodePayload, KeyFrame } from './codec.js';
+import { deltaAgainst, encodePayload, KeyFrame, storedJson } from './codec.js';
 import {
   encodeRecord,
   KIND_DELTA,
@@ -130,16 +130,17 @@ export class StoreWriter {
     let delta: Buffer | null = null;
     if (seg.key && seg.deltasSinceKey < keyframeEvery) {
       delta = encodePayload(deltaAgainst(seg.key, snapshot));
-      // A delta as large as half a key frame: the key frame is stale, write a new one.
-      if (delta.length > seg.keyPayloadBytes / 2) delta = null;
+      // A delta as large as a key frame: the key frame is stale, write a new one.
+      if (delta.length > seg.keyPayloadBytes) delta = null;
     }
     if (delta) {
       record = encodeRecord(timestampMs, KIND_DELTA, seg.keyOffset, delta);
       seg.deltasSinceKey++;
     } else {
-      const payload = encodePayload(snapshot);
+      const stored = storedJson(snapshot);
+      const payload = encodePayload(stored);
       record = encodeRecord(timestampMs, KIND_KEYFRAME, seg.bytes, payload);
-      seg.key = new KeyFrame(structuredClone(snapshot));
+      seg.key = new KeyFrame(stored);
       seg.keyOffset = seg.bytes;
       seg.keyPayloadBytes = payload.length;
       seg.deltasSinceKey = 0;
