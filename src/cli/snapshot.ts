@@ -122,6 +122,12 @@ function write(text: string): Promise<void> {
 
 export async function runSnapshot(flags: ParsedFlags): Promise<number> {
   const args = parseSnapshotArgs(flags);
+  if (flags.store !== undefined || flags.at !== undefined || flags.from !== undefined || flags.to !== undefined) {
+    const replay = await import('./snapshot-replay.js');
+    if (!replay.wantsReplay(flags))
+      throw new UsageError('--store reads recorded samples: give --at TIME or --from TIME');
+    return replay.runSnapshotReplay(flags, args, write);
+  }
   const collector = new Collector({ ...collectorOptions(flags), watch: args.count > 1 });
   let stop = false;
   const onSignal = (): void => {

@@ -12,6 +12,7 @@ const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
   ['thaw', async () => (await import('./limit.js')).thawCommand],
   ['kill', async () => (await import('./limit.js')).killCommand],
   ['export', async () => (await import('./export.js')).exportCommand],
+  ['record', async () => (await import('./record.js')).recordCommand],
   ['run', async () => (await import('./run.js')).runCommand],
   ['exec', async () => (await import('./run.js')).execCommand],
   ['ps', async () => (await import('./ps.js')).psCommand],
