@@ -7,7 +7,16 @@ import type { Snapshot } from '../model/types.js';
 import { parseTimeSpec, TimeSpecError } from '../util/time.js';
 import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
 import { storeDir } from './record.js';
-import { csvHeader, snapshotCsv, snapshotJson, snapshotTable, type SnapshotArgs } from './snapshot.js';
+import type { Selection } from '../model/select.js';
+
+/** How samples are printed: the live snapshot's own output functions (passed in: snapshot.ts loads this file). */
+export interface SampleOutput {
+  selection: Selection;
+  /** Written once before the first sample (the CSV header), or ''. */
+  header: string;
+  render(s: Snapshot, shown: Snapshot['containers'], first: boolean): string;
+  write(text: string): Promise<void>;
+}
 
 function timeFlag(flags: ParsedFlags, name: string, nowMs: number): number | undefined {
   const text = stringFlag(flags, name);
@@ -24,11 +33,7 @@ export function wantsReplay(flags: ParsedFlags): boolean {
   return ['at', 'from', 'to'].some((f) => flags[f] !== undefined);
 }
 
-export async function runSnapshotReplay(
-  flags: ParsedFlags,
-  args: SnapshotArgs,
-  write: (text: string) => Promise<void>,
-): Promise<number> {
+export async function runSnapshotReplay(flags: ParsedFlags, out: SampleOutput): Promise<number> {
   const nowMs = Date.now();
   const atMs = timeFlag(flags, 'at', nowMs);
   const fromMs = timeFlag(flags, 'from', nowMs);
@@ -41,18 +46,14 @@ export async function runSnapshotReplay(
   const stepMs = flags.step === undefined ? null : durationFlag(flags, 'step', '1m');
   if (stepMs !== null && (atMs !== undefined || stepMs <= 0))
     throw new UsageError('--step: a positive duration, with --from/--to');
-  let warnings = 0;
   const reader = StoreReader.open(storeDir(flags), (message) => {
-    warnings++;
     process.stderr.write(`tstop: warning: ${message}\n`);
   });
   const emit = async (s: Snapshot, first: boolean): Promise<void> => {
-    const shown = selectContainers(s.containers, args).sort(byCpuThenMemory);
-    if (args.format === 'json') await write(snapshotJson(s, shown));
-    else if (args.format === 'csv') await write(snapshotCsv(s, shown));
-    else await write((first ? '' : '\n') + snapshotTable(s, shown));
+    const shown = selectContainers(s.containers, out.selection).sort(byCpuThenMemory);
+    await out.write(out.render(s, shown, first));
   };
-  if (args.format === 'csv') await write(csvHeader());
+  if (out.header) await out.write(out.header);
   if (atMs !== undefined) {
     await emit(reader.at(atMs), true);
     return 0;
@@ -73,7 +74,6 @@ export async function runSnapshotReplay(
     throw new StoreError(
       `no sample between ${stringFlag(flags, 'from')} and ${stringFlag(flags, 'to') ?? 'now'}: ${reader.describeRange()}`,
     );
-  void warnings;
   return 0;
 }
 

@@ -90,7 +90,7 @@ export class StoreReader {
     const key = this.keyFrame(seg, rec.keyOffset);
     if (!key) {
       this.warnOnce(
-        `${seg.file.name}@${rec.keyOffset}`,
+        seg.file.name, // the damage itself was reported: one warning per segment
         `store: ${seg.file.name}: samples whose key frame at offset ${rec.keyOffset} is damaged are skipped`,
       );
       return null;

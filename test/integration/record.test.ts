@@ -121,6 +121,37 @@ describe('tstop record and snapshot --at', () => {
     await cg.cleanupProcesses('cpu');
   });
 
+  it('reads past bytes overwritten in the middle of the largest store file, with one warning', () => {
+    const before = StoreReader.open(store).times();
+    const files = fs.readdirSync(store).filter((f) => f.endsWith('.tsr'));
+    const largest = files.map((f) => path.join(store, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+    const buf = fs.readFileSync(largest);
+    const middle = Math.floor(buf.length / 2);
+    buf.fill(0xa5, middle, middle + 16);
+    fs.writeFileSync(largest, buf);
+    const r = tstop([
+      'snapshot',
+      '--store',
+      store,
+      '--from',
+      `@${before[0] / 1000}`,
+      '--to',
+      `@${before.at(-1)! / 1000}`,
+      '--json',
+    ]);
+    expect(r.status).toBe(0);
+    const got = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Date.parse((JSON.parse(l) as Snapshot).timestamp));
+    // The damaged record is gone (and, if it was a key frame, the deltas on it); everything else is there.
+    expect(got.length).toBeGreaterThanOrEqual(before.length - 60);
+    expect(got.length).toBeLessThan(before.length);
+    expect(got.every((t) => before.includes(t))).toBe(true);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/warning: store: seg-\d+\.tsr: skipped damaged data/);
+  });
+
   it('loses at most the sample being written when killed -9, round after round', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-record-kill-'));
     try {
