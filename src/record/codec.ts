@@ -5,7 +5,8 @@
 // frame) costs nothing in a delta. Payloads are JSON, raw-deflated.
 //
 // Diff nodes: an object patches an object key by key; [value] replaces; []
-// deletes the key; a number is added to an integer (counters and byte
+// deletes the key; {"#": {index: node}} patches an array of the same
+// length element by element; a number is added to an integer (counters and byte
 // figures move by small steps: fewer digits than the new value).
 //
 // Fractions are stored to 10 significant digits and at most 6 decimals
@@ -51,6 +52,8 @@ export function diffJson(from: unknown, to: unknown): Json | undefined {
     for (const k of Object.keys(from)) if (!(k in to)) (out ??= {})[k] = [];
     return out;
   }
+  if (Array.isArray(from) && Array.isArray(to) && from.length === to.length && from.length > 0)
+    return diffElements(from, to, diffJson);
   if (typeof from === 'number' && typeof to === 'number') {
     // A step only where adding it gives back exactly the new value.
     const step = storedNumber(to - from);
@@ -58,6 +61,20 @@ export function diffJson(from: unknown, to: unknown): Json | undefined {
   }
   if (sameJson(from, to)) return undefined;
   return [to as Json];
+}
+
+/** An array's changes element by element (a network interface's counters, one io device's bytes). */
+function diffElements(
+  from: unknown[],
+  to: unknown[],
+  diff: (a: unknown, b: unknown) => Json | undefined,
+): Json | undefined {
+  let out: JsonObject | undefined;
+  for (let i = 0; i < to.length; i++) {
+    const d = diff(from[i], to[i]);
+    if (d !== undefined) (out ??= {})[i] = d;
+  }
+  return out === undefined ? undefined : { '#': out };
 }
 
 /** diffJson on values as the store keeps them: `to` with its fractions rounded. */
@@ -75,6 +92,8 @@ export function diffStored(from: unknown, to: unknown): Json | undefined {
     for (const k of Object.keys(from)) if (!(k in to)) (out ??= {})[k] = [];
     return out;
   }
+  if (Array.isArray(from) && Array.isArray(to) && from.length === to.length && from.length > 0)
+    return diffElements(from, to, diffStored);
   return diffJson(from, storedJson(to));
 }
 
@@ -82,6 +101,11 @@ export function diffStored(from: unknown, to: unknown): Json | undefined {
 export function patchJson(base: unknown, diff: Json): unknown {
   if (Array.isArray(diff)) return diff[0];
   if (typeof diff === 'number') return (base as number) + diff;
+  if (Array.isArray(base) && isObject(diff) && isObject(diff['#'])) {
+    const out = [...base];
+    for (const [i, d] of Object.entries(diff['#'])) out[Number(i)] = patchJson(base[Number(i)], d);
+    return out;
+  }
   if (!isObject(diff) || !isObject(base)) return base;
   const out: JsonObject = { ...base };
   for (const [k, d] of Object.entries(diff)) {

@@ -38,10 +38,21 @@ describe('diff and patch', () => {
     const a = { x: 1, y: { z: [1, 2], w: 'a' }, gone: true, same: { k: null } };
     const b = { x: 2, y: { z: [1, 3], w: 'a' }, same: { k: null }, added: { q: 1 } };
     const d = diffJson(a, b)!;
-    expect(d).toEqual({ x: 1, y: { z: [[1, 3]] }, added: [{ q: 1 }], gone: [] });
+    expect(d).toEqual({ x: 1, y: { z: { '#': { 1: 1 } } }, added: [{ q: 1 }], gone: [] });
     expect(patchJson(a, d)).toEqual(b);
     expect(a.x).toBe(1);
     expect(diffJson(b, structuredClone(b))).toBeUndefined();
+    // Arrays of another length are replaced; elements of the same length patched.
+    const nets = [
+      { i: 'eth0', rx: 10 },
+      { i: 'lo', rx: 1 },
+    ];
+    const later = [
+      { i: 'eth0', rx: 15 },
+      { i: 'lo', rx: 1 },
+    ];
+    expect(patchJson(nets, diffJson(nets, later)!)).toEqual(later);
+    expect(patchJson(nets, diffJson(nets, later.slice(0, 1))!)).toEqual(later.slice(0, 1));
   });
 });
 
