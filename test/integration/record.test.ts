@@ -110,6 +110,30 @@ describe('tstop record and snapshot --at', () => {
         .map((l) => Date.parse((JSON.parse(l) as Snapshot).timestamp)),
     ).toEqual(times);
 
+    // One row set per step, as CSV: a header, then rows of the samples at or before each step.
+    const csv = tstop([
+      'snapshot',
+      '--store',
+      store,
+      '--from',
+      `@${times[0] / 1000}`,
+      '--to',
+      `@${times.at(-1)! / 1000}`,
+      '--step',
+      '2s',
+      '--csv',
+      '--all',
+      '--filter',
+      `${cg.name}/mem`,
+    ]);
+    expect(csv.status).toBe(0);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^timestamp,id,name,/);
+    const stamps = lines.slice(1).map((l) => Date.parse(l.split(',')[0]));
+    const expected = new Set<number>();
+    for (let t = times[0]; t <= times.at(-1)!; t += 2000) expected.add(times.filter((x) => x <= t).at(-1)!);
+    expect(stamps).toEqual([...expected]);
+
     // Outside the range: the range held, exit 1. A bad time: exit 2 naming the forms.
     const early = tstop(['snapshot', '--store', store, '--at', `@${times[0] / 1000 - 3600}`]);
     expect(early.status).toBe(1);
