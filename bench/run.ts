@@ -8,6 +8,7 @@ import { bench as collect } from './collect.js';
 import { bench as dashboard } from './dashboard.js';
 import { bench as launch } from './launch.js';
 import { bench as limiter } from './limiter.js';
+import { bench as record } from './record.js';
 import { bench as scrape } from './scrape.js';
 
 interface SectionOptions {
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, Section> = {
   dashboard: async (o) => dashboard({ cgroups: o.cgroups, fixture: await o.fixture() }),
   limiter: async (o) => limiter({ cgroups: o.cgroups, fixture: await o.fixture() }),
   launch: (o) => launch({ cgroups: o.cgroups }),
+  record: async (o) => record({ cgroups: o.cgroups, fixture: await o.fixture() }),
 };
 
 async function main(): Promise<void> {

@@ -134,6 +134,22 @@ async function pause(ms: number, stopped: () => boolean): Promise<void> {
 
 export async function runSnapshot(flags: ParsedFlags): Promise<number> {
   const args = parseSnapshotArgs(flags);
+  if (flags.store !== undefined || flags.at !== undefined || flags.from !== undefined || flags.to !== undefined) {
+    const replay = await import('./snapshot-replay.js');
+    if (!replay.wantsReplay(flags))
+      throw new UsageError('--store reads recorded samples: give --at TIME or --from TIME');
+    return replay.runSnapshotReplay(flags, {
+      selection: args,
+      header: args.format === 'csv' ? csvHeader() : '',
+      render: (s, shown, first) =>
+        args.format === 'json'
+          ? snapshotJson(s, shown)
+          : args.format === 'csv'
+            ? snapshotCsv(s, shown)
+            : (first ? '' : '\n') + snapshotTable(s, shown),
+      write,
+    });
+  }
   const collector = new Collector({ ...collectorOptions(flags), watch: args.count > 1 });
   let stop = false;
   const onSignal = (): void => {

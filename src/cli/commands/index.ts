@@ -13,6 +13,7 @@ const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
   ['kill', async () => (await import('./limit.js')).killCommand],
   ['guard', async () => (await import('./guard.js')).guardCommand],
   ['export', async () => (await import('./export.js')).exportCommand],
+  ['record', async () => (await import('./record.js')).recordCommand],
   ['run', async () => (await import('./run.js')).runCommand],
   ['exec', async () => (await import('./run.js')).execCommand],
   ['ps', async () => (await import('./ps.js')).psCommand],

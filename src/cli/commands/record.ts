@@ -1,0 +1,42 @@
+// `tstop record`: flags and help; the implementation is in ../record.ts.
+
+import { COLLECTION_FLAGS } from '../collection-flags.js';
+import type { CommandSpec } from '../command.js';
+
+export const STORE_FLAG = {
+  name: 'store',
+  type: 'string',
+  value: 'DIR',
+  description: 'the recorder store directory (else $TSTOP_STORE, else /var/lib/tstop/store)',
+} as const;
+
+export const recordCommand: CommandSpec = {
+  name: 'record',
+  summary: 'Record every cgroup at each interval into an embedded store, for replay (snapshot --at).',
+  usage: 'record [--store DIR] [--interval 5s] [--retain 7d] [--max-size 2GiB]',
+  description:
+    'Runs in the foreground; SIGTERM or SIGINT finish the current sample, close the store and exit 0.\n' +
+    'One recorder per store: a second one refuses. Retention and the size cap hold after every sample.',
+  flags: [
+    STORE_FLAG,
+    {
+      name: 'interval',
+      short: 'i',
+      type: 'string',
+      value: 'DURATION',
+      description: 'time between samples',
+      default: '5s',
+    },
+    { name: 'retain', type: 'string', value: 'DURATION', description: 'drop samples older than this', default: '7d' },
+    {
+      name: 'max-size',
+      type: 'string',
+      value: 'SIZE',
+      description: 'cap on the store size (KiB, MiB, GiB)',
+      default: '2GiB',
+    },
+    ...COLLECTION_FLAGS,
+  ],
+  examples: ['tstop record', 'tstop record --store /data/tstop --interval 1s --retain 2d --max-size 500MiB'],
+  run: async (flags) => (await import('../record.js')).runRecord(flags),
+};

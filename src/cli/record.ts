@@ -1,0 +1,63 @@
+// `tstop record` and the store flag the replaying faces share.
+
+import { Collector } from '../collect/collector.js';
+import { runRecorder } from '../record/recorder.js';
+import { StoreWriter } from '../record/store.js';
+import { collectorOptions } from './collection-flags.js';
+import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
+
+export const DEFAULT_STORE = '/var/lib/tstop/store';
+
+/** --store, else $TSTOP_STORE, else /var/lib/tstop/store. */
+export function storeDir(flags: ParsedFlags): string {
+  return stringFlag(flags, 'store') ?? (process.env.TSTOP_STORE || DEFAULT_STORE);
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+};
+
+export function parseSizeBytes(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) * unit < 64 * 1024)
+    throw new UsageError(`--${flag}: '${text}' is not a size of at least 64KiB (examples: 500MiB, 2GiB, 10G)`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
+export async function runRecord(flags: ParsedFlags): Promise<number> {
+  const intervalMs = durationFlag(flags, 'interval', '5s');
+  if (intervalMs < 100) throw new UsageError('--interval: at least 100ms');
+  const retainMs = durationFlag(flags, 'retain', '7d');
+  if (retainMs < intervalMs) throw new UsageError('--retain: shorter than --interval');
+  const maxBytes = parseSizeBytes('max-size', stringFlag(flags, 'max-size') ?? '2GiB');
+  const dir = storeDir(flags);
+  const warn = (message: string): void => void process.stderr.write(`tstop: ${message}\n`);
+  const writer = StoreWriter.open(dir, { intervalMs, retainMs, maxBytes, warn });
+  const collector = new Collector({ ...collectorOptions(flags), watch: true });
+  const loop = runRecorder(collector, writer, intervalMs);
+  const onSignal = (): void => loop.stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.stderr.write(`tstop: recording every ${stringFlag(flags, 'interval') ?? '5s'} into ${writer.dir}\n`);
+  try {
+    await loop.done;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+// `tstop snapshot --at TIME` and `--from TIME --to TIME [--step 1m]`: the
+// recorded samples, in the live schema (each carries its own timestamp).
+
+import { StoreReader, StoreError } from '../record/reader.js';
+import { byCpuThenMemory, selectContainers } from '../model/select.js';
+import type { Snapshot } from '../model/types.js';
+import { parseTimeSpec, TimeSpecError } from '../util/time.js';
+import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { storeDir } from './record.js';
+import type { Selection } from '../model/select.js';
+
+/** How samples are printed: the live snapshot's own output functions (passed in: snapshot.ts loads this file). */
+export interface SampleOutput {
+  selection: Selection;
+  /** Written once before the first sample (the CSV header), or ''. */
+  header: string;
+  render(s: Snapshot, shown: Snapshot['containers'], first: boolean): string;
+  write(text: string): Promise<void>;
+}
+
+function timeFlag(flags: ParsedFlags, name: string, nowMs: number): number | undefined {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return undefined;
+  try {
+    return parseTimeSpec(text, nowMs);
+  } catch (err) {
+    if (err instanceof TimeSpecError) throw new UsageError(`--${name}: ${err.message}`);
+    throw err;
+  }
+}
+
+export function wantsReplay(flags: ParsedFlags): boolean {
+  return ['at', 'from', 'to'].some((f) => flags[f] !== undefined);
+}
+
+export async function runSnapshotReplay(flags: ParsedFlags, out: SampleOutput): Promise<number> {
+  const nowMs = Date.now();
+  const atMs = timeFlag(flags, 'at', nowMs);
+  const fromMs = timeFlag(flags, 'from', nowMs);
+  const toMs = timeFlag(flags, 'to', nowMs);
+  if (atMs !== undefined && (fromMs !== undefined || toMs !== undefined))
+    throw new UsageError('--at is one sample; --from/--to a range: give one or the other');
+  if (flags.count !== undefined || flags.interval !== undefined)
+    throw new UsageError('--count and --interval are for live samples; a recorded range takes --from/--to [--step]');
+  if (atMs === undefined && fromMs === undefined) throw new UsageError('--to needs --from');
+  const stepMs = flags.step === undefined ? null : durationFlag(flags, 'step', '1m');
+  if (stepMs !== null && (atMs !== undefined || stepMs <= 0))
+    throw new UsageError('--step: a positive duration, with --from/--to');
+  const reader = StoreReader.open(storeDir(flags), (message) => {
+    process.stderr.write(`tstop: warning: ${message}\n`);
+  });
+  const emit = async (s: Snapshot, first: boolean): Promise<void> => {
+    const shown = selectContainers(s.containers, out.selection).sort(byCpuThenMemory);
+    await out.write(out.render(s, shown, first));
+  };
+  if (out.header) await out.write(out.header);
+  if (atMs !== undefined) {
+    await emit(reader.at(atMs), true);
+    return 0;
+  }
+  const from = fromMs!;
+  const to = toMs ?? nowMs;
+  if (to < from) throw new UsageError('--to is before --from');
+  let count = 0;
+  let lastShown = '';
+  const samples = stepMs === null ? reader.between(from, to) : stepped(reader, from, to, stepMs);
+  for (const s of samples) {
+    if (s.timestamp === lastShown) continue; // two steps in one sample's interval
+    lastShown = s.timestamp;
+    await emit(s, count === 0);
+    count++;
+  }
+  if (count === 0)
+    throw new StoreError(
+      `no sample between ${stringFlag(flags, 'from')} and ${stringFlag(flags, 'to') ?? 'now'}: ${reader.describeRange()}`,
+    );
+  return 0;
+}
+
+function* stepped(reader: StoreReader, fromMs: number, toMs: number, stepMs: number): Generator<Snapshot> {
+  const range = reader.range();
+  if (!range) return;
+  for (let t = Math.max(fromMs, range.firstMs); t <= toMs && t <= range.lastMs + stepMs; t += stepMs) {
+    try {
+      yield reader.at(Math.min(t, range.lastMs));
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// One recorder per store: an exclusive flock(2) on STORE/lock, taken without
+// waiting. The kernel drops it when the process dies (kill -9 included), so
+// there is no stale lock to clean up. The file also holds the owner's pid,
+// for the refusal message.
+
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ExpectedError } from '../util/errors.js';
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+export class StoreLockedError extends ExpectedError {
+  constructor(dir: string, owner: string) {
+    super(
+      `the store ${dir} is already being recorded by ${owner}; stop that recorder first, or give this one another --store`,
+      1,
+    );
+  }
+}
+
+type FlockFn = (fd: number, operation: number) => number;
+let flockFn: FlockFn | null | undefined;
+
+function loadFlock(): FlockFn | null {
+  if (flockFn !== undefined) return flockFn;
+  try {
+    const require = createRequire(import.meta.url);
+    const koffi = require('koffi') as { load(name: string): { func(signature: string): FlockFn } };
+    flockFn = koffi.load('libc.so.6').func('int flock(int fd, int operation)');
+  } catch {
+    flockFn = null;
+  }
+  return flockFn;
+}
+
+export class StoreLock {
+  private constructor(private readonly fd: number) {}
+
+  /** Takes the store's lock or throws StoreLockedError naming the holder. */
+  static acquire(dir: string): StoreLock {
+    const file = path.join(dir, 'lock');
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+    const flock = loadFlock();
+    if (flock) {
+      if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+        const owner = ownerOf(fd);
+        fs.closeSync(fd);
+        throw new StoreLockedError(dir, owner);
+      }
+    } else {
+      // No flock binding: a pid file, trusted while that pid lives.
+      const pid = Number(readAll(fd).trim());
+      if (pid > 0 && pid !== process.pid && alive(pid)) {
+        fs.closeSync(fd);
+        throw new StoreLockedError(dir, `pid ${pid}`);
+      }
+    }
+    fs.ftruncateSync(fd, 0);
+    fs.writeSync(fd, `${process.pid}\n`, 0);
+    return new StoreLock(fd);
+  }
+
+  release(): void {
+    fs.closeSync(this.fd); // closing the descriptor drops the flock
+  }
+}
+
+function readAll(fd: number): string {
+  const buf = Buffer.alloc(64);
+  const n = fs.readSync(fd, buf, 0, buf.length, 0);
+  return buf.subarray(0, n).toString();
+}
+
+function ownerOf(fd: number): string {
+  const pid = Number(readAll(fd).trim());
+  return pid > 0 ? `pid ${pid}` : 'another process';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,184 @@
+// The readers' side of the store: finds the sample at or before a time,
+// or every sample in a range, while a recorder may be appending. Damaged
+// bytes (a checksum mismatch, a broken frame) are reported once per segment
+// through `warn` and skipped; an incomplete record at the end of the newest
+// segment is a write in flight (or the one sample a crash loses) and is
+// skipped silently.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Snapshot } from '../model/types.js';
+import { ExpectedError } from '../util/errors.js';
+import { formatTimeIso } from '../util/time.js';
+import { applyDelta, decodePayload, KeyFrame, type DeltaPayload } from './codec.js';
+import { KIND_KEYFRAME, listSegments, scanSegment, type RecordRef, type SegmentFile } from './format.js';
+
+export class StoreError extends ExpectedError {}
+
+export interface StoreRange {
+  firstMs: number;
+  lastMs: number;
+  /** The recording interval of the newest segment. */
+  intervalMs: number;
+}
+
+interface LoadedSegment {
+  file: SegmentFile;
+  intervalMs: number;
+  records: RecordRef[];
+  keyFrames: Map<number, KeyFrame | null>;
+}
+
+export class StoreReader {
+  private readonly warned = new Set<string>();
+  private cache: LoadedSegment | null = null;
+
+  private constructor(
+    readonly dir: string,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  static open(dir: string, warn: (message: string) => void = () => {}): StoreReader {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      throw new StoreError(`no store at ${dir} (record one with: tstop record --store ${dir})`);
+    }
+    if (!st.isDirectory()) throw new StoreError(`${dir} is not a store directory`);
+    return new StoreReader(dir, warn);
+  }
+
+  private segments(): SegmentFile[] {
+    return listSegments(this.dir, fs.readdirSync);
+  }
+
+  private load(file: SegmentFile, isNewest: boolean): LoadedSegment {
+    if (this.cache?.file.name === file.name && !isNewest) return this.cache;
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(path.join(this.dir, file.name));
+    } catch (err) {
+      // Retention removed it between the listing and the read.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') buf = Buffer.alloc(0);
+      else throw err;
+    }
+    const scan = scanSegment(buf);
+    const problems = scan.damage.map((d) => `${d.bytes} bytes at offset ${d.offset} (${d.why})`);
+    if (scan.tornTailAt !== null && !isNewest && buf.length > 0)
+      problems.push(`an incomplete record at offset ${scan.tornTailAt}`);
+    if (problems.length > 0)
+      this.warnOnce(file.name, `store: ${file.name}: skipped damaged data: ${problems.join('; ')}`);
+    const loaded: LoadedSegment = {
+      file,
+      intervalMs: scan.intervalMs,
+      records: scan.records,
+      keyFrames: new Map(),
+    };
+    this.cache = loaded;
+    return loaded;
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(message);
+  }
+
+  /** The sample a record holds, or null when its key frame is damaged. */
+  private decode(seg: LoadedSegment, rec: RecordRef): Snapshot | null {
+    const key = this.keyFrame(seg, rec.keyOffset);
+    if (!key) {
+      this.warnOnce(
+        seg.file.name, // the damage itself was reported: one warning per segment
+        `store: ${seg.file.name}: samples whose key frame at offset ${rec.keyOffset} is damaged are skipped`,
+      );
+      return null;
+    }
+    if (rec.kind === KIND_KEYFRAME) return key.snapshot;
+    return applyDelta(key, decodePayload<DeltaPayload>(rec.payload));
+  }
+
+  private keyFrame(seg: LoadedSegment, offset: number): KeyFrame | null {
+    if (seg.keyFrames.has(offset)) return seg.keyFrames.get(offset) ?? null;
+    const rec = seg.records.find((r) => r.offset === offset && r.kind === KIND_KEYFRAME);
+    const key = rec ? new KeyFrame(decodePayload<Snapshot>(rec.payload)) : null;
+    seg.keyFrames.clear(); // one key frame decoded at a time: a 1,000-cgroup key frame is megabytes
+    seg.keyFrames.set(offset, key);
+    return key;
+  }
+
+  /** First and last sample times, or null when the store holds none. */
+  range(): StoreRange | null {
+    const segs = this.segments();
+    let first: number | null = null;
+    for (let i = 0; i < segs.length && first === null; i++) {
+      first = this.load(segs[i], i === segs.length - 1).records[0]?.timestampMs ?? null;
+    }
+    if (first === null) return null;
+    for (let i = segs.length - 1; i >= 0; i--) {
+      const seg = this.load(segs[i], i === segs.length - 1);
+      const last = seg.records.at(-1);
+      if (last) return { firstMs: first, lastMs: last.timestampMs, intervalMs: seg.intervalMs };
+    }
+    return null;
+  }
+
+  describeRange(range: StoreRange | null = this.range()): string {
+    return range
+      ? `the store ${this.dir} holds ${formatTimeIso(range.firstMs)} to ${formatTimeIso(range.lastMs)}`
+      : `the store ${this.dir} holds no samples`;
+  }
+
+  /**
+   * The sample at or just before `atMs`. A time before the first sample, or
+   * later than the newest by more than three intervals, is a StoreError naming the range held.
+   */
+  at(atMs: number): Snapshot {
+    const range = this.range();
+    const slackMs = Math.max(3 * (range?.intervalMs ?? 0), 1000);
+    if (!range || atMs < range.firstMs || atMs > range.lastMs + slackMs) {
+      throw new StoreError(`no sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
+    }
+    const segs = this.segments();
+    let i = segs.length - 1;
+    while (i > 0 && segs[i].startMs > atMs) i--;
+    for (; i >= 0; i--) {
+      const seg = this.load(segs[i], i === segs.length - 1);
+      for (let k = seg.records.length - 1; k >= 0; k--) {
+        if (seg.records[k].timestampMs > atMs) continue;
+        const snapshot = this.decode(seg, seg.records[k]);
+        if (snapshot) return snapshot;
+      }
+    }
+    throw new StoreError(`no readable sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
+  }
+
+  /** Every sample with fromMs <= time <= toMs, oldest first. */
+  *between(fromMs: number, toMs: number): Generator<Snapshot> {
+    const segs = this.segments();
+    for (let i = 0; i < segs.length; i++) {
+      if (segs[i].startMs > toMs) break;
+      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
+      const seg = this.load(segs[i], i === segs.length - 1);
+      for (const rec of seg.records) {
+        if (rec.timestampMs < fromMs || rec.timestampMs > toMs) continue;
+        const snapshot = this.decode(seg, rec);
+        if (snapshot) yield snapshot;
+      }
+    }
+  }
+
+  /** Times of every sample in [fromMs, toMs] (no decoding): the replay's timeline. */
+  times(fromMs = -Infinity, toMs = Infinity): number[] {
+    const out: number[] = [];
+    const segs = this.segments();
+    for (let i = 0; i < segs.length; i++) {
+      if (segs[i].startMs > toMs) break;
+      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
+      for (const rec of this.load(segs[i], i === segs.length - 1).records)
+        if (rec.timestampMs >= fromMs && rec.timestampMs <= toMs) out.push(rec.timestampMs);
+    }
+    return out;
+  }
+}
