@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { stringFlag, listFlag, UsageError, type ParsedFlags } from '../cli/command.js';
 import { creationHierarchies } from '../cgroupfs/create.js';
+import type { CollectorOptions } from '../collect/collector.js';
 import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroupfs/mounts.js';
 import { LimitError } from '../limiter/api.js';
 import { isRunning } from './manage.js';
@@ -117,7 +118,11 @@ function processEnv(pid: number): Record<string, string> | null {
   return env;
 }
 
-export async function resolveTarget(ref: string, mounts: CgroupMounts): Promise<ExecTarget> {
+export async function resolveTarget(
+  ref: string,
+  mounts: CgroupMounts,
+  collector?: CollectorOptions,
+): Promise<ExecTarget> {
   if (NAME_RE.test(ref)) {
     const st = readState(runDir(), ref);
     if (st !== null) {
@@ -126,13 +131,18 @@ export async function resolveTarget(ref: string, mounts: CgroupMounts): Promise<
     }
   }
   const { CgroupLimiter } = await import('../limiter/limiter.js');
-  const c = new CgroupLimiter({ mounts }).resolve(ref);
+  const c = new CgroupLimiter({ mounts, collector }).resolve(ref);
   const pid = pickPid(mounts, c.id);
   if (pid === null) throw new LaunchError(`container '${ref}' (${c.id}) has no processes to enter by`);
   return { pid, cgroup: c.id, capabilities: resolveCapabilities(), noNewPrivs: true };
 }
 
-export async function execCli(flags: ParsedFlags, positionals: string[]): Promise<number> {
+/** `collector`: where the runtimes' state is (the CLI's --docker-root and friends), for names. */
+export async function execCli(
+  flags: ParsedFlags,
+  positionals: string[],
+  collector?: CollectorOptions,
+): Promise<number> {
   const [ref, ...argv] = positionals;
   if (ref === undefined) throw new UsageError('give the container and the command (tstop exec <container> CMD)');
   if (argv.length === 0 || argv[0] === '') throw new UsageError('give the command to run in the container');
@@ -145,7 +155,7 @@ export async function execCli(flags: ParsedFlags, positionals: string[]): Promis
   const tty = flags.tty === true;
   try {
     const mounts = detectCgroupMounts('/');
-    const target = await resolveTarget(ref, mounts);
+    const target = await resolveTarget(ref, mounts, collector);
     const user = resolveUser(stringFlag(flags, 'user'), `/proc/${target.pid}/root`);
     const base = processEnv(target.pid) ?? { PATH: DEFAULT_PATH };
     if (tty) base.TERM ??= 'xterm';
