@@ -58,7 +58,10 @@ export function buildRootfs(rootfs: string): void {
   const busybox = staticBusybox();
   for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
   fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
-  fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n');
+  fs.writeFileSync(
+    path.join(rootfs, 'etc', 'passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n',
+  );
   fs.copyFileSync(busybox, path.join(rootfs, 'bin', 'busybox'));
   fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
   const applets = spawnSync(busybox, ['--list'], { encoding: 'utf8' }).stdout.split('\n');

@@ -31,7 +31,9 @@ export async function setup(project: TestProject): Promise<void> {
     throw new EngineStartError(`docker-lane: dockerd cannot start: ${why}`);
   }
   const t = engine.timings;
-  process.stderr.write(`docker-lane: dockerd up in ${t.dockerdStartMs} ms, image built and imported in ${t.imageImportMs} ms\n`);
+  process.stderr.write(
+    `docker-lane: dockerd up in ${t.dockerdStartMs} ms, image built and imported in ${t.imageImportMs} ms\n`,
+  );
   if (process.env.TSTOP_DOCKER_TIMINGS) fs.writeFileSync(process.env.TSTOP_DOCKER_TIMINGS, JSON.stringify(t) + '\n');
   project.provide('docker', engine.info());
 }

@@ -51,7 +51,9 @@ describe('tstop limit / freeze on a docker container, and docker update seen by 
   it('tstop limit --cpus 0.25 and --pids-limit 20: the kernel has them; docker inspect does not', async () => {
     const r = await limit('--cpus', '0.25', '--pids-limit', '20');
     expect(r.code, r.stderr).toBe(0);
-    expect(cgroupFile('cpu', id, 'cpu.cfs_quota_us')).toBe(String(0.25 * Number(cgroupFile('cpu', id, 'cpu.cfs_period_us'))));
+    expect(cgroupFile('cpu', id, 'cpu.cfs_quota_us')).toBe(
+      String(0.25 * Number(cgroupFile('cpu', id, 'cpu.cfs_period_us'))),
+    );
     expect(cgroupFile('pids', id, 'pids.max')).toBe('20');
     const api = await engineApi<EngineStats>(info, `/containers/${id}/stats?stream=false&one-shot=true`);
     expect(api.pids_stats.limit).toBe(20);
@@ -59,7 +61,18 @@ describe('tstop limit / freeze on a docker container, and docker update seen by 
   });
 
   it('docker update --memory 300m --cpus 0.75 --pids-limit 50: the next tstop snapshot shows them', async () => {
-    await dockerOk(info, ['update', '--memory', '300m', '--memory-swap', '300m', '--cpus', '0.75', '--pids-limit', '50', 'lim']);
+    await dockerOk(info, [
+      'update',
+      '--memory',
+      '300m',
+      '--memory-swap',
+      '300m',
+      '--cpus',
+      '0.75',
+      '--pids-limit',
+      '50',
+      'lim',
+    ]);
     const c = containerOf(await snapshot(info), id);
     expect(c.memory?.limitBytes).toBe(300 * MiB);
     expect(c.memory?.swapLimitBytes ?? 300 * MiB).toBe(300 * MiB);
@@ -67,7 +80,7 @@ describe('tstop limit / freeze on a docker container, and docker update seen by 
     expect(c.pids?.limit).toBe(50);
   });
 
-  it('docker restart re-applies Docker\'s own values over a tstop limit (the divergence docs/limiter.md describes)', async () => {
+  it("docker restart re-applies Docker's own values over a tstop limit (the divergence docs/limiter.md describes)", async () => {
     expect((await limit('--memory', '200m')).code).toBe(0);
     expect(containerOf(await snapshot(info), id).memory?.limitBytes).toBe(200 * MiB);
     await dockerOk(info, ['restart', '--time', '0', 'lim']);

@@ -38,17 +38,48 @@ describe('tstop snapshot against docker stats and the engine API', () => {
   beforeAll(async () => {
     ioDir = fs.mkdtempSync(path.join(info.dir, 'io-'));
     ids.web = await runContainer(info, [
-      '--name', 'web',
-      '--label', 'com.docker.compose.project=shop',
-      '--label', 'com.docker.compose.service=web',
-      info.image, 'sleep', '100000',
-    ]); // prettier-ignore
-    ids.mem = await runContainer(info, ['--name', 'mem', info.image, 'testload', '--ready', '/tmp/ready', 'alloc', String(ALLOC_MIB)]);
-    ids.burn = await runContainer(info, ['--name', 'burn', '--cpus', String(BURN_CPUS), info.image, 'testload', 'spin']);
+      '--name',
+      'web',
+      '--label',
+      'com.docker.compose.project=shop',
+      '--label',
+      'com.docker.compose.service=web',
+      info.image,
+      'sleep',
+      '100000',
+    ]);
+    ids.mem = await runContainer(info, [
+      '--name',
+      'mem',
+      info.image,
+      'testload',
+      '--ready',
+      '/tmp/ready',
+      'alloc',
+      String(ALLOC_MIB),
+    ]);
+    ids.burn = await runContainer(info, [
+      '--name',
+      'burn',
+      '--cpus',
+      String(BURN_CPUS),
+      info.image,
+      'testload',
+      'spin',
+    ]);
     ids.io = await runContainer(info, [
-      '--name', 'io', '-v', `${ioDir}:/data`,
-      info.image, 'testload', '--ready', '/tmp/ready', 'io', '/data/f', String(IO_MIB),
-    ]); // prettier-ignore
+      '--name',
+      'io',
+      '-v',
+      `${ioDir}:/data`,
+      info.image,
+      'testload',
+      '--ready',
+      '/tmp/ready',
+      'io',
+      '/data/f',
+      String(IO_MIB),
+    ]);
     await waitReady(info, 'mem');
     await waitReady(info, 'io');
   });
@@ -112,8 +143,7 @@ describe('tstop snapshot against docker stats and the engine API', () => {
     const c = containerOf(snap, ids.io);
     const sum = (op: string): number =>
       (api.blkio_stats.io_service_bytes_recursive ?? []).filter((e) => e.op === op).reduce((a, e) => a + e.value, 0);
-    const tstopSum = (k: 'readBytes' | 'writeBytes'): number =>
-      (c.io?.devices ?? []).reduce((a, d) => a + d[k], 0);
+    const tstopSum = (k: 'readBytes' | 'writeBytes'): number => (c.io?.devices ?? []).reduce((a, d) => a + d[k], 0);
     expect(tstopSum('writeBytes')).toBe(sum('Write'));
     expect(tstopSum('readBytes')).toBe(sum('Read'));
     expect(tstopSum('writeBytes')).toBeGreaterThanOrEqual(IO_MIB * MiB);

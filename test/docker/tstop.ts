@@ -33,7 +33,12 @@ export async function runContainer(info: EngineInfo, args: string[]): Promise<st
 }
 
 /** Waits until `path` exists inside the container (testload's --ready file). */
-export async function waitReady(info: EngineInfo, name: string, file = '/tmp/ready', timeoutMs = 30_000): Promise<void> {
+export async function waitReady(
+  info: EngineInfo,
+  name: string,
+  file = '/tmp/ready',
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await docker(info, ['exec', name, 'test', '-e', file])).code !== 0) {
     if (Date.now() > deadline) throw new Error(`${name}: ${file} did not appear in ${timeoutMs} ms`);
