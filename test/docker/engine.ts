@@ -118,6 +118,21 @@ function dockerParents(): string[] {
   return out;
 }
 
+/** The container's cgroup directories that exist, in every hierarchy (cgroupfs driver: /docker/<id>). */
+function containerCgroups(id: string): string[] {
+  return dockerParents()
+    .map((p) => path.join(p, id))
+    .filter((d) => fs.existsSync(d));
+}
+
+function readProcs(dir: string): number[] {
+  try {
+    return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 export class DockerEngine {
   readonly dir: string;
   readonly socket: string;
@@ -249,6 +264,16 @@ export class DockerEngine {
         await sleep(500);
       }
     }
+    // Processes of our containers still running (their shims gone or dockerd killed): orphans otherwise.
+    const ids = this.containerIds();
+    for (const pid of ids.flatMap((id) => containerCgroups(id).flatMap(readProcs))) {
+      problems.push(`leftover container process ${pid}; killed`);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
     // dockerd's own containerd and the shims (they mention our exec root): only ours.
     for (const pid of processesMentioning(this.dir)) {
       problems.push(`leftover process ${pid} (${this.cmdline(pid)}); killed`);
@@ -263,10 +288,23 @@ export class DockerEngine {
       problems.push(`leftover mount ${m}; unmounted`);
       spawnSync('umount', ['-l', m]);
     }
+    for (const cg of ids.flatMap(containerCgroups)) {
+      problems.push(`leftover cgroup ${cg}; removed`);
+      spawnSync('rmdir', [cg]);
+    }
     // The /docker cgroup parents our dockerd created (rmdir fails harmlessly when another engine uses them).
     for (const p of dockerParents()) if (!this.parentsBefore.has(p)) spawnSync('rmdir', [p]);
     fs.rmSync(this.dir, { recursive: true, force: true });
     return problems;
+  }
+
+  /** Ids of the containers this engine made (its data root's containers/ directory). */
+  private containerIds(): string[] {
+    try {
+      return fs.readdirSync(path.join(this.dataRoot, 'containers')).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    } catch {
+      return [];
+    }
   }
 
   private cmdline(pid: number): string {

@@ -21,6 +21,8 @@ export async function setup(project: TestProject): Promise<void> {
   buildTestload();
   await removeStaleTestCgroups();
   engine = new DockerEngine();
+  // .ci/docker-lane.sh checks this directory (and what mentions it) is gone after the run, even after a crash.
+  if (process.env.TSTOP_DOCKER_LANE_STATE) fs.writeFileSync(process.env.TSTOP_DOCKER_LANE_STATE, engine.dir);
   try {
     await engine.start();
   } catch (e) {
@@ -34,7 +36,6 @@ export async function setup(project: TestProject): Promise<void> {
   process.stderr.write(
     `docker-lane: dockerd up in ${t.dockerdStartMs} ms, image built and imported in ${t.imageImportMs} ms\n`,
   );
-  if (process.env.TSTOP_DOCKER_TIMINGS) fs.writeFileSync(process.env.TSTOP_DOCKER_TIMINGS, JSON.stringify(t) + '\n');
   project.provide('docker', engine.info());
 }
 
