@@ -26,7 +26,7 @@ export interface EngineInfo {
   env: Record<string, string>;
   image: string;
   /** Measured at setup, for docs/benchmarks.md: ms. */
-  timings: { dockerdStartMs: number; imageImportMs: number };
+  timings: { dockerdStartMs: number; imageImportMs: number; containerRunMs: number };
 }
 
 /** One line saying why the lane cannot run (the lane script turns it into exit 125). */
@@ -141,7 +141,7 @@ export class DockerEngine {
   readonly env: Record<string, string>;
   private pid: number | null = null;
   private parentsBefore: Set<string> = new Set();
-  timings = { dockerdStartMs: 0, imageImportMs: 0 };
+  timings = { dockerdStartMs: 0, imageImportMs: 0, containerRunMs: 0 };
 
   constructor() {
     // dockerd's exec root holds unix sockets (108-byte limit): keep the path short.
@@ -211,6 +211,15 @@ export class DockerEngine {
     });
     if (tar.status !== 0) throw new EngineStartError(`docker import failed: ${tar.stderr.trim()}`);
     this.timings.imageImportMs = Date.now() - importStart;
+    // A first container, start to exit: the engine can run what the tests will run.
+    const runStart = Date.now();
+    const run = spawnSync('docker', ['run', '--rm', IMAGE, 'true'], {
+      env: { ...process.env, ...this.env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (run.status !== 0) throw new EngineStartError(`docker run failed: ${(run.stderr ?? '').trim()}`);
+    this.timings.containerRunMs = Date.now() - runStart;
   }
 
   lastLogLine(): string {

@@ -34,7 +34,8 @@ export async function setup(project: TestProject): Promise<void> {
   }
   const t = engine.timings;
   process.stderr.write(
-    `docker-lane: dockerd up in ${t.dockerdStartMs} ms, image built and imported in ${t.imageImportMs} ms\n`,
+    `docker-lane: dockerd up in ${t.dockerdStartMs} ms, image built and imported in ${t.imageImportMs} ms, ` +
+      `docker run --rm true in ${t.containerRunMs} ms\n`,
   );
   project.provide('docker', engine.info());
 }

@@ -6,12 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ContainerSnapshot } from '../../src/model/types.js';
 import { docker, dockerOk, engineApi } from './engine.js';
 import {
   containerOf,
   dockerCpuPercent,
   dockerStats,
-  expectSameSize,
+  parseDockerSize,
   MiB,
   runContainer,
   snapshot,
@@ -115,25 +116,34 @@ describe('tstop snapshot against docker stats and the engine API', () => {
     expect(snap.notes.join('\n')).toContain(path.join(info.dir, 'nowhere'));
   });
 
-  it('memory usage, working set, pids: equal to the engine API; docker stats shows the same up to its rounding', async () => {
-    // Read the engine, then tstop, then the engine again: a steady container reads the same thrice.
-    const before = await engineApi<EngineStats>(info, `/containers/${ids.mem}/stats?stream=false`);
-    const snap = await snapshot(info);
-    const after = await engineApi<EngineStats>(info, `/containers/${ids.mem}/stats?stream=false`);
-    const lines = await dockerStats(info, ['mem']);
-    expect(after.memory_stats.usage).toBe(before.memory_stats.usage);
-    const c = containerOf(snap, ids.mem);
-    const usage = before.memory_stats.usage ?? NaN;
-    const workingSet = usage - (before.memory_stats.stats?.total_inactive_file ?? 0);
+  it('memory usage, working set, pids: equal to the engine API; docker stats shows the same', async () => {
+    // Engine, tstop, engine again (one-shot: read at once). Kernel memory moves by a few hundred
+    // KiB now and then even in an idle container: a bracket where the engine read the same twice
+    // must show tstop's reading equal too; up to 5 brackets to find a still one.
+    const url = `/containers/${ids.mem}/stats?stream=false&one-shot=true`;
+    let still: { api: EngineStats; c: ContainerSnapshot } | null = null;
+    for (let attempt = 0; attempt < 5 && still === null; attempt++) {
+      const before = await engineApi<EngineStats>(info, url);
+      const snap = await snapshot(info);
+      const after = await engineApi<EngineStats>(info, url);
+      if (after.memory_stats.usage === before.memory_stats.usage)
+        still = { api: before, c: containerOf(snap, ids.mem) };
+    }
+    if (still === null) throw new Error('the engine never read the same memory usage twice in a row');
+    const { api, c } = still;
+    const usage = api.memory_stats.usage ?? NaN;
+    const workingSet = usage - (api.memory_stats.stats?.total_inactive_file ?? 0);
     expect(c.memory?.usageBytes).toBe(usage);
     expect(c.memory?.workingSetBytes).toBe(workingSet);
-    expect(c.memory?.maxUsageBytes).toBe(before.memory_stats.max_usage);
-    expect(c.pids?.current).toBe(before.pids_stats.current);
+    expect(c.memory?.maxUsageBytes).toBe(api.memory_stats.max_usage);
+    expect(c.pids?.current).toBe(api.pids_stats.current);
     // The known allocation: 64 MiB touched, plus a little for the process itself.
     expect(workingSet).toBeGreaterThanOrEqual(ALLOC_MIB * MiB);
     expect(workingSet).toBeLessThan((ALLOC_MIB + 4) * MiB);
-    const line = lines.get('mem');
-    expectSameSize(line?.MemUsage.split(' / ')[0] ?? '', c.memory?.workingSetBytes ?? NaN, 'memory usage');
+    // docker stats, a separate read: its 4 digits, and what moved since (under 1 %).
+    const line = (await dockerStats(info, ['mem'])).get('mem');
+    const shown = parseDockerSize(line?.MemUsage.split(' / ')[0] ?? '');
+    expect(Math.abs(shown - workingSet) / workingSet).toBeLessThan(0.01);
     expect(line?.PIDs).toBe(String(c.pids?.current));
   });
 
