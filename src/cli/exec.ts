@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execInContainer } from '../launcher/exec.js';
 import { parseEnvFlags } from '../launcher/options.js';
 import { UsageError } from '../util/errors.js';
+import { collectorOptions } from './collection-flags.js';
 import { listFlag, stringFlag, type ParsedFlags } from './command.js';
 
 export function execCli(flags: ParsedFlags, positionals: string[]): Promise<number> {
@@ -21,5 +22,6 @@ export function execCli(flags: ParsedFlags, positionals: string[]): Promise<numb
     user: stringFlag(flags, 'user'),
     interactive: flags.interactive === true,
     tty: flags.tty === true,
+    collector: collectorOptions(flags),
   });
 }

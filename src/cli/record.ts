@@ -4,7 +4,8 @@ import { Collector } from '../collect/collector.js';
 import { runRecorder } from '../record/recorder.js';
 import { StoreWriter } from '../record/store.js';
 import { collectorOptions } from './collection-flags.js';
-import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
+import { UsageError } from '../util/errors.js';
 
 export const DEFAULT_STORE = '/var/lib/tstop/store';
 

@@ -5,7 +5,8 @@ import { StoreReader, StoreError } from '../record/reader.js';
 import { byCpuThenMemory, selectContainers } from '../model/select.js';
 import type { Snapshot } from '../model/types.js';
 import { parseTimeSpec, TimeSpecError } from '../util/time.js';
-import { durationFlag, stringFlag, UsageError, type ParsedFlags } from './command.js';
+import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
+import { UsageError } from '../util/errors.js';
 import { storeDir } from './record.js';
 import type { Selection } from '../model/select.js';
 

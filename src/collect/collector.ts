@@ -53,6 +53,8 @@ interface NodeMemo extends CgroupIdentity {
   last: ContainerSnapshot | null;
   /** Runtime state (name, image) looked up; refreshed at rescans. */
   described: boolean;
+  /** A docker container whose state (config.v2.json) was not found: named by its id. */
+  stateMissing: boolean;
 }
 
 const DEFAULT_RESCAN_MS = 30_000;
@@ -159,11 +161,13 @@ export class Collector {
     this.tree.refreshSettings = nowMs - this.lastSettingsMs >= this.settingsRefreshMs;
     if (this.tree.refreshSettings) this.lastSettingsMs = nowMs;
     const containers: ContainerSnapshot[] = [];
+    let dockerStateMissing = 0;
     this.tree.reader.beginTick();
     try {
       for (const node of this.tree.nodes.values()) {
         const c = this.collectNode(node);
         if (c) containers.push(c);
+        if (c && (node.memo as NodeMemo).stateMissing) dockerStateMissing++;
       }
     } finally {
       this.tree.reader.endTick();
@@ -193,7 +197,7 @@ export class Collector {
         network: this.hostNetwork(),
       },
       containers,
-      notes: this.notes(),
+      notes: this.notes(dockerStateMissing),
     };
     applyRates(this.previous, snapshot);
     this.previous = snapshot;
@@ -204,13 +208,20 @@ export class Collector {
     return this.hostNetDev === null ? null : readNetDev(this.hostNetDev);
   }
 
-  private notes(): string[] {
+  private notes(dockerStateMissing: number): string[] {
     const notes: string[] = [];
     if (!this.isRoot) {
       notes.push("not running as root: namespaces, capabilities and network of other users' processes are not shown");
     }
     if (!this.hostNs) notes.push('host namespaces unreadable: isolation of namespaces is unknown');
     for (const problem of this.runtimeState.problems()) notes.push(`runtime state unreadable: ${problem}`);
+    if (dockerStateMissing > 0) {
+      // Without this, a host whose docker root is elsewhere shows bare ids with no hint why.
+      const dir = path.join(this.runtimeState.options.dockerRoot, 'containers');
+      notes.push(
+        `docker state not found in ${dir} for ${dockerStateMissing} container(s): shown by id, without image (docker's data root elsewhere? --docker-root)`,
+      );
+    }
     return notes;
   }
 
@@ -227,12 +238,15 @@ export class Collector {
         capabilities: null,
         last: null,
         described: false,
+        stateMissing: false,
       };
       node.memo = memo;
     }
     if (!memo.described) {
       memo.described = true;
-      Object.assign(memo, withDescription(memo, this.runtimeState.describe(memo.classification, node.id)));
+      const d = this.runtimeState.describe(memo.classification, node.id);
+      memo.stateMissing = d === null && memo.runtime === 'docker' && memo.classification.containerId !== null;
+      Object.assign(memo, withDescription(memo, d));
     }
     return memo;
   }

@@ -399,9 +399,13 @@ function infoLabels(c: ContainerSnapshot): string {
   return s;
 }
 
-/** The base labels of a container's series: cAdvisor's id/name/image, plus kubelet's three when in use. */
+/**
+ * The base labels of a container's series: cAdvisor's id/name/image, plus kubelet's three when in use.
+ * Only containers have a name: runtime parents (/docker, /tstop, kubepods pods) get "" as in
+ * cAdvisor, so dashboards filtering name!="" count each container once.
+ */
 export function baseLabels(c: ContainerSnapshot, kubernetes: boolean): string {
-  const name = isContainerRuntime(c.runtime) ? c.name : '';
+  const name = isContainerRuntime(c.runtime) && c.containerId !== null ? c.name : '';
   const pairs: [string, string][] = [];
   if (kubernetes) pairs.push(['container', c.kubernetes?.container ?? '']);
   pairs.push(['id', c.id], ['image', c.image ?? ''], ['name', name]);

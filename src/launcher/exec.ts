@@ -6,6 +6,7 @@
 
 import fs from 'node:fs';
 import os from 'node:os';
+import type { CollectorOptions } from '../collect/collector.js';
 import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroupfs/mounts.js';
 import { LimitError } from '../limiter/api.js';
 import { isRunning } from './manage.js';
@@ -164,7 +165,11 @@ function processEnv(pid: number): Record<string, string> | null {
   return env;
 }
 
-export async function resolveTarget(ref: string, mounts: CgroupMounts): Promise<ExecTarget> {
+export async function resolveTarget(
+  ref: string,
+  mounts: CgroupMounts,
+  collector?: CollectorOptions,
+): Promise<ExecTarget> {
   if (NAME_RE.test(ref)) {
     const st = readState(runDir(), ref);
     if (st !== null) {
@@ -183,7 +188,7 @@ export async function resolveTarget(ref: string, mounts: CgroupMounts): Promise<
     }
   }
   const { CgroupLimiter } = await import('../limiter/limiter.js');
-  const c = new CgroupLimiter({ mounts }).resolve(ref);
+  const c = new CgroupLimiter({ mounts, collector }).resolve(ref);
   const pid = pickPid(mounts, c.id);
   if (pid === null) throw new LaunchError(`container '${ref}' (${c.id}) has no processes to enter by`);
   return foreignTarget(pid, c.id);
@@ -218,6 +223,8 @@ export interface ExecOptions {
   user: string | undefined;
   interactive: boolean;
   tty: boolean;
+  /** Where the runtimes' state is (--docker-root and friends), to find containers by name. */
+  collector?: CollectorOptions;
 }
 
 /** `tstop exec`: argv in the container `ref`, with its namespaces, root and cgroups. */
@@ -225,7 +232,7 @@ export async function execInContainer(ref: string, argv: string[], opts: ExecOpt
   const { workdir, interactive, tty } = opts;
   try {
     const mounts = detectCgroupMounts('/');
-    const target = await resolveTarget(ref, mounts);
+    const target = await resolveTarget(ref, mounts, opts.collector);
     const root = `/proc/${target.pid}/root`;
     const userFlag = opts.user;
     // Names are looked up inside the container's root (never through its symlinks onto the host, never a FIFO).

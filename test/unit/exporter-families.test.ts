@@ -195,6 +195,25 @@ describe('cAdvisor families from a v1 cgroup', () => {
     expect(find(e, 'tstop_container_info', c)[0].labels.runtime).toBe('systemd');
   });
 
+  it('names only containers: the /docker and /tstop parents get name="" as in cAdvisor (found on a real engine)', () => {
+    const parents = ['/docker', '/tstop'].map((id) =>
+      v1Cgroup({ id, name: id.slice(1), runtime: id === '/docker' ? 'docker' : 'tstop', containerId: null }),
+    );
+    const child = v1Cgroup({
+      id: `/docker/${'b'.repeat(64)}`,
+      name: 'web',
+      runtime: 'docker',
+      containerId: 'b'.repeat(64),
+    });
+    const all = render(sampleSnapshot([...parents, child], { host: v1Host }));
+    const names = find(all, 'container_memory_usage_bytes').map((s) => [s.labels.id, s.labels.name]);
+    expect(names).toEqual([
+      ['/docker', ''],
+      ['/tstop', ''],
+      [`/docker/${'b'.repeat(64)}`, 'web'],
+    ]);
+  });
+
   it('leaves out quota and CFS series without a quota, and reads shares raw', () => {
     for (const name of [
       'container_spec_cpu_quota',

@@ -3,6 +3,7 @@
 // demand: `tstop run` loads nothing it does not use).
 
 import type { CommandSpec, FlagSpec } from '../command.js';
+import { COLLECTION_FLAGS, collectorOptions } from '../collection-flags.js';
 import { LIMIT_VALUE_FLAGS } from './limit.js';
 
 const ENV_FLAG: FlagSpec = {
@@ -201,9 +202,23 @@ export const execCommand: CommandSpec = {
     "and gets docker's default capabilities (a tstop container's own set), no_new_privs and the",
     "environment of the container's PID 1 plus -e. The exit code is the command's.",
   ].join('\n'),
-  flags: [INTERACTIVE_FLAG, TTY_FLAG, ENV_FLAG, USER_FLAG, WORKDIR_FLAG],
+  // Where other runtimes keep their state, to find their containers by name (--root is not one:
+  // exec enters processes of this host).
+  flags: [
+    INTERACTIVE_FLAG,
+    TTY_FLAG,
+    ENV_FLAG,
+    USER_FLAG,
+    WORKDIR_FLAG,
+    ...COLLECTION_FLAGS.filter((f) => f.name !== 'root'),
+  ],
   positionals: true,
   stopAtPositional: true,
-  examples: ['tstop exec -it web /bin/sh', 'tstop exec 3f2a cat /proc/1/status', 'tstop exec /tstop/web hostname'],
+  examples: [
+    'tstop exec -it web /bin/sh',
+    'tstop exec 3f2a cat /proc/1/status',
+    'tstop exec /tstop/web hostname',
+    'tstop exec --docker-root /srv/docker web hostname',
+  ],
   run: async (flags, positionals) => (await import('../exec.js')).execCli(flags, positionals),
 };
