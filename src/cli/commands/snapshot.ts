@@ -2,6 +2,7 @@
 
 import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
+import { FLEET_FLAGS } from '../fleet-flags.js';
 
 const SNAPSHOT_FLAGS = [
   { name: 'json', type: 'boolean', description: 'print each tick as one JSON document (JSON Lines when --count > 1)' },
@@ -18,6 +19,7 @@ const SNAPSHOT_FLAGS = [
   { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
   ALL_FLAG,
   ...COLLECTION_FLAGS,
+  ...FLEET_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 
 export const snapshotCommand: CommandSpec = {
@@ -33,6 +35,7 @@ export const snapshotCommand: CommandSpec = {
     'tstop snapshot --json --count 5 --interval 2s --filter web',
     'tstop snapshot --csv --count 60 > usage.csv',
     'tstop snapshot --root /host --all',
+    'tstop snapshot --prometheus http://prometheus:9090 --instance "web-.*" --json',
   ],
   run: async (flags) => (await import('../snapshot.js')).runSnapshot(flags),
 };
