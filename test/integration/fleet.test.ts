@@ -13,6 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
+import { fleetQueries } from '../../src/fleet/queries.js';
 import type { FleetContainerSnapshot, FleetSnapshot } from '../../src/model/types.js';
 import { TestCgroups } from '../helpers/cgroups.js';
 import { find, parseExposition, value } from '../helpers/exposition.js';
@@ -48,6 +49,19 @@ function scrape(url: string): Promise<string> {
         res.on('end', () => resolve(body));
       })
       .on('error', reject);
+  });
+}
+
+function postQuery(base: string, query: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(new URL('api/v1/query', base), { method: 'POST', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.setHeader('Content-Type', 'application/x-www-form-urlencoded');
+    req.end(new URLSearchParams({ query }).toString());
   });
 }
 
@@ -149,6 +163,21 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
       expect(row.cpu!.percent!).toBeGreaterThan(10);
       expect(row.cpu!.percent!).toBeLessThan(210);
     }
+  });
+
+  // TSTOP_RECORD_FLEET=DIR re-records the API answers test/unit/fleet-mapping.test.ts maps.
+  it.runIf(process.env.TSTOP_RECORD_FLEET)('records the raw API answers of one refresh', async () => {
+    const dir = process.env.TSTOP_RECORD_FLEET!;
+    fs.mkdirSync(dir, { recursive: true });
+    const queries = fleetQueries({ matchers: '', window: '5s' });
+    for (const [name, query] of Object.entries(queries)) {
+      const body = await postQuery(prom.url, query);
+      fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(JSON.parse(body), null, 1) + '\n');
+    }
+    fs.writeFileSync(
+      path.join(dir, 'setup.json'),
+      JSON.stringify({ instances, memId, spinId, memLimitBytes }, null, 1) + '\n',
+    );
   });
 
   it('narrows to one instance with --instance and with --match, and prints the INSTANCE column in the table', async () => {
