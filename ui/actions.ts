@@ -24,6 +24,8 @@ export interface ActionHost {
   readonly limiter: Limiter;
   readonly isRoot: boolean;
   readonly stopped: boolean;
+  /** Why actions cannot be taken here (the fleet view), or null. */
+  readonly actionsUnavailable: string | null;
   readonly currentOverlay: Overlay | null;
   /** The container actions work on: the detail view's, or the selected row's. */
   target(): ContainerSnapshot | null;
@@ -35,6 +37,10 @@ export class ContainerActions {
   constructor(private readonly host: ActionHost) {}
 
   private needsRoot(what: string): boolean {
+    if (this.host.actionsUnavailable) {
+      this.host.status.show(`${what}: ${this.host.actionsUnavailable}`, 'warn');
+      return true;
+    }
     if (this.host.isRoot) return false;
     this.host.status.show(`${what} needs root: run tstop as root (sudo tstop)`, 'crit');
     return true;

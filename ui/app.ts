@@ -7,7 +7,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { ProcessSampler, type ProcessSample } from '../collectors/proc-detail.js';
 import type { Limiter } from '../src/limiter/api.js';
-import type { ContainerSnapshot, Snapshot, SnapshotSource } from '../src/model/types.js';
+import { isFleetSnapshot, type ContainerSnapshot, type Snapshot, type SnapshotSource } from '../src/model/types.js';
 import { formatDurationMs } from '../src/util/duration.js';
 import { ContainerActions } from './actions.js';
 import { DetailWidget } from './detail-widget.js';
@@ -59,6 +59,8 @@ export interface DashboardOptions {
   now?: () => Date;
   /** Quit on SIGTERM / SIGHUP (the real terminal). */
   handleSignals?: boolean;
+  /** Why l, f and K cannot act here (the fleet view); null or absent: they can. */
+  actionsUnavailable?: string | null;
 }
 
 export class Dashboard implements DashboardControls {
@@ -93,7 +95,7 @@ export class Dashboard implements DashboardControls {
   /** Frames drawn (the benchmark counts them). */
   frames = 0;
 
-  constructor(options: DashboardOptions) {
+  constructor(private readonly options: DashboardOptions) {
     this.limiter = options.limiter;
     this.isRoot = options.isRoot ?? process.getuid?.() === 0;
     this.source = options.source ?? null;
@@ -202,12 +204,21 @@ export class Dashboard implements DashboardControls {
     return this.mode;
   }
 
+  get actionsUnavailable(): string | null {
+    return this.options.actionsUnavailable ?? null;
+  }
+
   get currentOverlay(): Overlay | null {
     return this.overlay;
   }
 
   private rowContext(): RowContext {
-    return { glyphs: this.glyphs, hostCpus: this.snapshot?.host.cpus ?? 1, oomRecent: this.history.oomRecent() };
+    return {
+      glyphs: this.glyphs,
+      hostCpus: this.snapshot?.host.cpus ?? 1,
+      oomRecent: this.history.oomRecent(),
+      instances: isFleetSnapshot(this.snapshot),
+    };
   }
 
   private refreshRows(): void {

@@ -21,6 +21,7 @@ export class TableWidget {
   readonly box: blessed.Widgets.BoxElement;
   private columns: FittedColumn[] = [];
   private columnsWidth = -1;
+  private columnsInstance = false;
 
   constructor(parent: blessed.Widgets.Node, events: TableEvents) {
     this.box = blessed.box({
@@ -57,16 +58,17 @@ export class TableWidget {
   }
 
   /** The columns at the current width (refitted when the width changes). */
-  fitted(): FittedColumn[] {
-    if (this.columnsWidth !== this.width) {
-      this.columns = fitColumns(this.width);
+  fitted(instance = this.columnsInstance): FittedColumn[] {
+    if (this.columnsWidth !== this.width || this.columnsInstance !== instance) {
+      this.columns = fitColumns(this.width, { instance });
       this.columnsWidth = this.width;
+      this.columnsInstance = instance;
     }
     return this.columns;
   }
 
   render(rows: Row[], state: ViewState, ctx: RowContext, emptyText: string): void {
-    const columns = this.fitted();
+    const columns = this.fitted(ctx.instances === true);
     const lines: string[] = [spansToTags(headerSpans(columns, state.sort, state.reverse, ctx.glyphs))];
     lines[0] = `{bold}${lines[0]}{/bold}`;
     this.firstRow = state.top;

@@ -8,6 +8,8 @@ import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
 import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
+import { driveFleetDashboard, FLEET_LIMIT_MESSAGE, fleetLimiter, fleetSourceFromFlags, wantsFleet } from './fleet.js';
+import type { FleetSource } from '../fleet/source.js';
 
 /** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */
 export const MIN_INTERVAL_MS = 100;
@@ -38,10 +40,12 @@ export function parseDashboardArgs(flags: ParsedFlags): Partial<ViewState> {
 
 export async function runDashboard(flags: ParsedFlags): Promise<number> {
   const state = parseDashboardArgs(flags);
+  const fleet = wantsFleet(flags) ? fleetSourceFromFlags(flags) : null;
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     process.stderr.write('tstop: the dashboard needs a terminal (stdin and stdout); use `tstop snapshot` in scripts\n');
     return 1;
   }
+  if (fleet) return runFleetDashboard(fleet, state);
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
   const source = new RememberingSource(new Collector({ ...options, watch: true }));
@@ -54,6 +58,28 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   });
   try {
     await app.start();
+  } catch (err) {
+    app.quit();
+    throw err;
+  }
+  return 0;
+}
+
+/** The fleet view: the same dashboard, fed by Prometheus queries; no local processes, no limit changes. */
+async function runFleetDashboard(source: FleetSource, state: Partial<ViewState>): Promise<number> {
+  const { Dashboard } = await import('../../ui/app.js');
+  const app = new Dashboard({
+    source: null,
+    limiter: fleetLimiter,
+    actionsUnavailable: FLEET_LIMIT_MESSAGE,
+    processes: () => ({ processes: [], total: 0 }),
+    state,
+    handleSignals: true,
+  });
+  const started = app.start();
+  try {
+    await driveFleetDashboard(app, source);
+    await started;
   } catch (err) {
     app.quit();
     throw err;

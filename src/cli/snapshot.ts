@@ -3,12 +3,14 @@
 
 import { Collector } from '../collect/collector.js';
 import { byCpuThenMemory, selectContainers } from '../model/select.js';
-import type { ContainerSnapshot, Snapshot } from '../model/types.js';
+import { instanceOf, isFleetSnapshot, type ContainerSnapshot, type Snapshot } from '../model/types.js';
 import { formatBytes, formatCount, formatPercent, formatRate, printable, renderTable } from '../util/format.js';
 import { sanitizeJson, sanitizeText } from '../util/sanitize.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
+import { fleetSourceFromFlags, wantsFleet } from './fleet.js';
+import type { FleetSource } from '../fleet/source.js';
 
 type Format = 'table' | 'json' | 'csv';
 
@@ -52,9 +54,21 @@ function memoryCell(c: ContainerSnapshot): string {
 }
 
 export function snapshotTable(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
-  const header = ['NAME', 'RUNTIME', 'CPU%', 'MEM / LIMIT', 'IO READ/s', 'IO WRITE/s', 'PIDS', 'THROTTLED'];
+  const fleet = isFleetSnapshot(snapshot);
+  const header = [
+    'NAME',
+    ...(fleet ? ['INSTANCE'] : []),
+    'RUNTIME',
+    'CPU%',
+    'MEM / LIMIT',
+    'IO READ/s',
+    'IO WRITE/s',
+    'PIDS',
+    'THROTTLED',
+  ];
   const rows = containers.map((c) => [
     printable(c.name),
+    ...(fleet ? [printable(instanceOf(c) ?? '')] : []),
     c.runtime,
     formatPercent(c.cpu?.percent),
     memoryCell(c),
@@ -68,11 +82,27 @@ export function snapshotTable(snapshot: Snapshot, containers: ContainerSnapshot[
     formatPercent(c.cpu?.throttledPercent),
   ]);
   const h = snapshot.host;
+  if (fleet)
+    return (
+      fleetTitle(snapshot, containers) +
+      renderTable(header, rows, [false, false, false, true, true, true, true, true, true])
+    );
   const title =
     `${printable(h.hostname)}  ${h.kernel}  cgroup ${h.cgroupMode}  ${h.cpus} CPUs  ` +
     `mem ${formatBytes(h.memoryBytes - (h.memoryAvailableBytes ?? 0))} / ${formatBytes(h.memoryBytes)}  ` +
     `${containers.length} shown of ${snapshot.containers.length} cgroups  ${snapshot.timestamp}\n`;
   return title + renderTable(header, rows, [false, false, true, true, true, true, true, true]);
+}
+
+function fleetTitle(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
+  const instances = isFleetSnapshot(snapshot) ? snapshot.instances : [];
+  const down = instances.filter((i) => i.up === false).map((i) => printable(i.instance));
+  const up = instances.filter((i) => i.up !== false).length;
+  return (
+    `${printable(snapshot.host.hostname)}  ${up}/${instances.length} instances up` +
+    (down.length ? ` (down: ${down.join(', ')})` : '') +
+    `  ${containers.length} shown of ${snapshot.containers.length} cgroups  ${snapshot.timestamp}\n`
+  );
 }
 
 const CSV_COLUMNS: [string, (c: ContainerSnapshot) => string | number | null | undefined][] = [
@@ -101,13 +131,22 @@ function csvCell(v: string | number | null | undefined): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function csvHeader(): string {
-  return ['timestamp', ...CSV_COLUMNS.map(([name]) => name)].join(',') + '\n';
+/** The fleet view's CSV has the instance after the id. */
+function csvColumns(fleet: boolean): typeof CSV_COLUMNS {
+  return fleet ? [CSV_COLUMNS[0], ['instance', (c) => instanceOf(c)], ...CSV_COLUMNS.slice(1)] : CSV_COLUMNS;
+}
+
+export function csvHeader(fleet = false): string {
+  return ['timestamp', ...csvColumns(fleet).map(([name]) => name)].join(',') + '\n';
 }
 
 export function snapshotCsv(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
   return containers
-    .map((c) => [snapshot.timestamp, ...CSV_COLUMNS.map(([, get]) => get(c))].map(csvCell).join(',') + '\n')
+    .map(
+      (c) =>
+        [snapshot.timestamp, ...csvColumns(isFleetSnapshot(snapshot)).map(([, get]) => get(c))].map(csvCell).join(',') +
+        '\n',
+    )
     .join('');
 }
 
@@ -134,6 +173,7 @@ async function pause(ms: number, stopped: () => boolean): Promise<void> {
 
 export async function runSnapshot(flags: ParsedFlags): Promise<number> {
   const args = parseSnapshotArgs(flags);
+  if (wantsFleet(flags)) return runFleetSnapshot(args, fleetSourceFromFlags(flags));
   if (flags.store !== undefined || flags.at !== undefined || flags.from !== undefined || flags.to !== undefined) {
     const replay = await import('./snapshot-replay.js');
     if (!replay.wantsReplay(flags))
@@ -179,6 +219,21 @@ export async function runSnapshot(flags: ParsedFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     collector.close();
+  }
+  return 0;
+}
+
+/** `tstop snapshot --prometheus URL`: the fleet, printed like the local snapshot; a Prometheus failure is exit 1. */
+async function runFleetSnapshot(args: SnapshotArgs, source: FleetSource): Promise<number> {
+  if (args.format === 'csv') await write(csvHeader(true));
+  for (let i = 0; i < args.count; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, args.intervalMs));
+    const snapshot = await source.refresh();
+    const shown = selectContainers(snapshot.containers, args).sort(byCpuThenMemory);
+    if (args.format === 'json') await write(snapshotJson(snapshot, shown));
+    else if (args.format === 'csv') await write(snapshotCsv(snapshot, shown));
+    else await write((i > 0 ? '\n' : '') + snapshotTable(snapshot, shown));
+    if (i === 0 && args.format === 'table') for (const note of snapshot.notes) process.stderr.write(`note: ${note}\n`);
   }
   return 0;
 }

@@ -227,7 +227,7 @@ export interface KubernetesInfo {
 }
 
 export interface ContainerSnapshot {
-  /** The cgroup path, starting with "/". */
+  /** The cgroup path, starting with "/" (in the fleet view "/<instance><path>", see docs/fleet.md). */
   id: string;
   name: string;
   runtime: Runtime;
@@ -267,6 +267,40 @@ export interface Snapshot {
   containers: ContainerSnapshot[];
   /** One-line notes about what could not be read (not root, no PSI, ...). */
   notes: string[];
+}
+
+/** A container of the fleet view: one cgroup on one host, read from Prometheus. */
+export interface FleetContainerSnapshot extends ContainerSnapshot {
+  /** The Prometheus `instance` label of the host the cgroup is on. */
+  instance: string;
+}
+
+/** The fleet view's document: the snapshot schema plus where the data comes from and the targets (docs/fleet.md). */
+export interface FleetSnapshot extends Snapshot {
+  containers: FleetContainerSnapshot[];
+  source: { kind: 'prometheus'; url: string };
+  /** The scrape targets and their up state. */
+  instances: FleetInstance[];
+}
+
+export function isFleetSnapshot(s: Snapshot | null | undefined): s is FleetSnapshot {
+  return s !== null && s !== undefined && 'instances' in s;
+}
+
+/** The host of a fleet container (its `instance` label); null for a local container. */
+export function instanceOf(c: ContainerSnapshot): string | null {
+  return 'instance' in c && typeof c.instance === 'string' ? c.instance : null;
+}
+
+/** One scrape target of the fleet view. */
+export interface FleetInstance {
+  /** The Prometheus `instance` label. */
+  instance: string;
+  /** up == 1; null when Prometheus has no `up` series for it (federated data). */
+  up: boolean | null;
+  /** machine_cpu_cores, machine_memory_bytes; null where absent. */
+  cpus: number | null;
+  memoryBytes: number | null;
 }
 
 /** Where a face gets its Snapshots: the live Collector (src/collect), or a fake in tests. */

@@ -45,7 +45,7 @@ const ctx: RowContext = { glyphs: UNICODE_GLYPHS, hostCpus: 4 };
 describe('fitColumns', () => {
   it('keeps everything at 160 columns and gives the slack to the name', () => {
     const cols = fitColumns(160);
-    expect(cols.map((c) => c.id)).toEqual([...COLUMN_IDS]);
+    expect(cols.map((c) => c.id)).toEqual(COLUMN_IDS.filter((id) => id !== 'instance'));
     expect(cols[0].cellWidth).toBe(45);
     const last = cols[cols.length - 1];
     expect(last.x + last.cellWidth).toBe(160);
@@ -69,6 +69,16 @@ describe('fitColumns', () => {
     ]);
     expect(fitColumns(80).map((c) => c.id)).toEqual(['name', 'cpu', 'throttled', 'mem', 'memPct', 'ioRead', 'ioWrite']);
     expect(fitColumns(40).map((c) => c.id)).toEqual(['name', 'cpu']);
+  });
+
+  it('shows the INSTANCE column only in the fleet view, right after the name, and keeps it when narrow', () => {
+    expect(fitColumns(250, { instance: true }).map((c) => c.id)).toEqual([...COLUMN_IDS]);
+    expect(fitColumns(80, { instance: true }).map((c) => c.id)).toEqual(['name', 'instance', 'cpu', 'mem', 'memPct']);
+    for (let w = 31; w <= 250; w++) {
+      const cols = fitColumns(w, { instance: true });
+      const last = cols[cols.length - 1];
+      expect(last.x + last.cellWidth).toBeLessThanOrEqual(w);
+    }
   });
 
   it('never draws past the width', () => {

@@ -7,6 +7,7 @@ import type { SortKey } from './sort.js';
 
 export const COLUMN_IDS = [
   'name',
+  'instance',
   'runtime',
   'cpu',
   'cpuBar',
@@ -42,6 +43,14 @@ export const COLUMNS: Record<ColumnId, Column> = {
     align: 'left',
     sort: 'name',
     description: 'container name, short id or cgroup path',
+  },
+  instance: {
+    id: 'instance',
+    title: 'INSTANCE',
+    width: 21,
+    align: 'left',
+    sort: 'path',
+    description: 'fleet view: the host (Prometheus instance label)',
   },
   runtime: {
     id: 'runtime',
@@ -138,6 +147,7 @@ export const COLUMNS: Record<ColumnId, Column> = {
 /** Most important first: fitting drops from the end of this list. */
 export const IMPORTANCE: ColumnId[] = [
   'name',
+  'instance',
   'cpu',
   'mem',
   'memPct',
@@ -163,14 +173,16 @@ export interface FittedColumn extends Column {
 }
 
 /** The columns that fit in `width` cells, dropping the least important first; the name takes the slack. */
-export function fitColumns(width: number): FittedColumn[] {
-  const kept = new Set<ColumnId>(IMPORTANCE);
+export function fitColumns(width: number, options: { instance?: boolean } = {}): FittedColumn[] {
+  // The instance column is the fleet view's only.
+  const kept = new Set<ColumnId>(IMPORTANCE.filter((id) => id !== 'instance' || options.instance));
+  const order = [...kept];
   const total = (): number => {
     let sum = 0;
     for (const id of kept) sum += COLUMNS[id].width;
     return sum + GAP * (kept.size - 1);
   };
-  for (let i = IMPORTANCE.length - 1; i > 0 && total() > width; i--) kept.delete(IMPORTANCE[i]);
+  for (let i = order.length - 1; i > 0 && total() > width; i--) kept.delete(order[i]);
   const slack = Math.max(0, width - total());
   const out: FittedColumn[] = [];
   let x = 0;

@@ -2,7 +2,7 @@
 // bars, its pressure, and the dashboard's own state (interval, pause, sort,
 // filter, view, clock).
 
-import type { Snapshot } from '../../src/model/types.js';
+import { isFleetSnapshot, type Snapshot } from '../../src/model/types.js';
 import { formatBytes } from '../../src/util/format.js';
 import { formatDurationMs } from '../../src/util/duration.js';
 import { SORT_LABELS } from './sort.js';
@@ -61,7 +61,14 @@ export function headerLines(input: HeaderInput): Span[][] {
   if (state.paused) right.push(sep, n('PAUSED', 'warn'));
   right.push(sep, n(clock(input.now)));
   const left: Span[][] = [[n('tstop', 'accent')]];
-  if (s) {
+  if (isFleetSnapshot(s)) {
+    // The fleet view: the source and how many of its hosts answer.
+    const up = s.instances.filter((i) => i.up !== false).length;
+    left.push(
+      [sep, n(safeText(`fleet ${s.source.url}`, glyphs.unicode), 'accent')],
+      [sep, n(`${up}/${s.instances.length} instances up`, up < s.instances.length ? 'crit' : 'normal')],
+    );
+  } else if (s) {
     left.push(
       [sep, n(safeText(s.host.hostname, glyphs.unicode))],
       [sep, n(`cgroup ${s.host.cgroupMode}`)],

@@ -2,7 +2,7 @@
 // hierarchy (tree view), and how each row's cells read at a given width,
 // with the colour thresholds.
 
-import type { ContainerSnapshot } from '../../src/model/types.js';
+import { instanceOf, type ContainerSnapshot } from '../../src/model/types.js';
 import { formatBytes, formatCount } from '../../src/util/format.js';
 import { GAP, type FittedColumn } from './columns.js';
 import { comparator, type SortKey } from './sort.js';
@@ -31,6 +31,8 @@ export interface RowContext {
   hostCpus: number;
   /** Ids with an OOM kill within the recent window. */
   oomRecent?: ReadonlySet<string>;
+  /** The fleet view: rows carry an instance (host) column. */
+  instances?: boolean;
 }
 
 export function rowFromContainer(c: ContainerSnapshot, ctx: RowContext): Row {
@@ -104,6 +106,11 @@ export function cell(row: Row, col: FittedColumn, ctx: RowContext): Span {
       const lvl: Level = row.oomRecent ? 'crit' : v.frozen ? 'accent' : 'normal';
       return { text: row.guide + marker + row.name + frozen, level: lvl };
     }
+    case 'instance':
+      return {
+        text: safeText(row.container ? (instanceOf(row.container) ?? '') : '', ctx.glyphs.unicode),
+        level: 'normal',
+      };
     case 'runtime':
       return { text: row.runtime, level: 'normal' };
     case 'cpu': {

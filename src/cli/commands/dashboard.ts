@@ -3,6 +3,7 @@
 
 import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
+import { FLEET_FLAGS } from '../fleet-flags.js';
 
 const DASHBOARD_FLAGS = [
   {
@@ -32,6 +33,7 @@ const DASHBOARD_FLAGS = [
   { name: 'tree', short: 't', type: 'boolean', description: 'start in the tree view of the cgroup hierarchy' },
   ALL_FLAG,
   ...COLLECTION_FLAGS,
+  ...FLEET_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 
 export const dashboardCommand: CommandSpec = {
@@ -43,6 +45,11 @@ export const dashboardCommand: CommandSpec = {
     'and prints `tstop snapshot` otherwise. Press ? in the dashboard for every key.\n' +
     'Limit, freeze and signal actions need root.',
   flags: [...DASHBOARD_FLAGS],
-  examples: ['tstop', 'tstop --interval 2s --sort mem --filter web --tree', 'tstop dashboard --root /host'],
+  examples: [
+    'tstop',
+    'tstop --interval 2s --sort mem --filter web --tree',
+    'tstop dashboard --root /host',
+    'tstop --prometheus http://prometheus:9090 --match \'{job="tstop"}\' --tree',
+  ],
   run: async (flags) => (await import('../dashboard.js')).runDashboard(flags),
 };

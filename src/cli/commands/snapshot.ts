@@ -3,6 +3,7 @@
 import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
 import { STORE_FLAG } from './record.js';
+import { FLEET_FLAGS } from '../fleet-flags.js';
 
 const SNAPSHOT_FLAGS = [
   { name: 'json', type: 'boolean', description: 'print each tick as one JSON document (JSON Lines when --count > 1)' },
@@ -34,6 +35,7 @@ const SNAPSHOT_FLAGS = [
   { name: 'to', type: 'string', value: 'TIME', description: 'with --from: up to TIME', default: 'now' },
   { name: 'step', type: 'string', value: 'DURATION', description: 'with --from/--to: one sample per step (1m)' },
   ...COLLECTION_FLAGS,
+  ...FLEET_FLAGS.filter((f) => f.name !== 'at'), // --at is one flag: the store's or, with --prometheus, Prometheus's time
 ] as const satisfies CommandSpec['flags'];
 
 export const snapshotCommand: CommandSpec = {
@@ -55,6 +57,7 @@ export const snapshotCommand: CommandSpec = {
     'tstop snapshot --root /host --all',
     "tstop snapshot --store /var/lib/tstop/store --at '10m ago' --json",
     'tstop snapshot --from 03:00 --to 03:30 --step 1m --csv',
+    'tstop snapshot --prometheus http://prometheus:9090 --instance "web-.*" --json',
   ],
   run: async (flags) => (await import('../snapshot.js')).runSnapshot(flags),
 };

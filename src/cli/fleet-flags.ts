@@ -1,0 +1,61 @@
+// The fleet view's flags (tstop --prometheus URL ...), shared by the dashboard
+// and snapshot commands; kept apart from src/cli/fleet.ts so that declaring
+// them loads nothing.
+
+import type { FlagSpec } from './command.js';
+
+export const FLEET_FLAGS: FlagSpec[] = [
+  {
+    name: 'prometheus',
+    type: 'string',
+    value: 'URL',
+    description: 'the fleet view: read every host from this Prometheus-compatible API (docs/fleet.md)',
+  },
+  {
+    name: 'match',
+    type: 'string',
+    value: 'SELECTOR',
+    description: 'with --prometheus: only series matching this label selector, e.g. {job="tstop",env="prod"}',
+  },
+  {
+    name: 'instance',
+    type: 'string',
+    value: 'REGEX',
+    description: 'with --prometheus: only instances whose label matches (PromQL regex, anchored)',
+  },
+  {
+    name: 'at',
+    type: 'string',
+    value: 'TIME',
+    description: "with --prometheus: the fleet as it was at TIME ('10m ago', '03:12', ISO 8601, @epoch)",
+  },
+  {
+    name: 'window',
+    type: 'string',
+    value: 'DURATION',
+    description: 'with --prometheus: the window of rates (CPU, io, network) and of "OOM kills recently"',
+    default: '1m',
+  },
+  {
+    name: 'prometheus-timeout',
+    type: 'string',
+    value: 'DURATION',
+    description: 'with --prometheus: timeout of each query',
+    default: '10s',
+  },
+  { name: 'prometheus-bearer-token-file', type: 'string', value: 'FILE', description: 'send this bearer token' },
+  {
+    name: 'prometheus-basic-auth',
+    type: 'string',
+    value: 'USER:PASSWORD_FILE',
+    description: 'HTTP basic auth, the password read from a file',
+  },
+  { name: 'prometheus-ca-file', type: 'string', value: 'FILE', description: 'PEM CA bundle to trust for https' },
+  {
+    name: 'prometheus-header',
+    type: 'string',
+    value: 'NAME=VALUE',
+    multiple: true,
+    description: 'an extra request header, e.g. X-Scope-OrgID=team (repeatable)',
+  },
+];

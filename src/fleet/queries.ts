@@ -1,0 +1,165 @@
+// The PromQL of one fleet refresh. Its cost is fixed whatever the fleet size:
+// every per-container figure comes back from ONE instant query (each field
+// tagged with a `tstop_field` label by label_replace and joined with `or`),
+// plus one each for the container labels, tstop's info series and the
+// targets (up, machine size). No per-host or per-container loops.
+
+import { PrometheusUsageError } from './prometheus.js';
+
+/** The label that says which field a series of the values query carries. */
+export const FIELD_LABEL = 'tstop_field';
+
+/** Every series is keyed by these: the scrape target and the cgroup path. */
+const KEY = 'instance, id';
+
+export interface QueryScope {
+  /** Matchers from --match without the braces, e.g. `job="tstop",env="prod"`; '' for none. */
+  matchers: string;
+  /** The window of rate() and increase(), in Prometheus duration form ("1m"). */
+  window: string;
+}
+
+/** `{job="x"}` → `job="x"`; a selector with a metric name or no braces is refused. */
+export function parseMatchSelector(text: string): string {
+  const t = text.trim();
+  if (!t.startsWith('{') || !t.endsWith('}')) {
+    throw new PrometheusUsageError(`--match: '${text}' is not a label selector such as {job="tstop",env="prod"}`);
+  }
+  return t.slice(1, -1).trim().replace(/,$/, '');
+}
+
+/** A PromQL string literal (Go escapes; JSON's are a subset Prometheus accepts). */
+export function promString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** The scope's matchers plus `instance=~REGEX` from --instance. */
+export function scopeMatchers(match: string | undefined, instanceRegex: string | undefined): string {
+  const parts: string[] = [];
+  if (match !== undefined) {
+    const m = parseMatchSelector(match);
+    if (m) parts.push(m);
+  }
+  if (instanceRegex !== undefined) {
+    try {
+      new RegExp(instanceRegex);
+    } catch (err) {
+      throw new PrometheusUsageError(
+        `--instance: '${instanceRegex}' is not a regular expression (${(err as Error).message})`,
+      );
+    }
+    parts.push(`instance=~${promString(instanceRegex)}`);
+  }
+  return parts.join(',');
+}
+
+/** A selector of `metric` within the scope, with extra matchers. */
+function sel(scope: QueryScope, metric: string, extra = ''): string {
+  const m = [scope.matchers, extra].filter(Boolean).join(',');
+  return `${metric}{${m}}`;
+}
+
+type Build = (scope: QueryScope) => string;
+
+const gauge =
+  (metric: string, agg = 'max'): Build =>
+  (s) =>
+    `${agg} by (${KEY}) (${sel(s, metric)})`;
+const rate =
+  (metric: string): Build =>
+  (s) =>
+    `sum by (${KEY}) (rate(${sel(s, metric)}[${s.window}]))`;
+
+/** Field name → PromQL, in one table. Counters summed over their extra labels (cpu, device, interface). */
+export const VALUE_FIELDS = {
+  cpuRate: rate('container_cpu_usage_seconds_total'),
+  cpuSeconds: gauge('container_cpu_usage_seconds_total', 'sum'),
+  cpuUserSeconds: gauge('container_cpu_user_seconds_total'),
+  cpuSystemSeconds: gauge('container_cpu_system_seconds_total'),
+  cpuQuota: gauge('container_spec_cpu_quota'),
+  cpuPeriod: gauge('container_spec_cpu_period'),
+  cfsPeriodsRate: rate('container_cpu_cfs_periods_total'),
+  cfsThrottledRate: rate('container_cpu_cfs_throttled_periods_total'),
+  cfsThrottledSeconds: gauge('container_cpu_cfs_throttled_seconds_total'),
+  memUsage: gauge('container_memory_usage_bytes'),
+  memMaxUsage: gauge('container_memory_max_usage_bytes'),
+  memWorkingSet: gauge('container_memory_working_set_bytes'),
+  memRss: gauge('container_memory_rss'),
+  memCache: gauge('container_memory_cache'),
+  memSwap: gauge('container_memory_swap'),
+  memMappedFile: gauge('container_memory_mapped_file'),
+  memLimit: gauge('container_spec_memory_limit_bytes'),
+  memHigh: gauge('tstop_container_memory_high_bytes'),
+  oomKills: gauge('container_oom_events_total'),
+  oomKillsRecent: (s) => `sum by (${KEY}) (increase(${sel(s, 'container_oom_events_total')}[${s.window}]))`,
+  ioReadRate: rate('container_fs_reads_bytes_total'),
+  ioWriteRate: rate('container_fs_writes_bytes_total'),
+  netRxRate: rate('container_network_receive_bytes_total'),
+  netTxRate: rate('container_network_transmit_bytes_total'),
+  netRxBytes: gauge('container_network_receive_bytes_total', 'sum'),
+  netTxBytes: gauge('container_network_transmit_bytes_total', 'sum'),
+  threads: gauge('container_threads'),
+  threadsMax: gauge('container_threads_max'),
+  processes: gauge('container_processes'),
+  pidsLimit: gauge('tstop_container_pids_limit'),
+  memPsiSomeAvg10: gauge('tstop_container_pressure_memory_waiting_avg10_ratio'),
+  memPsiFullAvg10: gauge('tstop_container_pressure_memory_stalled_avg10_ratio'),
+  cpuPsiSomeAvg10: gauge('tstop_container_pressure_cpu_waiting_avg10_ratio'),
+  ioPsiSomeAvg10: gauge('tstop_container_pressure_io_waiting_avg10_ratio'),
+  // cAdvisor has only the PSI totals: their rate over the window stands in for avg10.
+  memPsiSomeRate: rate('container_pressure_memory_waiting_seconds_total'),
+  memPsiFullRate: rate('container_pressure_memory_stalled_seconds_total'),
+  cpuPsiSomeRate: rate('container_pressure_cpu_waiting_seconds_total'),
+  ioPsiSomeRate: rate('container_pressure_io_waiting_seconds_total'),
+  memPsiSomeSeconds: gauge('container_pressure_memory_waiting_seconds_total'),
+  startTime: gauge('container_start_time_seconds', 'min'),
+} satisfies Record<string, Build>;
+
+export type ValueField = keyof typeof VALUE_FIELDS;
+
+/** Labels that name a container (cAdvisor's and kubelet's). */
+export const IDENTITY_LABELS = ['instance', 'id', 'name', 'image', 'namespace', 'pod', 'container'] as const;
+
+export interface FleetQueries {
+  values: string;
+  identity: string;
+  info: string;
+  targets: string;
+}
+
+export const TARGET_FIELDS = {
+  up: (s: QueryScope) => `max by (instance) (${sel(s, 'up')})`,
+  cpus: (s: QueryScope) => `max by (instance) (${sel(s, 'machine_cpu_cores')})`,
+  memoryBytes: (s: QueryScope) => `max by (instance) (${sel(s, 'machine_memory_bytes')})`,
+} satisfies Record<string, Build>;
+
+export type TargetField = keyof typeof TARGET_FIELDS;
+
+function tagged(fields: Record<string, Build>, scope: QueryScope): string {
+  return Object.entries(fields)
+    .map(([name, build]) => `label_replace(${build(scope)}, "${FIELD_LABEL}", "${name}", "", "")`)
+    .join(' or ');
+}
+
+/** The four instant queries of one refresh. */
+export function fleetQueries(scope: QueryScope): FleetQueries {
+  const containerSeries = sel(scope, '', '__name__=~"container_last_seen|container_memory_usage_bytes"');
+  return {
+    values: tagged(VALUE_FIELDS, scope),
+    identity: `group by (${IDENTITY_LABELS.join(', ')}) (${containerSeries})`,
+    info: `max by (instance, id, runtime, container_id) (${sel(scope, 'tstop_container_info')})`,
+    targets: tagged(TARGET_FIELDS, scope),
+  };
+}
+
+/** Range queries of the detail view: one container's history. */
+export function detailQueries(scope: QueryScope, instance: string, id: string): Record<string, string> {
+  const one = `instance=${promString(instance)},id=${promString(id)}`;
+  const s: QueryScope = { ...scope, matchers: [scope.matchers, one].filter(Boolean).join(',') };
+  return {
+    cpuPercent: `100 * ${VALUE_FIELDS.cpuRate(s)}`,
+    memBytes: VALUE_FIELDS.memWorkingSet(s),
+    ioReadBps: VALUE_FIELDS.ioReadRate(s),
+    ioWriteBps: VALUE_FIELDS.ioWriteRate(s),
+  };
+}

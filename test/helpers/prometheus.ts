@@ -1,0 +1,99 @@
+// A real Prometheus (Debian's package) for tests: its own temp data dir, a
+// free port on 127.0.0.1, static scrape targets; stop() kills it (by pid)
+// and removes the dir.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function hasPrometheus(): boolean {
+  return spawnSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).status === 0;
+}
+
+export interface RunningPrometheus {
+  /** e.g. http://127.0.0.1:40123/ */
+  url: string;
+  port: number;
+  child: ChildProcess;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+function ready(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url + '-/ready', { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** Starts Prometheus scraping `targets` (host:port) every second; resolves once it is ready. */
+export async function startPrometheus(targets: string[], options: { job?: string } = {}): Promise<RunningPrometheus> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-prometheus-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/`;
+  fs.writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  scrape_timeout: 1s',
+      'scrape_configs:',
+      `  - job_name: ${options.job ?? 'tstop'}`,
+      '    static_configs:',
+      `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`prometheus exited: ${log}`);
+    }
+    if (await ready(url)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus not ready: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, port, child, log: () => log, stop };
+}
