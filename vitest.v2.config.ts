@@ -5,8 +5,25 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // only the kernel-facing tests; the host runs these same files too
-    include: ['test/integration/**/*.test.ts'],
+    // The kernel-facing tests whose behaviour differs on cgroup v2 (the host
+    // runs these same files too, and every other integration file): the
+    // whole directory no longer fits the lane's budget under TCG.
+    include: [
+      'churn',
+      'collect',
+      'export',
+      'lane',
+      'launcher',
+      'launcher-devices', // the BPF device program exists only on v2
+      'launcher-security',
+      'launcher-volumes',
+      'limit-bad-input',
+      'limit-concurrent',
+      'limit-crash',
+      'limit',
+      'runtimes',
+      'write-api',
+    ].map((name) => `test/integration/${name}.test.ts`),
     globalSetup: ['test/global-setup.ts'],
     // The churn test runs 15 s here (30 s on the host): the lane has a 5-minute budget.
     env: { TSTOP_TEST_LANE: 'v2', TSTOP_CHURN_SECONDS: '15' },

@@ -10,7 +10,7 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
 bash test/vm/setup-assets.sh
 rc=0
-npm run --silent test:v2 || rc=$?
+TSTOP_V2VM_TIMEOUT=${TSTOP_V2VM_TIMEOUT:-900} npm run --silent test:v2 || rc=$?
 case $rc in
   0) ;;
   124) echo "v2-lane: FAILED: timed out (see the tstop-v2-lane line above)" >&2;;
