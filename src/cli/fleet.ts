@@ -14,8 +14,9 @@ import { UsageError } from '../util/errors.js';
 import { FLEET_FLAGS } from './fleet-flags.js';
 
 /** Fleet flags that make no sense without --prometheus. */
+// --at without --prometheus is the recorder's (tstop snapshot --store DIR --at TIME).
 const FLEET_ONLY = FLEET_FLAGS.map((f) => f.name).filter(
-  (n) => n !== 'prometheus' && n !== 'window' && n !== 'prometheus-timeout',
+  (n) => n !== 'prometheus' && n !== 'window' && n !== 'prometheus-timeout' && n !== 'at',
 );
 
 /** Local-collection flags the fleet view cannot use. */
