@@ -6,97 +6,19 @@
 // /proc/<pid>/ns); q leaves the alternate screen with the cursor visible.
 // Needs root (test cgroups) and tmux (.ci/run: apt-get install -y tmux).
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCgroups, waitFor, type Workload } from '../helpers/cgroups.js';
+import { TestCgroups, type Workload } from '../helpers/cgroups.js';
+import { hasTmux, TmuxPane, waitForScreen } from '../helpers/tmux.js';
 
 const isRoot = process.getuid?.() === 0;
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'bin/tstop.js');
 
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Each test waits for several screens; a loaded machine collects slowly. */
 const TEST_TIMEOUT_MS = 120_000;
-
-const WIDTH = 160;
-const HEIGHT = 48;
-
-class TmuxPane {
-  readonly socket = `tstop-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-
-  constructor(command: string) {
-    this.tmux('new-session', '-d', '-s', 'main', '-x', String(WIDTH), '-y', String(HEIGHT), command);
-  }
-
-  tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-  }
-
-  lines(): string[] {
-    return this.tmux('capture-pane', '-p', '-t', 'main').split('\n');
-  }
-
-  text(): string {
-    return this.lines().join('\n');
-  }
-
-  /** Keys by tmux name (Enter, Escape, Down, C-c) or literal text with `literal`. */
-  send(keys: string, literal = false): void {
-    this.tmux('send-keys', '-t', 'main', ...(literal ? ['-l', keys] : [keys]));
-  }
-
-  /** 1 when the application is on the alternate screen, and whether the cursor is shown. */
-  state(): { alternate: boolean; cursorVisible: boolean } {
-    const [alt, cursor] = this.tmux('display-message', '-p', '-t', 'main', '#{alternate_on} #{cursor_flag}')
-      .trim()
-      .split(' ');
-    return { alternate: alt === '1', cursorVisible: cursor === '1' };
-  }
-
-  kill(): void {
-    try {
-      this.tmux('kill-server');
-    } catch {
-      // already gone
-    }
-    // tmux leaves the socket file behind.
-    fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), {
-      force: true,
-    });
-  }
-}
-
-async function waitForScreen(
-  pane: TmuxPane,
-  what: string,
-  test: (lines: string[]) => boolean,
-  timeoutMs = 30_000,
-): Promise<string[]> {
-  try {
-    return await waitFor(
-      what,
-      () => {
-        const lines = pane.lines();
-        return test(lines) ? lines : null;
-      },
-      timeoutMs,
-      200,
-    );
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the screen was:\n${pane.text()}`);
-  }
-}
 
 function nsInode(pid: number, type: string): string {
   return /\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${type}`))![1];

@@ -39,6 +39,14 @@ export class TmuxPane {
     this.tmux('send-keys', '-t', 'main', ...(literal ? ['-l', keys] : [keys]));
   }
 
+  /** Whether the application is on the alternate screen, and whether the cursor is shown. */
+  state(): { alternate: boolean; cursorVisible: boolean } {
+    const [alt, cursor] = this.tmux('display-message', '-p', '-t', 'main', '#{alternate_on} #{cursor_flag}')
+      .trim()
+      .split(' ');
+    return { alternate: alt === '1', cursorVisible: cursor === '1' };
+  }
+
   kill(): void {
     try {
       this.tmux('kill-server');
