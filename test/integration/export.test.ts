@@ -5,8 +5,6 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +15,7 @@ import { CONTAINER_FAMILIES } from '../../src/exporter/families.js';
 import { rssBytes, startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
 import { TestCgroups } from '../helpers/cgroups.js';
 import { find, parseExposition, value } from '../helpers/exposition.js';
+import { request } from '../helpers/http.js';
 
 const isRoot = process.getuid?.() === 0;
 const MiB = 1024 * 1024;
@@ -32,41 +31,6 @@ async function eventually<T>(what: string, probe: () => Promise<T | null | false
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(250);
   }
-}
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function request(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; ca?: Buffer; body?: string } = {},
-): Promise<Reply> {
-  const u = new URL(url);
-  const mod = u.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = mod.request(
-      u,
-      {
-        method: options.method ?? 'GET',
-        headers: options.headers,
-        ...(options.ca ? { ca: options.ca } : {}),
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
 }
 
 /** Runs `tstop export ARGS` to completion (for startup failures). */
