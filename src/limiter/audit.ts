@@ -83,22 +83,8 @@ export function checkPrivateDir(dir: string, what: string): void {
   } catch (err) {
     throw new LimitError(`cannot use ${what} ${dir}: ${errnoWords(err)}`, 1, 'failed');
   }
-  const uid = runningUid();
   if (!st.isDirectory()) throw new LimitError(`refusing ${what} ${dir}: it is not a directory`, 2, 'refused');
-  if (st.uid !== uid) {
-    throw new LimitError(
-      `refusing ${what} ${dir}: it is owned by uid ${st.uid}, not by uid ${uid} who runs tstop; nothing was changed`,
-      2,
-      'refused',
-    );
-  }
-  if ((st.mode & 0o022) !== 0) {
-    throw new LimitError(
-      `refusing ${what} ${dir}: it is writable by ${writers(st.mode)} (mode ${octal(st.mode)}); chmod go-w it; nothing was changed`,
-      2,
-      'refused',
-    );
-  }
+  checkPrivateFile(st, dir, what);
 }
 
 /** A short change id: 12 hex digits (docker-like; `undo` takes a unique prefix). */
