@@ -6,12 +6,12 @@
 // The host device is a loop device on a file in this run's temp dir,
 // holding a marker; it is detached in afterAll.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCgroups } from '../helpers/cgroups.js';
-import { TSTOP_BIN } from '../helpers/limit.js';
+import { runTstop, type RunResult } from '../helpers/limit.js';
 import { ensureHelper, findBusybox, makeBusyboxRootfs } from '../native/harness.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -20,29 +20,15 @@ const MARKER = 'TSTOP-DEVICE-MARKER-7f3a';
 /** The probe refuses to run anywhere but as PID 1 of a container (a shell whose $$ is 1). */
 const PROBE_GUARD = '[ "$$" = 1 ] || { echo "probe: not PID 1 of a container, refusing" >&2; exit 99; }';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe.runIf(isRoot)('tstop run: host devices (issue 10, escape 2)', () => {
   let cg: TestCgroups;
   let env: NodeJS.ProcessEnv;
   let rootfs: ReturnType<typeof makeBusyboxRootfs>;
   let loop: { device: string; major: number; minor: number } | null = null;
 
-  const tstop = (args: string[]): Promise<Result> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [TSTOP_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+  const tstop = (args: string[]): Promise<RunResult> => runTstop(args, env);
   /** `tstop run --rm --rootfs` of a guarded probe script. */
-  const probe = (script: string, flags: string[] = []): Promise<Result> =>
+  const probe = (script: string, flags: string[] = []): Promise<RunResult> =>
     tstop(['run', '--rm', '--rootfs', rootfs.rootfs, ...flags, '--', 'sh', '-c', `${PROBE_GUARD}; ${script}`]);
 
   beforeAll(() => {

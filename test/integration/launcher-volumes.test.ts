@@ -4,21 +4,14 @@
 // targets land inside it, where the symlink would point if the rootfs were
 // `/`, as docker's do. The "host" directories here are this run's temp dirs.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCgroups } from '../helpers/cgroups.js';
-import { TSTOP_BIN } from '../helpers/limit.js';
+import { runTstop, type RunResult } from '../helpers/limit.js';
 import { ensureHelper, findBusybox, makeBusyboxRootfs } from '../native/harness.js';
 
 const isRoot = process.getuid?.() === 0;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe.runIf(isRoot)('tstop run -v: targets resolved inside the rootfs (issue 10, escape 4)', () => {
   let cg: TestCgroups;
@@ -28,15 +21,7 @@ describe.runIf(isRoot)('tstop run -v: targets resolved inside the rootfs (issue 
   let srcDir: string;
   let srcFile: string;
 
-  const tstop = (args: string[]): Promise<Result> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [TSTOP_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+  const tstop = (args: string[]): Promise<RunResult> => runTstop(args, env);
 
   beforeAll(() => {
     ensureHelper();
