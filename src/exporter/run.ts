@@ -115,6 +115,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       minIntervalMs: settings.minIntervalMs,
       limits: settings.limits,
       select: selection(settings),
+      containerLabels: settings.containerLabels,
       webConfig,
       apiHandler,
       metrics: api ? [api.authFailures] : [],

@@ -20,7 +20,7 @@ const EXPORT_FLAGS = [
     value: 'FILE',
     description:
       'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch, ' +
-      'header_timeout, request_timeout, max_connections, max_requests_in_flight)',
+      'header_timeout, request_timeout, max_connections, max_requests_in_flight, container_labels)',
   },
   {
     name: 'web-config',
@@ -68,6 +68,14 @@ const EXPORT_FLAGS = [
     value: 'N',
     description: 'open connections at most; more are closed at once',
     default: '512',
+  },
+  {
+    name: 'container-labels',
+    type: 'string',
+    value: 'WHICH',
+    description:
+      "runtime labels exported as container_label_<name>, as cAdvisor does: all, none, or keys (e.g. 'com.docker.compose.project,team')",
+    default: 'all',
   },
   {
     name: 'max-requests-in-flight',
