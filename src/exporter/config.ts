@@ -21,6 +21,7 @@ import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { DurationError, parseDurationMs } from '../util/duration.js';
 import { ALL_CONTAINER_LABELS, parseContainerLabelPolicy, type ContainerLabelPolicy } from './container-labels.js';
+import { filterRegex } from '../model/select.js';
 import { ExportStartupError } from './errors.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9338';
@@ -238,7 +239,7 @@ export function resolveSettings(sources: SettingsSource[]): ExportSettings {
   let filter: RegExp | null = null;
   if (filterPick) {
     try {
-      filter = new RegExp(filterPick.value!);
+      filter = filterRegex(filterPick.value!);
     } catch (err) {
       throw filterPick.src.error(
         `${filterPick.src.name('filter')}: '${filterPick.value}' is not a regular expression (${(err as Error).message})`,

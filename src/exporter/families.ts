@@ -3,6 +3,7 @@
 // machine_* families keep cAdvisor's names, types, HELP text, labels and
 // derivations (docs/metrics.md); what cAdvisor lacks is under tstop_*.
 
+import { isContainerRuntime } from '../model/select.js';
 import { ALL_CONTAINER_LABELS, containerLabelPairs, type ContainerLabelPolicy } from './container-labels.js';
 import { NAMESPACE_TYPES, type ContainerSnapshot, type PressureResource, type Snapshot } from '../model/types.js';
 import { escapeLabelValue, labelPairs, TextWriter, type MetricType } from './text.js';
@@ -33,10 +34,6 @@ export function isExportedInterface(name: string): boolean {
   return !SKIPPED_INTERFACES.test(name);
 }
 
-/** Runtimes whose cgroups are containers: they get cAdvisor's `name` label (raw cgroups get ""). */
-export function isContainerRuntime(runtime: ContainerSnapshot['runtime']): boolean {
-  return runtime !== 'cgroup' && runtime !== 'systemd';
-}
 
 /** What a family's emitter may need besides the container. */
 export interface EmitContext {

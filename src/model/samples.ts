@@ -7,6 +7,13 @@ import { NAMESPACE_TYPES, type ContainerSnapshot, type HostInfo, type Namespaces
 export const MiB = 1024 * 1024;
 
 /** A v2 host with two interfaces (the exporter's tests' host). */
+/** A distinct 64-hex id per cgroup path, as each real container has its own. */
+function sampleContainerId(path: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 16777619) >>> 0;
+  return h.toString(16).padStart(8, '0').repeat(8);
+}
+
 export function sampleHost(overrides: Partial<HostInfo> = {}): HostInfo {
   return {
     hostname: 'node1',
@@ -223,7 +230,7 @@ export function sampleContainer(spec: ContainerSpec): ContainerSnapshot {
     id: spec.id,
     name: spec.name ?? spec.id.slice(spec.id.lastIndexOf('/') + 1),
     runtime: spec.runtime ?? 'docker',
-    containerId: isContainer ? 'a'.repeat(64) : null,
+    containerId: isContainer ? sampleContainerId(spec.id) : null,
     image: isContainer ? 'nginx:1.27' : null,
     kubernetes: null,
     labels: {},

@@ -26,7 +26,7 @@ describe('main table', () => {
     d.app.update(fourContainers());
     const lines = d.lines();
     expect(lines[0]).toBe(
-      'tstop  node-7  cgroup hybrid  4 CPUs  kernel 6.18.0-test                                                             4 containers  4/5 shown  every 1s  03:04:05',
+      'tstop  node-7  cgroup hybrid  4 CPUs  kernel 6.18.0-test                                                             3 containers  4/5 shown  every 1s  03:04:05',
     );
     // 4 CPUs at 50 % (of 400): an eighth of the bar; memory: 4 of 16 GiB used.
     expect(lines[1]).toMatch(/^CPU \[\|{8} {57}\]   50\.0%  MEM \[\|{14} {43}\] 4\.00GiB\/16\.0GiB$/);

@@ -287,7 +287,7 @@ describe('state', () => {
     const c = container({ id: '/docker/abc', name: 'web-1' });
     expect(compileFilter('WEB')!(c)).toBe(true);
     expect(compileFilter('^/docker')!(c)).toBe(true);
-    expect(compileFilter('aaaa')!(c)).toBe(true); // container id
+    expect(compileFilter(c.containerId!.slice(0, 8))!(c)).toBe(true); // container id
     expect(compileFilter('nginx')!(c)).toBe(true); // image
     expect(compileFilter('db')!(c)).toBe(false);
     expect(compileFilter('web[')!(container({ id: '/x', name: 'web[1]' }))).toBe(true);
@@ -543,7 +543,7 @@ describe('header', () => {
       glyphs: UNICODE_GLYPHS,
     }).map(spansText);
     // "cgroup hybrid" and what follows it on the left did not fit.
-    expect(lines[0]).toBe('tstop  node-7' + ' '.repeat(16) + '4 containers  4/5 shown  every 2s  PAUSED  03:04:05');
+    expect(lines[0]).toBe('tstop  node-7' + ' '.repeat(16) + '3 containers  4/5 shown  every 2s  PAUSED  03:04:05');
     expect(lines[0]).toHaveLength(80);
     expect(lines[2].trimEnd()).toBe('PSI some avg10  cpu 1.5  mem 0.3  io 3.0  sort CPU % ▼  filter web  table view');
     const none = headerLines({

@@ -132,6 +132,11 @@ function compareIds(a: Sortable, b: Sortable): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/** Whether the rows run from the largest down: numbers unless reversed, text (A-Z) only when reversed. */
+export function sortsDescending(key: SortKey, reverse: boolean): boolean {
+  return isTextKey(key) ? reverse : !reverse;
+}
+
 /**
  * A comparator for the key. Unknown values (null) go last; ties fall back to
  * CPU, memory, then the id; `reverse` turns the whole order around except
