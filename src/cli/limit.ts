@@ -245,11 +245,14 @@ export async function runFreeze(flags: ParsedFlags, positionals: string[], froze
       ref,
       frozen,
       { via: 'cli' },
-      { allowSystem: flags['allow-system'] === true, timeoutMs },
+      { allowSystem: flags['allow-system'] === true, force: flags.force === true, timeoutMs },
     );
     const c = limiter.audit.changes().find((r) => r.id === result.changeId)?.container ?? { id: ref, name: ref };
     if (flags.json) process.stdout.write(jsonText({ ...result, action: verb, container: c }) + '\n');
-    else process.stdout.write(`${frozen ? 'froze' : 'thawed'} ${who(c)}: change ${result.changeId}\n`);
+    else {
+      process.stdout.write(`${frozen ? 'froze' : 'thawed'} ${who(c)}: change ${result.changeId}\n`);
+      for (const note of result.notes ?? []) process.stdout.write(`note: ${note}\n`);
+    }
     return 0;
   } catch (err) {
     return failed(err, verb);

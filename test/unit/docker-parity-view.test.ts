@@ -44,7 +44,7 @@ describe('sort arrows', () => {
     ['cpu', true],
   ] as const) {
     it(`the header line and the column title agree for --sort ${sort}${reverse ? ' reversed' : ''}`, () => {
-      const columns = fitColumns(160, false);
+      const columns = fitColumns(160);
       const title = headerSpans(columns, sort, reverse, UNICODE_GLYPHS)
         .map((s) => s.text)
         .join('');
@@ -74,7 +74,7 @@ describe('a limit docker does not know is marked', () => {
   const base = v2Container({ runtimeConfig: docker, freezer: 'thawed' });
   const agreeing = { ...base, pids: { ...base.pids!, limit: null } };
   const limited = { ...agreeing, memory: { ...agreeing.memory!, limitBytes: 128 * MiB } };
-  const nameColumn = fitColumns(160, false).find((c) => c.id === 'name')!;
+  const nameColumn = fitColumns(160).find((c) => c.id === 'name')!;
 
   it('in the table, next to the name', () => {
     expect(cell(rowFromContainer(agreeing, ctx), nameColumn, ctx).text).toBe('web');

@@ -117,8 +117,15 @@ export const freezeCommand: CommandSpec = {
 export const thawCommand: CommandSpec = {
   name: 'thaw',
   summary: 'Thaw a frozen container.',
-  usage: 'thaw <container> [--timeout DURATION]',
-  flags: freezeCommand.flags,
+  usage: 'thaw <container> [--timeout DURATION] [--force]',
+  flags: [
+    ...freezeCommand.flags,
+    {
+      name: 'force',
+      type: 'boolean',
+      description: 'thaw a container docker paused (docker unpause is the right way: docker keeps saying Paused)',
+    },
+  ],
   positionals: true,
   examples: ['tstop thaw web'],
   run: async (flags, positionals) => (await import('../limit.js')).runFreeze(flags, positionals, false),
