@@ -45,8 +45,12 @@ const ctx: RowContext = { glyphs: UNICODE_GLYPHS, hostCpus: 4 };
 describe('fitColumns', () => {
   it('keeps everything at 160 columns and gives the slack to the name', () => {
     const cols = fitColumns(160);
-    expect(cols.map((c) => c.id)).toEqual(COLUMN_IDS.filter((id) => id !== 'instance'));
+    expect(cols.map((c) => c.id)).toEqual(COLUMN_IDS.filter((id) => id !== 'instance' && id !== 'image'));
     expect(cols[0].cellWidth).toBe(45);
+    // With images to show (docker ps's IMAGE), the name gives up the image column's width.
+    const withImage = fitColumns(160, { image: true });
+    expect(withImage.map((c) => c.id)).toEqual(COLUMN_IDS.filter((id) => id !== 'instance'));
+    expect(withImage[0].cellWidth).toBe(24);
     const last = cols[cols.length - 1];
     expect(last.x + last.cellWidth).toBe(160);
   });
@@ -72,7 +76,7 @@ describe('fitColumns', () => {
   });
 
   it('shows the INSTANCE column only in the fleet view, right after the name, and keeps it when narrow', () => {
-    expect(fitColumns(250, { instance: true }).map((c) => c.id)).toEqual([...COLUMN_IDS]);
+    expect(fitColumns(250, { instance: true, image: true }).map((c) => c.id)).toEqual([...COLUMN_IDS]);
     expect(fitColumns(80, { instance: true }).map((c) => c.id)).toEqual(['name', 'instance', 'cpu', 'mem', 'memPct']);
     for (let w = 31; w <= 250; w++) {
       const cols = fitColumns(w, { instance: true });
@@ -98,7 +102,7 @@ describe('fitColumns', () => {
 });
 
 function sortable(id: string, v: Partial<RowValues>, name = id): Sortable {
-  return { id, name, runtime: 'docker', values: { ...EMPTY_VALUES, ...v } };
+  return { id, name, runtime: 'docker', image: '', values: { ...EMPTY_VALUES, ...v } };
 }
 
 describe('sorting', () => {

@@ -15,6 +15,8 @@ export interface Row {
   /** Display name, already safe to print. */
   name: string;
   runtime: string;
+  /** Image name, already safe to print; '' without one. */
+  image: string;
   values: RowValues;
   /** null for a tree node that is not in the snapshot (an intermediate cgroup). */
   container: ContainerSnapshot | null;
@@ -40,6 +42,7 @@ export function rowFromContainer(c: ContainerSnapshot, ctx: RowContext): Row {
     id: c.id,
     name: safeText(displayName(c), ctx.glyphs.unicode),
     runtime: runtimeLabel(c.runtime),
+    image: safeText(c.image ?? '', ctx.glyphs.unicode),
     values: rowValues(c),
     container: c,
     guide: '',
@@ -115,6 +118,8 @@ export function cell(row: Row, col: FittedColumn, ctx: RowContext): Span {
       };
     case 'runtime':
       return { text: row.runtime, level: 'normal' };
+    case 'image':
+      return { text: row.image, level: 'normal' };
     case 'cpu': {
       const f = cpuFraction(v, ctx.hostCpus);
       return { text: pct(v.cpuPercent), level: level(f === null ? null : f * 100, THRESHOLDS.cpu) };
