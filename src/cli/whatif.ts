@@ -30,7 +30,7 @@ const WHAT_IF_FLAGS = ['what-if', 'store', 'json', ...REPLAYABLE.map(([f]) => f)
 /** Limit flags that exist but that a recording of usage cannot judge. */
 const NOT_REPLAYABLE = LIMIT_FIELDS.map((f) => f.flag).filter((f) => !WHAT_IF_FLAGS.includes(f));
 
-const jsonText = (value: unknown): string => sanitizeJson(JSON.stringify(value, null, 2));
+const jsonText = (value: unknown): string => sanitizeJson(JSON.stringify(value));
 
 function window(flags: ParsedFlags, name: string, fallback: string): { fromMs: number; toMs: number; text: string } {
   const text = stringFlag(flags, name) ?? fallback;
