@@ -5,6 +5,7 @@
 // recorded PSI, throttling or limit hits say the current limit held the
 // container, the suggestion is a floor, and says so.
 
+import { formatBytes } from '../util/format.js';
 import { cpuIntervals, percentile, recordedConstraints, type RecordedConstraints, type UsageSample } from './whatif.js';
 
 const MiB = 1024 * 1024;
@@ -40,6 +41,10 @@ function ceilTo(value: number, step: number): number {
   return Math.ceil(Number((value / step).toFixed(6))) * step;
 }
 
+function percent(n: number | null): string {
+  return n === null ? '?' : `${n.toFixed(2)}%`;
+}
+
 function seconds(n: number): string {
   return n >= 10 ? `${Math.round(n)}s` : `${n.toFixed(1)}s`;
 }
@@ -70,19 +75,28 @@ export function recommend(samples: readonly UsageSample[], headroom: Headroom = 
 
   const recorded = recordedConstraints(samples);
   const floors: Recommendation['floors'] = { cpu: [], memory: [] };
+  const memLimit = recorded.memoryLimitBytes === null ? null : formatBytes(recorded.memoryLimitBytes);
+  const quota = recorded.cpuQuotaCores === null ? null : `${recorded.cpuQuotaCores} cores`;
   const memStall = recorded.memoryPressureSomeSeconds;
   if (memStall !== null && memStall / windowSeconds >= PRESSURE_SHARE_SEEN)
     floors.memory.push(
-      `memory pressure was recorded (stalled ${seconds(memStall)}, some avg10 up to ${recorded.memoryPressurePeakAvg10?.toFixed(2) ?? '?'}%)`,
+      `memory pressure was recorded (stalled ${seconds(memStall)}, some avg10 up to ${percent(recorded.memoryPressurePeakAvg10)}): ` +
+        (memLimit
+          ? `it waited for memory under its limit of ${memLimit}`
+          : 'it had no limit of its own: the host was short of memory'),
     );
-  if (recorded.memoryLimitHits > 0) floors.memory.push(`the memory limit was hit ${recorded.memoryLimitHits} times`);
+  if (recorded.memoryLimitHits > 0)
+    floors.memory.push(`the memory limit (${memLimit ?? 'since lifted'}) was hit ${recorded.memoryLimitHits} times`);
   if (recorded.oomKills > 0) floors.memory.push(`${recorded.oomKills} OOM kills were recorded`);
   const cpuStall = recorded.cpuPressureSomeSeconds;
   if (cpuStall !== null && cpuStall / windowSeconds >= PRESSURE_SHARE_SEEN)
     floors.cpu.push(
-      `CPU pressure was recorded (stalled ${seconds(cpuStall)}, some avg10 up to ${recorded.cpuPressurePeakAvg10?.toFixed(2) ?? '?'}%)`,
+      `CPU pressure was recorded (stalled ${seconds(cpuStall)}, some avg10 up to ${percent(recorded.cpuPressurePeakAvg10)}): ` +
+        (quota ? `it waited for CPU under its quota of ${quota}` : 'it had no quota: the host was busy'),
     );
   if (recorded.cpuThrottledSeconds / windowSeconds >= PRESSURE_SHARE_SEEN)
-    floors.cpu.push(`the CPU quota throttled it for ${seconds(recorded.cpuThrottledSeconds)}`);
+    floors.cpu.push(
+      `the CPU quota (${quota ?? 'since lifted'}) throttled it for ${seconds(recorded.cpuThrottledSeconds)}`,
+    );
   return { firstMs, lastMs, samples: samples.length, headroom, cpu, memory, recorded, floors };
 }

@@ -8,8 +8,11 @@ import { CFS_PERIOD_MS, type Exceedance, type SampleTime, type WhatIfReport } fr
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
-/** A clock for one report: HH:MM:SS, or YYYY-MM-DD HH:MM:SS when the report spans local days. */
-export function reportClock(firstMs: number, lastMs: number): (ms: number) => string {
+/**
+ * A clock for one report: HH:MM:SS, with tenths when samples are under 2 s
+ * apart, and YYYY-MM-DD first when the report spans local days.
+ */
+export function reportClock(firstMs: number, lastMs: number, intervalMs = 5000): (ms: number) => string {
   const day = (ms: number): string => {
     const d = new Date(ms);
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
@@ -17,7 +20,8 @@ export function reportClock(firstMs: number, lastMs: number): (ms: number) => st
   const withDate = day(firstMs) !== day(lastMs);
   return (ms) => {
     const d = new Date(ms);
-    const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    const tenths = intervalMs < 2000 ? `.${Math.floor(d.getMilliseconds() / 100)}` : '';
+    const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${tenths}`;
     return withDate ? `${day(ms)} ${clock}` : clock;
   };
 }
@@ -31,7 +35,7 @@ function seconds(s: number): string {
 }
 
 function cores(n: number): string {
-  return n.toFixed(2);
+  return n < 0.1 ? n.toFixed(3) : n.toFixed(2);
 }
 
 export interface ReportContext {
@@ -60,7 +64,7 @@ function overLine(what: string, e: Exceedance, total: number, limit: number, clo
 }
 
 export function whatIfText(r: WhatIfReport, ctx: ReportContext): string {
-  const clock = reportClock(Math.min(r.firstMs, ctx.windowStartMs), r.lastMs);
+  const clock = reportClock(Math.min(r.firstMs, ctx.windowStartMs), r.lastMs, ctx.intervalMs);
   const lines: string[] = [];
   const proposed = [
     r.limits.memoryBytes !== undefined ? `--memory ${formatBytes(r.limits.memoryBytes)}` : null,
@@ -156,7 +160,7 @@ function recordedNotes(r: WhatIfReport): string[] {
 }
 
 export function recommendText(rec: Recommendation, ctx: ReportContext & { command: string | null }): string {
-  const clock = reportClock(Math.min(rec.firstMs, ctx.windowStartMs), rec.lastMs);
+  const clock = reportClock(Math.min(rec.firstMs, ctx.windowStartMs), rec.lastMs, ctx.intervalMs);
   const pct = (f: number): string => `${Math.round(f * 100)}%`;
   const lines = [
     `recommended limits for ${ctx.who}, from ${plural(rec.samples, 'sample')} recorded ${clock(rec.firstMs)} to ${clock(rec.lastMs)} (window ${ctx.windowText}):`,
@@ -177,9 +181,7 @@ export function recommendText(rec: Recommendation, ctx: ReportContext & { comman
     ['CPU', rec.floors.cpu],
   ] as const) {
     if (reasons.length > 0)
-      lines.push(
-        `  ${what} is a floor: ${reasons.join('; ')}. The current limit already held the container, so its demand may be higher.`,
-      );
+      lines.push(`  ${what} is a floor: ${reasons.join('; ')}; its demand may be higher than recorded`);
   }
   if (rec.floors.memory.length === 0 && rec.floors.cpu.length === 0)
     lines.push(

@@ -179,7 +179,7 @@ describe('whatIf report and text', () => {
     expect(r.pids).toBeNull();
     expect(r.recorded.cpuThrottledSeconds).toBeCloseTo(0.9, 9);
     expect(r.recorded.memoryLimitHits).toBe(0);
-    const clock = reportClock(T0, T0 + 19_000);
+    const clock = reportClock(T0, T0 + 19_000, 1000);
     const text = whatIfText(r, { who: 'web', intervalMs: 1000, windowText: '20s', windowStartMs: T0 });
     expect(text).toContain(`would have been OOM-killed at ${clock(T0 + 10_000)}`);
     expect(text).toContain('peak 128MiB');
@@ -243,19 +243,24 @@ describe('recommend', () => {
         cpuUsageSeconds: i * 0.5,
         memoryPressureSomeSeconds: i * 0.2,
         memoryPressureSomeAvg10: i === 5 ? 18.5 : 1,
-        cpuPressureSomeSeconds: 3,
         cpuThrottledSeconds: i * 0.5,
         memoryLimitHits: i < 5 ? 0 : 4,
+        memoryLimitBytes: 64 * MiB,
+        cpuPressureSomeSeconds: i * 0.3,
       }),
     );
     const r = recommend(s);
     expect(r.floors.memory).toEqual([
-      'memory pressure was recorded (stalled 2.0s, some avg10 up to 18.50%)',
-      'the memory limit was hit 4 times',
+      'memory pressure was recorded (stalled 2.0s, some avg10 up to 18.50%): it waited for memory under its limit of 64.0MiB',
+      'the memory limit (64.0MiB) was hit 4 times',
     ]);
-    expect(r.floors.cpu).toEqual(['the CPU quota throttled it for 5.0s']);
+    expect(r.floors.cpu).toEqual([
+      'CPU pressure was recorded (stalled 3.0s, some avg10 up to ?): it had no quota: the host was busy',
+      'the CPU quota (since lifted) throttled it for 5.0s',
+    ]);
     const text = recommendText(r, { who: 'web', intervalMs: 1000, windowText: '7d', windowStartMs: T0, command: null });
     expect(text).toContain('memory is a floor: memory pressure was recorded');
-    expect(text).toContain('CPU is a floor: the CPU quota throttled it for 5.0s');
+    expect(text).toContain('CPU is a floor: CPU pressure was recorded');
+    expect(text).toContain('throttled it for 5.0s; its demand may be higher than recorded');
   });
 });
