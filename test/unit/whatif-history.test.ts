@@ -22,6 +22,8 @@ function container(id: string, name: string, containerId: string, inode: number,
   const c = sampleContainer({ id: `/docker/${id}`, name, memBytes: (50 + tick) * MiB, inode });
   c.containerId = containerId;
   c.cpu!.usageSeconds = 100 + tick * 0.5; // half a core
+  c.memory!.usageBytes = (50 + tick) * MiB;
+  c.memory!.workingSetBytes = (45 + tick) * MiB;
   return c;
 }
 
@@ -52,6 +54,7 @@ describe('a container history from the store', () => {
     expect(h.samples.map((s) => s.timeMs)).toEqual([...Array(10).keys()].map((i) => T0 + i * 1000));
     expect(h.identities.map((i) => i.id)).toEqual([`/docker/${OLD_ID}`, `/docker/${NEW_ID}`]);
     expect(h.samples[9].memoryUsageBytes).toBe(59 * MiB);
+    expect(h.samples[9].workingSetBytes).toBe(54 * MiB);
     const r = whatIf(h.samples, { cpuCores: 0.25, memoryBytes: 55 * MiB });
     expect(r.cpu!.intervals).toBe(8);
     expect(r.cpu!.skippedIntervals).toBe(1);
