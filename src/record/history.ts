@@ -62,14 +62,14 @@ export function readContainerHistory(reader: StoreReader, ref: string, fromMs: n
       `no sample between ${formatTimeIso(fromMs)} and ${formatTimeIso(toMs)}: ${reader.describeRange(range)}`,
     );
   const perSample: Match[][] = [];
-  for (const snapshot of reader.between(fromMs, toMs)) {
-    const timeMs = Date.parse(snapshot.timestamp);
+  const candidate = (c: ContainerSnapshot): boolean => matchKinds(parsed, c).length > 0;
+  for (const sample of reader.containersBetween(fromMs, toMs, candidate)) {
     const matches: Match[] = [];
-    for (const c of snapshot.containers) {
+    for (const c of sample.containers) {
       for (const kind of matchKinds(parsed, c))
         matches.push({
           kind,
-          sample: usageSampleOf(timeMs, snapshot.monotonicSeconds, c),
+          sample: usageSampleOf(sample.timestampMs, sample.monotonicSeconds, c),
           identity: { id: c.id, name: c.name, containerId: c.containerId },
         });
     }

@@ -33,9 +33,11 @@ beforeEach(() => {
   for (let tick = 0; tick < 10; tick++) {
     // "web" is recreated at tick 5: a new runtime id, cgroup and inode under the same name.
     const web = tick < 5 ? container(OLD_ID, 'web', OLD_ID, 11, tick) : container(NEW_ID, 'web', NEW_ID, 12, tick);
+    // A cgroup discovery names only from tick 3 on (a delta against a key frame that has the old name).
+    const late = container('l1', tick < 3 ? 'l1' : 'late', 'l1', 31, tick);
     const dups = tick === 7 ? [container('d1', 'dup', 'd1', 21, tick), container('d2', 'dup', 'd2', 22, tick)] : [];
     w.append(
-      sampleSnapshot([web, ...dups], {
+      sampleSnapshot([web, late, ...dups], {
         timestamp: new Date(T0 + tick * 1000).toISOString(),
         monotonicSeconds: 500 + tick,
       }),
@@ -66,6 +68,10 @@ describe('a container history from the store', () => {
     expect(history(`/docker/${NEW_ID}`).samples).toHaveLength(5);
     expect(history(OLD_ID).samples.map((s) => s.timeMs)).toEqual([0, 1, 2, 3, 4].map((i) => T0 + i * 1000));
     expect(history('aab').samples).toHaveLength(5);
+  });
+
+  it('a name a delta gives (not in the key frame) is matched from that sample on', () => {
+    expect(history('late').samples.map((s) => s.timeMs)).toEqual([3, 4, 5, 6, 7, 8, 9].map((i) => T0 + i * 1000));
   });
 
   it('only the window asked for', () => {
