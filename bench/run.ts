@@ -10,6 +10,7 @@ import { bench as launch } from './launch.js';
 import { bench as limiter } from './limiter.js';
 import { bench as record } from './record.js';
 import { bench as scrape } from './scrape.js';
+import { bench as whatif } from './whatif.js';
 
 interface SectionOptions {
   cgroups: number;
@@ -25,6 +26,7 @@ const SECTIONS: Record<string, Section> = {
   limiter: async (o) => limiter({ cgroups: o.cgroups, fixture: await o.fixture() }),
   launch: (o) => launch({ cgroups: o.cgroups }),
   record: async (o) => record({ cgroups: o.cgroups, fixture: await o.fixture() }),
+  whatif: () => whatif({ containers: 100 }),
 };
 
 async function main(): Promise<void> {

@@ -155,6 +155,9 @@ function historyTable(changes: ChangeRecord[]): string {
 
 export async function runLimit(flags: ParsedFlags, positionals: string[]): Promise<number> {
   const [first, second, ...extra] = positionals;
+  if (flags['what-if'] !== undefined) return (await import('./whatif.js')).runWhatIf(flags, positionals);
+  if (flags.store !== undefined)
+    throw new UsageError('--store goes with --what-if (tstop limit C --memory 512m --what-if 24h)');
   try {
     if (first === undefined)
       throw new UsageError('give a container (name, id or /cgroup/path), or history, undo or recover');

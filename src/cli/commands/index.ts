@@ -11,6 +11,7 @@ const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
   ['freeze', async () => (await import('./limit.js')).freezeCommand],
   ['thaw', async () => (await import('./limit.js')).thawCommand],
   ['kill', async () => (await import('./limit.js')).killCommand],
+  ['recommend', async () => (await import('./recommend.js')).recommendCommand],
   ['guard', async () => (await import('./guard.js')).guardCommand],
   ['export', async () => (await import('./export.js')).exportCommand],
   ['record', async () => (await import('./record.js')).recordCommand],

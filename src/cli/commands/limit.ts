@@ -4,6 +4,7 @@
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec, FlagSpec } from '../command.js';
 import { LIMIT_FIELDS } from '../../limiter/fields.js';
+import { STORE_FLAG } from './record.js';
 
 /** The limit flags, from the limiter's field table (src/limiter/fields.ts). */
 export const LIMIT_VALUE_FLAGS: FlagSpec[] = LIMIT_FIELDS.map((f) => ({
@@ -78,6 +79,14 @@ export const limitCommand: CommandSpec = {
     AUDIT_FLAG,
     LOCK_TIMEOUT_FLAG,
     { name: 'last', type: 'string', value: 'N', description: 'history: the last N changes', default: '20' },
+    {
+      name: 'what-if',
+      type: 'string',
+      value: 'WINDOW',
+      description:
+        'write nothing: replay the last WINDOW (30m, 24h, 7d) of the recorded usage (tstop record) against --memory, --cpus, --pids-limit',
+    },
+    { ...STORE_FLAG, description: `--what-if: ${STORE_FLAG.description}` },
     ...COLLECTION_FLAGS,
   ],
   positionals: true,
@@ -85,6 +94,7 @@ export const limitCommand: CommandSpec = {
     'tstop limit web --memory 512m --memory-swap 1g',
     'tstop limit 3f2a --cpus 0.5 --pids-limit 200 --dry-run',
     'tstop limit web --device-read-bps /dev/sda:10mb',
+    'tstop limit web --memory 512m --cpus 1 --what-if 24h',
     'tstop limit history web',
     'tstop limit undo 5c1e0a2b9d44',
   ],
