@@ -9,7 +9,7 @@ import { ProcessSampler, type ProcessSample } from '../collectors/proc-detail.js
 import type { Limiter } from '../src/limiter/api.js';
 import { isFleetSnapshot, type ContainerSnapshot, type Snapshot, type SnapshotSource } from '../src/model/types.js';
 import { formatDurationMs } from '../src/util/duration.js';
-import { ContainerActions } from './actions.js';
+import { ContainerActions, type ActionKind } from './actions.js';
 import { DetailWidget } from './detail-widget.js';
 import { HeaderWidget } from './header-widget.js';
 import { HelpOverlay } from './help.js';
@@ -59,8 +59,8 @@ export interface DashboardOptions {
   now?: () => Date;
   /** Quit on SIGTERM / SIGHUP (the real terminal). */
   handleSignals?: boolean;
-  /** Why l, f and K cannot act here (the fleet view); null or absent: they can. */
-  actionsUnavailable?: string | null;
+  /** Why l, f and K cannot act here (the fleet view), for all or per action; null or absent: they can. */
+  actionsUnavailable?: string | null | Partial<Record<ActionKind, string>>;
 }
 
 export class Dashboard implements DashboardControls {
@@ -204,8 +204,9 @@ export class Dashboard implements DashboardControls {
     return this.mode;
   }
 
-  get actionsUnavailable(): string | null {
-    return this.options.actionsUnavailable ?? null;
+  actionUnavailable(action: ActionKind): string | null {
+    const u = this.options.actionsUnavailable ?? null;
+    return typeof u === 'string' || u === null ? u : (u[action] ?? null);
   }
 
   get currentOverlay(): Overlay | null {

@@ -7,17 +7,24 @@ import fs from 'node:fs';
 import { PrometheusClient, PrometheusUsageError, readSecretFile } from '../fleet/prometheus.js';
 import { scopeMatchers } from '../fleet/queries.js';
 import { FleetSource } from '../fleet/source.js';
+import {
+  FLEET_FREEZE_MESSAGE,
+  FLEET_LIMIT_HOWTO,
+  FLEET_SIGNAL_MESSAGE,
+  FleetWriteLimiter,
+} from '../fleet/write-api.js';
+import { readTokenFile } from '../limiter/remote.js';
 import { LimitError, type Limiter } from '../limiter/api.js';
 import { parseTimeSpec } from '../util/time.js';
 import { durationFlag, listFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { FLEET_FLAGS } from './fleet-flags.js';
+import { FLEET_FLAGS, FLEET_WRITE_FLAGS } from './fleet-flags.js';
 
 /** Fleet flags that make no sense without --prometheus. */
 // --at without --prometheus is the recorder's (tstop snapshot --store DIR --at TIME).
-const FLEET_ONLY = FLEET_FLAGS.map((f) => f.name).filter(
-  (n) => n !== 'prometheus' && n !== 'window' && n !== 'prometheus-timeout' && n !== 'at',
-);
+const FLEET_ONLY = [...FLEET_FLAGS, ...FLEET_WRITE_FLAGS]
+  .map((f) => f.name)
+  .filter((n) => n !== 'prometheus' && n !== 'window' && n !== 'prometheus-timeout' && n !== 'at');
 
 /** Local-collection flags the fleet view cannot use. */
 const LOCAL_ONLY = ['root', 'docker-root', 'runc-root', 'podman-root', 'containerd-root', 'lxc-root'];
@@ -99,18 +106,39 @@ export function fleetSourceFromFlags(flags: ParsedFlags): FleetSource {
   });
 }
 
-const FLEET_LIMIT_MESSAGE =
-  'the fleet view reads Prometheus and cannot change limits: run `tstop limit` on that host (instance column)';
+/** What the fleet dashboard's l, f and K do: the write API routing when configured, else say how. */
+export interface FleetActions {
+  limiter: Limiter;
+  actionsUnavailable: Partial<Record<'limit' | 'freeze' | 'signal', string>>;
+}
 
-/** The fleet dashboard's limiter: l, f and K say where changes are made instead. */
-export const fleetLimiter: Limiter = {
-  plan: () => Promise.reject(new LimitError(FLEET_LIMIT_MESSAGE, 1)),
-  apply: () => Promise.reject(new LimitError(FLEET_LIMIT_MESSAGE, 1)),
-  setFrozen: () => Promise.reject(new LimitError(FLEET_LIMIT_MESSAGE, 1)),
-  kill: () => Promise.reject(new LimitError(FLEET_LIMIT_MESSAGE, 1)),
+export function fleetActionsFromFlags(flags: ParsedFlags): FleetActions {
+  const template = stringFlag(flags, 'write-api');
+  const tokenFile = stringFlag(flags, 'write-api-token-file');
+  const caFile = stringFlag(flags, 'write-api-ca-file');
+  const freezeAndSignal = { freeze: FLEET_FREEZE_MESSAGE, signal: FLEET_SIGNAL_MESSAGE };
+  if (template === undefined) {
+    if (tokenFile !== undefined) throw new UsageError('--write-api-token-file needs --write-api URL_TEMPLATE');
+    if (caFile !== undefined) throw new UsageError('--write-api-ca-file needs --write-api URL_TEMPLATE');
+    return { limiter: unavailable, actionsUnavailable: { limit: FLEET_LIMIT_HOWTO, ...freezeAndSignal } };
+  }
+  if (tokenFile === undefined)
+    throw new UsageError('--write-api needs --write-api-token-file FILE (the write API token)');
+  const limiter = new FleetWriteLimiter({
+    template,
+    token: readTokenFile(tokenFile, '--write-api-token-file'),
+    ca: caFile === undefined ? undefined : readFile('--write-api-ca-file', caFile),
+    timeoutMs: durationFlag(flags, 'prometheus-timeout', '10s'),
+  });
+  return { limiter, actionsUnavailable: freezeAndSignal };
+}
+
+const unavailable: Limiter = {
+  plan: () => Promise.reject(new LimitError(FLEET_LIMIT_HOWTO, 2, 'refused')),
+  apply: () => Promise.reject(new LimitError(FLEET_LIMIT_HOWTO, 2, 'refused')),
+  setFrozen: () => Promise.reject(new LimitError(FLEET_FREEZE_MESSAGE, 2, 'refused')),
+  kill: () => Promise.reject(new LimitError(FLEET_SIGNAL_MESSAGE, 2, 'refused')),
 };
-
-export { FLEET_LIMIT_MESSAGE };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -43,6 +43,19 @@ export function fleetId(instance: string, cgroupPath: string): string {
   return cgroupPath === '/' ? head : head + cgroupPath;
 }
 
+/** The instance and cgroup path of a fleetId; null for an id that is not one. */
+export function parseFleetId(id: string): { instance: string; path: string } | null {
+  const m = /^\/([^/]+)(\/.*)?$/.exec(id);
+  if (!m) return null;
+  let instance: string;
+  try {
+    instance = decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+  return { instance, path: m[2] ?? '/' };
+}
+
 type Fields = Partial<Record<ValueField, number>>;
 
 const key = (instance: string, id: string): string => `${instance}\u0000${id}`;
