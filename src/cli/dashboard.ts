@@ -11,6 +11,7 @@ import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.j
 import {
   driveFleetDashboard,
   fleetActionsFromFlags,
+  fleetDetailHistory,
   fleetSourceFromFlags,
   wantsFleet,
   type FleetActions,
@@ -86,6 +87,7 @@ async function runFleetDashboard(
     // Changes are made by each node's write API: no local root needed.
     isRoot: true,
     processes: () => ({ processes: [], total: 0 }),
+    detailHistory: fleetDetailHistory(source),
     state,
     handleSignals: true,
   });

@@ -14,6 +14,9 @@ import {
   FleetWriteLimiter,
 } from '../fleet/write-api.js';
 import { readTokenFile } from '../limiter/remote.js';
+import { parseFleetId } from '../fleet/mapping.js';
+import type { ContainerSnapshot, Snapshot } from '../model/types.js';
+import { historyFromPoints, type ContainerHistory } from '../../ui/view/history.js';
 import { LimitError, type Limiter } from '../limiter/api.js';
 import { parseTimeSpec } from '../util/time.js';
 import { durationFlag, listFlag, stringFlag, type ParsedFlags } from './command.js';
@@ -139,6 +142,23 @@ const unavailable: Limiter = {
   setFrozen: () => Promise.reject(new LimitError(FLEET_FREEZE_MESSAGE, 2, 'refused')),
   kill: () => Promise.reject(new LimitError(FLEET_SIGNAL_MESSAGE, 2, 'refused')),
 };
+
+/** The detail view's charts: the last hour of the container from one range query. */
+export function fleetDetailHistory(
+  source: FleetSource,
+): (c: ContainerSnapshot, snapshot: Snapshot) => Promise<ContainerHistory | undefined> {
+  return async (c, snapshot) => {
+    const row = parseFleetId(c.id);
+    if (!row) return undefined;
+    const h = await source.history(row.instance, row.path);
+    return historyFromPoints(
+      h.series,
+      h,
+      { wallNow: Date.parse(snapshot.timestamp) / 1000, monoNow: snapshot.monotonicSeconds },
+      '(last hour)',
+    );
+  };
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

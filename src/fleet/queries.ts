@@ -152,14 +152,26 @@ export function fleetQueries(scope: QueryScope): FleetQueries {
   };
 }
 
-/** Range queries of the detail view: one container's history. */
-export function detailQueries(scope: QueryScope, instance: string, id: string): Record<string, string> {
+/**
+ * The detail view's charts of one container, as ONE range query: each series
+ * tagged with `tstop_field` (the chart series names of ui/view/history.ts).
+ * `rateWindow` is at least the step, so no sample falls between two points.
+ */
+export const DETAIL_FIELDS = {
+  cpu: (s: QueryScope) => `100 * ${VALUE_FIELDS.cpuRate(s)}`,
+  // The working set where there is one (as the table), else the usage: `or` keeps the left side.
+  mem: (s: QueryScope) => `${VALUE_FIELDS.memWorkingSet(s)} or ${VALUE_FIELDS.memUsage(s)}`,
+  memLimit: (s: QueryScope) => `${VALUE_FIELDS.memLimit(s)} > 0`,
+  ioRead: VALUE_FIELDS.ioReadRate,
+  ioWrite: VALUE_FIELDS.ioWriteRate,
+  netRx: VALUE_FIELDS.netRxRate,
+  netTx: VALUE_FIELDS.netTxRate,
+} satisfies Record<string, Build>;
+
+export type DetailField = keyof typeof DETAIL_FIELDS;
+
+export function detailQuery(scope: QueryScope, instance: string, id: string, rateWindow: string): string {
   const one = `instance=${promString(instance)},id=${promString(id)}`;
-  const s: QueryScope = { ...scope, matchers: [scope.matchers, one].filter(Boolean).join(',') };
-  return {
-    cpuPercent: `100 * ${VALUE_FIELDS.cpuRate(s)}`,
-    memBytes: VALUE_FIELDS.memWorkingSet(s),
-    ioReadBps: VALUE_FIELDS.ioReadRate(s),
-    ioWriteBps: VALUE_FIELDS.ioWriteRate(s),
-  };
+  const s: QueryScope = { matchers: [scope.matchers, one].filter(Boolean).join(','), window: rateWindow };
+  return tagged(DETAIL_FIELDS, s);
 }

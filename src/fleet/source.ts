@@ -5,8 +5,15 @@
 
 import type { FleetSnapshot } from '../model/types.js';
 import { fleetSnapshot, type FleetAnswers } from './mapping.js';
-import type { PrometheusClient, RangeSeries } from './prometheus.js';
-import { detailQueries, fleetQueries, type FleetQueries, type QueryScope } from './queries.js';
+import type { PrometheusClient } from './prometheus.js';
+import {
+  detailQuery,
+  FIELD_LABEL,
+  fleetQueries,
+  type DetailField,
+  type FleetQueries,
+  type QueryScope,
+} from './queries.js';
 
 export interface FleetSourceOptions {
   client: PrometheusClient;
@@ -45,21 +52,29 @@ export class FleetSource {
     return fleetSnapshot(answers, { source: client.label, timestampMs: nowMs, monotonicSeconds });
   }
 
-  /** The detail view's history of one container over the last `spanSeconds`. */
-  async history(
-    instance: string,
-    cgroupPath: string,
-    spanSeconds = 3600,
-    points = 120,
-  ): Promise<Record<string, RangeSeries[]>> {
-    const endSeconds = (this.options.atMs ?? Date.now()) / 1000;
-    const step = Math.max(1, Math.round(spanSeconds / points));
-    const out: Record<string, RangeSeries[]> = {};
-    await Promise.all(
-      Object.entries(detailQueries(this.options.scope, instance, cgroupPath)).map(async ([name, expr]) => {
-        out[name] = await this.options.client.queryRange(expr, endSeconds - spanSeconds, endSeconds, step);
-      }),
-    );
-    return out;
+  /**
+   * The detail view's history of one container over the last `spanSeconds`
+   * (before --at): one range query, `points` steps.
+   */
+  async history(instance: string, cgroupPath: string, spanSeconds = 3600, points = 120): Promise<DetailHistory> {
+    const endSeconds = Math.floor((this.options.atMs ?? (this.options.now ?? Date.now)()) / 1000);
+    const stepSeconds = Math.max(1, Math.round(spanSeconds / points));
+    const windowSeconds = Math.max(stepSeconds, Number(/^(\d+)s$/.exec(this.options.scope.window)?.[1] ?? 60));
+    const expr = detailQuery(this.options.scope, instance, cgroupPath, `${windowSeconds}s`);
+    const result = await this.options.client.queryRange(expr, endSeconds - spanSeconds, endSeconds, stepSeconds);
+    const series: Partial<Record<DetailField, [number, number][]>> = {};
+    for (const r of result) {
+      const field = r.metric[FIELD_LABEL] as DetailField | undefined;
+      if (field !== undefined) series[field] = r.points;
+    }
+    return { startSeconds: endSeconds - spanSeconds, endSeconds, stepSeconds, series };
   }
+}
+
+/** One container's chart series from a range query: [epoch seconds, value] points per field. */
+export interface DetailHistory {
+  startSeconds: number;
+  endSeconds: number;
+  stepSeconds: number;
+  series: Partial<Record<DetailField, [number, number][]>>;
 }

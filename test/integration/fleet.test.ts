@@ -13,7 +13,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
+import { PrometheusClient } from '../../src/fleet/prometheus.js';
 import { fleetQueries } from '../../src/fleet/queries.js';
+import { FleetSource } from '../../src/fleet/source.js';
 import type { FleetContainerSnapshot, FleetSnapshot } from '../../src/model/types.js';
 import { TestCgroups } from '../helpers/cgroups.js';
 import { find, parseExposition, value } from '../helpers/exposition.js';
@@ -267,6 +269,23 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
     expect(noUrl.stderr).toBe('tstop: snapshot: --instance needs --prometheus URL\n');
   });
 
+  it('gives the detail view the last hour of one container in one range query', async () => {
+    const client = new PrometheusClient({ url: prom.url });
+    const source = new FleetSource({ client, scope: { matchers: '', window: '5s' } });
+    const h = await source.history(instances[0], spinId);
+    expect(client.requests).toBe(1);
+    expect(h.endSeconds - h.startSeconds).toBe(3600);
+    expect(h.stepSeconds).toBe(30);
+    // Prometheus has scraped for a minute or so: the last points of the spinner are busy.
+    const cpu = h.series.cpu ?? [];
+    expect(cpu.length).toBeGreaterThan(0);
+    expect(cpu[cpu.length - 1][1]).toBeGreaterThan(1);
+    expect(h.series.memLimit).toBeUndefined(); // no limit on the spinner
+    const mem = await source.history(instances[0], memId);
+    expect(mem.series.memLimit?.at(-1)?.[1]).toBe(memLimitBytes);
+    expect(mem.series.mem?.at(-1)?.[1]).toBeGreaterThan(60 * MiB);
+  });
+
   const webLimitBytes = (): number => {
     const text = cg.read('memory', 'web', cg.v2 ? 'memory.max' : 'memory.limit_in_bytes');
     return text === 'max' ? Infinity : Number(text);
@@ -412,8 +431,8 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
       pane.send('Enter');
       await waitForScreen(
         pane,
-        'the detail view',
-        (l) => l.some((x) => /CPU/.test(x)) && l.some((x) => x.includes('Esc')),
+        'the detail view with charts of the last hour (range query)',
+        (l) => l.some((x) => x.includes('CPU % (last hour)')) && l.some((x) => x.includes('Esc')),
         30_000,
       );
       pane.send('q');
