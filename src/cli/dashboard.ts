@@ -12,6 +12,7 @@ import {
   driveFleetDashboard,
   fleetActionsFromFlags,
   fleetDetailHistory,
+  topRowsFromFlags,
   fleetSourceFromFlags,
   wantsFleet,
   type FleetActions,
@@ -49,11 +50,12 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   const state = parseDashboardArgs(flags);
   const fleet = wantsFleet(flags) ? fleetSourceFromFlags(flags) : null;
   const fleetActions = fleet ? fleetActionsFromFlags(flags) : null;
+  const topRows = fleet ? topRowsFromFlags(flags) : 0;
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     process.stderr.write('tstop: the dashboard needs a terminal (stdin and stdout); use `tstop snapshot` in scripts\n');
     return 1;
   }
-  if (fleet && fleetActions) return runFleetDashboard(fleet, fleetActions, state);
+  if (fleet && fleetActions) return runFleetDashboard(fleet, fleetActions, state, topRows);
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
   const source = new RememberingSource(new Collector({ ...options, watch: true }));
@@ -78,6 +80,7 @@ async function runFleetDashboard(
   source: FleetSource,
   actions: FleetActions,
   state: Partial<ViewState>,
+  topRows: number,
 ): Promise<number> {
   const { Dashboard } = await import('../../ui/app.js');
   const app = new Dashboard({
@@ -93,7 +96,7 @@ async function runFleetDashboard(
   });
   const started = app.start();
   try {
-    await driveFleetDashboard(app, source);
+    await driveFleetDashboard(app, source, topRows);
     await started;
   } catch (err) {
     app.quit();

@@ -77,3 +77,15 @@ export const FLEET_WRITE_FLAGS: FlagSpec[] = [
   },
   { name: 'write-api-ca-file', type: 'string', value: 'FILE', description: 'with --write-api: PEM CA bundle to trust' },
 ];
+
+/** The fleet dashboard's own. */
+export const FLEET_DASHBOARD_FLAGS: FlagSpec[] = [
+  {
+    name: 'top',
+    type: 'string',
+    value: 'N',
+    description:
+      'with --prometheus: each refresh fetches the first N rows by the sort key and filter (topk in PromQL), not the whole fleet',
+    default: '200',
+  },
+];

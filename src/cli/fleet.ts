@@ -21,7 +21,7 @@ import { LimitError, type Limiter } from '../limiter/api.js';
 import { parseTimeSpec } from '../util/time.js';
 import { durationFlag, listFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { FLEET_FLAGS, FLEET_WRITE_FLAGS } from './fleet-flags.js';
+import { FLEET_DASHBOARD_FLAGS, FLEET_FLAGS, FLEET_WRITE_FLAGS } from './fleet-flags.js';
 
 /** Fleet flags that make no sense without --prometheus. */
 // --at without --prometheus is the recorder's (tstop snapshot --store DIR --at TIME).
@@ -165,25 +165,45 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** What the fleet dashboard loop needs of the dashboard (ui/app.ts Dashboard). */
 export interface FleetScreen {
   readonly stopped: boolean;
-  readonly state: { intervalMs: number; paused: boolean };
+  readonly state: { intervalMs: number; paused: boolean; sort: string; reverse: boolean; filter: string };
+  readonly currentMode: 'table' | 'detail';
+  target(): { id: string } | null;
   readonly done: Promise<void>;
   update(snapshot: import('../model/types.js').Snapshot): void;
   readonly status: { show(text: string, level: 'warn' | 'crit'): void };
   render(): void;
 }
 
+/** --top: rows the dashboard fetches (the first by its sort key); at least a screen. */
+export function topRowsFromFlags(flags: ParsedFlags): number {
+  const text = stringFlag(flags, 'top') ?? '200';
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 10 || n > 100_000) {
+    throw new UsageError(`--top: '${text}' is not a whole number from 10 to 100000`);
+  }
+  return n;
+}
+
 /**
  * Refreshes the dashboard from the fleet until it quits: a failed refresh is
  * a red banner naming the cause, and the next interval retries.
  */
-export async function driveFleetDashboard(app: FleetScreen, source: FleetSource): Promise<void> {
+export async function driveFleetDashboard(app: FleetScreen, source: FleetSource, topRows: number): Promise<void> {
   let quit = false;
   void app.done.then(() => (quit = true));
   let failing = false;
   while (!quit && !app.stopped) {
     if (!app.state.paused) {
       try {
-        const snapshot = await source.refresh();
+        const detail = app.currentMode === 'detail' ? parseFleetId(app.target()?.id ?? '') : null;
+        const { sort, reverse, filter } = app.state;
+        const snapshot = await source.refresh({
+          n: topRows,
+          sort,
+          reverse,
+          filter,
+          pinned: detail ? [[detail.instance, detail.path]] : [],
+        });
         if (quit || app.stopped) break;
         app.update(snapshot);
         if (failing) app.status.show(`${source.label} answers again`, 'warn');
