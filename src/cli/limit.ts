@@ -4,7 +4,7 @@
 // written; 1: the kernel or the audit log said no, everything restored).
 
 import readline from 'node:readline';
-import type { ChangeRecord, LimitPlan, LimitResult, PlannedWrite } from '../limiter/api.js';
+import type { ChangeRecord, LimitPlan, LimitResult, Limiter, PlannedWrite } from '../limiter/api.js';
 import { LimitError } from '../limiter/api.js';
 import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
 import { LIMIT_FIELDS } from '../limiter/fields.js';
@@ -12,6 +12,7 @@ import { printable, renderTable } from '../util/format.js';
 import { sanitizeJson } from '../util/sanitize.js';
 import { collectorOptions } from './collection-flags.js';
 import { limitRequestFromFlags } from './limit-request.js';
+import { remoteLimiterFromFlags } from './limit-remote.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
 
@@ -62,10 +63,10 @@ function planText(plan: LimitPlan, heading: string): string {
   return lines.join('\n') + '\n';
 }
 
-function resultText(verb: string, plan: LimitPlan, result: LimitResult): string {
+function resultText(verb: string, plan: LimitPlan, result: LimitResult, where = ''): string {
   const lines = [`${verb} ${who(plan.container)}: change ${result.changeId}`, ...writeLines(result.writes)];
   for (const n of result.notes ?? []) lines.push(`note: ${n}`);
-  if (plan.action !== 'kill') lines.push(`undo with: tstop limit undo ${result.changeId}`);
+  if (plan.action !== 'kill') lines.push(`undo with: tstop limit undo ${result.changeId}${where}`);
   return lines.join('\n') + '\n';
 }
 
@@ -93,10 +94,12 @@ function failed(err: unknown, command: string): number {
 
 /** Shows, asks (on a terminal, without --yes), applies, prints. */
 async function planAndApply(
-  limiter: CgroupLimiter,
+  limiter: Limiter,
   plan: LimitPlan,
   flags: ParsedFlags,
   verb: string,
+  /** Where the change was made, for the undo hint (" on node:9338"); '' for this host. */
+  where = '',
 ): Promise<number> {
   const json = flags.json === true;
   if (flags['dry-run']) {
@@ -126,7 +129,7 @@ async function planAndApply(
   process.stdout.write(
     json
       ? jsonText({ ...result, action: plan.action, undoes: plan.undoes ?? null, container: plan.container }) + '\n'
-      : resultText(verb, plan, result),
+      : resultText(verb, plan, result, where),
   );
   return 0;
 }
@@ -218,6 +221,14 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
       throw new UsageError(
         'nothing to change: give at least one limit (for example --memory 512m or --cpus 1.5; see tstop limit --help)',
       );
+    }
+    const remote = remoteLimiterFromFlags(flags);
+    if (remote) {
+      const plan = await remote.plan(first, request, {
+        force: flags.force === true,
+        allowSystem: flags['allow-system'] === true,
+      });
+      return await planAndApply(remote, plan, flags, 'applied to', ` on ${remote.base.host}`);
     }
     const limiter = limiterFor(flags);
     const plan = await limiter.plan(first, request, {

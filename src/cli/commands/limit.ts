@@ -37,6 +37,30 @@ const ALLOW_SYSTEM_FLAG: FlagSpec = {
   description: "allow cgroups that are not containers (slices, systemd units, the machine's own)",
 };
 
+/** `tstop limit --remote`: ../limit-remote.ts reads them. */
+export const REMOTE_FLAGS: FlagSpec[] = [
+  {
+    name: 'remote',
+    type: 'string',
+    value: 'URL',
+    description: "change the limits on another host through its exporter's write API (e.g. https://node:9338)",
+  },
+  {
+    name: 'token-file',
+    type: 'string',
+    value: 'FILE',
+    description: 'with --remote: the write API bearer token (first line of FILE)',
+  },
+  { name: 'remote-ca-file', type: 'string', value: 'FILE', description: 'with --remote: PEM CA bundle to trust' },
+  {
+    name: 'remote-timeout',
+    type: 'string',
+    value: 'DURATION',
+    description: 'with --remote: give up on the node after this long',
+    default: '30s',
+  },
+];
+
 export const limitCommand: CommandSpec = {
   name: 'limit',
   summary: "Change a container's limits (memory, CPU, pids, IO, devices), audited and undoable.",
@@ -87,6 +111,7 @@ export const limitCommand: CommandSpec = {
         'write nothing: replay the last WINDOW (30m, 24h, 7d) of the recorded usage (tstop record) against --memory, --cpus, --pids-limit',
     },
     { ...STORE_FLAG, description: `--what-if: ${STORE_FLAG.description}` },
+    ...REMOTE_FLAGS,
     ...COLLECTION_FLAGS,
   ],
   positionals: true,
@@ -97,6 +122,7 @@ export const limitCommand: CommandSpec = {
     'tstop limit web --memory 512m --cpus 1 --what-if 24h',
     'tstop limit history web',
     'tstop limit undo 5c1e0a2b9d44',
+    'tstop limit --remote https://node:9338 --token-file ~/.tstop-token web --memory 1g',
   ],
   run: async (flags, positionals) => (await import('../limit.js')).runLimit(flags, positionals),
 };
