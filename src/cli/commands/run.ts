@@ -159,6 +159,14 @@ export const RUN_FLAGS: FlagSpec[] = [
     description: "-d: the log's cap (k, m, g) and how many rotated files to keep",
     default: 'max-size=10m, max-file=3',
   },
+  {
+    name: 'restart',
+    type: 'string',
+    value: 'no|on-failure[:N]|always|unless-stopped',
+    description:
+      '-d: restart the workload when it exits (on-failure: non-zero exits, at most N times), after 100 ms doubling to 1 min; tstop stop ends it. No daemon: nothing restarts at boot, so unless-stopped is always',
+    default: 'no',
+  },
   { name: 'rm', type: 'boolean', description: 'remove the container (state and cgroup) when it exits' },
   {
     name: 'init',
