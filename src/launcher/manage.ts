@@ -391,5 +391,7 @@ export async function removeContainers(refs: string[], opts: { force: boolean })
 /** For tests and `tstop exec`: the state of a container by name, if tstop started it. */
 export function findTstopContainer(ref: string, dir = runDir()): ContainerState | null {
   if (!NAME_RE.test(ref)) return null;
-  return readState(dir, ref);
+  const st = readState(dir, ref);
+  if (st?.detached && st.status !== 'exited' && alive(st.helper)) refreshFromReport(dir, st); // after a restart
+  return st;
 }

@@ -252,6 +252,10 @@ describe.runIf(isRoot)('tstop logs and --restart (issue 18)', () => {
       );
     const second = await waitFor('a new PID 1', () => reportPids()[1], 20_000);
     expect(second).not.toBe(first);
+    // exec finds the new PID 1 (before any ps has recorded it in the state file).
+    const ex = await tstop(['exec', 'always', 'cat', '/proc/1/cmdline']);
+    expect(ex.stderr).toBe('');
+    expect(ex.stdout).toBe('sleep\x00600\x00');
     const st = await ps('always');
     expect(st.status).toBe('running');
     expect(st.pid).toBe(second);
