@@ -17,8 +17,8 @@
  *
  * Report lines (tstop ps): pid= at each start, exit= at each end, and
  * restart=K when restart K is scheduled (the container is "restarting"
- * until the next pid=). The helper holds an flock on the report file for
- * its whole life, shared with the logger; `tstop logs -f` ends when it is
+ * until the next pid=). A detached helper (log_path=) holds an flock on the
+ * report file for its whole life, shared with the logger; `tstop logs -f` ends when it is
  * free: the container has ended and its log is complete. */
 #include "helper.h"
 
@@ -88,7 +88,7 @@ static int backoff(const struct spec *s, long long ms) {
 
 int supervise(const struct spec *s, int (*run_once)(const struct spec *, int *started)) {
   /* Best effort: without the lock `tstop logs -f` ends when the helper is gone. */
-  if (g_report_fd >= 0 && flock(g_report_fd, LOCK_EX | LOCK_NB) < 0)
+  if (s->log_path && g_report_fd >= 0 && flock(g_report_fd, LOCK_EX | LOCK_NB) < 0)
     warnx_("flock(report): %s", strerror(errno));
   long restarts = 0;
   long long delay = 0;
