@@ -3,7 +3,8 @@
 // rotation with -f. The helper's logger (native/src/logger.c) writes CRI
 // records, `<RFC 3339 time> <stdout|stderr> <F|P> <text>`: F ends a line, P
 // is a piece of one that goes on in the same stream's next record. Printed
-// is the text only (with -t, each line's time first, as docker logs -t).
+// is the text only (with -t, each line's time first, as docker logs -t):
+// the container's stdout on ours, its stderr on ours, as docker logs does.
 // Lines that are not records (the helper's own words before its logger ran)
 // are printed as they are, without a time.
 
@@ -116,15 +117,18 @@ export interface LogsOptions {
   pollMs?: number;
 }
 
+/** Where each stream's text goes: the container's stdout to ours, its stderr to ours, as docker logs does. */
+export type LogOutputs = Record<Stream, NodeJS.WritableStream>;
+
 /** Writes pieces as text, filtering --since by line and prefixing -t times. */
 class Printer {
   private readonly skipping: Record<Stream, boolean> = { stdout: false, stderr: false };
-  private chunks: Buffer[] = [];
+  private readonly chunks: Record<Stream, Buffer[]> = { stdout: [], stderr: [] };
   private size = 0;
 
   constructor(
     private readonly opts: LogsOptions,
-    private readonly out: NodeJS.WritableStream,
+    private readonly outs: LogOutputs,
   ) {}
 
   /** Whether the line this piece starts is shown (--since). */
@@ -136,22 +140,26 @@ class Printer {
   print(p: LogPiece): void {
     if (p.startsLine) this.skipping[p.stream] = !this.shown(p);
     if (this.skipping[p.stream]) return;
-    if (this.opts.timestamps && p.startsLine && p.stamp !== null) this.add(Buffer.from(`${p.stamp} `));
-    this.add(p.text);
-    if (p.endsLine) this.add(Buffer.from('\n'));
+    if (this.opts.timestamps && p.startsLine && p.stamp !== null) this.add(p.stream, Buffer.from(`${p.stamp} `));
+    this.add(p.stream, p.text);
+    if (p.endsLine) this.add(p.stream, Buffer.from('\n'));
   }
 
-  private add(b: Buffer): void {
-    this.chunks.push(b);
+  private add(stream: Stream, b: Buffer): void {
+    this.chunks[stream].push(b);
     this.size += b.length;
   }
 
   async flush(): Promise<void> {
     if (this.size === 0) return;
-    const buf = Buffer.concat(this.chunks);
-    this.chunks = [];
     this.size = 0;
-    if (!this.out.write(buf)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.chunks[stream].length === 0) continue;
+      const buf = Buffer.concat(this.chunks[stream]);
+      this.chunks[stream] = [];
+      const out = this.outs[stream];
+      if (!out.write(buf)) await new Promise<void>((resolve) => out.once('drain', resolve));
+    }
   }
 
   get pending(): number {
@@ -249,10 +257,10 @@ export async function printLog(
   dir: string,
   name: string,
   opts: LogsOptions,
-  out: NodeJS.WritableStream = process.stdout,
+  outs: LogOutputs = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<void> {
   const decoder = new CriDecoder();
-  const printer = new Printer(opts, out);
+  const printer = new Printer(opts, outs);
   const tail = opts.tail === null ? null : new TailBuffer(opts.tail, printer);
   // Opened before reading, so a rotation meanwhile does not move a file under us.
   const seen = new Set<number>();

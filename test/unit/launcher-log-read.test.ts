@@ -62,12 +62,20 @@ describe('printLog over rotated files', () => {
 
   const write = (file: string, lines: string[]): void =>
     fs.writeFileSync(path.join(dir, file), lines.map((l) => `${l}\n`).join(''));
+  /** What tstop logs prints: stdout's text, then '|', then stderr's. */
   const print = async (opts: Partial<LogsOptions>): Promise<string> => {
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (d: Buffer) => (text += d.toString()));
-    await printLog(dir, 'c', { follow: false, tail: null, sinceMs: null, timestamps: false, ...opts }, out);
-    return text;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const text = { stdout: '', stderr: '' };
+    stdout.on('data', (d: Buffer) => (text.stdout += d.toString()));
+    stderr.on('data', (d: Buffer) => (text.stderr += d.toString()));
+    await printLog(
+      dir,
+      'c',
+      { follow: false, tail: null, sinceMs: null, timestamps: false, ...opts },
+      { stdout, stderr },
+    );
+    return `${text.stdout}|${text.stderr}`;
   };
 
   beforeEach(() => {
@@ -78,22 +86,22 @@ describe('printLog over rotated files', () => {
     write('c.log.x', ['not a rotated file']);
   });
 
-  it('orders the files oldest first and prints the text only', async () => {
+  it("orders the files oldest first and prints the text only, the container's stderr on stderr", async () => {
     expect(logFilesOldestFirst(dir, 'c').map((f) => path.basename(f))).toEqual(['c.log.2', 'c.log.1', 'c.log']);
-    expect(await print({})).toBe('a\nb-continued\nerr\nlast\n');
+    expect(await print({})).toBe('a\nb-continued\nlast\n|err\n');
   });
 
   it("-t prints each line's first time; --tail counts lines; --since takes a line by its first piece's time", async () => {
-    expect(await print({ timestamps: true })).toBe(`${T1} a\n${T1} b-continued\n${T2} err\n${T3} last\n`);
-    expect(await print({ tail: 2 })).toBe('err\nlast\n');
-    expect(await print({ tail: 3 })).toBe('b-continued\nerr\nlast\n');
-    expect(await print({ tail: 0 })).toBe('');
-    expect(await print({ sinceMs: Date.parse(T2) })).toBe('err\nlast\n');
-    expect(await print({ sinceMs: Date.parse(T2), tail: 1 })).toBe('last\n');
+    expect(await print({ timestamps: true })).toBe(`${T1} a\n${T1} b-continued\n${T3} last\n|${T2} err\n`);
+    expect(await print({ tail: 2 })).toBe('last\n|err\n');
+    expect(await print({ tail: 3 })).toBe('b-continued\nlast\n|err\n');
+    expect(await print({ tail: 0 })).toBe('|');
+    expect(await print({ sinceMs: Date.parse(T2) })).toBe('last\n|err\n');
+    expect(await print({ sinceMs: Date.parse(T2), tail: 1 })).toBe('last\n|');
   });
 
   it('-f on a container that has ended (no report lock held) prints everything and returns', async () => {
-    expect(await print({ follow: true, pollMs: 10 })).toBe('a\nb-continued\nerr\nlast\n');
+    expect(await print({ follow: true, pollMs: 10 })).toBe('a\nb-continued\nlast\n|err\n');
   });
 });
 

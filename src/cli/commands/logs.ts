@@ -10,8 +10,8 @@ export const logsCommand: CommandSpec = {
   description: [
     'The log is <run dir>/NAME.log and its rotated files (tstop run --log-opt max-size=, max-file=), in',
     "the CRI format kubelet reads: '<time> stdout|stderr F|P <text>' per line (P: a line's piece",
-    'without its newline yet). Printed is the text only, stdout and stderr in the order the logger read',
-    'them. -f goes on through rotation and ends once the container has exited (restarts included) and',
+    "without its newline yet). Printed is the text only: the container's stdout on stdout, its stderr on",
+    'stderr (as docker logs). -f goes on through rotation and ends once the container has exited (restarts included) and',
     'its log is complete. A foreground container has no log (its output went to the terminal).',
   ].join('\n'),
   flags: [

@@ -162,9 +162,9 @@ export const RUN_FLAGS: FlagSpec[] = [
   {
     name: 'restart',
     type: 'string',
-    value: 'no|on-failure[:N]|always|unless-stopped',
+    value: 'POLICY',
     description:
-      '-d: restart the workload when it exits (on-failure: non-zero exits, at most N times), after 100 ms doubling to 1 min; tstop stop ends it. No daemon: nothing restarts at boot, so unless-stopped is always',
+      '-d: no, on-failure[:N] (after a non-zero exit, at most N times), always or unless-stopped: restart the workload when it exits, after 100 ms doubling to 1 min; tstop stop ends it. No daemon: nothing restarts at boot, so unless-stopped is always',
     default: 'no',
   },
   { name: 'rm', type: 'boolean', description: 'remove the container (state and cgroup) when it exits' },
