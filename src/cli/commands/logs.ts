@@ -8,11 +8,12 @@ export const logsCommand: CommandSpec = {
   summary: "Print a detached (-d) tstop container's output, across its rotated log files; -f follows it.",
   usage: 'logs [-f] [-n N] [--since TIME] [-t] <container>',
   description: [
-    'The log is <run dir>/NAME.log and its rotated files (tstop run --log-opt max-size=, max-file=), in',
-    "the CRI format kubelet reads: '<time> stdout|stderr F|P <text>' per line (P: a line's piece",
-    "without its newline yet). Printed is the text only: the container's stdout on stdout, its stderr on",
-    'stderr (as docker logs). -f goes on through rotation and ends once the container has exited (restarts included) and',
-    'its log is complete. A foreground container has no log (its output went to the terminal).',
+    'The log is <run dir>/NAME.log and its rotated files (tstop run --log-opt max-size=, max-file=),',
+    "in the CRI format kubelet reads: '<time> stdout|stderr F|P <text>' per line (P: a piece of a",
+    "line without its newline yet). Printed is the text only: the container's stdout on stdout, its",
+    'stderr on stderr (as docker logs). -f goes on through rotation and ends once the container has',
+    'exited (restarts included) and its log is complete. A foreground container has no log (its',
+    'output went to the terminal).',
   ].join('\n'),
   flags: [
     { name: 'follow', short: 'f', type: 'boolean', description: 'keep printing new lines until the container ends' },
