@@ -18,34 +18,40 @@ import { LaunchError, logPath, reportPath, runDir } from './state.js';
 
 export type Stream = 'stdout' | 'stderr';
 
-/** One record: a whole line (endsLine) or a piece of one. */
-export interface LogPiece {
-  /** The record's time as written (RFC 3339, UTC), null for a line that is not a record. */
-  stamp: string | null;
-  timeMs: number | null;
-  stream: Stream;
-  text: Buffer;
-  /** The first piece of its line (no piece of the same stream is open before it). */
-  startsLine: boolean;
-  endsLine: boolean;
+/** One record: a whole line (endsLine) or a piece of one. Its time is decoded only when asked for. */
+export class LogPiece {
+  constructor(
+    private readonly stampBytes: Buffer | null,
+    readonly stream: Stream,
+    readonly text: Buffer,
+    /** The first piece of its line (no piece of the same stream is open before it). */
+    readonly startsLine: boolean,
+    readonly endsLine: boolean,
+  ) {}
+
+  /** The record's time as written (RFC 3339, UTC); null for a line that is not a record. */
+  get stamp(): string | null {
+    return this.stampBytes === null ? null : this.stampBytes.toString('latin1');
+  }
+
+  get timeMs(): number | null {
+    if (this.stampBytes === null) return null;
+    const ms = Date.parse(this.stampBytes.toString('latin1'));
+    return Number.isFinite(ms) ? ms : null;
+  }
 }
 
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
+const NEWLINE_BYTES = Buffer.from('\n');
+const F = 0x46;
+const P = 0x50;
 /** A record line longer than this without a newline is passed on as it is (not a record of ours). */
 const MAX_CARRY_BYTES = 1024 * 1024;
 
-function parseRecord(line: Buffer): Omit<LogPiece, 'startsLine'> | null {
-  const s1 = line.indexOf(SPACE);
-  if (s1 < 20 || s1 > 40) return null;
-  const stream = line.subarray(s1 + 1, s1 + 7).toString('latin1');
-  if ((stream !== 'stdout' && stream !== 'stderr') || line[s1 + 7] !== SPACE) return null;
-  const tag = line[s1 + 8];
-  if ((tag !== 0x46 && tag !== 0x50) || (line.length > s1 + 9 && line[s1 + 9] !== SPACE)) return null; // F, P
-  const stamp = line.subarray(0, s1).toString('latin1');
-  const timeMs = Date.parse(stamp);
-  if (!Number.isFinite(timeMs)) return null;
-  return { stamp, timeMs, stream, text: line.subarray(s1 + 10), endsLine: tag === 0x46 };
+/** "2026-12-06T03:12:00[.fraction]Z" at the start of a line, by its fixed bytes. */
+function looksLikeStamp(line: Buffer, end: number): boolean {
+  return end >= 20 && end <= 40 && line[4] === 0x2d && line[7] === 0x2d && line[10] === 0x54 && line[end - 1] === 0x5a;
 }
 
 /** Bytes of the log files to pieces; keeps what a file's last, unfinished record line had and which lines are open. */
@@ -53,6 +59,7 @@ export class CriDecoder {
   private carry: Buffer = Buffer.alloc(0);
   private readonly open: Record<Stream, boolean> = { stdout: false, stderr: false };
 
+  /** The chunk's pieces; they keep references into it, so it must not be reused. */
   push(chunk: Buffer): LogPiece[] {
     const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
     const out: LogPiece[] = [];
@@ -60,7 +67,7 @@ export class CriDecoder {
     for (;;) {
       const nl = data.indexOf(NEWLINE, from);
       if (nl < 0) break;
-      out.push(this.piece(data.subarray(from, nl)));
+      out.push(this.piece(data.subarray(from, nl), true));
       from = nl + 1;
     }
     this.carry = Buffer.from(data.subarray(from));
@@ -76,18 +83,20 @@ export class CriDecoder {
     return this.open[stream];
   }
 
-  private piece(line: Buffer, complete = true): LogPiece {
-    const rec = parseRecord(line);
-    const p: Omit<LogPiece, 'startsLine'> = rec ?? {
-      stamp: null,
-      timeMs: null,
-      stream: 'stdout',
-      text: Buffer.from(line),
-      endsLine: complete,
-    };
-    const startsLine = !this.open[p.stream];
-    this.open[p.stream] = !p.endsLine;
-    return { ...p, text: Buffer.from(p.text), startsLine };
+  private piece(line: Buffer, complete: boolean): LogPiece {
+    const s1 = line.indexOf(SPACE);
+    if (looksLikeStamp(line, s1) && line[s1 + 7] === SPACE && line[s1 + 9] === SPACE) {
+      const name = line.toString('latin1', s1 + 1, s1 + 7);
+      const tag = line[s1 + 8];
+      if ((name === 'stdout' || name === 'stderr') && (tag === F || tag === P)) {
+        const startsLine = !this.open[name];
+        this.open[name] = tag === P;
+        return new LogPiece(line.subarray(0, s1), name, line.subarray(s1 + 10), startsLine, tag === F);
+      }
+    }
+    const startsLine = !this.open.stdout;
+    this.open.stdout = !complete;
+    return new LogPiece(null, 'stdout', line, startsLine, complete);
   }
 }
 
@@ -142,7 +151,7 @@ class Printer {
     if (this.skipping[p.stream]) return;
     if (this.opts.timestamps && p.startsLine && p.stamp !== null) this.add(p.stream, Buffer.from(`${p.stamp} `));
     this.add(p.stream, p.text);
-    if (p.endsLine) this.add(p.stream, Buffer.from('\n'));
+    if (p.endsLine) this.add(p.stream, NEWLINE_BYTES);
   }
 
   private add(stream: Stream, b: Buffer): void {
@@ -160,10 +169,6 @@ class Printer {
       const out = this.outs[stream];
       if (!out.write(buf)) await new Promise<void>((resolve) => out.once('drain', resolve));
     }
-  }
-
-  get pending(): number {
-    return this.size;
   }
 
   /** After a --tail dump: the rest of a line left out is left out too. */
@@ -186,20 +191,24 @@ class TailBuffer {
     if (p.startsLine) {
       this.current[p.stream] = this.printer.shown(p) ? [] : null;
       if (this.current[p.stream] !== null) this.lines.push(this.current[p.stream] as LogPiece[]);
-      if (this.lines.length > this.n) this.lines.shift();
+      if (this.lines.length > 2 * this.n + 1024) this.lines = this.last(); // amortised, not a shift per line
     }
     this.current[p.stream]?.push(p);
     if (p.endsLine) this.current[p.stream] = null;
   }
 
+  private last(): LogPiece[][] {
+    return this.n === 0 ? [] : this.lines.slice(-this.n);
+  }
+
   pieces(): LogPiece[] {
-    return this.lines.flat();
+    return this.last().flat();
   }
 
   /** Whether the stream's open line is among the last N. */
   keeps(stream: Stream): boolean {
     const line = this.current[stream];
-    return line !== null && this.lines.includes(line);
+    return line !== null && this.last().includes(line);
   }
 }
 
@@ -220,15 +229,13 @@ function openLog(file: string): OpenFile | null {
   }
 }
 
-/** Reads the file from its offset to its end, piece by piece. */
-function* readToEnd(f: OpenFile, decoder: CriDecoder): Generator<LogPiece> {
-  const buf = Buffer.alloc(READ_BYTES);
-  for (;;) {
-    const n = fs.readSync(f.fd, buf, 0, buf.length, f.offset);
-    if (n <= 0) return;
-    f.offset += n;
-    yield* decoder.push(buf.subarray(0, n));
-  }
+/** The pieces of the file's next bytes from its offset (one read); null at its end. */
+function readChunk(f: OpenFile, decoder: CriDecoder): LogPiece[] | null {
+  const buf = Buffer.allocUnsafe(READ_BYTES); // fresh: the pieces point into it
+  const n = fs.readSync(f.fd, buf, 0, buf.length, f.offset);
+  if (n <= 0) return null;
+  f.offset += n;
+  return decoder.push(buf.subarray(0, n));
 }
 
 /** Whether the helper and its logger are gone: nothing holds the report's lock (native/src/supervisor.c). */
@@ -271,14 +278,14 @@ export async function printLog(
     seen.add(f.ino);
     files.push(f);
   }
-  const emit = async (p: LogPiece): Promise<void> => {
-    if (tail) tail.add(p);
-    else {
-      printer.print(p);
-      if (printer.pending >= READ_BYTES) await printer.flush();
+  for (const f of files) {
+    for (let pieces = readChunk(f, decoder); pieces !== null; pieces = readChunk(f, decoder)) {
+      for (const p of pieces)
+        if (tail) tail.add(p);
+        else printer.print(p);
+      await printer.flush();
     }
-  };
-  for (const f of files) for (const p of readToEnd(f, decoder)) await emit(p);
+  }
   if (tail) {
     for (const p of tail.pieces()) printer.print(p);
     for (const s of ['stdout', 'stderr'] as const) if (decoder.isOpen(s)) printer.skip(s, !tail.keeps(s));
@@ -307,8 +314,13 @@ async function follow(
     for (;;) {
       // Checked before the last read: when they are gone, what that read finds is all there is.
       const done = writersGone(dir, name);
-      if (current) for (const p of readToEnd(current, decoder)) printer.print(p);
-      await printer.flush();
+      const reading = current;
+      if (reading) {
+        for (let pieces = readChunk(reading, decoder); pieces !== null; pieces = readChunk(reading, decoder)) {
+          for (const p of pieces) printer.print(p);
+          await printer.flush();
+        }
+      }
       const next = successor(dir, name, base, current);
       if (next !== undefined) {
         if (current) fs.closeSync(current.fd);
