@@ -15,6 +15,7 @@ import {
 } from '../launcher/options.js';
 import { parseDeviceFlag, parseDeviceRule } from '../launcher/devices.js';
 import { parseLogOpts } from '../launcher/logs.js';
+import { parseRestart } from '../launcher/restart.js';
 import { reportFailure } from '../launcher/report.js';
 import { runContainer, trace } from '../launcher/run.js';
 import { resolveCapabilities, SpecError } from '../launcher/spec.js';
@@ -76,6 +77,15 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
   if (detach && (interactive || tty)) {
     throw new UsageError('-d cannot be combined with -i or -t: tstop does not attach later; use tstop exec -it');
   }
+  const restart = parseRestart(stringFlag(flags, 'restart'));
+  if (restart.name !== 'no' && !detach) {
+    throw new UsageError(
+      `--restart ${restart.name} needs -d: the detached helper is the container's supervisor (a foreground run ends with its workload)`,
+    );
+  }
+  if (restart.name !== 'no' && flags.rm === true) {
+    throw new UsageError('--restart and --rm conflict: a container removed when it exits cannot be restarted');
+  }
   const user = stringFlag(flags, 'user');
   if (user !== undefined && !/^[^:\s]+(:[^:\s]+)?$/.test(user)) throw bad('user', user, 'expected USER[:GROUP]');
   return {
@@ -98,6 +108,7 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
     devices: listFlag(flags, 'device').map(parseDeviceFlag),
     deviceRules: listFlag(flags, 'device-cgroup-rule').map(parseDeviceRule),
     log: parseLogOpts(listFlag(flags, 'log-opt')),
+    restart,
     interactive,
     tty,
     detach,

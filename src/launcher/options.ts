@@ -10,6 +10,7 @@ import type { LimitRequest } from '../limiter/api.js';
 import { RLIMITS, type IdMapping, type Rlimit, type RlimitName, type UserSpec, type Volume } from './spec.js';
 import type { DeviceRequest } from './devices.js';
 import type { LogOptions } from './logs.js';
+import type { RestartPolicy } from './restart.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -47,6 +48,8 @@ export interface RunOptions {
   deviceRules: string[];
   /** --log-opt: the detached log's cap and rotation. */
   log: LogOptions;
+  /** --restart (only with -d): kept by the detached helper. */
+  restart: RestartPolicy;
 }
 
 const MAX_ID = 0xfffffffe;

@@ -28,6 +28,7 @@ import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.
 import { spawnHelper, type HelperExit } from './spawn.js';
 import { loadSeccomp } from './seccomp.js';
 import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
+import { restartText } from './restart.js';
 import {
   LaunchError,
   logPath,
@@ -40,6 +41,7 @@ import {
   runDir,
   runParent,
   STATE_VERSION,
+  stopFlagPath,
   writeState,
   type ContainerState,
 } from './state.js';
@@ -166,6 +168,8 @@ export function initialState(opts: RunOptions, cgroupPath: string, spec?: RunSpe
     detached: opts.detach,
     helper: null,
     owner: opts.detach ? null : processRefOf('self'),
+    restartPolicy: restartText(opts.restart),
+    restartCount: 0,
   };
 }
 
@@ -325,7 +329,18 @@ async function runDetached(
 ): Promise<number> {
   const REPORT_FD = 4;
   const log = { path: logPath(dir, state.name), maxBytes: opts.log.maxBytes, maxFiles: opts.log.maxFiles };
-  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD, log });
+  const restart =
+    opts.restart.name === 'no'
+      ? {}
+      : {
+          restart: {
+            policy: opts.restart.name,
+            maxRetries: opts.restart.maxRetries,
+            stopFlag: stopFlagPath(dir, state.name),
+          },
+        };
+  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD, log, ...restart });
+  fs.rmSync(stopFlagPath(dir, state.name), { force: true }); // a stale one would end the restarts at once
   const early = fs.openSync(logPath(dir, state.name), 'a', 0o640); // the helper's own words until its logger runs
   const report = fs.openSync(reportPath(dir, state.name), 'w', 0o640);
   let helperPath: string;

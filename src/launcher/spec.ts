@@ -218,6 +218,8 @@ export interface RunSpec extends CommonSpec {
   deviceNodes?: readonly string[];
   /** Detached: stdout and stderr through the helper's logger into path, rotated at maxBytes, maxFiles kept. */
   log?: { path: string; maxBytes: number; maxFiles: number };
+  /** Detached --restart: the helper restarts the workload (maxRetries 0: no limit) until stopFlag exists. */
+  restart?: { policy: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number; stopFlag: string };
 }
 
 export interface ExecSpec extends CommonSpec {
@@ -423,6 +425,14 @@ function addRun(r: Records, spec: RunSpec): void {
     r.add('log_path', checkAbsolute('log.path', spec.log.path));
     r.add('log_max_bytes', spec.log.maxBytes);
     r.add('log_max_files', spec.log.maxFiles);
+  }
+  if (spec.restart) {
+    r.add('restart', spec.restart.policy);
+    if (spec.restart.maxRetries > 0) {
+      if (spec.restart.policy !== 'on-failure') fail('restart.maxRetries needs the on-failure policy');
+      r.add('restart_max', spec.restart.maxRetries);
+    }
+    r.add('stop_flag', checkAbsolute('restart.stopFlag', spec.restart.stopFlag));
   }
 }
 

@@ -20,6 +20,7 @@ const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
   ['ps', async () => (await import('./ps.js')).psCommand],
   ['stop', async () => (await import('./ps.js')).stopCommand],
   ['rm', async () => (await import('./ps.js')).rmCommand],
+  ['logs', async () => (await import('./logs.js')).logsCommand],
 ];
 
 /** The command of that name, or undefined. */

@@ -159,6 +159,14 @@ export const RUN_FLAGS: FlagSpec[] = [
     description: "-d: the log's cap (k, m, g) and how many rotated files to keep",
     default: 'max-size=10m, max-file=3',
   },
+  {
+    name: 'restart',
+    type: 'string',
+    value: 'POLICY',
+    description:
+      '-d: no, on-failure[:N] (after a non-zero exit, at most N times), always or unless-stopped: restart the workload when it exits, after 100 ms doubling to 1 min; tstop stop ends it. No daemon: nothing restarts at boot, so unless-stopped is always',
+    default: 'no',
+  },
   { name: 'rm', type: 'boolean', description: 'remove the container (state and cgroup) when it exits' },
   {
     name: 'init',
