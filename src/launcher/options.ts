@@ -47,6 +47,10 @@ export interface RunOptions {
   deviceRules: string[];
   /** --log-opt: the detached log's cap and rotation. */
   log: LogOptions;
+  /** --image NAME[:TAG]: an overlay of a loaded image as the rootfs (src/launcher/image/). */
+  image?: string | null;
+  /** --image-store DIR (else TSTOP_IMAGES, else /var/lib/tstop/images). */
+  imageStore?: string;
 }
 
 const MAX_ID = 0xfffffffe;
