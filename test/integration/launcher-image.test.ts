@@ -190,6 +190,40 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(env.TSTOP_RUN_DIR as string);
   });
 
+  it('a detached container: the overlay is only in its namespace; after kill -9 of its helper, rm leaves nothing', async () => {
+    const d = await tstop([
+      'run',
+      '-d',
+      '--name',
+      'bg',
+      '--image',
+      TAG,
+      '--',
+      'sh',
+      '-c',
+      'echo data > /tmp/f; sleep 300',
+    ]);
+    expect(d.stderr).toBe('');
+    expect(d.code).toBe(0);
+    const state = JSON.parse(fs.readFileSync(path.join(env.TSTOP_RUN_DIR as string, 'bg.json'), 'utf8')) as {
+      pid: number;
+      helper: { pid: number };
+      image: string;
+      imageId: string;
+    };
+    expect(state.image).toBe(TAG);
+    expect(state.imageId).toBe(`sha256:${imageId()}`);
+    // The container sees its overlay as /; the host has no mount of it.
+    const inside = fs.readFileSync(`/proc/${state.pid}/mountinfo`, 'utf8');
+    expect(inside).toMatch(/ \/ \S+ - overlay overlay \S*lowerdir=/);
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain('bg.fs');
+    process.kill(state.helper.pid, 'SIGKILL');
+    await tstop(['ps', '-a']);
+    expect((await tstop(['rm', '-f', 'bg'])).code).toBe(0);
+    expect(fs.existsSync(path.join(env.TSTOP_RUN_DIR as string, 'bg.fs'))).toBe(false);
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain('bg.fs');
+  });
+
   it('rmi is refused while a container uses the image; after tstop rm the image and its layers go', async () => {
     const refused = await tstop(['rmi', TAG]);
     expect(refused.code).toBe(1);

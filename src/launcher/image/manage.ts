@@ -83,8 +83,12 @@ export function removeImage(store: ImageStore, ref: string, env: NodeJS.ProcessE
     const lines: string[] = [];
     const deleting = tag === null || remaining.length === 0;
     if (deleting) {
+      // Hidden first, then the containers looked up: a `run` that reserved its state (naming the image) before
+      // is seen here; one that reserves it after finds the image gone when it checks (image/run.ts prepareOverlay).
+      store.hideImage(record.id);
       const users = containersUsing(record.id, env);
       if (users.length > 0) {
+        store.unhideImage(record.id);
         throw new ImageError(
           `image ${tag ?? record.id.slice(7, 19)} is used by the container${users.length > 1 ? 's' : ''} ${users.join(', ')}: tstop rm ${users.length > 1 ? 'them' : 'it'} first`,
         );

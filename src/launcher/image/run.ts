@@ -13,7 +13,6 @@ import { resolveUser, type RunOptions } from '../options.js';
 import { readFileInRoot, RootFileError } from '../root-files.js';
 import { LaunchError } from '../state.js';
 import { ImageError } from './errors.js';
-import { containersUsing } from './manage.js';
 import { ImageStore, imageStoreDir, resolveImage } from './store.js';
 
 /** The kernel takes mount options up to a page. */
@@ -121,8 +120,10 @@ export function imageLaunch(opts: RunOptions, runDirPath: string, env: NodeJS.Pr
 
 /**
  * After the name is reserved (the state names the image, so rmi refuses
- * it from here on): checks under the store's lock that the image is still
- * there, makes the container's directories and returns the overlay's mount
+ * it from here on): checks that the image is still there (rmi hides it
+ * before it looks for containers, so either rmi sees this state or this
+ * check sees the image gone; no lock, which would cost `run` koffi's load),
+ * makes the container's directories and returns the overlay's mount
  * options for the helper.
  */
 export function prepareOverlay(
@@ -132,14 +133,9 @@ export function prepareOverlay(
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   const store = new ImageStore(imageStoreDir(launch.opts.imageStore, env));
-  store.locked(() => {
-    if (store.readImage(launch.imageId) === null || !launch.lowerDirs.every((d) => fs.existsSync(d))) {
-      throw new LaunchError(`image ${launch.display} was removed meanwhile`);
-    }
-    if (!containersUsing(launch.imageId, env).includes(name)) {
-      throw new LaunchError(`the state of ${name} does not name image ${launch.display} (the run directory changed?)`);
-    }
-  });
+  if (store.readImage(launch.imageId) === null || !launch.lowerDirs.every((d) => fs.existsSync(d))) {
+    throw new LaunchError(`image ${launch.display} was removed meanwhile`);
+  }
   const d = containerFsDirs(runDirPath, name);
   fs.mkdirSync(d.base, { mode: 0o700 });
   fs.mkdirSync(d.upper, { mode: 0o755 });

@@ -6,7 +6,7 @@
 //   <store>/images/<image id hex>.json  ImageRecord (the id: sha256 of the image config, as docker's)
 //   <store>/tags.json                   { "name:tag": "sha256:<id>" }
 //   <store>/tmp/<pid>-<random>/          work in progress; renamed into place once verified
-//   <store>/lock                        flock: commits, removals and run's in-use check exclude each other
+//   <store>/lock                        flock: load's commits and rmi's removals exclude each other
 //
 // Layers are keyed by diff_id (the sha256 of the uncompressed tar), the one
 // digest docker-save archives and OCI layouts share, so a layer loaded from
@@ -158,6 +158,20 @@ export class ImageStore {
     fs.renameSync(tmp, file);
   }
 
+  /** Hides an image from resolveImage and readImage (rmi, before it looks for containers using it); true if it was there. */
+  hideImage(id: string): boolean {
+    try {
+      fs.renameSync(this.imageFile(id), `${this.imageFile(id)}.removing`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  unhideImage(id: string): void {
+    fs.renameSync(`${this.imageFile(id)}.removing`, this.imageFile(id));
+  }
+
   writeImage(record: ImageRecord): void {
     this.writeAtomic(this.imageFile(record.id), JSON.stringify(record, null, 1) + '\n');
   }
@@ -200,6 +214,7 @@ export class ImageStore {
   /** Removes an image's record and every layer no remaining image uses. Call under the lock. */
   removeImage(id: string): string[] {
     fs.rmSync(this.imageFile(id), { force: true });
+    fs.rmSync(`${this.imageFile(id)}.removing`, { force: true });
     const used = new Set(this.images().flatMap((r) => r.layers));
     const removed: string[] = [];
     for (const hex of fs.readdirSync(this.layersDir)) {
