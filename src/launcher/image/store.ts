@@ -228,6 +228,9 @@ export class ImageStore {
   }
 }
 
+/** A registry host in front of a name: has a dot or a port, or is localhost (docker's rule). */
+const REGISTRY = /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+(?::\d+)?|localhost(?::\d+)?|[a-zA-Z0-9-]+:\d+)\//;
+
 /** "name:tag" for NAME[:TAG] (a ':' after the last '/' starts the tag; latest by default). */
 export function normalizeTag(ref: string): string {
   const slash = ref.lastIndexOf('/');
@@ -238,7 +241,7 @@ export function normalizeTag(ref: string): string {
   const tag = named.slice(at + 1);
   if (
     !/^[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(
-      name.replace(/^[a-zA-Z0-9.-]+(:\d+)?\//, 'r/'),
+      name.replace(REGISTRY, 'r/'),
     )
   ) {
     throw new ImageError(`'${ref}' is not an image name (lower-case letters, digits, '.', '_', '-' and '/')`, 2);
