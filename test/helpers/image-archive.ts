@@ -77,6 +77,10 @@ export function busyboxLayerEntries(busybox: string): Entry[] {
     { name: 'opt/a/', type: 'directory' },
     { name: 'opt/a/old', content: 'hidden by the opaque directory of layer 2\n' },
     { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'bin/setuid-file', content: 'not really a program\n', mode: 0o4755 },
+    { name: 'bin/hardlinked', type: 'link', linkname: 'bin/busybox' },
+    { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000, mode: 0o750 },
+    { name: 'home/app/notes', content: 'owned by app\n', uid: 1000, gid: 1000, mode: 0o600 },
   ];
 }
 

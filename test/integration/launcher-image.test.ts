@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCgroups } from '../helpers/cgroups.js';
 import {
@@ -23,9 +24,16 @@ import {
   type ImageSpec,
 } from '../helpers/image-archive.js';
 import { runTstop, type RunResult } from '../helpers/limit.js';
+import { lgetxattr } from '../../src/launcher/image/syscalls.js';
 import { ensureHelper, findBusybox } from '../native/harness.js';
 
 const isRoot = process.getuid?.() === 0;
+
+/** `docker save | gzip`. */
+function gzipFile(file: string, out: string): string {
+  fs.writeFileSync(out, zlib.gzipSync(fs.readFileSync(file)));
+  return out;
+}
 const TAG = 'tstop-test/bb:v1';
 
 /** Every path under dir with its type, mode, owner, size and content hash: a layer's fingerprint. */
@@ -100,6 +108,24 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     const busyboxBytes = fs.statSync(findBusybox() as string).size;
     expect(json.sizeBytes).toBeGreaterThanOrEqual(busyboxBytes);
     expect(json.sizeBytes).toBeLessThan(busyboxBytes + 4096);
+  });
+
+  it('layers keep owners, setuid bits and hardlinks; whiteouts are overlayfs whiteouts', () => {
+    const one = path.join(store, 'layers', sha256(spec.layers[0]), 'fs');
+    const two = path.join(store, 'layers', sha256(spec.layers[1]), 'fs');
+    expect(fs.statSync(path.join(one, 'bin/setuid-file')).mode & 0o7777).toBe(0o4755);
+    const notes = fs.statSync(path.join(one, 'home/app/notes'));
+    expect([notes.uid, notes.gid, notes.mode & 0o7777]).toEqual([1000, 1000, 0o600]);
+    expect(fs.statSync(path.join(one, 'home/app')).mode & 0o7777).toBe(0o750);
+    expect(fs.statSync(path.join(one, 'tmp')).mode & 0o7777).toBe(0o1777);
+    expect(fs.statSync(path.join(one, 'bin/hardlinked')).ino).toBe(fs.statSync(path.join(one, 'bin/busybox')).ino);
+    const whiteout = fs.lstatSync(path.join(two, 'etc/removed'));
+    expect(whiteout.isCharacterDevice()).toBe(true);
+    expect(whiteout.rdev).toBe(0);
+    expect(fs.existsSync(path.join(two, 'etc/.wh.removed'))).toBe(false);
+    expect(lgetxattr(path.join(two, 'opt/a'), 'trusted.overlay.opaque')?.toString()).toBe('y');
+    expect(fs.existsSync(path.join(two, 'opt/a/.wh..wh..opq'))).toBe(false);
+    expect(fs.statSync(store).mode & 0o777).toBe(0o700);
   });
 
   it('loading it again extracts nothing new (layers are shared and kept once)', async () => {
@@ -244,11 +270,12 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     expect(missing.stderr).toMatch(/no image 'tstop-test\/bb:v1'.*there is no pull/);
   });
 
-  it('the same image loads from docker 25+ archives and from an OCI layout (directory and tar, gzip layers)', async () => {
+  it('the same image loads from docker 25+ archives, a gzipped docker save and an OCI layout (directory and tar, gzip layers)', async () => {
     const sources = {
       docker25: tarDir(dockerSaveOciDir(cg.tmp('docker25'), spec), cg.tmp('docker25.tar')),
       ociDir: ociLayoutDir(cg.tmp('oci'), spec),
       ociTar: tarDir(ociLayoutDir(cg.tmp('oci2'), spec), cg.tmp('oci.tar')),
+      legacyGzip: gzipFile(legacyTar, cg.tmp('legacy.tar.gz')),
     };
     for (const [kind, input] of Object.entries(sources)) {
       const own = cg.tmp(`store-${kind}`);
