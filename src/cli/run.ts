@@ -62,6 +62,8 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
       "--image with --userns is not supported yet: the layers keep the image's own uids, unmapped inside",
     );
   }
+  const entrypoint = stringFlag(flags, 'entrypoint');
+  if (entrypoint !== undefined && image === null) throw new UsageError('--entrypoint needs --image');
   const readOnly = flags['read-only'] === true;
   if (readOnly && rootfs === null && image === null) {
     throw new UsageError("--read-only needs --rootfs (without it the container sees the host's /)");
@@ -112,6 +114,6 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
     detach,
     rm: flags.rm === true,
     init: flags.init === true,
-    ...(image !== null ? { image, imageStore: stringFlag(flags, 'image-store') } : {}),
+    ...(image !== null ? { image, imageStore: stringFlag(flags, 'image-store'), entrypoint } : {}),
   };
 }

@@ -51,6 +51,8 @@ export interface RunOptions {
   image?: string | null;
   /** --image-store DIR (else TSTOP_IMAGES, else /var/lib/tstop/images). */
   imageStore?: string;
+  /** --entrypoint: replaces the image's Entrypoint and drops its Cmd ('' = no entrypoint), as docker's. */
+  entrypoint?: string;
 }
 
 const MAX_ID = 0xfffffffe;

@@ -162,6 +162,12 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('overridden /etc 1000:1000\n');
+    // --entrypoint replaces the image's (none here) and drops its Cmd: only COMMAND's arguments follow it.
+    const e = await tstop(['run', '--rm', '--image', TAG, '--entrypoint', '/bin/echo', '--', 'from', 'entrypoint']);
+    expect(e.stdout).toBe('from entrypoint\n');
+    const empty = await tstop(['run', '--rm', '--image', TAG, '--entrypoint', '/bin/true']);
+    expect(empty.stdout).toBe('');
+    expect(empty.code).toBe(0);
   });
 
   it('the whited-out file is absent, the added one present, the opaque directory hides the lower one', async () => {

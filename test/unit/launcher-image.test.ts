@@ -120,5 +120,7 @@ describe('run --image flags', () => {
     expect(() => run(['--image', 'x', '--rootfs', '/srv/r', '--', 'true'])).toThrow(/mutually exclusive/);
     expect(() => run(['--image', 'x', '--userns', '100000:65536'])).toThrow(/--userns is not supported yet/);
     expect(() => run([])).toThrow(/give the command/);
+    expect(() => run(['--entrypoint', 'sh', '--', 'x'])).toThrow(/--entrypoint needs --image/);
+    expect(run(['--image', 'x', '--entrypoint', '']).entrypoint).toBe('');
   });
 });

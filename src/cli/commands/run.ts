@@ -87,6 +87,12 @@ export const RUN_FLAGS: FlagSpec[] = [
       'run a loaded image (tstop load): an overlay of its layers, writes kept in the container until tstop rm; its Entrypoint, Cmd (replaced by COMMAND), Env, WorkingDir and User apply. No pull: docker save the image elsewhere',
   },
   {
+    name: 'entrypoint',
+    type: 'string',
+    value: 'CMD',
+    description: "--image: replace the image's Entrypoint and drop its Cmd ('' for none), as docker run does",
+  },
+  {
     name: 'image-store',
     type: 'string',
     value: 'DIR',

@@ -87,7 +87,11 @@ export function imageLaunch(opts: RunOptions, runDirPath: string, env: NodeJS.Pr
   // Top first; a layer present twice (empty layers share a diff_id) is kept at its top place: the same tree.
   const lowerDirs = [...new Set([...record.layers].reverse())].map((h) => store.layerFs(h));
   const c = record.config;
-  const argv = [...strings(c.Entrypoint), ...(opts.argv.length > 0 ? opts.argv : strings(c.Cmd))];
+  // --entrypoint replaces Entrypoint and resets Cmd (docker's rule); COMMAND replaces Cmd.
+  const entrypoint =
+    opts.entrypoint === undefined ? strings(c.Entrypoint) : opts.entrypoint === '' ? [] : [opts.entrypoint];
+  const cmd = opts.entrypoint === undefined ? strings(c.Cmd) : [];
+  const argv = [...entrypoint, ...(opts.argv.length > 0 ? opts.argv : cmd)];
   if (argv.length === 0) {
     throw new UsageError(
       `image ${display} has no Entrypoint or Cmd: give the command (tstop run --image ${ref} -- COMMAND)`,
