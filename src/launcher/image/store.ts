@@ -239,11 +239,7 @@ export function normalizeTag(ref: string): string {
   const at = named.lastIndexOf(':');
   const name = named.slice(0, at).replace(/^docker\.io\/(library\/)?/, '');
   const tag = named.slice(at + 1);
-  if (
-    !/^[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(
-      name.replace(REGISTRY, 'r/'),
-    )
-  ) {
+  if (!/^[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(name.replace(REGISTRY, 'r/'))) {
     throw new ImageError(`'${ref}' is not an image name (lower-case letters, digits, '.', '_', '-' and '/')`, 2);
   }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new ImageError(`'${ref}': '${tag}' is not a tag`, 2);
