@@ -21,6 +21,7 @@ import {
   type ImageSpec,
 } from '../helpers/image-archive.js';
 import { runTstop, type RunResult } from '../helpers/limit.js';
+import { lgetxattr } from '../../src/launcher/image/syscalls.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -133,6 +134,29 @@ describe.runIf(isRoot)('tstop load refuses hostile archives and leaves nothing b
       TSTOP_RUN_DIR: cg.tmp('state'),
     });
     expect(rmi.code).toBe(0);
+    expectNothingLeft();
+  });
+
+  it('a symlink target longer than the file system takes is one clear line, not a stack', async () => {
+    const layer = await layerOf([{ name: 'long', type: 'symlink', linkname: 'x/'.repeat(3000) }]);
+    await refused(archiveOf(layer), /"?long"?.*(ENAMETOOLONG|name too long)/i);
+  });
+
+  it('a whiteout then entries under the same name: a directory of this layer that hides the lower one', async () => {
+    const layer = await layerOf([
+      { name: '.wh.d', content: '' },
+      { name: 'd/x', content: 'new\n' },
+    ]);
+    const r = await load(archiveOf(layer));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const d = path.join(store, 'layers', sha256(layer), 'fs', 'd');
+    expect(fs.lstatSync(d).isDirectory()).toBe(true);
+    expect(lgetxattr(d, 'trusted.overlay.opaque')?.toString()).toBe('y');
+    expect(fs.readFileSync(path.join(d, 'x'), 'utf8')).toBe('new\n');
+    expect(
+      (await runTstop(['rmi', 'evil:1'], { ...process.env, TSTOP_IMAGES: store, TSTOP_RUN_DIR: cg.tmp('state') })).code,
+    ).toBe(0);
     expectNothingLeft();
   });
 

@@ -108,6 +108,7 @@ export async function extractTar(
       throw new ImageError(`${tree.what}: not a complete tar (${e.message}): refused`);
     }
     if (e.code === 'ENOSPC') throw new ImageError(`${tree.what}: no space left on the image store's disk`);
+    if (typeof e.code === 'string') throw new ImageError(`${tree.what}: ${e.message}`); // an entry the file system refused (ENAMETOOLONG...)
     throw err;
   }
   if (safe.entries === 0 && meter.bytes === 0) throw new ImageError(`${tree.what}: empty file, not a tar`);

@@ -27,7 +27,7 @@ function limitFromEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): numbe
 
 export function loadLimits(env: NodeJS.ProcessEnv): { layer: ExtractLimits; archive: ExtractLimits } {
   return {
-    layer: { maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_LAYER_BYTES', 32 * 2 ** 30), maxEntries: 2_000_000 },
+    layer: { maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_LAYER_BYTES', 32 * 2 ** 30), maxEntries: 1_000_000 },
     archive: { maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_ARCHIVE_BYTES', 64 * 2 ** 30), maxEntries: 100_000 },
   };
 }

@@ -96,6 +96,14 @@ export class SafeTree {
       const kind = this.kinds.get(rel);
       if (kind === 'dir') continue;
       if (kind === 'symlink') this.refuse(name, `would be written through the symlink '${rel}'`);
+      if (kind === 'whiteout') {
+        // `.wh.d` then `d/x`: d is this layer's directory now, hiding the lower d whole (an opaque directory).
+        fs.unlinkSync(this.full(rel));
+        fs.mkdirSync(this.full(rel), { mode: 0o755 });
+        lsetxattr(this.full(rel), 'trusted.overlay.opaque', Buffer.from('y'));
+        this.kinds.set(rel, 'dir');
+        continue;
+      }
       if (kind !== undefined) this.refuse(name, `is under '${rel}', which is not a directory`);
       fs.mkdirSync(this.full(rel), { mode: 0o755 });
       this.kinds.set(rel, 'dir');
@@ -209,7 +217,11 @@ export class SafeTree {
       this.opts.warn?.(`${this.opts.what}: ${name}: xattr ${key} is not valid UTF-8 after parsing and was not kept`);
       return;
     }
-    lsetxattr(full, key, Buffer.from(value, 'utf8'));
+    try {
+      lsetxattr(full, key, Buffer.from(value, 'utf8'));
+    } catch (err) {
+      this.opts.warn?.(`${this.opts.what}: ${name}: xattr ${key} not kept (${(err as Error).message})`); // less privilege, not more
+    }
   }
 
   private whiteout(name: string, parts: string[]): void {
