@@ -63,6 +63,7 @@ struct spec {
   struct strlist cgroup_procs; /* cgroup.procs files to join */
   int cgroup_clone;        /* use clone3(CLONE_INTO_CGROUP) when possible */
   char *rootfs;
+  char *rootfs_overlay; /* overlayfs options: mounted on rootfs instead of binding it */
   int readonly_rootfs;
   struct volume *volumes;
   size_t nvolumes;

@@ -152,6 +152,8 @@ static void parse_record(struct spec *s, char *key, char *v) {
   } else if (strcmp(key, "rootfs") == 0) {
     need_abs(key, v);
     s->rootfs = v;
+  } else if (strcmp(key, "rootfs_overlay") == 0) {
+    s->rootfs_overlay = v;
   } else if (strcmp(key, "readonly") == 0) {
     s->readonly_rootfs = parse_bool(key, v);
   } else if (strcmp(key, "mount") == 0) {
@@ -230,6 +232,7 @@ static void check_spec(const struct spec *s) {
       !(s->ns_flags & CLONE_NEWNS))
     fail(EXIT_HELPER, "spec: rootfs=/mount=/mask= need ns=mnt");
   if (s->nvolumes && !s->rootfs) fail(EXIT_HELPER, "spec: mount= needs rootfs=");
+  if (s->rootfs_overlay && !s->rootfs) fail(EXIT_HELPER, "spec: rootfs_overlay= needs rootfs=");
   if (!s->seccomp_default && (s->seccomp_arches.n || s->seccomp_rules.n))
     fail(EXIT_HELPER, "spec: seccomp_arch=/seccomp_rule= need seccomp_default=");
   if (s->device_nodes.n && !s->rootfs) fail(EXIT_HELPER, "spec: device_node= needs rootfs=");

@@ -35,8 +35,11 @@ export async function runCli(flags: ParsedFlags, argv: string[]): Promise<number
 }
 
 export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.getuid?.() ?? 0): RunOptions {
-  if (argv.length === 0) throw new UsageError('give the command to run (tstop run [OPTIONS] [--] COMMAND [ARG...])');
-  if (argv[0] === '') throw new UsageError('the command is empty');
+  const image = stringFlag(flags, 'image') ?? null;
+  if (argv.length === 0 && image === null) {
+    throw new UsageError('give the command to run (tstop run [OPTIONS] [--] COMMAND [ARG...])');
+  }
+  if (argv.length > 0 && argv[0] === '') throw new UsageError('the command is empty');
   const given = stringFlag(flags, 'name');
   if (given !== undefined && !NAME_RE.test(given)) {
     throw bad('name', given, 'a name is 1-128 of a-z A-Z 0-9 _ . - and starts with a letter or digit');
@@ -54,12 +57,20 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
   const rootfsFlag = stringFlag(flags, 'rootfs');
   // A relative rootfs is taken from the current directory.
   const rootfs = rootfsFlag === undefined ? null : path.resolve(rootfsFlag);
+  if (image !== null && rootfs !== null) throw new UsageError('--image and --rootfs are mutually exclusive: give one');
+  if (image !== null && userns !== null) {
+    throw new UsageError(
+      "--image with --userns is not supported yet: the layers keep the image's own uids, unmapped inside",
+    );
+  }
+  const entrypoint = stringFlag(flags, 'entrypoint');
+  if (entrypoint !== undefined && image === null) throw new UsageError('--entrypoint needs --image');
   const readOnly = flags['read-only'] === true;
-  if (readOnly && rootfs === null) {
+  if (readOnly && rootfs === null && image === null) {
     throw new UsageError("--read-only needs --rootfs (without it the container sees the host's /)");
   }
   const volumes = listFlag(flags, 'volume').map(parseVolume);
-  if (volumes.length > 0 && rootfs === null) {
+  if (volumes.length > 0 && rootfs === null && image === null) {
     throw new UsageError("--volume needs --rootfs (without it the container already sees the host's files)");
   }
   const workdir = stringFlag(flags, 'workdir');
@@ -114,5 +125,6 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
     detach,
     rm: flags.rm === true,
     init: flags.init === true,
+    ...(image !== null ? { image, imageStore: stringFlag(flags, 'image-store'), entrypoint } : {}),
   };
 }

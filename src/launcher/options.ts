@@ -50,6 +50,13 @@ export interface RunOptions {
   log: LogOptions;
   /** --restart (only with -d): kept by the detached helper. */
   restart: RestartPolicy;
+
+  /** --image NAME[:TAG]: an overlay of a loaded image as the rootfs (src/launcher/image/). */
+  image?: string | null;
+  /** --image-store DIR (else TSTOP_IMAGES, else /var/lib/tstop/images). */
+  imageStore?: string;
+  /** --entrypoint: replaces the image's Entrypoint and drops its Cmd ('' = no entrypoint), as docker's. */
+  entrypoint?: string;
 }
 
 const MAX_ID = 0xfffffffe;

@@ -70,7 +70,7 @@ export function trace(event: string): void {
 trace('run-module-loaded');
 
 function checkPaths(opts: RunOptions): void {
-  if (opts.rootfs !== null) {
+  if (opts.rootfs !== null && !opts.image) {
     let st: fs.Stats;
     try {
       st = fs.statSync(opts.rootfs);
@@ -185,8 +185,12 @@ async function reserve(dir: string, state: ContainerState, mounts: CgroupMounts)
   }
 }
 
-export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runContainer(given: RunOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const uid = process.getuid?.() ?? 0;
+  // --image: its config applied to the options, the rootfs its overlay's mount point (./image/run.ts).
+  const imageRun = given.image ? await import('./image/run.js') : null;
+  const image = imageRun ? imageRun.imageLaunch(given, runDir(env), env) : null;
+  const opts = image ? image.opts : given;
   if (uid !== 0 && opts.userns === null) {
     throw new LaunchError(
       'tstop run needs root: it creates namespaces and cgroups (rootless containers, --userns self without root, are not supported yet)',
@@ -203,6 +207,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   const mounts = detectCgroupMounts('/');
   trace('checked');
   const state = initialState(opts, cgroupPath, spec);
+  if (image) Object.assign(state, { image: image.display, imageId: image.imageId });
   await reserve(dir, state, mounts);
   trace('state-reserved');
 
@@ -212,6 +217,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     removeStateFiles(dir, opts.name);
   };
   try {
+    if (imageRun && image) spec.rootfsOverlay = imageRun.prepareOverlay(image, dir, opts.name, env);
     cg = createCgroup(mounts, cgroupPath);
     trace('cgroup-created');
     if (limits && parsedLimits) limits.applyLimits(mounts, cgroupPath, parsedLimits);

@@ -202,6 +202,8 @@ export interface RunSpec extends CommonSpec {
   /** Use clone3(CLONE_INTO_CGROUP) for a cgroup2 entry; default true. */
   cgroupClone?: boolean;
   rootfs?: string;
+  /** overlayfs mount options (lowerdir=...,upperdir=...,workdir=...) mounted on rootfs in the container's namespace. */
+  rootfsOverlay?: string;
   readonlyRootfs?: boolean;
   volumes?: readonly Volume[];
   /** Defaults to DEFAULT_MASKED_PATHS when the spec has a mount namespace. */
@@ -398,6 +400,10 @@ function addRun(r: Records, spec: RunSpec): void {
   if (spec.rootfs !== undefined) {
     if (!mnt) fail('rootfs needs the mnt namespace');
     r.add('rootfs', checkAbsolute('rootfs', spec.rootfs));
+  }
+  if (spec.rootfsOverlay !== undefined) {
+    if (spec.rootfs === undefined) fail('rootfsOverlay needs a rootfs');
+    r.add('rootfs_overlay', spec.rootfsOverlay);
   }
   r.flag('readonly', spec.readonlyRootfs, false);
   for (const v of spec.volumes ?? []) {

@@ -31,8 +31,10 @@ export interface ProcessRef {
 export interface ContainerState {
   version: number;
   name: string;
-  /** The rootfs directory, or null for the host's root (the dashboard's "image" column). */
+  /** The rootfs directory, or null for the host's root (the dashboard's "image" column); NAME:TAG with --image. */
   image: string | null;
+  /** --image: the image id ("sha256:..."); tstop rmi refuses the image while a state names it. */
+  imageId?: string;
   /** Host pid of the container's PID 1 (the workload, or tstop-init with --init); null until it started. */
   pid: number | null;
   pidStart: number | null;
@@ -218,6 +220,8 @@ export function removeStateFiles(dir: string, name: string): void {
   ]) {
     fs.rmSync(f, { force: true });
   }
+  // --image: the container's overlay upper and work directories (mounted only in its own namespace).
+  fs.rmSync(path.join(dir, `${name}.fs`), { recursive: true, force: true });
 }
 
 /** Start time of a process (field 22 of /proc/<pid>/stat), or null when it does not exist. */

@@ -79,7 +79,27 @@ export const RUN_FLAGS: FlagSpec[] = [
     value: 'DIR',
     description: "root filesystem (pivot_root into it); without it the host's / in a private mount namespace",
   },
-  { name: 'read-only', type: 'boolean', description: 'mount the rootfs read-only (needs --rootfs)' },
+  {
+    name: 'image',
+    type: 'string',
+    value: 'NAME[:TAG]',
+    description:
+      'run a loaded image (tstop load): an overlay of its layers, writes kept in the container until tstop rm; its Entrypoint, Cmd (replaced by COMMAND), Env, WorkingDir and User apply. No pull: docker save the image elsewhere',
+  },
+  {
+    name: 'entrypoint',
+    type: 'string',
+    value: 'CMD',
+    description: "--image: replace the image's Entrypoint and drop its Cmd ('' for none), as docker run does",
+  },
+  {
+    name: 'image-store',
+    type: 'string',
+    value: 'DIR',
+    description: 'where tstop load keeps images (also TSTOP_IMAGES)',
+    default: '/var/lib/tstop/images',
+  },
+  { name: 'read-only', type: 'boolean', description: 'mount the rootfs read-only (needs --rootfs or --image)' },
   {
     name: 'volume',
     short: 'v',
@@ -179,7 +199,7 @@ export const RUN_FLAGS: FlagSpec[] = [
 export const runCommand: CommandSpec = {
   name: 'run',
   summary: 'Run a command in new namespaces and its own cgroup with limits, as docker run does (no daemon).',
-  usage: 'run [OPTIONS] [--] COMMAND [ARG...]',
+  usage: 'run [OPTIONS] [--] COMMAND [ARG...]  |  run --image NAME[:TAG] [OPTIONS] [--] [COMMAND [ARG...]]',
   description: [
     'The workload is PID 1 of new mount, UTS, IPC, PID, cgroup and (with --network none, the default)',
     "network namespaces, with docker's default capabilities, no_new_privs and masked /proc paths.",
@@ -196,6 +216,7 @@ export const runCommand: CommandSpec = {
     'tstop run --rm -it --rootfs /srv/alpine --memory 256m --cpus 0.5 -- /bin/sh',
     'tstop run -d --name web --pids-limit 100 --rootfs /srv/web -v /srv/data:/data:ro -- /bin/httpd -f',
     'tstop run --rm --userns 100000:65536 --init -- sleep 10',
+    'tstop run --rm --image busybox:latest -e GREETING=hi -- sh -c "echo $GREETING"',
   ],
   run: async (flags, positionals) => (await import('../run.js')).runCli(flags, positionals),
 };
