@@ -112,6 +112,7 @@ int run_mode(const struct spec *s) {
     fail_errno(EXIT_HELPER, "socketpair");
   block_signals(); /* before clone: no signal may slip between */
   attach_device_filter(s); /* cgroup v2: before anything runs in the cgroup */
+  join_netns(s);           /* --network container:NAME: the child inherits it */
 
   /* The cgroup namespace is unshared by the child itself (see child_main). */
   unsigned long flags = s->ns_flags & ~(unsigned long)CLONE_NEWCGROUP;
@@ -130,6 +131,7 @@ int run_mode(const struct spec *s) {
   if (tty[1] >= 0) close(tty[1]);
 
   if (s->ns_flags & CLONE_NEWUSER) write_id_maps(pid, s);
+  wait_for_network(s, pid); /* --network bridge: eth0 is there before the workload runs */
   /* sync[1] stays open until we exit: it is the child's lifeline. */
   if (write(sync[1], "1", 1) != 1) fail_errno(EXIT_HELPER, "release child");
 

@@ -15,6 +15,7 @@ import {
 } from '../launcher/options.js';
 import { parseDeviceFlag, parseDeviceRule } from '../launcher/devices.js';
 import { parseLogOpts } from '../launcher/logs.js';
+import { parseNetworkFlags } from '../launcher/network/flags.js';
 import { reportFailure } from '../launcher/report.js';
 import { runContainer, trace } from '../launcher/run.js';
 import { resolveCapabilities, SpecError } from '../launcher/spec.js';
@@ -45,14 +46,20 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
   if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(hostname) || hostname.endsWith('-')) {
     throw bad('hostname', hostname, 'a hostname is 1-63 of a-z A-Z 0-9 . - and starts with a letter or digit');
   }
-  const network = stringFlag(flags, 'network') ?? 'none';
-  if (network !== 'none' && network !== 'host') {
-    throw bad('network', network, "tstop offers 'none' (own namespace with lo only) and 'host'");
-  }
   const userns = parseUserns(stringFlag(flags, 'userns') ?? 'host', uid);
   const rootfsFlag = stringFlag(flags, 'rootfs');
   // A relative rootfs is taken from the current directory.
   const rootfs = rootfsFlag === undefined ? null : path.resolve(rootfsFlag);
+  const net = parseNetworkFlags(
+    {
+      network: stringFlag(flags, 'network'),
+      publish: listFlag(flags, 'publish'),
+      dns: listFlag(flags, 'dns'),
+      addHost: listFlag(flags, 'add-host'),
+    },
+    rootfs !== null,
+  );
+  const network = net.mode;
   const readOnly = flags['read-only'] === true;
   if (readOnly && rootfs === null) {
     throw new UsageError("--read-only needs --rootfs (without it the container sees the host's /)");
@@ -84,6 +91,7 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
     limits: limitRequestFromFlags(flags),
     hostname,
     network,
+    net,
     userns,
     rootfs,
     readOnly,

@@ -10,6 +10,7 @@ import type { LimitRequest } from '../limiter/api.js';
 import { RLIMITS, type IdMapping, type Rlimit, type RlimitName, type UserSpec, type Volume } from './spec.js';
 import type { DeviceRequest } from './devices.js';
 import type { LogOptions } from './logs.js';
+import type { NetworkMode, NetworkRequest } from './network/flags.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -18,7 +19,9 @@ export interface RunOptions {
   argv: string[];
   limits: LimitRequest;
   hostname: string;
-  network: 'none' | 'host';
+  network: NetworkMode;
+  /** -p, --dns, --add-host (./network/flags.ts); absent = none of them. */
+  net?: NetworkRequest;
   /** The mapping of root inside; null = no user namespace. */
   userns: IdMapping | null;
   rootfs: string | null;

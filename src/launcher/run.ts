@@ -25,7 +25,8 @@ import {
 import { helperBinaryPath } from './helper.js';
 import { rootFileReader } from './root-files.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
-import { spawnHelper, type HelperExit } from './spawn.js';
+import { NET_FD, spawnHelper, type HelperExit } from './spawn.js';
+import type { PreparedNetwork } from './network/index.js';
 import { loadSeccomp } from './seccomp.js';
 import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
 import {
@@ -100,7 +101,7 @@ export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
   const namespaces: Namespace[] = [];
   if (opts.userns) namespaces.push('user');
   namespaces.push('mnt', 'uts', 'ipc', 'pid', 'cgroup');
-  if (opts.network === 'none') namespaces.push('net');
+  if (opts.network === 'none' || opts.network === 'bridge') namespaces.push('net');
   // A rootfs's etc files are read inside it (./root-files.ts): its symlinks do not lead onto the host.
   const user = resolveUser(
     opts.user,
@@ -203,8 +204,10 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   trace('state-reserved');
 
   let cg: ContainerCgroup | null = null;
+  let network: PreparedNetwork | null = null;
   const undo = async (): Promise<void> => {
     if (cg) await destroyCgroup(mounts, cgroupPath, { kill: true }).catch(() => undefined);
+    await network?.release().catch(() => undefined);
     removeStateFiles(dir, opts.name);
   };
   try {
@@ -217,13 +220,38 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     if (filterCgroup !== null) Object.assign(spec, { deviceCgroup: filterCgroup, deviceAllow: deviceRules });
     if (opts.rootfs !== null) spec.deviceNodes = devices.map(nodeRecord);
     trace('device-rules');
+    network = await prepareNetwork(opts, dir, env);
+    if (network && network.volumes.length > 0) spec.volumes = [...(spec.volumes ?? []), ...network.volumes];
+    trace('network-prepared');
   } catch (err) {
     await undo();
     throw err;
   }
   spec.cgroupProcs = cg.procs;
-  if (opts.detach) return runDetached(spec, opts, state, dir, mounts, env, undo);
-  return runForeground(spec, opts, state, dir, mounts, env, undo);
+  if (opts.detach) return runDetached(spec, opts, state, dir, mounts, env, undo, network);
+  return runForeground(spec, opts, state, dir, mounts, env, undo, network);
+}
+
+/** The network module loads only for a network beyond none/host (or /etc files to write). */
+async function prepareNetwork(opts: RunOptions, dir: string, env: NodeJS.ProcessEnv): Promise<PreparedNetwork | null> {
+  const req = opts.net ?? { mode: opts.network, publish: [], dns: [], addHosts: [] };
+  if ((req.mode === 'none' || req.mode === 'host') && req.dns.length === 0 && req.addHosts.length === 0) return null;
+  const { prepareNetwork: prepare } = await import('./network/index.js');
+  return prepare(req, { name: opts.name, hostname: opts.hostname, rootfs: opts.rootfs, runDir: dir, env });
+}
+
+/** eth0 set up while the child waits; the reason is printed here (the helper only says it was not). */
+function attachOrSay(network: PreparedNetwork | null): ((pid: number) => Promise<void>) | undefined {
+  const attach = network?.attach;
+  if (!attach) return undefined;
+  return async (pid) => {
+    try {
+      await attach(pid);
+    } catch (err) {
+      process.stderr.write(`tstop: run: network: ${(err as Error).message}\n`);
+      throw err;
+    }
+  };
 }
 
 async function finish(
@@ -260,11 +288,15 @@ async function runForeground(
   mounts: CgroupMounts,
   env: NodeJS.ProcessEnv,
   undo: () => Promise<void>,
+  network: PreparedNetwork | null,
 ): Promise<number> {
+  const onNetns = attachOrSay(network);
   const h = spawnHelper(spec, {
     stdio: [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     env: helperEnv(env),
     specFile: `${dir}/${state.name}.spec`,
+    ...(network?.netnsFd != null ? { netnsFd: network.netnsFd } : {}),
+    ...(onNetns ? { onNetns } : {}),
   });
   trace('helper-spawned');
   const forward = (sig: NodeJS.Signals): void => {
@@ -298,12 +330,23 @@ async function runForeground(
     return exit.code;
   }
   const code = exit.signal ? 128 + (os.constants.signals[exit.signal] ?? 0) : exit.code;
+  await network?.release().catch((err: Error) => process.stderr.write(`tstop: run: network: ${err.message}\n`));
   await finish(state, dir, mounts, {
     code,
     error: exit.signal ? `tstop-helper was killed by ${exit.signal}` : null,
   });
   trace('finished');
   return code;
+}
+
+/** The helper's netns=PID report line (--network bridge), once written. */
+function reportedNetns(dir: string, name: string): number | null {
+  try {
+    const m = /^netns=(\d+)$/m.exec(fs.readFileSync(reportPath(dir, name), 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function helperDescription(): string {
@@ -322,10 +365,14 @@ async function runDetached(
   mounts: CgroupMounts,
   env: NodeJS.ProcessEnv,
   undo: () => Promise<void>,
+  network: PreparedNetwork | null,
 ): Promise<number> {
   const REPORT_FD = 4;
   const log = { path: logPath(dir, state.name), maxBytes: opts.log.maxBytes, maxFiles: opts.log.maxFiles };
-  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD, log });
+  const onNetns = attachOrSay(network);
+  const netFd = network?.netnsFd ?? null;
+  const net = netFd !== null ? { netnsFd: NET_FD } : onNetns ? { netWaitFd: NET_FD } : {};
+  const buf = serializeSpec({ ...spec, ...net, reportFd: REPORT_FD, log });
   const early = fs.openSync(logPath(dir, state.name), 'a', 0o640); // the helper's own words until its logger runs
   const report = fs.openSync(reportPath(dir, state.name), 'w', 0o640);
   let helperPath: string;
@@ -339,7 +386,7 @@ async function runDetached(
   // outlives tstop and stays the container's parent.
   const child = spawn(helperPath, [], {
     detached: true,
-    stdio: ['ignore', early, early, 'pipe', report],
+    stdio: ['ignore', early, early, 'pipe', report, ...(netFd !== null ? [netFd] : onNetns ? ['pipe' as const] : [])],
     env: helperEnv(env),
   });
   fs.closeSync(early);
@@ -355,7 +402,18 @@ async function runDetached(
   state.helper = child.pid !== undefined ? processRefOf(child.pid) : null;
 
   const deadline = Date.now() + 30_000;
+  let attaching = false;
+  const netPipe = (child.stdio as unknown as Array<Writable | null>)[NET_FD] ?? null;
+  netPipe?.on('error', () => undefined);
   for (;;) {
+    const netnsPid = onNetns && !attaching ? reportedNetns(dir, state.name) : null;
+    if (onNetns && netnsPid !== null) {
+      attaching = true;
+      onNetns(netnsPid).then(
+        () => netPipe?.end('1'),
+        () => netPipe?.destroy(),
+      );
+    }
     const r = readReport(dir, state.name);
     if (r.pid !== null) {
       state.pid = r.pid;

@@ -218,6 +218,10 @@ export interface RunSpec extends CommonSpec {
   deviceNodes?: readonly string[];
   /** Detached: stdout and stderr through the helper's logger into path, rotated at maxBytes, maxFiles kept. */
   log?: { path: string; maxBytes: number; maxFiles: number };
+  /** --network container:NAME: fd (>= 3) of that container's netns, joined before clone (no 'net' namespace then). */
+  netnsFd?: number;
+  /** --network bridge: fd (>= 3) the helper waits on for '1' after reporting netns=PID (needs the 'net' namespace). */
+  netWaitFd?: number;
 }
 
 export interface ExecSpec extends CommonSpec {
@@ -419,6 +423,16 @@ function addRun(r: Records, spec: RunSpec): void {
   for (const rule of spec.deviceAllow ?? []) r.add('device_allow', rule);
   if ((spec.deviceNodes?.length ?? 0) > 0 && spec.rootfs === undefined) fail('deviceNodes need a rootfs');
   for (const node of spec.deviceNodes ?? []) r.add('device_node', node);
+  if (spec.netnsFd !== undefined) {
+    if (!Number.isInteger(spec.netnsFd) || spec.netnsFd < 3) fail('netnsFd must be an integer >= 3');
+    if (ns.has('net')) fail('netnsFd joins a network namespace: not with the net namespace');
+    r.add('netns_fd', spec.netnsFd);
+  }
+  if (spec.netWaitFd !== undefined) {
+    if (!Number.isInteger(spec.netWaitFd) || spec.netWaitFd < 3) fail('netWaitFd must be an integer >= 3');
+    if (!ns.has('net')) fail('netWaitFd needs the net namespace');
+    r.add('net_wait_fd', spec.netWaitFd);
+  }
   if (spec.log) {
     r.add('log_path', checkAbsolute('log.path', spec.log.path));
     r.add('log_max_bytes', spec.log.maxBytes);

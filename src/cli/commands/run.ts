@@ -61,9 +61,33 @@ export const RUN_FLAGS: FlagSpec[] = [
   {
     name: 'network',
     type: 'string',
-    value: 'none|host',
-    description: "none: a new network namespace with only lo, up; host: the host's network",
+    value: 'none|host|bridge|container:NAME',
+    description:
+      "none: a new network namespace with only lo, up; host: the host's network; bridge: a veth pair, eth0 inside with an address of the tstop0 bridge's subnet (TSTOP_BRIDGE, TSTOP_NET_SUBNET; default 10.88.0.0/16 or the first free private /16) and NAT with nft; container:NAME: the network namespace of tstop container NAME",
     default: 'none',
+  },
+  {
+    name: 'publish',
+    short: 'p',
+    type: 'string',
+    multiple: true,
+    value: '[IP:]HOSTPORT:CONTAINERPORT[/tcp|udp]',
+    description: 'publish a container port on the host (nft DNAT; 127.0.0.1 works too); needs --network bridge',
+  },
+  {
+    name: 'dns',
+    type: 'string',
+    multiple: true,
+    value: 'IP',
+    description:
+      "a name server for the container's own /etc/resolv.conf (default: the host's, without loopback ones); needs --rootfs",
+  },
+  {
+    name: 'add-host',
+    type: 'string',
+    multiple: true,
+    value: 'NAME:IP',
+    description: "a line in the container's own /etc/hosts (IP host-gateway: the bridge's address); needs --rootfs",
   },
   {
     name: 'userns',
