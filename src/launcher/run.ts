@@ -198,6 +198,9 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   const cgroupPath = containerCgroup(runParent(env), opts.name);
   const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
   const mounts = detectCgroupMounts('/');
+  if (opts.network.startsWith('container:')) {
+    (await import('./network/index.js')).joinableContainer(dir, opts.network.slice('container:'.length));
+  }
   trace('checked');
   const state = initialState(opts, cgroupPath, spec);
   await reserve(dir, state, mounts);
@@ -437,6 +440,8 @@ async function runDetached(
   }
   child.unref();
   (child.stdio[3] as Readable | Writable | null)?.destroy();
+  if (netPipe && !netPipe.writableFinished) await new Promise((r) => netPipe.once('finish', r).once('close', r));
+  netPipe?.destroy();
   process.stdout.write(`${state.name}\n`);
   void mounts;
   return 0;

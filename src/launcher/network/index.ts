@@ -53,12 +53,7 @@ export interface NetworkContext {
  * fd is NAME's namespace and no other.
  */
 export function openContainerNetns(runDir: string, target: string): number {
-  const st: ContainerState | null = readState(runDir, target);
-  if (st === null) throw new LaunchError(`--network container:${target}: no tstop container '${target}'`, 2);
-  const ref = st.pid !== null && st.pidStart !== null ? { pid: st.pid, start: st.pidStart } : null;
-  if (st.status !== 'running' || !alive(ref) || !alive(st.helper)) {
-    throw new LaunchError(`--network container:${target}: container '${target}' is not running`, 2);
-  }
+  const { st, ref } = joinableContainer(runDir, target);
   let fd: number;
   try {
     fd = fs.openSync(`/proc/${st.pid}/ns/net`, 'r');
@@ -70,6 +65,20 @@ export function openContainerNetns(runDir: string, target: string): number {
     throw new LaunchError(`--network container:${target}: container '${target}' ended meanwhile`, 2);
   }
   return fd;
+}
+
+/** --network container:NAME names a running tstop container (checked before anything is created, exit 2). */
+export function joinableContainer(
+  runDir: string,
+  target: string,
+): { st: ContainerState; ref: { pid: number; start: number } } {
+  const st: ContainerState | null = readState(runDir, target);
+  if (st === null) throw new LaunchError(`--network container:${target}: no tstop container '${target}'`, 2);
+  const ref = st.pid !== null && st.pidStart !== null ? { pid: st.pid, start: st.pidStart } : null;
+  if (ref === null || st.status !== 'running' || !alive(ref) || !alive(st.helper)) {
+    throw new LaunchError(`--network container:${target}: container '${target}' is not running`, 2);
+  }
+  return { st, ref };
 }
 
 export async function prepareNetwork(req: NetworkRequest, ctx: NetworkContext): Promise<PreparedNetwork> {
@@ -90,6 +99,9 @@ export async function prepareNetwork(req: NetworkRequest, ctx: NetworkContext): 
     return { ...none, volumes: files, release: async () => removeEtcFiles(ctx.runDir, ctx.name) };
   }
   const tools = findTools(env);
+  if (req.publish.length > 0 && tools.nft === null) {
+    throw new LaunchError('-p needs nftables (nft) for its DNAT rules: apt-get install nftables');
+  }
   const bridge = bridgeName(env);
   const wanted = env.TSTOP_NET_SUBNET ? parseSubnet(env.TSTOP_NET_SUBNET) : null;
   const info = await ensureBridge(tools, bridge, wanted);
