@@ -118,6 +118,7 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
         {
           input: 'GET /index.html HTTP/1.0\r\n\r\n',
           encoding: 'utf8',
+          stdio: ['pipe', 'pipe', 'ignore'],
         },
       );
       return out.startsWith('HTTP/1.') ? out.slice(out.indexOf('\r\n\r\n') + 4) : null;
