@@ -69,6 +69,7 @@ static void child_main(const struct spec *s, int sync_rd, int tty_sock) {
     fail_errno(EXIT_HELPER, "unshare(CLONE_NEWCGROUP)");
   set_hostname(s);
   if (s->ns_flags & CLONE_NEWNET) bring_up_loopback();
+  configure_eth0(s); /* --network bridge: the veth tstop moved in while we waited */
   trace("ns-setup-done");
   setup_mounts(s);
   if (tty_sock >= 0) tty_setup_child(tty_sock);

@@ -193,6 +193,10 @@ static void parse_record(struct spec *s, char *key, char *v) {
     s->netns_fd = (int)parse_int(key, v, 3, INT_MAX);
   } else if (strcmp(key, "net_wait_fd") == 0) {
     s->net_wait_fd = (int)parse_int(key, v, 3, INT_MAX);
+  } else if (strcmp(key, "net_addr") == 0) {
+    s->net_addr = v;
+  } else if (strcmp(key, "net_gateway") == 0) {
+    s->net_gateway = v;
   } else if (strcmp(key, "pid") == 0) {
     s->target_pid = (pid_t)parse_int(key, v, 1, INT_MAX);
   } else {
@@ -231,6 +235,8 @@ static void check_spec(const struct spec *s) {
     fail(EXIT_HELPER, "spec: netns_fd= joins a network namespace; it excludes ns=net");
   if (s->net_wait_fd >= 0 && !(s->ns_flags & CLONE_NEWNET))
     fail(EXIT_HELPER, "spec: net_wait_fd= needs ns=net (the namespace tstop sets up)");
+  if ((s->net_addr || s->net_gateway) && s->net_wait_fd < 0)
+    fail(EXIT_HELPER, "spec: net_addr=/net_gateway= need net_wait_fd= (eth0 is tstop's veth)");
   check_device_rules(s);
   if (s->log_path && (s->mode != MODE_RUN || !s->log_max_bytes || !s->log_max_files))
     fail(EXIT_HELPER, "spec: log_path= is a run-mode key and needs log_max_bytes= and log_max_files=");

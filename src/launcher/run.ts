@@ -225,6 +225,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     trace('device-rules');
     network = await prepareNetwork(opts, dir, env);
     if (network && network.volumes.length > 0) spec.volumes = [...(spec.volumes ?? []), ...network.volumes];
+    if (network?.eth0) Object.assign(spec, { netAddress: network.eth0.address, netGateway: network.eth0.gateway });
     trace('network-prepared');
   } catch (err) {
     await undo();

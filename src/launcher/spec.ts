@@ -222,6 +222,9 @@ export interface RunSpec extends CommonSpec {
   netnsFd?: number;
   /** --network bridge: fd (>= 3) the helper waits on for '1' after reporting netns=PID (needs the 'net' namespace). */
   netWaitFd?: number;
+  /** With netWaitFd: eth0's "A.B.C.D/N" and default gateway, set by the child itself (ioctls, no spawn). */
+  netAddress?: string;
+  netGateway?: string;
 }
 
 export interface ExecSpec extends CommonSpec {
@@ -433,6 +436,11 @@ function addRun(r: Records, spec: RunSpec): void {
     if (!ns.has('net')) fail('netWaitFd needs the net namespace');
     r.add('net_wait_fd', spec.netWaitFd);
   }
+  if ((spec.netAddress !== undefined || spec.netGateway !== undefined) && spec.netWaitFd === undefined) {
+    fail('netAddress/netGateway need netWaitFd (eth0 is the veth tstop moves in)');
+  }
+  if (spec.netAddress !== undefined) r.add('net_addr', spec.netAddress);
+  if (spec.netGateway !== undefined) r.add('net_gateway', spec.netGateway);
   if (spec.log) {
     r.add('log_path', checkAbsolute('log.path', spec.log.path));
     r.add('log_max_bytes', spec.log.maxBytes);

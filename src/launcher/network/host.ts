@@ -1,9 +1,10 @@
-// The host side of a bridged container, made with iproute2 (`ip`),
-// util-linux (`nsenter`) and nftables (`nft`), each fed one batch on stdin:
-// a handful of spawns of a few milliseconds each, against a netlink client
-// of our own in the helper (bench/launch.ts measures what it costs). Every
-// command here acts on the network namespace tstop itself runs in (tests
-// run tstop inside one of their own).
+// The host side of a bridged container, made with iproute2 (`ip`) and
+// nftables (`nft`), each fed one batch on stdin: per launch one `ip -j addr`
+// (the bridge), one `nft -f` (the rules, -p included) and one `ip -batch`
+// (the veth pair), rather than a netlink client of our own (the container
+// end is addressed by the helper's child with ioctls). bench/launch-network.ts
+// measures what it costs. Every command acts on the network namespace tstop
+// itself runs in (tests run tstop inside one of their own).
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +15,6 @@ import type { PortMapping } from './flags.js';
 
 export interface Tools {
   ip: string;
-  nsenter: string;
   /** null: not installed (no NAT, no -p). */
   nft: string | null;
 }
@@ -35,13 +35,11 @@ function findTool(name: string, env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
-/** ip and nsenter are needed; nft is optional. TSTOP_NFT=none acts as if nft were missing. */
+/** ip is needed; nft is optional. TSTOP_NFT=none acts as if nft were missing. */
 export function findTools(env: NodeJS.ProcessEnv = process.env): Tools {
   const ip = findTool('ip', env);
-  const nsenter = findTool('nsenter', env);
   if (ip === null) throw new LaunchError('--network bridge needs iproute2 (ip): apt-get install iproute2');
-  if (nsenter === null) throw new LaunchError('--network bridge needs nsenter: apt-get install util-linux');
-  return { ip, nsenter, nft: env.TSTOP_NFT === 'none' ? null : findTool('nft', env) };
+  return { ip, nft: env.TSTOP_NFT === 'none' ? null : findTool('nft', env) };
 }
 
 interface Result {
@@ -83,16 +81,23 @@ async function routes(tools: Tools): Promise<Subnet[]> {
   return subnets;
 }
 
-/** The bridge's IPv4 address and prefix, or null when there is no such link. */
-async function bridgeAddress(tools: Tools, bridge: string): Promise<{ subnet: Subnet; gateway: string } | null> {
+/** The bridge's IPv4 address and prefix and whether it is up, or null when there is no such link. */
+async function bridgeAddress(
+  tools: Tools,
+  bridge: string,
+): Promise<{ subnet: Subnet; gateway: string; up: boolean } | null> {
   const r = await run(tools.ip, ['-j', '-4', 'addr', 'show', 'dev', bridge]);
   if (r.code !== 0) return null;
-  const links = JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>;
+  const links = JSON.parse(r.stdout || '[]') as Array<{
+    flags?: string[];
+    addr_info?: Array<{ local: string; prefixlen: number }>;
+  }>;
+  const up = links[0]?.flags?.includes('UP') ?? false;
   const a = links[0]?.addr_info?.[0];
-  if (!a) return { subnet: { base: 0, prefix: 0 }, gateway: '' };
+  if (!a) return { subnet: { base: 0, prefix: 0 }, gateway: '', up };
   const n = ipToNumber(a.local);
   const m = a.prefixlen === 0 ? 0 : (0xffffffff << (32 - a.prefixlen)) >>> 0;
-  return { subnet: { base: (n & m) >>> 0, prefix: a.prefixlen }, gateway: a.local };
+  return { subnet: { base: (n & m) >>> 0, prefix: a.prefixlen }, gateway: a.local, up };
 }
 
 function writeSysctl(key: string, value: string): void {
@@ -116,8 +121,8 @@ export interface BridgeInfo {
 /**
  * The bridge, made when missing (and left, as docker0 is): the gateway
  * address, up, IPv4 forwarding on, route_localnet on the bridge (for -p to
- * 127.0.0.1), and the shared nft table with the masquerade rules. Every
- * step is idempotent: two runs doing it at once end in the same state.
+ * 127.0.0.1). Every step is idempotent: two runs doing it at once end in
+ * the same state. The nft rules are writeRules'.
  */
 export async function ensureBridge(tools: Tools, bridge: string, wanted: Subnet | null): Promise<BridgeInfo> {
   let current = await bridgeAddress(tools, bridge);
@@ -142,31 +147,9 @@ export async function ensureBridge(tools: Tools, bridge: string, wanted: Subnet 
     current = await bridgeAddress(tools, bridge);
     if (current === null || current.subnet.prefix === 0) throw new LaunchError(`the bridge ${bridge} has no address`);
   }
-  await must('bring up the bridge', tools.ip, ['link', 'set', bridge, 'up']);
+  if (!current.up) await must('bring up the bridge', tools.ip, ['link', 'set', bridge, 'up']);
   writeSysctl('net.ipv4.ip_forward', '1');
   writeSysctl(`net.ipv4.conf.${bridge}.route_localnet`, '1');
-  if (tools.nft !== null) {
-    const table = bridgeTable(bridge);
-    const sub = subnetText(current.subnet);
-    // Replaced whole in one transaction: the same content whoever writes it.
-    await must(
-      'NAT rules',
-      tools.nft,
-      ['-f', '-'],
-      [
-        `add table ip ${table}`,
-        `delete table ip ${table}`,
-        `table ip ${table} {`,
-        `  chain postrouting {`,
-        `    type nat hook postrouting priority srcnat; policy accept;`,
-        `    ip saddr ${sub} oifname != "${bridge}" masquerade`,
-        `    oifname "${bridge}" ip saddr 127.0.0.0/8 masquerade`,
-        `  }`,
-        `}`,
-        '',
-      ].join('\n'),
-    );
-  }
   return { bridge, subnet: current.subnet, gateway: current.gateway, nat: tools.nft !== null };
 }
 
@@ -180,7 +163,53 @@ export function containerTable(name: string): string {
   return `tstop-c-${name}`;
 }
 
-/** The veth pair, its container end eth0 in the netns of pid, addressed, with the default route. */
+/**
+ * One nft transaction: the bridge's shared table (masquerade), replaced
+ * whole so it reads the same whoever writes it, and the container's own
+ * table of -p DNAT rules, from outside (prerouting) and from this host
+ * itself (output; 127.0.0.1 through route_localnet). A rule for an address
+ * whose veth does not exist yet is harmless.
+ */
+export async function writeRules(
+  tools: Tools,
+  info: BridgeInfo,
+  ports: { table: string; address: string; ports: PortMapping[] } | null,
+): Promise<void> {
+  if (tools.nft === null) return;
+  const table = bridgeTable(info.bridge);
+  const text = [
+    `add table ip ${table}`,
+    `delete table ip ${table}`,
+    `table ip ${table} {`,
+    `  chain postrouting {`,
+    `    type nat hook postrouting priority srcnat; policy accept;`,
+    `    ip saddr ${subnetText(info.subnet)} oifname != "${info.bridge}" masquerade`,
+    `    oifname "${info.bridge}" ip saddr 127.0.0.0/8 masquerade`,
+    `  }`,
+    `}`,
+  ];
+  if (ports !== null) {
+    const rules = ports.ports.map((p) => {
+      const match = p.hostIp === null ? 'fib daddr type local' : `ip daddr ${p.hostIp}`;
+      return `    ${match} ${p.protocol} dport ${p.hostPort} dnat to ${ports.address}:${p.containerPort}`;
+    });
+    text.push(
+      `table ip ${ports.table} {`,
+      `  chain prerouting {`,
+      `    type nat hook prerouting priority dstnat; policy accept;`,
+      ...rules,
+      `  }`,
+      `  chain output {`,
+      `    type nat hook output priority -100; policy accept;`,
+      ...rules,
+      `  }`,
+      `}`,
+    );
+  }
+  await must('nft rules', tools.nft, ['-f', '-'], text.join('\n') + '\n');
+}
+
+/** The veth pair: the container end, eth0, straight into the netns of pid (the child addresses it itself). */
 export async function attachVeth(tools: Tools, info: BridgeInfo, lease: Lease, pid: number): Promise<void> {
   await must(
     'create the veth pair',
@@ -192,58 +221,18 @@ export async function attachVeth(tools: Tools, info: BridgeInfo, lease: Lease, p
       '',
     ].join('\n'),
   );
-  await must(
-    "configure the container's eth0",
-    tools.nsenter,
-    [`--net=/proc/${pid}/ns/net`, '--', tools.ip, '-batch', '-'],
-    [
-      `addr add ${lease.address}/${info.subnet.prefix} dev eth0`,
-      `link set eth0 up`,
-      `route add default via ${info.gateway} dev eth0`,
-      '',
-    ].join('\n'),
-  );
-}
-
-/** DNAT for -p, from outside (prerouting) and from this host itself (output; 127.0.0.1 via route_localnet). */
-export async function publishPorts(tools: Tools, table: string, address: string, ports: PortMapping[]): Promise<void> {
-  if (tools.nft === null) {
-    throw new LaunchError('-p needs nftables (nft) for its DNAT rules: apt-get install nftables');
-  }
-  const rules = ports.map((p) => {
-    const match = p.hostIp === null ? 'fib daddr type local' : `ip daddr ${p.hostIp}`;
-    return `    ${match} ${p.protocol} dport ${p.hostPort} dnat to ${address}:${p.containerPort}`;
-  });
-  await must(
-    'publish ports',
-    tools.nft,
-    ['-f', '-'],
-    [
-      `table ip ${table} {`,
-      `  chain prerouting {`,
-      `    type nat hook prerouting priority dstnat; policy accept;`,
-      ...rules,
-      `  }`,
-      `  chain output {`,
-      `    type nat hook output priority -100; policy accept;`,
-      ...rules,
-      `  }`,
-      `}`,
-      '',
-    ].join('\n'),
-  );
 }
 
 /** Deletes what a lease made; what is already gone is fine. */
 export async function detach(tools: Tools, lease: Lease): Promise<string[]> {
+  // Both at once: each is one spawn, and a foreground run waits for them before it exits.
+  const [veth, table] = await Promise.all([
+    lease.veth !== '' ? run(tools.ip, ['link', 'del', lease.veth]) : null,
+    lease.table !== null && tools.nft !== null ? run(tools.nft, ['delete', 'table', 'ip', lease.table]) : null,
+  ]);
   const problems: string[] = [];
-  if (lease.veth !== '') {
-    const r = await run(tools.ip, ['link', 'del', lease.veth]);
-    if (r.code !== 0 && !/Cannot find device|does not exist/.test(r.stderr)) problems.push(r.stderr.trim());
-  }
-  if (lease.table !== null && tools.nft !== null) {
-    const r = await run(tools.nft, ['delete', 'table', 'ip', lease.table]);
-    if (r.code !== 0 && !/No such file or directory/.test(r.stderr)) problems.push(r.stderr.trim());
-  }
+  if (veth && veth.code !== 0 && !/Cannot find device|does not exist/.test(veth.stderr))
+    problems.push(veth.stderr.trim());
+  if (table && table.code !== 0 && !/No such file or directory/.test(table.stderr)) problems.push(table.stderr.trim());
   return problems;
 }

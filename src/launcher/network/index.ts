@@ -10,7 +10,7 @@ import type { Volume } from '../spec.js';
 import { alive, LaunchError, readState, type ContainerState } from '../state.js';
 import { writeEtcFiles, etcFilePaths } from './etc-files.js';
 import { HOST_GATEWAY, type NetworkRequest } from './flags.js';
-import { attachVeth, containerTable, detach, ensureBridge, findTools, publishPorts, type Tools } from './host.js';
+import { attachVeth, containerTable, detach, ensureBridge, findTools, writeRules, type Tools } from './host.js';
 import { allocate, freeLease, leasesOf, listLeases, parseSubnet, vethName, type Lease } from './ipam.js';
 
 export const DEFAULT_BRIDGE = 'tstop0';
@@ -34,6 +34,8 @@ export interface PreparedNetwork {
   netnsFd: number | null;
   /** The container's address (bridge). */
   address: string | null;
+  /** --network bridge: what the child sets on eth0 itself ("A.B.C.D/N", gateway). */
+  eth0: { address: string; gateway: string } | null;
   /** Undoes everything prepared (idempotent). */
   release: () => Promise<void>;
 }
@@ -83,7 +85,14 @@ export function joinableContainer(
 
 export async function prepareNetwork(req: NetworkRequest, ctx: NetworkContext): Promise<PreparedNetwork> {
   const env = ctx.env ?? process.env;
-  const none: PreparedNetwork = { volumes: [], attach: null, netnsFd: null, address: null, release: async () => {} };
+  const none: PreparedNetwork = {
+    volumes: [],
+    attach: null,
+    netnsFd: null,
+    address: null,
+    eth0: null,
+    release: async () => {},
+  };
   if (req.mode.startsWith('container:')) {
     const fd = openContainerNetns(ctx.runDir, req.mode.slice('container:'.length));
     let open = true;
@@ -130,11 +139,14 @@ export async function prepareNetwork(req: NetworkRequest, ctx: NetworkContext): 
             gateway: info.gateway,
             req,
           });
-    const attach = async (pid: number): Promise<void> => {
-      await attachVeth(tools, info, lease, pid);
-      if (lease.table !== null) await publishPorts(tools, lease.table, lease.address, req.publish);
-    };
-    return { volumes, attach, netnsFd: null, address: lease.address, release };
+    await writeRules(
+      tools,
+      info,
+      lease.table !== null ? { table: lease.table, address: lease.address, ports: req.publish } : null,
+    );
+    const attach = (pid: number): Promise<void> => attachVeth(tools, info, lease, pid);
+    const eth0 = { address: `${lease.address}/${info.subnet.prefix}`, gateway: info.gateway };
+    return { volumes, attach, netnsFd: null, address: lease.address, eth0, release };
   } catch (err) {
     await release();
     throw err;
