@@ -203,6 +203,8 @@ export const runCommand: CommandSpec = {
     "dashboard and the exporter show it at once with runtime 'tstop' and its name. The exit code is",
     "the workload's (128+n when killed by signal n); 125 when tstop failed, 126/127 when the command",
     'could not be run. State: /run/tstop/NAME.json (TSTOP_RUN_DIR); parent cgroup: TSTOP_RUN_PARENT.',
+    '--network bridge gives it an eth0 on the tstop0 bridge (ip and nft; -p publishes ports, also on 127.0.0.1),',
+    '--network container:NAME the network of another tstop container: docs/network.md.',
     'Needs root. docs/launcher.md has the details.',
   ].join('\n'),
   flags: RUN_FLAGS,
@@ -212,6 +214,7 @@ export const runCommand: CommandSpec = {
     'tstop run --rm -it --rootfs /srv/alpine --memory 256m --cpus 0.5 -- /bin/sh',
     'tstop run -d --name web --pids-limit 100 --rootfs /srv/web -v /srv/data:/data:ro -- /bin/httpd -f',
     'tstop run --rm --userns 100000:65536 --init -- sleep 10',
+    'tstop run -d --name api --network bridge -p 127.0.0.1:8080:80 --rootfs /srv/web -- httpd -f -p 80',
   ],
   run: async (flags, positionals) => (await import('../run.js')).runCli(flags, positionals),
 };
