@@ -318,6 +318,23 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
     expect((await tstop(['rm', 'k9'])).code).toBe(0);
   });
 
+  it('--userns with --network bridge: the child addresses eth0 in a namespace its user namespace owns', async () => {
+    const r = await tstop(
+      bridged(
+        'mapped',
+        ['--rm', '--userns', '100000:65536'],
+        [
+          'sh',
+          '-c',
+          "ip -4 -o addr show eth0 | grep -o 'inet [0-9./]*'; cat /etc/hosts | grep mapped; ping -c 1 -W 5 10.123.0.1 >/dev/null && echo ping-ok",
+        ],
+      ),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^inet 10\.123\.\d+\.\d+\/16\n10\.123\.\d+\.\d+\tmapped\nping-ok\n$/);
+  });
+
   it('two parallel runs get different addresses', async () => {
     const cmd = ['sh', '-c', "ip -4 -o addr show eth0 | grep -o 'inet [0-9.]*'; sleep 1"];
     const runs = await Promise.all(['par1', 'par2', 'par3'].map((n) => tstop(bridged(n, ['--rm'], cmd))));
