@@ -58,6 +58,7 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
       addHost: listFlag(flags, 'add-host'),
     },
     rootfs !== null,
+    userns !== null,
   );
   const network = net.mode;
   const readOnly = flags['read-only'] === true;

@@ -241,7 +241,14 @@ async function prepareNetwork(opts: RunOptions, dir: string, env: NodeJS.Process
   const req = opts.net ?? { mode: opts.network, publish: [], dns: [], addHosts: [] };
   if ((req.mode === 'none' || req.mode === 'host') && req.dns.length === 0 && req.addHosts.length === 0) return null;
   const { prepareNetwork: prepare } = await import('./network/index.js');
-  return prepare(req, { name: opts.name, hostname: opts.hostname, rootfs: opts.rootfs, runDir: dir, env });
+  return prepare(req, {
+    name: opts.name,
+    hostname: opts.hostname,
+    rootfs: opts.rootfs,
+    userns: opts.userns !== null,
+    runDir: dir,
+    env,
+  });
 }
 
 /** eth0 set up while the child waits; the reason is printed here (the helper only says it was not). */

@@ -326,13 +326,13 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
         [
           'sh',
           '-c',
-          "ip -4 -o addr show eth0 | grep -o 'inet [0-9./]*'; cat /etc/hosts | grep mapped; ping -c 1 -W 5 10.123.0.1 >/dev/null && echo ping-ok",
+          "ip -4 -o addr show eth0 | grep -o 'inet [0-9./]*'; ping -c 1 -W 5 10.123.0.1 >/dev/null && echo ping-ok",
         ],
       ),
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^inet 10\.123\.\d+\.\d+\/16\n10\.123\.\d+\.\d+\tmapped\nping-ok\n$/);
+    expect(r.stdout).toMatch(/^inet 10\.123\.\d+\.\d+\/16\nping-ok\n$/);
   });
 
   it('two parallel runs get different addresses', async () => {
@@ -420,6 +420,7 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
       [['--network', 'bridge', '--add-host', 'foo:1.2.3.4'], /--dns and --add-host need --rootfs/],
       [['--network', 'host', ...rf, '--add-host', 'gw:host-gateway'], /host-gateway needs --network bridge/],
       [['--network', 'bridge', ...rf, '--dns', 'x'], /--dns 'x': expected the IP address of a name server/],
+      [['--network', 'bridge', ...rf, '--userns', '100000', '--dns', '192.0.2.1'], /do not work with --userns yet/],
     ];
     for (const [flags, message] of cases) {
       const r = await tstop(['run', '--rm', ...flags, '--', 'true']);

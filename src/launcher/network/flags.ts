@@ -105,9 +105,10 @@ export interface NetworkFlagValues {
  * All network flags together, with docker's conflicts: -p only with a
  * bridge; container:NAME takes none of -p, --dns, --add-host (the other
  * container's network and files are shared); --dns and --add-host write
- * the container's /etc files, so they need a rootfs.
+ * the container's /etc files, so they need a rootfs (and no --userns: its
+ * root cannot reach tstop's private run directory to bind them).
  */
-export function parseNetworkFlags(v: NetworkFlagValues, hasRootfs: boolean): NetworkRequest {
+export function parseNetworkFlags(v: NetworkFlagValues, hasRootfs: boolean, userns = false): NetworkRequest {
   const mode = parseNetworkMode(v.network ?? 'none');
   const publish = v.publish.map(parsePublish);
   const dns = v.dns.map(parseDns);
@@ -138,6 +139,11 @@ export function parseNetworkFlags(v: NetworkFlagValues, hasRootfs: boolean): Net
   if ((dns.length > 0 || addHosts.length > 0) && !hasRootfs) {
     throw new UsageError(
       "--dns and --add-host need --rootfs: they write the container's own /etc/resolv.conf and /etc/hosts, never the host's",
+    );
+  }
+  if ((dns.length > 0 || addHosts.length > 0) && userns) {
+    throw new UsageError(
+      "--dns and --add-host do not work with --userns yet: the container's root cannot reach the files in tstop's run directory to mount them",
     );
   }
   return { mode, publish, dns, addHosts };

@@ -44,6 +44,8 @@ export interface NetworkContext {
   name: string;
   hostname: string;
   rootfs: string | null;
+  /** A user namespace: its root cannot reach the run dir, so no /etc files are bound (--dns/--add-host are refused). */
+  userns?: boolean;
   runDir: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -131,7 +133,7 @@ export async function prepareNetwork(req: NetworkRequest, ctx: NetworkContext): 
   };
   try {
     const volumes =
-      ctx.rootfs === null
+      ctx.rootfs === null || ctx.userns === true
         ? []
         : writeEtcFiles(ctx.runDir, ctx.name, {
             hostname: ctx.hostname,
