@@ -113,6 +113,12 @@ describe('address leases', () => {
     expect(allocate(dir, s, lease('g')).address).toBe('10.9.0.4');
   });
 
+  it("never hands out the bridge's own address, wherever it is in the subnet", () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-ipam-'));
+    const s = parseSubnet('10.9.0.0/24');
+    expect(allocate(dir, s, lease('a'), '10.9.0.2').address).toBe('10.9.0.3');
+  });
+
   it('processes allocating at once never share an address (O_EXCL lease files)', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-ipam-'));
     const { execFile } = await import('node:child_process');

@@ -121,12 +121,17 @@ export async function prepareNetwork(req: NetworkRequest, ctx: NetworkContext): 
       `tstop: run: nft (nftables) is not installed: no NAT, so the container reaches this host (${info.gateway}) and other containers only\n`,
     );
   }
-  const lease = allocate(ctx.runDir, info.subnet, {
-    name: ctx.name,
-    bridge,
-    veth: vethName(),
-    table: req.publish.length > 0 ? containerTable(ctx.name) : null,
-  });
+  const lease = allocate(
+    ctx.runDir,
+    info.subnet,
+    {
+      name: ctx.name,
+      bridge,
+      veth: vethName(),
+      table: req.publish.length > 0 ? containerTable(ctx.name) : null,
+    },
+    info.gateway,
+  );
   const release = async (): Promise<void> => {
     await releaseLeases(ctx.runDir, [lease], tools);
     removeEtcFiles(ctx.runDir, ctx.name);

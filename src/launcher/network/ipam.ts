@@ -102,13 +102,19 @@ export function vethName(): string {
   return `veth${crypto.randomBytes(4).toString('hex')}`;
 }
 
-/** The lowest free address of the subnet (after the gateway), leased to lease.name. */
-export function allocate(runDir: string, subnet: Subnet, lease: Omit<Lease, 'address' | 'subnet'>): Lease {
+/** The lowest free address of the subnet (after its first; never `gateway`, the bridge's own), leased to lease.name. */
+export function allocate(
+  runDir: string,
+  subnet: Subnet,
+  lease: Omit<Lease, 'address' | 'subnet'>,
+  gateway: string = gatewayOf(subnet),
+): Lease {
   const dir = leaseDir(runDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const last = subnet.base + 2 ** (32 - subnet.prefix) - 2; // before the broadcast address
   for (let n = subnet.base + 2; n <= last; n++) {
     const full: Lease = { ...lease, address: numberToIp(n), subnet: subnetText(subnet) };
+    if (full.address === gateway) continue;
     let fd: number;
     try {
       fd = fs.openSync(path.join(dir, full.address), 'wx', 0o600);
