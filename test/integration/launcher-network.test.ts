@@ -159,15 +159,13 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
 
   afterAll(async () => {
     for (const c of children) c.kill('SIGKILL');
-    if (hostNs)
-      await tstop([
-        'rm',
-        '-f',
-        ...fs
+    const left = fs.existsSync(runDir ?? '')
+      ? fs
           .readdirSync(runDir)
           .filter((f) => f.endsWith('.json'))
-          .map((f) => f.slice(0, -5)),
-      ]);
+          .map((f) => f.slice(0, -5))
+      : [];
+    if (hostNs && left.length > 0) await tstop(['rm', '-f', ...left]);
     hostNs?.kill(); // the bridge, the nft tables and every veth go with the namespace
     serverNs?.kill();
     await cg?.cleanup();
