@@ -224,7 +224,8 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     if (opts.rootfs !== null) spec.deviceNodes = devices.map(nodeRecord);
     trace('device-rules');
     network = await prepareNetwork(opts, dir, env);
-    if (network && network.volumes.length > 0) spec.volumes = [...(spec.volumes ?? []), ...network.volumes];
+    // First: a user's own -v onto /etc/hosts or /etc/resolv.conf is mounted later and wins, as in docker.
+    if (network && network.volumes.length > 0) spec.volumes = [...network.volumes, ...(spec.volumes ?? [])];
     if (network?.eth0) Object.assign(spec, { netAddress: network.eth0.address, netGateway: network.eth0.gateway });
     trace('network-prepared');
   } catch (err) {
