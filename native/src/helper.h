@@ -90,6 +90,10 @@ struct spec {
   int has_oom_score_adj;
   int oom_score_adj;
   struct strlist rlimits;  /* "name soft hard" */
+  int netns_fd;            /* run: join this network namespace (--network container:NAME); -1 = none */
+  int net_wait_fd;         /* run: report netns=PID, then wait for '1' here before the workload starts */
+  char *net_addr;          /* run: "A.B.C.D/N" for eth0 (tstop moved it in while the child waited) */
+  char *net_gateway;       /* run: the default route's gateway */
 };
 
 /* main.c: errors, tracing and small I/O helpers. */
@@ -176,6 +180,11 @@ struct relay {
 void tty_setup_child(int sock);
 int tty_receive_master(int sock);
 int relay_until_exit(struct relay *r) __attribute__((warn_unused_result));
+
+/* network.c: joining another container's netns, waiting for tstop's veth set-up. */
+void join_netns(const struct spec *s);
+void wait_for_network(const struct spec *s, pid_t child);
+void configure_eth0(const struct spec *s);
 
 /* run.c / exec.c */
 int run_mode(const struct spec *s);

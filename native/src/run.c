@@ -69,6 +69,7 @@ static void child_main(const struct spec *s, int sync_rd, int tty_sock) {
     fail_errno(EXIT_HELPER, "unshare(CLONE_NEWCGROUP)");
   set_hostname(s);
   if (s->ns_flags & CLONE_NEWNET) bring_up_loopback();
+  configure_eth0(s); /* --network bridge: the veth tstop moved in while we waited */
   trace("ns-setup-done");
   setup_mounts(s);
   if (tty_sock >= 0) tty_setup_child(tty_sock);
@@ -129,6 +130,7 @@ static int run_once(const struct spec *s, int *started) {
   if (tty[1] >= 0) close(tty[1]);
 
   if (s->ns_flags & CLONE_NEWUSER) write_id_maps(pid, s);
+  wait_for_network(s, pid); /* --network bridge: eth0 is there before the workload runs */
   /* sync[1] stays open until we exit: it is the child's lifeline. */
   if (write(sync[1], "1", 1) != 1) fail_errno(EXIT_HELPER, "release child");
 
@@ -145,5 +147,6 @@ int run_mode(const struct spec *s) {
   start_logger(s); /* detached: stdout/stderr through the capped log from here on */
   block_signals(); /* before clone: no signal may slip between */
   attach_device_filter(s); /* cgroup v2: before anything runs in the cgroup (once: it stays attached) */
+  join_netns(s);           /* --network container:NAME: every child (and restart) inherits it */
   return supervise(s, run_once);
 }

@@ -206,6 +206,14 @@ static void parse_record(struct spec *s, char *key, char *v) {
     s->has_oom_score_adj = 1;
   } else if (strcmp(key, "rlimit") == 0) {
     strlist_push(&s->rlimits, v);
+  } else if (strcmp(key, "netns_fd") == 0) {
+    s->netns_fd = (int)parse_int(key, v, 3, INT_MAX);
+  } else if (strcmp(key, "net_wait_fd") == 0) {
+    s->net_wait_fd = (int)parse_int(key, v, 3, INT_MAX);
+  } else if (strcmp(key, "net_addr") == 0) {
+    s->net_addr = v;
+  } else if (strcmp(key, "net_gateway") == 0) {
+    s->net_gateway = v;
   } else if (strcmp(key, "pid") == 0) {
     s->target_pid = (pid_t)parse_int(key, v, 1, INT_MAX);
   } else {
@@ -239,6 +247,14 @@ static void check_spec(const struct spec *s) {
   if ((s->device_cgroup || s->device_allow.n) && s->mode != MODE_RUN)
     fail(EXIT_HELPER, "spec: device_cgroup=/device_allow= are run-mode keys");
   if (s->device_allow.n && !s->device_cgroup) fail(EXIT_HELPER, "spec: device_allow= needs device_cgroup=");
+  if ((s->netns_fd >= 0 || s->net_wait_fd >= 0) && s->mode != MODE_RUN)
+    fail(EXIT_HELPER, "spec: netns_fd=/net_wait_fd= are run-mode keys");
+  if (s->netns_fd >= 0 && (s->ns_flags & CLONE_NEWNET))
+    fail(EXIT_HELPER, "spec: netns_fd= joins a network namespace; it excludes ns=net");
+  if (s->net_wait_fd >= 0 && !(s->ns_flags & CLONE_NEWNET))
+    fail(EXIT_HELPER, "spec: net_wait_fd= needs ns=net (the namespace tstop sets up)");
+  if ((s->net_addr || s->net_gateway) && s->net_wait_fd < 0)
+    fail(EXIT_HELPER, "spec: net_addr=/net_gateway= need net_wait_fd= (eth0 is tstop's veth)");
   check_device_rules(s);
   if ((s->restart || s->restart_max || s->stop_flag) && s->mode != MODE_RUN)
     fail(EXIT_HELPER, "spec: restart=, restart_max= and stop_flag= are run-mode keys");
@@ -253,6 +269,8 @@ void spec_read(int fd, struct spec *s) {
   s->cgroup_clone = 1;
   s->setgroups_deny = 1;
   s->report_fd = -1;
+  s->netns_fd = -1;
+  s->net_wait_fd = -1;
 
   size_t len;
   char *buf = read_all(fd, &len);

@@ -11,6 +11,7 @@ import { cgroupDir, creationHierarchies } from '../cgroupfs/create.js';
 import { detectCgroupMounts, type CgroupMounts } from '../cgroupfs/mounts.js';
 import { renderTable } from '../util/format.js';
 import { cgroupExists, cgroupPids, destroyCgroup, oomKills } from './cgroup.js';
+import { releaseNetwork, sweepLeases } from './network/index.js';
 import { reportFailure } from './report.js';
 import {
   alive,
@@ -50,6 +51,7 @@ export async function reconcile(dir: string, name: string, mounts: CgroupMounts)
     if (cgroupExists(mounts, st.cgroup) && cgroupPids(mounts, st.cgroup).length === 0) {
       await destroyCgroup(mounts, st.cgroup).catch(() => undefined);
     }
+    await releaseNetwork(dir, name);
     return st;
   }
   if (alive(st.helper)) {
@@ -68,6 +70,7 @@ export async function reconcile(dir: string, name: string, mounts: CgroupMounts)
   await destroyCgroup(mounts, st.cgroup, { kill: true }).catch((err: Error) => {
     error = `${error ? `${error}; ` : ''}${err.message}`;
   });
+  for (const problem of await releaseNetwork(dir, name)) error = `${error ? `${error}; ` : ''}${problem}`;
   if (st.autoRemove) {
     removeStateFiles(dir, name);
     return null;
@@ -130,6 +133,8 @@ export async function reconcileAll(dir: string, mounts: CgroupMounts, parent: st
     const st = await reconcile(dir, n, mounts);
     if (st) out.push(st);
   }
+  const live = new Set(out.filter((s) => s.status !== 'exited').map((s) => s.name));
+  await sweepLeases(dir, (name) => live.has(name));
   const claimed = new Set(out.map((s) => s.cgroup));
   const seen = new Set<string>();
   for (const h of creationHierarchies(mounts)) {
@@ -379,6 +384,8 @@ export async function removeContainers(refs: string[], opts: { force: boolean })
         await waitOwner(st);
       }
       await destroyCgroup(mounts, st.cgroup, { kill: true });
+      const left = await releaseNetwork(dir, st.name);
+      if (left.length > 0) throw new LaunchError(`container '${st.name}': network: ${left.join('; ')}`);
       removeStateFiles(dir, st.name);
       process.stdout.write(`${st.name}\n`);
     } catch (err) {

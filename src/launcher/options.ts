@@ -12,6 +12,8 @@ import type { DeviceRequest } from './devices.js';
 import type { LogOptions } from './logs.js';
 import type { RestartPolicy } from './restart.js';
 
+import type { NetworkMode, NetworkRequest } from './network/flags.js';
+
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface RunOptions {
@@ -19,7 +21,9 @@ export interface RunOptions {
   argv: string[];
   limits: LimitRequest;
   hostname: string;
-  network: 'none' | 'host';
+  network: NetworkMode;
+  /** -p, --dns, --add-host (./network/flags.ts); absent = none of them. */
+  net?: NetworkRequest;
   /** The mapping of root inside; null = no user namespace. */
   userns: IdMapping | null;
   rootfs: string | null;

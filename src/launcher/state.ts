@@ -55,7 +55,8 @@ export interface ContainerState {
   /** The limits as typed (docker flag names). */
   limits: LimitRequest;
   hostname: string;
-  network: 'none' | 'host';
+  /** --network as given (src/launcher/network/flags.ts NetworkMode). */
+  network: 'none' | 'host' | 'bridge' | `container:${string}`;
   /** "100000:65536" when a user namespace maps root to that range; null without one. */
   userns: string | null;
   /** Capability numbers given to the workload (tstop exec gives the same). */

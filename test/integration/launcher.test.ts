@@ -410,7 +410,7 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
       [['run', '--cap-add', 'NOPE', '--', 'true'], 2, /unknown capability "NOPE"/],
       [['run', '--memory', '1m', '--', 'true'], 2, /--memory '1m': below the minimum of 6\.00MiB/],
       [['run', '--pids-limit', '0', '--', 'true'], 2, /--pids-limit '0': must be above 0/],
-      [['run', '--network', 'bridge', '--', 'true'], 2, /--network 'bridge'/],
+      [['run', '--network', 'bridged', '--', 'true'], 2, /--network 'bridged': tstop offers 'none'/],
       [
         ['run', '--rootfs', '/nonexistent/rootfs', '--', 'true'],
         125,
