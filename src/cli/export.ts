@@ -13,6 +13,7 @@ import {
 } from '../exporter/config.js';
 import { runExport, type ExportRunOptions } from '../exporter/run.js';
 import { UsageError } from '../util/errors.js';
+import { agentState, startAgent } from './agent.js';
 import { collectorOptions } from './collection-flags.js';
 import { stringFlag, type ParsedFlags } from './command.js';
 
@@ -61,5 +62,12 @@ function writeApiFlags(flags: ParsedFlags): ExportRunOptions['writeApi'] {
 
 export async function exportCli(flags: ParsedFlags): Promise<number> {
   const settings = await exportSettings(flags, process.env);
-  return runExport({ settings, collector: collectorOptions(flags), writeApi: writeApiFlags(flags) });
+  const writeApi = writeApiFlags(flags);
+  // An agent too: the audit log's expiries, and the guard rules with --guard FILE.
+  const agent = startAgent('export', flags, collectorOptions(flags));
+  try {
+    return await runExport({ settings, collector: collectorOptions(flags), writeApi, agentState: () => agentState(agent) });
+  } finally {
+    await agent.stop();
+  }
 }

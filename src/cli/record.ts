@@ -6,6 +6,7 @@ import { StoreWriter } from '../record/store.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
+import { startAgent } from './agent.js';
 
 export const DEFAULT_STORE = '/var/lib/tstop/store';
 
@@ -49,6 +50,8 @@ export async function runRecord(flags: ParsedFlags): Promise<number> {
   const warn = (message: string): void => void process.stderr.write(`tstop: ${message}\n`);
   const writer = StoreWriter.open(dir, { intervalMs, retainMs, maxBytes, warn });
   const collector = new Collector({ ...collectorOptions(flags), watch: true });
+  // An agent too: the audit log's expiries, and the guard rules with --guard FILE.
+  const agent = startAgent('record', flags, collectorOptions(flags));
   const loop = runRecorder(collector, writer, intervalMs);
   const onSignal = (): void => loop.stop();
   process.on('SIGINT', onSignal);
@@ -59,6 +62,7 @@ export async function runRecord(flags: ParsedFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await agent.stop();
   }
   return 0;
 }

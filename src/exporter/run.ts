@@ -9,6 +9,7 @@ import type { ContainerSnapshot } from '../model/types.js';
 import { formatListen, type ExportSettings } from './config.js';
 import { startExporter, type ApiHandler, type Exporter } from './server.js';
 import { ExportStartupError } from './errors.js';
+import { renderAgentState, type AgentState } from './agent-families.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 import type { WriteApi } from './write-api.js';
 
@@ -91,6 +92,8 @@ export interface ExportRunOptions {
     /** --write-api-insecure: a token over plain HTTP on a non-loopback address. */
     insecure: boolean;
   } | null;
+  /** The agent's guard rules and expiries, for the tstop_guard_* and tstop_limit_expiry_pending families. */
+  agentState?: () => AgentState;
 }
 
 export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
@@ -118,6 +121,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       webConfig,
       apiHandler,
       metrics: api ? [api.authFailures] : [],
+      extraText: opts.agentState ? () => renderAgentState(opts.agentState!()) : undefined,
       version: version(),
       description:
         `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +

@@ -165,12 +165,12 @@ export class ExpiryAgent {
     this.runner = new ExpiryRunner(limiter, options);
   }
 
-  /** Pending expiries of the audit log (tstop_limit_expiry_pending); 0 when the log cannot be read. */
-  pendingCount(): number {
+  /** Pending expiries of the audit log (tstop_limit_expiry_pending); null when the log cannot be read. */
+  pendingCount(): number | null {
     try {
       return this.runner.pending().length;
     } catch {
-      return 0;
+      return null;
     }
   }
 
