@@ -66,7 +66,12 @@ export async function exportCli(flags: ParsedFlags): Promise<number> {
   // An agent too: the audit log's expiries, and the guard rules with --guard FILE.
   const agent = startAgent('export', flags, collectorOptions(flags));
   try {
-    return await runExport({ settings, collector: collectorOptions(flags), writeApi, agentState: () => agentState(agent) });
+    return await runExport({
+      settings,
+      collector: collectorOptions(flags),
+      writeApi,
+      agentState: () => agentState(agent),
+    });
   } finally {
     await agent.stop();
   }

@@ -8,6 +8,7 @@ import { parseGuardConfig, type GuardRule, type HostAbilities } from '../guard/r
 import { createLimiter } from '../limiter/limiter.js';
 import { ExpiryAgent } from '../limiter/expiry-runner.js';
 import { UsageError } from '../util/errors.js';
+import { untilStopSignal } from '../util/signals.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 
@@ -61,15 +62,7 @@ export async function runGuard(flags: ParsedFlags): Promise<number> {
   const expiries = limiter ? new ExpiryAgent(limiter, { role: 'guard', log }).start() : null;
   log(`guard: ${rules.length} rule(s) from ${file}, every ${intervalMs} ms${dryRun ? ', dry run' : ''}`);
   const loop = runner.loop(intervalMs, collector.ready());
-  await new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  await untilStopSignal();
   try {
     await loop.stop();
     await expiries?.stop();

@@ -14,7 +14,15 @@ import { collectorOptions } from './collection-flags.js';
 import { limitRequestFromFlags } from './limit-request.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { forFlag, foundText, historyResult, runExpireCommand, runExpiries, runKeep, expiryText } from './limit-expiry.js';
+import {
+  forFlag,
+  foundText,
+  historyResult,
+  runExpireCommand,
+  runExpiries,
+  runKeep,
+  expiryText,
+} from './limit-expiry.js';
 
 /** JSON for stdout: names come from containers, so bidi and C1 controls are escaped too. */
 const jsonText = (value: unknown): string => sanitizeJson(JSON.stringify(value));

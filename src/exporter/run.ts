@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import { version } from '../util/package-root.js';
+import { untilStopSignal } from '../util/signals.js';
 import { Collector, type CollectorOptions } from '../collect/collector.js';
 import { isShownByDefault } from '../model/select.js';
 import type { ContainerSnapshot } from '../model/types.js';
@@ -151,15 +152,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       });
   };
   process.on('SIGHUP', reload);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopSignal();
   process.off('SIGHUP', reload);
   await exporter.close();
   collector.close();

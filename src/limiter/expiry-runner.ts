@@ -133,12 +133,17 @@ export class ExpiryRunner {
  */
 export async function runReverter(limiter: CgroupLimiter, log: (line: string) => void): Promise<void> {
   const runner = new ExpiryRunner(limiter, { role: 'reverter', log });
-  if (!runner.lock.tryTake('reverter')) return;
+  const lock = runner.lock;
+  if (lock.agentPresent() || !lock.tryTake('reverter')) return;
   for (;;) {
-    const next = await runner.runDue();
+    const next = lock.agentPresent() ? null : await runner.runDue();
     if (next === null) {
-      runner.lock.release();
-      if (runner.pending().length === 0 || !runner.lock.tryTake('reverter')) return;
+      lock.release();
+      // Look again after letting go: a change made meanwhile, or an agent that stopped meanwhile.
+      if (runner.pending().length === 0 || lock.agentPresent() || !lock.tryTake('reverter')) {
+        if (runner.pending().length > 0) log('an agent (tstop record, export or guard) takes the expiries over');
+        return;
+      }
       continue;
     }
     // Wake at the deadline, and at least every second to see changes to the log (a keep, a new expiry).
@@ -191,6 +196,7 @@ export class ExpiryAgent {
     const pollMs = this.options.pollMs ?? 1_000;
     let wait = pollMs;
     try {
+      this.runner.lock.markAgent();
       if (!this.runner.lock.held && this.runner.lock.tryTake(this.options.role)) {
         const n = this.runner.pending().length;
         if (n > 0) this.options.log(`taking over ${n} pending expir${n === 1 ? 'y' : 'ies'}`);
@@ -213,9 +219,8 @@ export class ExpiryAgent {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
-    const held = this.runner.lock.held;
+    this.runner.lock.unmarkAgent();
     this.runner.lock.release();
-    if (!held) return;
     try {
       if (this.runner.limiter.ensureExpiryRunner())
         this.options.log(`handed ${this.runner.pending().length} pending expiries to a detached reverter`);

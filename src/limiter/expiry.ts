@@ -17,11 +17,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tryLockExclusive } from '../util/flock.js';
+import { tryLockExclusive, tryLockShared } from '../util/flock.js';
 import { DurationError, formatDurationMs, parseDurationMs } from '../util/duration.js';
 import { packagePath } from '../util/package-root.js';
 import { LimitError, type ChangeRecord } from './api.js';
-import { checkPrivateDir, checkPrivateFile } from './audit.js';
+import { checkPrivateDir } from './audit.js';
+import { openLockFile } from './lock.js';
 import { errnoWords } from './safety.js';
 import { quote } from './units.js';
 
@@ -45,7 +46,11 @@ export function parseForDuration(text: string): number {
     ms = parseDurationMs(text);
   } catch (err) {
     if (err instanceof DurationError)
-      throw new LimitError(`--for ${quote(text)}: not a duration (examples: 30s, 10m, 2h30m, 7d); nothing was changed`, 2, 'invalid');
+      throw new LimitError(
+        `--for ${quote(text)}: not a duration (examples: 30s, 10m, 2h30m, 7d); nothing was changed`,
+        2,
+        'invalid',
+      );
     throw err;
   }
   return checkForMs(ms, text);
@@ -82,38 +87,67 @@ export interface ExpiryHolder {
   since: string;
 }
 
-/** The runner lock of an audit log: <audit log>.expiry.lock. */
+/**
+ * The runner lock of an audit log (<audit log>.expiry.lock), and the agents'
+ * mark beside it (<audit log>.agent.lock): every running agent holds a
+ * shared flock on it, so a reverter sees that an agent is there to take its
+ * expiries over, and leaves.
+ */
 export class ExpiryLock {
   readonly file: string;
+  readonly agentFile: string;
   private fd: number | null = null;
+  private agentFd: number | null = null;
 
   constructor(readonly auditFile: string) {
     this.file = path.join(path.dirname(auditFile), `${path.basename(auditFile)}.expiry.lock`);
+    this.agentFile = path.join(path.dirname(auditFile), `${path.basename(auditFile)}.agent.lock`);
+  }
+
+  /** Marks this process as a running agent (once the audit log's directory exists); true when marked. */
+  markAgent(): boolean {
+    if (this.agentFd !== null) return true;
+    const fd = this.open(this.agentFile, 'the agent lock');
+    if (fd === null) return false;
+    if (!tryLockShared(fd)) {
+      fs.closeSync(fd); // a reverter is looking this instant: mark at the next try
+      return false;
+    }
+    this.agentFd = fd;
+    return true;
+  }
+
+  unmarkAgent(): void {
+    if (this.agentFd === null) return;
+    fs.closeSync(this.agentFd);
+    this.agentFd = null;
+  }
+
+  /** Whether an agent (record, export, guard) other than this process's mark runs now. */
+  agentPresent(): boolean {
+    const fd = this.open(this.agentFile, 'the agent lock');
+    if (fd === null) return false;
+    try {
+      return !tryLockExclusive(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   get held(): boolean {
     return this.fd !== null;
   }
 
-  /** Opens the lock file (creating it when the audit log's directory exists); null when there is no directory yet. */
-  private open(): number | null {
-    const dir = path.dirname(this.file);
+  /** Opens a lock file (creating it when the audit log's directory exists); null when there is no directory yet. */
+  private open(file = this.file, what = 'the expiry lock'): number | null {
+    const dir = path.dirname(file);
     if (!fs.existsSync(dir)) return null;
     try {
       checkPrivateDir(dir, "the audit log's directory");
-      const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
-      try {
-        const st = fs.fstatSync(fd);
-        if (!st.isFile()) throw new LimitError(`refusing the expiry lock ${this.file}: not a regular file`, 2, 'refused');
-        checkPrivateFile(st, this.file, 'the expiry lock');
-      } catch (err) {
-        fs.closeSync(fd);
-        throw err;
-      }
-      return fd;
+      return openLockFile(file, what);
     } catch (err) {
       if (err instanceof LimitError) throw err;
-      throw new LimitError(`cannot open the expiry lock ${this.file}: ${errnoWords(err)}`, 1, 'failed');
+      throw new LimitError(`cannot open ${what} ${file}: ${errnoWords(err)}`, 1, 'failed');
     }
   }
 
@@ -193,7 +227,9 @@ export function spawnReverter(auditFile: string, root?: string): number | undefi
  */
 export function ensureReverter(auditFile: string, changes: readonly ChangeRecord[], root?: string): boolean {
   if (pendingExpiries(changes).length === 0) return false;
-  if (new ExpiryLock(auditFile).holder() !== null) return false;
+  const lock = new ExpiryLock(auditFile);
+  // A running agent takes the lock at its next look; a holder runs them already.
+  if (lock.agentPresent() || lock.holder() !== null) return false;
   spawnReverter(auditFile, root);
   return true;
 }

@@ -173,7 +173,9 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     for (const w of out.writes) verifyTarget(checkTargetPath(this.mounts, w.path));
     const forMs = options.forMs !== undefined ? checkForMs(options.forMs) : undefined;
     if (forMs !== undefined && out.writes.length > 0)
-      out.notes.push(`--for ${formatDurationMs(forMs)}: the old values come back then (tstop limit keep ID keeps these)`);
+      out.notes.push(
+        `--for ${formatDurationMs(forMs)}: the old values come back then (tstop limit keep ID keeps these)`,
+      );
     return {
       action: 'limit',
       container: { id: c.id, name: c.name },
@@ -241,14 +243,21 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
       } catch (err) {
         // The change stands and its expiry is in the audit log: the next agent or `tstop limit` runs it.
         const why = err instanceof Error ? err.message : String(err);
-        result.notes = [...(result.notes ?? []), `the reverter did not start (${why}); the next tstop limit runs the expiry`];
+        result.notes = [
+          ...(result.notes ?? []),
+          `the reverter did not start (${why}); the next tstop limit runs the expiry`,
+        ];
       }
     }
     return result;
   }
 
   /** Runs fn under a cgroup's change lock, with a new change id and the apply context (expiry-runner.ts). */
-  async underLock<T>(cgroupId: string, action: string, fn: (changeId: string, ctx: ApplyContext) => Promise<T>): Promise<T> {
+  async underLock<T>(
+    cgroupId: string,
+    action: string,
+    fn: (changeId: string, ctx: ApplyContext) => Promise<T>,
+  ): Promise<T> {
     return this.locked(cgroupId, action, (changeId, lock) =>
       fn(changeId, { ...this.ctx, changeId, waitedFor: lock.waitedFor }),
     );
@@ -495,7 +504,11 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
         devices.map((w) => [path.basename(w.path), w.newValue]),
       );
       if (!same && normalizeDeviceList(list) !== expected) {
-        changedSince.push({ path: path.join(path.dirname(first.path), 'devices.list'), value: list, changeSet: expected });
+        changedSince.push({
+          path: path.join(path.dirname(first.path), 'devices.list'),
+          value: list,
+          changeSet: expected,
+        });
       }
       if (same && list.trim() !== 'a *:* rwm')
         notes.push(`${path.join(path.dirname(first.path), 'devices.list')} already holds its old rules`);

@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '../../src/limiter/api.js';
+import { processStart } from '../../src/limiter/audit.js';
+import { ExpiryLock } from '../../src/limiter/expiry.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 import { hashLimitFiles, limitEnv, runTstop, TSTOP_BIN } from '../helpers/limit.js';
 import { ensureHelper, findBusybox, makeBusyboxRootfs } from '../native/harness.js';
@@ -18,14 +20,7 @@ const MiB = 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = (pid: number): boolean => processStart(pid) !== null;
 
 describe.runIf(isRoot)('limits that expire (--for)', () => {
   let cg: TestCgroups;
@@ -45,6 +40,8 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
       return null;
     }
   };
+  /** Who holds the expiry lock now (probed with flock: null when nobody). */
+  const runner = () => new ExpiryLock(audit).holder();
   const records = (): ChangeRecord[] =>
     fs
       .readFileSync(audit, 'utf8')
@@ -54,6 +51,18 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
   const memoryFile = (rel: string): string =>
     path.join(cg.controllerDir('memory', rel), cg.v2 ? 'memory.max' : 'memory.limit_in_bytes');
   const memoryOf = (rel: string): string => fs.readFileSync(memoryFile(rel), 'utf8').trim();
+
+  /** A test cgroup with a process, and a --for change to its memory limit. */
+  async function limitFor(rel: string, memory: string, forText: string) {
+    cg.mkdir(rel);
+    await cg.spawn(rel, ['sleep']).ready;
+    const id = cg.id(rel);
+    const before = memoryOf(rel);
+    const r = await tstop('limit', id, '--memory', memory, '--for', forText, '--allow-system', '--yes', '--json');
+    expect(r.code).toBe(0);
+    const { changeId, expiresAt } = JSON.parse(r.stdout) as { changeId: string; expiresAt: string };
+    return { id, before, changeId, expiresAt };
+  }
 
   beforeAll(() => {
     ensureHelper();
@@ -95,8 +104,11 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
     const deadline = Date.parse(out.expiresAt);
     expect(deadline - Date.now()).toBeGreaterThan(3_000);
     // Only the detached reverter runs: our tstop limit has exited.
-    const holder = await waitFor('the reverter to hold the expiry lock', () => lockPid(), 5_000);
-    expect(holder.role).toBe('reverter');
+    const holder = await waitFor(
+      'the reverter to hold the expiry lock',
+      () => (runner()?.role === 'reverter' ? runner() : null),
+      5_000,
+    );
     expect(alive(holder.pid)).toBe(true);
     const restoredAt = await waitFor(
       'the old memory limit',
@@ -121,12 +133,7 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
   });
 
   it('a value someone else wrote after the change is not clobbered: the revert is a skip with the value found', async () => {
-    cg.mkdir('conflict');
-    await cg.spawn('conflict', ['sleep']).ready;
-    const id = cg.id('conflict');
-    const r = await tstop('limit', id, '--memory', '100m', '--for', '3s', '--allow-system', '--yes', '--json');
-    expect(r.code).toBe(0);
-    const changeId = (JSON.parse(r.stdout) as { changeId: string }).changeId;
+    const { changeId } = await limitFor('conflict', '100m', '3s');
     cg.write('memory', 'conflict', path.basename(memoryFile('conflict')), String(120 * MiB));
     const skip = await waitFor(
       'the skipped revert',
@@ -135,20 +142,21 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
       100,
     );
     expect(skip).toMatchObject({ action: 'undo', expired: true, writes: [] });
-    expect(skip.found).toEqual([{ path: memoryFile('conflict'), value: String(120 * MiB), changeSet: String(100 * MiB) }]);
+    expect(skip.found).toEqual([
+      { path: memoryFile('conflict'), value: String(120 * MiB), changeSet: String(100 * MiB) },
+    ]);
     expect(memoryOf('conflict')).toBe(String(120 * MiB));
     const history = await tstop('limit', 'history');
     expect(history.stdout.split('\n').find((l) => l.startsWith(skip.id))).toMatch(
-      new RegExp(`expired, skipped\\s+${path.basename(memoryFile('conflict')).replace('.', '\\.')}: found "${120 * MiB}", left alone`),
+      new RegExp(
+        `expired, skipped\\s+${path.basename(memoryFile('conflict')).replace('.', '\\.')}: found "${120 * MiB}", left alone`,
+      ),
     );
   });
 
   it('limit expiries lists a pending expiry; limit keep cancels it (audited) and the value stays past the deadline', async () => {
-    cg.mkdir('keep');
-    await cg.spawn('keep', ['sleep']).ready;
-    const id = cg.id('keep');
-    const r = await tstop('limit', id, '--memory', '90m', '--for', '4s', '--allow-system', '--yes', '--json');
-    const changeId = (JSON.parse(r.stdout) as { changeId: string }).changeId;
+    const { id, changeId } = await limitFor('keep', '90m', '4s');
+    await waitFor('the reverter to start', () => runner()?.role === 'reverter', 5_000);
     const list = await tstop('limit', 'expiries');
     expect(list.code).toBe(0);
     const row = list.stdout.split('\n').find((l) => l.startsWith(changeId));
@@ -168,19 +176,14 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
   });
 
   it('limit undo before the deadline restores the values and cancels the expiry', async () => {
-    cg.mkdir('undo');
-    await cg.spawn('undo', ['sleep']).ready;
-    const id = cg.id('undo');
-    const before = memoryOf('undo');
-    const r = await tstop('limit', id, '--memory', '80m', '--for', '1h', '--allow-system', '--yes', '--json');
-    const changeId = (JSON.parse(r.stdout) as { changeId: string }).changeId;
+    const { before, changeId } = await limitFor('undo', '80m', '1h');
     const undo = await tstop('limit', 'undo', changeId, '--allow-system', '--yes');
     expect(undo.code).toBe(0);
     expect(undo.stdout).toMatch(/this undo cancels its expiry/);
     expect(memoryOf('undo')).toBe(before);
     expect((await tstop('limit', 'expiries', '--json')).stdout).toMatch(/"pending":\[\]/);
     // Nothing pending: the reverter exits within its one-second look.
-    await waitFor('the reverter to exit', () => lockPid() === null || !alive(lockPid()!.pid), 5_000);
+    await waitFor('the reverter to exit', () => runner() === null, 5_000);
   });
 
   it.each([
@@ -202,17 +205,8 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
   });
 
   it('a reverter killed with kill -9 is replaced by the next tstop record, which reverts at the deadline', async () => {
-    cg.mkdir('killed');
-    await cg.spawn('killed', ['sleep']).ready;
-    const id = cg.id('killed');
-    const before = memoryOf('killed');
-    const r = await tstop('limit', id, '--memory', '60m', '--for', '5s', '--allow-system', '--yes', '--json');
-    const { changeId, expiresAt } = JSON.parse(r.stdout) as { changeId: string; expiresAt: string };
-    const holder = await waitFor(
-      'the reverter',
-      () => (lockPid()?.role === 'reverter' && alive(lockPid()!.pid) ? lockPid() : null),
-      5_000,
-    );
+    const { before, changeId, expiresAt } = await limitFor('killed', '60m', '5s');
+    const holder = await waitFor('the reverter', () => (runner()?.role === 'reverter' ? runner() : null), 5_000);
     process.kill(holder.pid, 'SIGKILL');
     await waitFor('the reverter to die', () => !alive(holder.pid), 5_000);
     const record = spawn(
@@ -224,12 +218,21 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
     let text = '';
     record.stderr!.on('data', (b: Buffer) => (text += b.toString()));
     record.stdout!.on('data', (b: Buffer) => (text += b.toString()));
-    await waitFor('record to take the expiries over', () => lockPid()?.role === 'record', 10_000);
-    const restoredAt = await waitFor('the old limit', () => (memoryOf('killed') === before ? Date.now() : null), 20_000, 20);
+    await waitFor('record to take the expiries over', () => runner()?.role === 'record', 10_000);
+    const restoredAt = await waitFor(
+      'the old limit',
+      () => (memoryOf('killed') === before ? Date.now() : null),
+      20_000,
+      20,
+    );
     expect(restoredAt).toBeGreaterThanOrEqual(Date.parse(expiresAt));
     await waitFor('the applied revert', () => records().find((x) => x.undoes === changeId && x.result === 'applied'));
-    expect(records().filter((x) => x.undoes === changeId).at(-1)).toMatchObject({ via: 'expiry', expired: true });
-    expect(text).toMatch(new RegExp(`expiry of change ${changeId} on .*: expired, reverted`));
+    expect(
+      records()
+        .filter((x) => x.undoes === changeId)
+        .at(-1),
+    ).toMatchObject({ via: 'expiry', expired: true });
+    await waitFor('the log line', () => new RegExp(`expiry of change ${changeId} on .*: expired, reverted`).test(text));
     record.kill('SIGTERM');
     await new Promise((resolve) => record.once('exit', resolve));
     expect(record.exitCode).toBe(0);
