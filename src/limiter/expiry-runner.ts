@@ -11,7 +11,7 @@ import path from 'node:path';
 import { formatDurationMs } from '../util/duration.js';
 import { LimitError, UndoConflictError, type ChangeRecord, type Invocation, type LimitPlan } from './api.js';
 import { applyPlan, makeRecord } from './apply.js';
-import { ExpiryLock, pendingExpiries, type PendingExpiry } from './expiry.js';
+import { ExpiryLock, PendingExpiryReader, pendingExpiries, type PendingExpiry } from './expiry.js';
 import type { CgroupLimiter } from './limiter.js';
 
 export type ExpiryOutcome =
@@ -76,27 +76,19 @@ export class ExpiryRunner {
   readonly lock: ExpiryLock;
   private readonly retryAt = new Map<string, number>();
   private readonly failures = new Map<string, number>();
-  private cache: { key: string; pending: PendingExpiry[] } | null = null;
+  private readonly reader: PendingExpiryReader;
 
   constructor(
     readonly limiter: CgroupLimiter,
     private readonly options: ExpiryRunnerOptions,
   ) {
     this.lock = new ExpiryLock(limiter.audit.file);
+    this.reader = new PendingExpiryReader(limiter.audit);
   }
 
   /** The pending expiries (the log is read again only when it changed). */
   pending(): PendingExpiry[] {
-    let key = 'none';
-    try {
-      const st = fs.statSync(this.limiter.audit.file);
-      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      // no log yet: nothing pending
-    }
-    if (this.cache?.key !== key)
-      this.cache = { key, pending: key === 'none' ? [] : pendingExpiries(this.limiter.audit.changes()) };
-    return this.cache.pending;
+    return this.reader.read();
   }
 
   /** Runs every expiry past its deadline; returns the next time (ms) something is due, or null. */

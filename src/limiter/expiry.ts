@@ -21,7 +21,7 @@ import { tryLockExclusive, tryLockShared } from '../util/flock.js';
 import { DurationError, formatDurationMs, parseDurationMs } from '../util/duration.js';
 import { packagePath } from '../util/package-root.js';
 import { LimitError, type ChangeRecord } from './api.js';
-import { checkPrivateDir } from './audit.js';
+import { checkPrivateDir, type AuditLog } from './audit.js';
 import { openLockFile } from './lock.js';
 import { errnoWords } from './safety.js';
 import { quote } from './units.js';
@@ -77,6 +77,26 @@ export function pendingExpiries(changes: readonly ChangeRecord[]): PendingExpiry
     .map((change) => ({ change, deadlineMs: Date.parse(change.expiresAt!) }))
     .filter((p) => Number.isFinite(p.deadlineMs))
     .sort((a, b) => a.deadlineMs - b.deadlineMs);
+}
+
+/** The pending expiries of an audit log, read again only when the log changed (its inode, size, mtime). */
+export class PendingExpiryReader {
+  private cache: { key: string; pending: PendingExpiry[] } | null = null;
+
+  constructor(private readonly audit: AuditLog) {}
+
+  read(): PendingExpiry[] {
+    let key = 'none';
+    try {
+      const st = fs.statSync(this.audit.file);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      // no log yet: nothing pending
+    }
+    if (this.cache?.key !== key)
+      this.cache = { key, pending: key === 'none' ? [] : pendingExpiries(this.audit.changes()) };
+    return this.cache.pending;
+  }
 }
 
 /** Who runs the expiries of an audit log (the lock file's content). */

@@ -11,6 +11,11 @@ import { parseGuardConfig } from '../../src/guard/rules.js';
 import { GuardRunner } from '../../src/guard/runner.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { FakeLimiter } from '../helpers/fake-limiter.js';
+import { createLimitForm, formCommandLine, formRequest } from '../../ui/view/form.js';
+import { lineEdit } from '../../ui/view/edit.js';
+import { headerLines } from '../../ui/view/header.js';
+import { initialState } from '../../ui/view/view-state.js';
+import { ASCII_GLYPHS } from '../../ui/view/text.js';
 
 function change(id: string, extra: Partial<ChangeRecord> = {}): ChangeRecord {
   return {
@@ -153,5 +158,42 @@ describe('agent families', () => {
     const text = renderAgentState({ rules: [], actions: new Map(), firing: new Map(), expiryPending: 0 });
     expect(text).not.toMatch(/tstop_guard/);
     expect(text).toMatch(/^tstop_limit_expiry_pending 0$/m);
+  });
+});
+
+describe('the dashboard', () => {
+  it("the limit form's duration becomes forMs; a bad one is the limiter's message", () => {
+    const c = { id: '/docker/web', name: 'web', runtime: 'docker' } as unknown as ContainerSnapshot;
+    const form = createLimitForm(c, 'web');
+    const field = (key: string) => form.fields.find((f) => f.key === key)!;
+    const memory = field('memory');
+    const duration = field('for');
+    if (memory.kind !== 'text' || duration.kind !== 'text') throw new Error('text fields expected');
+    memory.edit = lineEdit('512m');
+    duration.edit = lineEdit('30m');
+    expect(formRequest(form)).toEqual({ request: { memory: '512m' }, options: { forMs: 1_800_000 } });
+    expect(formCommandLine(form)).toBe('tstop limit /docker/web --memory 512m --for 30m');
+    duration.edit = lineEdit('now');
+    expect(formRequest(form)).toEqual({
+      error: "--for 'now': not a duration (examples: 30s, 10m, 2h30m, 7d); nothing was changed",
+    });
+  });
+
+  it('the header lists containers with a pending expiry and the time left', () => {
+    const lines = headerLines({
+      snapshot: null,
+      state: initialState(),
+      shown: 0,
+      width: 120,
+      now: new Date(),
+      glyphs: ASCII_GLYPHS,
+      expiries: [
+        { name: 'web', leftMs: 1_799_200 },
+        { name: 'db', leftMs: 4_100 },
+      ],
+    });
+    const line3 = lines[2].map((s) => s.text).join('');
+    expect(line3).toMatch(/ {2}expiring web 30m, db 5s( |$)/);
+    expect(lines[2].find((s) => s.text.startsWith('web'))?.level).toBe('warn');
   });
 });

@@ -17,6 +17,8 @@ export interface HeaderInput {
   width: number;
   now: Date;
   glyphs: Glyphs;
+  /** Containers with a limit that expires (limit --for), soonest first, and the time left. */
+  expiries?: readonly { name: string; leftMs: number }[];
 }
 
 function clock(d: Date): string {
@@ -115,6 +117,13 @@ export function headerLines(input: HeaderInput): Span[][] {
         n(psiText(p.io)),
       );
     } else line3.push(n('PSI not available', 'dim'));
+  }
+  if (input.expiries?.length) {
+    const left = (ms: number): string => formatDurationMs(Math.ceil(Math.max(0, ms) / 1000) * 1000) || 'due';
+    line3.push(sep, n('expiring '));
+    line3.push(
+      n(input.expiries.map((e) => `${safeText(e.name, glyphs.unicode)} ${left(e.leftMs)}`).join(', '), 'warn'),
+    );
   }
   const arrow = state.reverse ? glyphs.ascending : glyphs.descending;
   line3.push(sep, n(`sort ${SORT_LABELS[state.sort]} ${state.reverse ? 'reversed ' + arrow : arrow}`));
