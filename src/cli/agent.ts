@@ -28,37 +28,49 @@ export function agentLog(role: string): (line: string) => void {
 
 /**
  * Starts the agent's share of tstop's standing work: the expiries of the
- * audit log (--audit-log) and, with --guard FILE, the guard rules. Flag
- * mistakes (a bad rules file) throw before anything starts.
+ * audit log (--audit-log) and, with --guard FILE, the guard rules, on the
+ * agent's own collector (shared: a second collector would hold a second set
+ * of descriptors per cgroup). Flag mistakes (a bad rules file) throw before
+ * anything starts.
  */
-export function startAgent(role: string, flags: ParsedFlags, collector: CollectorOptions): Agent {
+export function startAgent(
+  role: string,
+  flags: ParsedFlags,
+  options: CollectorOptions,
+  collector: Promise<Collector> | Collector,
+): Agent {
   const log = agentLog(role);
   const guardFile = stringFlag(flags, 'guard');
   const intervalMs = durationFlag(flags, 'guard-interval', '1s');
   if (guardFile === undefined && flags['guard-interval'] !== undefined)
     throw new UsageError('--guard-interval is only used with --guard FILE');
   if (intervalMs < 100) throw new UsageError('--guard-interval: at least 100ms');
-  const rules = guardFile === undefined ? null : loadGuardRules(guardFile, hostAbilities(collector.root ?? '/'));
-  const limiter = createLimiter({ root: collector.root, collector, auditLog: stringFlag(flags, 'audit-log') });
+  const rules = guardFile === undefined ? null : loadGuardRules(guardFile, hostAbilities(options.root ?? '/'));
+  const limiter = createLimiter({ root: options.root, collector: options, auditLog: stringFlag(flags, 'audit-log') });
   const expiries = new ExpiryAgent(limiter, { role, log }).start();
   let guard: GuardRunner | null = null;
   let loop: { stop(): Promise<void> } | null = null;
-  let guardCollector: Collector | null = null;
   if (rules) {
-    guardCollector = new Collector({ ...collector, watch: true });
-    guard = new GuardRunner({ rules, source: guardCollector, limiter, dryRun: false, log });
-    loop = guard.loop(intervalMs, guardCollector.ready());
+    let shared: Collector | null = null;
+    const ready = Promise.resolve(collector).then((c) => {
+      shared = c;
+      return c.ready();
+    });
+    const source = { collect: () => shared!.collect() };
+    guard = new GuardRunner({ rules, source, limiter, dryRun: false, log });
+    loop = guard.loop(intervalMs, ready);
     log(`guard: ${rules.length} rule(s) from ${guardFile}, every ${intervalMs} ms`);
   }
+  let stopped: Promise<void> | null = null;
   return {
     limiter,
     expiries,
     guard,
-    stop: async () => {
-      await loop?.stop();
-      guardCollector?.close();
-      await expiries.stop();
-    },
+    stop: () =>
+      (stopped ??= (async () => {
+        await loop?.stop();
+        await expiries.stop();
+      })()),
   };
 }
 

@@ -24,6 +24,10 @@ export interface RunExportHooks {
   apiHandler?: ApiHandler;
   /** Called once listening (tests, the limiter). */
   onListening?: (exporter: Exporter) => void;
+  /** Called with the collector once made (the agent's guard rules share it). */
+  onCollector?: (collector: Collector) => void;
+  /** Awaited after SIGINT/SIGTERM, before the server and the collector close (the agent stops). */
+  onStop?: () => Promise<void>;
 }
 
 /** Loopback addresses and "localhost": the only places a token may travel over plain HTTP. */
@@ -110,6 +114,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
     watch: settings.watch,
   });
   collectorRef = collector;
+  hooks.onCollector?.(collector);
   let exporter: Exporter;
   try {
     await collector.ready();
@@ -153,6 +158,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   };
   process.on('SIGHUP', reload);
   await untilStopSignal();
+  await hooks.onStop?.();
   process.off('SIGHUP', reload);
   await exporter.close();
   collector.close();

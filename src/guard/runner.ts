@@ -80,8 +80,10 @@ export class GuardRunner {
   loop(intervalMs: number, ready: Promise<void> = Promise.resolve()): { stop(): Promise<void> } {
     let stopping = false;
     let wake: (() => void) | null = null;
+    let stopped: () => void = () => undefined;
+    const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
     const done = (async () => {
-      await ready;
+      await Promise.race([ready, stopRequested]); // a source that never came (its command failed) ends the loop too
       while (!stopping) {
         await this.tick();
         if (stopping) break;
@@ -95,6 +97,7 @@ export class GuardRunner {
     return {
       stop: async () => {
         stopping = true;
+        stopped();
         wake?.();
         await done;
       },

@@ -118,28 +118,37 @@ export class ExpiryRunner {
 }
 
 /**
- * The detached reverter's loop: holds the runner lock (or exits at once if
- * someone else does), sleeps until each deadline, and exits when nothing is
- * pending. Before exiting it releases the lock and looks once more, so a
- * change made with --for meanwhile is never left without a runner.
+ * The detached reverter's loop (one per audit log: it exits at once if
+ * another runs). While an agent runs, it stands by without the runner lock;
+ * otherwise it holds it, sleeps until each deadline and runs what is due.
+ * It exits when nothing is pending, after letting go of its own lock and
+ * looking once more, so a change made with --for meanwhile (whose command
+ * saw a reverter still running) is never left without one.
  */
 export async function runReverter(limiter: CgroupLimiter, log: (line: string) => void): Promise<void> {
   const runner = new ExpiryRunner(limiter, { role: 'reverter', log });
   const lock = runner.lock;
-  if (lock.agentPresent() || !lock.tryTake('reverter')) return;
+  if (!lock.takeReverter()) return;
+  let standingBy = false;
   for (;;) {
-    const next = lock.agentPresent() ? null : await runner.runDue();
-    if (next === null) {
+    if (runner.pending().length === 0) {
       lock.release();
-      // Look again after letting go: a change made meanwhile, or an agent that stopped meanwhile.
-      if (runner.pending().length === 0 || lock.agentPresent() || !lock.tryTake('reverter')) {
-        if (runner.pending().length > 0) log('an agent (tstop record, export or guard) takes the expiries over');
-        return;
-      }
+      lock.releaseReverter();
+      if (runner.pending().length === 0 || !lock.takeReverter()) return;
       continue;
     }
+    let waitMs = 1_000;
+    if (lock.agentPresent()) {
+      if (!standingBy) log('an agent (tstop record, export or guard) runs the expiries; standing by');
+      standingBy = true;
+      lock.release();
+    } else if (lock.tryTake('reverter')) {
+      standingBy = false;
+      const next = await runner.runDue();
+      if (next !== null) waitMs = Math.min(1_000, Math.max(10, next - Date.now()));
+    }
     // Wake at the deadline, and at least every second to see changes to the log (a keep, a new expiry).
-    await sleep(Math.min(1_000, Math.max(10, next - Date.now())));
+    await sleep(waitMs);
   }
 }
 
@@ -166,7 +175,8 @@ export class ExpiryAgent {
   pendingCount(): number | null {
     try {
       return this.runner.pending().length;
-    } catch {
+    } catch (err) {
+      this.report(err);
       return null;
     }
   }
@@ -199,11 +209,16 @@ export class ExpiryAgent {
       }
       this.lastError = '';
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      if (why !== this.lastError) this.options.log(`expiries: ${why}`);
-      this.lastError = why;
+      this.report(err);
     }
     this.schedule(wait);
+  }
+
+  /** Logs a failure once (until a different one, or a success, comes). */
+  private report(err: unknown): void {
+    const why = err instanceof Error ? err.message : String(err);
+    if (why !== this.lastError) this.options.log(`expiries: ${why}`);
+    this.lastError = why;
   }
 
   /** Stops, releases the lock, and starts a reverter for what is still pending. */

@@ -108,20 +108,26 @@ export interface ExpiryHolder {
 }
 
 /**
- * The runner lock of an audit log (<audit log>.expiry.lock), and the agents'
- * mark beside it (<audit log>.agent.lock): every running agent holds a
- * shared flock on it, so a reverter sees that an agent is there to take its
- * expiries over, and leaves.
+ * The runner lock of an audit log (<audit log>.expiry.lock): its holder runs
+ * the expiries. Beside it, the agents' mark (<audit log>.agent.lock: every
+ * running agent holds a shared flock on it, so a reverter leaves the
+ * expiries to it) and the reverter's own lock (<audit log>.reverter.lock:
+ * one detached reverter at a time, held for its life).
  */
 export class ExpiryLock {
   readonly file: string;
   readonly agentFile: string;
   private fd: number | null = null;
+  readonly reverterFile: string;
   private agentFd: number | null = null;
+  private reverterFd: number | null = null;
 
   constructor(readonly auditFile: string) {
-    this.file = path.join(path.dirname(auditFile), `${path.basename(auditFile)}.expiry.lock`);
-    this.agentFile = path.join(path.dirname(auditFile), `${path.basename(auditFile)}.agent.lock`);
+    const beside = (suffix: string): string =>
+      path.join(path.dirname(auditFile), `${path.basename(auditFile)}${suffix}`);
+    this.file = beside('.expiry.lock');
+    this.agentFile = beside('.agent.lock');
+    this.reverterFile = beside('.reverter.lock');
   }
 
   /** Marks this process as a running agent (once the audit log's directory exists); true when marked. */
@@ -145,13 +151,51 @@ export class ExpiryLock {
 
   /** Whether an agent (record, export, guard) other than this process's mark runs now. */
   agentPresent(): boolean {
-    const fd = this.open(this.agentFile, 'the agent lock');
+    return this.taken(this.agentFile, 'the agent lock');
+  }
+
+  /** Takes the reverter's own lock for the process's life: false when a reverter runs already. */
+  takeReverter(): boolean {
+    if (this.reverterFd !== null) return true;
+    this.reverterFd = this.takeExclusive(this.reverterFile, 'the reverter lock', 'reverter');
+    return this.reverterFd !== null;
+  }
+
+  releaseReverter(): void {
+    if (this.reverterFd === null) return;
+    fs.closeSync(this.reverterFd);
+    this.reverterFd = null;
+  }
+
+  /** Whether a detached reverter runs (running expiries, or standing by while an agent does). */
+  reverterRunning(): boolean {
+    return this.taken(this.reverterFile, 'the reverter lock');
+  }
+
+  /** Whether another open file holds a lock on file (probed with a non-blocking exclusive lock). */
+  private taken(file: string, what: string): boolean {
+    const fd = this.open(file, what);
     if (fd === null) return false;
     try {
       return !tryLockExclusive(fd);
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /** An exclusive lock on file with who holds it written inside; null when someone else holds it. */
+  private takeExclusive(file: string, what: string, role: string): number | null {
+    const fd = this.open(file, what);
+    if (fd === null) return null;
+    if (!tryLockExclusive(fd)) {
+      fs.closeSync(fd);
+      return null;
+    }
+    const holder: ExpiryHolder = { pid: process.pid, role, since: new Date().toISOString() };
+    const text = Buffer.from(JSON.stringify(holder));
+    fs.ftruncateSync(fd, 0);
+    fs.writeSync(fd, text, 0, text.length, 0);
+    return fd;
   }
 
   get held(): boolean {
@@ -174,18 +218,8 @@ export class ExpiryLock {
   /** Takes the lock if nobody holds it; true when this process now runs the expiries. */
   tryTake(role: string): boolean {
     if (this.fd !== null) return true;
-    const fd = this.open();
-    if (fd === null) return false;
-    if (!tryLockExclusive(fd)) {
-      fs.closeSync(fd);
-      return false;
-    }
-    const holder: ExpiryHolder = { pid: process.pid, role, since: new Date().toISOString() };
-    const text = Buffer.from(JSON.stringify(holder));
-    fs.ftruncateSync(fd, 0);
-    fs.writeSync(fd, text, 0, text.length, 0);
-    this.fd = fd;
-    return true;
+    this.fd = this.takeExclusive(this.file, 'the expiry lock', role);
+    return this.fd !== null;
   }
 
   release(): void {
@@ -247,9 +281,8 @@ export function spawnReverter(auditFile: string, root?: string): number | undefi
  */
 export function ensureReverter(auditFile: string, changes: readonly ChangeRecord[], root?: string): boolean {
   if (pendingExpiries(changes).length === 0) return false;
-  const lock = new ExpiryLock(auditFile);
-  // A running agent takes the lock at its next look; a holder runs them already.
-  if (lock.agentPresent() || lock.holder() !== null) return false;
+  // One reverter per audit log; it stands by while an agent runs them (and takes over if that agent is killed).
+  if (new ExpiryLock(auditFile).reverterRunning()) return false;
   spawnReverter(auditFile, root);
   return true;
 }

@@ -9,11 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExportProcess, type ExportProcess } from '../../bench/export-process.js';
 import type { ChangeRecord } from '../../src/limiter/api.js';
-import { processStart } from '../../src/limiter/audit.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 import { request } from '../helpers/http.js';
 import { freeze } from '../helpers/kernel.js';
-import { limitEnv, runTstop } from '../helpers/limit.js';
+import { killReverter, limitEnv, runTstop } from '../helpers/limit.js';
 
 const MiB = 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
@@ -38,13 +37,8 @@ describe.runIf(isRoot)('tstop export --guard: guard rules and expiries in the ex
 
   afterAll(async () => {
     await exp?.stop();
-    // The reverter the exporter handed a pending expiry to at its stop, if any.
-    try {
-      const holder = JSON.parse(fs.readFileSync(`${audit}.expiry.lock`, 'utf8')) as { pid: number; role: string };
-      if (holder.role === 'reverter' && processStart(holder.pid) !== null) process.kill(holder.pid, 'SIGKILL');
-    } catch {
-      // no lock file: nothing was pending
-    }
+    // The reverter of the hand-made hour (standing by while the exporter ran, then running it).
+    killReverter(audit);
     // A child frozen by itself (v1) stays frozen when its parent is thawed: thaw the hog first.
     if (cg) freeze(cg, 'hog', false);
     if (cg) await cg.cleanupProcesses('');
@@ -86,6 +80,7 @@ describe.runIf(isRoot)('tstop export --guard: guard rules and expiries in the ex
     await waitFor('the cap', () => fs.readFileSync(memoryFile, 'utf8').trim() === String(200 * MiB), 20_000, 50);
 
     const metrics = (await request(`${exp.url}metrics`)).body.toString();
+    if (!/^tstop_limit_expiry_pending /m.test(metrics)) console.log(exp.stderr());
     expect(seriesValue(metrics, 'tstop_guard_actions_total{rule="mem-hog",action="freeze"}')).toBe(1);
     expect(seriesValue(metrics, 'tstop_guard_actions_total{rule="cap",action="limit"}')).toBe(1);
     // The frozen hog still holds 64 MiB: its rule keeps firing (the cooldown keeps it from acting again).
