@@ -107,6 +107,12 @@ export interface ExpiryHolder {
   since: string;
 }
 
+/** Closes a lock's descriptor, if open (the last descriptor of the open file: the kernel drops the flock). */
+function closed(fd: number | null): null {
+  if (fd !== null) fs.closeSync(fd);
+  return null;
+}
+
 /**
  * The runner lock of an audit log (<audit log>.expiry.lock): its holder runs
  * the expiries. Beside it, the agents' mark (<audit log>.agent.lock: every
@@ -144,9 +150,7 @@ export class ExpiryLock {
   }
 
   unmarkAgent(): void {
-    if (this.agentFd === null) return;
-    fs.closeSync(this.agentFd);
-    this.agentFd = null;
+    this.agentFd = closed(this.agentFd);
   }
 
   /** Whether an agent (record, export, guard) other than this process's mark runs now. */
@@ -162,9 +166,7 @@ export class ExpiryLock {
   }
 
   releaseReverter(): void {
-    if (this.reverterFd === null) return;
-    fs.closeSync(this.reverterFd);
-    this.reverterFd = null;
+    this.reverterFd = closed(this.reverterFd);
   }
 
   /** Whether a detached reverter runs (running expiries, or standing by while an agent does). */
@@ -223,9 +225,7 @@ export class ExpiryLock {
   }
 
   release(): void {
-    if (this.fd === null) return;
-    fs.closeSync(this.fd); // the last descriptor of the open file: the kernel drops the flock
-    this.fd = null;
+    this.fd = closed(this.fd);
   }
 
   /** Who holds the lock now (null: nobody, so the expiries wait for the next tstop). */
