@@ -68,6 +68,8 @@ export interface DashboardOptions {
   detailHistoryEveryMs?: number;
   /** Why l, f and K cannot act here (the fleet view), for all or per action; null or absent: they can. */
   actionsUnavailable?: string | null | Partial<Record<ActionKind, string>>;
+  /** Pending limit expiries (limit --for) for the header: container name and deadline (ms). */
+  expiries?: () => readonly { name: string; deadlineMs: number }[];
 }
 
 export class Dashboard implements DashboardControls {
@@ -245,6 +247,11 @@ export class Dashboard implements DashboardControls {
   }
 
   /** Draws a frame. */
+  private expiriesLeft(): { name: string; leftMs: number }[] | undefined {
+    const now = this.now().getTime();
+    return this.options.expiries?.().map((e) => ({ name: e.name, leftMs: e.deadlineMs - now }));
+  }
+
   render(): void {
     if (this.stopped) return;
     const width = this.screen.width as number;
@@ -270,6 +277,7 @@ export class Dashboard implements DashboardControls {
       shown: this.rows.length,
       now: this.now(),
       glyphs: this.glyphs,
+      expiries: this.expiriesLeft(),
     });
     if (this.mode === 'detail') {
       this.table.box.hide();

@@ -7,7 +7,7 @@ import { compileFilter, type ViewState } from '../../ui/view/view-state.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
+import { createDashboardLimiter, dashboardExpiries, RememberingSource } from './dashboard-limiter.js';
 import {
   driveFleetDashboard,
   fleetActionsFromFlags,
@@ -62,6 +62,7 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   const app = new Dashboard({
     source,
     limiter: createDashboardLimiter(options, source),
+    expiries: dashboardExpiries(),
     root: options.root,
     state,
     handleSignals: true,

@@ -38,6 +38,8 @@ export interface ExporterOptions {
   apiHandler?: ApiHandler;
   /** More metrics for /metrics (e.g. the write API's failure counter). */
   metrics?: Metric[];
+  /** More exposition text at each collection (the agent families, agent-families.ts). */
+  extraText?: () => string;
   version?: string;
   /** Text for the index page, e.g. what is exported. */
   description?: string;
@@ -196,7 +198,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       own.scanned.set(s.cgroupsScanned);
       own.exported.set(s.cgroupsExported);
     },
-    extra: () => registry.metrics(),
+    extra: async () => (options.extraText?.() ?? '') + (await registry.metrics()),
   });
   const auth = new Authenticator(options.webConfig ?? { users: new Map(), bearerToken: null });
   const index = indexPage(version, options.description ?? '');

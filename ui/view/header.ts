@@ -18,6 +18,8 @@ export interface HeaderInput {
   width: number;
   now: Date;
   glyphs: Glyphs;
+  /** Containers with a limit that expires (limit --for), soonest first, and the time left. */
+  expiries?: readonly { name: string; leftMs: number }[];
 }
 
 function clock(d: Date): string {
@@ -116,6 +118,13 @@ export function headerLines(input: HeaderInput): Span[][] {
         n(psiText(p.io)),
       );
     } else line3.push(n('PSI not available', 'dim'));
+  }
+  if (input.expiries?.length) {
+    const left = (ms: number): string => formatDurationMs(Math.ceil(Math.max(0, ms) / 1000) * 1000) || 'due';
+    line3.push(sep, n('expiring '));
+    line3.push(
+      n(input.expiries.map((e) => `${safeText(e.name, glyphs.unicode)} ${left(e.leftMs)}`).join(', '), 'warn'),
+    );
   }
   // The same arrow as the sorted column's title (text sorts A-Z, an ascending arrow).
   const arrow = sortsDescending(state.sort, state.reverse) ? glyphs.descending : glyphs.ascending;

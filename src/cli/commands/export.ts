@@ -3,6 +3,7 @@
 
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
+import { AGENT_FLAGS } from './agent-flags.js';
 
 const EXPORT_FLAGS = [
   {
@@ -114,9 +115,10 @@ const EXPORT_FLAGS = [
     name: 'audit-log',
     type: 'string',
     value: 'FILE',
-    description: 'audit log of the write API',
+    description: 'audit log of the write API, the guard rules and the expiries this agent runs',
     default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
   },
+  ...AGENT_FLAGS,
   ...COLLECTION_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 

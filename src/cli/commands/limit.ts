@@ -4,7 +4,7 @@
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec, FlagSpec } from '../command.js';
 import { LIMIT_FIELDS } from '../../limiter/fields.js';
-import { STORE_FLAG } from './record.js';
+import { AUDIT_FLAG, STORE_FLAG } from './shared-flags.js';
 
 /** The limit flags, from the limiter's field table (src/limiter/fields.ts). */
 export const LIMIT_VALUE_FLAGS: FlagSpec[] = LIMIT_FIELDS.map((f) => ({
@@ -16,13 +16,6 @@ export const LIMIT_VALUE_FLAGS: FlagSpec[] = LIMIT_FIELDS.map((f) => ({
   description: f.help,
 }));
 
-export const AUDIT_FLAG: FlagSpec = {
-  name: 'audit-log',
-  type: 'string',
-  value: 'FILE',
-  description: 'the audit log (JSON Lines)',
-  default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
-};
 const LOCK_TIMEOUT_FLAG: FlagSpec = {
   name: 'lock-timeout',
   type: 'string',
@@ -64,7 +57,9 @@ export const REMOTE_FLAGS: FlagSpec[] = [
 export const limitCommand: CommandSpec = {
   name: 'limit',
   summary: "Change a container's limits (memory, CPU, pids, IO, devices), audited and undoable.",
-  usage: 'limit <container> [FLAGS] | limit history [<container>] | limit undo <change-id> | limit recover',
+  usage:
+    'limit <container> [FLAGS] [--for DURATION] | limit history [<container>] | limit undo <change-id> | ' +
+    'limit expiries | limit keep <change-id> | limit recover',
   description: [
     '<container> is a name, a runtime id or a unique prefix of one, or a cgroup path starting with /.',
     'Everything is parsed and checked before anything is written; the writes are read back and, on',
@@ -80,13 +75,24 @@ export const limitCommand: CommandSpec = {
     'Subcommands:',
     '  history [<container>]  the changes in the audit log (id, time, who, container, old -> new)',
     '  undo <change-id>       restore the old values of a change (itself audited)',
+    '  expiries               changes made with --for whose old values have not come back yet',
+    '  keep <change-id>       cancel the expiry of a change made with --for (its values stay; audited)',
     '  recover                restore changes a killed tstop left unconfirmed (every change does this first;',
     '                         cgroups that are not containers only with --allow-system)',
+    '--for DURATION: at the deadline the old values are restored by a detached reverter, or by a running',
+    'tstop record/export/guard; a file someone else changed since keeps their value (the revert is',
+    'recorded as skipped). `tstop limit undo` before the deadline also cancels the expiry.',
     'The audit log and its directory must belong to the user running tstop and not be writable by',
     'group or others; tstop refuses them otherwise.',
   ].join('\n'),
   flags: [
     ...LIMIT_VALUE_FLAGS,
+    {
+      name: 'for',
+      type: 'string',
+      value: 'DURATION',
+      description: 'restore the old values after this long (1s to 30d), even if no other tstop runs',
+    },
     {
       name: 'dry-run',
       type: 'boolean',
@@ -118,6 +124,8 @@ export const limitCommand: CommandSpec = {
   examples: [
     'tstop limit web --memory 512m --memory-swap 1g',
     'tstop limit 3f2a --cpus 0.5 --pids-limit 200 --dry-run',
+    'tstop limit web --memory 256m --for 30m',
+    'tstop limit expiries',
     'tstop limit web --device-read-bps /dev/sda:10mb',
     'tstop limit web --memory 512m --cpus 1 --what-if 24h',
     'tstop limit history web',

@@ -2,7 +2,7 @@
 
 import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
-import { STORE_FLAG } from './record.js';
+import { STORE_FLAG } from './shared-flags.js';
 import { FLEET_FLAGS } from '../fleet-flags.js';
 
 const SNAPSHOT_FLAGS = [
