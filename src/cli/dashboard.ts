@@ -10,6 +10,7 @@ import { UsageError } from '../util/errors.js';
 import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
 import { driveFleetDashboard, FLEET_LIMIT_MESSAGE, fleetLimiter, fleetSourceFromFlags, wantsFleet } from './fleet.js';
 import type { FleetSource } from '../fleet/source.js';
+import { openReplay, runReplayDashboard, wantsReplay } from './replay.js';
 
 /** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */
 export const MIN_INTERVAL_MS = 100;
@@ -41,11 +42,16 @@ export function parseDashboardArgs(flags: ParsedFlags): Partial<ViewState> {
 export async function runDashboard(flags: ParsedFlags): Promise<number> {
   const state = parseDashboardArgs(flags);
   const fleet = wantsFleet(flags) ? fleetSourceFromFlags(flags) : null;
+  if (fleet && flags.store !== undefined)
+    throw new UsageError('--store is for replaying a recording; not with --prometheus');
+  // tstop --at TIME: the store and the time are checked before the terminal is taken.
+  const replay = wantsReplay(flags) ? openReplay(flags) : null;
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     process.stderr.write('tstop: the dashboard needs a terminal (stdin and stdout); use `tstop snapshot` in scripts\n');
     return 1;
   }
   if (fleet) return runFleetDashboard(fleet, state);
+  if (replay) return runReplayDashboard(replay, state);
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
   const source = new RememberingSource(new Collector({ ...options, watch: true }));

@@ -169,6 +169,51 @@ export class StoreReader {
     }
   }
 
+  /**
+   * The time of the sample just before (-1) or just after (+1) atMs, or null
+   * at the store's end; reads only the segments it walks through.
+   */
+  adjacentTime(atMs: number, direction: 1 | -1): number | null {
+    const segs = this.segments();
+    let i = segs.length - 1;
+    while (i > 0 && segs[i].startMs > atMs) i--;
+    for (; i >= 0 && i < segs.length; i += direction) {
+      let best: number | null = null;
+      for (const rec of this.load(segs[i], i === segs.length - 1).records) {
+        const t = rec.timestampMs;
+        if (direction < 0 ? t < atMs && (best === null || t > best) : t > atMs && (best === null || t < best)) best = t;
+      }
+      if (best !== null) return best;
+    }
+    return null;
+  }
+
+  /**
+   * At most maxSamples samples of [fromMs, toMs], evenly spread over the
+   * records there (the newest always included), oldest first: the detail
+   * charts' history without decoding every sample of the hour.
+   */
+  sampled(fromMs: number, toMs: number, maxSamples: number): Snapshot[] {
+    const refs: { seg: LoadedSegment; rec: RecordRef }[] = [];
+    const segs = this.segments();
+    for (let i = 0; i < segs.length; i++) {
+      if (segs[i].startMs > toMs) break;
+      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
+      const seg = this.load(segs[i], i === segs.length - 1);
+      for (const rec of seg.records) if (rec.timestampMs >= fromMs && rec.timestampMs <= toMs) refs.push({ seg, rec });
+    }
+    const stride = Math.max(1, refs.length / Math.max(1, maxSamples));
+    const out: Snapshot[] = [];
+    // From the newest back, so the current sample is always the last point.
+    const picked: number[] = [];
+    for (let k = refs.length - 1; k >= 0 && picked.length < maxSamples; k -= stride) picked.push(Math.floor(k));
+    for (const k of picked.reverse()) {
+      const snapshot = this.decode(refs[k].seg, refs[k].rec);
+      if (snapshot) out.push(snapshot);
+    }
+    return out;
+  }
+
   /** Times of every sample in [fromMs, toMs] (no decoding): the replay's timeline. */
   times(fromMs = -Infinity, toMs = Infinity): number[] {
     const out: number[] = [];
