@@ -10,7 +10,7 @@ import { UsageError } from '../util/errors.js';
 import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
 import { driveFleetDashboard, FLEET_LIMIT_MESSAGE, fleetLimiter, fleetSourceFromFlags, wantsFleet } from './fleet.js';
 import type { FleetSource } from '../fleet/source.js';
-import { openReplay, runReplayDashboard, wantsReplay } from './replay.js';
+import { openReplay, recordedLastHour, runReplayDashboard, wantsReplay } from './replay.js';
 
 /** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */
 export const MIN_INTERVAL_MS = 100;
@@ -55,13 +55,16 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
   const source = new RememberingSource(new Collector({ ...options, watch: true }));
+  const recorded = recordedLastHour(flags);
   const app = new Dashboard({
+    recordedHistory: recorded.samples,
     source,
     limiter: createDashboardLimiter(options, source),
     root: options.root,
     state,
     handleSignals: true,
   });
+  if (recorded.problem) app.status.show(recorded.problem, 'warn', 10);
   try {
     await app.start();
   } catch (err) {

@@ -14,6 +14,7 @@ import { StoreReader } from '../../src/record/reader.js';
 import { ReplayTimeline } from '../../src/record/replay.js';
 import { StoreWriter } from '../../src/record/store.js';
 import { recordInto, ReplayView } from '../../ui/replay.js';
+import { recordedLastHour } from '../../src/cli/replay.js';
 import { headerLines } from '../../ui/view/header.js';
 import { History } from '../../ui/view/history.js';
 import { initialState } from '../../ui/view/view-state.js';
@@ -182,5 +183,18 @@ describe('recorded history in the live dashboard', () => {
     recordInto(h, samples, T0 + 65_000, 1000);
     const id = samples[0].containers[0].id;
     expect(h.get(id)!.series.cpu.points().times).toEqual([935, 940]);
+  });
+
+  it("reads the store's last hour for the live dashboard; a named store that is not there says so", () => {
+    const times = writeStore();
+    const nowMs = times.at(-1)! + 1000;
+    const { samples, problem } = recordedLastHour({ store: dir }, nowMs);
+    expect(problem).toBeNull();
+    // The hour before now: the 10 minutes after the gap and the end of the 10 before it.
+    expect(samples.map((s) => Date.parse(s.timestamp))).toEqual(times.filter((t) => t >= nowMs - 3_600_000));
+    expect(recordedLastHour({ store: path.join(dir, 'missing') }, nowMs)).toEqual({
+      samples: [],
+      problem: `no recorded history: cannot read the store ${path.join(dir, 'missing')}`,
+    });
   });
 });
