@@ -15,6 +15,8 @@ import { runExport, type ExportRunOptions } from '../exporter/run.js';
 import { UsageError } from '../util/errors.js';
 import { collectorOptions } from './collection-flags.js';
 import { stringFlag, type ParsedFlags } from './command.js';
+import { recordSettings } from './record.js';
+import type { RecordSettings } from '../record/recorder.js';
 
 /** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
 export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<ExportSettings> {
@@ -59,7 +61,23 @@ function writeApiFlags(flags: ParsedFlags): ExportRunOptions['writeApi'] {
   };
 }
 
+/** --record with its store settings, or null; the store flags without --record are a mistake. */
+function recordFlags(flags: ParsedFlags): RecordSettings | null {
+  if (flags.record !== true) {
+    for (const flag of ['store', 'record-interval', 'retain', 'max-size']) {
+      if (flags[flag] !== undefined) throw new UsageError(`--${flag} is only used with --record`);
+    }
+    return null;
+  }
+  return recordSettings(flags, 'record-interval');
+}
+
 export async function exportCli(flags: ParsedFlags): Promise<number> {
   const settings = await exportSettings(flags, process.env);
-  return runExport({ settings, collector: collectorOptions(flags), writeApi: writeApiFlags(flags) });
+  return runExport({
+    settings,
+    collector: collectorOptions(flags),
+    writeApi: writeApiFlags(flags),
+    record: recordFlags(flags),
+  });
 }

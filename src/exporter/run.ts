@@ -11,6 +11,7 @@ import { startExporter, type ApiHandler, type Exporter } from './server.js';
 import { ExportStartupError } from './errors.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 import type { WriteApi } from './write-api.js';
+import { recordAlongside, type RecordSettings, type RecorderLoop } from '../record/recorder.js';
 
 export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
   const { cgroups, filter } = settings;
@@ -91,6 +92,8 @@ export interface ExportRunOptions {
     /** --write-api-insecure: a token over plain HTTP on a non-loopback address. */
     insecure: boolean;
   } | null;
+  /** --record: the flight recorder in this process, sampling the exporter's collector (docs/record.md). */
+  record?: RecordSettings | null;
 }
 
 export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
@@ -107,8 +110,11 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   });
   collectorRef = collector;
   let exporter: Exporter;
+  let recorder: RecorderLoop | null = null;
   try {
     await collector.ready();
+    // The store's lock first: a second recorder on it stops the start here.
+    if (opts.record) recorder = recordAlongside(collector, opts.record);
     exporter = await startExporter({
       source: collector,
       listen: settings.listen,
@@ -125,6 +131,8 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
         `collected at most every ${settings.minIntervalMs} ms.`,
     });
   } catch (err) {
+    recorder?.stop();
+    await recorder?.done;
     collector.close();
     throw err;
   }
@@ -157,6 +165,9 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
     process.on('SIGTERM', stop);
   });
   process.off('SIGHUP', reload);
+  // The sample in hand is finished and the store closed before the collector goes.
+  recorder?.stop();
+  await recorder?.done;
   await exporter.close();
   collector.close();
   return 0;

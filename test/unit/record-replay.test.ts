@@ -15,6 +15,8 @@ import { ReplayTimeline } from '../../src/record/replay.js';
 import { StoreWriter } from '../../src/record/store.js';
 import { recordInto, ReplayView } from '../../ui/replay.js';
 import { recordedLastHour } from '../../src/cli/replay.js';
+import { applyRates } from '../../src/model/rates.js';
+import { ownRates } from '../../src/record/recorder.js';
 import { headerLines } from '../../ui/view/header.js';
 import { History } from '../../ui/view/history.js';
 import { initialState } from '../../ui/view/view-state.js';
@@ -196,5 +198,28 @@ describe('recorded history in the live dashboard', () => {
       samples: [],
       problem: `no recorded history: cannot read the store ${path.join(dir, 'missing')}`,
     });
+  });
+});
+
+describe('the recorder beside the exporter (export --record)', () => {
+  it('derives its rates over its own interval, whatever was collected in between', () => {
+    // A collector whose cgroup used 0.1 * tick^2 CPU seconds by each tick: rates relative to the previous call.
+    let tick = 0;
+    let previous: Snapshot | null = null;
+    const shared = {
+      collect(): Snapshot {
+        const s = syntheticSnapshot(1, tick);
+        s.containers[0].cpu!.usageSeconds = 0.1 * tick * tick;
+        applyRates(previous, s);
+        previous = s;
+        tick++;
+        return s;
+      },
+    };
+    const recorder = ownRates(shared);
+    recorder.collect(); // tick 0
+    expect(shared.collect().containers[0].cpu!.percent).toBeCloseTo(10, 6); // a scrape at tick 1: 0.1 s in 1 s
+    // tick 2: the collector's own rate is over the last second (30 %); the recorder's over its two (20 %).
+    expect(recorder.collect().containers[0].cpu!.percent).toBeCloseTo(20, 6);
   });
 });
