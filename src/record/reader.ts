@@ -29,6 +29,11 @@ interface LoadedSegment {
   keyFrames: Map<number, KeyFrame | null>;
 }
 
+/** How far past the newest sample a time still means "the newest": three intervals, at least a second. */
+function slackMs(intervalMs: number): number {
+  return Math.max(3 * intervalMs, 1000);
+}
+
 export class StoreReader {
   private readonly warned = new Set<string>();
   private cache: LoadedSegment | null = null;
@@ -133,24 +138,34 @@ export class StoreReader {
   /**
    * The sample at or just before `atMs`. A time before the first sample, or
    * later than the newest by more than three intervals, is a StoreError naming the range held.
+   * Reads only the segment holding atMs (segment names are their first
+   * sample's time), and earlier ones only when that one has no readable
+   * sample before atMs: a seek in a 7-day store reads one hour of it.
    */
   at(atMs: number): Snapshot {
-    const range = this.range();
-    const slackMs = Math.max(3 * (range?.intervalMs ?? 0), 1000);
-    if (!range || atMs < range.firstMs || atMs > range.lastMs + slackMs) {
-      throw new StoreError(`no sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
-    }
     const segs = this.segments();
-    let i = segs.length - 1;
+    const newest = segs.length - 1;
+    let i = newest;
     while (i > 0 && segs[i].startMs > atMs) i--;
-    for (; i >= 0; i--) {
-      const seg = this.load(segs[i], i === segs.length - 1);
-      for (let k = seg.records.length - 1; k >= 0; k--) {
-        if (seg.records[k].timestampMs > atMs) continue;
-        const snapshot = this.decode(seg, seg.records[k]);
-        if (snapshot) return snapshot;
+    if (segs.length > 0 && atMs >= segs[0].startMs) {
+      let checkSlack = i === newest;
+      for (let k = i; k >= 0; k--) {
+        const seg = this.load(segs[k], k === newest);
+        const last = seg.records.at(-1);
+        if (!last) continue;
+        // Past the newest sample by more than three intervals: not "at or before", a time the store does not hold.
+        if (checkSlack && atMs > last.timestampMs + slackMs(seg.intervalMs)) break;
+        checkSlack = false;
+        for (let r = seg.records.length - 1; r >= 0; r--) {
+          if (seg.records[r].timestampMs > atMs) continue;
+          const snapshot = this.decode(seg, seg.records[r]);
+          if (snapshot) return snapshot;
+        }
       }
     }
+    const range = this.range();
+    if (!range || atMs < range.firstMs || atMs > range.lastMs + slackMs(range.intervalMs))
+      throw new StoreError(`no sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
     throw new StoreError(`no readable sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
   }
 
