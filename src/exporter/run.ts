@@ -13,6 +13,7 @@ import { ExportStartupError } from './errors.js';
 import { renderAgentState, type AgentState } from './agent-families.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 import type { WriteApi } from './write-api.js';
+import { recordAlongside, type RecordSettings, type RecorderLoop } from '../record/recorder.js';
 
 export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
   const { cgroups, filter } = settings;
@@ -99,6 +100,8 @@ export interface ExportRunOptions {
   } | null;
   /** The agent's guard rules and expiries, for the tstop_guard_* and tstop_limit_expiry_pending families. */
   agentState?: () => AgentState;
+  /** --record: the flight recorder in this process, sampling the exporter's collector (docs/record.md). */
+  record?: RecordSettings | null;
 }
 
 export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
@@ -116,8 +119,11 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   collectorRef = collector;
   hooks.onCollector?.(collector);
   let exporter: Exporter;
+  let recorder: RecorderLoop | null = null;
   try {
     await collector.ready();
+    // The store's lock first: a second recorder on it stops the start here.
+    if (opts.record) recorder = recordAlongside(collector, opts.record);
     exporter = await startExporter({
       source: collector,
       listen: settings.listen,
@@ -136,6 +142,8 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
         `collected at most every ${settings.minIntervalMs} ms.`,
     });
   } catch (err) {
+    recorder?.stop();
+    await recorder?.done;
     collector.close();
     throw err;
   }
@@ -161,6 +169,9 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   await untilStopSignal();
   await hooks.onStop?.();
   process.off('SIGHUP', reload);
+  // The sample in hand is finished and the store closed before the collector goes.
+  recorder?.stop();
+  await recorder?.done;
   await exporter.close();
   collector.close();
   return 0;
