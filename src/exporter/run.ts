@@ -96,10 +96,14 @@ export interface ExportRunOptions {
 export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
   const { settings } = opts;
   let collectorRef: Collector | null = null;
+  let exporterRef: Exporter | null = null;
   const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
   const api = hooks.apiHandler
     ? undefined
-    : await writeApi(opts, webConfig, (id) => collectorRef?.invalidateSettings(id));
+    : await writeApi(opts, webConfig, (id) => {
+        collectorRef?.invalidateSettings(id);
+        exporterRef?.collection.invalidate(); // an ahead collection would show the old limits
+      });
   const apiHandler = hooks.apiHandler ?? api?.handler;
   const collector = new Collector({
     ...opts.collector,
@@ -132,6 +136,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   process.stderr.write(
     `tstop export: listening on ${exporter.url} (${formatListen(exporter.address)}, cgroup ${collector.mounts.mode}${auth})\n`,
   );
+  exporterRef = exporter;
   hooks.onListening?.(exporter);
   // SIGHUP re-reads the web config (certificate rotation, new users or token);
   // a bad file keeps the old one and says why.
