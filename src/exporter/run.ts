@@ -123,6 +123,8 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       apiHandler,
       metrics: api ? [api.authFailures] : [],
       version: version(),
+      // TSTOP_EXPORT_AHEAD=0: collect only when a scrape asks (docs/exporter.md, "Freshness").
+      collectAhead: process.env.TSTOP_EXPORT_AHEAD !== '0',
       description:
         `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +
         `${settings.filter ? ` matching /${settings.filter.source}/` : ''}, cgroup ${collector.mounts.mode}, ` +
