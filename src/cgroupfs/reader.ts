@@ -82,6 +82,11 @@ export class FileReader {
     return this.batch !== null;
   }
 
+  /** Leaves a kept-open file (its batch position) out of the next tick's batch read. */
+  skipInBatch(position: number): void {
+    if (position >= 0) this.batch?.skip(position);
+  }
+
   /** Start of a tick: read every kept-open descriptor at once. */
   beginTick(): void {
     this.batch?.readAll();

@@ -65,6 +65,13 @@ const ABSENT_SETTING = Buffer.alloc(0);
 export class CgroupTree {
   /** When set, every setting file is re-read this tick (the collector sets it every few seconds). */
   refreshSettings = true;
+  /**
+   * Which reader first read each file slot (-1: none yet), as set in
+   * `reading` by the caller: the collection learns which collector owns
+   * which files, to leave a skipped collector's files out of the batch.
+   */
+  readonly slotOwner: Int16Array;
+  reading = -1;
   readonly mounts: CgroupMounts;
   readonly hierarchies: Hierarchy[];
   readonly reader: FileReader;
@@ -87,6 +94,7 @@ export class CgroupTree {
     this.files = registeredFiles();
     this.fileHierarchy = new Int16Array(this.files.length);
     this.reopen = new Uint8Array(this.files.length);
+    this.slotOwner = new Int16Array(this.files.length).fill(-1);
     this.files.forEach((f, slot) => {
       const h = this.hierarchyIndex(f.hierarchy);
       this.fileHierarchy[slot] = h;
@@ -126,6 +134,7 @@ export class CgroupTree {
    * cgroup has been removed (the node is then marked gone).
    */
   read(node: CgroupNode, file: CgroupFileSpec): number {
+    if (this.slotOwner[file.slot] < 0) this.slotOwner[file.slot] = this.reading;
     const h = this.fileHierarchy[file.slot];
     if (h < 0) return READ_ABSENT;
     const dir = node.dirs[h];

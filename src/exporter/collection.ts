@@ -62,6 +62,8 @@ const BURST_MS = 20;
 const CADENCE_SAMPLES = 3;
 /** Intervals within this share of their median count as steady (Prometheus jitters by milliseconds). */
 const CADENCE_TOLERANCE = 0.1;
+/** An ahead collection that cannot start at least this long before the scrape is not worth making. */
+const MIN_LEAD_MS = 10;
 /** Below this cadence collecting ahead buys nothing: the collections would overlap the scrapes anyway. */
 const MIN_AHEAD_CADENCE_MS = 200;
 
@@ -182,7 +184,13 @@ export class SharedCollection {
     this.cancelAhead = null;
     const cadence = scrapeCadenceMs(this.arrivals);
     if (cadence === null) return;
-    const due = this.arrivals[this.arrivals.length - 1] + cadence - aheadLeadMs(cadence, this.lastProduceMs);
+    const expected = this.arrivals[this.arrivals.length - 1] + cadence;
+    // --min-interval holds for ahead collections too: none sooner than the reuse window after the last.
+    const due = Math.max(
+      expected - aheadLeadMs(cadence, this.lastProduceMs),
+      this.startedAt + reuseWindowMs(this.options.minIntervalMs),
+    );
+    if (due > expected - MIN_LEAD_MS) return;
     const setTimer = this.options.setTimer ?? defaultTimer;
     this.cancelAhead = setTimer(
       () => {

@@ -161,6 +161,23 @@ describe('collect ahead', () => {
     expect(e.startedAtMonoMs).toBe(4000);
   });
 
+  it('keeps --min-interval: no ahead collection sooner than the reuse window after the last one', async () => {
+    const h = harness(1000);
+    for (let i = 0; i < 4; i++) {
+      await h.advance(i * 1000);
+      await h.shared.get();
+    }
+    expect(h.timer.at).toBeGreaterThanOrEqual(3000 + reuseWindowMs(1000));
+    // Scrapes 300 ms apart under a 1 s minimum interval: nothing to collect ahead.
+    const fast = harness(1000);
+    for (let i = 0; i < 8; i++) {
+      await fast.advance(i * 300);
+      await fast.shared.get();
+    }
+    expect(fast.timer.fn).toBeNull();
+    expect(fast.shared.aheadCollections).toBe(0);
+  });
+
   it('stops scheduling once closed', async () => {
     const h = harness(1000);
     for (let i = 0; i < 4; i++) {

@@ -17,6 +17,8 @@ export interface HeaderInput {
   width: number;
   now: Date;
   glyphs: Glyphs;
+  /** Columns showing figures older than this tick (view/freshness.ts), e.g. ["MEM", "PSI"]. */
+  staleColumns?: readonly string[];
 }
 
 function clock(d: Date): string {
@@ -121,6 +123,9 @@ export function headerLines(input: HeaderInput): Span[][] {
   if (state.filter) line3.push(sep, n('filter '), n(safeText(state.filter, glyphs.unicode), 'accent'));
   line3.push(sep, n(state.tree ? 'tree view' : 'table view'));
   if (state.all) line3.push(sep, n('all cgroups'));
+  if (input.staleColumns && input.staleColumns.length > 0) {
+    line3.push(sep, n(`${input.staleColumns.join(' ')} older than 1 tick`, 'warn'));
+  }
 
   return [fitSpans(line1, width), fitSpans(line2, width), fitSpans(line3, width)];
 }
