@@ -7,7 +7,7 @@ import { LimitError, type Limiter } from '../limiter/api.js';
 import { createLimiter } from '../limiter/limiter.js';
 import { notifyingLimiter } from '../limiter/notify.js';
 import type { Collector, CollectorOptions } from '../collect/collector.js';
-import type { Snapshot } from '../model/types.js';
+import type { CollectFocus, ContainerSnapshot, Snapshot } from '../model/types.js';
 
 /** A collector that remembers its latest snapshot for the limiter. */
 export class RememberingSource {
@@ -22,6 +22,12 @@ export class RememberingSource {
   }
   invalidateSettings(id: string): void {
     this.collector.invalidateSettings(id);
+  }
+  focus(focus: CollectFocus | null): void {
+    this.collector.focus(focus);
+  }
+  staleFields(id: string): readonly (keyof ContainerSnapshot)[] {
+    return this.collector.staleFields(id);
   }
 }
 

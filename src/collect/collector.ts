@@ -174,6 +174,9 @@ export class Collector {
   /** The next tick re-reads the limits of this cgroup (the limiter calls it after a change). */
   invalidateSettings(id: string): void {
     this.tree.invalidateSettings(id);
+    // Out of focus too, the next tick reads this cgroup whole (its new limits shown at once).
+    const memo = this.tree.nodes.get(id)?.memo as NodeMemo | undefined;
+    if (memo) memo.fullAtMs = -Infinity;
   }
 
   /** Whether cgroups are followed live from inotify events (false: only rescans). */
