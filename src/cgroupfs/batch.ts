@@ -100,6 +100,52 @@ export class BatchReads {
     this.skipped = widen(this.skipped, -1);
   }
 
+  private someFds: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private someOffs: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private someLens: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private someBuf = Buffer.allocUnsafe(256 * 1024);
+
+  /**
+   * Reads only the given positions (one native call, into a buffer of its
+   * own: the tick's batch is not disturbed). Then someLength(i) and
+   * someOffset(i) say where the i-th one's bytes are in someBuffer.
+   */
+  readSome(positions: readonly number[]): void {
+    const n = positions.length;
+    if (this.someFds.length < n) {
+      this.someFds = new Int32Array(n * 2);
+      this.someOffs = new Int32Array(n * 2);
+      this.someLens = new Int32Array(n * 2);
+    }
+    for (let i = 0; i < n; i++) this.someFds[i] = this.fds[positions[i]];
+    for (;;) {
+      const done = this.readBatch(
+        this.someFds,
+        n,
+        this.someBuf,
+        this.someBuf.length,
+        BATCH_MAX_FILE,
+        this.someOffs,
+        this.someLens,
+      );
+      if (done === n) break;
+      this.someBuf = Buffer.allocUnsafe(this.someBuf.length * 2);
+    }
+  }
+
+  get someBuffer(): Buffer {
+    return this.someBuf;
+  }
+
+  /** Length of the i-th file of the last readSome (-errno on failure; >= BATCH_MAX_FILE: maybe truncated). */
+  someLength(i: number): number {
+    return this.someLens[i];
+  }
+
+  someOffset(i: number): number {
+    return this.someOffs[i];
+  }
+
   /** Leaves a position out of the next batch (nobody reads that file this tick). */
   skip(pos: number): void {
     this.toSkip.push(pos);

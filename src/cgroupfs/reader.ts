@@ -68,7 +68,7 @@ export class FileReader {
   readonly fdBudget: number;
   private openFds = 0;
   /** One native read of every kept-open descriptor per tick, where available. */
-  private readonly batch: BatchReads | null;
+  readonly batch: BatchReads | null;
 
   constructor(options: { fdBudget?: number; bufferBytes?: number; batch?: boolean } = {}) {
     this.fdBudget = options.fdBudget ?? Math.max(64, openFileLimit() - RESERVED_FDS);

@@ -250,7 +250,7 @@ export class Collector {
     /** Containers whose io was read now while the previous snapshot carried theirs over. */
     const ioCatchUp: ContainerSnapshot[] = [];
     const nowSeconds = nowMs / 1000;
-    this.tree.reader.beginTick();
+    this.tree.beginTick();
     try {
       let i = 0;
       for (const node of this.tree.nodes.values()) {
