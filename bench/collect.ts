@@ -90,6 +90,7 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
     const floor = buildFloor(work);
 
     const tstopMs: number[] = [];
+    const ungatedMs: number[] = [];
     const floorMs: number[] = [];
     const floorNowMs: number[] = [];
     for (let round = 0; round < 5; round++) {
@@ -98,6 +99,15 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
         collector.collect();
         tstopMs.push(performance.now() - t0);
       }
+      // The same collector reading every file (idle cgroups' execution counters too), side by side.
+      collector.tree.gateIdle = false;
+      for (let i = 0; i < 4; i++) {
+        const t0 = performance.now();
+        collector.collect();
+        if (i > 0) ungatedMs.push(performance.now() - t0); // the first re-reads what the gate skipped
+      }
+      collector.tree.gateIdle = true;
+      collector.collect(); // the gate's history again
       const out = execFileSync(floor, [list, '10'], { encoding: 'utf8' });
       floorMs.push(...out.trim().split('\n').map(Number));
       const outNow = execFileSync(floor, [listNow, '10'], { encoding: 'utf8' });
@@ -119,6 +129,7 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
       `collect: ${reads.length} reads per tick in the full set (${kept} on descriptors kept open, ${reads.length - kept} open-read-close), ` +
         `${readsNow.length} read now (${keptNow} kept open; idle cgroups' execution counters from their last bytes), ` +
         `${collector.openDescriptors} descriptors open (budget ${collector.tree.reader.fdBudget})`,
+      `collect: reading every file (no gate) ${median(ungatedMs).toFixed(1)} ms/tick, ratio ${(median(ungatedMs) / base).toFixed(2)} to the full set's floor`,
       `collect: full rescan ${rescanMs.toFixed(1)} ms (every 30 s when watching); ` +
         `peak RSS of \`tstop snapshot --json --count 30 --interval 0\` ${rssMb.toFixed(0)} MB`,
     ];
