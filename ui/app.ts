@@ -40,6 +40,7 @@ import {
 } from './view/view-state.js';
 import { ASCII_GLYPHS, UNICODE_GLYPHS, safeText, terminalIsUnicode, type Glyphs } from './view/text.js';
 import { bindingFor, type DashboardControls } from './view/keys.js';
+import { collectFocus, staleColumns } from './view/freshness.js';
 import type { SortKey } from './view/sort.js';
 
 export interface DashboardOptions {
@@ -196,6 +197,8 @@ export class Dashboard implements DashboardControls {
     if (this.state.paused) return this.render();
     let s: Snapshot;
     try {
+      // The rows on screen and the sort column every tick; the rest's dear files less often.
+      this.source.focus?.(collectFocus(this.rowsOnScreen(), this.state.sort, this.state.intervalMs, this.detailId));
       s = this.source.collect();
     } catch (err) {
       this.status.show(`collection failed: ${(err as Error).message}`, 'crit');
@@ -260,6 +263,11 @@ export class Dashboard implements DashboardControls {
     reconcile(this.state, this.rows, this.table.pageHeight);
   }
 
+  /** The rows in the table's window (as of the last frame). */
+  private rowsOnScreen(): Row[] {
+    return this.rows.slice(this.state.top, this.state.top + this.table.pageHeight);
+  }
+
   private detailContainer(): ContainerSnapshot | null {
     return this.snapshot?.containers.find((c) => c.id === this.detailId) ?? null;
   }
@@ -297,6 +305,12 @@ export class Dashboard implements DashboardControls {
       glyphs: this.glyphs,
       expiries: this.expiriesLeft(),
       replay: this.replay?.header() ?? null,
+      staleColumns: this.source?.staleFields
+        ? staleColumns(
+            this.mode === 'detail' ? this.rows.filter((r) => r.id === this.detailId) : this.rowsOnScreen(),
+            (id) => this.source?.staleFields?.(id) ?? [],
+          )
+        : [],
     });
     if (this.mode === 'detail') {
       this.table.box.hide();

@@ -107,10 +107,14 @@ export interface ExportRunOptions {
 export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
   const { settings } = opts;
   let collectorRef: Collector | null = null;
+  let exporterRef: Exporter | null = null;
   const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
   const api = hooks.apiHandler
     ? undefined
-    : await writeApi(opts, webConfig, (id) => collectorRef?.invalidateSettings(id));
+    : await writeApi(opts, webConfig, (id) => {
+        collectorRef?.invalidateSettings(id);
+        exporterRef?.collection.invalidate(); // an ahead collection would show the old limits
+      });
   const apiHandler = hooks.apiHandler ?? api?.handler;
   const collector = new Collector({
     ...opts.collector,
@@ -136,6 +140,8 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       metrics: api ? [api.authFailures] : [],
       extraText: opts.agentState ? () => renderAgentState(opts.agentState!()) : undefined,
       version: version(),
+      // TSTOP_EXPORT_AHEAD=0: collect only when a scrape asks (docs/exporter.md, "Freshness").
+      collectAhead: process.env.TSTOP_EXPORT_AHEAD !== '0',
       description:
         `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +
         `${settings.filter ? ` matching /${settings.filter.source}/` : ''}, cgroup ${collector.mounts.mode}, ` +
@@ -151,6 +157,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   process.stderr.write(
     `tstop export: listening on ${exporter.url} (${formatListen(exporter.address)}, cgroup ${collector.mounts.mode}${auth})\n`,
   );
+  exporterRef = exporter;
   hooks.onListening?.(exporter);
   // SIGHUP re-reads the web config (certificate rotation, new users or token);
   // a bad file keeps the old one and says why.

@@ -22,6 +22,8 @@ export interface HeaderInput {
   expiries?: readonly { name: string; leftMs: number }[];
   /** Replay (tstop --at): the sample's time, and how many limit changes happened since the previous sample. */
   replay?: { timeMs: number; limitChanges: number } | null;
+  /** Columns showing figures older than this tick (view/freshness.ts), e.g. ["MEM", "PSI"]. */
+  staleColumns?: readonly string[];
 }
 
 /** A sample's local date and time to the tenth of a second (samples may be 100 ms apart), as the replay shows it. */
@@ -151,6 +153,9 @@ export function headerLines(input: HeaderInput): Span[][] {
   if (state.filter) line3.push(sep, n('filter '), n(safeText(state.filter, glyphs.unicode), 'accent'));
   line3.push(sep, n(state.tree ? 'tree view' : 'table view'));
   if (state.all) line3.push(sep, n('all cgroups'));
+  if (input.staleColumns && input.staleColumns.length > 0) {
+    line3.push(sep, n(`${input.staleColumns.join(' ')} older than 1 tick`, 'warn'));
+  }
 
   return [fitSpans(line1, width), fitSpans(line2, width), fitSpans(line3, width)];
 }
