@@ -197,15 +197,22 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
     expect((await tstop(['rm', '-f', 'peer-a'])).code).toBe(0);
   });
 
-  it('-p 127.0.0.1:PORT:8080: busybox httpd answers a fetch from the host side, through 127.0.0.1', async () => {
+  it('-p 127.0.0.1:PORT:8080: busybox httpd answers a fetch from the host side, through 127.0.0.1 (and -p PORT:8080 on every local address)', async () => {
     const r = await tstop(
-      bridged('web', ['-d', '-p', '127.0.0.1:18080:8080'], ['httpd', '-f', '-p', '8080', '-h', '/www']),
+      bridged(
+        'web',
+        ['-d', '-p', '127.0.0.1:18080:8080', '-p', '18086:8080'],
+        ['httpd', '-f', '-p', '8080', '-h', '/www'],
+      ),
     );
     expect(r.code).toBe(0);
     const body = await waitFor('the published port', () => fetchFromHost('127.0.0.1', 18080), 20_000, 200);
     expect(body).toBe('hello from the container\n');
     // Bound to 127.0.0.1 only: the host's other address does not answer.
     expect(fetchFromHost('192.168.240.1', 18080)).toBeNull();
+    // Without an address: every local one, 127.0.0.1 included.
+    expect(fetchFromHost('192.168.240.1', 18086)).toBe('hello from the container\n');
+    expect(fetchFromHost('127.0.0.1', 18086)).toBe('hello from the container\n');
     expect(tables()).toContain('tstop-c-web');
   });
 
