@@ -5,6 +5,7 @@
 //   node -e 0                                Node's own start: the floor of any Node CLI
 //   unshare --fork --pid --mount-proc --uts --ipc --net /bin/true
 //   runc run (same namespaces, busybox-static rootfs)   when runc is installed
+//   tstop run --image (overlay) next to --rootfs (bench/launch-image.ts)
 //
 // Medians of interleaved runs; overhead = tstop run - node start. Then
 // traced runs (TSTOP_RUN_TRACE=1 + TSTOP_HELPER_TRACE=1, CLOCK_MONOTONIC
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirsDeepestFirst } from '../src/cgroupfs/create.js';
 import { detectCgroupMounts } from '../src/cgroupfs/mounts.js';
+import { benchImage } from './launch-image.js';
 import { benchNetwork } from './launch-network.js';
 
 const RUNS = 21;
@@ -147,6 +149,8 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
     lines.push(
       `launch: tstop run ${tstop.toFixed(1)} ms (with seccomp=unconfined ${median(times.unconfined).toFixed(1)} ms), node start ${node.toFixed(1)} ms, unshare ${median(times.unshare).toFixed(1)} ms, runc ${runcText}, overhead ${(tstop - node).toFixed(1)} ms (medians of ${RUNS} interleaved runs)`,
     );
+
+    lines.push(...(await benchImage(bin, env, tmp))); // --image (overlay) next to --rootfs
 
     // Where the time goes: traced runs, each stamp's median.
     const traced: Map<string, number>[] = [];

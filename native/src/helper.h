@@ -43,6 +43,8 @@ struct volume {
 
 enum mode { MODE_NONE, MODE_RUN, MODE_EXEC };
 
+enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_UNLESS_STOPPED };
+
 struct spec {
   enum mode mode;
   struct strlist argv;
@@ -61,6 +63,7 @@ struct spec {
   struct strlist cgroup_procs; /* cgroup.procs files to join */
   int cgroup_clone;        /* use clone3(CLONE_INTO_CGROUP) when possible */
   char *rootfs;
+  char *rootfs_overlay; /* overlayfs options: mounted on rootfs instead of binding it */
   int readonly_rootfs;
   struct volume *volumes;
   size_t nvolumes;
@@ -72,6 +75,9 @@ struct spec {
   char *log_path;          /* detached: stdout+stderr through a capped, rotated log (logger.c) */
   long long log_max_bytes;
   long log_max_files;
+  int restart;             /* RESTART_*: the supervisor's policy (supervisor.c) */
+  long restart_max;        /* on-failure:N; 0 = no limit */
+  char *stop_flag;         /* created by tstop stop: no more restarts */
   uint64_t caps;           /* final capability set, bit n = cap n */
   int no_new_privs;
   int init;
@@ -140,6 +146,9 @@ void setup_mounts(const struct spec *s);
 /* logger.c */
 void start_logger(const struct spec *s);
 
+/* supervisor.c: --restart around run.c's one start of the workload. */
+int supervise(const struct spec *s, int (*run_once)(const struct spec *, int *started));
+
 /* devices.c */
 void check_device_rules(const struct spec *s);
 void attach_device_filter(const struct spec *s);
@@ -166,6 +175,7 @@ struct relay {
   pid_t child;
   int err_rd;  /* read end of the error pipe; EOF means exec succeeded */
   int master;  /* pty master, -1 without tty */
+  int started; /* set once exec succeeded */
 };
 void tty_setup_child(int sock);
 int tty_receive_master(int sock);

@@ -29,6 +29,7 @@ import { NET_FD, spawnHelper, type HelperExit } from './spawn.js';
 import type { PreparedNetwork } from './network/index.js';
 import { loadSeccomp } from './seccomp.js';
 import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
+import { restartText } from './restart.js';
 import {
   LaunchError,
   logPath,
@@ -41,6 +42,7 @@ import {
   runDir,
   runParent,
   STATE_VERSION,
+  stopFlagPath,
   writeState,
   type ContainerState,
 } from './state.js';
@@ -69,7 +71,7 @@ export function trace(event: string): void {
 trace('run-module-loaded');
 
 function checkPaths(opts: RunOptions): void {
-  if (opts.rootfs !== null) {
+  if (opts.rootfs !== null && !opts.image) {
     let st: fs.Stats;
     try {
       st = fs.statSync(opts.rootfs);
@@ -167,6 +169,8 @@ export function initialState(opts: RunOptions, cgroupPath: string, spec?: RunSpe
     detached: opts.detach,
     helper: null,
     owner: opts.detach ? null : processRefOf('self'),
+    restartPolicy: restartText(opts.restart),
+    restartCount: 0,
   };
 }
 
@@ -182,8 +186,12 @@ async function reserve(dir: string, state: ContainerState, mounts: CgroupMounts)
   }
 }
 
-export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runContainer(given: RunOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const uid = process.getuid?.() ?? 0;
+  // --image: its config applied to the options, the rootfs its overlay's mount point (./image/run.ts).
+  const imageRun = given.image ? await import('./image/run.js') : null;
+  const image = imageRun ? imageRun.imageLaunch(given, runDir(env), env) : null;
+  const opts = image ? image.opts : given;
   if (uid !== 0 && opts.userns === null) {
     throw new LaunchError(
       'tstop run needs root: it creates namespaces and cgroups (rootless containers, --userns self without root, are not supported yet)',
@@ -203,6 +211,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   }
   trace('checked');
   const state = initialState(opts, cgroupPath, spec);
+  if (image) Object.assign(state, { image: image.display, imageId: image.imageId });
   await reserve(dir, state, mounts);
   trace('state-reserved');
 
@@ -214,6 +223,7 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     removeStateFiles(dir, opts.name);
   };
   try {
+    if (imageRun && image) spec.rootfsOverlay = imageRun.prepareOverlay(image, dir, opts.name, env);
     cg = createCgroup(mounts, cgroupPath);
     trace('cgroup-created');
     if (limits && parsedLimits) limits.applyLimits(mounts, cgroupPath, parsedLimits);
@@ -381,10 +391,22 @@ async function runDetached(
 ): Promise<number> {
   const REPORT_FD = 4;
   const log = { path: logPath(dir, state.name), maxBytes: opts.log.maxBytes, maxFiles: opts.log.maxFiles };
+  const restart =
+    opts.restart.name === 'no'
+      ? {}
+      : {
+          restart: {
+            policy: opts.restart.name,
+            maxRetries: opts.restart.maxRetries,
+            stopFlag: stopFlagPath(dir, state.name),
+          },
+        };
+  fs.rmSync(stopFlagPath(dir, state.name), { force: true }); // a stale one would end the restarts at once
+
   const onNetns = attachOrSay(network);
   const netFd = network?.netnsFd ?? null;
   const net = netFd !== null ? { netnsFd: NET_FD } : onNetns ? { netWaitFd: NET_FD } : {};
-  const buf = serializeSpec({ ...spec, ...net, reportFd: REPORT_FD, log });
+  const buf = serializeSpec({ ...spec, ...net, reportFd: REPORT_FD, log, ...restart });
   const early = fs.openSync(logPath(dir, state.name), 'a', 0o640); // the helper's own words until its logger runs
   const report = fs.openSync(reportPath(dir, state.name), 'w', 0o640);
   let helperPath: string;

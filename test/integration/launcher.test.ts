@@ -258,7 +258,7 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
       expect(c?.memory?.limitBytes).toBe(64 * 1024 * 1024);
       expect(c?.pids?.limit).toBe(10);
       expect(c?.cpu?.quotaCores).toBeCloseTo(0.5, 5);
-      expect(fs.readFileSync(path.join(runDir, `${name}.log`), 'utf8')).toBe('started\n');
+      expect((await tstop(['logs', name])).stdout).toBe('started\n');
     });
 
     it('tstop exec enters it: same hostname, PID namespace and mount table', async () => {

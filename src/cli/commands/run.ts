@@ -103,7 +103,27 @@ export const RUN_FLAGS: FlagSpec[] = [
     value: 'DIR',
     description: "root filesystem (pivot_root into it); without it the host's / in a private mount namespace",
   },
-  { name: 'read-only', type: 'boolean', description: 'mount the rootfs read-only (needs --rootfs)' },
+  {
+    name: 'image',
+    type: 'string',
+    value: 'NAME[:TAG]',
+    description:
+      'run a loaded image (tstop load): an overlay of its layers, writes kept in the container until tstop rm; its Entrypoint, Cmd (replaced by COMMAND), Env, WorkingDir and User apply. No pull: docker save the image elsewhere',
+  },
+  {
+    name: 'entrypoint',
+    type: 'string',
+    value: 'CMD',
+    description: "--image: replace the image's Entrypoint and drop its Cmd ('' for none), as docker run does",
+  },
+  {
+    name: 'image-store',
+    type: 'string',
+    value: 'DIR',
+    description: 'where tstop load keeps images (also TSTOP_IMAGES)',
+    default: '/var/lib/tstop/images',
+  },
+  { name: 'read-only', type: 'boolean', description: 'mount the rootfs read-only (needs --rootfs or --image)' },
   {
     name: 'volume',
     short: 'v',
@@ -183,6 +203,14 @@ export const RUN_FLAGS: FlagSpec[] = [
     description: "-d: the log's cap (k, m, g) and how many rotated files to keep",
     default: 'max-size=10m, max-file=3',
   },
+  {
+    name: 'restart',
+    type: 'string',
+    value: 'POLICY',
+    description:
+      '-d: no, on-failure[:N] (after a non-zero exit, at most N times), always or unless-stopped: restart the workload when it exits, after 100 ms doubling to 1 min; tstop stop ends it. No daemon: nothing restarts at boot, so unless-stopped is always',
+    default: 'no',
+  },
   { name: 'rm', type: 'boolean', description: 'remove the container (state and cgroup) when it exits' },
   {
     name: 'init',
@@ -195,7 +223,7 @@ export const RUN_FLAGS: FlagSpec[] = [
 export const runCommand: CommandSpec = {
   name: 'run',
   summary: 'Run a command in new namespaces and its own cgroup with limits, as docker run does (no daemon).',
-  usage: 'run [OPTIONS] [--] COMMAND [ARG...]',
+  usage: 'run [OPTIONS] [--] COMMAND [ARG...]  |  run --image NAME[:TAG] [OPTIONS] [--] [COMMAND [ARG...]]',
   description: [
     'The workload is PID 1 of new mount, UTS, IPC, PID, cgroup and (with --network none, the default)',
     "network namespaces, with docker's default capabilities, no_new_privs and masked /proc paths.",
@@ -214,6 +242,8 @@ export const runCommand: CommandSpec = {
     'tstop run --rm -it --rootfs /srv/alpine --memory 256m --cpus 0.5 -- /bin/sh',
     'tstop run -d --name web --pids-limit 100 --rootfs /srv/web -v /srv/data:/data:ro -- /bin/httpd -f',
     'tstop run --rm --userns 100000:65536 --init -- sleep 10',
+    'tstop run --rm --image busybox:latest -e GREETING=hi -- sh -c "echo $GREETING"',
+
     'tstop run -d --name api --network bridge -p 127.0.0.1:8080:80 --rootfs /srv/web -- httpd -f -p 80',
   ],
   run: async (flags, positionals) => (await import('../run.js')).runCli(flags, positionals),
