@@ -340,6 +340,28 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
     expect(r.stdout).toMatch(/^inet 10\.123\.\d+\.\d+\/16\nping-ok\n$/);
   });
 
+  it('--restart on-failure:2: each restart runs in the first network namespace (same eth0, same address)', async () => {
+    const cmd =
+      "ip -4 -o addr show eth0 | grep -o 'inet [0-9.]*'; ping -c 1 -W 5 10.123.0.1 >/dev/null && echo ping-ok; exit 3";
+    const r = await tstop(bridged('again', ['-d', '--restart', 'on-failure:2'], ['sh', '-c', cmd]));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const address = leaseOf('again');
+    const log = await waitFor(
+      'three runs',
+      () => {
+        // The log's lines are "TIME stdout F TEXT" (src/launcher/logs.ts).
+        const text = fs.readFileSync(path.join(runDir, 'again.log'), 'utf8').replace(/^\S+ std(out|err) [FP] /gm, '');
+        return (text.match(/ping-ok/g) ?? []).length >= 3 ? text : null;
+      },
+      60_000,
+      300,
+    );
+    expect(log).toBe(`inet ${address}\nping-ok\n`.repeat(3));
+    expect((await tstop(['rm', '-f', 'again'])).code).toBe(0);
+    expect(leaseOf('again')).toBeUndefined();
+  });
+
   it('two parallel runs get different addresses', async () => {
     const cmd = ['sh', '-c', "ip -4 -o addr show eth0 | grep -o 'inet [0-9.]*'; sleep 1"];
     const runs = await Promise.all(['par1', 'par2', 'par3'].map((n) => tstop(bridged(n, ['--rm'], cmd))));
