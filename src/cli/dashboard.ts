@@ -18,6 +18,7 @@ import {
   type FleetActions,
 } from './fleet.js';
 import type { FleetSource } from '../fleet/source.js';
+import { openReplay, recordedLastHour, runReplayDashboard, wantsReplay } from './replay.js';
 
 /** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */
 export const MIN_INTERVAL_MS = 100;
@@ -51,15 +52,22 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   const fleet = wantsFleet(flags) ? fleetSourceFromFlags(flags) : null;
   const fleetActions = fleet ? fleetActionsFromFlags(flags) : null;
   const topRows = fleet ? topRowsFromFlags(flags) : 0;
+  if (fleet && flags.store !== undefined)
+    throw new UsageError('--store is for replaying a recording; not with --prometheus');
+  // tstop --at TIME: the store and the time are checked before the terminal is taken.
+  const replay = wantsReplay(flags) ? openReplay(flags) : null;
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     process.stderr.write('tstop: the dashboard needs a terminal (stdin and stdout); use `tstop snapshot` in scripts\n');
     return 1;
   }
   if (fleet && fleetActions) return runFleetDashboard(fleet, fleetActions, state, topRows);
+  if (replay) return runReplayDashboard(replay, state);
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
   const source = new RememberingSource(new Collector({ ...options, watch: true }));
+  const recorded = recordedLastHour(flags);
   const app = new Dashboard({
+    recordedHistory: recorded.samples,
     source,
     limiter: createDashboardLimiter(options, source),
     expiries: dashboardExpiries(),
@@ -67,6 +75,7 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
     state,
     handleSignals: true,
   });
+  if (recorded.problem) app.status.show(recorded.problem, 'warn', 10);
   try {
     await app.start();
   } catch (err) {

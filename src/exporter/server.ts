@@ -43,6 +43,8 @@ export interface ExporterOptions {
   version?: string;
   /** Text for the index page, e.g. what is exported. */
   description?: string;
+  /** Collect ahead of steady scrapes (SharedCollection's collectAhead); on unless false. */
+  collectAhead?: boolean;
 }
 
 export interface Exporter {
@@ -199,6 +201,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       own.exported.set(s.cgroupsExported);
     },
     extra: async () => (options.extraText?.() ?? '') + (await registry.metrics()),
+    collectAhead: options.collectAhead ?? true,
   });
   const auth = new Authenticator(options.webConfig ?? { users: new Map(), bearerToken: null });
   const index = indexPage(version, options.description ?? '');
@@ -360,6 +363,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     },
     close: () =>
       new Promise<void>((resolve) => {
+        collection.close();
         auth.close();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -330,4 +330,22 @@ export interface SnapshotSource {
   collect(): Snapshot;
   /** Releases what the source holds (descriptors, watches). */
   close?(): void;
+  /** What the caller shows (the dashboard's rows on screen): the rest may be read less often. */
+  focus?(focus: CollectFocus | null): void;
+  /** The fields of a container that the latest snapshot carried over from an older tick (focus). */
+  staleFields?(id: string): readonly (keyof ContainerSnapshot)[];
+}
+
+/**
+ * A reader's focus: every figure of the cgroups in `ids` is read each tick,
+ * and of the others only the cheap ones (processes, pids, CPU) and `fresh`
+ * (what the reader sorts by); their other figures (memory with memory.stat,
+ * io per device, PSI, hugetlb, device rules) are re-read at most
+ * `slowRefreshMs` apart and carried over in between. A new cgroup is read
+ * whole on its first tick.
+ */
+export interface CollectFocus {
+  ids: ReadonlySet<string>;
+  fresh: readonly (keyof ContainerSnapshot)[];
+  slowRefreshMs: number;
 }

@@ -25,6 +25,19 @@ export interface DetailInput {
   processes: ProcessSample | null;
   /** Monotonic-free wall clock, for the container's age. */
   nowSeconds: number;
+  /** Replay: this cgroup's recent limit changes from the audit log, newest first. */
+  limitChanges?: LimitChangeNote[];
+}
+
+export interface LimitChangeNote {
+  /** Local time of the change. */
+  at: string;
+  /** What and who: "limit by root via cli". */
+  what: string;
+  /** The files written: name, old and new value. */
+  writes: { file: string; oldValue: string; newValue: string }[];
+  /** Made between the previous sample and this one. */
+  sinceLastSample: boolean;
 }
 
 const n = (text: string, level: Level = 'normal'): Span => ({ text, level });
@@ -216,6 +229,19 @@ function limits(d: DetailInput): Section {
   if (lines.length === 0) lines.push([n('none readable', 'dim')]);
   // What docker restart would put back: docker keeps its own record of these.
   for (const drift of runtimeDrift(c)) lines.push(kv('not in docker', describeDrift(drift), 'warn'));
+  // Replay: the audit log's changes, one file per line pair so they fit a column.
+  for (const ch of d.limitChanges ?? []) {
+    const u = d.glyphs.unicode;
+    const level: Level = ch.sinceLastSample ? 'warn' : 'normal';
+    lines.push([
+      n(ch.sinceLastSample ? 'CHANGED ' : 'changed ', ch.sinceLastSample ? 'warn' : 'dim'),
+      n(safeText(`${ch.at} ${ch.what}`, u), level),
+    ]);
+    for (const w of ch.writes) {
+      lines.push([n(`  ${safeText(w.file, u)}`, 'dim')]);
+      lines.push([n(`    ${safeText(`${w.oldValue || '(empty)'} -> ${w.newValue}`, u)}`, level)]);
+    }
+  }
   return { id: 'limits', title: 'Limits in force', lines };
 }
 

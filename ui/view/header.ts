@@ -20,6 +20,17 @@ export interface HeaderInput {
   glyphs: Glyphs;
   /** Containers with a limit that expires (limit --for), soonest first, and the time left. */
   expiries?: readonly { name: string; leftMs: number }[];
+  /** Replay (tstop --at): the sample's time, and how many limit changes happened since the previous sample. */
+  replay?: { timeMs: number; limitChanges: number } | null;
+  /** Columns showing figures older than this tick (view/freshness.ts), e.g. ["MEM", "PSI"]. */
+  staleColumns?: readonly string[];
+}
+
+/** A sample's local date and time to the tenth of a second (samples may be 100 ms apart), as the replay shows it. */
+export function sampleTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${clock(d)}.${Math.floor(d.getMilliseconds() / 100)}`;
 }
 
 function clock(d: Date): string {
@@ -60,9 +71,19 @@ export function headerLines(input: HeaderInput): Span[][] {
     const containers = countContainers(s.containers);
     right.push(n(`${containers} containers`), sep, n(`${input.shown}/${s.containers.length} shown`), sep);
   }
-  right.push(n(`every ${formatDurationMs(state.intervalMs)}`));
-  if (state.paused) right.push(sep, n('PAUSED', 'warn'));
-  right.push(sep, n(clock(input.now)));
+  if (input.replay) {
+    // Replay: no refresh interval or clock, the recorded sample's time instead.
+    if (input.replay.limitChanges > 0)
+      right.push(
+        n(`LIMIT CHANGE${input.replay.limitChanges > 1 ? `S ${input.replay.limitChanges}` : ''}`, 'warn'),
+        sep,
+      );
+    right.push(n('REPLAY', 'crit'), sep, n(sampleTime(input.replay.timeMs), 'accent'));
+  } else {
+    right.push(n(`every ${formatDurationMs(state.intervalMs)}`));
+    if (state.paused) right.push(sep, n('PAUSED', 'warn'));
+    right.push(sep, n(clock(input.now)));
+  }
   const left: Span[][] = [[n('tstop', 'accent')]];
   if (isFleetSnapshot(s)) {
     // The fleet view: the source and how many of its hosts answer.
@@ -132,6 +153,9 @@ export function headerLines(input: HeaderInput): Span[][] {
   if (state.filter) line3.push(sep, n('filter '), n(safeText(state.filter, glyphs.unicode), 'accent'));
   line3.push(sep, n(state.tree ? 'tree view' : 'table view'));
   if (state.all) line3.push(sep, n('all cgroups'));
+  if (input.staleColumns && input.staleColumns.length > 0) {
+    line3.push(sep, n(`${input.staleColumns.join(' ')} older than 1 tick`, 'warn'));
+  }
 
   return [fitSpans(line1, width), fitSpans(line2, width), fitSpans(line3, width)];
 }
