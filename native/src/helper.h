@@ -184,6 +184,8 @@ int relay_until_exit(struct relay *r) __attribute__((warn_unused_result));
 /* network.c: joining another container's netns, waiting for tstop's veth set-up. */
 void join_netns(const struct spec *s);
 void wait_for_network(const struct spec *s, pid_t child);
+int network_kept(void);
+unsigned long network_restart_flags(unsigned long flags);
 void configure_eth0(const struct spec *s);
 
 /* run.c / exec.c */

@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -33,8 +34,25 @@ void join_netns(const struct spec *s) {
   trace("netns-joined");
 }
 
+/* The first child's netns, kept by the helper once tstop has set it up, so
+ * that a --restart starts the next child in it (same eth0, address, veth,
+ * -p rules) instead of in a fresh namespace nobody would wire. */
+static int g_kept_netns = -1;
+
+int network_kept(void) { return g_kept_netns >= 0; }
+
+/* Before a restart's clone: join the kept namespace (once; the helper
+ * stays in it) and clone without CLONE_NEWNET. */
+unsigned long network_restart_flags(unsigned long flags) {
+  static int joined;
+  if (g_kept_netns < 0) return flags;
+  if (!joined && setns(g_kept_netns, CLONE_NEWNET) < 0) fail_errno(EXIT_HELPER, "setns(kept netns)");
+  joined = 1;
+  return flags & ~(unsigned long)CLONE_NEWNET;
+}
+
 void wait_for_network(const struct spec *s, pid_t child) {
-  if (s->net_wait_fd < 0) return;
+  if (s->net_wait_fd < 0 || g_kept_netns >= 0) return;
   report("netns=%d", (int)child);
   char ok = 0;
   ssize_t n;
@@ -42,6 +60,10 @@ void wait_for_network(const struct spec *s, pid_t child) {
   while (n < 0 && errno == EINTR);
   close(s->net_wait_fd);
   if (n != 1 || ok != '1') fail(EXIT_HELPER, "the container's network was not set up (tstop says why)");
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)child);
+  g_kept_netns = open(path, O_RDONLY | O_CLOEXEC);
+  if (g_kept_netns < 0) fail_errno(EXIT_HELPER, "open %s", path);
   trace("network-ready");
 }
 
@@ -62,7 +84,7 @@ static void set_sockaddr(struct sockaddr *sa, in_addr_t addr) {
  * namespace): eth0's address and netmask, up, and the default route. The
  * same ioctls as bring_up_loopback: no netlink client needed for this. */
 void configure_eth0(const struct spec *s) {
-  if (!s->net_addr) return;
+  if (!s->net_addr || g_kept_netns >= 0) return; /* a restart: eth0 is configured already */
   char addr[32];
   snprintf(addr, sizeof addr, "%s", s->net_addr);
   char *slash = strchr(addr, '/');

@@ -68,7 +68,7 @@ static void child_main(const struct spec *s, int sync_rd, int tty_sock) {
   if ((s->ns_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
     fail_errno(EXIT_HELPER, "unshare(CLONE_NEWCGROUP)");
   set_hostname(s);
-  if (s->ns_flags & CLONE_NEWNET) bring_up_loopback();
+  if ((s->ns_flags & CLONE_NEWNET) && !network_kept()) bring_up_loopback(); /* a restart's lo is up */
   configure_eth0(s); /* --network bridge: the veth tstop moved in while we waited */
   trace("ns-setup-done");
   setup_mounts(s);
@@ -115,6 +115,7 @@ static int run_once(const struct spec *s, int *started) {
 
   /* The cgroup namespace is unshared by the child itself (see child_main). */
   unsigned long flags = s->ns_flags & ~(unsigned long)CLONE_NEWCGROUP;
+  flags = network_restart_flags(flags); /* --restart of a bridged container: its first netns again */
   pid_t pid = spawn(s, flags);
   if (pid < 0) fail_errno(EXIT_HELPER, "clone3(namespaces %#lx)", flags);
   if (pid == 0) {

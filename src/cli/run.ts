@@ -104,9 +104,12 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
       `--restart ${restart.name} needs -d: the detached helper is the container's supervisor (a foreground run ends with its workload)`,
     );
   }
-  if (restart.name !== 'no' && network === 'bridge') {
-    // A restart clones a new network namespace, and the detached helper cannot set a veth into it.
-    throw new UsageError(`--restart ${restart.name} with --network bridge is not supported yet: use one or the other`);
+  if (restart.name !== 'no' && network === 'bridge' && userns !== null) {
+    // A restart runs in the first child's network namespace (native/src/network.c), which the
+    // first child's user namespace owns: a restarted one could not mount its /sys.
+    throw new UsageError(
+      `--restart ${restart.name} with --network bridge and --userns is not supported yet: use two of the three`,
+    );
   }
   if (restart.name !== 'no' && flags.rm === true) {
     throw new UsageError('--restart and --rm conflict: a container removed when it exits cannot be restarted');

@@ -197,15 +197,22 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
     expect((await tstop(['rm', '-f', 'peer-a'])).code).toBe(0);
   });
 
-  it('-p 127.0.0.1:PORT:8080: busybox httpd answers a fetch from the host side, through 127.0.0.1', async () => {
+  it('-p 127.0.0.1:PORT:8080: busybox httpd answers a fetch from the host side, through 127.0.0.1 (and -p PORT:8080 on every local address)', async () => {
     const r = await tstop(
-      bridged('web', ['-d', '-p', '127.0.0.1:18080:8080'], ['httpd', '-f', '-p', '8080', '-h', '/www']),
+      bridged(
+        'web',
+        ['-d', '-p', '127.0.0.1:18080:8080', '-p', '18086:8080'],
+        ['httpd', '-f', '-p', '8080', '-h', '/www'],
+      ),
     );
     expect(r.code).toBe(0);
     const body = await waitFor('the published port', () => fetchFromHost('127.0.0.1', 18080), 20_000, 200);
     expect(body).toBe('hello from the container\n');
     // Bound to 127.0.0.1 only: the host's other address does not answer.
     expect(fetchFromHost('192.168.240.1', 18080)).toBeNull();
+    // Without an address: every local one, 127.0.0.1 included.
+    expect(fetchFromHost('192.168.240.1', 18086)).toBe('hello from the container\n');
+    expect(fetchFromHost('127.0.0.1', 18086)).toBe('hello from the container\n');
     expect(tables()).toContain('tstop-c-web');
   });
 
@@ -331,6 +338,28 @@ describe.runIf(isRoot && TOOLS)('tstop run --network bridge / -p / container:NAM
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^inet 10\.123\.\d+\.\d+\/16\nping-ok\n$/);
+  });
+
+  it('--restart on-failure:2: each restart runs in the first network namespace (same eth0, same address)', async () => {
+    const cmd =
+      "ip -4 -o addr show eth0 | grep -o 'inet [0-9.]*'; ping -c 1 -W 5 10.123.0.1 >/dev/null && echo ping-ok; exit 3";
+    const r = await tstop(bridged('again', ['-d', '--restart', 'on-failure:2'], ['sh', '-c', cmd]));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const address = leaseOf('again');
+    const log = await waitFor(
+      'three runs',
+      () => {
+        // The log's lines are "TIME stdout F TEXT" (src/launcher/logs.ts).
+        const text = fs.readFileSync(path.join(runDir, 'again.log'), 'utf8').replace(/^\S+ std(out|err) [FP] /gm, '');
+        return (text.match(/ping-ok/g) ?? []).length >= 3 ? text : null;
+      },
+      60_000,
+      300,
+    );
+    expect(log).toBe(`inet ${address}\nping-ok\n`.repeat(3));
+    expect((await tstop(['rm', '-f', 'again'])).code).toBe(0);
+    expect(leaseOf('again')).toBeUndefined();
   });
 
   it('two parallel runs get different addresses', async () => {
