@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { dirsDeepestFirst } from '../src/cgroupfs/create.js';
 import { detectCgroupMounts } from '../src/cgroupfs/mounts.js';
 import { benchImage } from './launch-image.js';
+import { benchNetwork } from './launch-network.js';
 
 const RUNS = 21;
 const TRACED = 15;
@@ -195,6 +196,7 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
       `launch: where tstop run's ${at('exit').toFixed(1)} ms go (medians of ${TRACED} traced runs): ` +
         steps.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '),
     );
+    if (process.env.TSTOP_BENCH_NETWORK !== '0') lines.push(...benchNetwork(bin, env, tmp));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
     // runc also makes its cgroups in hierarchies tstop leaves alone (name=systemd): every mount.

@@ -6,6 +6,8 @@
 import { LimitError, type Limiter } from '../limiter/api.js';
 import { createLimiter } from '../limiter/limiter.js';
 import { notifyingLimiter } from '../limiter/notify.js';
+import { AuditLog, auditLogPath } from '../limiter/audit.js';
+import { PendingExpiryReader } from '../limiter/expiry.js';
 import type { Collector, CollectorOptions } from '../collect/collector.js';
 import type { Snapshot } from '../model/types.js';
 
@@ -42,3 +44,18 @@ export const unavailableLimiter: Limiter = {
   setFrozen: () => Promise.reject(new LimitError('limit changes are not available here', 1)),
   kill: () => Promise.reject(new LimitError('limit changes are not available here', 1)),
 };
+
+/** The header's pending expiries (limit --for): read from the audit log only when it changed; none if unreadable. */
+export function dashboardExpiries(): () => { name: string; deadlineMs: number }[] {
+  let reader: PendingExpiryReader | null = null;
+  return () => {
+    try {
+      reader ??= new PendingExpiryReader(new AuditLog(auditLogPath()));
+      return reader
+        .read()
+        .map((p) => ({ name: p.change.container.name || p.change.container.id, deadlineMs: p.deadlineMs }));
+    } catch {
+      return []; // not root, or no audit log to read: nothing to show
+    }
+  };
+}

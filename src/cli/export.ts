@@ -13,6 +13,8 @@ import {
 } from '../exporter/config.js';
 import { runExport, type ExportRunOptions } from '../exporter/run.js';
 import { UsageError } from '../util/errors.js';
+import { agentState, startAgent } from './agent.js';
+import type { Collector } from '../collect/collector.js';
 import { collectorOptions } from './collection-flags.js';
 import { stringFlag, type ParsedFlags } from './command.js';
 
@@ -29,6 +31,7 @@ export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv)
     requestTimeout: stringFlag(flags, 'request-timeout'),
     maxConnections: stringFlag(flags, 'max-connections'),
     maxRequestsInFlight: stringFlag(flags, 'max-requests-in-flight'),
+    containerLabels: stringFlag(flags, 'container-labels'),
   };
   const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
   const configFile = stringFlag(flags, 'config');
@@ -61,5 +64,16 @@ function writeApiFlags(flags: ParsedFlags): ExportRunOptions['writeApi'] {
 
 export async function exportCli(flags: ParsedFlags): Promise<number> {
   const settings = await exportSettings(flags, process.env);
-  return runExport({ settings, collector: collectorOptions(flags), writeApi: writeApiFlags(flags) });
+  const writeApi = writeApiFlags(flags);
+  // An agent too: the audit log's expiries, and the guard rules with --guard FILE (on the exporter's collector).
+  let provide: (c: Collector) => void = () => undefined;
+  const agent = startAgent('export', flags, collectorOptions(flags), new Promise<Collector>((r) => (provide = r)));
+  try {
+    return await runExport(
+      { settings, collector: collectorOptions(flags), writeApi, agentState: () => agentState(agent) },
+      { onCollector: (c) => provide(c), onStop: () => agent.stop() },
+    );
+  } finally {
+    await agent.stop();
+  }
 }

@@ -6,6 +6,7 @@ import { StoreWriter } from '../record/store.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
+import { startAgent, type Agent } from './agent.js';
 
 export const DEFAULT_STORE = '/var/lib/tstop/store';
 
@@ -49,8 +50,18 @@ export async function runRecord(flags: ParsedFlags): Promise<number> {
   const warn = (message: string): void => void process.stderr.write(`tstop: ${message}\n`);
   const writer = StoreWriter.open(dir, { intervalMs, retainMs, maxBytes, warn });
   const collector = new Collector({ ...collectorOptions(flags), watch: true });
+  // An agent too: the audit log's expiries, and the guard rules with --guard FILE (on the same collector).
+  let agent: Agent;
+  try {
+    agent = startAgent('record', flags, collectorOptions(flags), collector);
+  } catch (err) {
+    collector.close();
+    writer.close();
+    throw err;
+  }
   const loop = runRecorder(collector, writer, intervalMs);
-  const onSignal = (): void => loop.stop();
+  // The agent stops first: its guard rules use the collector the recorder closes.
+  const onSignal = (): void => void agent.stop().then(() => loop.stop());
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.stderr.write(`tstop: recording every ${stringFlag(flags, 'interval') ?? '5s'} into ${writer.dir}\n`);
@@ -59,6 +70,7 @@ export async function runRecord(flags: ParsedFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await agent.stop();
   }
   return 0;
 }

@@ -3,18 +3,20 @@
 
 import net from 'node:net';
 import { version } from '../util/package-root.js';
+import { untilStopSignal } from '../util/signals.js';
 import { Collector, type CollectorOptions } from '../collect/collector.js';
-import { isShownByDefault } from '../model/select.js';
+import { isShownByDefault, matchesFilter } from '../model/select.js';
 import type { ContainerSnapshot } from '../model/types.js';
 import { formatListen, type ExportSettings } from './config.js';
 import { startExporter, type ApiHandler, type Exporter } from './server.js';
 import { ExportStartupError } from './errors.js';
+import { renderAgentState, type AgentState } from './agent-families.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 import type { WriteApi } from './write-api.js';
 
 export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
   const { cgroups, filter } = settings;
-  return (c) => (cgroups === 'all' || isShownByDefault(c)) && (!filter || filter.test(c.id) || filter.test(c.name));
+  return (c) => (cgroups === 'all' || isShownByDefault(c)) && (!filter || matchesFilter(filter, c));
 }
 
 export interface RunExportHooks {
@@ -22,6 +24,10 @@ export interface RunExportHooks {
   apiHandler?: ApiHandler;
   /** Called once listening (tests, the limiter). */
   onListening?: (exporter: Exporter) => void;
+  /** Called with the collector once made (the agent's guard rules share it). */
+  onCollector?: (collector: Collector) => void;
+  /** Awaited after SIGINT/SIGTERM, before the server and the collector close (the agent stops). */
+  onStop?: () => Promise<void>;
 }
 
 /** Loopback addresses and "localhost": the only places a token may travel over plain HTTP. */
@@ -91,6 +97,8 @@ export interface ExportRunOptions {
     /** --write-api-insecure: a token over plain HTTP on a non-loopback address. */
     insecure: boolean;
   } | null;
+  /** The agent's guard rules and expiries, for the tstop_guard_* and tstop_limit_expiry_pending families. */
+  agentState?: () => AgentState;
 }
 
 export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
@@ -106,6 +114,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
     watch: settings.watch,
   });
   collectorRef = collector;
+  hooks.onCollector?.(collector);
   let exporter: Exporter;
   try {
     await collector.ready();
@@ -115,9 +124,11 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       minIntervalMs: settings.minIntervalMs,
       limits: settings.limits,
       select: selection(settings),
+      containerLabels: settings.containerLabels,
       webConfig,
       apiHandler,
       metrics: api ? [api.authFailures] : [],
+      extraText: opts.agentState ? () => renderAgentState(opts.agentState!()) : undefined,
       version: version(),
       description:
         `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +
@@ -147,15 +158,8 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       });
   };
   process.on('SIGHUP', reload);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopSignal();
+  await hooks.onStop?.();
   process.off('SIGHUP', reload);
   await exporter.close();
   collector.close();

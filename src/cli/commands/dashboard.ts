@@ -3,7 +3,7 @@
 
 import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
-import { FLEET_FLAGS } from '../fleet-flags.js';
+import { FLEET_DASHBOARD_FLAGS, FLEET_FLAGS, FLEET_WRITE_FLAGS } from '../fleet-flags.js';
 
 const DASHBOARD_FLAGS = [
   {
@@ -34,6 +34,8 @@ const DASHBOARD_FLAGS = [
   ALL_FLAG,
   ...COLLECTION_FLAGS,
   ...FLEET_FLAGS,
+  ...FLEET_WRITE_FLAGS,
+  ...FLEET_DASHBOARD_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 
 export const dashboardCommand: CommandSpec = {

@@ -3,6 +3,7 @@
 
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
+import { AGENT_FLAGS } from './agent-flags.js';
 
 const EXPORT_FLAGS = [
   {
@@ -20,7 +21,7 @@ const EXPORT_FLAGS = [
     value: 'FILE',
     description:
       'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch, ' +
-      'header_timeout, request_timeout, max_connections, max_requests_in_flight)',
+      'header_timeout, request_timeout, max_connections, max_requests_in_flight, container_labels)',
   },
   {
     name: 'web-config',
@@ -42,7 +43,7 @@ const EXPORT_FLAGS = [
     description: 'all (every cgroup, like cAdvisor) or default (containers and cgroups with processes)',
     default: 'all',
   },
-  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
+  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)' },
   {
     name: 'no-watch',
     type: 'boolean',
@@ -68,6 +69,14 @@ const EXPORT_FLAGS = [
     value: 'N',
     description: 'open connections at most; more are closed at once',
     default: '512',
+  },
+  {
+    name: 'container-labels',
+    type: 'string',
+    value: 'WHICH',
+    description:
+      "runtime labels exported as container_label_<name>, as cAdvisor does: all, none, or keys (e.g. 'com.docker.compose.project,team')",
+    default: 'all',
   },
   {
     name: 'max-requests-in-flight',
@@ -106,9 +115,10 @@ const EXPORT_FLAGS = [
     name: 'audit-log',
     type: 'string',
     value: 'FILE',
-    description: 'audit log of the write API',
+    description: 'audit log of the write API, the guard rules and the expiries this agent runs',
     default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
   },
+  ...AGENT_FLAGS,
   ...COLLECTION_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 
