@@ -256,6 +256,48 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain('bg.fs');
   });
 
+  it("--restart keeps the container's writes across restarts (the same upper); --add-host writes into the overlay", async () => {
+    const hosts = await tstop([
+      'run',
+      '--rm',
+      '--image',
+      TAG,
+      '--add-host',
+      'db:10.1.2.3',
+      '--',
+      'sh',
+      '-c',
+      'cat /etc/hosts',
+    ]);
+    expect(hosts.stdout).toMatch(/^10\.1\.2\.3\tdb$/m);
+    const d = await tstop([
+      'run',
+      '-d',
+      '--name',
+      'again',
+      '--restart',
+      'on-failure:2',
+      '--image',
+      TAG,
+      '--',
+      'sh',
+      '-c',
+      'echo run >> /tmp/count; cat /tmp/count | wc -l; exit 3',
+    ]);
+    expect(d.code).toBe(0);
+    const deadline = Date.now() + 60_000;
+    let ps = '';
+    while (Date.now() < deadline) {
+      ps = (await tstop(['ps', '-a'])).stdout;
+      if (/again .*Exited \(3\)/.test(ps)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(ps).toMatch(/again .*Exited \(3\).*2 restarts/);
+    expect((await tstop(['logs', 'again'])).stdout.replace(/ /g, '')).toBe('1\n2\n3\n');
+    expect((await tstop(['rm', 'again'])).code).toBe(0);
+    expect(fs.existsSync(path.join(env.TSTOP_RUN_DIR as string, 'again.fs'))).toBe(false);
+  });
+
   it('rmi is refused while a container uses the image; after tstop rm the image and its layers go', async () => {
     const refused = await tstop(['rmi', TAG]);
     expect(refused.code).toBe(1);
