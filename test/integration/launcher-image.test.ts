@@ -5,6 +5,7 @@
 // the cgroups are this run's own (TSTOP_IMAGES, TSTOP_RUN_DIR,
 // TSTOP_RUN_PARENT).
 
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,7 +24,7 @@ import {
   tarOf,
   type ImageSpec,
 } from '../helpers/image-archive.js';
-import { runTstop, type RunResult } from '../helpers/limit.js';
+import { runTstop, TSTOP_BIN, type RunResult } from '../helpers/limit.js';
 import { lgetxattr } from '../../src/launcher/image/syscalls.js';
 import { ensureHelper, findBusybox } from '../native/harness.js';
 
@@ -126,6 +127,19 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     expect(lgetxattr(path.join(two, 'opt/a'), 'trusted.overlay.opaque')?.toString()).toBe('y');
     expect(fs.existsSync(path.join(two, 'opt/a/.wh..wh..opq'))).toBe(false);
     expect(fs.statSync(store).mode & 0o777).toBe(0o700);
+  });
+
+  it('-i - reads the archive from stdin (docker save | tstop load -i -)', () => {
+    const own = cg.tmp('store-stdin');
+    const r = spawnSync(process.execPath, [TSTOP_BIN, 'load', '-i', '-'], {
+      env: { ...env, TSTOP_IMAGES: own },
+      input: fs.readFileSync(legacyTar),
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`Loaded image: ${TAG}\n`);
+    expect(fs.readdirSync(path.join(own, 'layers')).sort()).toEqual(spec.layers.map(sha256).sort());
+    expect(fs.readdirSync(path.join(own, 'tmp'))).toEqual([]);
   });
 
   it('loading it again extracts nothing new (layers are shared and kept once)', async () => {
