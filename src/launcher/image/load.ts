@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { readArchive, type ArchiveImage } from './archive.js';
 import { ImageError } from './errors.js';
-import { extractTar, type ExtractLimits } from './extract.js';
+import { extractTar, Meter, type ExtractLimits } from './extract.js';
 import { ImageStore, normalizeTag, type ImageRecord } from './store.js';
 
 export interface LoadOptions {
@@ -30,8 +30,16 @@ function limitFromEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): numbe
 
 export function loadLimits(env: NodeJS.ProcessEnv): { layer: ExtractLimits; archive: ExtractLimits } {
   return {
-    layer: { maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_LAYER_BYTES', 32 * 2 ** 30), maxEntries: 1_000_000 },
-    archive: { maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_ARCHIVE_BYTES', 64 * 2 ** 30), maxEntries: 100_000 },
+    layer: {
+      maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_LAYER_BYTES', 32 * 2 ** 30),
+      maxEntries: 1_000_000,
+      setting: 'TSTOP_IMAGE_MAX_LAYER_BYTES',
+    },
+    archive: {
+      maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_ARCHIVE_BYTES', 64 * 2 ** 30),
+      maxEntries: 100_000,
+      setting: 'TSTOP_IMAGE_MAX_ARCHIVE_BYTES',
+    },
   };
 }
 
@@ -63,7 +71,11 @@ export async function loadImages(opts: LoadOptions): Promise<string[]> {
       if (fromStdin) {
         file = path.join(work, 'stdin.tar');
         const out = fs.createWriteStream(file, { fd: fs.openSync(file, 'wx', 0o600) });
-        await pipeline(opts.stdin ?? process.stdin, out);
+        await pipeline(
+          opts.stdin ?? process.stdin,
+          new Meter(limits.archive.maxBytes, 'stdin', limits.archive.setting),
+          out,
+        ); // bounded: it is spooled to disk
       }
       root = path.join(work, 'archive');
       fs.mkdirSync(root, { mode: 0o700 });

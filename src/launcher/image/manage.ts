@@ -106,4 +106,3 @@ export function removeImage(store: ImageStore, ref: string, env: NodeJS.ProcessE
     return lines;
   });
 }
-
