@@ -5,6 +5,7 @@
 // image, no tag, no work directory) and nothing outside it. The "outside"
 // targets are this run's own temp directories.
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -20,7 +21,7 @@ import {
   type Entry,
   type ImageSpec,
 } from '../helpers/image-archive.js';
-import { runTstop, type RunResult } from '../helpers/limit.js';
+import { runTstop, TSTOP_BIN, type RunResult } from '../helpers/limit.js';
 import { lgetxattr } from '../../src/launcher/image/syscalls.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -270,6 +271,18 @@ describe.runIf(isRoot)('tstop load refuses hostile archives and leaves nothing b
       }),
       /up\.tar: a symlink leading out of the archive: refused/,
     );
+  });
+
+  it('stdin past TSTOP_IMAGE_MAX_ARCHIVE_BYTES is refused while it is spooled', () => {
+    const r = spawnSync(process.execPath, [TSTOP_BIN, 'load', '-i', '-'], {
+      env: { ...process.env, TSTOP_IMAGES: store, TSTOP_IMAGE_MAX_ARCHIVE_BYTES: '10000' },
+      input: Buffer.alloc(64 * 1024, 1),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toMatch(/stdin: larger than 10000 bytes uncompressed: refused \(TSTOP_IMAGE_MAX_ARCHIVE_BYTES\)/);
+    expect(r.status).toBe(1);
+    expectNothingLeft();
   });
 
   it('a huge manifest.json is refused before it is parsed', async () => {

@@ -5,6 +5,7 @@
 // the cgroups are this run's own (TSTOP_IMAGES, TSTOP_RUN_DIR,
 // TSTOP_RUN_PARENT).
 
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,7 +24,7 @@ import {
   tarOf,
   type ImageSpec,
 } from '../helpers/image-archive.js';
-import { runTstop, type RunResult } from '../helpers/limit.js';
+import { runTstop, TSTOP_BIN, type RunResult } from '../helpers/limit.js';
 import { lgetxattr } from '../../src/launcher/image/syscalls.js';
 import { ensureHelper, findBusybox } from '../native/harness.js';
 
@@ -126,6 +127,19 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     expect(lgetxattr(path.join(two, 'opt/a'), 'trusted.overlay.opaque')?.toString()).toBe('y');
     expect(fs.existsSync(path.join(two, 'opt/a/.wh..wh..opq'))).toBe(false);
     expect(fs.statSync(store).mode & 0o777).toBe(0o700);
+  });
+
+  it('-i - reads the archive from stdin (docker save | tstop load -i -)', () => {
+    const own = cg.tmp('store-stdin');
+    const r = spawnSync(process.execPath, [TSTOP_BIN, 'load', '-i', '-'], {
+      env: { ...env, TSTOP_IMAGES: own },
+      input: fs.readFileSync(legacyTar),
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`Loaded image: ${TAG}\n`);
+    expect(fs.readdirSync(path.join(own, 'layers')).sort()).toEqual(spec.layers.map(sha256).sort());
+    expect(fs.readdirSync(path.join(own, 'tmp'))).toEqual([]);
   });
 
   it('loading it again extracts nothing new (layers are shared and kept once)', async () => {
@@ -256,6 +270,48 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain('bg.fs');
   });
 
+  it("--restart keeps the container's writes across restarts (the same upper); --add-host writes into the overlay", async () => {
+    const hosts = await tstop([
+      'run',
+      '--rm',
+      '--image',
+      TAG,
+      '--add-host',
+      'db:10.1.2.3',
+      '--',
+      'sh',
+      '-c',
+      'cat /etc/hosts',
+    ]);
+    expect(hosts.stdout).toMatch(/^10\.1\.2\.3\tdb$/m);
+    const d = await tstop([
+      'run',
+      '-d',
+      '--name',
+      'again',
+      '--restart',
+      'on-failure:2',
+      '--image',
+      TAG,
+      '--',
+      'sh',
+      '-c',
+      'echo run >> /tmp/count; cat /tmp/count | wc -l; exit 3',
+    ]);
+    expect(d.code).toBe(0);
+    const deadline = Date.now() + 60_000;
+    let ps = '';
+    while (Date.now() < deadline) {
+      ps = (await tstop(['ps', '-a'])).stdout;
+      if (/again .*Exited \(3\)/.test(ps)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(ps).toMatch(/again .*Exited \(3\).*2 restarts/);
+    expect((await tstop(['logs', 'again'])).stdout.replace(/ /g, '')).toBe('1\n2\n3\n');
+    expect((await tstop(['rm', 'again'])).code).toBe(0);
+    expect(fs.existsSync(path.join(env.TSTOP_RUN_DIR as string, 'again.fs'))).toBe(false);
+  });
+
   it('rmi is refused while a container uses the image; after tstop rm the image and its layers go', async () => {
     const refused = await tstop(['rmi', TAG]);
     expect(refused.code).toBe(1);
@@ -276,29 +332,26 @@ describe.runIf(isRoot)('tstop load / images / run --image / rmi (issue 18, image
     expect(missing.stderr).toMatch(/no image 'tstop-test\/bb:v1'.*there is no pull/);
   });
 
-  it('the same image loads from docker 25+ archives, a gzipped docker save and an OCI layout (directory and tar, gzip layers)', async () => {
-    const sources = {
-      docker25: tarDir(dockerSaveOciDir(cg.tmp('docker25'), spec), cg.tmp('docker25.tar')),
-      ociDir: ociLayoutDir(cg.tmp('oci'), spec),
-      ociTar: tarDir(ociLayoutDir(cg.tmp('oci2'), spec), cg.tmp('oci.tar')),
-      legacyGzip: gzipFile(legacyTar, cg.tmp('legacy.tar.gz')),
-    };
-    for (const [kind, input] of Object.entries(sources)) {
-      const own = cg.tmp(`store-${kind}`);
-      const r = await tstop(['load', '-i', input], { TSTOP_IMAGES: own });
-      expect(r.stderr, kind).toBe('');
-      expect(r.stdout, kind).toBe(`Loaded image: ${TAG}\n`);
-      const json = JSON.parse((await tstop(['images', '--json'], { TSTOP_IMAGES: own })).stdout) as { id: string };
-      expect(json.id, kind).toBe(`sha256:${imageId()}`);
-      expect(fs.readdirSync(path.join(own, 'layers')).sort(), kind).toEqual(spec.layers.map(sha256).sort());
-      const run = await tstop(
-        ['run', '--rm', '--image', TAG, '--', 'sh', '-c', 'cat /etc/added; test -e /etc/removed || echo gone'],
-        {
-          TSTOP_IMAGES: own,
-        },
-      );
-      expect(run.stdout, kind).toBe('added by layer 2\ngone\n');
-    }
+  // One test per format (each its own timeout: the v2 lane's TCG guest is slow).
+  const formats: [string, () => string][] = [
+    ['a docker 25+ save (tar)', () => tarDir(dockerSaveOciDir(cg.tmp('docker25'), spec), cg.tmp('docker25.tar'))],
+    ['a gzipped docker save', () => gzipFile(legacyTar, cg.tmp('legacy.tar.gz'))],
+    ['an OCI layout directory (gzip layers)', () => ociLayoutDir(cg.tmp('oci'), spec)],
+    ['an OCI layout tar (gzip layers)', () => tarDir(ociLayoutDir(cg.tmp('oci2'), spec), cg.tmp('oci.tar'))],
+  ];
+  it.each(formats)('the same image loads and runs from %s', async (kind, make) => {
+    const own = cg.tmp(`store-${kind.replace(/\W+/g, '-')}`);
+    const r = await tstop(['load', '-i', make()], { TSTOP_IMAGES: own });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`Loaded image: ${TAG}\n`);
+    const json = JSON.parse((await tstop(['images', '--json'], { TSTOP_IMAGES: own })).stdout) as { id: string };
+    expect(json.id).toBe(`sha256:${imageId()}`);
+    expect(fs.readdirSync(path.join(own, 'layers')).sort()).toEqual(spec.layers.map(sha256).sort());
+    const run = await tstop(
+      ['run', '--rm', '--image', TAG, '--', 'sh', '-c', 'cat /etc/added; test -e /etc/removed || echo gone'],
+      { TSTOP_IMAGES: own },
+    );
+    expect(run.stdout).toBe('added by layer 2\ngone\n');
   });
 
   it('--image with --rootfs is a usage error (exit 2); a tag that does not parse too', async () => {

@@ -15,6 +15,8 @@ export interface ExtractLimits {
   /** Uncompressed tar bytes. */
   maxBytes: number;
   maxEntries: number;
+  /** The setting that raises maxBytes, for the refusal's message. */
+  setting: string;
 }
 
 export interface Extracted {
@@ -26,23 +28,20 @@ export interface Extracted {
 }
 
 /** Counts and hashes what passes, and stops the stream past maxBytes. */
-class Meter extends Transform {
+export class Meter extends Transform {
   readonly hash = crypto.createHash('sha256');
   bytes = 0;
   constructor(
     private readonly maxBytes: number,
     private readonly what: string,
+    private readonly setting: string,
   ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
-      cb(
-        new ImageError(
-          `${this.what}: larger than ${this.maxBytes} bytes uncompressed: refused (TSTOP_IMAGE_MAX_LAYER_BYTES)`,
-        ),
-      );
+      cb(new ImageError(`${this.what}: larger than ${this.maxBytes} bytes uncompressed: refused (${this.setting})`));
       return;
     }
     this.hash.update(chunk);
@@ -86,7 +85,7 @@ export async function extractTar(
       cb(null, chunk);
     },
   });
-  const meter = new Meter(limits.maxBytes, tree.what);
+  const meter = new Meter(limits.maxBytes, tree.what, limits.setting);
   const safe = new SafeTree(dest, { ...tree, maxEntries: limits.maxEntries });
   const extract = tarStream.extract();
   extract.on('entry', (header, stream, next) => {

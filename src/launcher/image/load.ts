@@ -6,13 +6,16 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { readArchive, type ArchiveImage } from './archive.js';
 import { ImageError } from './errors.js';
-import { extractTar, type ExtractLimits } from './extract.js';
+import { extractTar, Meter, type ExtractLimits } from './extract.js';
 import { ImageStore, normalizeTag, type ImageRecord } from './store.js';
 
 export interface LoadOptions {
+  /** A file or directory; '-' reads the archive from stdin (`docker save x | ssh host tstop load -i -`). */
   input: string;
+  stdin?: NodeJS.ReadableStream;
   storeDir: string;
   warn?: (message: string) => void;
   env?: NodeJS.ProcessEnv;
@@ -27,8 +30,16 @@ function limitFromEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): numbe
 
 export function loadLimits(env: NodeJS.ProcessEnv): { layer: ExtractLimits; archive: ExtractLimits } {
   return {
-    layer: { maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_LAYER_BYTES', 32 * 2 ** 30), maxEntries: 1_000_000 },
-    archive: { maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_ARCHIVE_BYTES', 64 * 2 ** 30), maxEntries: 100_000 },
+    layer: {
+      maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_LAYER_BYTES', 32 * 2 ** 30),
+      maxEntries: 1_000_000,
+      setting: 'TSTOP_IMAGE_MAX_LAYER_BYTES',
+    },
+    archive: {
+      maxBytes: limitFromEnv(env, 'TSTOP_IMAGE_MAX_ARCHIVE_BYTES', 64 * 2 ** 30),
+      maxEntries: 100_000,
+      setting: 'TSTOP_IMAGE_MAX_ARCHIVE_BYTES',
+    },
   };
 }
 
@@ -41,21 +52,34 @@ export async function loadImages(opts: LoadOptions): Promise<string[]> {
     );
   }
   const limits = loadLimits(env);
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(opts.input);
-  } catch {
-    throw new ImageError(`${opts.input}: no such file or directory`);
+  const fromStdin = opts.input === '-';
+  let st: fs.Stats | null = null;
+  if (!fromStdin) {
+    try {
+      st = fs.statSync(opts.input);
+    } catch {
+      throw new ImageError(`${opts.input}: no such file or directory`);
+    }
+    if (!st.isFile() && !st.isDirectory()) throw new ImageError(`${opts.input}: not a file or a directory`);
   }
-  if (!st.isFile() && !st.isDirectory()) throw new ImageError(`${opts.input}: not a file or a directory`);
   const store = new ImageStore(opts.storeDir).init();
   const work = store.workDir();
   try {
     let root = opts.input;
-    if (st.isFile()) {
+    if (st === null || st.isFile()) {
+      let file = opts.input;
+      if (fromStdin) {
+        file = path.join(work, 'stdin.tar');
+        const out = fs.createWriteStream(file, { fd: fs.openSync(file, 'wx', 0o600) });
+        await pipeline(
+          opts.stdin ?? process.stdin,
+          new Meter(limits.archive.maxBytes, 'stdin', limits.archive.setting),
+          out,
+        ); // bounded: it is spooled to disk
+      }
       root = path.join(work, 'archive');
       fs.mkdirSync(root, { mode: 0o700 });
-      await extractTar(opts.input, root, { layer: false, what: opts.input }, limits.archive);
+      await extractTar(file, root, { layer: false, what: fromStdin ? 'stdin' : opts.input }, limits.archive);
     }
     const images = readArchive(root, opts.input);
     const lines: string[] = [];

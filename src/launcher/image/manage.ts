@@ -5,7 +5,7 @@
 import { formatBytes, renderTable } from '../../util/format.js';
 import { listNames, readState, runDir } from '../state.js';
 import { ImageError } from './errors.js';
-import { ImageStore, resolveImage, tagsOf, type ImageRecord } from './store.js';
+import { ImageStore, resolveImage, tagsOf } from './store.js';
 
 export interface ImageRow {
   tag: string;
@@ -106,5 +106,3 @@ export function removeImage(store: ImageStore, ref: string, env: NodeJS.ProcessE
     return lines;
   });
 }
-
-export type { ImageRecord };
