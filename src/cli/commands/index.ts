@@ -20,6 +20,11 @@ const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
   ['ps', async () => (await import('./ps.js')).psCommand],
   ['stop', async () => (await import('./ps.js')).stopCommand],
   ['rm', async () => (await import('./ps.js')).rmCommand],
+  ['logs', async () => (await import('./logs.js')).logsCommand],
+
+  ['load', async () => (await import('./load.js')).loadCommand],
+  ['images', async () => (await import('./images.js')).imagesCommand],
+  ['rmi', async () => (await import('./rmi.js')).rmiCommand],
 ];
 
 /** The command of that name, or undefined. */

@@ -1,7 +1,7 @@
 // `tstop recommend`: flags and help; the implementation is in ../whatif.ts.
 
 import type { CommandSpec } from '../command.js';
-import { STORE_FLAG } from './record.js';
+import { STORE_FLAG } from './shared-flags.js';
 
 export const recommendCommand: CommandSpec = {
   name: 'recommend',
