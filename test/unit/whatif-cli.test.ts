@@ -46,6 +46,7 @@ describe('refusals (exit 2, nothing read)', () => {
     [['limit', 'web', '--memory', '1g', '--what-if', '1h', '--dry-run'], /--dry-run does not apply with --what-if/],
     [['limit', 'web', '--memory', '1g', '--what-if', '1h', '--yes'], /--yes does not apply with --what-if/],
     [['limit', 'web', '--memory', '1g', '--what-if', '1h', '--audit-log', '/x'], /--audit-log does not apply/],
+    [['limit', 'web', '--memory', '1g', '--for', '10m', '--what-if', '1h'], /--for does not apply with --what-if/],
     [['limit', 'web', '--memory-high', '1g', '--what-if', '1h'], /--memory-high cannot be replayed from a recording/],
     [['limit', 'web', '--cpuset-cpus', '0', '--what-if', '1h'], /--cpuset-cpus cannot be replayed/],
     [['limit', 'web', '--memory', 'unlimited', '--what-if', '1h'], /--memory unlimited has nothing to exceed/],
