@@ -5,7 +5,7 @@
 // write, no audit record, no lock.
 
 import { LimitError } from '../limiter/api.js';
-import { LIMIT_FIELDS } from '../limiter/fields.js';
+import { flagOf, LIMIT_FIELDS } from '../limiter/fields.js';
 import { parseRequest } from '../limiter/plan/request.js';
 import { DEFAULT_HEADROOM, recommend, type Headroom } from '../limiter/recommend.js';
 import { formatBytesExact, UNLIMITED } from '../limiter/units.js';
@@ -20,12 +20,8 @@ import { formatTimeIso } from '../util/time.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { storeDir } from './record.js';
 
-/** The limit flags a recording can answer for, and their request keys. */
-const REPLAYABLE: [flag: string, key: 'memory' | 'cpus' | 'pidsLimit'][] = [
-  ['memory', 'memory'],
-  ['cpus', 'cpus'],
-  ['pids-limit', 'pidsLimit'],
-];
+/** The limits a recording of usage can answer for: their flags (from the field table) and request keys. */
+const REPLAYABLE = (['memory', 'cpus', 'pidsLimit'] as const).map((key) => [flagOf(key).slice(2), key] as const);
 const WHAT_IF_FLAGS = ['what-if', 'store', 'json', ...REPLAYABLE.map(([f]) => f)];
 /** Limit flags that exist but that a recording of usage cannot judge. */
 const NOT_REPLAYABLE = LIMIT_FIELDS.map((f) => f.flag).filter((f) => !WHAT_IF_FLAGS.includes(f));
