@@ -11,6 +11,8 @@ import { spawn } from 'node:child_process';
 
 export interface FleetShape {
   hosts: number;
+  /** Number of the first host (a part of a fleet written by several files). */
+  firstHost?: number;
   containersPerHost: number;
   /** Samples per series, SAMPLE_STEP_SECONDS apart. */
   samples: number;
@@ -93,7 +95,9 @@ export async function writeOpenMetrics(file: string, shape: FleetShape): Promise
   );
   const keyLabels: string[][] = [];
   const fullLabels: string[][] = [];
-  for (let h = 0; h < shape.hosts; h++) {
+  const first = shape.firstHost ?? 0;
+  // Labels by host index within this part (0-based); values and names by host number.
+  for (let h = first; h < first + shape.hosts; h++) {
     const keys: string[] = [];
     const full: string[] = [];
     for (let c = 0; c < shape.containersPerHost; c++) {
@@ -113,7 +117,7 @@ export async function writeOpenMetrics(file: string, shape: FleetShape): Promise
     for (let h = 0; h < shape.hosts; h++) {
       for (let c = 0; c < shape.containersPerHost; c++) {
         const prefix = `${name}{${containerLabels[h][c]}${more}} `;
-        for (let k = 0; k < times.length; k++) buffer += `${prefix}${value(h, c, k)} ${times[k]}\n`;
+        for (let k = 0; k < times.length; k++) buffer += `${prefix}${value(first + h, c, k)} ${times[k]}\n`;
         samples += times.length;
       }
       if (buffer.length > 1 << 20) await flush();
@@ -122,7 +126,7 @@ export async function writeOpenMetrics(file: string, shape: FleetShape): Promise
   buffer += '# TYPE tstop_container_info gauge\n';
   for (let h = 0; h < shape.hosts; h++) {
     for (let c = 0; c < shape.containersPerHost; c++) {
-      const prefix = `tstop_container_info{${keyLabels[h][c]},runtime="docker",container_id="${containerId(h, c)}"} 1`;
+      const prefix = `tstop_container_info{${keyLabels[h][c]},runtime="docker",container_id="${containerId(first + h, c)}"} 1`;
       for (const t of times) buffer += `${prefix} ${t}\n`;
       samples += times.length;
     }
@@ -131,7 +135,8 @@ export async function writeOpenMetrics(file: string, shape: FleetShape): Promise
   for (const [name, value] of HOST_FAMILIES) {
     buffer += `# TYPE ${name} gauge\n`;
     for (let h = 0; h < shape.hosts; h++) {
-      for (const t of times) buffer += `${name}{instance="${instanceOf(h)}",job="tstop"} ${value(h)} ${t}\n`;
+      const labels = `instance="${instanceOf(first + h)}",job="tstop"`;
+      for (const t of times) buffer += `${name}{${labels}} ${value(first + h)} ${t}\n`;
       samples += times.length;
     }
   }

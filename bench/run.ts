@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 import { bench as collect } from './collect.js';
 import { bench as dashboard } from './dashboard.js';
+import { bench as fleet } from './fleet.js';
 import { bench as launch } from './launch.js';
 import { bench as limiter } from './limiter.js';
 import { bench as record } from './record.js';
@@ -25,6 +26,7 @@ const SECTIONS: Record<string, Section> = {
   limiter: async (o) => limiter({ cgroups: o.cgroups, fixture: await o.fixture() }),
   launch: (o) => launch({ cgroups: o.cgroups }),
   record: async (o) => record({ cgroups: o.cgroups, fixture: await o.fixture() }),
+  fleet: () => fleet(),
 };
 
 async function main(): Promise<void> {

@@ -452,10 +452,22 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
         (l) => l.some((x) => x.includes(instances[1]) && /\bweb\b/.test(x)) && !l.some((x) => x.includes(instances[0])),
         60_000,
       );
-      pane.send('f');
-      await waitForScreen(pane, 'the freeze refusal', (l) => l.some((x) => x.includes('tstop freeze')));
-      pane.send('l');
-      await waitForScreen(pane, 'the limit form', (l) => l.some((x) => x.includes('Limits of')));
+      const webRow = (l: string[]): boolean => l.some((x) => x.includes(instances[1]) && /\bweb\b/.test(x));
+      // On a loaded machine a scrape can time out and the row vanish for a moment: press again once it is back.
+      const press = async (key: string, what: string, done: (l: string[]) => boolean): Promise<void> => {
+        for (let attempt = 1; ; attempt++) {
+          await waitForScreen(pane!, 'the web row', webRow, 60_000);
+          pane!.send(key);
+          try {
+            await waitForScreen(pane!, what, done, 10_000);
+            return;
+          } catch (err) {
+            if (attempt === 5) throw err;
+          }
+        }
+      };
+      await press('f', 'the freeze refusal', (l) => l.some((x) => x.includes('tstop freeze')));
+      await press('l', 'the limit form', (l) => l.some((x) => x.includes('Limits of')));
       pane.send('72m', true);
       pane.send('Enter');
       await waitForScreen(pane, 'the planned writes', (l) => l.some((x) => x.includes('Apply these writes?')));
