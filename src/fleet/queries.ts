@@ -267,10 +267,11 @@ function filterSet(scope: QueryScope, filter: string): string {
 export function topQueries(scope: QueryScope, view: TopView): { keys: string; total: string } {
   // One series per container in cAdvisor's data and tstop's.
   const containers = `group by (${KEY}) (${sel(scope, 'container_last_seen')})`;
-  const expr = (SORT_EXPRESSIONS[view.sort] ?? SORT_EXPRESSIONS.cpu)(scope);
+  const sort = ranksInPromql(view.sort) ? view.sort : 'cpu';
+  const expr = SORT_EXPRESSIONS[sort](scope);
   // Rows without the value (no limit for memPct ...) rank last, as the dashboard sorts them:
   // -Inf (+Inf reversed). CPU and memory are there for every container: no filling needed.
-  const rank = DENSE_SORTS.includes(view.sort)
+  const rank = DENSE_SORTS.includes(sort)
     ? expr
     : `(${expr}) or ${containers} * ${view.reverse ? '+Inf' : '-Inf'}`;
   const ranked = view.filter ? `(${rank}) and on (${KEY}) (${filterSet(scope, view.filter)})` : rank;
