@@ -407,7 +407,7 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
     let pane: TmuxPane | null = null;
     afterAll(() => pane?.kill());
 
-    it('shows both instances, filters by instance, opens the detail view and refuses limit changes', async () => {
+    it('shows both instances, filters by instance, opens the detail view with the last hour, and l says how to configure the write API', async () => {
       pane = new TmuxPane(`${tstopBin()} --prometheus ${prom.url} --window 5s`);
       const rowOf = (lines: string[], inst: string): string | undefined =>
         lines.find((l) => l.includes(inst) && /\bmem\b/.test(l));
