@@ -499,7 +499,8 @@ describe('fleet flags without a Prometheus', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('tstop: snapshot: --root reads this host; it cannot be used with --prometheus\n');
-    const missing = path.join(fs.mkdtempSync('/tmp/tstop-fleet-'), 'nope');
+    const dir = fs.mkdtempSync('/tmp/tstop-fleet-');
+    const missing = path.join(dir, 'nope');
     const a = spawnSync(
       tstopBin(),
       ['snapshot', '--prometheus', 'http://127.0.0.1:1', '--prometheus-basic-auth', `me:${missing}`],
@@ -508,6 +509,7 @@ describe('fleet flags without a Prometheus', () => {
       },
     );
     expect(a.status).toBe(2);
+    fs.rmdirSync(dir);
     expect(a.stderr).toBe(`tstop: --prometheus-basic-auth: cannot read ${missing} (ENOENT)\n`);
   });
 });
