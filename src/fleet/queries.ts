@@ -271,9 +271,7 @@ export function topQueries(scope: QueryScope, view: TopView): { keys: string; to
   const expr = SORT_EXPRESSIONS[sort](scope);
   // Rows without the value (no limit for memPct ...) rank last, as the dashboard sorts them:
   // -Inf (+Inf reversed). CPU and memory are there for every container: no filling needed.
-  const rank = DENSE_SORTS.includes(sort)
-    ? expr
-    : `(${expr}) or ${containers} * ${view.reverse ? '+Inf' : '-Inf'}`;
+  const rank = DENSE_SORTS.includes(sort) ? expr : `(${expr}) or ${containers} * ${view.reverse ? '+Inf' : '-Inf'}`;
   const ranked = view.filter ? `(${rank}) and on (${KEY}) (${filterSet(scope, view.filter)})` : rank;
   // Highest first; reversed, lowest first.
   const top = `${view.reverse ? 'bottomk' : 'topk'}(${Math.max(1, Math.floor(view.n))}, ${ranked})`;
