@@ -9,8 +9,10 @@ import { bench as dashboard } from './dashboard.js';
 import { bench as fleet } from './fleet.js';
 import { bench as launch } from './launch.js';
 import { bench as limiter } from './limiter.js';
+import { bench as logs } from './logs.js';
 import { bench as record } from './record.js';
 import { bench as scrape } from './scrape.js';
+import { bench as whatif } from './whatif.js';
 
 interface SectionOptions {
   cgroups: number;
@@ -26,6 +28,8 @@ const SECTIONS: Record<string, Section> = {
   limiter: async (o) => limiter({ cgroups: o.cgroups, fixture: await o.fixture() }),
   launch: (o) => launch({ cgroups: o.cgroups }),
   record: async (o) => record({ cgroups: o.cgroups, fixture: await o.fixture() }),
+  whatif: () => whatif({ containers: 100 }),
+  logs: () => logs(),
   fleet: () => fleet(),
 };
 

@@ -122,6 +122,9 @@ export class ContainerActions {
               );
               this.message('Limits applied', [
                 `change ${escapeTags(res.changeId)} (undo: tstop limit undo ${escapeTags(res.changeId)})`,
+                ...(res.expiresAt
+                  ? [tagged(`expires at ${res.expiresAt} (keep: tstop limit keep ${res.changeId})`, 'warn')]
+                  : []),
                 '',
                 ...done,
               ]);

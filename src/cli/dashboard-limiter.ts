@@ -6,8 +6,10 @@
 import { LimitError, type Limiter } from '../limiter/api.js';
 import { createLimiter } from '../limiter/limiter.js';
 import { notifyingLimiter } from '../limiter/notify.js';
+import { AuditLog, auditLogPath } from '../limiter/audit.js';
+import { PendingExpiryReader } from '../limiter/expiry.js';
 import type { Collector, CollectorOptions } from '../collect/collector.js';
-import type { Snapshot } from '../model/types.js';
+import type { CollectFocus, ContainerSnapshot, Snapshot } from '../model/types.js';
 
 /** A collector that remembers its latest snapshot for the limiter. */
 export class RememberingSource {
@@ -22,6 +24,12 @@ export class RememberingSource {
   }
   invalidateSettings(id: string): void {
     this.collector.invalidateSettings(id);
+  }
+  focus(focus: CollectFocus | null): void {
+    this.collector.focus(focus);
+  }
+  staleFields(id: string): readonly (keyof ContainerSnapshot)[] {
+    return this.collector.staleFields(id);
   }
 }
 
@@ -42,3 +50,18 @@ export const unavailableLimiter: Limiter = {
   setFrozen: () => Promise.reject(new LimitError('limit changes are not available here', 1)),
   kill: () => Promise.reject(new LimitError('limit changes are not available here', 1)),
 };
+
+/** The header's pending expiries (limit --for): read from the audit log only when it changed; none if unreadable. */
+export function dashboardExpiries(): () => { name: string; deadlineMs: number }[] {
+  let reader: PendingExpiryReader | null = null;
+  return () => {
+    try {
+      reader ??= new PendingExpiryReader(new AuditLog(auditLogPath()));
+      return reader
+        .read()
+        .map((p) => ({ name: p.change.container.name || p.change.container.id, deadlineMs: p.deadlineMs }));
+    } catch {
+      return []; // not root, or no audit log to read: nothing to show
+    }
+  };
+}

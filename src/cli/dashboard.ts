@@ -7,7 +7,7 @@ import { compileFilter, type ViewState } from '../../ui/view/view-state.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
+import { createDashboardLimiter, dashboardExpiries, RememberingSource } from './dashboard-limiter.js';
 import {
   driveFleetDashboard,
   fleetActionsFromFlags,
@@ -18,6 +18,7 @@ import {
   type FleetActions,
 } from './fleet.js';
 import type { FleetSource } from '../fleet/source.js';
+import { openReplay, recordedLastHour, runReplayDashboard, wantsReplay } from './replay.js';
 
 /** Shortest refresh interval: the collector needs the time, and the screen cannot show faster. */
 export const MIN_INTERVAL_MS = 100;
@@ -51,21 +52,30 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   const fleet = wantsFleet(flags) ? fleetSourceFromFlags(flags) : null;
   const fleetActions = fleet ? fleetActionsFromFlags(flags) : null;
   const topRows = fleet ? topRowsFromFlags(flags) : 0;
+  if (fleet && flags.store !== undefined)
+    throw new UsageError('--store is for replaying a recording; not with --prometheus');
+  // tstop --at TIME: the store and the time are checked before the terminal is taken.
+  const replay = wantsReplay(flags) ? openReplay(flags) : null;
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     process.stderr.write('tstop: the dashboard needs a terminal (stdin and stdout); use `tstop snapshot` in scripts\n');
     return 1;
   }
   if (fleet && fleetActions) return runFleetDashboard(fleet, fleetActions, state, topRows);
+  if (replay) return runReplayDashboard(replay, state);
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
   const source = new RememberingSource(new Collector({ ...options, watch: true }));
+  const recorded = recordedLastHour(flags);
   const app = new Dashboard({
+    recordedHistory: recorded.samples,
     source,
     limiter: createDashboardLimiter(options, source),
+    expiries: dashboardExpiries(),
     root: options.root,
     state,
     handleSignals: true,
   });
+  if (recorded.problem) app.status.show(recorded.problem, 'warn', 10);
   try {
     await app.start();
   } catch (err) {

@@ -13,8 +13,12 @@ import {
 } from '../exporter/config.js';
 import { runExport, type ExportRunOptions } from '../exporter/run.js';
 import { UsageError } from '../util/errors.js';
+import { agentState, startAgent } from './agent.js';
+import type { Collector } from '../collect/collector.js';
 import { collectorOptions } from './collection-flags.js';
 import { stringFlag, type ParsedFlags } from './command.js';
+import { recordSettings } from './record.js';
+import type { RecordSettings } from '../record/recorder.js';
 
 /** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
 export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<ExportSettings> {
@@ -29,6 +33,7 @@ export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv)
     requestTimeout: stringFlag(flags, 'request-timeout'),
     maxConnections: stringFlag(flags, 'max-connections'),
     maxRequestsInFlight: stringFlag(flags, 'max-requests-in-flight'),
+    containerLabels: stringFlag(flags, 'container-labels'),
   };
   const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
   const configFile = stringFlag(flags, 'config');
@@ -59,7 +64,35 @@ function writeApiFlags(flags: ParsedFlags): ExportRunOptions['writeApi'] {
   };
 }
 
+/** --record with its store settings, or null; the store flags without --record are a mistake. */
+function recordFlags(flags: ParsedFlags): RecordSettings | null {
+  if (flags.record !== true) {
+    for (const flag of ['store', 'record-interval', 'retain', 'max-size']) {
+      if (flags[flag] !== undefined) throw new UsageError(`--${flag} is only used with --record`);
+    }
+    return null;
+  }
+  return recordSettings(flags, 'record-interval');
+}
+
 export async function exportCli(flags: ParsedFlags): Promise<number> {
   const settings = await exportSettings(flags, process.env);
-  return runExport({ settings, collector: collectorOptions(flags), writeApi: writeApiFlags(flags) });
+  const writeApi = writeApiFlags(flags);
+  // An agent too: the audit log's expiries, and the guard rules with --guard FILE (on the exporter's collector).
+  let provide: (c: Collector) => void = () => undefined;
+  const agent = startAgent('export', flags, collectorOptions(flags), new Promise<Collector>((r) => (provide = r)));
+  try {
+    return await runExport(
+      {
+        settings,
+        collector: collectorOptions(flags),
+        writeApi,
+        agentState: () => agentState(agent),
+        record: recordFlags(flags),
+      },
+      { onCollector: (c) => provide(c), onStop: () => agent.stop() },
+    );
+  } finally {
+    await agent.stop();
+  }
 }

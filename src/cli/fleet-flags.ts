@@ -27,7 +27,8 @@ export const FLEET_FLAGS: FlagSpec[] = [
     name: 'at',
     type: 'string',
     value: 'TIME',
-    description: "with --prometheus: the fleet as it was at TIME ('10m ago', '03:12', ISO 8601, @epoch)",
+    description:
+      "the fleet (with --prometheus) or the recording (--store) as it was at TIME ('10m ago', '03:12', ISO 8601, @epoch)",
   },
   {
     name: 'window',

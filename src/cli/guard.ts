@@ -6,7 +6,9 @@ import { detectCgroupMounts } from '../cgroupfs/mounts.js';
 import { GuardRunner } from '../guard/runner.js';
 import { parseGuardConfig, type GuardRule, type HostAbilities } from '../guard/rules.js';
 import { createLimiter } from '../limiter/limiter.js';
+import { ExpiryAgent } from '../limiter/expiry-runner.js';
 import { UsageError } from '../util/errors.js';
+import { untilStopSignal } from '../util/signals.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 
@@ -56,29 +58,15 @@ export async function runGuard(flags: ParsedFlags): Promise<number> {
     process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   };
   const runner = new GuardRunner({ rules, source: collector, limiter, dryRun, log });
+  // A guard that acts is an agent: it runs the audit log's expiries (its own limit --for among them).
+  const expiries = limiter ? new ExpiryAgent(limiter, { role: 'guard', log }).start() : null;
   log(`guard: ${rules.length} rule(s) from ${file}, every ${intervalMs} ms${dryRun ? ', dry run' : ''}`);
-  let stop = false;
-  let wake: (() => void) | null = null;
-  const onSignal = (): void => {
-    stop = true;
-    wake?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const loop = runner.loop(intervalMs, collector.ready());
+  await untilStopSignal();
   try {
-    await collector.ready();
-    while (!stop) {
-      await runner.tick();
-      if (stop) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, intervalMs);
-      });
-    }
-    await runner.flush();
+    await loop.stop();
+    await expiries?.stop();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     collector.close();
   }
   return 0;

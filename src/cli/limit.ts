@@ -15,6 +15,15 @@ import { limitRequestFromFlags } from './limit-request.js';
 import { remoteLimiterFromFlags } from './limit-remote.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
+import {
+  forFlag,
+  foundText,
+  historyResult,
+  runExpireCommand,
+  runExpiries,
+  runKeep,
+  expiryText,
+} from './limit-expiry.js';
 
 /** JSON for stdout: names come from containers, so bidi and C1 controls are escaped too. */
 const jsonText = (value: unknown): string => sanitizeJson(JSON.stringify(value));
@@ -32,17 +41,26 @@ function rejectFlags(flags: ParsedFlags, allowed: string[], sub: string): void {
 
 const COLLECTION = ['root', 'docker-root', 'runc-root', 'podman-root', 'containerd-root', 'crio-root'];
 
-function limiterFor(flags: ParsedFlags, timeoutMs?: number): CgroupLimiter {
+function limiterFor(flags: ParsedFlags, timeoutMs?: number, pickUpExpiries = true): CgroupLimiter {
   const collector = collectorOptions(flags);
   const lockTimeoutMs = durationFlag(flags, 'lock-timeout', '10s');
   if (lockTimeoutMs < 0 || lockTimeoutMs > 3_600_000) throw new UsageError('--lock-timeout: must be at most 1h');
-  return createLimiter({
+  const limiter = createLimiter({
     root: collector.root,
     collector,
     auditLog: stringFlag(flags, 'audit-log'),
     freezeTimeoutMs: timeoutMs,
     lockTimeoutMs,
   });
+  // Expiries whose reverter died (kill -9, a reboot) are picked up by the next command.
+  if (pickUpExpiries) {
+    try {
+      limiter.ensureExpiryRunner();
+    } catch {
+      // the command itself reports what is wrong with the audit log
+    }
+  }
+  return limiter;
 }
 
 function shown(value: string): string {
@@ -66,6 +84,7 @@ function planText(plan: LimitPlan, heading: string): string {
 function resultText(verb: string, plan: LimitPlan, result: LimitResult, where = ''): string {
   const lines = [`${verb} ${who(plan.container)}: change ${result.changeId}`, ...writeLines(result.writes)];
   for (const n of result.notes ?? []) lines.push(`note: ${n}`);
+  if (result.expiresAt !== undefined) lines.push(expiryText(result.changeId, result.expiresAt));
   if (plan.action !== 'kill') lines.push(`undo with: tstop limit undo ${result.changeId}${where}`);
   return lines.join('\n') + '\n';
 }
@@ -146,11 +165,11 @@ function historyTable(changes: ChangeRecord[]): string {
     return [
       r.id,
       r.time.replace(/\.\d+Z$/, 'Z'),
-      printable(`${user} via ${via}`),
+      printable(`${user} via ${via}${r.rule ? ` (rule ${r.rule})` : ''}`),
       printable(r.container.name === r.container.id ? r.container.id : r.container.name),
-      r.action + (r.undoes ? ` ${r.undoes}` : ''),
-      r.result,
-      changes,
+      r.action + (r.undoes ? ` ${r.undoes}` : '') + (r.keeps ? ` ${r.keeps}` : ''),
+      historyResult(r),
+      r.found?.length ? foundText(r.found) : changes,
     ];
   });
   return renderTable(header, rows);
@@ -158,6 +177,9 @@ function historyTable(changes: ChangeRecord[]): string {
 
 export async function runLimit(flags: ParsedFlags, positionals: string[]): Promise<number> {
   const [first, second, ...extra] = positionals;
+  if (flags['what-if'] !== undefined) return (await import('./whatif.js')).runWhatIf(flags, positionals);
+  if (flags.store !== undefined)
+    throw new UsageError('--store goes with --what-if (tstop limit C --memory 512m --what-if 24h)');
   try {
     if (first === undefined)
       throw new UsageError('give a container (name, id or /cgroup/path), or history, undo or recover');
@@ -195,6 +217,17 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
       });
       return await planAndApply(limiter, plan, flags, `undid ${plan.undoes} on`);
     }
+    if (first === 'expiries' || first === 'keep' || first === '__expire') {
+      const extraArg = first === 'keep' ? extra[0] : second;
+      if (extraArg !== undefined) throw new UsageError(`unexpected argument '${extraArg}'`);
+      const allowed = first === 'keep' ? ['json', 'audit-log', 'lock-timeout'] : ['json', 'audit-log'];
+      rejectFlags(flags, [...allowed, ...COLLECTION], `limit ${first}`);
+      const limiter = limiterFor(flags, undefined, first !== '__expire');
+      if (first === 'expiries') return runExpiries(limiter, flags.json === true);
+      if (first === '__expire') return await runExpireCommand(limiter);
+      if (second === undefined) throw new UsageError('keep needs a change id (see tstop limit expiries)');
+      return await runKeep(limiter, second, flags.json === true);
+    }
     if (first === 'recover') {
       if (second !== undefined) throw new UsageError(`unexpected argument '${second}'`);
       rejectFlags(flags, ['json', 'allow-system', 'audit-log', ...COLLECTION], 'limit recover');
@@ -219,8 +252,11 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
         'nothing to change: give at least one limit (for example --memory 512m or --cpus 1.5; see tstop limit --help)',
       );
     }
+    const forMs = forFlag(flags);
     const remote = remoteLimiterFromFlags(flags);
     if (remote) {
+      if (forMs !== undefined)
+        throw new UsageError('--for with --remote is not supported yet: the expiry would be kept on this machine');
       const plan = await remote.plan(first, request, {
         force: flags.force === true,
         allowSystem: flags['allow-system'] === true,
@@ -231,6 +267,7 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
     const plan = await limiter.plan(first, request, {
       force: flags.force === true,
       allowSystem: flags['allow-system'] === true,
+      ...(forMs !== undefined ? { forMs } : {}),
     });
     return await planAndApply(limiter, plan, flags, 'applied to');
   } catch (err) {
@@ -256,11 +293,14 @@ export async function runFreeze(flags: ParsedFlags, positionals: string[], froze
       ref,
       frozen,
       { via: 'cli' },
-      { allowSystem: flags['allow-system'] === true, timeoutMs },
+      { allowSystem: flags['allow-system'] === true, force: flags.force === true, timeoutMs },
     );
     const c = limiter.audit.changes().find((r) => r.id === result.changeId)?.container ?? { id: ref, name: ref };
     if (flags.json) process.stdout.write(jsonText({ ...result, action: verb, container: c }) + '\n');
-    else process.stdout.write(`${frozen ? 'froze' : 'thawed'} ${who(c)}: change ${result.changeId}\n`);
+    else {
+      process.stdout.write(`${frozen ? 'froze' : 'thawed'} ${who(c)}: change ${result.changeId}\n`);
+      for (const note of result.notes ?? []) process.stdout.write(`note: ${note}\n`);
+    }
     return 0;
   } catch (err) {
     return failed(err, verb);

@@ -1,11 +1,12 @@
 // `tstop record` and the store flag the replaying faces share.
 
 import { Collector } from '../collect/collector.js';
-import { runRecorder } from '../record/recorder.js';
+import { runRecorder, type RecordSettings } from '../record/recorder.js';
 import { StoreWriter } from '../record/store.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
+import { startAgent, type Agent } from './agent.js';
 
 export const DEFAULT_STORE = '/var/lib/tstop/store';
 
@@ -39,18 +40,33 @@ export function parseSizeBytes(flag: string, text: string): number {
   return Math.floor(Number(m[1]) * unit);
 }
 
-export async function runRecord(flags: ParsedFlags): Promise<number> {
-  const intervalMs = durationFlag(flags, 'interval', '5s');
-  if (intervalMs < 100) throw new UsageError('--interval: at least 100ms');
+/** The recorder's settings from --interval (or `intervalFlag`), --retain, --max-size and --store. */
+export function recordSettings(flags: ParsedFlags, intervalFlag = 'interval'): RecordSettings {
+  const intervalMs = durationFlag(flags, intervalFlag, '5s');
+  if (intervalMs < 100) throw new UsageError(`--${intervalFlag}: at least 100ms`);
   const retainMs = durationFlag(flags, 'retain', '7d');
-  if (retainMs < intervalMs) throw new UsageError('--retain: shorter than --interval');
+  if (retainMs < intervalMs) throw new UsageError(`--retain: shorter than --${intervalFlag}`);
   const maxBytes = parseSizeBytes('max-size', stringFlag(flags, 'max-size') ?? '2GiB');
-  const dir = storeDir(flags);
   const warn = (message: string): void => void process.stderr.write(`tstop: ${message}\n`);
+  return { dir: storeDir(flags), intervalMs, retainMs, maxBytes, warn };
+}
+
+export async function runRecord(flags: ParsedFlags): Promise<number> {
+  const { dir, intervalMs, retainMs, maxBytes, warn } = recordSettings(flags);
   const writer = StoreWriter.open(dir, { intervalMs, retainMs, maxBytes, warn });
   const collector = new Collector({ ...collectorOptions(flags), watch: true });
+  // An agent too: the audit log's expiries, and the guard rules with --guard FILE (on the same collector).
+  let agent: Agent;
+  try {
+    agent = startAgent('record', flags, collectorOptions(flags), collector);
+  } catch (err) {
+    collector.close();
+    writer.close();
+    throw err;
+  }
   const loop = runRecorder(collector, writer, intervalMs);
-  const onSignal = (): void => loop.stop();
+  // The agent stops first: its guard rules use the collector the recorder closes.
+  const onSignal = (): void => void agent.stop().then(() => loop.stop());
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.stderr.write(`tstop: recording every ${stringFlag(flags, 'interval') ?? '5s'} into ${writer.dir}\n`);
@@ -59,6 +75,7 @@ export async function runRecord(flags: ParsedFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await agent.stop();
   }
   return 0;
 }

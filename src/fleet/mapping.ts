@@ -124,6 +124,19 @@ function toRuntime(label: string | null, fallback: Runtime): Runtime {
   return label !== null && (RUNTIMES as readonly string[]).includes(label) ? (label as Runtime) : fallback;
 }
 
+const CONTAINER_LABEL_PREFIX = 'container_label_';
+
+/** The runtime labels an exporter gave as container_label_<name> (names as sanitized there: com_docker_compose_project). */
+function containerLabels(series: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(series)) {
+    if (k.startsWith(CONTAINER_LABEL_PREFIX) && k.length > CONTAINER_LABEL_PREFIX.length) {
+      out[k.slice(CONTAINER_LABEL_PREFIX.length)] = v;
+    }
+  }
+  return out;
+}
+
 export function containerFromEntry(e: Entry): FleetContainerSnapshot {
   const f = e.fields;
   const cls = classifyCgroupPath(e.path);
@@ -161,6 +174,8 @@ export function containerFromEntry(e: Entry): FleetContainerSnapshot {
     containerId: nonEmpty(e.containerId ?? undefined) ?? cls.containerId,
     image: nonEmpty(e.labels.image),
     kubernetes,
+    labels: containerLabels(e.labels),
+    runtimeConfig: null,
     inode: 0,
     populated: (threads ?? processes ?? 1) > 0,
     processes: [],

@@ -10,11 +10,12 @@
 //       action: freeze                   # freeze | thaw | kill SIGTERM | limit --memory 1g --for 10m | notify
 
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { LimitRequest } from '../limiter/api.js';
+import { LimitError, type LimitRequest } from '../limiter/api.js';
 import { LIMIT_FIELDS } from '../limiter/fields.js';
 import { parseRequest } from '../limiter/plan/request.js';
 import { parseBytes } from '../limiter/units.js';
 import { DurationError, parseDurationMs } from '../util/duration.js';
+import { parseForDuration } from '../limiter/expiry.js';
 import { ExpectedError } from '../util/errors.js';
 import { fieldReader, numericPaths, unitOf, type FieldReader } from './fields.js';
 
@@ -289,9 +290,9 @@ function parseLimitAction(words: string[], node: Node, fail: Fail): GuardAction 
     if (!flag.startsWith('--') || value === undefined) fail(node, `limit: expected --FLAG VALUE pairs, got '${words.join(' ')}'`);
     if (flag === '--for') {
       try {
-        forMs = parseDurationMs(value);
+        forMs = parseForDuration(value);
       } catch (err) {
-        if (err instanceof DurationError) fail(node, `limit --for: ${err.message}`);
+        if (err instanceof LimitError) fail(node, `limit ${err.message.replace(/; nothing was changed$/, '')}`);
         throw err;
       }
       continue;

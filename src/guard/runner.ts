@@ -1,8 +1,9 @@
 // `tstop guard`: each interval, a snapshot, the rules' decisions, and the
 // actions through the limiter (audited with via 'guard' and the rule's
 // name, refused as `tstop limit` refuses). With --dry-run the same decisions
-// are logged and nothing is written. Pending thaws (thawAfter) and reverts
-// (limit --for) are kept by this process and run at their deadline.
+// are logged and nothing is written. Pending thaws (thawAfter) are kept by
+// this process and run at their deadline (or at stop); `limit --for` is a
+// durable expiry in the audit log, run by the limiter's expiry runner.
 
 import type { Invocation, Limiter, LimiterHistory } from '../limiter/api.js';
 import { LimitError } from '../limiter/api.js';
@@ -61,12 +62,12 @@ export class GuardRunner {
     this.now = options.now ?? (() => Date.now());
   }
 
-  /** Pending thaws and reverts (tstop_limit_expiry_pending counts the reverts). */
+  /** Pending thaws (thawAfter). */
   get pendingCount(): number {
     return this.pending.length;
   }
 
-  /** One round: due thaws/reverts, then a snapshot and its decisions. Returns the decisions. */
+  /** One round: due thaws, then a snapshot and its decisions. Returns the decisions. */
   async tick(): Promise<GuardDecision[]> {
     await this.runDue();
     const snapshot = this.options.source.collect();
@@ -75,7 +76,35 @@ export class GuardRunner {
     return decisions;
   }
 
-  /** Runs every pending thaw and revert now (on shutdown they are run, not dropped). */
+  /** Ticks every intervalMs (after ready) until stop(), which then runs the pending thaws. */
+  loop(intervalMs: number, ready: Promise<void> = Promise.resolve()): { stop(): Promise<void> } {
+    let stopping = false;
+    let wake: (() => void) | null = null;
+    let stopped: () => void = () => undefined;
+    const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
+    const done = (async () => {
+      await Promise.race([ready, stopRequested]); // a source that never came (its command failed) ends the loop too
+      while (!stopping) {
+        await this.tick();
+        if (stopping) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, intervalMs);
+        });
+      }
+      await this.flush();
+    })();
+    return {
+      stop: async () => {
+        stopping = true;
+        stopped();
+        wake?.();
+        await done;
+      },
+    };
+  }
+
+  /** Runs every pending thaw now (on shutdown they are run, not dropped). */
   async flush(): Promise<void> {
     await this.runDue(Infinity);
   }
@@ -131,26 +160,10 @@ export class GuardRunner {
       } else if (a.kind === 'kill') {
         id = (await limiter.kill(ref, a.signal, inv, opts)).changeId;
       } else {
-        const plan = await limiter.plan(ref, a.request, opts);
+        // --for: a durable expiry in the audit log (src/limiter/expiry.ts), run by whichever
+        // agent or reverter holds the expiry lock, so it survives this process.
+        const plan = await limiter.plan(ref, a.request, { ...opts, ...(a.forMs !== null ? { forMs: a.forMs } : {}) });
         id = (await limiter.apply(plan, inv)).changeId;
-        if (a.forMs !== null) {
-          const changeId = id;
-          this.pending.push({
-            atMs: this.now() + a.forMs,
-            rule: d.rule,
-            what: `revert change ${changeId} on ${d.container.name} after ${a.forMs / 1000}s`,
-            run: async () => {
-              try {
-                const undo = await limiter.planUndo(changeId, { allowSystem: rule.allowSystem });
-                return `reverted (change ${(await limiter.apply(undo, inv)).changeId})`;
-              } catch (err) {
-                // Someone changed the files since: their value stands.
-                if (err instanceof LimitError && err.reason === 'conflict') return `skipped: ${err.message}`;
-                throw err;
-              }
-            },
-          });
-        }
       }
       this.count(d.rule, a.kind);
       this.options.log(`${text} [done, change ${id}]`);

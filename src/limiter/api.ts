@@ -33,6 +33,8 @@ export interface LimitOptions {
   force?: boolean;
   /** Allow cgroups that are not containers (system slices, the machine's own). */
   allowSystem?: boolean;
+  /** --for: restore the old values this long after the change is applied (src/limiter/expiry.ts). */
+  forMs?: number;
 }
 
 export interface PlannedWrite {
@@ -43,7 +45,8 @@ export interface PlannedWrite {
   newValue: string;
 }
 
-export type LimitAction = 'limit' | 'undo' | 'freeze' | 'thaw' | 'kill';
+/** keep: cancels the expiry of a change made with --for (`tstop limit keep ID`). */
+export type LimitAction = 'limit' | 'undo' | 'freeze' | 'thaw' | 'kill' | 'keep';
 
 export interface LimitPlan {
   /** What the plan does; absent means 'limit'. */
@@ -54,10 +57,17 @@ export interface LimitPlan {
   notes: string[];
   /** For an undo: the change it undoes. */
   undoes?: string;
+  /** --for: the old values come back this long after the change is applied. */
+  forMs?: number;
+  /** The plan was made with --allow-system (an expiry's revert needs it again). */
+  allowSystem?: boolean;
+  /** An undo made because the change it undoes expired (expiry-runner.ts). */
+  expired?: boolean;
 }
 
 export type Invocation = {
-  via: 'cli' | 'dashboard' | 'http' | 'guard';
+  /** expiry: the revert of a change made with --for, at its deadline. */
+  via: 'cli' | 'dashboard' | 'http' | 'guard' | 'expiry';
   remoteAddress?: string;
   /** via 'guard': the rule that acted. */
   rule?: string;
@@ -71,6 +81,8 @@ export interface LimitResult {
   writes: PlannedWrite[];
   /** The plan's notes and any the apply step added. */
   notes?: string[];
+  /** --for: when the old values come back (ISO 8601). */
+  expiresAt?: string;
 }
 
 /**
@@ -91,6 +103,16 @@ export class LimitError extends ExpectedError {
   }
 }
 
+/** An undo refused because someone else changed the change's files since: what each holds now. */
+export class UndoConflictError extends LimitError {
+  constructor(
+    message: string,
+    readonly found: { path: string; value: string; changeSet: string }[],
+  ) {
+    super(message, 2, 'conflict');
+  }
+}
+
 export type ChangeResult =
   /** Written to the audit log before the first cgroup write; not (yet) confirmed. */
   | 'pending'
@@ -98,7 +120,9 @@ export type ChangeResult =
   /** A write or read-back failed; everything written was restored. */
   | 'rolled-back'
   /** The process making the change died before confirming it; a later run restored the old values. */
-  | 'interrupted';
+  | 'interrupted'
+  /** An expiry's revert found a file changed by someone else since, and left it alone (`found`). */
+  | 'skipped';
 
 /** One line of the audit log (JSON Lines). The last line for an id is that change's state. */
 export interface ChangeRecord {
@@ -131,6 +155,16 @@ export interface ChangeRecord {
   result: ChangeResult;
   error: string | null;
   notes: string[];
+  /** --for: when the old values come back (ISO 8601); pending until a revert, keep or undo resolves it. */
+  expiresAt?: string;
+  /** The change was made with --allow-system (its expiry's revert is allowed the same). */
+  allowSystem?: boolean;
+  /** An undo made because the change it undoes expired. */
+  expired?: boolean;
+  /** A keep: the change whose expiry it cancels. */
+  keeps?: string;
+  /** A skipped revert: the values found in the files someone else changed since. */
+  found?: { path: string; value: string; changeSet: string }[];
 }
 
 /** What the CLI, the dashboard and the HTTP API call; every method validates before it writes. */

@@ -195,6 +195,9 @@ export function makeRecord(
     result: 'pending',
     error: null,
     notes: plan.notes,
+    ...(plan.forMs !== undefined ? { expiresAt: new Date(Date.now() + plan.forMs).toISOString() } : {}),
+    ...(plan.allowSystem ? { allowSystem: true } : {}),
+    ...(plan.expired ? { expired: true } : {}),
     ...extra,
   };
 }
@@ -370,7 +373,12 @@ export async function applyPlan(plan: LimitPlan, invocation: Invocation, ctx: Ap
       'failed',
     );
   }
-  return { changeId: id, writes: plan.writes, notes };
+  return {
+    changeId: id,
+    writes: plan.writes,
+    notes,
+    ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
+  };
 }
 
 export interface RecoveryHooks {

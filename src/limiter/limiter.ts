@@ -11,11 +11,12 @@ import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroup
 import { dirsDeepestFirst } from '../cgroupfs/create.js';
 import { classifyCgroupPath } from '../discovery/classify.js';
 import type { CollectorOptions } from '../collect/collector.js';
-import { identityFromPath, listCgroups } from '../discovery/listing.js';
+import { identityFromPath, listCgroups, withDescription } from '../discovery/listing.js';
 import { RuntimeStateReader } from '../discovery/runtime-state.js';
 import type { Snapshot } from '../model/types.js';
 import {
   LimitError,
+  UndoConflictError,
   type ChangeRecord,
   type Invocation,
   type LimitOptions,
@@ -39,6 +40,8 @@ import {
 } from './apply.js';
 import { AuditLog, auditLogPath, newChangeId, writerAlive } from './audit.js';
 import { CgroupFiles } from './cgroup.js';
+import { checkForMs, ensureReverter, ExpiryLock, pendingExpiries, type ExpiryHolder } from './expiry.js';
+import { formatDurationMs } from '../util/duration.js';
 import { ChangeLocks, DEFAULT_LOCK_TIMEOUT_MS, type HeldLock } from './lock.js';
 import { readHostFacts, type HostFacts } from './host.js';
 import { planFreeze, planLimit } from './plan.js';
@@ -155,8 +158,13 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
       if (!exists) throw new LimitError(`no cgroup ${parsed.id} on this host`, 2, 'not-found');
       const known = this.options.snapshot?.().containers.find((c) => c.id === parsed.id);
       if (known) return known;
-      const { name, containerId, runtime } = identityFromPath(parsed.id, classifyCgroupPath(parsed.id));
-      return { id: parsed.id, name, containerId, runtime };
+      const classification = classifyCgroupPath(parsed.id);
+      const state = new RuntimeStateReader(this.options.collector ?? {});
+      const { name, containerId, runtime, runtimeConfig } = withDescription(
+        identityFromPath(parsed.id, classification),
+        state.describe(classification, parsed.id),
+      );
+      return { id: parsed.id, name, containerId, runtime, runtimeConfig };
     }
     return resolveRef(ref, this.candidates());
   }
@@ -168,7 +176,19 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     const files = new CgroupFiles(this.mounts, c.id);
     const out = planLimit(parsed, files, this.host, options, c.name === c.id ? c.id : `${c.name} (${c.id})`);
     for (const w of out.writes) verifyTarget(checkTargetPath(this.mounts, w.path));
-    return { action: 'limit', container: { id: c.id, name: c.name }, writes: out.writes, notes: out.notes };
+    const forMs = options.forMs !== undefined ? checkForMs(options.forMs) : undefined;
+    if (forMs !== undefined && out.writes.length > 0)
+      out.notes.push(
+        `--for ${formatDurationMs(forMs)}: the old values come back then (tstop limit keep ID keeps these)`,
+      );
+    return {
+      action: 'limit',
+      container: { id: c.id, name: c.name },
+      writes: out.writes,
+      notes: out.notes,
+      ...(forMs !== undefined ? { forMs } : {}),
+      ...(options.allowSystem ? { allowSystem: true } : {}),
+    };
   }
 
   /** Restores the changes of tstop processes that died mid-change (see apply.ts). */
@@ -218,9 +238,44 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
 
   async apply(plan: LimitPlan, invocation: Invocation): Promise<LimitResult> {
     checkCgroupPolicy(plan.container.id, plan.container.name, { allowSystem: true });
-    return this.locked(plan.container.id, plan.action ?? 'limit', (changeId, lock) =>
-      applyPlan(plan, invocation, { ...this.ctx, changeId, waitedFor: lock.waitedFor }),
+    if (plan.forMs !== undefined) checkForMs(plan.forMs);
+    const result = await this.underLock(plan.container.id, plan.action ?? 'limit', (_id, ctx) =>
+      applyPlan(plan, invocation, ctx),
     );
+    if (result.expiresAt !== undefined) {
+      try {
+        this.ensureExpiryRunner();
+      } catch (err) {
+        // The change stands and its expiry is in the audit log: the next agent or `tstop limit` runs it.
+        const why = err instanceof Error ? err.message : String(err);
+        result.notes = [
+          ...(result.notes ?? []),
+          `the reverter did not start (${why}); the next tstop limit runs the expiry`,
+        ];
+      }
+    }
+    return result;
+  }
+
+  /** Runs fn under a cgroup's change lock, with a new change id and the apply context (expiry-runner.ts). */
+  async underLock<T>(
+    cgroupId: string,
+    action: string,
+    fn: (changeId: string, ctx: ApplyContext) => Promise<T>,
+  ): Promise<T> {
+    return this.locked(cgroupId, action, (changeId, lock) =>
+      fn(changeId, { ...this.ctx, changeId, waitedFor: lock.waitedFor }),
+    );
+  }
+
+  /** Who runs this audit log's expiries now (null: nobody). */
+  expiryHolder(): ExpiryHolder | null {
+    return new ExpiryLock(this.audit.file).holder();
+  }
+
+  /** Starts the detached reverter when expiries are pending and no agent or reverter runs them (expiry.ts). */
+  ensureExpiryRunner(): boolean {
+    return ensureReverter(this.audit.file, this.audit.changes(), this.options.root);
   }
 
   async setFrozen(
@@ -232,7 +287,9 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     const c = this.resolve(ref);
     checkCgroupPolicy(c.id, c.name, options);
     if (frozen) checkNotOwnCgroup(c.id, 'freeze');
+    const dockerNote = checkDockerPause(c, frozen, options);
     const out = planFreeze(new CgroupFiles(this.mounts, c.id), frozen);
+    if (dockerNote !== null) out.notes.push(dockerNote);
     const plan: LimitPlan = {
       action: frozen ? 'freeze' : 'thaw',
       container: { id: c.id, name: c.name },
@@ -418,7 +475,7 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     checkCgroupPolicy(r.container.id, r.container.name, options);
     const writes: PlannedWrite[] = [];
     const notes: string[] = [];
-    const changedSince: string[] = [];
+    const changedSince: { path: string; value: string; changeSet: string }[] = [];
     const devices = r.writes.filter((w) => /\/devices\.(allow|deny)$/.test(w.path));
     for (const w of [...r.writes].reverse()) {
       const t = checkTargetPath(this.mounts, w.path);
@@ -441,7 +498,7 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
         continue;
       }
       if (!sem.satisfies(current, w.newValue))
-        changedSince.push(`${w.path} (now ${JSON.stringify(current)}, the change set ${JSON.stringify(w.newValue)})`);
+        changedSince.push({ path: w.path, value: current, changeSet: w.newValue });
       writes.push({ path: w.path, oldValue: current, newValue: restoreTo });
     }
     if (devices.length > 0) {
@@ -454,9 +511,11 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
         devices.map((w) => [path.basename(w.path), w.newValue]),
       );
       if (!same && normalizeDeviceList(list) !== expected) {
-        changedSince.push(
-          `${path.join(path.dirname(first.path), 'devices.list')} (now ${JSON.stringify(list)}, the change left ${JSON.stringify(expected)})`,
-        );
+        changedSince.push({
+          path: path.join(path.dirname(first.path), 'devices.list'),
+          value: list,
+          changeSet: expected,
+        });
       }
       if (same && list.trim() !== 'a *:* rwm')
         notes.push(`${path.join(path.dirname(first.path), 'devices.list')} already holds its old rules`);
@@ -466,19 +525,50 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
         }
     }
     if (changedSince.length > 0 && !options.force) {
-      throw new LimitError(
-        `not undoing ${r.id}: changed since by someone else: ${changedSince.join('; ')}; pass --force to restore the old values anyway`,
-        2,
-        'conflict',
+      const what = changedSince.map(
+        (c) => `${c.path} (now ${JSON.stringify(c.value)}, the change set ${JSON.stringify(c.changeSet)})`,
+      );
+      throw new UndoConflictError(
+        `not undoing ${r.id}: changed since by someone else: ${what.join('; ')}; pass --force to restore the old values anyway`,
+        changedSince,
       );
     }
     for (const w of writes) verifyTarget(checkTargetPath(this.mounts, w.path));
     if (writes.length === 0)
       throw new LimitError(`nothing to undo: every file of ${r.id} already holds its old value`, 2, 'invalid');
+    if (pendingExpiries(this.audit.changes()).some((p) => p.change.id === r.id))
+      notes.push(`change ${r.id} was to expire at ${r.expiresAt}: this undo cancels its expiry`);
     return { action: 'undo', undoes: r.id, container: r.container, writes, notes };
   }
 }
 
 export function createLimiter(options: LimiterOptions = {}): CgroupLimiter {
   return new CgroupLimiter(options);
+}
+
+/**
+ * docker keeps its own pause state and does not see the freezer tstop sets:
+ * after tstop freeze, docker ps says Up and docker exec, pause and unpause
+ * fail; after docker pause, tstop thaw leaves docker saying Paused. A thaw of
+ * what docker paused is refused (--force does it anyway); a freeze says so.
+ */
+function checkDockerPause(c: Candidate, frozen: boolean, options: LimitOptions): string | null {
+  const rc = c.runtimeConfig ?? null;
+  if (rc === null) return null;
+  if (!frozen && rc.paused) {
+    if (!options.force) {
+      throw refused(
+        `${c.name} was paused by docker (docker pause): docker unpause ${c.name} thaws it and keeps docker's state true; ` +
+          'tstop thaw would leave docker saying Paused and refusing exec (--force thaws it anyway)',
+      );
+    }
+    return `docker still says ${c.name} is Paused: run docker unpause ${c.name} to set its state right`;
+  }
+  if (frozen && !rc.paused) {
+    return (
+      `docker does not see this freeze: docker ps keeps saying Up, and docker exec, pause and unpause fail ` +
+      `until tstop thaw ${c.name} (docker pause ${c.name} is docker's own freeze)`
+    );
+  }
+  return null;
 }

@@ -43,6 +43,23 @@ function describeHolder(h: LockHolder | null): string {
   return h ? `change ${h.id}, pid ${h.pid}, ${h.action} since ${h.since}` : 'holder unknown';
 }
 
+/**
+ * Opens (creating) a lock file tstop trusts, read-write, without following a
+ * symlink; refuses one that is not a regular file or not private (checkPrivateFile).
+ */
+export function openLockFile(file: string, what: string): number {
+  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new LimitError(`refusing ${what} ${file}: it is not a regular file`, 2, 'refused');
+    checkPrivateFile(st, file, what);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
 export class ChangeLocks {
   readonly dir: string;
 
@@ -58,18 +75,7 @@ export class ChangeLocks {
     try {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       checkPrivateDir(this.dir, 'the lock directory');
-      const file = this.fileFor(cgroupId);
-      const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
-      try {
-        const st = fs.fstatSync(fd);
-        if (!st.isFile())
-          throw new LimitError(`refusing the lock file ${file}: it is not a regular file`, 2, 'refused');
-        checkPrivateFile(st, file, 'the lock file');
-      } catch (err) {
-        fs.closeSync(fd);
-        throw err;
-      }
-      return fd;
+      return openLockFile(this.fileFor(cgroupId), 'the lock file');
     } catch (err) {
       if (err instanceof LimitError) throw err;
       throw new LimitError(`cannot open the change lock in ${this.dir}: ${errnoWords(err)}; nothing was changed`, 1);

@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 
+const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const EWOULDBLOCK = 11;
@@ -48,9 +49,18 @@ function errnoError(errno: number, what: string): NodeJS.ErrnoException {
 
 /** Takes an exclusive lock without waiting: true if taken, false if another open file holds it. */
 export function tryLockExclusive(fd: number): boolean {
+  return tryLock(fd, LOCK_EX);
+}
+
+/** Takes a shared lock without waiting: false only while another open file holds it exclusively. */
+export function tryLockShared(fd: number): boolean {
+  return tryLock(fd, LOCK_SH);
+}
+
+function tryLock(fd: number, kind: number): boolean {
   const l = lib();
   for (;;) {
-    if (l.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    if (l.flock(fd, kind | LOCK_NB) === 0) return true;
     const errno = l.errno();
     if (errno === EWOULDBLOCK) return false;
     if (errno !== EINTR) throw errnoError(errno, 'flock');

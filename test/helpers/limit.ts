@@ -126,3 +126,22 @@ export class RawLoop {
     fs.rmSync(this.image, { force: true });
   }
 }
+
+/**
+ * Kills the detached reverter (`tstop limit __expire`) a test's --for changes
+ * started for its audit log, if one still runs (a pending expiry outlives the test).
+ */
+export function killReverter(auditLog: string): void {
+  let pid: number;
+  try {
+    pid = (JSON.parse(fs.readFileSync(`${auditLog}.reverter.lock`, 'utf8')) as { pid: number }).pid;
+  } catch {
+    return; // never started
+  }
+  try {
+    // Only that process: the pid must still be a reverter of this very audit log.
+    if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(auditLog)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}

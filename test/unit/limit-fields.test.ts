@@ -63,7 +63,7 @@ describe('the limit-field table', () => {
   it('names the dashboard form fields by the same flags', () => {
     const form = createLimitForm(sampleContainer({ id: 'web1' }), 'web');
     for (const f of form.fields) {
-      if (f.kind === 'text') expect(f.flag).toBe(flagOf(f.key));
+      if (f.kind === 'text') expect(f.flag).toBe(f.key === 'for' ? '--for' : flagOf(f.key));
     }
   });
 });

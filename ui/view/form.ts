@@ -2,13 +2,23 @@
 // edited as text and turned into the limiter's LimitRequest. Empty fields
 // change nothing; the limiter validates everything else.
 
-import type { LimitOptions, LimitRequest } from '../../src/limiter/api.js';
+import { LimitError, type LimitOptions, type LimitRequest } from '../../src/limiter/api.js';
+import { parseForDuration } from '../../src/limiter/expiry.js';
 import { flagOf } from '../../src/limiter/fields.js';
 import type { ContainerSnapshot } from '../../src/model/types.js';
 import { formatBytes } from '../../src/util/format.js';
 import { editKey, lineEdit, type KeyEvent, type LineEdit } from './edit.js';
 
-type TextKey = 'memory' | 'memoryHigh' | 'cpus' | 'cpusetCpus' | 'pidsLimit' | 'deviceReadBps' | 'deviceWriteBps';
+type TextKey =
+  | 'memory'
+  | 'memoryHigh'
+  | 'cpus'
+  | 'cpusetCpus'
+  | 'pidsLimit'
+  | 'deviceReadBps'
+  | 'deviceWriteBps'
+  /** --for: the old values come back after this long. */
+  | 'for';
 type ToggleKey = 'force' | 'allowSystem';
 
 export interface TextField {
@@ -52,7 +62,7 @@ export function createLimitForm(c: ContainerSnapshot, name: string): LimitForm {
     kind: 'text',
     key,
     label,
-    flag: flagOf(key),
+    flag: key === 'for' ? '--for' : flagOf(key),
     example,
     current,
     edit: lineEdit(''),
@@ -106,6 +116,7 @@ export function createLimitForm(c: ContainerSnapshot, name: string): LimitForm {
         '8:0:5m (comma-separated)',
         currentIo(c, 'writeBps'),
       ),
+      text('for', 'expires after', '30m, 2h (empty: keep)', 'no expiry'),
       { kind: 'toggle', key: 'force', label: 'allow memory below current use', flag: '--force', on: false },
       {
         kind: 'toggle',
@@ -160,7 +171,14 @@ export function formRequest(form: LimitForm): FormResult {
     }
     const v = f.edit.text.trim();
     if (v === '') continue;
-    if (f.key === 'deviceReadBps' || f.key === 'deviceWriteBps') {
+    if (f.key === 'for') {
+      try {
+        options.forMs = parseForDuration(v);
+      } catch (err) {
+        if (err instanceof LimitError) return { error: err.message };
+        throw err;
+      }
+    } else if (f.key === 'deviceReadBps' || f.key === 'deviceWriteBps') {
       const list = v.split(/[,\s]+/).filter(Boolean);
       if (list.length > 0) request[f.key] = list;
     } else request[f.key] = v;

@@ -165,9 +165,13 @@ export class History {
     return this.byId.size;
   }
 
-  /** Adds a snapshot; forgets containers that vanished and restarts those recreated (new inode). */
-  record(snapshot: Snapshot): void {
-    const t = snapshot.monotonicSeconds;
+  /**
+   * Adds a snapshot; forgets containers that vanished and restarts those
+   * recreated (new inode). `atSeconds` places a snapshot recorded by another
+   * process (the store) on this history's monotonic clock.
+   */
+  record(snapshot: Snapshot, atSeconds: number = snapshot.monotonicSeconds): void {
+    const t = atSeconds;
     this.now = t;
     const seen = new Set<string>();
     for (const c of snapshot.containers) {

@@ -2,7 +2,7 @@
 
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
-import { AUDIT_FLAG } from './limit.js';
+import { AUDIT_FLAG } from './shared-flags.js';
 
 export const guardCommand: CommandSpec = {
   name: 'guard',
@@ -14,7 +14,9 @@ export const guardCommand: CommandSpec = {
     'cooldown. Actions go through the limiter: audited with via "guard" and the rule name, refused',
     'as `tstop limit` refuses (non-containers only with allowSystem: true in the rule).',
     '--dry-run logs what each rule would do, with the values that triggered it, and writes nothing.',
-    'SIGINT/SIGTERM: pending thaws (thawAfter) and reverts (limit --for) run at once, then exit 0.',
+    'SIGINT/SIGTERM: pending thaws (thawAfter) run at once, then exit 0. A limit --for is a limit that',
+    'expires (tstop limit --help): its old values come back at the deadline even after the guard stops.',
+    'Rules can also run inside tstop record / tstop export (--guard FILE).',
   ].join('\n'),
   flags: [
     { name: 'config', short: 'c', type: 'string', value: 'FILE', description: 'the rules (YAML)' },

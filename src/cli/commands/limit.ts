@@ -4,6 +4,7 @@
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec, FlagSpec } from '../command.js';
 import { LIMIT_FIELDS } from '../../limiter/fields.js';
+import { AUDIT_FLAG, STORE_FLAG } from './shared-flags.js';
 
 /** The limit flags, from the limiter's field table (src/limiter/fields.ts). */
 export const LIMIT_VALUE_FLAGS: FlagSpec[] = LIMIT_FIELDS.map((f) => ({
@@ -15,13 +16,6 @@ export const LIMIT_VALUE_FLAGS: FlagSpec[] = LIMIT_FIELDS.map((f) => ({
   description: f.help,
 }));
 
-export const AUDIT_FLAG: FlagSpec = {
-  name: 'audit-log',
-  type: 'string',
-  value: 'FILE',
-  description: 'the audit log (JSON Lines)',
-  default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
-};
 const LOCK_TIMEOUT_FLAG: FlagSpec = {
   name: 'lock-timeout',
   type: 'string',
@@ -63,7 +57,9 @@ export const REMOTE_FLAGS: FlagSpec[] = [
 export const limitCommand: CommandSpec = {
   name: 'limit',
   summary: "Change a container's limits (memory, CPU, pids, IO, devices), audited and undoable.",
-  usage: 'limit <container> [FLAGS] | limit history [<container>] | limit undo <change-id> | limit recover',
+  usage:
+    'limit <container> [FLAGS] [--for DURATION] | limit history [<container>] | limit undo <change-id> | ' +
+    'limit expiries | limit keep <change-id> | limit recover',
   description: [
     '<container> is a name, a runtime id or a unique prefix of one, or a cgroup path starting with /.',
     'Everything is parsed and checked before anything is written; the writes are read back and, on',
@@ -79,13 +75,24 @@ export const limitCommand: CommandSpec = {
     'Subcommands:',
     '  history [<container>]  the changes in the audit log (id, time, who, container, old -> new)',
     '  undo <change-id>       restore the old values of a change (itself audited)',
+    '  expiries               changes made with --for whose old values have not come back yet',
+    '  keep <change-id>       cancel the expiry of a change made with --for (its values stay; audited)',
     '  recover                restore changes a killed tstop left unconfirmed (every change does this first;',
     '                         cgroups that are not containers only with --allow-system)',
+    '--for DURATION: at the deadline the old values are restored by a detached reverter, or by a running',
+    'tstop record/export/guard; a file someone else changed since keeps their value (the revert is',
+    'recorded as skipped). `tstop limit undo` before the deadline also cancels the expiry.',
     'The audit log and its directory must belong to the user running tstop and not be writable by',
     'group or others; tstop refuses them otherwise.',
   ].join('\n'),
   flags: [
     ...LIMIT_VALUE_FLAGS,
+    {
+      name: 'for',
+      type: 'string',
+      value: 'DURATION',
+      description: 'restore the old values after this long (1s to 30d), even if no other tstop runs',
+    },
     {
       name: 'dry-run',
       type: 'boolean',
@@ -102,6 +109,14 @@ export const limitCommand: CommandSpec = {
     AUDIT_FLAG,
     LOCK_TIMEOUT_FLAG,
     { name: 'last', type: 'string', value: 'N', description: 'history: the last N changes', default: '20' },
+    {
+      name: 'what-if',
+      type: 'string',
+      value: 'WINDOW',
+      description:
+        'write nothing: replay the last WINDOW (30m, 24h, 7d) of the recorded usage (tstop record) against --memory, --cpus, --pids-limit',
+    },
+    { ...STORE_FLAG, description: `--what-if: ${STORE_FLAG.description}` },
     ...REMOTE_FLAGS,
     ...COLLECTION_FLAGS,
   ],
@@ -109,7 +124,10 @@ export const limitCommand: CommandSpec = {
   examples: [
     'tstop limit web --memory 512m --memory-swap 1g',
     'tstop limit 3f2a --cpus 0.5 --pids-limit 200 --dry-run',
+    'tstop limit web --memory 256m --for 30m',
+    'tstop limit expiries',
     'tstop limit web --device-read-bps /dev/sda:10mb',
+    'tstop limit web --memory 512m --cpus 1 --what-if 24h',
     'tstop limit history web',
     'tstop limit undo 5c1e0a2b9d44',
     'tstop limit --remote https://node:9338 --token-file ~/.tstop-token web --memory 1g',
@@ -143,8 +161,15 @@ export const freezeCommand: CommandSpec = {
 export const thawCommand: CommandSpec = {
   name: 'thaw',
   summary: 'Thaw a frozen container.',
-  usage: 'thaw <container> [--timeout DURATION]',
-  flags: freezeCommand.flags,
+  usage: 'thaw <container> [--timeout DURATION] [--force]',
+  flags: [
+    ...freezeCommand.flags,
+    {
+      name: 'force',
+      type: 'boolean',
+      description: 'thaw a container docker paused (docker unpause is the right way: docker keeps saying Paused)',
+    },
+  ],
   positionals: true,
   examples: ['tstop thaw web'],
   run: async (flags, positionals) => (await import('../limit.js')).runFreeze(flags, positionals, false),

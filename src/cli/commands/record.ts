@@ -2,13 +2,9 @@
 
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
+import { AGENT_FLAGS } from './agent-flags.js';
+import { AUDIT_FLAG, STORE_FLAG } from './shared-flags.js';
 
-export const STORE_FLAG = {
-  name: 'store',
-  type: 'string',
-  value: 'DIR',
-  description: 'the recorder store directory (else $TSTOP_STORE, else /var/lib/tstop/store)',
-} as const;
 
 export const recordCommand: CommandSpec = {
   name: 'record',
@@ -16,7 +12,8 @@ export const recordCommand: CommandSpec = {
   usage: 'record [--store DIR] [--interval 5s] [--retain 7d] [--max-size 2GiB]',
   description:
     'Runs in the foreground; SIGTERM or SIGINT finish the current sample, close the store and exit 0.\n' +
-    'One recorder per store: a second one refuses. Retention and the size cap hold after every sample.',
+    'One recorder per store: a second one refuses. Retention and the size cap hold after every sample.\n' +
+    'It also runs the expiries of the audit log (limit --for) and, with --guard FILE, guard rules.',
   flags: [
     STORE_FLAG,
     {
@@ -35,6 +32,8 @@ export const recordCommand: CommandSpec = {
       description: 'cap on the store size (KiB, MiB, GiB)',
       default: '2GiB',
     },
+    ...AGENT_FLAGS,
+    AUDIT_FLAG,
     ...COLLECTION_FLAGS,
   ],
   examples: ['tstop record', 'tstop record --store /data/tstop --interval 1s --retain 2d --max-size 500MiB'],

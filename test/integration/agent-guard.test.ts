@@ -1,0 +1,117 @@
+// The agents' share of the standing work, on the real kernel: `tstop export
+// --guard FILE` runs guard rules beside the exporter and shows
+// tstop_guard_actions_total{rule,action}, tstop_guard_rule_firing{rule} and
+// tstop_limit_expiry_pending with their values; a guard `limit ... --for`
+// is a durable expiry the exporting agent itself reverts at its deadline.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExportProcess, type ExportProcess } from '../../bench/export-process.js';
+import type { ChangeRecord } from '../../src/limiter/api.js';
+import { TestCgroups, waitFor } from '../helpers/cgroups.js';
+import { request } from '../helpers/http.js';
+import { freeze } from '../helpers/kernel.js';
+import { killReverter, limitEnv, runTstop } from '../helpers/limit.js';
+
+const MiB = 1024 * 1024;
+const isRoot = process.getuid?.() === 0;
+
+/** The value of one series in an exposition, or null. */
+function seriesValue(text: string, series: string): number | null {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line === undefined ? null : Number(line.slice(series.length + 1));
+}
+
+describe.runIf(isRoot)('tstop export --guard: guard rules and expiries in the exporting agent', () => {
+  let cg: TestCgroups;
+  let audit: string;
+  let env: NodeJS.ProcessEnv;
+  let exp: ExportProcess | null = null;
+
+  beforeAll(() => {
+    cg = new TestCgroups('agent');
+    audit = cg.tmp('audit.jsonl');
+    env = limitEnv(cg, audit);
+  });
+
+  afterAll(async () => {
+    await exp?.stop();
+    // The reverter of the hand-made hour (standing by while the exporter ran, then running it).
+    killReverter(audit);
+    // A child frozen by itself (v1) stays frozen when its parent is thawed: thaw the hog first.
+    if (cg) freeze(cg, 'hog', false);
+    if (cg) await cg.cleanupProcesses('');
+    await cg?.cleanup();
+  });
+
+  it('freezes a 64 MiB process, counts the action, shows the rule firing and the pending expiries; its limit --for comes back', async () => {
+    const hog = cg.mkdir('hog');
+    await cg.spawn('hog', ['alloc', '64']).ready;
+    const capped = cg.mkdir('capped');
+    await cg.spawn('capped', ['alloc', '64']).ready;
+    const memoryFile = path.join(cg.controllerDir('memory', 'capped'), cg.v2 ? 'memory.max' : 'memory.limit_in_bytes');
+    const before = fs.readFileSync(memoryFile, 'utf8').trim();
+    // A pending expiry made by hand before the agent starts (an hour: it stays pending).
+    const other = cg.mkdir('other');
+    const manual = await runTstop(['limit', other, '--memory', '500m', '--for', '1h', '--allow-system', '--yes'], env);
+    expect(manual.code).toBe(0);
+    const rules = cg.tmp('rules.yml');
+    fs.writeFileSync(
+      rules,
+      `rules:
+  - name: mem-hog
+    match: "${hog}"
+    when: memory.usageBytes > 32MiB
+    for: 1s
+    action: freeze
+    allowSystem: true
+  - name: cap
+    match: "${capped}"
+    when: memory.usageBytes > 32MiB
+    for: 1s
+    action: limit --memory 200m --for 3s
+    allowSystem: true
+`,
+    );
+    exp = await startExportProcess(['--guard', rules, '--guard-interval', '200ms', '--min-interval', '100ms'], { env });
+    const frozen = path.join(cg.controllerDir('freezer', 'hog'), cg.v2 ? 'cgroup.freeze' : 'freezer.state');
+    await waitFor('the freeze', () => /FROZEN|1/.test(fs.readFileSync(frozen, 'utf8')), 20_000, 100);
+    await waitFor('the cap', () => fs.readFileSync(memoryFile, 'utf8').trim() === String(200 * MiB), 20_000, 50);
+
+    const metrics = (await request(`${exp.url}metrics`)).body.toString();
+    if (!/^tstop_limit_expiry_pending /m.test(metrics)) console.log(exp.stderr());
+    expect(seriesValue(metrics, 'tstop_guard_actions_total{rule="mem-hog",action="freeze"}')).toBe(1);
+    expect(seriesValue(metrics, 'tstop_guard_actions_total{rule="cap",action="limit"}')).toBe(1);
+    // The frozen hog still holds 64 MiB: its rule keeps firing (the cooldown keeps it from acting again).
+    expect(seriesValue(metrics, 'tstop_guard_rule_firing{rule="mem-hog"}')).toBe(1);
+    expect(metrics).toMatch(/# TYPE tstop_guard_actions_total counter\n/);
+    expect(metrics).toMatch(/# TYPE tstop_guard_rule_firing gauge\n/);
+    // The hand-made hour and the guard's 3 s cap.
+    expect(seriesValue(metrics, 'tstop_limit_expiry_pending')).toBe(2);
+
+    // The hand-made change's reverter saw the agent and left: the exporter holds the expiry
+    // lock and reverts the cap itself at its deadline.
+    expect(JSON.parse(fs.readFileSync(`${audit}.expiry.lock`, 'utf8'))).toMatchObject({ role: 'export', pid: exp.pid });
+    await waitFor('the cap to come back', () => fs.readFileSync(memoryFile, 'utf8').trim() === before, 20_000, 50);
+    const log = fs
+      .readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ChangeRecord);
+    const cap = log.find((r) => r.rule === 'cap' && r.action === 'limit' && r.result === 'applied')!;
+    expect(cap).toMatchObject({ via: 'guard', container: { id: capped } });
+    expect(cap.expiresAt).toBeDefined();
+    expect(log.find((r) => r.undoes === cap.id && r.result === 'applied')).toMatchObject({
+      via: 'expiry',
+      rule: 'cap',
+      expired: true,
+    });
+    // The cap's expiry is resolved: the hand-made one is left.
+    const after = (await request(`${exp.url}metrics`)).body.toString();
+    expect(seriesValue(after, 'tstop_limit_expiry_pending')).toBe(1);
+    await exp.stop();
+    expect(exp.child.exitCode).toBe(0);
+    expect(exp.stderr()).toMatch(/expiry of change [0-9a-f]{12} on .*: expired, reverted/);
+  });
+});
