@@ -1,7 +1,8 @@
 // Synthetic fleet data for the fleet benchmark: OpenMetrics text for H hosts
 // × C containers, cAdvisor's container_* names plus tstop's tstop_* families,
 // every series labelled as a scrape of a tstop exporter would be (instance,
-// job, id, name, image), a few samples 15 s apart ending at `endSeconds`;
+// job, id, name, image), counters with a few samples 15 s apart ending at
+// `endSeconds` (gauges with the last one only: an instant query reads no more);
 // backfilled with `promtool tsdb create-blocks-from openmetrics` into a data
 // dir a real Prometheus then serves.
 
@@ -11,6 +12,8 @@ import { spawn } from 'node:child_process';
 
 export interface FleetShape {
   hosts: number;
+  /** Number of the first host (a part of a fleet written by several files). */
+  firstHost?: number;
   containersPerHost: number;
   /** Samples per series, SAMPLE_STEP_SECONDS apart. */
   samples: number;
@@ -93,7 +96,9 @@ export async function writeOpenMetrics(file: string, shape: FleetShape): Promise
   );
   const keyLabels: string[][] = [];
   const fullLabels: string[][] = [];
-  for (let h = 0; h < shape.hosts; h++) {
+  const first = shape.firstHost ?? 0;
+  // Labels by host index within this part (0-based); values and names by host number.
+  for (let h = first; h < first + shape.hosts; h++) {
     const keys: string[] = [];
     const full: string[] = [];
     for (let c = 0; c < shape.containersPerHost; c++) {
@@ -110,11 +115,13 @@ export async function writeOpenMetrics(file: string, shape: FleetShape): Promise
     const typeName = kind === 'counter' ? name.replace(/_total$/, '') : name;
     buffer += `# TYPE ${typeName} ${kind}\n`;
     const more = extra ? ',' + extra : '';
+    // Counters need every sample (rate); an instant query reads a gauge's last one only.
+    const from = kind === 'counter' ? 0 : times.length - 1;
     for (let h = 0; h < shape.hosts; h++) {
       for (let c = 0; c < shape.containersPerHost; c++) {
         const prefix = `${name}{${containerLabels[h][c]}${more}} `;
-        for (let k = 0; k < times.length; k++) buffer += `${prefix}${value(h, c, k)} ${times[k]}\n`;
-        samples += times.length;
+        for (let k = from; k < times.length; k++) buffer += `${prefix}${value(first + h, c, k)} ${times[k]}\n`;
+        samples += times.length - from;
       }
       if (buffer.length > 1 << 20) await flush();
     }
@@ -122,17 +129,18 @@ export async function writeOpenMetrics(file: string, shape: FleetShape): Promise
   buffer += '# TYPE tstop_container_info gauge\n';
   for (let h = 0; h < shape.hosts; h++) {
     for (let c = 0; c < shape.containersPerHost; c++) {
-      const prefix = `tstop_container_info{${keyLabels[h][c]},runtime="docker",container_id="${containerId(h, c)}"} 1`;
-      for (const t of times) buffer += `${prefix} ${t}\n`;
-      samples += times.length;
+      const prefix = `tstop_container_info{${keyLabels[h][c]},runtime="docker",container_id="${containerId(first + h, c)}"} 1`;
+      buffer += `${prefix} ${times[times.length - 1]}\n`;
+      samples++;
     }
     if (buffer.length > 1 << 20) await flush();
   }
   for (const [name, value] of HOST_FAMILIES) {
     buffer += `# TYPE ${name} gauge\n`;
     for (let h = 0; h < shape.hosts; h++) {
-      for (const t of times) buffer += `${name}{instance="${instanceOf(h)}",job="tstop"} ${value(h)} ${t}\n`;
-      samples += times.length;
+      const labels = `instance="${instanceOf(first + h)}",job="tstop"`;
+      buffer += `${name}{${labels}} ${value(first + h)} ${times[times.length - 1]}\n`;
+      samples++;
     }
   }
   buffer += '# EOF\n';

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 import { bench as collect } from './collect.js';
 import { bench as dashboard } from './dashboard.js';
+import { bench as fleet } from './fleet.js';
 import { bench as launch } from './launch.js';
 import { bench as limiter } from './limiter.js';
 import { bench as logs } from './logs.js';
@@ -29,6 +30,7 @@ const SECTIONS: Record<string, Section> = {
   record: async (o) => record({ cgroups: o.cgroups, fixture: await o.fixture() }),
   whatif: () => whatif({ containers: 100 }),
   logs: () => logs(),
+  fleet: () => fleet(),
 };
 
 async function main(): Promise<void> {

@@ -128,6 +128,17 @@ export class PrometheusClient {
     return parseVector(data.result);
   }
 
+  /** An instant query of a range selector (`metric{...}[1m]`): every sample in the window, per series. */
+  async queryMatrix(expr: string, timeSeconds?: number): Promise<RangeSeries[]> {
+    const params: Record<string, string> = { query: expr };
+    if (timeSeconds !== undefined) params.time = String(timeSeconds);
+    const data = await this.call('api/v1/query', params);
+    if (data.resultType !== 'matrix') {
+      throw new PrometheusError(`${this.label}: expected a matrix from the query, got ${data.resultType}`);
+    }
+    return parseMatrix(data.result);
+  }
+
   /** A range query from start to end (epoch seconds) every stepSeconds. */
   async queryRange(
     expr: string,

@@ -61,61 +61,71 @@ function sel(scope: QueryScope, metric: string, extra = ''): string {
 
 type Build = (scope: QueryScope) => string;
 
-const gauge =
-  (metric: string, agg = 'max'): Build =>
-  (s) =>
-    `${agg} by (${KEY}) (${sel(s, metric)})`;
-const rate =
-  (metric: string): Build =>
-  (s) =>
-    `sum by (${KEY}) (rate(${sel(s, metric)}[${s.window}]))`;
+/** How a field reads its metric: an aggregation of the instant value by (instance, id), or of a rate. */
+type How = 'max' | 'sum' | 'min' | 'rate' | 'increase';
 
-/** Field name → PromQL, in one table. Counters summed over their extra labels (cpu, device, interface). */
-export const VALUE_FIELDS = {
-  cpuRate: rate('container_cpu_usage_seconds_total'),
-  cpuSeconds: gauge('container_cpu_usage_seconds_total', 'sum'),
-  cpuUserSeconds: gauge('container_cpu_user_seconds_total'),
-  cpuSystemSeconds: gauge('container_cpu_system_seconds_total'),
-  cpuQuota: gauge('container_spec_cpu_quota'),
-  cpuPeriod: gauge('container_spec_cpu_period'),
-  cfsPeriodsRate: rate('container_cpu_cfs_periods_total'),
-  cfsThrottledRate: rate('container_cpu_cfs_throttled_periods_total'),
-  cfsThrottledSeconds: gauge('container_cpu_cfs_throttled_seconds_total'),
-  memUsage: gauge('container_memory_usage_bytes'),
-  memMaxUsage: gauge('container_memory_max_usage_bytes'),
-  memWorkingSet: gauge('container_memory_working_set_bytes'),
-  memRss: gauge('container_memory_rss'),
-  memCache: gauge('container_memory_cache'),
-  memSwap: gauge('container_memory_swap'),
-  memMappedFile: gauge('container_memory_mapped_file'),
-  memLimit: gauge('container_spec_memory_limit_bytes'),
-  memHigh: gauge('tstop_container_memory_high_bytes'),
-  oomKills: gauge('container_oom_events_total'),
-  oomKillsRecent: (s) => `sum by (${KEY}) (increase(${sel(s, 'container_oom_events_total')}[${s.window}]))`,
-  ioReadRate: rate('container_fs_reads_bytes_total'),
-  ioWriteRate: rate('container_fs_writes_bytes_total'),
-  netRxRate: rate('container_network_receive_bytes_total'),
-  netTxRate: rate('container_network_transmit_bytes_total'),
-  netRxBytes: gauge('container_network_receive_bytes_total', 'sum'),
-  netTxBytes: gauge('container_network_transmit_bytes_total', 'sum'),
-  threads: gauge('container_threads'),
-  threadsMax: gauge('container_threads_max'),
-  processes: gauge('container_processes'),
-  pidsLimit: gauge('tstop_container_pids_limit'),
-  memPsiSomeAvg10: gauge('tstop_container_pressure_memory_waiting_avg10_ratio'),
-  memPsiFullAvg10: gauge('tstop_container_pressure_memory_stalled_avg10_ratio'),
-  cpuPsiSomeAvg10: gauge('tstop_container_pressure_cpu_waiting_avg10_ratio'),
-  ioPsiSomeAvg10: gauge('tstop_container_pressure_io_waiting_avg10_ratio'),
+/**
+ * Field name → [metric, how], in one table. Counters are summed over their
+ * extra labels (cpu, device, interface). The full refresh turns each row
+ * into PromQL (VALUE_FIELDS); the dashboard's narrowed refresh fetches the
+ * raw series and applies it in narrowed.ts.
+ */
+export const FIELD_SOURCES = {
+  cpuRate: ['container_cpu_usage_seconds_total', 'rate'],
+  cpuSeconds: ['container_cpu_usage_seconds_total', 'sum'],
+  cpuUserSeconds: ['container_cpu_user_seconds_total', 'max'],
+  cpuSystemSeconds: ['container_cpu_system_seconds_total', 'max'],
+  cpuQuota: ['container_spec_cpu_quota', 'max'],
+  cpuPeriod: ['container_spec_cpu_period', 'max'],
+  cfsPeriodsRate: ['container_cpu_cfs_periods_total', 'rate'],
+  cfsThrottledRate: ['container_cpu_cfs_throttled_periods_total', 'rate'],
+  cfsThrottledSeconds: ['container_cpu_cfs_throttled_seconds_total', 'max'],
+  memUsage: ['container_memory_usage_bytes', 'max'],
+  memMaxUsage: ['container_memory_max_usage_bytes', 'max'],
+  memWorkingSet: ['container_memory_working_set_bytes', 'max'],
+  memRss: ['container_memory_rss', 'max'],
+  memCache: ['container_memory_cache', 'max'],
+  memSwap: ['container_memory_swap', 'max'],
+  memMappedFile: ['container_memory_mapped_file', 'max'],
+  memLimit: ['container_spec_memory_limit_bytes', 'max'],
+  memHigh: ['tstop_container_memory_high_bytes', 'max'],
+  oomKills: ['container_oom_events_total', 'max'],
+  oomKillsRecent: ['container_oom_events_total', 'increase'],
+  ioReadRate: ['container_fs_reads_bytes_total', 'rate'],
+  ioWriteRate: ['container_fs_writes_bytes_total', 'rate'],
+  netRxRate: ['container_network_receive_bytes_total', 'rate'],
+  netTxRate: ['container_network_transmit_bytes_total', 'rate'],
+  netRxBytes: ['container_network_receive_bytes_total', 'sum'],
+  netTxBytes: ['container_network_transmit_bytes_total', 'sum'],
+  threads: ['container_threads', 'max'],
+  threadsMax: ['container_threads_max', 'max'],
+  processes: ['container_processes', 'max'],
+  pidsLimit: ['tstop_container_pids_limit', 'max'],
+  memPsiSomeAvg10: ['tstop_container_pressure_memory_waiting_avg10_ratio', 'max'],
+  memPsiFullAvg10: ['tstop_container_pressure_memory_stalled_avg10_ratio', 'max'],
+  cpuPsiSomeAvg10: ['tstop_container_pressure_cpu_waiting_avg10_ratio', 'max'],
+  ioPsiSomeAvg10: ['tstop_container_pressure_io_waiting_avg10_ratio', 'max'],
   // cAdvisor has only the PSI totals: their rate over the window stands in for avg10.
-  memPsiSomeRate: rate('container_pressure_memory_waiting_seconds_total'),
-  memPsiFullRate: rate('container_pressure_memory_stalled_seconds_total'),
-  cpuPsiSomeRate: rate('container_pressure_cpu_waiting_seconds_total'),
-  ioPsiSomeRate: rate('container_pressure_io_waiting_seconds_total'),
-  memPsiSomeSeconds: gauge('container_pressure_memory_waiting_seconds_total'),
-  startTime: gauge('container_start_time_seconds', 'min'),
-} satisfies Record<string, Build>;
+  memPsiSomeRate: ['container_pressure_memory_waiting_seconds_total', 'rate'],
+  memPsiFullRate: ['container_pressure_memory_stalled_seconds_total', 'rate'],
+  cpuPsiSomeRate: ['container_pressure_cpu_waiting_seconds_total', 'rate'],
+  ioPsiSomeRate: ['container_pressure_io_waiting_seconds_total', 'rate'],
+  memPsiSomeSeconds: ['container_pressure_memory_waiting_seconds_total', 'max'],
+  startTime: ['container_start_time_seconds', 'min'],
+} as const satisfies Record<string, readonly [string, How]>;
 
-export type ValueField = keyof typeof VALUE_FIELDS;
+export type ValueField = keyof typeof FIELD_SOURCES;
+
+function build(metric: string, how: How): Build {
+  if (how === 'rate') return (s) => `sum by (${KEY}) (rate(${sel(s, metric)}[${s.window}]))`;
+  if (how === 'increase') return (s) => `sum by (${KEY}) (increase(${sel(s, metric)}[${s.window}]))`;
+  return (s) => `${how} by (${KEY}) (${sel(s, metric)})`;
+}
+
+/** Field name → PromQL (an aggregation by instance and id). */
+export const VALUE_FIELDS = Object.fromEntries(
+  Object.entries(FIELD_SOURCES).map(([field, [metric, how]]) => [field, build(metric, how)]),
+) as Record<ValueField, Build>;
 
 /** Labels that name a container (cAdvisor's and kubelet's). */
 export const IDENTITY_LABELS = ['instance', 'id', 'name', 'image', 'namespace', 'pod', 'container'] as const;
@@ -211,6 +221,9 @@ export const SORT_EXPRESSIONS: Record<string, Build> = {
   psi: (s) => `${VALUE_FIELDS.memPsiSomeAvg10(s)} or ${VALUE_FIELDS.memPsiSomeRate(s)}`,
 };
 
+/** Sort keys every container has a value for (cAdvisor and tstop export them for all). */
+const DENSE_SORTS = ['cpu', 'mem'];
+
 /** Whether the dashboard's sort key ranks in PromQL (else CPU ranks, and the dashboard sorts what comes back). */
 export function ranksInPromql(sort: string): boolean {
   return sort in SORT_EXPRESSIONS;
@@ -252,24 +265,31 @@ function filterSet(scope: QueryScope, filter: string): string {
 
 /** The keys query (the first n rows) and the count of every row in scope. */
 export function topQueries(scope: QueryScope, view: TopView): { keys: string; total: string } {
-  const containerSeries = sel(scope, '', '__name__=~"container_last_seen|container_memory_usage_bytes"');
-  // Rows without the value (no limit for memPct ...) rank last, as the dashboard sorts them: -Inf (+Inf reversed).
-  const unranked = `group by (${KEY}) (${containerSeries}) * ${view.reverse ? '+Inf' : '-Inf'}`;
-  const rank = `(${(SORT_EXPRESSIONS[view.sort] ?? SORT_EXPRESSIONS.cpu)(scope)}) or ${unranked}`;
+  // One series per container in cAdvisor's data and tstop's.
+  const containers = `group by (${KEY}) (${sel(scope, 'container_last_seen')})`;
+  const sort = ranksInPromql(view.sort) ? view.sort : 'cpu';
+  const expr = SORT_EXPRESSIONS[sort](scope);
+  // Rows without the value (no limit for memPct ...) rank last, as the dashboard sorts them:
+  // -Inf (+Inf reversed). CPU and memory are there for every container: no filling needed.
+  const rank = DENSE_SORTS.includes(sort) ? expr : `(${expr}) or ${containers} * ${view.reverse ? '+Inf' : '-Inf'}`;
   const ranked = view.filter ? `(${rank}) and on (${KEY}) (${filterSet(scope, view.filter)})` : rank;
   // Highest first; reversed, lowest first.
   const top = `${view.reverse ? 'bottomk' : 'topk'}(${Math.max(1, Math.floor(view.n))}, ${ranked})`;
   return {
     keys: `group by (${KEY}) (${top})`,
-    total: `count(group by (${KEY}) (${containerSeries}))`,
+    total: `count(${containers})`,
   };
 }
 
-/** The scope narrowed to these (instance, cgroup path) keys: two regex sets, which Prometheus looks up in its index. */
+/**
+ * The scope narrowed to the cgroup paths of these (instance, path) keys: a
+ * regex set, which Prometheus looks up in its index. Not the instances too:
+ * a set of hundreds of instances makes Prometheus union every series of
+ * those hosts (ten times slower in the benchmark); a path shared by hosts
+ * (/, /system.slice) brings a few extra rows, which the mapping drops.
+ */
 export function keyedScope(scope: QueryScope, keys: [string, string][]): QueryScope {
-  const set = (values: string[]): string => [...new Set(values)].sort().map(escapeRegex).join('|');
-  const instances = set(keys.map((k) => k[0]));
-  const ids = set(keys.map((k) => k[1]));
-  const narrowed = `instance=~${promString(instances)},id=~${promString(ids)}`;
+  const ids = [...new Set(keys.map((k) => k[1]))].sort().map(escapeRegex).join('|');
+  const narrowed = `id=~${promString(ids)}`;
   return { ...scope, matchers: [scope.matchers, narrowed].filter(Boolean).join(',') };
 }

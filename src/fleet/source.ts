@@ -5,6 +5,7 @@
 
 import type { FleetSnapshot } from '../model/types.js';
 import { fleetSnapshot, type FleetAnswers } from './mapping.js';
+import { narrowedQueries, narrowedValues } from './narrowed.js';
 import type { PrometheusClient } from './prometheus.js';
 import {
   detailQuery,
@@ -19,6 +20,9 @@ import {
   type QueryScope,
 } from './queries.js';
 
+/** How often the dashboard's refresh counts every row in scope (the header's "of N"). */
+const TOTAL_EVERY_MS = 30_000;
+
 export interface FleetSourceOptions {
   client: PrometheusClient;
   scope: QueryScope;
@@ -30,6 +34,8 @@ export interface FleetSourceOptions {
 export class FleetSource {
   readonly queries: FleetQueries;
   private readonly started = performance.now();
+  /** The number of rows in scope, from the dashboard's last count. */
+  private total: { count: number; countedAt: number } | null = null;
 
   constructor(private readonly options: FleetSourceOptions) {
     this.queries = fleetQueries(options.scope);
@@ -41,9 +47,10 @@ export class FleetSource {
 
   /**
    * One refresh. Without a view (snapshot): every row, four instant
-   * queries. With one (the dashboard): the view's first rows only, six
-   * instant queries in two rounds (the keys by topk, the total and the
-   * targets; then the values, labels and info of those keys).
+   * queries. With one (the dashboard): the view's first rows only, at most
+   * seven instant queries in two rounds (the keys by topk, the targets and,
+   * every 30 s, the count of all rows; then the raw gauges and counters,
+   * labels and info of those keys: narrowed.ts).
    */
   async refresh(view?: TopView): Promise<FleetSnapshot> {
     const { client, atMs } = this.options;
@@ -68,11 +75,15 @@ export class FleetSource {
   ): Promise<FleetSnapshot> {
     const { client, scope } = this.options;
     const top = topQueries(scope, view);
+    // The fleet's size changes slowly: counted at most every TOTAL_EVERY_MS.
+    const now = performance.now();
+    const countAgain = this.total === null || now - this.total.countedAt >= TOTAL_EVERY_MS;
     const [ranked, targets, total] = await Promise.all([
       client.query(top.keys, t.at),
       client.query(this.queries.targets, t.at),
-      client.query(top.total, t.at),
+      countAgain ? client.query(top.total, t.at) : null,
     ]);
+    if (total) this.total = { count: total[0]?.value ?? 0, countedAt: now };
     const keys: [string, string][] = [];
     for (const s of ranked) {
       if (s.metric.instance !== undefined && s.metric.id !== undefined) keys.push([s.metric.instance, s.metric.id]);
@@ -81,16 +92,19 @@ export class FleetSource {
     for (const p of view.pinned ?? []) if (!keys.some((k) => k[0] === p[0] && k[1] === p[1])) keys.push(p);
     let answers: FleetAnswers = { values: [], identity: [], info: [], targets };
     if (keys.length > 0) {
-      const q = fleetQueries(keyedScope(scope, keys));
-      const [values, identity, info] = await Promise.all([
-        client.query(q.values, t.at),
+      const narrowed = keyedScope(scope, keys);
+      const q = fleetQueries(narrowed);
+      const raw = narrowedQueries(narrowed);
+      const [gauges, counters, identity, info] = await Promise.all([
+        client.query(raw.gauges, t.at),
+        client.queryMatrix(raw.counters, t.at),
         client.query(q.identity, t.at),
         client.query(q.info, t.at),
       ]);
-      answers = { values, identity, info, targets };
+      answers = { values: narrowedValues(gauges, counters), identity, info, targets };
     }
     const by = ranksInPromql(view.sort) ? view.sort : 'cpu';
-    const count = total[0]?.value ?? 0;
+    const count = this.total?.count ?? 0;
     return fleetSnapshot(answers, {
       source: client.label,
       timestampMs: t.nowMs,
