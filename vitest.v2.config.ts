@@ -11,6 +11,7 @@ export default defineConfig({
     include: [
       'churn',
       'collect',
+      'collect-gate', // the gate is cpu.stat on v2
       'export',
       'lane',
       'launcher',

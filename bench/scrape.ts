@@ -74,6 +74,8 @@ interface SteadyLoad {
   latencyMs: number[];
   collections: number;
   scrapes: number;
+  /** tstop_cgroups_exported of the last scrape. */
+  exported: number;
 }
 
 /** Scraped once a second (as Prometheus at a 1 s interval) for `seconds`: RSS, CPU and latency. */
@@ -100,6 +102,7 @@ async function idleLoad(exp: ExportProcess, seconds: number): Promise<SteadyLoad
     latencyMs,
     collections: gaugeOf(last.text, 'tstop_collections_total') - gaugeOf(first.text, 'tstop_collections_total'),
     scrapes: seconds,
+    exported: gaugeOf(last.text, 'tstop_cgroups_exported'),
   };
 }
 
@@ -208,7 +211,7 @@ export async function bench(options: {
     const atScrape = await startExportProcess(['--min-interval', '0'], { env: { TSTOP_EXPORT_AHEAD: '0' } });
     try {
       const load = await idleLoad(atScrape, steadySeconds);
-      lines.push(steadyLine('scrape steady, collect at scrape', options.cgroups, load));
+      lines.push(steadyLine('scrape steady, collect at scrape', load.exported, load));
     } finally {
       await atScrape.stop();
     }
