@@ -4,6 +4,7 @@
 // tstop_limit_expiry_pending with their values; a guard `limit ... --for`
 // is a durable expiry the exporting agent itself reverts at its deadline.
 
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import type { ChangeRecord } from '../../src/limiter/api.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 import { request } from '../helpers/http.js';
 import { freeze } from '../helpers/kernel.js';
-import { killReverter, limitEnv, runTstop } from '../helpers/limit.js';
+import { killReverter, limitEnv, runTstop, TSTOP_BIN } from '../helpers/limit.js';
 
 const MiB = 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
@@ -28,6 +29,7 @@ describe.runIf(isRoot)('tstop export --guard: guard rules and expiries in the ex
   let audit: string;
   let env: NodeJS.ProcessEnv;
   let exp: ExportProcess | null = null;
+  const children: ChildProcess[] = [];
 
   beforeAll(() => {
     cg = new TestCgroups('agent');
@@ -37,6 +39,7 @@ describe.runIf(isRoot)('tstop export --guard: guard rules and expiries in the ex
 
   afterAll(async () => {
     await exp?.stop();
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     // The reverter of the hand-made hour (standing by while the exporter ran, then running it).
     killReverter(audit);
     // A child frozen by itself (v1) stays frozen when its parent is thawed: thaw the hog first.
@@ -114,4 +117,62 @@ describe.runIf(isRoot)('tstop export --guard: guard rules and expiries in the ex
     expect(exp.child.exitCode).toBe(0);
     expect(exp.stderr()).toMatch(/expiry of change [0-9a-f]{12} on .*: expired, reverted/);
   });
+  /** A cgroup holding 64 MiB, its memory limit file and the limit's value now. */
+  async function hog(rel: string): Promise<{ id: string; file: string; before: string }> {
+    const id = cg.mkdir(rel);
+    await cg.spawn(rel, ['alloc', '64']).ready;
+    const file = path.join(cg.controllerDir('memory', rel), cg.v2 ? 'memory.max' : 'memory.limit_in_bytes');
+    return { id, file, before: fs.readFileSync(file, 'utf8').trim() };
+  }
+
+  function capRule(name: string, id: string): string {
+    const file = cg.tmp(`${name}.yml`);
+    fs.writeFileSync(
+      file,
+      `rules:\n  - name: ${name}\n    match: "${id}"\n    when: memory.usageBytes > 32MiB\n    for: 1s\n` +
+        `    action: limit --memory 200m --for 4s\n    allowSystem: true\n`,
+    );
+    return file;
+  }
+
+  function start(args: string[]): { child: ChildProcess; out: () => string } {
+    const child = spawn(process.execPath, [TSTOP_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let text = '';
+    child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (text += b.toString()));
+    return { child, out: () => text };
+  }
+
+  it('tstop record --guard runs the rules on its own collector and reverts its limit --for at the deadline', async () => {
+    const h = await hog('rec');
+    const rec = start(['record', '--store', cg.tmp('store'), '--interval', '1s', '--guard', capRule('rec-cap', h.id)]);
+    rec.child.stdout!.resume();
+    await waitFor('the cap', () => fs.readFileSync(h.file, 'utf8').trim() === String(200 * MiB), 90_000, 50);
+    await waitFor('the old limit', () => fs.readFileSync(h.file, 'utf8').trim() === h.before, 60_000, 50);
+    await waitFor('the log line', () => /rule rec-cap: limit memory=200m for 4s .*\[done, change/.test(rec.out()));
+    await waitFor('the revert line', () => /expiry of change [0-9a-f]{12} on .*: expired, reverted/.test(rec.out()));
+    rec.child.kill('SIGTERM');
+    await new Promise((resolve) => rec.child.once('exit', resolve));
+    expect(rec.child.exitCode).toBe(0);
+  }, 240_000);
+
+  it('a guard killed with kill -9 after its limit --for: the standing-by reverter restores the value at the deadline', async () => {
+    const h = await hog('killed');
+    const g = start(['guard', '--config', capRule('kill-cap', h.id), '--interval', '200ms']);
+    await waitFor('the cap', () => fs.readFileSync(h.file, 'utf8').trim() === String(200 * MiB), 90_000, 50);
+    g.child.kill('SIGKILL');
+    await new Promise((resolve) => g.child.once('exit', resolve));
+    await waitFor('the old limit', () => fs.readFileSync(h.file, 'utf8').trim() === h.before, 60_000, 50);
+    const revert = fs
+      .readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ChangeRecord)
+      .filter((r) => r.expired && r.rule === 'kill-cap')
+      .at(-1);
+    expect(revert).toMatchObject({ result: 'applied', via: 'expiry', container: { id: h.id } });
+    // Run by the reverter, not the dead guard.
+    expect(revert!.pid).not.toBe(g.child.pid);
+  }, 240_000);
 });
