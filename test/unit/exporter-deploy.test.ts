@@ -72,7 +72,10 @@ describe('laziness', () => {
     const staticImports = [...src.matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)';$/gm)]
       .filter((m) => !m[1])
       .map((m) => m[2]);
-    expect(staticImports).toEqual(['../collection-flags.js']);
+    expect(staticImports).toEqual(['../collection-flags.js', './agent-flags.js']);
+    // agent-flags (--guard, --guard-interval) is a table of flags with a type-only import.
+    const agentFlags = fs.readFileSync(path.join(repo, 'src/cli/commands/agent-flags.ts'), 'utf8');
+    expect([...agentFlags.matchAll(/^import\s+(?!type\s)/gm)]).toEqual([]);
     expect(src).toContain("await import('../export.js')");
     // collection-flags pulls in only node:path and the command layer at run time.
     const flags = fs.readFileSync(path.join(repo, 'src/cli/collection-flags.ts'), 'utf8');
