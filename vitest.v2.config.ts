@@ -21,6 +21,7 @@ export default defineConfig({
       'limit-concurrent',
       'limit-crash',
       'limit',
+      'record', // the flight recorder's round trip, corruption and kill -9 rounds on v2 files
       'runtimes',
       'write-api',
     ].map((name) => `test/integration/${name}.test.ts`),

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Collector } from '../src/collect/collector.js';
+import type { Snapshot } from '../src/model/types.js';
 import type { BenchCgroups } from './fixture.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,27 +65,53 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
 
     // Trace one tick: every file and how it was read. The collector's own
     // procfs reads (host memory, CPU, PSI) are open-read-close.
-    const reads: string[] = [];
-    collector.tree.reader.trace = (p, method) => reads.push(`${method} ${p}`);
-    const traced = collector.collect();
-    collector.tree.reader.trace = null;
-    for (const f of ['proc/meminfo', 'proc/stat', 'proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io']) {
-      reads.push(`open-read-close /${f}`);
-    }
+    // The floor is "today's file set" (issue 14): every file a tick read
+    // before idle cgroups' execution counters were served from their last
+    // bytes (gateIdle off); the set tstop reads now is traced too.
+    const traceTick = (gateIdle: boolean): { reads: string[]; snapshot: Snapshot } => {
+      const reads: string[] = [];
+      collector.tree.gateIdle = gateIdle;
+      collector.collect(); // the gate needs one tick of history
+      collector.tree.reader.trace = (p, method) => reads.push(`${method} ${p}`);
+      const snapshot = collector.collect();
+      collector.tree.reader.trace = null;
+      collector.tree.gateIdle = true;
+      for (const f of ['proc/meminfo', 'proc/stat', 'proc/pressure/cpu', 'proc/pressure/memory', 'proc/pressure/io']) {
+        reads.push(`open-read-close /${f}`);
+      }
+      return { reads, snapshot };
+    };
+    const { reads, snapshot: traced } = traceTick(false);
+    const { reads: readsNow } = traceTick(true);
     const list = path.join(work, 'reads.txt');
     fs.writeFileSync(list, reads.join('\n') + '\n');
+    const listNow = path.join(work, 'reads-now.txt');
+    fs.writeFileSync(listNow, readsNow.join('\n') + '\n');
     const floor = buildFloor(work);
 
     const tstopMs: number[] = [];
+    const ungatedMs: number[] = [];
     const floorMs: number[] = [];
+    const floorNowMs: number[] = [];
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 10; i++) {
         const t0 = performance.now();
         collector.collect();
         tstopMs.push(performance.now() - t0);
       }
+      // The same collector reading every file (idle cgroups' execution counters too), side by side.
+      collector.tree.gateIdle = false;
+      for (let i = 0; i < 4; i++) {
+        const t0 = performance.now();
+        collector.collect();
+        if (i > 0) ungatedMs.push(performance.now() - t0); // the first re-reads what the gate skipped
+      }
+      collector.tree.gateIdle = true;
+      collector.collect(); // the gate's history again
       const out = execFileSync(floor, [list, '10'], { encoding: 'utf8' });
       floorMs.push(...out.trim().split('\n').map(Number));
+      const outNow = execFileSync(floor, [listNow, '10'], { encoding: 'utf8' });
+      floorNowMs.push(...outNow.trim().split('\n').map(Number));
     }
     const t0 = performance.now();
     collector.tree.rescan();
@@ -93,11 +120,16 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
 
     const tstop = median(tstopMs);
     const base = median(floorMs);
+    const baseNow = median(floorNowMs);
     const kept = reads.filter((r) => r.startsWith('pread')).length;
+    const keptNow = readsNow.filter((r) => r.startsWith('pread')).length;
     return [
-      `collect: ${traced.containers.length} cgroups, tstop ${tstop.toFixed(1)} ms/tick, floor ${base.toFixed(1)} ms/tick, ratio ${(tstop / base).toFixed(2)}`,
-      `collect: ${reads.length} reads per tick (${kept} on descriptors kept open, ${reads.length - kept} open-read-close), ` +
+      `collect: ${traced.containers.length} cgroups, tstop ${tstop.toFixed(1)} ms/tick, floor ${base.toFixed(1)} ms/tick, ratio ${(tstop / base).toFixed(2)}` +
+        ` (floor: the pread floor of the full file set; of the files tstop reads now ${baseNow.toFixed(1)} ms/tick, ratio ${(tstop / baseNow).toFixed(2)})`,
+      `collect: ${reads.length} reads per tick in the full set (${kept} on descriptors kept open, ${reads.length - kept} open-read-close), ` +
+        `${readsNow.length} read now (${keptNow} kept open; idle cgroups' execution counters from their last bytes), ` +
         `${collector.openDescriptors} descriptors open (budget ${collector.tree.reader.fdBudget})`,
+      `collect: reading every file (no gate) ${median(ungatedMs).toFixed(1)} ms/tick, ratio ${(median(ungatedMs) / base).toFixed(2)} to the full set's floor`,
       `collect: full rescan ${rescanMs.toFixed(1)} ms (every 30 s when watching); ` +
         `peak RSS of \`tstop snapshot --json --count 30 --interval 0\` ${rssMb.toFixed(0)} MB`,
     ];

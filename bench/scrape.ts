@@ -10,6 +10,7 @@
 //
 // Run alone: npm run build && node dist/bench/scrape.js [cgroups]
 
+import fs from 'node:fs';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
@@ -57,18 +58,60 @@ function percentile(sorted: number[], p: number): number {
 
 const f1 = (v: number): string => v.toFixed(1);
 
-/** RSS and CPU share of a core while scraped once a second for `seconds`. */
-async function idleLoad(exp: ExportProcess, seconds: number): Promise<{ rssMb: number; cpuPercent: number }> {
-  await scrape(exp.url + 'metrics');
+/** Peak RSS (VmHWM) of a process in bytes. */
+function peakRssBytes(pid: number): number {
+  const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+interface SteadyLoad {
+  rssMb: number;
+  peakRssMb: number;
+  cpuPercent: number;
+  /** CPU seconds of the exporter per scrape (all of its work, idle included). */
+  cpuSecondsPerScrape: number;
+  /** Latency of the scrapes after the first four (the cadence is known from then on). */
+  latencyMs: number[];
+  collections: number;
+  scrapes: number;
+}
+
+/** Scraped once a second (as Prometheus at a 1 s interval) for `seconds`: RSS, CPU and latency. */
+async function idleLoad(exp: ExportProcess, seconds: number): Promise<SteadyLoad> {
+  const first = await scrape(exp.url + 'metrics');
   const cpu0 = cpuSeconds(exp.pid);
   const t0 = performance.now();
+  const latencyMs: number[] = [];
+  let last = first;
   for (let i = 0; i < seconds; i++) {
     const next = t0 + (i + 1) * 1000;
-    await scrape(exp.url + 'metrics');
+    last = await scrape(exp.url + 'metrics');
+    if (i >= 4) latencyMs.push(last.ms);
     await sleep(Math.max(0, next - performance.now()));
   }
   const wall = (performance.now() - t0) / 1000;
-  return { rssMb: rssBytes(exp.pid) / 1e6, cpuPercent: ((cpuSeconds(exp.pid) - cpu0) / wall) * 100 };
+  const cpu = cpuSeconds(exp.pid) - cpu0;
+  latencyMs.sort((a, b) => a - b);
+  return {
+    rssMb: rssBytes(exp.pid) / 1e6,
+    peakRssMb: peakRssBytes(exp.pid) / 1e6,
+    cpuPercent: (cpu / wall) * 100,
+    cpuSecondsPerScrape: cpu / seconds,
+    latencyMs,
+    collections: gaugeOf(last.text, 'tstop_collections_total') - gaugeOf(first.text, 'tstop_collections_total'),
+    scrapes: seconds,
+  };
+}
+
+/** One line for a steady 1 s scraper. */
+function steadyLine(label: string, exported: number, load: SteadyLoad): string {
+  const l = load.latencyMs;
+  return (
+    `${label}: ${exported} containers, scraped every 1 s: p50 ${f1(percentile(l, 50))} ms, ` +
+    `p99 ${f1(percentile(l, 99))} ms, ${load.collections} collections for ${load.scrapes} scrapes, ` +
+    `CPU ${load.cpuSecondsPerScrape.toFixed(3)} CPU-s per scrape (${f1(load.cpuPercent)} % of a core), ` +
+    `RSS ${f1(load.rssMb)} MB, peak ${f1(load.peakRssMb)} MB`
+  );
 }
 
 export async function bench(options: {
@@ -80,6 +123,8 @@ export async function bench(options: {
 }): Promise<string[]> {
   const lines: string[] = [];
   const idleSeconds = options.idleSeconds ?? 10;
+  // Long enough for the cadence to be known (4 scrapes) and 16 scrapes after.
+  const steadySeconds = Math.max(idleSeconds, 20);
 
   // This host's own cgroups: the idle cost of running the exporter.
   {
@@ -150,13 +195,22 @@ export async function bench(options: {
         `scrape split: collection p50 ${f1(percentile(collect, 50))} ms of it; ` +
           `rendering, gzip and HTTP the rest (${f1(percentile(ms, 50) - percentile(collect, 50))} ms at p50)`,
       );
-      const load = await idleLoad(exp, idleSeconds);
+      const load = await idleLoad(exp, steadySeconds);
       lines.push(
         `exporter: ${exported} containers, RSS ${f1(load.rssMb)} MB, ` +
           `CPU ${f1(load.cpuPercent)} % of a core at one scrape per second`,
       );
+      lines.push(steadyLine('scrape steady, collect ahead', exported, load));
     } finally {
       await exp.stop();
+    }
+    // The same, collecting only when a scrape asks: the side-by-side reference.
+    const atScrape = await startExportProcess(['--min-interval', '0'], { env: { TSTOP_EXPORT_AHEAD: '0' } });
+    try {
+      const load = await idleLoad(atScrape, steadySeconds);
+      lines.push(steadyLine('scrape steady, collect at scrape', options.cgroups, load));
+    } finally {
+      await atScrape.stop();
     }
   } finally {
     if (!shared) await fixture.cleanup();

@@ -1,7 +1,7 @@
 // CPU: usage (user/system), CFS throttling, quota/period, shares (v1) or
 // weight (v2). Rates (percent) are added by the model from two samples.
 
-import { cgroupFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { cgroupFile, executionFile, gateFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii, indexOf, parseLimit, parseNumber } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { CpuStats } from '../src/model/types.js';
@@ -9,15 +9,15 @@ import type { CgroupCollector } from './api.js';
 import { USER_HZ } from './processes.js';
 
 const V1 = {
-  usage: cgroupFile('cpuacct', 'cpuacct.usage'),
-  stat: cgroupFile('cpuacct', 'cpuacct.stat'),
+  usage: gateFile('cpuacct', 'cpuacct.usage'),
+  stat: executionFile('cpuacct', 'cpuacct.stat'),
   cpuStat: cgroupFile('cpu', 'cpu.stat'),
   quota: settingFile('cpu', 'cpu.cfs_quota_us'),
   period: settingFile('cpu', 'cpu.cfs_period_us'),
   shares: settingFile('cpu', 'cpu.shares'),
 };
 const V2 = {
-  stat: cgroupFile(UNIFIED, 'cpu.stat'),
+  stat: gateFile(UNIFIED, 'cpu.stat'),
   max: settingFile(UNIFIED, 'cpu.max'),
   weight: settingFile(UNIFIED, 'cpu.weight'),
 };

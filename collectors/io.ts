@@ -7,17 +7,17 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroupFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
+import { cgroupFile, executionFile, settingFile, UNIFIED, type CgroupFileSpec } from '../src/cgroupfs/files.js';
 import { equalsAscii, fields, forEachLine, indexOf, limitFromNumber, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { IoDeviceStats, IoLimit, IoStats } from '../src/model/types.js';
 import type { CgroupCollector, DeviceNamer } from './api.js';
 
 const V1 = {
-  bytesRecursive: cgroupFile('blkio', 'blkio.throttle.io_service_bytes_recursive'),
-  bytes: cgroupFile('blkio', 'blkio.throttle.io_service_bytes'),
-  opsRecursive: cgroupFile('blkio', 'blkio.throttle.io_serviced_recursive'),
-  ops: cgroupFile('blkio', 'blkio.throttle.io_serviced'),
+  bytesRecursive: executionFile('blkio', 'blkio.throttle.io_service_bytes_recursive'),
+  bytes: executionFile('blkio', 'blkio.throttle.io_service_bytes'),
+  opsRecursive: executionFile('blkio', 'blkio.throttle.io_serviced_recursive'),
+  ops: executionFile('blkio', 'blkio.throttle.io_serviced'),
   readBps: settingFile('blkio', 'blkio.throttle.read_bps_device'),
   writeBps: settingFile('blkio', 'blkio.throttle.write_bps_device'),
   readIops: settingFile('blkio', 'blkio.throttle.read_iops_device'),

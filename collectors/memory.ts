@@ -2,7 +2,7 @@
 // limits and OOM events, on v1 (memory.*_in_bytes, memory.stat total_*) and
 // v2 (memory.current, memory.max, memory.stat, memory.events).
 
-import { cgroupFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { cgroupFile, executionFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, limitFromNumber } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { MemoryEvents, MemoryStats } from '../src/model/types.js';
@@ -10,19 +10,19 @@ import type { CgroupCollector } from './api.js';
 
 const V1 = {
   usage: cgroupFile('memory', 'memory.usage_in_bytes'),
-  maxUsage: cgroupFile('memory', 'memory.max_usage_in_bytes'),
+  maxUsage: executionFile('memory', 'memory.max_usage_in_bytes'),
   limit: settingFile('memory', 'memory.limit_in_bytes'),
   softLimit: settingFile('memory', 'memory.soft_limit_in_bytes'),
-  failcnt: cgroupFile('memory', 'memory.failcnt'),
+  failcnt: executionFile('memory', 'memory.failcnt'),
   memswUsage: cgroupFile('memory', 'memory.memsw.usage_in_bytes'),
   memswLimit: settingFile('memory', 'memory.memsw.limit_in_bytes'),
   kmemUsage: cgroupFile('memory', 'memory.kmem.usage_in_bytes'),
-  oomControl: cgroupFile('memory', 'memory.oom_control'),
+  oomControl: executionFile('memory', 'memory.oom_control'),
   stat: cgroupFile('memory', 'memory.stat'),
 };
 const V2 = {
   current: cgroupFile(UNIFIED, 'memory.current'),
-  peak: cgroupFile(UNIFIED, 'memory.peak'),
+  peak: executionFile(UNIFIED, 'memory.peak'),
   max: settingFile(UNIFIED, 'memory.max'),
   high: settingFile(UNIFIED, 'memory.high'),
   low: settingFile(UNIFIED, 'memory.low'),

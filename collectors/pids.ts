@@ -1,7 +1,7 @@
 // pids: tasks in the cgroup, the limit, and how often the limit refused a fork.
 // Same file names on v1 and v2.
 
-import { cgroupFile, settingFile } from '../src/cgroupfs/files.js';
+import { cgroupFile, executionFile, settingFile } from '../src/cgroupfs/files.js';
 import { KeyedFormat } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { PidsStats } from '../src/model/types.js';
@@ -10,8 +10,8 @@ import type { CgroupCollector } from './api.js';
 const FILES = {
   current: cgroupFile('pids', 'pids.current'),
   max: settingFile('pids', 'pids.max'),
-  peak: cgroupFile('pids', 'pids.peak'),
-  events: cgroupFile('pids', 'pids.events'),
+  peak: executionFile('pids', 'pids.peak'),
+  events: executionFile('pids', 'pids.events'),
 };
 
 export const pidsEvents = new KeyedFormat(['max'] as const);

@@ -9,10 +9,11 @@ import { ProcessSampler, type ProcessSample } from '../collectors/proc-detail.js
 import type { Limiter } from '../src/limiter/api.js';
 import { isFleetSnapshot, type ContainerSnapshot, type Snapshot, type SnapshotSource } from '../src/model/types.js';
 import { formatDurationMs } from '../src/util/duration.js';
-import { ContainerActions } from './actions.js';
+import { ContainerActions, type ActionKind } from './actions.js';
 import { DetailWidget } from './detail-widget.js';
 import { HeaderWidget } from './header-widget.js';
 import { HelpOverlay } from './help.js';
+import { recordInto, REPLAY_ACTIONS_MESSAGE, ReplayView } from './replay.js';
 import type { Overlay } from './overlay.js';
 import { createScreen, type Screen } from './screen.js';
 import { sortMenu } from './sort-menu.js';
@@ -21,8 +22,10 @@ import { TableWidget } from './table.js';
 import { TooSmallWidget, tooSmall } from './too-small.js';
 import { treeKey } from './tree-keys.js';
 import { editKey, lineEdit, type KeyEvent, type LineEdit } from './view/edit.js';
-import { History } from './view/history.js';
+import { History, type ContainerHistory } from './view/history.js';
 import type { Row, RowContext } from './view/rows.js';
+import type { ReplayTimeline } from '../src/record/replay.js';
+import { parseTimeSpec, TimeSpecError } from '../src/util/time.js';
 import {
   buildRows,
   initialState,
@@ -37,6 +40,7 @@ import {
 } from './view/view-state.js';
 import { ASCII_GLYPHS, UNICODE_GLYPHS, safeText, terminalIsUnicode, type Glyphs } from './view/text.js';
 import { bindingFor, type DashboardControls } from './view/keys.js';
+import { collectFocus, staleColumns } from './view/freshness.js';
 import type { SortKey } from './view/sort.js';
 
 export interface DashboardOptions {
@@ -59,16 +63,27 @@ export interface DashboardOptions {
   now?: () => Date;
   /** Quit on SIGTERM / SIGHUP (the real terminal). */
   handleSignals?: boolean;
-  /** Why l, f and K cannot act here (the fleet view); null or absent: they can. */
-  actionsUnavailable?: string | null;
+  /**
+   * The detail view's chart history from elsewhere (the fleet view's range
+   * queries); asked when the view opens and again every detailHistoryEveryMs.
+   * Without it, or until it answers, the charts show what this dashboard saw.
+   */
+  detailHistory?: (container: ContainerSnapshot, snapshot: Snapshot) => Promise<ContainerHistory | undefined>;
+  detailHistoryEveryMs?: number;
+  /** Why l, f and K cannot act here (the fleet view), for all or per action; null or absent: they can. */
+  actionsUnavailable?: string | null | Partial<Record<ActionKind, string>>;
   /** Pending limit expiries (limit --for) for the header: container name and deadline (ms). */
   expiries?: () => readonly { name: string; deadlineMs: number }[];
+  /** Replay (tstop --at): the recorded samples instead of a source; actions are off. */
+  replay?: ReplayTimeline | null;
+  /** Live: recorded samples (the store's last hour) the charts start with, oldest first. */
+  recordedHistory?: readonly Snapshot[];
 }
 
 export class Dashboard implements DashboardControls {
   readonly screen: Screen;
   readonly state: ViewState;
-  readonly history = new History();
+  history = new History();
   readonly glyphs: Glyphs;
   private readonly header: HeaderWidget;
   private readonly table: TableWidget;
@@ -87,8 +102,13 @@ export class Dashboard implements DashboardControls {
   private mode: 'table' | 'detail' = 'table';
   private detailId: string | null = null;
   private processes: ProcessSample | null = null;
+  /** The detail view's history from options.detailHistory, for detailId. */
+  private fetched: { id: string; history?: ContainerHistory; askedAt: number; pending: boolean } | null = null;
   private overlay: Overlay | null = null;
   private filterEdit: LineEdit | null = null;
+  /** Replay: the time being typed after @. */
+  private timeEdit: LineEdit | null = null;
+  private readonly replay: ReplayView | null;
   private timer: NodeJS.Timeout | null = null;
   stopped = false;
   private resolveDone: () => void = () => undefined;
@@ -101,9 +121,15 @@ export class Dashboard implements DashboardControls {
     this.limiter = options.limiter;
     this.isRoot = options.isRoot ?? process.getuid?.() === 0;
     this.source = options.source ?? null;
+    this.replay = options.replay ? new ReplayView(options.replay) : null;
     this.now = options.now ?? (() => new Date());
     const sampler = new ProcessSampler(options.root ?? '/');
-    this.readProcesses = options.processes ?? ((pids) => sampler.sample(pids));
+    const replay = this.replay;
+    this.readProcesses = replay
+      ? (pids) => replay.processes(pids)
+      : (options.processes ?? ((pids) => sampler.sample(pids)));
+    if (options.recordedHistory)
+      recordInto(this.history, options.recordedHistory, Date.now(), performance.now() / 1000);
     this.glyphs = (options.unicode ?? terminalIsUnicode()) ? UNICODE_GLYPHS : ASCII_GLYPHS;
     this.state = initialState(options.state);
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -147,7 +173,8 @@ export class Dashboard implements DashboardControls {
 
   /** Starts collecting (if there is a source) and drawing; resolves when the user quits. */
   start(): Promise<void> {
-    if (this.source) {
+    if (this.replay) this.showReplayFrame();
+    else if (this.source) {
       this.tick();
       // The first snapshot has no rates: take the second one soon.
       this.schedule(Math.min(this.state.intervalMs, 500));
@@ -170,6 +197,8 @@ export class Dashboard implements DashboardControls {
     if (this.state.paused) return this.render();
     let s: Snapshot;
     try {
+      // The rows on screen and the sort column every tick; the rest's dear files less often.
+      this.source.focus?.(collectFocus(this.rowsOnScreen(), this.state.sort, this.state.intervalMs, this.detailId));
       s = this.source.collect();
     } catch (err) {
       this.status.show(`collection failed: ${(err as Error).message}`, 'crit');
@@ -179,14 +208,16 @@ export class Dashboard implements DashboardControls {
   }
 
   /** Takes a new snapshot: history, rows and (in the detail view) processes; then draws. */
-  update(snapshot: Snapshot): void {
+  update(snapshot: Snapshot, addToHistory = true): void {
     this.snapshot = snapshot;
-    this.history.record(snapshot);
+    if (addToHistory) this.history.record(snapshot);
     this.rowsDirty = true;
     if (this.mode === 'detail' && this.detailId !== null) {
       const c = this.detailContainer();
-      if (c) this.processes = this.readProcesses(c.processes);
-      else {
+      if (c) {
+        this.processes = this.readProcesses(c.processes);
+        this.fetchDetailHistory(c);
+      } else {
         this.status.show(`${safeText(this.detailId, this.glyphs.unicode)} is gone`, 'warn');
         this.closeDetail();
       }
@@ -206,8 +237,10 @@ export class Dashboard implements DashboardControls {
     return this.mode;
   }
 
-  get actionsUnavailable(): string | null {
-    return this.options.actionsUnavailable ?? null;
+  actionUnavailable(action: ActionKind): string | null {
+    if (this.replay) return REPLAY_ACTIONS_MESSAGE;
+    const u = this.options.actionsUnavailable ?? null;
+    return typeof u === 'string' || u === null ? u : (u[action] ?? null);
   }
 
   get currentOverlay(): Overlay | null {
@@ -228,6 +261,11 @@ export class Dashboard implements DashboardControls {
     this.rows = this.snapshot ? buildRows(this.snapshot, this.state, this.rowContext()) : [];
     this.rowsDirty = false;
     reconcile(this.state, this.rows, this.table.pageHeight);
+  }
+
+  /** The rows in the table's window (as of the last frame). */
+  private rowsOnScreen(): Row[] {
+    return this.rows.slice(this.state.top, this.state.top + this.table.pageHeight);
   }
 
   private detailContainer(): ContainerSnapshot | null {
@@ -266,6 +304,13 @@ export class Dashboard implements DashboardControls {
       now: this.now(),
       glyphs: this.glyphs,
       expiries: this.expiriesLeft(),
+      replay: this.replay?.header() ?? null,
+      staleColumns: this.source?.staleFields
+        ? staleColumns(
+            this.mode === 'detail' ? this.rows.filter((r) => r.id === this.detailId) : this.rowsOnScreen(),
+            (id) => this.source?.staleFields?.(id) ?? [],
+          )
+        : [],
     });
     if (this.mode === 'detail') {
       this.table.box.hide();
@@ -274,12 +319,13 @@ export class Dashboard implements DashboardControls {
       if (c && this.snapshot) {
         this.detail.update({
           container: c,
-          history: this.history.get(c.id),
+          history: (this.fetched?.id === c.id ? this.fetched.history : undefined) ?? this.history.get(c.id),
           secondsSinceOom: this.history.secondsSinceOom(c.id),
           processes: this.processes,
           hostMemoryBytes: this.snapshot.host.memoryBytes,
           wallNow: Date.parse(this.snapshot.timestamp) / 1000,
           monoNow: this.snapshot.monotonicSeconds,
+          limitChanges: this.replay?.limitNotes(c.id),
         });
       }
     } else {
@@ -293,7 +339,10 @@ export class Dashboard implements DashboardControls {
         : 'collecting...';
       this.table.render(this.rows, this.state, this.rowContext(), empty);
     }
-    this.status.render(this.mode, this.filterEdit, this.glyphs.unicode);
+    this.status.render(this.mode, this.timeEdit ?? this.filterEdit, this.glyphs.unicode, {
+      prompt: this.timeEdit ? 'replay at (03:12, 10m ago, ISO 8601, @epoch)' : undefined,
+      replay: this.replay !== null,
+    });
     this.screen.render();
     this.frames++;
   }
@@ -316,13 +365,41 @@ export class Dashboard implements DashboardControls {
     }
     this.mode = 'detail';
     this.detailId = row.id;
+    if (this.replay) this.history = this.replay.history(true);
     this.processes = this.readProcesses(row.container.processes);
+    this.fetched = null;
+    this.fetchDetailHistory(row.container);
     this.detail.open();
+  }
+
+  /** Asks options.detailHistory for the open container's history, at most every detailHistoryEveryMs. */
+  private fetchDetailHistory(c: ContainerSnapshot): void {
+    const ask = this.options.detailHistory;
+    if (!ask || !this.snapshot) return;
+    const now = performance.now();
+    const f = this.fetched;
+    if (f?.id === c.id && (f.pending || now - f.askedAt < (this.options.detailHistoryEveryMs ?? 30_000))) return;
+    const entry = { id: c.id, history: f?.id === c.id ? f.history : undefined, askedAt: now, pending: true };
+    this.fetched = entry;
+    ask(c, this.snapshot).then(
+      (history) => {
+        entry.pending = false;
+        entry.history = history ?? entry.history;
+        if (this.fetched === entry && this.mode === 'detail') this.render();
+      },
+      (err: unknown) => {
+        entry.pending = false;
+        if (this.fetched !== entry || this.stopped) return;
+        this.status.show(`the detail charts' history: ${(err as Error).message}`, 'crit');
+        this.render();
+      },
+    );
   }
 
   closeDetail(): void {
     this.mode = 'table';
     this.detailId = null;
+    this.fetched = null;
     this.processes = null;
     this.detail.close();
   }
@@ -351,6 +428,7 @@ export class Dashboard implements DashboardControls {
       if (this.overlay?.closed) this.setOverlay(null);
       return this.render();
     }
+    if (this.timeEdit) return this.timeKey(ch, key, name);
     if (this.filterEdit) return this.filterKey(ch, key, name);
     this.dispatchKey(this.mode, name, ch);
   }
@@ -381,7 +459,57 @@ export class Dashboard implements DashboardControls {
   // ---- what keys do (DashboardControls) ----
 
   showHelp(): void {
-    this.setOverlay(new HelpOverlay(this.screen, () => this.setOverlay(null)));
+    this.setOverlay(new HelpOverlay(this.screen, () => this.setOverlay(null), this.replay ? 'replay' : 'live'));
+  }
+
+  // ---- replay (tstop --at) ----
+
+  /** Shows the replay's current sample, with the history read from the store around it. */
+  private showReplayFrame(): void {
+    if (!this.replay) return;
+    this.history = this.replay.history(this.mode === 'detail');
+    const change = this.replay.changeMessage();
+    if (change) this.status.show(change, 'warn', 10);
+    this.update(this.replay.snapshot, false);
+  }
+
+  private replayMoved(message: string | null): void {
+    if (message) this.status.show(message, 'warn');
+    else this.showReplayFrame();
+  }
+
+  replayStep(direction: 1 | -1): void {
+    if (!this.replay) return this.notReplaying();
+    this.replayMoved(this.replay.timeline.step(direction));
+  }
+
+  replayShift(deltaMs: number): void {
+    if (!this.replay) return this.notReplaying();
+    this.replayMoved(this.replay.timeline.shift(deltaMs));
+  }
+
+  replayJump(): void {
+    if (!this.replay) return this.notReplaying();
+    this.timeEdit = lineEdit('');
+  }
+
+  private notReplaying(): void {
+    this.status.show('that key moves through a recording: start tstop --at TIME (see tstop record)', 'warn');
+  }
+
+  private timeKey(ch: string | undefined, key: KeyEvent, name: string): void {
+    const edit = this.timeEdit!;
+    if (name === 'escape') this.timeEdit = null;
+    else if (name === 'enter') {
+      this.timeEdit = null;
+      try {
+        this.replayMoved(this.replay!.timeline.seek(parseTimeSpec(edit.text)));
+      } catch (err) {
+        if (!(err instanceof TimeSpecError)) throw err;
+        this.status.show(err.message, 'crit');
+      }
+    } else editKey(edit, ch, key);
+    this.render();
   }
 
   togglePause(): void {

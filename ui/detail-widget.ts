@@ -12,7 +12,7 @@ import type { ProcessSample } from '../collectors/proc-detail.js';
 import type { ContainerSnapshot } from '../src/model/types.js';
 import { formatBytes } from '../src/util/format.js';
 import { asciiChart, chartData, type ChartData, type ChartKind } from './view/chart.js';
-import { detailLines } from './view/detail.js';
+import { detailLines, type LimitChangeNote } from './view/detail.js';
 import type { ContainerHistory } from './view/history.js';
 import { bar, spansToTags, tagged, type Glyphs } from './view/text.js';
 import { memPercent, rowValues } from './view/values.js';
@@ -28,6 +28,8 @@ export interface DetailData {
   /** Wall clock and monotonic seconds of the last snapshot (chart time labels). */
   wallNow: number;
   monoNow: number;
+  /** Replay: the cgroup's limit changes from the audit log. */
+  limitChanges?: LimitChangeNote[];
 }
 
 interface ChartSlot {
@@ -235,6 +237,7 @@ export class DetailWidget {
         secondsSinceOom: d.secondsSinceOom,
         processes: d.processes,
         nowSeconds: d.wallNow,
+        limitChanges: d.limitChanges,
       },
       Math.max(20, this.width - 1),
     );

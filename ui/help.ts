@@ -15,8 +15,9 @@ export class HelpOverlay implements Overlay {
   constructor(
     private readonly screen: blessed.Widgets.Screen,
     private readonly onClose: () => void,
+    private readonly mode: 'live' | 'replay' = 'live',
   ) {
-    const lines = helpLines();
+    const lines = helpLines(mode);
     this.box = popupBox(screen, 'tstop help: Up/Down scroll, any other key closes', 80, lines.length + 2);
     this.box.setContent(
       lines.map((l) => (/^[A-Z]/.test(l) ? `{bold}${escapeTags(l)}{/bold}` : escapeTags(l))).join('\n'),
@@ -26,7 +27,7 @@ export class HelpOverlay implements Overlay {
 
   layout(): void {
     this.box.width = Math.min(80, this.screen.width as number);
-    this.box.height = Math.min(helpLines().length + 2, this.screen.height as number);
+    this.box.height = Math.min(helpLines(this.mode).length + 2, this.screen.height as number);
   }
 
   key(ch: string | undefined, key: KeyEvent): void {

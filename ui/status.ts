@@ -7,6 +7,8 @@ import { escapeTags, fit, safeText, tagged, type Level } from './view/text.js';
 
 const HINTS_TABLE = '?:help /:filter s:sort t:tree Enter:detail l:limit f:freeze K:signal q:quit';
 const HINTS_DETAIL = 'Esc:back Up/Down:scroll Tab:charts l:limit f:freeze K:signal q:quit';
+const HINTS_REPLAY_TABLE = '?:help ,/.:sample </>:minute [/]:hour @:time /:filter t:tree Enter:detail q:quit';
+const HINTS_REPLAY_DETAIL = 'Esc:back ,/.:sample </>:minute [/]:hour @:time Tab:charts q:quit';
 
 export class StatusWidget {
   readonly box: blessed.Widgets.BoxElement;
@@ -25,7 +27,13 @@ export class StatusWidget {
     this.message = null;
   }
 
-  render(mode: 'table' | 'detail', filterEdit: LineEdit | null, unicode: boolean): void {
+  /** `prompt` names what is being typed (the filter, a replay time); `replay` picks the replay's hints. */
+  render(
+    mode: 'table' | 'detail',
+    filterEdit: LineEdit | null,
+    unicode: boolean,
+    options: { prompt?: string; replay?: boolean } = {},
+  ): void {
     const width = this.box.width as number;
     if (filterEdit) {
       const t = safeText(filterEdit.text, unicode);
@@ -34,8 +42,8 @@ export class StatusWidget {
       const at = t.slice(filterEdit.cursor, filterEdit.cursor + 1) || ' ';
       const after = t.slice(filterEdit.cursor + 1);
       this.box.setContent(
-        `{magenta-fg}filter:{/magenta-fg} ${escapeTags(before)}{inverse}${escapeTags(at)}{/inverse}${escapeTags(after)}` +
-          `   {cyan-fg}Enter: keep  Esc: clear{/cyan-fg}`,
+        `{magenta-fg}${escapeTags(options.prompt ?? 'filter')}:{/magenta-fg} ${escapeTags(before)}{inverse}${escapeTags(at)}{/inverse}${escapeTags(after)}` +
+          `   {cyan-fg}${options.prompt ? 'Enter: go  Esc: cancel' : 'Enter: keep  Esc: clear'}{/cyan-fg}`,
       );
       return;
     }
@@ -44,6 +52,13 @@ export class StatusWidget {
       return;
     }
     this.message = null;
-    this.box.setContent(tagged(fit(mode === 'table' ? HINTS_TABLE : HINTS_DETAIL, width), 'dim'));
+    const hints = options.replay
+      ? mode === 'table'
+        ? HINTS_REPLAY_TABLE
+        : HINTS_REPLAY_DETAIL
+      : mode === 'table'
+        ? HINTS_TABLE
+        : HINTS_DETAIL;
+    this.box.setContent(tagged(fit(hints, width), 'dim'));
   }
 }

@@ -49,6 +49,9 @@ export class BatchReads {
   private lens: Int32Array<ArrayBuffer> = new Int32Array(1024);
   /** Tick in which each position was (re)assigned: a batch covers positions assigned before it. */
   private assigned: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  /** Tick in which a position was left out of the batch (see skip). */
+  private skipped: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
+  private toSkip: number[] = [];
   private free: number[] = [];
   private used = 0;
   private buf = Buffer.allocUnsafe(4 * 1024 * 1024);
@@ -94,15 +97,86 @@ export class BatchReads {
     this.offs = widen(this.offs, 0);
     this.lens = widen(this.lens, 0);
     this.assigned = widen(this.assigned, 0);
+    this.skipped = widen(this.skipped, -1);
+  }
+
+  private someFds: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private someOffs: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private someLens: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private someBuf = Buffer.allocUnsafe(256 * 1024);
+
+  /**
+   * Reads only the given positions (one native call, into a buffer of its
+   * own: the tick's batch is not disturbed). Then someLength(i) and
+   * someOffset(i) say where the i-th one's bytes are in someBuffer.
+   */
+  readSome(positions: readonly number[]): void {
+    const n = positions.length;
+    if (this.someFds.length < n) {
+      this.someFds = new Int32Array(n * 2);
+      this.someOffs = new Int32Array(n * 2);
+      this.someLens = new Int32Array(n * 2);
+    }
+    for (let i = 0; i < n; i++) this.someFds[i] = this.fds[positions[i]];
+    for (;;) {
+      const done = this.readBatch(
+        this.someFds,
+        n,
+        this.someBuf,
+        this.someBuf.length,
+        BATCH_MAX_FILE,
+        this.someOffs,
+        this.someLens,
+      );
+      if (done === n) break;
+      this.someBuf = Buffer.allocUnsafe(this.someBuf.length * 2);
+    }
+  }
+
+  get someBuffer(): Buffer {
+    return this.someBuf;
+  }
+
+  /** Length of the i-th file of the last readSome (-errno on failure; >= BATCH_MAX_FILE: maybe truncated). */
+  someLength(i: number): number {
+    return this.someLens[i];
+  }
+
+  someOffset(i: number): number {
+    return this.someOffs[i];
+  }
+
+  /** Leaves a position out of the next batch (nobody reads that file this tick). */
+  skip(pos: number): void {
+    this.toSkip.push(pos);
   }
 
   /** Reads every registered descriptor (one native call, more if the buffer must grow). */
   readAll(): void {
     this.tick++;
-    for (;;) {
-      const done = this.readBatch(this.fds, this.used, this.buf, this.buf.length, BATCH_MAX_FILE, this.offs, this.lens);
-      if (done === this.used) break;
-      this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+    // A negative fd is skipped by the native reader: hide the skipped ones for this call.
+    const saved = this.toSkip.map((pos) => this.fds[pos]);
+    for (const pos of this.toSkip) {
+      this.fds[pos] = -1;
+      this.skipped[pos] = this.tick;
+    }
+    try {
+      for (;;) {
+        const done = this.readBatch(
+          this.fds,
+          this.used,
+          this.buf,
+          this.buf.length,
+          BATCH_MAX_FILE,
+          this.offs,
+          this.lens,
+        );
+        if (done === this.used) break;
+        this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+      }
+    } finally {
+      this.toSkip.forEach((pos, i) => (this.fds[pos] = saved[i]));
+      this.toSkip.length = 0;
     }
     this.batchTick = this.tick;
   }
@@ -115,6 +189,7 @@ export class BatchReads {
    */
   result(pos: number): number | null {
     if (this.batchTick !== this.tick || this.assigned[pos] >= this.batchTick) return null;
+    if (this.skipped[pos] === this.tick) return null; // left out after all: read alone
     const len = this.lens[pos];
     if (len >= BATCH_MAX_FILE) return null;
     return len;

@@ -11,7 +11,7 @@ export type HierarchyKey = string; // a v1 controller ("memory"), "name=systemd"
  * (limits, weights, cpusets, device rules): re-read every few seconds, at
  * rescans and when the limiter says so, and served from memory in between.
  */
-export type FileKind = 'counter' | 'setting';
+export type FileKind = 'counter' | 'setting' | 'execution' | 'gate';
 
 export interface CgroupFileSpec {
   readonly slot: number;
@@ -36,6 +36,24 @@ export function registeredFiles(): readonly CgroupFileSpec[] {
 }
 
 export const UNIFIED = 'unified';
+
+/**
+ * Declares a counter that moves only when a task of the cgroup (or of one
+ * below it) runs: a fork (pids.peak), a charge (memory.max_usage_in_bytes,
+ * failcnt, OOM kills), an IO submission (v1 blkio: writeback is not charged
+ * to the cgroup there), user/system ticks. While the cgroup's CPU usage
+ * (its 'gate' file) has not moved since the last tick, nothing in it ran, so
+ * such a file is served from its last bytes instead of being read
+ * (src/cgroupfs/tree.ts, beginTick).
+ */
+export function executionFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
+  return cgroupFile(hierarchy, name, 'execution');
+}
+
+/** Declares a cgroup's CPU usage counter, read first in each tick to tell which cgroups ran (see executionFile). */
+export function gateFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
+  return cgroupFile(hierarchy, name, 'gate');
+}
 
 /** Declares a setting file (see FileKind). */
 export function settingFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {

@@ -68,7 +68,7 @@ export class FileReader {
   readonly fdBudget: number;
   private openFds = 0;
   /** One native read of every kept-open descriptor per tick, where available. */
-  private readonly batch: BatchReads | null;
+  readonly batch: BatchReads | null;
 
   constructor(options: { fdBudget?: number; bufferBytes?: number; batch?: boolean } = {}) {
     this.fdBudget = options.fdBudget ?? Math.max(64, openFileLimit() - RESERVED_FDS);
@@ -80,6 +80,11 @@ export class FileReader {
   /** Whether kept-open files are read in one native call per tick. */
   get batching(): boolean {
     return this.batch !== null;
+  }
+
+  /** Leaves a kept-open file (its batch position) out of the next tick's batch read. */
+  skipInBatch(position: number): void {
+    if (position >= 0) this.batch?.skip(position);
   }
 
   /** Start of a tick: read every kept-open descriptor at once. */

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupMounts, Hierarchy } from './mounts.js';
+import { BATCH_MAX_FILE } from './batch.js';
 import { FileReader, READ_ABSENT, READ_GONE } from './reader.js';
 import { registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
 
@@ -37,6 +38,10 @@ export class CgroupNode {
   readonly settings: (Buffer | null)[];
   /** Settings must be re-read at the next read (new cgroup, or the limiter changed one). */
   settingsStale = true;
+  /** Nothing in this cgroup ran since the last tick (its gate file is unchanged): see executionFile. */
+  idle = false;
+  /** The gate file's bytes at the last tick. */
+  gateBytes: Buffer | null = null;
   /** A collector's parse of a setting, and the cached bytes it was parsed from (see CgroupSource.setting). */
   readonly parsed: unknown[];
   readonly parsedFrom: (Buffer | null)[];
@@ -65,6 +70,20 @@ const ABSENT_SETTING = Buffer.alloc(0);
 export class CgroupTree {
   /** When set, every setting file is re-read this tick (the collector sets it every few seconds). */
   refreshSettings = true;
+  /** Serve execution files of cgroups that did not run from their last bytes (false: read them; the benchmark's reference). */
+  gateIdle = true;
+  /** Per file slot: an execution file (see executionFile). */
+  private readonly execution: Uint8Array;
+  /** The gate file slots (CPU usage), in the order tried. */
+  private readonly gateSlots: number[] = [];
+  private readonly executionSlots: number[] = [];
+  /**
+   * Which reader first read each file slot (-1: none yet), as set in
+   * `reading` by the caller: the collection learns which collector owns
+   * which files, to leave a skipped collector's files out of the batch.
+   */
+  readonly slotOwner: Int16Array;
+  reading = -1;
   readonly mounts: CgroupMounts;
   readonly hierarchies: Hierarchy[];
   readonly reader: FileReader;
@@ -87,11 +106,16 @@ export class CgroupTree {
     this.files = registeredFiles();
     this.fileHierarchy = new Int16Array(this.files.length);
     this.reopen = new Uint8Array(this.files.length);
+    this.slotOwner = new Int16Array(this.files.length).fill(-1);
+    this.execution = new Uint8Array(this.files.length);
     this.files.forEach((f, slot) => {
       const h = this.hierarchyIndex(f.hierarchy);
       this.fileHierarchy[slot] = h;
       const pidList = f.name === 'cgroup.procs' || f.name === 'tasks';
       this.reopen[slot] = h >= 0 && pidList && this.hierarchies[h].kind === 'v1' ? 1 : 0;
+      this.execution[slot] = f.kind === 'execution' ? 1 : 0;
+      if (f.kind === 'execution' && h >= 0) this.executionSlots.push(slot);
+      if (f.kind === 'gate' && h >= 0) this.gateSlots.push(slot);
     });
     const preference = ['memory', 'cpu', 'cpuacct', 'pids', UNIFIED, 'name=systemd'];
     this.identityOrder = preference.map((k) => this.hierarchyIndex(k)).filter((i) => i >= 0);
@@ -126,6 +150,7 @@ export class CgroupTree {
    * cgroup has been removed (the node is then marked gone).
    */
   read(node: CgroupNode, file: CgroupFileSpec): number {
+    if (this.slotOwner[file.slot] < 0) this.slotOwner[file.slot] = this.reading;
     const h = this.fileHierarchy[file.slot];
     if (h < 0) return READ_ABSENT;
     const dir = node.dirs[h];
@@ -133,11 +158,84 @@ export class CgroupTree {
     let p = node.paths[file.slot];
     if (p === null) p = node.paths[file.slot] = path.join(dir, file.name);
     if (file.kind === 'setting') return this.readSetting(node, file.slot, h, p);
+    if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, p);
     const n = this.reopen[file.slot]
       ? this.reader.readOnce(p, true)
       : this.reader.read(node.fds, node.batchPositions, file.slot, p);
     if (n === READ_GONE) this.markDirGone(node, h);
     return n;
+  }
+
+  /** An execution file: its last bytes while the cgroup is idle, else read (and its bytes kept when they changed). */
+  private readExecution(node: CgroupNode, slot: number, h: number, p: string): number {
+    const cached = node.settings[slot];
+    if (node.idle && cached !== null) {
+      this.reader.data = cached;
+      this.reader.start = 0;
+      this.reader.length = cached.length;
+      return cached.length;
+    }
+    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
+    if (n === READ_GONE) {
+      this.markDirGone(node, h);
+      return n;
+    }
+    if (n < 0) return n;
+    const { data, start } = this.reader;
+    if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
+      node.settings[slot] = Buffer.from(data.subarray(start, start + n));
+    }
+    return n;
+  }
+
+  /**
+   * Start of a tick: reads every cgroup's gate file (its CPU usage) first,
+   * marks the cgroups whose usage did not move as idle, and reads every
+   * other kept-open file in one batch, less the execution files of idle
+   * cgroups (served from their last bytes). Without the native batch, or
+   * with gateIdle off, every file is read.
+   */
+  beginTick(): void {
+    const batch = this.reader.batch;
+    if (!this.gateIdle || !batch || this.gateSlots.length === 0) {
+      for (const node of this.nodes.values()) node.idle = false;
+      this.reader.beginTick();
+      return;
+    }
+    const gated: CgroupNode[] = [];
+    const positions: number[] = [];
+    const slots: number[] = [];
+    for (const node of this.nodes.values()) {
+      node.idle = false;
+      for (const slot of this.gateSlots) {
+        const pos = node.batchPositions[slot];
+        if (pos < 0) continue;
+        gated.push(node);
+        positions.push(pos);
+        slots.push(slot);
+        break;
+      }
+    }
+    batch.readSome(positions);
+    const buf = batch.someBuffer;
+    for (let i = 0; i < gated.length; i++) {
+      const node = gated[i];
+      if (this.reader.trace) this.reader.trace(node.paths[slots[i]] ?? '', 'pread');
+      const n = batch.someLength(i);
+      if (n < 0 || n >= BATCH_MAX_FILE) {
+        node.gateBytes = null;
+        continue;
+      }
+      const start = batch.someOffset(i);
+      const before = node.gateBytes;
+      if (before !== null && before.length === n && buf.compare(before, 0, n, start, start + n) === 0) {
+        node.idle = true;
+        for (const slot of this.executionSlots) {
+          if (node.settings[slot] !== null) this.reader.skipInBatch(node.batchPositions[slot]);
+        }
+      } else node.gateBytes = Buffer.from(buf.subarray(start, start + n));
+    }
+    this.reader.beginTick();
   }
 
   /**

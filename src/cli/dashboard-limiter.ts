@@ -9,7 +9,7 @@ import { notifyingLimiter } from '../limiter/notify.js';
 import { AuditLog, auditLogPath } from '../limiter/audit.js';
 import { PendingExpiryReader } from '../limiter/expiry.js';
 import type { Collector, CollectorOptions } from '../collect/collector.js';
-import type { Snapshot } from '../model/types.js';
+import type { CollectFocus, ContainerSnapshot, Snapshot } from '../model/types.js';
 
 /** A collector that remembers its latest snapshot for the limiter. */
 export class RememberingSource {
@@ -24,6 +24,12 @@ export class RememberingSource {
   }
   invalidateSettings(id: string): void {
     this.collector.invalidateSettings(id);
+  }
+  focus(focus: CollectFocus | null): void {
+    this.collector.focus(focus);
+  }
+  staleFields(id: string): readonly (keyof ContainerSnapshot)[] {
+    return this.collector.staleFields(id);
   }
 }
 

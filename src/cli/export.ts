@@ -17,6 +17,8 @@ import { agentState, startAgent } from './agent.js';
 import type { Collector } from '../collect/collector.js';
 import { collectorOptions } from './collection-flags.js';
 import { stringFlag, type ParsedFlags } from './command.js';
+import { recordSettings } from './record.js';
+import type { RecordSettings } from '../record/recorder.js';
 
 /** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
 export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<ExportSettings> {
@@ -31,6 +33,7 @@ export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv)
     requestTimeout: stringFlag(flags, 'request-timeout'),
     maxConnections: stringFlag(flags, 'max-connections'),
     maxRequestsInFlight: stringFlag(flags, 'max-requests-in-flight'),
+    containerLabels: stringFlag(flags, 'container-labels'),
   };
   const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
   const configFile = stringFlag(flags, 'config');
@@ -61,6 +64,17 @@ function writeApiFlags(flags: ParsedFlags): ExportRunOptions['writeApi'] {
   };
 }
 
+/** --record with its store settings, or null; the store flags without --record are a mistake. */
+function recordFlags(flags: ParsedFlags): RecordSettings | null {
+  if (flags.record !== true) {
+    for (const flag of ['store', 'record-interval', 'retain', 'max-size']) {
+      if (flags[flag] !== undefined) throw new UsageError(`--${flag} is only used with --record`);
+    }
+    return null;
+  }
+  return recordSettings(flags, 'record-interval');
+}
+
 export async function exportCli(flags: ParsedFlags): Promise<number> {
   const settings = await exportSettings(flags, process.env);
   const writeApi = writeApiFlags(flags);
@@ -69,7 +83,13 @@ export async function exportCli(flags: ParsedFlags): Promise<number> {
   const agent = await startAgent('export', flags, collectorOptions(flags), new Promise<Collector>((r) => (provide = r)));
   try {
     return await runExport(
-      { settings, collector: collectorOptions(flags), writeApi, agentState: () => agentState(agent) },
+      {
+        settings,
+        collector: collectorOptions(flags),
+        writeApi,
+        agentState: () => agentState(agent),
+        record: recordFlags(flags),
+      },
       { onCollector: (c) => provide(c), onStop: () => agent.stop() },
     );
   } finally {

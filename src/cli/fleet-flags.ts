@@ -27,7 +27,8 @@ export const FLEET_FLAGS: FlagSpec[] = [
     name: 'at',
     type: 'string',
     value: 'TIME',
-    description: "with --prometheus: the fleet as it was at TIME ('10m ago', '03:12', ISO 8601, @epoch)",
+    description:
+      "the fleet (with --prometheus) or the recording (--store) as it was at TIME ('10m ago', '03:12', ISO 8601, @epoch)",
   },
   {
     name: 'window',
@@ -57,5 +58,35 @@ export const FLEET_FLAGS: FlagSpec[] = [
     value: 'NAME=VALUE',
     multiple: true,
     description: 'an extra request header, e.g. X-Scope-OrgID=team (repeatable)',
+  },
+];
+
+/** The fleet dashboard's `l`: where each host's write API is (docs/fleet.md). */
+export const FLEET_WRITE_FLAGS: FlagSpec[] = [
+  {
+    name: 'write-api',
+    type: 'string',
+    value: 'URL_TEMPLATE',
+    description:
+      "with --prometheus: l sends limit changes to this host's write API; {instance} is the row's instance label, {host} the same without the port (e.g. 'https://{instance}')",
+  },
+  {
+    name: 'write-api-token-file',
+    type: 'string',
+    value: 'FILE',
+    description: 'with --write-api: the bearer token for the write APIs (first line of FILE)',
+  },
+  { name: 'write-api-ca-file', type: 'string', value: 'FILE', description: 'with --write-api: PEM CA bundle to trust' },
+];
+
+/** The fleet dashboard's own. */
+export const FLEET_DASHBOARD_FLAGS: FlagSpec[] = [
+  {
+    name: 'top',
+    type: 'string',
+    value: 'N',
+    description:
+      'with --prometheus: each refresh fetches the first N rows by the sort key and filter (topk in PromQL), not the whole fleet',
+    default: '200',
   },
 ];

@@ -1,10 +1,9 @@
 // tstop's command line: one table of commands, each loaded on demand.
 
-import { ExpectedError } from '../util/errors.js';
 import { version } from '../util/package-root.js';
 import { loadAllCommands, loadCommand } from './commands/index.js';
-import { helpText, parseCommandLine, wantsHelp, type CommandSpec } from './command.js';
-import { UsageError } from '../util/errors.js';
+import { helpText, type CommandSpec } from './command.js';
+import { runCommand, usageFailure } from './run-command.js';
 
 const TOP_HELP = (commands: CommandSpec[]): string =>
   [
@@ -76,27 +75,5 @@ export async function dispatch(
     if (!cmd) return usageFailure(`unknown command '${first}' (see tstop --help)`);
   }
   if (!cmd) return usageFailure('no default command');
-  if (wantsHelp(cmd, rest)) {
-    process.stdout.write(helpText(cmd));
-    return 0;
-  }
-  try {
-    const { flags, positionals } = parseCommandLine(cmd, rest);
-    return await cmd.run(flags, positionals);
-  } catch (err) {
-    if (err instanceof UsageError) return usageFailure(`${cmd.name}: ${err.message}`);
-    if (err instanceof ExpectedError) return expectedFailure(err);
-    throw err; // a bug: the stack says where
-  }
-}
-
-function usageFailure(message: string): number {
-  process.stderr.write(`tstop: ${message}\n`);
-  return 2;
-}
-
-/** Expected failures (no cgroups, a refused change, a missing file) get one line and their exit code. */
-function expectedFailure(err: ExpectedError): number {
-  process.stderr.write(`tstop: ${err.message}\n`);
-  return err.exitCode;
+  return runCommand(cmd, rest);
 }

@@ -1,7 +1,7 @@
 // `tstop record` and the store flag the replaying faces share.
 
 import { Collector } from '../collect/collector.js';
-import { runRecorder } from '../record/recorder.js';
+import { runRecorder, type RecordSettings } from '../record/recorder.js';
 import { StoreWriter } from '../record/store.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
@@ -40,14 +40,19 @@ export function parseSizeBytes(flag: string, text: string): number {
   return Math.floor(Number(m[1]) * unit);
 }
 
-export async function runRecord(flags: ParsedFlags): Promise<number> {
-  const intervalMs = durationFlag(flags, 'interval', '5s');
-  if (intervalMs < 100) throw new UsageError('--interval: at least 100ms');
+/** The recorder's settings from --interval (or `intervalFlag`), --retain, --max-size and --store. */
+export function recordSettings(flags: ParsedFlags, intervalFlag = 'interval'): RecordSettings {
+  const intervalMs = durationFlag(flags, intervalFlag, '5s');
+  if (intervalMs < 100) throw new UsageError(`--${intervalFlag}: at least 100ms`);
   const retainMs = durationFlag(flags, 'retain', '7d');
-  if (retainMs < intervalMs) throw new UsageError('--retain: shorter than --interval');
+  if (retainMs < intervalMs) throw new UsageError(`--retain: shorter than --${intervalFlag}`);
   const maxBytes = parseSizeBytes('max-size', stringFlag(flags, 'max-size') ?? '2GiB');
-  const dir = storeDir(flags);
   const warn = (message: string): void => void process.stderr.write(`tstop: ${message}\n`);
+  return { dir: storeDir(flags), intervalMs, retainMs, maxBytes, warn };
+}
+
+export async function runRecord(flags: ParsedFlags): Promise<number> {
+  const { dir, intervalMs, retainMs, maxBytes, warn } = recordSettings(flags);
   const writer = StoreWriter.open(dir, { intervalMs, retainMs, maxBytes, warn });
   const collector = new Collector({ ...collectorOptions(flags), watch: true });
   // An agent too: the audit log's expiries, and the guard rules with --guard FILE (on the same collector).

@@ -20,10 +20,18 @@ import { collectHostPressure } from '../../collectors/pressure.js';
 import { bootTimeSeconds, USER_HZ, oldestProcess } from '../../collectors/processes.js';
 import { CGROUP_COLLECTORS } from '../../collectors/registry.js';
 import { classifyCgroupPath, type Classification } from '../discovery/classify.js';
+import { driftNote } from '../model/drift.js';
 import { identityFromPath, withDescription, type CgroupIdentity } from '../discovery/listing.js';
 import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/runtime-state.js';
-import { applyRates } from '../model/rates.js';
-import type { Capabilities, ContainerSnapshot, Namespaces, NetworkInterface, Snapshot } from '../model/types.js';
+import { applyRates, ioRates } from '../model/rates.js';
+import type {
+  Capabilities,
+  CollectFocus,
+  ContainerSnapshot,
+  Namespaces,
+  NetworkInterface,
+  Snapshot,
+} from '../model/types.js';
 
 export interface CollectorOptions extends Partial<RuntimeStateOptions> {
   /** Filesystem root of the host to read ("/" or e.g. "/host"). */
@@ -55,6 +63,39 @@ interface NodeMemo extends CgroupIdentity {
   described: boolean;
   /** A docker container whose state (config.v2.json) was not found: named by its id. */
   stateMissing: boolean;
+  /** The runtime state file the identity came from; re-checked with the limits (a rename, docker update). */
+  stateSource: string | null;
+  /** Set at each rescan: the init process's capabilities are read again (they can be dropped after start). */
+  capabilitiesStale: boolean;
+  /** Monotonic ms of the last tick that read every file of this cgroup (see focus). */
+  fullAtMs: number;
+  /** Where in the slow refresh period this cgroup's turn falls (0..1), so turns spread over ticks. */
+  phase: number;
+  /** Fields the latest snapshot carried over from an older tick. */
+  stale: readonly (keyof ContainerSnapshot)[];
+  /** Monotonic seconds of the tick that read io, and of the one before (rates across carried-over ticks). */
+  ioAtSeconds: number;
+  ioBeforeSeconds: number;
+}
+
+/**
+ * Fields a focused collection may carry over for cgroups off the reader's
+ * screen: their files are the dear ones (memory.stat, per-device io, the
+ * three PSI files, hugetlb per page size). Processes, pids, CPU, cpuset and
+ * freezer are read every tick: they decide what is shown and its order.
+ */
+const SLOW_FIELDS: ReadonlySet<keyof ContainerSnapshot> = new Set(['memory', 'io', 'pressure', 'hugetlb', 'devices']);
+const NOTHING_STALE: readonly (keyof ContainerSnapshot)[] = [];
+
+function carry<K extends keyof ContainerSnapshot>(out: ContainerSnapshot, last: ContainerSnapshot, key: K): void {
+  out[key] = last[key];
+}
+
+/** A stable number in [0, 1) from a cgroup path. */
+function phaseOf(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return (h >>> 0) / 4294967296;
 }
 
 const DEFAULT_RESCAN_MS = 30_000;
@@ -80,6 +121,9 @@ export class Collector {
   private readonly v2Controllers: string[];
   private readonly hostNetDev: string | null;
   readonly namer: DeviceNamer;
+  private focusSpec: CollectFocus | null = null;
+  /** Per collector (CGROUP_COLLECTORS order): carried over this tick for cgroups out of focus. */
+  private readonly skipped = new Uint8Array(CGROUP_COLLECTORS.length);
 
   constructor(options: CollectorOptions = {}) {
     this.root = path.resolve(options.root ?? '/');
@@ -135,6 +179,9 @@ export class Collector {
   /** The next tick re-reads the limits of this cgroup (the limiter calls it after a change). */
   invalidateSettings(id: string): void {
     this.tree.invalidateSettings(id);
+    // Out of focus too, the next tick reads this cgroup whole (its new limits shown at once).
+    const memo = this.tree.nodes.get(id)?.memo as NodeMemo | undefined;
+    if (memo) memo.fullAtMs = -Infinity;
   }
 
   /** Whether cgroups are followed live from inotify events (false: only rescans). */
@@ -152,6 +199,48 @@ export class Collector {
     return this.tree.reader.openDescriptors;
   }
 
+  /** Reads less of the cgroups out of focus from the next tick on (null: everything, every tick). */
+  focus(focus: CollectFocus | null): void {
+    this.focusSpec = focus;
+  }
+
+  /** The fields the latest snapshot carried over from an older tick for this cgroup. */
+  staleFields(id: string): readonly (keyof ContainerSnapshot)[] {
+    return (this.tree.nodes.get(id)?.memo as NodeMemo | undefined)?.stale ?? NOTHING_STALE;
+  }
+
+  /**
+   * Which cgroups are read whole this tick (the rest partly, see focus), and
+   * the kept-open files of the skipped collectors left out of the batch read.
+   */
+  private planTick(nowMs: number): Uint8Array {
+    const focus = this.focusSpec;
+    const partial = new Uint8Array(this.tree.nodes.size);
+    if (!focus) return partial;
+    let anySkipped = false;
+    CGROUP_COLLECTORS.forEach((c, i) => {
+      const slow = c.fields.every((f) => SLOW_FIELDS.has(f) && !focus.fresh.includes(f));
+      this.skipped[i] = slow ? 1 : 0;
+      anySkipped ||= slow;
+    });
+    if (!anySkipped) return partial;
+    const owner = this.tree.slotOwner;
+    const skipSlots: number[] = [];
+    for (let slot = 0; slot < owner.length; slot++)
+      if (owner[slot] >= 0 && this.skipped[owner[slot]]) skipSlots.push(slot);
+    let i = 0;
+    for (const node of this.tree.nodes.values()) {
+      const memo = this.memoOf(node);
+      const due = memo.fullAtMs + focus.slowRefreshMs * (0.5 + memo.phase / 2);
+      if (memo.last !== null && !focus.ids.has(node.id) && nowMs < due) {
+        partial[i] = 1;
+        for (const slot of skipSlots) this.tree.reader.skipInBatch(node.batchPositions[slot]);
+      }
+      i++;
+    }
+    return partial;
+  }
+
   /** Collects one snapshot; rates are relative to the previous call. */
   collect(): Snapshot {
     const overflow = this.watcher?.sync() ?? false;
@@ -162,12 +251,22 @@ export class Collector {
     if (this.tree.refreshSettings) this.lastSettingsMs = nowMs;
     const containers: ContainerSnapshot[] = [];
     let dockerStateMissing = 0;
-    this.tree.reader.beginTick();
+    const partial = this.planTick(nowMs);
+    /** Containers whose io was read now while the previous snapshot carried theirs over. */
+    const ioCatchUp: ContainerSnapshot[] = [];
+    const nowSeconds = nowMs / 1000;
+    this.tree.beginTick();
     try {
+      let i = 0;
       for (const node of this.tree.nodes.values()) {
-        const c = this.collectNode(node);
+        const c = this.collectNode(node, partial[i++] === 1, nowMs);
         if (c) containers.push(c);
-        if (c && (node.memo as NodeMemo).stateMissing) dockerStateMissing++;
+        if (!c) continue;
+        const memo = node.memo as NodeMemo;
+        if (memo.stateMissing) dockerStateMissing++;
+        if (memo.ioAtSeconds === nowSeconds && this.previous && memo.ioBeforeSeconds < this.previous.monotonicSeconds) {
+          ioCatchUp.push(c);
+        }
       }
     } finally {
       this.tree.reader.endTick();
@@ -197,18 +296,35 @@ export class Collector {
         network: this.hostNetwork(),
       },
       containers,
-      notes: this.notes(dockerStateMissing),
+      notes: this.notes(dockerStateMissing, containers),
     };
     applyRates(this.previous, snapshot);
+    if (ioCatchUp.length > 0) this.catchUpIoRates(ioCatchUp, nowSeconds);
     this.previous = snapshot;
     return snapshot;
+  }
+
+  /**
+   * io rates of cgroups whose io the previous snapshot carried over: the
+   * counters it holds are from an older tick, so the rate spans the time
+   * since that tick, not one tick.
+   */
+  private catchUpIoRates(containers: ContainerSnapshot[], nowSeconds: number): void {
+    const before = new Map<string, ContainerSnapshot>();
+    for (const p of this.previous?.containers ?? []) before.set(p.id, p);
+    for (const c of containers) {
+      const p = before.get(c.id);
+      const memo = this.tree.nodes.get(c.id)?.memo as NodeMemo | undefined;
+      if (!p?.io || !c.io || !memo || p.inode !== c.inode) continue;
+      ioRates(c.io, p.io, nowSeconds - memo.ioBeforeSeconds);
+    }
   }
 
   private hostNetwork(): NetworkInterface[] | null {
     return this.hostNetDev === null ? null : readNetDev(this.hostNetDev);
   }
 
-  private notes(dockerStateMissing: number): string[] {
+  private notes(dockerStateMissing: number, containers: readonly ContainerSnapshot[]): string[] {
     const notes: string[] = [];
     if (!this.isRoot) {
       notes.push("not running as root: namespaces, capabilities and network of other users' processes are not shown");
@@ -222,6 +338,8 @@ export class Collector {
         `docker state not found in ${dir} for ${dockerStateMissing} container(s): shown by id, without image (docker's data root elsewhere? --docker-root)`,
       );
     }
+    const drift = driftNote(containers);
+    if (drift !== null) notes.push(drift);
     return notes;
   }
 
@@ -239,19 +357,31 @@ export class Collector {
         last: null,
         described: false,
         stateMissing: false,
+        stateSource: null,
+        capabilitiesStale: false,
+        fullAtMs: -Infinity,
+        phase: phaseOf(node.id),
+        stale: NOTHING_STALE,
+        ioAtSeconds: -Infinity,
+        ioBeforeSeconds: -Infinity,
       };
       node.memo = memo;
     }
-    if (!memo.described) {
+    // Renames and docker update rewrite the state files: re-read them when the
+    // limits are re-read, so runtimeConfig and the cgroup's limits agree (one stat each when unchanged).
+    const restate = memo.stateSource !== null && (this.tree.refreshSettings || node.settingsStale);
+    if (!memo.described || restate) {
+      if (!memo.described) memo.capabilitiesStale = true;
       memo.described = true;
       const d = this.runtimeState.describe(memo.classification, node.id);
       memo.stateMissing = d === null && memo.runtime === 'docker' && memo.classification.containerId !== null;
+      memo.stateSource = d?.source ?? null;
       Object.assign(memo, withDescription(memo, d));
     }
     return memo;
   }
 
-  private collectNode(node: CgroupNode): ContainerSnapshot | null {
+  private collectNode(node: CgroupNode, partial: boolean, nowMs: number): ContainerSnapshot | null {
     const src = this.source.bind(node);
     const memo = this.memoOf(node);
     const out = this.blankContainer(node, memo);
@@ -261,8 +391,28 @@ export class Collector {
       hugetlbSizes: this.hugetlbSizes,
       previous: memo.last,
     };
-    for (const collector of CGROUP_COLLECTORS) collector.collect(src, context, out);
-    node.settingsStale = false;
+    const last = memo.last;
+    let stale: (keyof ContainerSnapshot)[] | null = null;
+    for (let i = 0; i < CGROUP_COLLECTORS.length; i++) {
+      const collector = CGROUP_COLLECTORS[i];
+      if (partial && last && this.skipped[i]) {
+        for (const field of collector.fields) carry(out, last, field);
+        (stale ??= []).push(...collector.fields);
+        continue;
+      }
+      this.tree.reading = i;
+      collector.collect(src, context, out);
+    }
+    this.tree.reading = -1;
+    if (!partial) {
+      node.settingsStale = false;
+      memo.fullAtMs = nowMs;
+    }
+    memo.stale = stale ?? NOTHING_STALE;
+    if (stale === null || !stale.includes('io')) {
+      memo.ioBeforeSeconds = memo.ioAtSeconds;
+      memo.ioAtSeconds = nowMs / 1000;
+    }
     if (node.gone) return null; // removed while reading: normal, it just disappears
     this.updateInit(memo, out.processes);
     out.initPid = memo.initPid;
@@ -282,6 +432,8 @@ export class Collector {
       containerId: memo.containerId,
       image: memo.image,
       kubernetes: memo.kubernetes,
+      labels: memo.labels,
+      runtimeConfig: memo.runtimeConfig,
       inode: node.inode,
       populated: false,
       processes: [],
@@ -305,7 +457,8 @@ export class Collector {
   private updateInit(memo: NodeMemo, processes: number[]): void {
     if (memo.initPid !== null && processes.includes(memo.initPid)) {
       // Capabilities can be dropped after start: re-read them with each rescan.
-      if (!memo.described && memo.initPid !== null) memo.capabilities = collectCapabilities(this.root, memo.initPid);
+      if (memo.capabilitiesStale) memo.capabilities = collectCapabilities(this.root, memo.initPid);
+      memo.capabilitiesStale = false;
       return;
     }
     memo.initPid = null;

@@ -6,6 +6,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
+import type { ContainerLabelPolicy } from './container-labels.js';
 import { renderSnapshot } from './families.js';
 import { TextWriter } from './text.js';
 
@@ -19,6 +20,10 @@ export interface Exposition {
   gzipped(): Promise<Buffer>;
   /** Wall-clock ms when the collection started. */
   collectedAtMs: number;
+  /** Monotonic ms (the collection's clock) when it started. */
+  startedAtMonoMs: number;
+  /** Made ahead of an expected scrape (see CollectAhead), not for a waiting request. */
+  ahead: boolean;
   /** Cgroups in the exposition. */
   cgroups: number;
 }
@@ -35,6 +40,8 @@ export interface SharedCollectionOptions {
   minIntervalMs: number;
   /** Which cgroups are exported. */
   select: (c: ContainerSnapshot) => boolean;
+  /** Which runtime labels become container_label_* (default: all). */
+  containerLabels?: ContainerLabelPolicy;
   /** Called after each collection, before the extra text is produced (prom-client gauges). */
   onCollected?: (stats: CollectionStats) => void;
   /** More exposition text appended after the cgroup families (prom-client's registry). */
@@ -43,6 +50,56 @@ export interface SharedCollectionOptions {
   now?: () => number;
   /** gzip level: 1 is ~4x faster than the default 6 and compresses this text almost as well. */
   gzipLevel?: number;
+  /**
+   * Collect ahead of the next scrape once the scrapes come at a steady
+   * cadence (see scrapeCadenceMs). Off by default here; the exporter turns it on.
+   */
+  collectAhead?: boolean;
+  /** Timer for the ahead collections (tests inject one); returns a cancel function. */
+  setTimer?: (fn: () => void, ms: number) => () => void;
+}
+
+/** Scrape arrivals closer than this are one burst (one request each from a few clients). */
+const BURST_MS = 20;
+/** How many inter-scrape intervals the cadence is judged on. */
+const CADENCE_SAMPLES = 3;
+/** Intervals within this share of their median count as steady (Prometheus jitters by milliseconds). */
+const CADENCE_TOLERANCE = 0.1;
+/** An ahead collection that cannot start at least this long before the scrape is not worth making. */
+const MIN_LEAD_MS = 10;
+/** Below this cadence collecting ahead buys nothing: the collections would overlap the scrapes anyway. */
+const MIN_AHEAD_CADENCE_MS = 200;
+
+/**
+ * The steady interval of the last scrapes, or null when they are not steady:
+ * the last CADENCE_SAMPLES intervals all within CADENCE_TOLERANCE of their median.
+ */
+export function scrapeCadenceMs(arrivalsMs: readonly number[]): number | null {
+  if (arrivalsMs.length < CADENCE_SAMPLES + 1) return null;
+  const last = arrivalsMs.slice(-(CADENCE_SAMPLES + 1));
+  const intervals = last.slice(1).map((t, i) => t - last[i]);
+  const sorted = [...intervals].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  if (median < MIN_AHEAD_CADENCE_MS) return null;
+  return intervals.every((d) => Math.abs(d - median) <= median * CADENCE_TOLERANCE) ? median : null;
+}
+
+/**
+ * How old an ahead collection may be when a scrape takes it: half the
+ * scrape interval. So a scrape never gets samples older than half its
+ * interval from an ahead collection (a later scrape gets a collection of its own).
+ */
+export function aheadMaxAgeMs(cadenceMs: number): number {
+  return cadenceMs / 2;
+}
+
+/**
+ * How long before the expected scrape an ahead collection starts: twice the
+ * last collection's duration (rendering and gzip included), at least 20 ms,
+ * at most a quarter of the interval (so it is always well within aheadMaxAgeMs).
+ */
+export function aheadLeadMs(cadenceMs: number, lastProduceMs: number): number {
+  return Math.min(cadenceMs / 4, Math.max(20, 2 * lastProduceMs));
 }
 
 /**
@@ -62,25 +119,106 @@ export class SharedCollection {
   private current: Exposition | null = null;
   private startedAt = -Infinity;
   private pending: Promise<Exposition> | null = null;
+  /** Collections made ahead of an expected scrape, and how many of them a scrape took. */
+  aheadCollections = 0;
+  aheadServed = 0;
   private readonly now: () => number;
+  /** Arrival times of the last scrapes (bursts merged), for the cadence. */
+  private readonly arrivals: number[] = [];
+  private lastProduceMs = 0;
+  private cancelAhead: (() => void) | null = null;
+  private closed = false;
 
   constructor(private readonly options: SharedCollectionOptions) {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** The latest exposition, collecting first when the last one is older than the minimum interval. */
+  /**
+   * The exposition for a scrape arriving now. Freshness: the samples were
+   * read at most reuseWindowMs(minInterval) before it (the --min-interval
+   * rule), or, from an ahead collection made since the previous scrape, at
+   * most half the observed scrape interval before it; otherwise the scrape
+   * waits for a collection of its own. A collection already running is
+   * joined (it started at most its duration ago).
+   */
   get(): Promise<Exposition> {
-    if (this.pending) return this.pending;
     const now = this.now();
-    if (this.current && now - this.startedAt < reuseWindowMs(this.options.minIntervalMs)) {
-      return Promise.resolve(this.current);
+    this.observe(now);
+    if (this.pending) return this.pending;
+    const current = this.current;
+    if (current?.ahead && this.aheadFresh(current, now)) {
+      this.aheadServed++;
+      current.ahead = false; // served: the next scrape needs a collection of its own
+      this.scheduleAhead();
+      return Promise.resolve(current);
     }
+    if (current && now - this.startedAt < reuseWindowMs(this.options.minIntervalMs)) {
+      return Promise.resolve(current);
+    }
+    return this.start(now, false).finally(() => this.scheduleAhead());
+  }
+
+  /** Whether an ahead collection may still serve a scrape arriving at now. */
+  private aheadFresh(e: Exposition, now: number): boolean {
+    const cadence = scrapeCadenceMs(this.arrivals);
+    return cadence !== null && now - e.startedAtMonoMs <= aheadMaxAgeMs(cadence);
+  }
+
+  private start(now: number, ahead: boolean): Promise<Exposition> {
     this.startedAt = now;
-    const p = this.produce().finally(() => {
+    const p = this.produce(now, ahead).finally(() => {
       if (this.pending === p) this.pending = null;
     });
     this.pending = p;
     return p;
+  }
+
+  private observe(now: number): void {
+    const last = this.arrivals[this.arrivals.length - 1];
+    if (last !== undefined && now - last < BURST_MS) return;
+    this.arrivals.push(now);
+    if (this.arrivals.length > CADENCE_SAMPLES + 1) this.arrivals.shift();
+  }
+
+  /** After a scrape: when the scrapes are steady, collect again shortly before the next one is due. */
+  private scheduleAhead(): void {
+    if (!this.options.collectAhead || this.closed) return;
+    this.cancelAhead?.();
+    this.cancelAhead = null;
+    const cadence = scrapeCadenceMs(this.arrivals);
+    if (cadence === null) return;
+    const expected = this.arrivals[this.arrivals.length - 1] + cadence;
+    // --min-interval holds for ahead collections too: none sooner than the reuse window after the last.
+    const due = Math.max(
+      expected - aheadLeadMs(cadence, this.lastProduceMs),
+      this.startedAt + reuseWindowMs(this.options.minIntervalMs),
+    );
+    if (due > expected - MIN_LEAD_MS) return;
+    const setTimer = this.options.setTimer ?? defaultTimer;
+    this.cancelAhead = setTimer(
+      () => {
+        this.cancelAhead = null;
+        if (this.pending || this.closed) return;
+        this.aheadCollections++;
+        this.start(this.now(), true)
+          .then((e) => e.gzipped())
+          .catch(() => undefined); // a failed ahead collection: the scrape collects itself and reports
+      },
+      Math.max(0, due - this.now()),
+    );
+  }
+
+  /** The next scrape collects afresh (a limit changed through the write API). */
+  invalidate(): void {
+    this.startedAt = -Infinity;
+    if (this.current) this.current.ahead = false;
+  }
+
+  /** Stops collecting ahead (the exporter is closing). */
+  close(): void {
+    this.closed = true;
+    this.cancelAhead?.();
+    this.cancelAhead = null;
   }
 
   /** The last exposition without collecting (null before the first). */
@@ -88,7 +226,7 @@ export class SharedCollection {
     return this.current;
   }
 
-  private async produce(): Promise<Exposition> {
+  private async produce(startedAtMonoMs: number, ahead: boolean): Promise<Exposition> {
     const collectedAtMs = Date.now();
     const t0 = performance.now();
     const snapshot = this.options.source.collect();
@@ -101,18 +239,27 @@ export class SharedCollection {
       cgroupsExported: selected.length,
     });
     const w = new TextWriter();
-    renderSnapshot(snapshot, selected, w, { nowMs: collectedAtMs });
+    renderSnapshot(snapshot, selected, w, { nowMs: collectedAtMs, containerLabels: this.options.containerLabels });
     if (this.options.extra) w.raw(await this.options.extra());
     const body = Buffer.from(w.bytes()); // a right-sized copy; the writer's buffer is garbage after this
     let zipped: Promise<Buffer> | null = null;
     const level = this.options.gzipLevel ?? 1;
+    this.lastProduceMs = performance.now() - t0;
     const exposition: Exposition = {
       body,
       collectedAtMs,
+      startedAtMonoMs,
+      ahead,
       cgroups: selected.length,
       gzipped: () => (zipped ??= gzip(body, { level })),
     };
     this.current = exposition;
     return exposition;
   }
+}
+
+function defaultTimer(fn: () => void, ms: number): () => void {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return () => clearTimeout(t);
 }

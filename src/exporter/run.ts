@@ -5,7 +5,7 @@ import net from 'node:net';
 import { version } from '../util/package-root.js';
 import { untilStopSignal } from '../util/signals.js';
 import { Collector, type CollectorOptions } from '../collect/collector.js';
-import { isShownByDefault } from '../model/select.js';
+import { isShownByDefault, matchesFilter } from '../model/select.js';
 import type { ContainerSnapshot } from '../model/types.js';
 import { formatListen, type ExportSettings } from './config.js';
 import { startExporter, type ApiHandler, type Exporter } from './server.js';
@@ -13,10 +13,11 @@ import { ExportStartupError } from './errors.js';
 import { renderAgentState, type AgentState } from './agent-families.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 import type { WriteApi } from './write-api.js';
+import { recordAlongside, type RecordSettings, type RecorderLoop } from '../record/recorder.js';
 
 export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
   const { cgroups, filter } = settings;
-  return (c) => (cgroups === 'all' || isShownByDefault(c)) && (!filter || filter.test(c.id) || filter.test(c.name));
+  return (c) => (cgroups === 'all' || isShownByDefault(c)) && (!filter || matchesFilter(filter, c));
 }
 
 export interface RunExportHooks {
@@ -99,15 +100,21 @@ export interface ExportRunOptions {
   } | null;
   /** The agent's guard rules and expiries, for the tstop_guard_* and tstop_limit_expiry_pending families. */
   agentState?: () => AgentState;
+  /** --record: the flight recorder in this process, sampling the exporter's collector (docs/record.md). */
+  record?: RecordSettings | null;
 }
 
 export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = {}): Promise<number> {
   const { settings } = opts;
   let collectorRef: Collector | null = null;
+  let exporterRef: Exporter | null = null;
   const webConfig = settings.webConfigFile ? await loadWebConfig(settings.webConfigFile) : null;
   const api = hooks.apiHandler
     ? undefined
-    : await writeApi(opts, webConfig, (id) => collectorRef?.invalidateSettings(id));
+    : await writeApi(opts, webConfig, (id) => {
+        collectorRef?.invalidateSettings(id);
+        exporterRef?.collection.invalidate(); // an ahead collection would show the old limits
+      });
   const apiHandler = hooks.apiHandler ?? api?.handler;
   const collector = new Collector({
     ...opts.collector,
@@ -116,25 +123,33 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   collectorRef = collector;
   hooks.onCollector?.(collector);
   let exporter: Exporter;
+  let recorder: RecorderLoop | null = null;
   try {
     await collector.ready();
+    // The store's lock first: a second recorder on it stops the start here.
+    if (opts.record) recorder = recordAlongside(collector, opts.record);
     exporter = await startExporter({
       source: collector,
       listen: settings.listen,
       minIntervalMs: settings.minIntervalMs,
       limits: settings.limits,
       select: selection(settings),
+      containerLabels: settings.containerLabels,
       webConfig,
       apiHandler,
       metrics: api ? [api.authFailures] : [],
       extraText: opts.agentState ? () => renderAgentState(opts.agentState!()) : undefined,
       version: version(),
+      // TSTOP_EXPORT_AHEAD=0: collect only when a scrape asks (docs/exporter.md, "Freshness").
+      collectAhead: process.env.TSTOP_EXPORT_AHEAD !== '0',
       description:
         `Exporting ${settings.cgroups === 'all' ? 'every cgroup' : 'containers and cgroups with processes'}` +
         `${settings.filter ? ` matching /${settings.filter.source}/` : ''}, cgroup ${collector.mounts.mode}, ` +
         `collected at most every ${settings.minIntervalMs} ms.`,
     });
   } catch (err) {
+    recorder?.stop();
+    await recorder?.done;
     collector.close();
     throw err;
   }
@@ -142,6 +157,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   process.stderr.write(
     `tstop export: listening on ${exporter.url} (${formatListen(exporter.address)}, cgroup ${collector.mounts.mode}${auth})\n`,
   );
+  exporterRef = exporter;
   hooks.onListening?.(exporter);
   // SIGHUP re-reads the web config (certificate rotation, new users or token);
   // a bad file keeps the old one and says why.
@@ -160,6 +176,9 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   await untilStopSignal();
   await hooks.onStop?.();
   process.off('SIGHUP', reload);
+  // The sample in hand is finished and the store closed before the collector goes.
+  recorder?.stop();
+  await recorder?.done;
   await exporter.close();
   collector.close();
   return 0;

@@ -2,7 +2,7 @@
 // second. A cgroup without a previous sample, or recreated under the same
 // path (another inode), has null rates: never a zero, never a bogus delta.
 
-import type { ContainerSnapshot, NetworkInterface, Snapshot } from './types.js';
+import type { ContainerSnapshot, IoStats, NetworkInterface, Snapshot } from './types.js';
 
 /** Counter increase per second; null when unknown or when the counter went backwards (reset). */
 export function perSecond(now: number | null, before: number | null, seconds: number): number | null {
@@ -20,26 +20,30 @@ function containerRates(c: ContainerSnapshot, p: ContainerSnapshot, seconds: num
     c.cpu.throttledPercent =
       periods === null || throttled === null ? null : periods === 0 ? 0 : (throttled / periods) * 100;
   }
-  if (c.io && p.io) {
-    let read = 0;
-    let write = 0;
-    let matched = false;
-    for (const d of c.io.devices) {
-      const pd = p.io.devices.find((x) => x.major === d.major && x.minor === d.minor);
-      if (!pd) continue;
-      matched = true;
-      d.readBytesPerSecond = perSecond(d.readBytes, pd.readBytes, seconds);
-      d.writeBytesPerSecond = perSecond(d.writeBytes, pd.writeBytes, seconds);
-      d.readOpsPerSecond = perSecond(d.readOps, pd.readOps, seconds);
-      d.writeOpsPerSecond = perSecond(d.writeOps, pd.writeOps, seconds);
-      read += d.readBytesPerSecond ?? 0;
-      write += d.writeBytesPerSecond ?? 0;
-    }
-    // No device seen twice: no io rate to speak of (a cgroup without io has zero devices).
-    c.io.readBytesPerSecond = matched || c.io.devices.length === 0 ? read : null;
-    c.io.writeBytesPerSecond = matched || c.io.devices.length === 0 ? write : null;
-  }
+  // The same object: carried over from an older tick (a reader's focus), its rates stand.
+  if (c.io && p.io && c.io !== p.io) ioRates(c.io, p.io, seconds);
   networkRates(c.network, p.network, seconds);
+}
+
+/** Per-device and total io rates of `now` against `before`, `seconds` apart (mutates now). */
+export function ioRates(now: IoStats, before: IoStats, seconds: number): void {
+  let read = 0;
+  let write = 0;
+  let matched = false;
+  for (const d of now.devices) {
+    const pd = before.devices.find((x) => x.major === d.major && x.minor === d.minor);
+    if (!pd) continue;
+    matched = true;
+    d.readBytesPerSecond = perSecond(d.readBytes, pd.readBytes, seconds);
+    d.writeBytesPerSecond = perSecond(d.writeBytes, pd.writeBytes, seconds);
+    d.readOpsPerSecond = perSecond(d.readOps, pd.readOps, seconds);
+    d.writeOpsPerSecond = perSecond(d.writeOps, pd.writeOps, seconds);
+    read += d.readBytesPerSecond ?? 0;
+    write += d.writeBytesPerSecond ?? 0;
+  }
+  // No device seen twice: no io rate to speak of (a cgroup without io has zero devices).
+  now.readBytesPerSecond = matched || now.devices.length === 0 ? read : null;
+  now.writeBytesPerSecond = matched || now.devices.length === 0 ? write : null;
 }
 
 function networkRates(now: NetworkInterface[] | null, before: NetworkInterface[] | null, seconds: number): void {

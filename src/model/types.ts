@@ -226,6 +226,23 @@ export interface KubernetesInfo {
   podUid: string | null;
 }
 
+/**
+ * A container's limits and pause state as its runtime has them on record
+ * (docker: hostconfig.json and config.v2.json's State). tstop's own limit
+ * changes and freezes reach the cgroup, not this record: `docker restart`
+ * puts these values back (see runtimeDrift in src/model/drift.ts).
+ */
+export interface RuntimeConfig {
+  /** HostConfig.Memory; null when unlimited (0). */
+  memoryLimitBytes: number | null;
+  /** HostConfig.NanoCpus / 1e9, else CpuQuota / CpuPeriod; null when unlimited. */
+  cpus: number | null;
+  /** HostConfig.PidsLimit; null when unlimited (unset, 0 or -1). */
+  pidsLimit: number | null;
+  /** State.Paused: paused by the engine (docker pause). */
+  paused: boolean;
+}
+
 export interface ContainerSnapshot {
   /** The cgroup path, starting with "/" (in the fleet view "/<instance><path>", see docs/fleet.md). */
   id: string;
@@ -235,6 +252,10 @@ export interface ContainerSnapshot {
   containerId: string | null;
   image: string | null;
   kubernetes: KubernetesInfo | null;
+  /** The runtime's labels (docker Config.Labels, OCI annotations, ...): compose project and service, io.kubernetes.*; {} when none. */
+  labels: Record<string, string>;
+  /** What the runtime has on record for the container (docker's hostconfig.json and State); null for other runtimes. */
+  runtimeConfig: RuntimeConfig | null;
   /** Inode of the cgroup directory: a new value means the cgroup was recreated. */
   inode: number;
   /** Whether the cgroup or a descendant holds processes. */
@@ -309,4 +330,22 @@ export interface SnapshotSource {
   collect(): Snapshot;
   /** Releases what the source holds (descriptors, watches). */
   close?(): void;
+  /** What the caller shows (the dashboard's rows on screen): the rest may be read less often. */
+  focus?(focus: CollectFocus | null): void;
+  /** The fields of a container that the latest snapshot carried over from an older tick (focus). */
+  staleFields?(id: string): readonly (keyof ContainerSnapshot)[];
+}
+
+/**
+ * A reader's focus: every figure of the cgroups in `ids` is read each tick,
+ * and of the others only the cheap ones (processes, pids, CPU) and `fresh`
+ * (what the reader sorts by); their other figures (memory with memory.stat,
+ * io per device, PSI, hugetlb, device rules) are re-read at most
+ * `slowRefreshMs` apart and carried over in between. A new cgroup is read
+ * whole on its first tick.
+ */
+export interface CollectFocus {
+  ids: ReadonlySet<string>;
+  fresh: readonly (keyof ContainerSnapshot)[];
+  slowRefreshMs: number;
 }

@@ -7,10 +7,10 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Snapshot } from '../model/types.js';
+import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { ExpectedError } from '../util/errors.js';
 import { formatTimeIso } from '../util/time.js';
-import { applyDelta, decodePayload, KeyFrame, type DeltaPayload } from './codec.js';
+import { applyDelta, containersOfDelta, decodePayload, KeyFrame, type DeltaPayload } from './codec.js';
 import { KIND_KEYFRAME, listSegments, scanSegment, type RecordRef, type SegmentFile } from './format.js';
 
 export class StoreError extends ExpectedError {}
@@ -27,6 +27,11 @@ interface LoadedSegment {
   intervalMs: number;
   records: RecordRef[];
   keyFrames: Map<number, KeyFrame | null>;
+}
+
+/** How far past the newest sample a time still means "the newest": three intervals, at least a second. */
+function slackMs(intervalMs: number): number {
+  return Math.max(3 * intervalMs, 1000);
 }
 
 export class StoreReader {
@@ -133,24 +138,34 @@ export class StoreReader {
   /**
    * The sample at or just before `atMs`. A time before the first sample, or
    * later than the newest by more than three intervals, is a StoreError naming the range held.
+   * Reads only the segment holding atMs (segment names are their first
+   * sample's time), and earlier ones only when that one has no readable
+   * sample before atMs: a seek in a 7-day store reads one hour of it.
    */
   at(atMs: number): Snapshot {
-    const range = this.range();
-    const slackMs = Math.max(3 * (range?.intervalMs ?? 0), 1000);
-    if (!range || atMs < range.firstMs || atMs > range.lastMs + slackMs) {
-      throw new StoreError(`no sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
-    }
     const segs = this.segments();
-    let i = segs.length - 1;
+    const newest = segs.length - 1;
+    let i = newest;
     while (i > 0 && segs[i].startMs > atMs) i--;
-    for (; i >= 0; i--) {
-      const seg = this.load(segs[i], i === segs.length - 1);
-      for (let k = seg.records.length - 1; k >= 0; k--) {
-        if (seg.records[k].timestampMs > atMs) continue;
-        const snapshot = this.decode(seg, seg.records[k]);
-        if (snapshot) return snapshot;
+    if (segs.length > 0 && atMs >= segs[0].startMs) {
+      let checkSlack = i === newest;
+      for (let k = i; k >= 0; k--) {
+        const seg = this.load(segs[k], k === newest);
+        const last = seg.records.at(-1);
+        if (!last) continue;
+        // Past the newest sample by more than three intervals: not "at or before", a time the store does not hold.
+        if (checkSlack && atMs > last.timestampMs + slackMs(seg.intervalMs)) break;
+        checkSlack = false;
+        for (let r = seg.records.length - 1; r >= 0; r--) {
+          if (seg.records[r].timestampMs > atMs) continue;
+          const snapshot = this.decode(seg, seg.records[r]);
+          if (snapshot) return snapshot;
+        }
       }
     }
+    const range = this.range();
+    if (!range || atMs < range.firstMs || atMs > range.lastMs + slackMs(range.intervalMs))
+      throw new StoreError(`no sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
     throw new StoreError(`no readable sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
   }
 
@@ -169,6 +184,51 @@ export class StoreReader {
     }
   }
 
+  /**
+   * The time of the sample just before (-1) or just after (+1) atMs, or null
+   * at the store's end; reads only the segments it walks through.
+   */
+  adjacentTime(atMs: number, direction: 1 | -1): number | null {
+    const segs = this.segments();
+    let i = segs.length - 1;
+    while (i > 0 && segs[i].startMs > atMs) i--;
+    for (; i >= 0 && i < segs.length; i += direction) {
+      let best: number | null = null;
+      for (const rec of this.load(segs[i], i === segs.length - 1).records) {
+        const t = rec.timestampMs;
+        if (direction < 0 ? t < atMs && (best === null || t > best) : t > atMs && (best === null || t < best)) best = t;
+      }
+      if (best !== null) return best;
+    }
+    return null;
+  }
+
+  /**
+   * At most maxSamples samples of [fromMs, toMs], evenly spread over the
+   * records there (the newest always included), oldest first: the detail
+   * charts' history without decoding every sample of the hour.
+   */
+  sampled(fromMs: number, toMs: number, maxSamples: number): Snapshot[] {
+    const refs: { seg: LoadedSegment; rec: RecordRef }[] = [];
+    const segs = this.segments();
+    for (let i = 0; i < segs.length; i++) {
+      if (segs[i].startMs > toMs) break;
+      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
+      const seg = this.load(segs[i], i === segs.length - 1);
+      for (const rec of seg.records) if (rec.timestampMs >= fromMs && rec.timestampMs <= toMs) refs.push({ seg, rec });
+    }
+    const stride = Math.max(1, refs.length / Math.max(1, maxSamples));
+    const out: Snapshot[] = [];
+    // From the newest back, so the current sample is always the last point.
+    const picked: number[] = [];
+    for (let k = refs.length - 1; k >= 0 && picked.length < maxSamples; k -= stride) picked.push(Math.floor(k));
+    for (const k of picked.reverse()) {
+      const snapshot = this.decode(refs[k].seg, refs[k].rec);
+      if (snapshot) out.push(snapshot);
+    }
+    return out;
+  }
+
   /** Times of every sample in [fromMs, toMs] (no decoding): the replay's timeline. */
   times(fromMs = -Infinity, toMs = Infinity): number[] {
     const out: number[] = [];
@@ -180,5 +240,46 @@ export class StoreReader {
         if (rec.timestampMs >= fromMs && rec.timestampMs <= toMs) out.push(rec.timestampMs);
     }
     return out;
+  }
+
+  /**
+   * Like between(), but each sample holds only the containers `want` keeps,
+   * and only those are decoded from their deltas (the what-if's read: one
+   * container out of hundreds).
+   */
+  *containersBetween(
+    fromMs: number,
+    toMs: number,
+    want: (c: ContainerSnapshot) => boolean,
+  ): Generator<{ timestampMs: number; monotonicSeconds: number; containers: ContainerSnapshot[] }> {
+    const segs = this.segments();
+    for (let i = 0; i < segs.length; i++) {
+      if (segs[i].startMs > toMs) break;
+      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
+      const seg = this.load(segs[i], i === segs.length - 1);
+      for (const rec of seg.records) {
+        if (rec.timestampMs < fromMs || rec.timestampMs > toMs) continue;
+        const key = this.keyFrame(seg, rec.keyOffset);
+        if (!key) {
+          this.decode(seg, rec); // the one warning for a damaged key frame
+          continue;
+        }
+        if (rec.kind === KIND_KEYFRAME) {
+          const s = key.snapshot;
+          yield {
+            timestampMs: Date.parse(s.timestamp),
+            monotonicSeconds: s.monotonicSeconds,
+            containers: s.containers.filter(want),
+          };
+        } else {
+          const delta = decodePayload<DeltaPayload>(rec.payload);
+          yield {
+            timestampMs: Date.parse(delta.t),
+            monotonicSeconds: delta.m,
+            containers: containersOfDelta(key, delta, want),
+          };
+        }
+      }
+    }
   }
 }

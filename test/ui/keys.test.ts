@@ -252,7 +252,8 @@ describe('actions through the limiter', () => {
     await d.press('l');
     for (let i = 0; i < 5; i++) await d.press(KEYS.tab);
     await d.press(...'/dev/vda:10m, 8:0:5m');
-    await d.press(KEYS.tab, KEYS.tab, ' ', KEYS.tab, ' ', KEYS.enter);
+    // write bps, expires after, then the two checkboxes
+    await d.press(KEYS.tab, KEYS.tab, KEYS.tab, ' ', KEYS.tab, ' ', KEYS.enter);
     await settle();
     expect(d.limiter.calls[0]).toMatchObject({
       request: { deviceReadBps: ['/dev/vda:10m', '8:0:5m'] },

@@ -36,16 +36,30 @@ describe('deploy/', () => {
 
   it('runs the exporter in the host PID namespace with --root over read-only host mounts', () => {
     expect(pod.spec.hostPID).toBe(true);
-    expect(c.args).toEqual(['export', '--root=/host', '--listen=:9338']);
+    expect(c.args.slice(0, 3)).toEqual(['export', '--root=/host', '--listen=:9338']);
     const mount = (hostPath: string) => {
       const vol = pod.spec.volumes.find((v) => v.hostPath?.path === hostPath)!;
       return c.volumeMounts.find((m) => m.name === vol.name)!;
     };
     expect(mount('/sys/fs/cgroup')).toMatchObject({ mountPath: '/host/sys/fs/cgroup', readOnly: true });
     expect(mount('/proc')).toMatchObject({ mountPath: '/host/proc', readOnly: true });
-    expect(c.volumeMounts.every((m) => m.readOnly === true)).toBe(true);
+    // Every host path read-only but the recorder's store.
+    expect(c.volumeMounts.filter((m) => m.readOnly !== true).map((m) => m.mountPath)).toEqual(['/var/lib/tstop/store']);
     expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['SYS_PTRACE', 'DAC_READ_SEARCH'] });
     expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+  });
+
+  it('records into a hostPath store in the same process (one agent per node)', () => {
+    expect(c.args.slice(3)).toEqual([
+      '--record',
+      '--store=/var/lib/tstop/store',
+      '--record-interval=5s',
+      '--retain=7d',
+      '--max-size=2GiB',
+    ]);
+    const vol = pod.spec.volumes.find((v) => v.hostPath?.path === '/var/lib/tstop/store')!;
+    expect(vol.hostPath).toEqual({ path: '/var/lib/tstop/store', type: 'DirectoryOrCreate' });
+    expect(c.volumeMounts.find((m) => m.name === vol.name)).toMatchObject({ mountPath: '/var/lib/tstop/store' });
   });
 
   it('is found by Prometheus through scrape annotations or a ServiceMonitor', () => {
@@ -59,7 +73,11 @@ describe('deploy/', () => {
 
   it('has a systemd unit that runs tstop export with a config file and few capabilities', () => {
     const unit = fs.readFileSync(path.join(repo, 'deploy/tstop-export.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/tstop export --config \/etc\/tstop\/tstop.yml$/m);
+    expect(unit).toMatch(
+      /^ExecStart=\/usr\/local\/bin\/tstop export --config \/etc\/tstop\/tstop.yml --record --store \/var\/lib\/tstop\/store$/m,
+    );
+    expect(unit).toMatch(/^StateDirectory=tstop\/store$/m);
+    expect(unit).toMatch(/^ReadWritePaths=\/var\/lib\/tstop\/store$/m);
     expect(unit).toMatch(/^CapabilityBoundingSet=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH$/m);
     expect(unit).toMatch(/^ProtectSystem=strict$/m);
     expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
@@ -72,10 +90,12 @@ describe('laziness', () => {
     const staticImports = [...src.matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)';$/gm)]
       .filter((m) => !m[1])
       .map((m) => m[2]);
-    expect(staticImports).toEqual(['../collection-flags.js', './agent-flags.js']);
-    // agent-flags (--guard, --guard-interval) is a table of flags with a type-only import.
-    const agentFlags = fs.readFileSync(path.join(repo, 'src/cli/commands/agent-flags.ts'), 'utf8');
-    expect([...agentFlags.matchAll(/^import\s+(?!type\s)/gm)]).toEqual([]);
+    // Flag declarations only (no implementation): the agent's --guard, the shared --store.
+    expect(staticImports).toEqual(['../collection-flags.js', './agent-flags.js', './shared-flags.js']);
+    for (const flagsFile of ['agent-flags.ts', 'shared-flags.ts']) {
+      const text = fs.readFileSync(path.join(repo, 'src/cli/commands', flagsFile), 'utf8');
+      expect([...text.matchAll(/^import\s+(?!type)[^'"]*from\s+'([^']+)';$/gm)].map((m) => m[1])).toEqual([]);
+    }
     expect(src).toContain("await import('../export.js')");
     // collection-flags pulls in only node:path and the command layer at run time.
     const flags = fs.readFileSync(path.join(repo, 'src/cli/collection-flags.ts'), 'utf8');

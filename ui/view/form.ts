@@ -116,6 +116,7 @@ export function createLimitForm(c: ContainerSnapshot, name: string): LimitForm {
         '8:0:5m (comma-separated)',
         currentIo(c, 'writeBps'),
       ),
+      text('for', 'expires after', '30m, 2h (empty: keep)', 'no expiry'),
       { kind: 'toggle', key: 'force', label: 'allow memory below current use', flag: '--force', on: false },
       {
         kind: 'toggle',
@@ -124,8 +125,6 @@ export function createLimitForm(c: ContainerSnapshot, name: string): LimitForm {
         flag: '--allow-system',
         on: c.runtime === 'cgroup',
       },
-      // Last, so the flags above keep their places in the tab order.
-      text('for', 'expires after', '30m, 2h (empty: keep)', 'no expiry'),
     ],
   };
 }

@@ -2,10 +2,11 @@
 // bars, its pressure, and the dashboard's own state (interval, pause, sort,
 // filter, view, clock).
 
+import { countContainers } from '../../src/model/select.js';
 import { isFleetSnapshot, type Snapshot } from '../../src/model/types.js';
 import { formatBytes } from '../../src/util/format.js';
 import { formatDurationMs } from '../../src/util/duration.js';
-import { SORT_LABELS } from './sort.js';
+import { SORT_LABELS, sortsDescending } from './sort.js';
 import type { ViewState } from './view-state.js';
 import { bar, safeText, type Glyphs, type Level, type Span } from './text.js';
 
@@ -19,6 +20,17 @@ export interface HeaderInput {
   glyphs: Glyphs;
   /** Containers with a limit that expires (limit --for), soonest first, and the time left. */
   expiries?: readonly { name: string; leftMs: number }[];
+  /** Replay (tstop --at): the sample's time, and how many limit changes happened since the previous sample. */
+  replay?: { timeMs: number; limitChanges: number } | null;
+  /** Columns showing figures older than this tick (view/freshness.ts), e.g. ["MEM", "PSI"]. */
+  staleColumns?: readonly string[];
+}
+
+/** A sample's local date and time to the tenth of a second (samples may be 100 ms apart), as the replay shows it. */
+export function sampleTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${clock(d)}.${Math.floor(d.getMilliseconds() / 100)}`;
 }
 
 function clock(d: Date): string {
@@ -56,12 +68,22 @@ export function headerLines(input: HeaderInput): Span[][] {
   // Line 1: who this host is on the left; counts, interval, pause and clock on the right (kept first).
   const right: Span[] = [];
   if (s) {
-    const containers = s.containers.filter((c) => c.runtime !== 'cgroup').length;
+    const containers = countContainers(s.containers);
     right.push(n(`${containers} containers`), sep, n(`${input.shown}/${s.containers.length} shown`), sep);
   }
-  right.push(n(`every ${formatDurationMs(state.intervalMs)}`));
-  if (state.paused) right.push(sep, n('PAUSED', 'warn'));
-  right.push(sep, n(clock(input.now)));
+  if (input.replay) {
+    // Replay: no refresh interval or clock, the recorded sample's time instead.
+    if (input.replay.limitChanges > 0)
+      right.push(
+        n(`LIMIT CHANGE${input.replay.limitChanges > 1 ? `S ${input.replay.limitChanges}` : ''}`, 'warn'),
+        sep,
+      );
+    right.push(n('REPLAY', 'crit'), sep, n(sampleTime(input.replay.timeMs), 'accent'));
+  } else {
+    right.push(n(`every ${formatDurationMs(state.intervalMs)}`));
+    if (state.paused) right.push(sep, n('PAUSED', 'warn'));
+    right.push(sep, n(clock(input.now)));
+  }
   const left: Span[][] = [[n('tstop', 'accent')]];
   if (isFleetSnapshot(s)) {
     // The fleet view: the source and how many of its hosts answer.
@@ -125,11 +147,15 @@ export function headerLines(input: HeaderInput): Span[][] {
       n(input.expiries.map((e) => `${safeText(e.name, glyphs.unicode)} ${left(e.leftMs)}`).join(', '), 'warn'),
     );
   }
-  const arrow = state.reverse ? glyphs.ascending : glyphs.descending;
+  // The same arrow as the sorted column's title (text sorts A-Z, an ascending arrow).
+  const arrow = sortsDescending(state.sort, state.reverse) ? glyphs.descending : glyphs.ascending;
   line3.push(sep, n(`sort ${SORT_LABELS[state.sort]} ${state.reverse ? 'reversed ' + arrow : arrow}`));
   if (state.filter) line3.push(sep, n('filter '), n(safeText(state.filter, glyphs.unicode), 'accent'));
   line3.push(sep, n(state.tree ? 'tree view' : 'table view'));
   if (state.all) line3.push(sep, n('all cgroups'));
+  if (input.staleColumns && input.staleColumns.length > 0) {
+    line3.push(sep, n(`${input.staleColumns.join(' ')} older than 1 tick`, 'warn'));
+  }
 
   return [fitSpans(line1, width), fitSpans(line2, width), fitSpans(line3, width)];
 }

@@ -33,6 +33,12 @@ export interface DashboardControls {
   /** Detail view: scroll by lines, pages, or to an end. */
   scrollDetail(delta: number | 'page-up' | 'page-down' | 'top' | 'bottom'): void;
   nextCharts(): void;
+  /** Replay (tstop --at): one sample back (-1) or forward (+1). */
+  replayStep(direction: 1 | -1): void;
+  /** Replay: move by a duration. */
+  replayShift(deltaMs: number): void;
+  /** Replay: type a time to jump to. */
+  replayJump(): void;
 }
 
 export type KeyScope = 'table' | 'detail' | 'both';
@@ -45,6 +51,11 @@ export interface KeyBinding {
   group: string;
   scope: KeyScope;
   help: string;
+  /**
+   * Whose help screen lists it: the live dashboard's or the replay's (the
+   * keys still answer in the other, saying why they do nothing there).
+   */
+  only?: 'live' | 'replay';
   /** Absent for help-only entries (the mouse). */
   action?: (app: DashboardControls, key: string) => void;
 }
@@ -53,6 +64,10 @@ const MOVE = 'Move';
 const VIEW = 'View';
 const DETAIL = 'Detail view';
 const ACT = 'Act on the selected container (root)';
+const REPLAY = 'Replay (tstop --at TIME)';
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const REPLAY_SHIFT_MS: Record<string, number> = { '<': -MINUTE_MS, '>': MINUTE_MS, '[': -HOUR_MS, ']': HOUR_MS };
 
 export const KEY_BINDINGS: readonly KeyBinding[] = [
   {
@@ -180,18 +195,55 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   },
   { keys: ['tab'], label: 'Tab', group: DETAIL, scope: 'detail', help: '', action: (app) => app.nextCharts() },
   {
+    keys: [',', '.'],
+    label: ',  .',
+    group: REPLAY,
+    scope: 'both',
+    only: 'replay',
+    help: 'one sample back / forward',
+    action: (app, key) => app.replayStep(key === ',' ? -1 : 1),
+  },
+  {
+    keys: ['<', '>', '[', ']'],
+    label: '<  >  [  ]',
+    group: REPLAY,
+    scope: 'both',
+    only: 'replay',
+    help: 'one minute / one hour back, forward',
+    action: (app, key) => app.replayShift(REPLAY_SHIFT_MS[key]),
+  },
+  {
+    keys: ['@'],
+    label: '@',
+    group: REPLAY,
+    scope: 'both',
+    only: 'replay',
+    help: "jump to a time ('03:12', '10m ago', ISO 8601, @epoch)",
+    action: (app) => app.replayJump(),
+  },
+  {
     keys: ['l'],
     label: 'l',
     group: ACT,
+    only: 'live',
     scope: 'both',
     help: 'change limits: memory, CPUs, cpuset, pids, io',
     action: (app) => app.limitAction(),
   },
-  { keys: ['f'], label: 'f', group: ACT, scope: 'both', help: 'freeze / thaw', action: (app) => app.freezeAction() },
+  {
+    keys: ['f'],
+    label: 'f',
+    group: ACT,
+    scope: 'both',
+    only: 'live',
+    help: 'freeze / thaw',
+    action: (app) => app.freezeAction(),
+  },
   {
     keys: ['S-k', 'K', 'f9'],
     label: 'K  F9',
     group: ACT,
+    only: 'live',
     scope: 'both',
     help: 'send a signal (choose, then confirm)',
     action: (app) => app.signalAction(),
@@ -232,24 +284,28 @@ export interface KeyHelp {
 }
 
 /** The help screen's key groups, in table order (entries without help text are left out). */
-export const KEY_HELP: { title: string; keys: KeyHelp[] }[] = (() => {
+export function keyHelp(mode: 'live' | 'replay' = 'live'): { title: string; keys: KeyHelp[] }[] {
   const groups = new Map<string, KeyHelp[]>();
   for (const b of KEY_BINDINGS) {
-    if (!b.help) continue;
+    if (!b.help || (b.only !== undefined && b.only !== mode)) continue;
     const list = groups.get(b.group) ?? [];
     list.push({ keys: b.label, what: b.help });
     groups.set(b.group, list);
   }
   return [...groups].map(([title, keys]) => ({ title, keys }));
-})();
+}
+
+/** The live dashboard's key groups. */
+export const KEY_HELP = keyHelp('live');
 
 /** The help screen's lines (plain text). */
-export function helpLines(): string[] {
+export function helpLines(mode: 'live' | 'replay' = 'live'): string[] {
   const out: string[] = [];
-  for (const group of KEY_HELP) {
+  for (const group of keyHelp(mode)) {
     out.push(group.title);
     for (const k of group.keys) out.push(`  ${k.keys.padEnd(18)}${k.what}`);
   }
+  if (mode === 'replay') out.push('', 'Limit, freeze and signal keys are off: a recording cannot be changed.');
   out.push('');
   out.push('Columns');
   for (const id of COLUMN_IDS) {

@@ -3,7 +3,8 @@
 
 import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
-import { FLEET_FLAGS } from '../fleet-flags.js';
+import { FLEET_DASHBOARD_FLAGS, FLEET_FLAGS, FLEET_WRITE_FLAGS } from '../fleet-flags.js';
+import { AUDIT_FLAG, STORE_FLAG } from './shared-flags.js';
 
 const DASHBOARD_FLAGS = [
   {
@@ -34,6 +35,10 @@ const DASHBOARD_FLAGS = [
   ALL_FLAG,
   ...COLLECTION_FLAGS,
   ...FLEET_FLAGS,
+  ...FLEET_WRITE_FLAGS,
+  ...FLEET_DASHBOARD_FLAGS,
+  STORE_FLAG,
+  { ...AUDIT_FLAG, description: 'with --at: the audit log whose limit changes the replay marks' },
 ] as const satisfies CommandSpec['flags'];
 
 export const dashboardCommand: CommandSpec = {
@@ -43,12 +48,15 @@ export const dashboardCommand: CommandSpec = {
   description:
     'Plain `tstop` (or `tstop --sort mem ...`) starts the dashboard when stdout is a terminal,\n' +
     'and prints `tstop snapshot` otherwise. Press ? in the dashboard for every key.\n' +
-    'Limit, freeze and signal actions need root.',
+    'Limit, freeze and signal actions need root.\n' +
+    '`tstop --at TIME [--store DIR]` replays a recording (tstop record): , . step a sample, < > a minute,\n' +
+    '[ ] an hour, @ jumps to a typed time; actions are off (docs/record.md).',
   flags: [...DASHBOARD_FLAGS],
   examples: [
     'tstop',
     'tstop --interval 2s --sort mem --filter web --tree',
     'tstop dashboard --root /host',
+    "tstop --at '10m ago' --store /var/lib/tstop/store",
     'tstop --prometheus http://prometheus:9090 --match \'{job="tstop"}\' --tree',
   ],
   run: async (flags) => (await import('../dashboard.js')).runDashboard(flags),

@@ -4,6 +4,7 @@
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
 import { AGENT_FLAGS } from './agent-flags.js';
+import { STORE_FLAG } from './shared-flags.js';
 
 const EXPORT_FLAGS = [
   {
@@ -21,7 +22,7 @@ const EXPORT_FLAGS = [
     value: 'FILE',
     description:
       'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch, ' +
-      'header_timeout, request_timeout, max_connections, max_requests_in_flight)',
+      'header_timeout, request_timeout, max_connections, max_requests_in_flight, container_labels)',
   },
   {
     name: 'web-config',
@@ -43,7 +44,7 @@ const EXPORT_FLAGS = [
     description: 'all (every cgroup, like cAdvisor) or default (containers and cgroups with processes)',
     default: 'all',
   },
-  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
+  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)' },
   {
     name: 'no-watch',
     type: 'boolean',
@@ -69,6 +70,14 @@ const EXPORT_FLAGS = [
     value: 'N',
     description: 'open connections at most; more are closed at once',
     default: '512',
+  },
+  {
+    name: 'container-labels',
+    type: 'string',
+    value: 'WHICH',
+    description:
+      "runtime labels exported as container_label_<name>, as cAdvisor does: all, none, or keys (e.g. 'com.docker.compose.project,team')",
+    default: 'all',
   },
   {
     name: 'max-requests-in-flight',
@@ -111,6 +120,33 @@ const EXPORT_FLAGS = [
     default: '$TSTOP_AUDIT_LOG or /var/log/tstop/audit.jsonl',
   },
   ...AGENT_FLAGS,
+  {
+    name: 'record',
+    type: 'boolean',
+    description: 'also run the flight recorder in this process, on the same collector (one agent per node)',
+  },
+  STORE_FLAG,
+  {
+    name: 'record-interval',
+    type: 'string',
+    value: 'DURATION',
+    description: 'with --record: time between recorded samples',
+    default: '5s',
+  },
+  {
+    name: 'retain',
+    type: 'string',
+    value: 'DURATION',
+    description: 'with --record: drop samples older than this',
+    default: '7d',
+  },
+  {
+    name: 'max-size',
+    type: 'string',
+    value: 'SIZE',
+    description: 'with --record: cap on the store size (KiB, MiB, GiB)',
+    default: '2GiB',
+  },
   ...COLLECTION_FLAGS,
 ] as const satisfies CommandSpec['flags'];
 
@@ -128,6 +164,7 @@ export const exportCommand: CommandSpec = {
     'tstop export --listen :9338 --web-config /etc/tstop/web.yml',
     'TSTOP_LISTEN=10.0.0.5:9338 tstop export --cgroups default',
     'tstop export --root /host --listen :9338   # in a DaemonSet',
+    'tstop export --record --store /var/lib/tstop/store   # metrics and the flight recorder, one process',
   ],
   run: async (flags) => (await import('../export.js')).exportCli(flags),
 };

@@ -2,7 +2,7 @@
 
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
-import { AUDIT_FLAG } from './limit.js';
+import { AUDIT_FLAG } from './shared-flags.js';
 
 export const guardCommand: CommandSpec = {
   name: 'guard',

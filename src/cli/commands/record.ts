@@ -3,14 +3,8 @@
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
 import { AGENT_FLAGS } from './agent-flags.js';
-import { AUDIT_FLAG } from './limit.js';
+import { AUDIT_FLAG, STORE_FLAG } from './shared-flags.js';
 
-export const STORE_FLAG = {
-  name: 'store',
-  type: 'string',
-  value: 'DIR',
-  description: 'the recorder store directory (else $TSTOP_STORE, else /var/lib/tstop/store)',
-} as const;
 
 export const recordCommand: CommandSpec = {
   name: 'record',

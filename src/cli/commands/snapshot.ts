@@ -2,7 +2,7 @@
 
 import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
-import { STORE_FLAG } from './record.js';
+import { STORE_FLAG } from './shared-flags.js';
 import { FLEET_FLAGS } from '../fleet-flags.js';
 
 const SNAPSHOT_FLAGS = [
@@ -17,7 +17,7 @@ const SNAPSHOT_FLAGS = [
     description: 'time between samples: rates (CPU %, bytes/s) are over it; 0: one sample, rates null',
     default: '1s',
   },
-  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
+  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)' },
   ALL_FLAG,
   STORE_FLAG,
   {

@@ -1,0 +1,116 @@
+// A focused collection (the dashboard's): the cgroups in focus are read whole
+// every tick, the others' dear figures (memory, io, PSI, hugetlb, device
+// rules) are carried over for at most slowRefreshMs and said to be stale,
+// and a new cgroup is read whole on its first tick.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Collector } from '../../src/collect/collector.js';
+import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
+import { TestCgroups } from '../helpers/cgroups.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function byId(s: Snapshot, id: string): ContainerSnapshot {
+  const c = s.containers.find((x) => x.id === id);
+  if (!c) throw new Error(`${id} not in the snapshot`);
+  return c;
+}
+
+describe('focused collection', { timeout: 300_000 }, () => {
+  let cg: TestCgroups;
+  let collector: Collector;
+  let a: string;
+  let b: string;
+
+  beforeAll(() => {
+    cg = new TestCgroups('focus');
+    a = cg.mkdir('a');
+    b = cg.mkdir('b');
+    collector = new Collector({ watch: true });
+  });
+
+  afterAll(async () => {
+    collector?.close();
+    await cg?.cleanup();
+  });
+
+  it('reads the focused cgroup whole and carries over the slow figures of the others', () => {
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    const first = collector.collect(); // every cgroup is new: read whole
+    expect(collector.staleFields(b)).toEqual([]);
+    const second = collector.collect();
+    const [a1, a2, b1, b2] = [byId(first, a), byId(second, a), byId(first, b), byId(second, b)];
+    expect(a2.memory).not.toBe(a1.memory);
+    expect(a2.memory).not.toBeNull();
+    expect(collector.staleFields(a)).toEqual([]);
+    // b: memory, io, PSI... carried over (the same objects), CPU and pids read now
+    expect(b2.memory).toBe(b1.memory);
+    expect(b2.io).toBe(b1.io);
+    expect(b2.pressure).toBe(b1.pressure);
+    expect(b2.cpu).not.toBe(b1.cpu);
+    expect(b2.pids).not.toBe(b1.pids);
+    expect(collector.staleFields(b)).toEqual(expect.arrayContaining(['memory', 'io', 'pressure']));
+  });
+
+  it('reads what the reader sorts by for every cgroup', () => {
+    collector.focus({ ids: new Set([a]), fresh: ['memory'], slowRefreshMs: 3_600_000 });
+    const first = collector.collect();
+    const second = collector.collect();
+    expect(byId(second, b).memory).not.toBe(byId(first, b).memory);
+    expect(collector.staleFields(b)).not.toContain('memory');
+    expect(collector.staleFields(b)).toContain('pressure');
+  });
+
+  it('a new cgroup appears on the next tick, read whole', () => {
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    collector.collect();
+    const c = cg.mkdir('c');
+    const s = collector.collect();
+    const fresh = byId(s, c);
+    expect(fresh.memory).not.toBeNull();
+    expect(fresh.cpu).not.toBeNull();
+    expect(collector.staleFields(c)).toEqual([]);
+  });
+
+  it('never carries a figure over for longer than slowRefreshMs', async () => {
+    const slowRefreshMs = 300;
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs });
+    let last = collector.collect();
+    // The tick that read b's memory, on the snapshots' own clock (the promise is in ticks' time).
+    let readAtMs = last.monotonicSeconds * 1000;
+    let reads = 0;
+    for (let tick = 0; tick < 12; tick++) {
+      await sleep(50);
+      const s = collector.collect();
+      const nowMs = s.monotonicSeconds * 1000;
+      if (byId(s, b).memory !== byId(last, b).memory) {
+        reads++;
+        readAtMs = nowMs;
+      } else {
+        // carried over: never for longer than promised
+        expect(nowMs - readAtMs).toBeLessThan(slowRefreshMs);
+        expect(collector.staleFields(b)).toContain('memory');
+      }
+      last = s;
+    }
+    expect(reads).toBeGreaterThanOrEqual(1); // 12 ticks 50 ms apart or more: at least 600 ms
+  });
+
+  it('a limit change (invalidateSettings) makes the next tick read that cgroup whole', () => {
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    collector.collect();
+    collector.collect();
+    expect(collector.staleFields(b)).toContain('memory');
+    collector.invalidateSettings(b);
+    collector.collect();
+    expect(collector.staleFields(b)).toEqual([]);
+  });
+
+  it('without a focus every cgroup is read whole every tick (the exporter and snapshot)', () => {
+    collector.focus(null);
+    const first = collector.collect();
+    const second = collector.collect();
+    expect(byId(second, b).memory).not.toBe(byId(first, b).memory);
+    expect(collector.staleFields(b)).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+// What the dashboard asks the collection to read each tick (its focus): every
+// figure of the rows on screen and the one it sorts by, the dear files of the
+// other rows (memory.stat, io per device, PSI) on a slower cadence. And which
+// of the shown columns hold figures from an older tick (the header says so).
+
+import type { CollectFocus, ContainerSnapshot } from '../../src/model/types.js';
+import type { Row } from './rows.js';
+import type { SortKey } from './sort.js';
+
+/** Off-screen rows get their slow figures re-read at most this many ticks apart. */
+export const SLOW_REFRESH_TICKS = 5;
+
+/** The snapshot fields each sort key orders by: read every tick for every row. */
+const SORT_FIELDS: Record<SortKey, readonly (keyof ContainerSnapshot)[]> = {
+  cpu: ['cpu'],
+  mem: ['memory'],
+  memPct: ['memory'],
+  io: ['io'],
+  ioRead: ['io'],
+  ioWrite: ['io'],
+  net: ['network'],
+  netRx: ['network'],
+  netTx: ['network'],
+  pids: ['pids'],
+  quota: ['cpu'],
+  throttled: ['cpu'],
+  psi: ['pressure'],
+  name: [],
+  path: [],
+  runtime: [],
+  image: [],
+};
+
+/** Table columns by the snapshot field they show, as the header names them. */
+const COLUMN_OF_FIELD: Partial<Record<keyof ContainerSnapshot, string>> = {
+  memory: 'MEM',
+  io: 'IO',
+  pressure: 'PSI',
+};
+
+/** The focus for the next tick: the rows on screen (and the detail view's cgroup), the sort's fields. */
+export function collectFocus(
+  onScreen: readonly Row[],
+  sort: SortKey,
+  intervalMs: number,
+  detailId: string | null,
+): CollectFocus {
+  const ids = new Set(onScreen.map((r) => r.id));
+  if (detailId !== null) ids.add(detailId);
+  return { ids, fresh: SORT_FIELDS[sort], slowRefreshMs: SLOW_REFRESH_TICKS * intervalMs };
+}
+
+/** The header's names of the columns whose figures on screen are older than this tick, in column order. */
+export function staleColumns(
+  onScreen: readonly Row[],
+  staleFields: (id: string) => readonly (keyof ContainerSnapshot)[],
+): string[] {
+  const stale = new Set<string>();
+  for (const row of onScreen) {
+    if (!row.container) continue;
+    for (const field of staleFields(row.id)) {
+      const column = COLUMN_OF_FIELD[field];
+      if (column) stale.add(column);
+    }
+  }
+  return Object.values(COLUMN_OF_FIELD).filter((c) => stale.has(c));
+}
