@@ -4,13 +4,12 @@
 
 import { Collector, type CollectorOptions } from '../collect/collector.js';
 import type { AgentState } from '../exporter/agent-families.js';
-import { GuardRunner } from '../guard/runner.js';
+import type { GuardRunner } from '../guard/runner.js';
 import { ExpiryAgent } from '../limiter/expiry-runner.js';
 import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
 import { printable } from '../util/format.js';
 import { UsageError } from '../util/errors.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
-import { hostAbilities, loadGuardRules } from './guard.js';
 
 export interface Agent {
   limiter: CgroupLimiter;
@@ -33,24 +32,29 @@ export function agentLog(role: string): (line: string) => void {
  * of descriptors per cgroup). Flag mistakes (a bad rules file) throw before
  * anything starts.
  */
-export function startAgent(
+export async function startAgent(
   role: string,
   flags: ParsedFlags,
   options: CollectorOptions,
   collector: Promise<Collector> | Collector,
-): Agent {
+): Promise<Agent> {
   const log = agentLog(role);
   const guardFile = stringFlag(flags, 'guard');
   const intervalMs = durationFlag(flags, 'guard-interval', '1s');
   if (guardFile === undefined && flags['guard-interval'] !== undefined)
     throw new UsageError('--guard-interval is only used with --guard FILE');
   if (intervalMs < 100) throw new UsageError('--guard-interval: at least 100ms');
-  const rules = guardFile === undefined ? null : loadGuardRules(guardFile, hostAbilities(options.root ?? '/'));
+  // The guard's modules (rules, YAML) load only with --guard: the recorder starts as fast as before.
+  const guardModules =
+    guardFile === undefined ? null : await Promise.all([import('./guard.js'), import('../guard/runner.js')]);
+  const rules =
+    guardModules && guardModules[0].loadGuardRules(guardFile!, guardModules[0].hostAbilities(options.root ?? '/'));
   const limiter = createLimiter({ root: options.root, collector: options, auditLog: stringFlag(flags, 'audit-log') });
   const expiries = new ExpiryAgent(limiter, { role, log }).start();
   let guard: GuardRunner | null = null;
   let loop: { stop(): Promise<void> } | null = null;
-  if (rules) {
+  if (rules && guardModules) {
+    const { GuardRunner } = guardModules[1];
     let shared: Collector | null = null;
     const ready = Promise.resolve(collector).then((c) => {
       shared = c;

@@ -58,7 +58,7 @@ export async function runRecord(flags: ParsedFlags): Promise<number> {
   // An agent too: the audit log's expiries, and the guard rules with --guard FILE (on the same collector).
   let agent: Agent;
   try {
-    agent = startAgent('record', flags, collectorOptions(flags), collector);
+    agent = await startAgent('record', flags, collectorOptions(flags), collector);
   } catch (err) {
     collector.close();
     writer.close();
