@@ -5,6 +5,7 @@
 //   node -e 0                                Node's own start: the floor of any Node CLI
 //   unshare --fork --pid --mount-proc --uts --ipc --net /bin/true
 //   runc run (same namespaces, busybox-static rootfs)   when runc is installed
+//   tstop run --image (overlay) next to --rootfs (bench/launch-image.ts)
 //
 // Medians of interleaved runs; overhead = tstop run - node start. Then
 // traced runs (TSTOP_RUN_TRACE=1 + TSTOP_HELPER_TRACE=1, CLOCK_MONOTONIC
@@ -19,6 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirsDeepestFirst } from '../src/cgroupfs/create.js';
 import { detectCgroupMounts } from '../src/cgroupfs/mounts.js';
+import { benchImage } from './launch-image.js';
+import { benchNetwork } from './launch-network.js';
 
 const RUNS = 21;
 const TRACED = 15;
@@ -147,6 +150,8 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
       `launch: tstop run ${tstop.toFixed(1)} ms (with seccomp=unconfined ${median(times.unconfined).toFixed(1)} ms), node start ${node.toFixed(1)} ms, unshare ${median(times.unshare).toFixed(1)} ms, runc ${runcText}, overhead ${(tstop - node).toFixed(1)} ms (medians of ${RUNS} interleaved runs)`,
     );
 
+    lines.push(...(await benchImage(bin, env, tmp))); // --image (overlay) next to --rootfs
+
     // Where the time goes: traced runs, each stamp's median.
     const traced: Map<string, number>[] = [];
     const firstLine: number[] = [];
@@ -191,6 +196,7 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
       `launch: where tstop run's ${at('exit').toFixed(1)} ms go (medians of ${TRACED} traced runs): ` +
         steps.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '),
     );
+    if (process.env.TSTOP_BENCH_NETWORK !== '0') lines.push(...benchNetwork(bin, env, tmp));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
     // runc also makes its cgroups in hierarchies tstop leaves alone (name=systemd): every mount.

@@ -8,8 +8,10 @@ import { bench as collect } from './collect.js';
 import { bench as dashboard } from './dashboard.js';
 import { bench as launch } from './launch.js';
 import { bench as limiter } from './limiter.js';
+import { bench as logs } from './logs.js';
 import { bench as record } from './record.js';
 import { bench as scrape } from './scrape.js';
+import { bench as whatif } from './whatif.js';
 
 interface SectionOptions {
   cgroups: number;
@@ -25,6 +27,8 @@ const SECTIONS: Record<string, Section> = {
   limiter: async (o) => limiter({ cgroups: o.cgroups, fixture: await o.fixture() }),
   launch: (o) => launch({ cgroups: o.cgroups }),
   record: async (o) => record({ cgroups: o.cgroups, fixture: await o.fixture() }),
+  whatif: () => whatif({ containers: 100 }),
+  logs: () => logs(),
 };
 
 async function main(): Promise<void> {

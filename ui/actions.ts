@@ -16,6 +16,9 @@ import { displayName } from './view/values.js';
 
 const INVOCATION: Invocation = { via: 'dashboard' };
 
+/** The action keys: l, f, K. */
+export type ActionKind = 'limit' | 'freeze' | 'signal';
+
 /** What the actions need of the dashboard. */
 export interface ActionHost {
   readonly screen: Screen;
@@ -24,8 +27,8 @@ export interface ActionHost {
   readonly limiter: Limiter;
   readonly isRoot: boolean;
   readonly stopped: boolean;
-  /** Why actions cannot be taken here (the fleet view), or null. */
-  readonly actionsUnavailable: string | null;
+  /** Why an action cannot be taken here (the fleet view), or null. */
+  actionUnavailable(action: ActionKind): string | null;
   readonly currentOverlay: Overlay | null;
   /** The container actions work on: the detail view's, or the selected row's. */
   target(): ContainerSnapshot | null;
@@ -36,9 +39,10 @@ export interface ActionHost {
 export class ContainerActions {
   constructor(private readonly host: ActionHost) {}
 
-  private needsRoot(what: string): boolean {
-    if (this.host.actionsUnavailable) {
-      this.host.status.show(`${what}: ${this.host.actionsUnavailable}`, 'warn');
+  private needsRoot(action: ActionKind, what: string): boolean {
+    const unavailable = this.host.actionUnavailable(action);
+    if (unavailable) {
+      this.host.status.show(`${what}: ${unavailable}`, 'warn');
       return true;
     }
     if (this.host.isRoot) return false;
@@ -53,7 +57,7 @@ export class ContainerActions {
   }
 
   limit(): void {
-    if (this.needsRoot('changing limits')) return;
+    if (this.needsRoot('limit', 'changing limits')) return;
     const c = this.actionTarget();
     if (!c) return;
     const form = createLimitForm(c, displayName(c));
@@ -130,7 +134,7 @@ export class ContainerActions {
   }
 
   freeze(): void {
-    if (this.needsRoot('freezing')) return;
+    if (this.needsRoot('freeze', 'freezing')) return;
     const c = this.actionTarget();
     if (!c) return;
     const name = safeText(displayName(c), this.host.glyphs.unicode);
@@ -163,7 +167,7 @@ export class ContainerActions {
   }
 
   signal(): void {
-    if (this.needsRoot('sending signals')) return;
+    if (this.needsRoot('signal', 'sending signals')) return;
     const c = this.actionTarget();
     if (!c) return;
     const name = safeText(displayName(c), this.host.glyphs.unicode);

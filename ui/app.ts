@@ -9,7 +9,7 @@ import { ProcessSampler, type ProcessSample } from '../collectors/proc-detail.js
 import type { Limiter } from '../src/limiter/api.js';
 import { isFleetSnapshot, type ContainerSnapshot, type Snapshot, type SnapshotSource } from '../src/model/types.js';
 import { formatDurationMs } from '../src/util/duration.js';
-import { ContainerActions } from './actions.js';
+import { ContainerActions, type ActionKind } from './actions.js';
 import { DetailWidget } from './detail-widget.js';
 import { HeaderWidget } from './header-widget.js';
 import { HelpOverlay } from './help.js';
@@ -22,7 +22,7 @@ import { TableWidget } from './table.js';
 import { TooSmallWidget, tooSmall } from './too-small.js';
 import { treeKey } from './tree-keys.js';
 import { editKey, lineEdit, type KeyEvent, type LineEdit } from './view/edit.js';
-import { History } from './view/history.js';
+import { History, type ContainerHistory } from './view/history.js';
 import type { Row, RowContext } from './view/rows.js';
 import type { ReplayTimeline } from '../src/record/replay.js';
 import { parseTimeSpec, TimeSpecError } from '../src/util/time.js';
@@ -62,8 +62,15 @@ export interface DashboardOptions {
   now?: () => Date;
   /** Quit on SIGTERM / SIGHUP (the real terminal). */
   handleSignals?: boolean;
-  /** Why l, f and K cannot act here (the fleet view); null or absent: they can. */
-  actionsUnavailable?: string | null;
+  /**
+   * The detail view's chart history from elsewhere (the fleet view's range
+   * queries); asked when the view opens and again every detailHistoryEveryMs.
+   * Without it, or until it answers, the charts show what this dashboard saw.
+   */
+  detailHistory?: (container: ContainerSnapshot, snapshot: Snapshot) => Promise<ContainerHistory | undefined>;
+  detailHistoryEveryMs?: number;
+  /** Why l, f and K cannot act here (the fleet view), for all or per action; null or absent: they can. */
+  actionsUnavailable?: string | null | Partial<Record<ActionKind, string>>;
   /** Replay (tstop --at): the recorded samples instead of a source; actions are off. */
   replay?: ReplayTimeline | null;
   /** Live: recorded samples (the store's last hour) the charts start with, oldest first. */
@@ -92,6 +99,8 @@ export class Dashboard implements DashboardControls {
   private mode: 'table' | 'detail' = 'table';
   private detailId: string | null = null;
   private processes: ProcessSample | null = null;
+  /** The detail view's history from options.detailHistory, for detailId. */
+  private fetched: { id: string; history?: ContainerHistory; askedAt: number; pending: boolean } | null = null;
   private overlay: Overlay | null = null;
   private filterEdit: LineEdit | null = null;
   /** Replay: the time being typed after @. */
@@ -200,8 +209,10 @@ export class Dashboard implements DashboardControls {
     this.rowsDirty = true;
     if (this.mode === 'detail' && this.detailId !== null) {
       const c = this.detailContainer();
-      if (c) this.processes = this.readProcesses(c.processes);
-      else {
+      if (c) {
+        this.processes = this.readProcesses(c.processes);
+        this.fetchDetailHistory(c);
+      } else {
         this.status.show(`${safeText(this.detailId, this.glyphs.unicode)} is gone`, 'warn');
         this.closeDetail();
       }
@@ -221,8 +232,10 @@ export class Dashboard implements DashboardControls {
     return this.mode;
   }
 
-  get actionsUnavailable(): string | null {
-    return this.replay ? REPLAY_ACTIONS_MESSAGE : (this.options.actionsUnavailable ?? null);
+  actionUnavailable(action: ActionKind): string | null {
+    if (this.replay) return REPLAY_ACTIONS_MESSAGE;
+    const u = this.options.actionsUnavailable ?? null;
+    return typeof u === 'string' || u === null ? u : (u[action] ?? null);
   }
 
   get currentOverlay(): Overlay | null {
@@ -284,7 +297,7 @@ export class Dashboard implements DashboardControls {
       if (c && this.snapshot) {
         this.detail.update({
           container: c,
-          history: this.history.get(c.id),
+          history: (this.fetched?.id === c.id ? this.fetched.history : undefined) ?? this.history.get(c.id),
           secondsSinceOom: this.history.secondsSinceOom(c.id),
           processes: this.processes,
           hostMemoryBytes: this.snapshot.host.memoryBytes,
@@ -332,12 +345,39 @@ export class Dashboard implements DashboardControls {
     this.detailId = row.id;
     if (this.replay) this.history = this.replay.history(true);
     this.processes = this.readProcesses(row.container.processes);
+    this.fetched = null;
+    this.fetchDetailHistory(row.container);
     this.detail.open();
+  }
+
+  /** Asks options.detailHistory for the open container's history, at most every detailHistoryEveryMs. */
+  private fetchDetailHistory(c: ContainerSnapshot): void {
+    const ask = this.options.detailHistory;
+    if (!ask || !this.snapshot) return;
+    const now = performance.now();
+    const f = this.fetched;
+    if (f?.id === c.id && (f.pending || now - f.askedAt < (this.options.detailHistoryEveryMs ?? 30_000))) return;
+    const entry = { id: c.id, history: f?.id === c.id ? f.history : undefined, askedAt: now, pending: true };
+    this.fetched = entry;
+    ask(c, this.snapshot).then(
+      (history) => {
+        entry.pending = false;
+        entry.history = history ?? entry.history;
+        if (this.fetched === entry && this.mode === 'detail') this.render();
+      },
+      (err: unknown) => {
+        entry.pending = false;
+        if (this.fetched !== entry || this.stopped) return;
+        this.status.show(`the detail charts' history: ${(err as Error).message}`, 'crit');
+        this.render();
+      },
+    );
   }
 
   closeDetail(): void {
     this.mode = 'table';
     this.detailId = null;
+    this.fetched = null;
     this.processes = null;
     this.detail.close();
   }

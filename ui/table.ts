@@ -22,6 +22,7 @@ export class TableWidget {
   private columns: FittedColumn[] = [];
   private columnsWidth = -1;
   private columnsInstance = false;
+  private columnsImage = false;
 
   constructor(parent: blessed.Widgets.Node, events: TableEvents) {
     this.box = blessed.box({
@@ -58,17 +59,21 @@ export class TableWidget {
   }
 
   /** The columns at the current width (refitted when the width changes). */
-  fitted(instance = this.columnsInstance): FittedColumn[] {
-    if (this.columnsWidth !== this.width || this.columnsInstance !== instance) {
-      this.columns = fitColumns(this.width, { instance });
+  fitted(instance = this.columnsInstance, image = this.columnsImage): FittedColumn[] {
+    if (this.columnsWidth !== this.width || this.columnsInstance !== instance || this.columnsImage !== image) {
+      this.columns = fitColumns(this.width, { instance, image });
       this.columnsWidth = this.width;
       this.columnsInstance = instance;
+      this.columnsImage = image;
     }
     return this.columns;
   }
 
   render(rows: Row[], state: ViewState, ctx: RowContext, emptyText: string): void {
-    const columns = this.fitted(ctx.instances === true);
+    const columns = this.fitted(
+      ctx.instances === true,
+      rows.some((r) => r.image !== ''),
+    );
     const lines: string[] = [spansToTags(headerSpans(columns, state.sort, state.reverse, ctx.glyphs))];
     lines[0] = `{bold}${lines[0]}{/bold}`;
     this.firstRow = state.top;

@@ -43,6 +43,8 @@ struct volume {
 
 enum mode { MODE_NONE, MODE_RUN, MODE_EXEC };
 
+enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, RESTART_UNLESS_STOPPED };
+
 struct spec {
   enum mode mode;
   struct strlist argv;
@@ -61,6 +63,7 @@ struct spec {
   struct strlist cgroup_procs; /* cgroup.procs files to join */
   int cgroup_clone;        /* use clone3(CLONE_INTO_CGROUP) when possible */
   char *rootfs;
+  char *rootfs_overlay; /* overlayfs options: mounted on rootfs instead of binding it */
   int readonly_rootfs;
   struct volume *volumes;
   size_t nvolumes;
@@ -72,6 +75,9 @@ struct spec {
   char *log_path;          /* detached: stdout+stderr through a capped, rotated log (logger.c) */
   long long log_max_bytes;
   long log_max_files;
+  int restart;             /* RESTART_*: the supervisor's policy (supervisor.c) */
+  long restart_max;        /* on-failure:N; 0 = no limit */
+  char *stop_flag;         /* created by tstop stop: no more restarts */
   uint64_t caps;           /* final capability set, bit n = cap n */
   int no_new_privs;
   int init;
@@ -84,6 +90,10 @@ struct spec {
   int has_oom_score_adj;
   int oom_score_adj;
   struct strlist rlimits;  /* "name soft hard" */
+  int netns_fd;            /* run: join this network namespace (--network container:NAME); -1 = none */
+  int net_wait_fd;         /* run: report netns=PID, then wait for '1' here before the workload starts */
+  char *net_addr;          /* run: "A.B.C.D/N" for eth0 (tstop moved it in while the child waited) */
+  char *net_gateway;       /* run: the default route's gateway */
 };
 
 /* main.c: errors, tracing and small I/O helpers. */
@@ -136,6 +146,9 @@ void setup_mounts(const struct spec *s);
 /* logger.c */
 void start_logger(const struct spec *s);
 
+/* supervisor.c: --restart around run.c's one start of the workload. */
+int supervise(const struct spec *s, int (*run_once)(const struct spec *, int *started));
+
 /* devices.c */
 void check_device_rules(const struct spec *s);
 void attach_device_filter(const struct spec *s);
@@ -162,10 +175,16 @@ struct relay {
   pid_t child;
   int err_rd;  /* read end of the error pipe; EOF means exec succeeded */
   int master;  /* pty master, -1 without tty */
+  int started; /* set once exec succeeded */
 };
 void tty_setup_child(int sock);
 int tty_receive_master(int sock);
 int relay_until_exit(struct relay *r) __attribute__((warn_unused_result));
+
+/* network.c: joining another container's netns, waiting for tstop's veth set-up. */
+void join_netns(const struct spec *s);
+void wait_for_network(const struct spec *s, pid_t child);
+void configure_eth0(const struct spec *s);
 
 /* run.c / exec.c */
 int run_mode(const struct spec *s);

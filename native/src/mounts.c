@@ -380,8 +380,15 @@ static void setup_rootfs(const struct spec *s) {
   struct stat st;
   if (stat(root, &st) < 0) fail_errno(EXIT_HELPER, "rootfs %s", root);
   if (!S_ISDIR(st.st_mode)) fail(EXIT_HELPER, "rootfs %s: not a directory", root);
-  /* pivot_root needs the new root to be a mount point. */
-  do_mount(root, root, NULL, MS_BIND | MS_REC, NULL);
+  /* pivot_root needs the new root to be a mount point: the image's overlay
+   * (in this private namespace only: it goes when the container does), or
+   * the rootfs bound onto itself. */
+  if (s->rootfs_overlay) {
+    if (mount("overlay", root, "overlay", 0, s->rootfs_overlay) < 0)
+      fail_errno(EXIT_HELPER, "mount the image's overlay on %s", root);
+  } else {
+    do_mount(root, root, NULL, MS_BIND | MS_REC, NULL);
+  }
   g_root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (g_root_fd < 0) fail_errno(EXIT_HELPER, "open rootfs %s", root);
   for (size_t i = 0; i < s->nvolumes; i++) mount_volume(&s->volumes[i]);

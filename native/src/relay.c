@@ -137,6 +137,7 @@ static int read_outcome(struct relay *r, int *err_code) {
     *err_code = m.code;
   } else {
     trace("exec-ok");
+    r->started = 1;
     report("pid=%d", (int)r->child);
   }
   return 0;
@@ -216,6 +217,7 @@ int relay_until_exit(struct relay *r) {
     }
   }
   restore_terminal();
+  close(sfd); /* the supervisor relays again after a restart */
   trace("exit");
   int code = err_code ? err_code : exit_code_of(status);
   report("exit=%d", code);

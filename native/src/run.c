@@ -69,6 +69,7 @@ static void child_main(const struct spec *s, int sync_rd, int tty_sock) {
     fail_errno(EXIT_HELPER, "unshare(CLONE_NEWCGROUP)");
   set_hostname(s);
   if (s->ns_flags & CLONE_NEWNET) bring_up_loopback();
+  configure_eth0(s); /* --network bridge: the veth tstop moved in while we waited */
   trace("ns-setup-done");
   setup_mounts(s);
   if (tty_sock >= 0) tty_setup_child(tty_sock);
@@ -104,14 +105,13 @@ static pid_t spawn(const struct spec *s, unsigned long flags) {
   return spawn_placed(s, skip, cgroup_fd, flags, NULL, NULL);
 }
 
-int run_mode(const struct spec *s) {
-  start_logger(s); /* detached: stdout/stderr through the capped log from here on */
+/* One start of the workload, until it exits; *started once it exec'd.
+ * The supervisor (supervisor.c) calls it again for --restart. */
+static int run_once(const struct spec *s, int *started) {
   int sync[2], err[2], tty[2] = {-1, -1};
   if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) fail_errno(EXIT_HELPER, "pipe2");
   if (s->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0)
     fail_errno(EXIT_HELPER, "socketpair");
-  block_signals(); /* before clone: no signal may slip between */
-  attach_device_filter(s); /* cgroup v2: before anything runs in the cgroup */
 
   /* The cgroup namespace is unshared by the child itself (see child_main). */
   unsigned long flags = s->ns_flags & ~(unsigned long)CLONE_NEWCGROUP;
@@ -130,10 +130,23 @@ int run_mode(const struct spec *s) {
   if (tty[1] >= 0) close(tty[1]);
 
   if (s->ns_flags & CLONE_NEWUSER) write_id_maps(pid, s);
+  wait_for_network(s, pid); /* --network bridge: eth0 is there before the workload runs */
   /* sync[1] stays open until we exit: it is the child's lifeline. */
   if (write(sync[1], "1", 1) != 1) fail_errno(EXIT_HELPER, "release child");
 
   int master = tty[0] >= 0 ? tty_receive_master(tty[0]) : -1;
   struct relay r = {.child = pid, .err_rd = err[0], .master = master};
-  return relay_until_exit(&r);
+  int code = relay_until_exit(&r);
+  close(sync[1]);
+  if (r.master >= 0) close(r.master);
+  *started = r.started;
+  return code;
+}
+
+int run_mode(const struct spec *s) {
+  start_logger(s); /* detached: stdout/stderr through the capped log from here on */
+  block_signals(); /* before clone: no signal may slip between */
+  attach_device_filter(s); /* cgroup v2: before anything runs in the cgroup (once: it stays attached) */
+  join_netns(s);           /* --network container:NAME: every child (and restart) inherits it */
+  return supervise(s, run_once);
 }

@@ -101,6 +101,14 @@ static void parse_volume(struct spec *s, char *v) {
   s->volumes[s->nvolumes++] = (struct volume){.src = v, .dst = dst, .ro = ro};
 }
 
+static int restart_policy(const char *v) {
+  if (strcmp(v, "no") == 0) return RESTART_NO;
+  if (strcmp(v, "on-failure") == 0) return RESTART_ON_FAILURE;
+  if (strcmp(v, "always") == 0) return RESTART_ALWAYS;
+  if (strcmp(v, "unless-stopped") == 0) return RESTART_UNLESS_STOPPED;
+  fail(EXIT_HELPER, "spec: restart=%s: expected no, on-failure, always or unless-stopped", v);
+}
+
 static void parse_record(struct spec *s, char *key, char *v) {
   if (strcmp(key, "mode") == 0) {
     if (strcmp(v, "run") == 0) s->mode = MODE_RUN;
@@ -144,6 +152,8 @@ static void parse_record(struct spec *s, char *key, char *v) {
   } else if (strcmp(key, "rootfs") == 0) {
     need_abs(key, v);
     s->rootfs = v;
+  } else if (strcmp(key, "rootfs_overlay") == 0) {
+    s->rootfs_overlay = v;
   } else if (strcmp(key, "readonly") == 0) {
     s->readonly_rootfs = parse_bool(key, v);
   } else if (strcmp(key, "mount") == 0) {
@@ -168,6 +178,13 @@ static void parse_record(struct spec *s, char *key, char *v) {
     s->log_max_bytes = parse_int(key, v, 1, 1LL << 40);
   } else if (strcmp(key, "log_max_files") == 0) {
     s->log_max_files = (long)parse_int(key, v, 1, 100);
+  } else if (strcmp(key, "restart") == 0) {
+    s->restart = restart_policy(v);
+  } else if (strcmp(key, "restart_max") == 0) {
+    s->restart_max = (long)parse_int(key, v, 0, INT_MAX);
+  } else if (strcmp(key, "stop_flag") == 0) {
+    need_abs(key, v);
+    s->stop_flag = v;
   } else if (strcmp(key, "cap") == 0) {
     s->caps |= 1ULL << parse_int(key, v, 0, 63);
   } else if (strcmp(key, "no_new_privs") == 0) {
@@ -189,6 +206,14 @@ static void parse_record(struct spec *s, char *key, char *v) {
     s->has_oom_score_adj = 1;
   } else if (strcmp(key, "rlimit") == 0) {
     strlist_push(&s->rlimits, v);
+  } else if (strcmp(key, "netns_fd") == 0) {
+    s->netns_fd = (int)parse_int(key, v, 3, INT_MAX);
+  } else if (strcmp(key, "net_wait_fd") == 0) {
+    s->net_wait_fd = (int)parse_int(key, v, 3, INT_MAX);
+  } else if (strcmp(key, "net_addr") == 0) {
+    s->net_addr = v;
+  } else if (strcmp(key, "net_gateway") == 0) {
+    s->net_gateway = v;
   } else if (strcmp(key, "pid") == 0) {
     s->target_pid = (pid_t)parse_int(key, v, 1, INT_MAX);
   } else {
@@ -215,13 +240,25 @@ static void check_spec(const struct spec *s) {
       !(s->ns_flags & CLONE_NEWNS))
     fail(EXIT_HELPER, "spec: rootfs=/mount=/mask= need ns=mnt");
   if (s->nvolumes && !s->rootfs) fail(EXIT_HELPER, "spec: mount= needs rootfs=");
+  if (s->rootfs_overlay && !s->rootfs) fail(EXIT_HELPER, "spec: rootfs_overlay= needs rootfs=");
   if (!s->seccomp_default && (s->seccomp_arches.n || s->seccomp_rules.n))
     fail(EXIT_HELPER, "spec: seccomp_arch=/seccomp_rule= need seccomp_default=");
   if (s->device_nodes.n && !s->rootfs) fail(EXIT_HELPER, "spec: device_node= needs rootfs=");
   if ((s->device_cgroup || s->device_allow.n) && s->mode != MODE_RUN)
     fail(EXIT_HELPER, "spec: device_cgroup=/device_allow= are run-mode keys");
   if (s->device_allow.n && !s->device_cgroup) fail(EXIT_HELPER, "spec: device_allow= needs device_cgroup=");
+  if ((s->netns_fd >= 0 || s->net_wait_fd >= 0) && s->mode != MODE_RUN)
+    fail(EXIT_HELPER, "spec: netns_fd=/net_wait_fd= are run-mode keys");
+  if (s->netns_fd >= 0 && (s->ns_flags & CLONE_NEWNET))
+    fail(EXIT_HELPER, "spec: netns_fd= joins a network namespace; it excludes ns=net");
+  if (s->net_wait_fd >= 0 && !(s->ns_flags & CLONE_NEWNET))
+    fail(EXIT_HELPER, "spec: net_wait_fd= needs ns=net (the namespace tstop sets up)");
+  if ((s->net_addr || s->net_gateway) && s->net_wait_fd < 0)
+    fail(EXIT_HELPER, "spec: net_addr=/net_gateway= need net_wait_fd= (eth0 is tstop's veth)");
   check_device_rules(s);
+  if ((s->restart || s->restart_max || s->stop_flag) && s->mode != MODE_RUN)
+    fail(EXIT_HELPER, "spec: restart=, restart_max= and stop_flag= are run-mode keys");
+  if (s->restart_max && s->restart != RESTART_ON_FAILURE) fail(EXIT_HELPER, "spec: restart_max= needs restart=on-failure");
   if (s->log_path && (s->mode != MODE_RUN || !s->log_max_bytes || !s->log_max_files))
     fail(EXIT_HELPER, "spec: log_path= is a run-mode key and needs log_max_bytes= and log_max_files=");
 }
@@ -232,6 +269,8 @@ void spec_read(int fd, struct spec *s) {
   s->cgroup_clone = 1;
   s->setgroups_deny = 1;
   s->report_fd = -1;
+  s->netns_fd = -1;
+  s->net_wait_fd = -1;
 
   size_t len;
   char *buf = read_all(fd, &len);

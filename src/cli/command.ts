@@ -46,7 +46,7 @@ export function helpText(cmd: CommandSpec, program = 'tstop'): string {
     const width = Math.min(34, Math.max(...left.map((l) => l.length)) + 2);
     cmd.flags.forEach((f, i) => {
       const def = f.default !== undefined ? ` (default: ${f.default})` : '';
-      lines.push(`  ${left[i].padEnd(width)}${f.description}${def}`);
+      lines.push(`  ${`${left[i]}  `.padEnd(width)}${f.description}${def}`); // a long flag still gets its two spaces
     });
   }
   if (cmd.examples?.length) lines.push('', 'Examples:', ...cmd.examples.map((e) => `  ${e}`));

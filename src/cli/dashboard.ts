@@ -8,7 +8,15 @@ import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
 import { createDashboardLimiter, RememberingSource } from './dashboard-limiter.js';
-import { driveFleetDashboard, FLEET_LIMIT_MESSAGE, fleetLimiter, fleetSourceFromFlags, wantsFleet } from './fleet.js';
+import {
+  driveFleetDashboard,
+  fleetActionsFromFlags,
+  fleetDetailHistory,
+  topRowsFromFlags,
+  fleetSourceFromFlags,
+  wantsFleet,
+  type FleetActions,
+} from './fleet.js';
 import type { FleetSource } from '../fleet/source.js';
 import { openReplay, recordedLastHour, runReplayDashboard, wantsReplay } from './replay.js';
 
@@ -42,6 +50,8 @@ export function parseDashboardArgs(flags: ParsedFlags): Partial<ViewState> {
 export async function runDashboard(flags: ParsedFlags): Promise<number> {
   const state = parseDashboardArgs(flags);
   const fleet = wantsFleet(flags) ? fleetSourceFromFlags(flags) : null;
+  const fleetActions = fleet ? fleetActionsFromFlags(flags) : null;
+  const topRows = fleet ? topRowsFromFlags(flags) : 0;
   if (fleet && flags.store !== undefined)
     throw new UsageError('--store is for replaying a recording; not with --prometheus');
   // tstop --at TIME: the store and the time are checked before the terminal is taken.
@@ -50,7 +60,7 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
     process.stderr.write('tstop: the dashboard needs a terminal (stdin and stdout); use `tstop snapshot` in scripts\n');
     return 1;
   }
-  if (fleet) return runFleetDashboard(fleet, state);
+  if (fleet && fleetActions) return runFleetDashboard(fleet, fleetActions, state, topRows);
   if (replay) return runReplayDashboard(replay, state);
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
@@ -74,20 +84,28 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   return 0;
 }
 
-/** The fleet view: the same dashboard, fed by Prometheus queries; no local processes, no limit changes. */
-async function runFleetDashboard(source: FleetSource, state: Partial<ViewState>): Promise<number> {
+/** The fleet view: the same dashboard, fed by Prometheus queries; no local processes; limits through write APIs. */
+async function runFleetDashboard(
+  source: FleetSource,
+  actions: FleetActions,
+  state: Partial<ViewState>,
+  topRows: number,
+): Promise<number> {
   const { Dashboard } = await import('../../ui/app.js');
   const app = new Dashboard({
     source: null,
-    limiter: fleetLimiter,
-    actionsUnavailable: FLEET_LIMIT_MESSAGE,
+    limiter: actions.limiter,
+    actionsUnavailable: actions.actionsUnavailable,
+    // Changes are made by each node's write API: no local root needed.
+    isRoot: true,
     processes: () => ({ processes: [], total: 0 }),
+    detailHistory: fleetDetailHistory(source),
     state,
     handleSignals: true,
   });
   const started = app.start();
   try {
-    await driveFleetDashboard(app, source);
+    await driveFleetDashboard(app, source, topRows);
     await started;
   } catch (err) {
     app.quit();

@@ -31,6 +31,7 @@ export async function exportSettings(flags: ParsedFlags, env: NodeJS.ProcessEnv)
     requestTimeout: stringFlag(flags, 'request-timeout'),
     maxConnections: stringFlag(flags, 'max-connections'),
     maxRequestsInFlight: stringFlag(flags, 'max-requests-in-flight'),
+    containerLabels: stringFlag(flags, 'container-labels'),
   };
   const sources: SettingsSource[] = [flagSource(raw), envSource(env)];
   const configFile = stringFlag(flags, 'config');

@@ -60,3 +60,33 @@ export const FLEET_FLAGS: FlagSpec[] = [
     description: 'an extra request header, e.g. X-Scope-OrgID=team (repeatable)',
   },
 ];
+
+/** The fleet dashboard's `l`: where each host's write API is (docs/fleet.md). */
+export const FLEET_WRITE_FLAGS: FlagSpec[] = [
+  {
+    name: 'write-api',
+    type: 'string',
+    value: 'URL_TEMPLATE',
+    description:
+      "with --prometheus: l sends limit changes to this host's write API; {instance} is the row's instance label, {host} the same without the port (e.g. 'https://{instance}')",
+  },
+  {
+    name: 'write-api-token-file',
+    type: 'string',
+    value: 'FILE',
+    description: 'with --write-api: the bearer token for the write APIs (first line of FILE)',
+  },
+  { name: 'write-api-ca-file', type: 'string', value: 'FILE', description: 'with --write-api: PEM CA bundle to trust' },
+];
+
+/** The fleet dashboard's own. */
+export const FLEET_DASHBOARD_FLAGS: FlagSpec[] = [
+  {
+    name: 'top',
+    type: 'string',
+    value: 'N',
+    description:
+      'with --prometheus: each refresh fetches the first N rows by the sort key and filter (topk in PromQL), not the whole fleet',
+    default: '200',
+  },
+];

@@ -4,7 +4,7 @@
 // written; 1: the kernel or the audit log said no, everything restored).
 
 import readline from 'node:readline';
-import type { ChangeRecord, LimitPlan, LimitResult, PlannedWrite } from '../limiter/api.js';
+import type { ChangeRecord, LimitPlan, LimitResult, Limiter, PlannedWrite } from '../limiter/api.js';
 import { LimitError } from '../limiter/api.js';
 import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
 import { LIMIT_FIELDS } from '../limiter/fields.js';
@@ -12,6 +12,7 @@ import { printable, renderTable } from '../util/format.js';
 import { sanitizeJson } from '../util/sanitize.js';
 import { collectorOptions } from './collection-flags.js';
 import { limitRequestFromFlags } from './limit-request.js';
+import { remoteLimiterFromFlags } from './limit-remote.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
 
@@ -62,10 +63,10 @@ function planText(plan: LimitPlan, heading: string): string {
   return lines.join('\n') + '\n';
 }
 
-function resultText(verb: string, plan: LimitPlan, result: LimitResult): string {
+function resultText(verb: string, plan: LimitPlan, result: LimitResult, where = ''): string {
   const lines = [`${verb} ${who(plan.container)}: change ${result.changeId}`, ...writeLines(result.writes)];
   for (const n of result.notes ?? []) lines.push(`note: ${n}`);
-  if (plan.action !== 'kill') lines.push(`undo with: tstop limit undo ${result.changeId}`);
+  if (plan.action !== 'kill') lines.push(`undo with: tstop limit undo ${result.changeId}${where}`);
   return lines.join('\n') + '\n';
 }
 
@@ -93,10 +94,12 @@ function failed(err: unknown, command: string): number {
 
 /** Shows, asks (on a terminal, without --yes), applies, prints. */
 async function planAndApply(
-  limiter: CgroupLimiter,
+  limiter: Limiter,
   plan: LimitPlan,
   flags: ParsedFlags,
   verb: string,
+  /** Where the change was made, for the undo hint (" on node:9338"); '' for this host. */
+  where = '',
 ): Promise<number> {
   const json = flags.json === true;
   if (flags['dry-run']) {
@@ -126,7 +129,7 @@ async function planAndApply(
   process.stdout.write(
     json
       ? jsonText({ ...result, action: plan.action, undoes: plan.undoes ?? null, container: plan.container }) + '\n'
-      : resultText(verb, plan, result),
+      : resultText(verb, plan, result, where),
   );
   return 0;
 }
@@ -155,6 +158,9 @@ function historyTable(changes: ChangeRecord[]): string {
 
 export async function runLimit(flags: ParsedFlags, positionals: string[]): Promise<number> {
   const [first, second, ...extra] = positionals;
+  if (flags['what-if'] !== undefined) return (await import('./whatif.js')).runWhatIf(flags, positionals);
+  if (flags.store !== undefined)
+    throw new UsageError('--store goes with --what-if (tstop limit C --memory 512m --what-if 24h)');
   try {
     if (first === undefined)
       throw new UsageError('give a container (name, id or /cgroup/path), or history, undo or recover');
@@ -216,6 +222,14 @@ export async function runLimit(flags: ParsedFlags, positionals: string[]): Promi
         'nothing to change: give at least one limit (for example --memory 512m or --cpus 1.5; see tstop limit --help)',
       );
     }
+    const remote = remoteLimiterFromFlags(flags);
+    if (remote) {
+      const plan = await remote.plan(first, request, {
+        force: flags.force === true,
+        allowSystem: flags['allow-system'] === true,
+      });
+      return await planAndApply(remote, plan, flags, 'applied to', ` on ${remote.base.host}`);
+    }
     const limiter = limiterFor(flags);
     const plan = await limiter.plan(first, request, {
       force: flags.force === true,
@@ -245,11 +259,14 @@ export async function runFreeze(flags: ParsedFlags, positionals: string[], froze
       ref,
       frozen,
       { via: 'cli' },
-      { allowSystem: flags['allow-system'] === true, timeoutMs },
+      { allowSystem: flags['allow-system'] === true, force: flags.force === true, timeoutMs },
     );
     const c = limiter.audit.changes().find((r) => r.id === result.changeId)?.container ?? { id: ref, name: ref };
     if (flags.json) process.stdout.write(jsonText({ ...result, action: verb, container: c }) + '\n');
-    else process.stdout.write(`${frozen ? 'froze' : 'thawed'} ${who(c)}: change ${result.changeId}\n`);
+    else {
+      process.stdout.write(`${frozen ? 'froze' : 'thawed'} ${who(c)}: change ${result.changeId}\n`);
+      for (const note of result.notes ?? []) process.stdout.write(`note: ${note}\n`);
+    }
     return 0;
   } catch (err) {
     return failed(err, verb);

@@ -15,6 +15,9 @@ import {
 } from '../launcher/options.js';
 import { parseDeviceFlag, parseDeviceRule } from '../launcher/devices.js';
 import { parseLogOpts } from '../launcher/logs.js';
+import { parseRestart } from '../launcher/restart.js';
+
+import { parseNetworkFlags } from '../launcher/network/flags.js';
 import { reportFailure } from '../launcher/report.js';
 import { runContainer, trace } from '../launcher/run.js';
 import { resolveCapabilities, SpecError } from '../launcher/spec.js';
@@ -34,8 +37,11 @@ export async function runCli(flags: ParsedFlags, argv: string[]): Promise<number
 }
 
 export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.getuid?.() ?? 0): RunOptions {
-  if (argv.length === 0) throw new UsageError('give the command to run (tstop run [OPTIONS] [--] COMMAND [ARG...])');
-  if (argv[0] === '') throw new UsageError('the command is empty');
+  const image = stringFlag(flags, 'image') ?? null;
+  if (argv.length === 0 && image === null) {
+    throw new UsageError('give the command to run (tstop run [OPTIONS] [--] COMMAND [ARG...])');
+  }
+  if (argv.length > 0 && argv[0] === '') throw new UsageError('the command is empty');
   const given = stringFlag(flags, 'name');
   if (given !== undefined && !NAME_RE.test(given)) {
     throw bad('name', given, 'a name is 1-128 of a-z A-Z 0-9 _ . - and starts with a letter or digit');
@@ -45,20 +51,36 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
   if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(hostname) || hostname.endsWith('-')) {
     throw bad('hostname', hostname, 'a hostname is 1-63 of a-z A-Z 0-9 . - and starts with a letter or digit');
   }
-  const network = stringFlag(flags, 'network') ?? 'none';
-  if (network !== 'none' && network !== 'host') {
-    throw bad('network', network, "tstop offers 'none' (own namespace with lo only) and 'host'");
-  }
   const userns = parseUserns(stringFlag(flags, 'userns') ?? 'host', uid);
   const rootfsFlag = stringFlag(flags, 'rootfs');
   // A relative rootfs is taken from the current directory.
   const rootfs = rootfsFlag === undefined ? null : path.resolve(rootfsFlag);
+  if (image !== null && rootfs !== null) throw new UsageError('--image and --rootfs are mutually exclusive: give one');
+  if (image !== null && userns !== null) {
+    throw new UsageError(
+      "--image with --userns is not supported yet: the layers keep the image's own uids, unmapped inside",
+    );
+  }
+  const entrypoint = stringFlag(flags, 'entrypoint');
+  if (entrypoint !== undefined && image === null) throw new UsageError('--entrypoint needs --image');
+
+  const net = parseNetworkFlags(
+    {
+      network: stringFlag(flags, 'network'),
+      publish: listFlag(flags, 'publish'),
+      dns: listFlag(flags, 'dns'),
+      addHost: listFlag(flags, 'add-host'),
+    },
+    rootfs !== null || image !== null,
+    userns !== null,
+  );
+  const network = net.mode;
   const readOnly = flags['read-only'] === true;
-  if (readOnly && rootfs === null) {
+  if (readOnly && rootfs === null && image === null) {
     throw new UsageError("--read-only needs --rootfs (without it the container sees the host's /)");
   }
   const volumes = listFlag(flags, 'volume').map(parseVolume);
-  if (volumes.length > 0 && rootfs === null) {
+  if (volumes.length > 0 && rootfs === null && image === null) {
     throw new UsageError("--volume needs --rootfs (without it the container already sees the host's files)");
   }
   const workdir = stringFlag(flags, 'workdir');
@@ -76,6 +98,19 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
   if (detach && (interactive || tty)) {
     throw new UsageError('-d cannot be combined with -i or -t: tstop does not attach later; use tstop exec -it');
   }
+  const restart = parseRestart(stringFlag(flags, 'restart'));
+  if (restart.name !== 'no' && !detach) {
+    throw new UsageError(
+      `--restart ${restart.name} needs -d: the detached helper is the container's supervisor (a foreground run ends with its workload)`,
+    );
+  }
+  if (restart.name !== 'no' && network === 'bridge') {
+    // A restart clones a new network namespace, and the detached helper cannot set a veth into it.
+    throw new UsageError(`--restart ${restart.name} with --network bridge is not supported yet: use one or the other`);
+  }
+  if (restart.name !== 'no' && flags.rm === true) {
+    throw new UsageError('--restart and --rm conflict: a container removed when it exits cannot be restarted');
+  }
   const user = stringFlag(flags, 'user');
   if (user !== undefined && !/^[^:\s]+(:[^:\s]+)?$/.test(user)) throw bad('user', user, 'expected USER[:GROUP]');
   return {
@@ -84,6 +119,7 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
     limits: limitRequestFromFlags(flags),
     hostname,
     network,
+    net,
     userns,
     rootfs,
     readOnly,
@@ -98,10 +134,12 @@ export function parseRunFlags(flags: ParsedFlags, argv: string[], uid = process.
     devices: listFlag(flags, 'device').map(parseDeviceFlag),
     deviceRules: listFlag(flags, 'device-cgroup-rule').map(parseDeviceRule),
     log: parseLogOpts(listFlag(flags, 'log-opt')),
+    restart,
     interactive,
     tty,
     detach,
     rm: flags.rm === true,
     init: flags.init === true,
+    ...(image !== null ? { image, imageStore: stringFlag(flags, 'image-store'), entrypoint } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // JSON (JSON Lines when more than one tick) or CSV.
 
 import { Collector } from '../collect/collector.js';
-import { byCpuThenMemory, selectContainers } from '../model/select.js';
+import { byCpuThenMemory, filterRegex, selectContainers } from '../model/select.js';
 import { instanceOf, isFleetSnapshot, type ContainerSnapshot, type Snapshot } from '../model/types.js';
 import { formatBytes, formatCount, formatPercent, formatRate, printable, renderTable } from '../util/format.js';
 import { sanitizeJson, sanitizeText } from '../util/sanitize.js';
@@ -33,7 +33,7 @@ export function parseSnapshotArgs(flags: ParsedFlags): SnapshotArgs {
   let filter: RegExp | null = null;
   if (filterText !== undefined) {
     try {
-      filter = new RegExp(filterText);
+      filter = filterRegex(filterText);
     } catch (err) {
       throw new UsageError(`--filter: '${filterText}' is not a regular expression (${(err as Error).message})`);
     }

@@ -20,6 +20,7 @@ import { collectHostPressure } from '../../collectors/pressure.js';
 import { bootTimeSeconds, USER_HZ, oldestProcess } from '../../collectors/processes.js';
 import { CGROUP_COLLECTORS } from '../../collectors/registry.js';
 import { classifyCgroupPath, type Classification } from '../discovery/classify.js';
+import { driftNote } from '../model/drift.js';
 import { identityFromPath, withDescription, type CgroupIdentity } from '../discovery/listing.js';
 import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/runtime-state.js';
 import { applyRates } from '../model/rates.js';
@@ -55,6 +56,10 @@ interface NodeMemo extends CgroupIdentity {
   described: boolean;
   /** A docker container whose state (config.v2.json) was not found: named by its id. */
   stateMissing: boolean;
+  /** The runtime state file the identity came from; re-checked with the limits (a rename, docker update). */
+  stateSource: string | null;
+  /** Set at each rescan: the init process's capabilities are read again (they can be dropped after start). */
+  capabilitiesStale: boolean;
 }
 
 const DEFAULT_RESCAN_MS = 30_000;
@@ -197,7 +202,7 @@ export class Collector {
         network: this.hostNetwork(),
       },
       containers,
-      notes: this.notes(dockerStateMissing),
+      notes: this.notes(dockerStateMissing, containers),
     };
     applyRates(this.previous, snapshot);
     this.previous = snapshot;
@@ -208,7 +213,7 @@ export class Collector {
     return this.hostNetDev === null ? null : readNetDev(this.hostNetDev);
   }
 
-  private notes(dockerStateMissing: number): string[] {
+  private notes(dockerStateMissing: number, containers: readonly ContainerSnapshot[]): string[] {
     const notes: string[] = [];
     if (!this.isRoot) {
       notes.push("not running as root: namespaces, capabilities and network of other users' processes are not shown");
@@ -222,6 +227,8 @@ export class Collector {
         `docker state not found in ${dir} for ${dockerStateMissing} container(s): shown by id, without image (docker's data root elsewhere? --docker-root)`,
       );
     }
+    const drift = driftNote(containers);
+    if (drift !== null) notes.push(drift);
     return notes;
   }
 
@@ -239,13 +246,20 @@ export class Collector {
         last: null,
         described: false,
         stateMissing: false,
+        stateSource: null,
+        capabilitiesStale: false,
       };
       node.memo = memo;
     }
-    if (!memo.described) {
+    // Renames and docker update rewrite the state files: re-read them when the
+    // limits are re-read, so runtimeConfig and the cgroup's limits agree (one stat each when unchanged).
+    const restate = memo.stateSource !== null && (this.tree.refreshSettings || node.settingsStale);
+    if (!memo.described || restate) {
+      if (!memo.described) memo.capabilitiesStale = true;
       memo.described = true;
       const d = this.runtimeState.describe(memo.classification, node.id);
       memo.stateMissing = d === null && memo.runtime === 'docker' && memo.classification.containerId !== null;
+      memo.stateSource = d?.source ?? null;
       Object.assign(memo, withDescription(memo, d));
     }
     return memo;
@@ -282,6 +296,8 @@ export class Collector {
       containerId: memo.containerId,
       image: memo.image,
       kubernetes: memo.kubernetes,
+      labels: memo.labels,
+      runtimeConfig: memo.runtimeConfig,
       inode: node.inode,
       populated: false,
       processes: [],
@@ -305,7 +321,8 @@ export class Collector {
   private updateInit(memo: NodeMemo, processes: number[]): void {
     if (memo.initPid !== null && processes.includes(memo.initPid)) {
       // Capabilities can be dropped after start: re-read them with each rescan.
-      if (!memo.described && memo.initPid !== null) memo.capabilities = collectCapabilities(this.root, memo.initPid);
+      if (memo.capabilitiesStale) memo.capabilities = collectCapabilities(this.root, memo.initPid);
+      memo.capabilitiesStale = false;
       return;
     }
     memo.initPid = null;

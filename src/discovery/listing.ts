@@ -5,7 +5,7 @@
 
 import type { CgroupMounts } from '../cgroupfs/mounts.js';
 import { cgroupIdOf, walkDirs } from '../cgroupfs/tree.js';
-import type { KubernetesInfo, Runtime } from '../model/types.js';
+import type { KubernetesInfo, Runtime, RuntimeConfig } from '../model/types.js';
 import { classifyCgroupPath, type Classification } from './classify.js';
 import type { ContainerDescription } from './provider.js';
 import type { RuntimeStateReader } from './runtime-state.js';
@@ -17,7 +17,11 @@ export interface CgroupIdentity {
   containerId: string | null;
   image: string | null;
   kubernetes: KubernetesInfo | null;
+  labels: Record<string, string>;
+  runtimeConfig: RuntimeConfig | null;
 }
+
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** What the path alone tells: the classifier's name, else the cgroup path. */
 export function identityFromPath(id: string, c: Classification): CgroupIdentity {
@@ -29,6 +33,8 @@ export function identityFromPath(id: string, c: Classification): CgroupIdentity 
     kubernetes: c.kubernetes?.podUid
       ? { pod: null, namespace: null, container: null, podUid: c.kubernetes.podUid }
       : null,
+    labels: NO_LABELS,
+    runtimeConfig: null,
   };
 }
 
@@ -41,6 +47,8 @@ export function withDescription(identity: CgroupIdentity, d: ContainerDescriptio
     containerId: d.containerId ?? identity.containerId,
     image: d.image,
     kubernetes: d.kubernetes ?? identity.kubernetes,
+    labels: d.labels,
+    runtimeConfig: d.runtimeConfig ?? null,
   };
 }
 

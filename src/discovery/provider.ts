@@ -3,7 +3,7 @@
 // loops over the providers listed in src/discovery/runtimes/index.ts.
 // Adding a runtime: one file in src/discovery/runtimes/ and one line there.
 
-import type { KubernetesInfo, Runtime } from '../model/types.js';
+import type { KubernetesInfo, Runtime, RuntimeConfig } from '../model/types.js';
 import type { FileCache } from './file-cache.js';
 
 export interface RuntimeStateOptions {
@@ -48,6 +48,8 @@ export interface ContainerDescription {
   kubernetes: KubernetesInfo | null;
   /** docker Config.Labels; OCI annotations for the CRI runtimes and runc; a few config keys for LXC. */
   labels: Record<string, string>;
+  /** docker's limits and pause state on record (hostconfig.json, State.Paused); null for other runtimes. */
+  runtimeConfig?: RuntimeConfig | null;
   /** The container's init pid where the state tells. */
   pid: number | null;
   /** The state file the description came from; null when from the path alone. */

@@ -6,6 +6,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
+import type { ContainerLabelPolicy } from './container-labels.js';
 import { renderSnapshot } from './families.js';
 import { TextWriter } from './text.js';
 
@@ -35,6 +36,8 @@ export interface SharedCollectionOptions {
   minIntervalMs: number;
   /** Which cgroups are exported. */
   select: (c: ContainerSnapshot) => boolean;
+  /** Which runtime labels become container_label_* (default: all). */
+  containerLabels?: ContainerLabelPolicy;
   /** Called after each collection, before the extra text is produced (prom-client gauges). */
   onCollected?: (stats: CollectionStats) => void;
   /** More exposition text appended after the cgroup families (prom-client's registry). */
@@ -101,7 +104,7 @@ export class SharedCollection {
       cgroupsExported: selected.length,
     });
     const w = new TextWriter();
-    renderSnapshot(snapshot, selected, w, { nowMs: collectedAtMs });
+    renderSnapshot(snapshot, selected, w, { nowMs: collectedAtMs, containerLabels: this.options.containerLabels });
     if (this.options.extra) w.raw(await this.options.extra());
     const body = Buffer.from(w.bytes()); // a right-sized copy; the writer's buffer is garbage after this
     let zipped: Promise<Buffer> | null = null;

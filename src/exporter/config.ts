@@ -20,6 +20,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { DurationError, parseDurationMs } from '../util/duration.js';
+import { ALL_CONTAINER_LABELS, parseContainerLabelPolicy, type ContainerLabelPolicy } from './container-labels.js';
+import { filterRegex } from '../model/select.js';
 import { ExportStartupError } from './errors.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9338';
@@ -60,6 +62,8 @@ export interface ExportSettings {
   cgroups: CgroupSelection;
   filter: RegExp | null;
   watch: boolean;
+  /** Which runtime labels become container_label_* labels. */
+  containerLabels: ContainerLabelPolicy;
 }
 
 /** Raw values as given by one source (flags, environment or config file). */
@@ -74,6 +78,7 @@ export interface RawSettings {
   requestTimeout?: string;
   maxConnections?: string;
   maxRequestsInFlight?: string;
+  containerLabels?: string;
 }
 
 /**
@@ -121,6 +126,7 @@ const CONFIG_KEYS: Record<string, keyof RawSettings> = {
   request_timeout: 'requestTimeout',
   max_connections: 'maxConnections',
   max_requests_in_flight: 'maxRequestsInFlight',
+  container_labels: 'containerLabels',
 };
 
 /** Reads the `export:` section of a config file (YAML; JSON is YAML too). */
@@ -183,6 +189,7 @@ export function flagSource(raw: RawSettings): SettingsSource {
     requestTimeout: '--request-timeout',
     maxConnections: '--max-connections',
     maxRequestsInFlight: '--max-requests-in-flight',
+    containerLabels: '--container-labels',
   };
   return { raw, error: (w) => new UsageError(w), name: (k) => names[k] };
 }
@@ -232,11 +239,20 @@ export function resolveSettings(sources: SettingsSource[]): ExportSettings {
   let filter: RegExp | null = null;
   if (filterPick) {
     try {
-      filter = new RegExp(filterPick.value!);
+      filter = filterRegex(filterPick.value!);
     } catch (err) {
       throw filterPick.src.error(
         `${filterPick.src.name('filter')}: '${filterPick.value}' is not a regular expression (${(err as Error).message})`,
       );
+    }
+  }
+  const labelsPick = pick('containerLabels');
+  let containerLabels = ALL_CONTAINER_LABELS;
+  if (labelsPick) {
+    try {
+      containerLabels = parseContainerLabelPolicy(labelsPick.value!);
+    } catch (err) {
+      throw labelsPick.src.error(`${labelsPick.src.name('containerLabels')}: ${(err as Error).message}`);
     }
   }
   const duration = (key: 'headerTimeout' | 'requestTimeout', fallback: number): number => {
@@ -280,5 +296,6 @@ export function resolveSettings(sources: SettingsSource[]): ExportSettings {
     cgroups,
     filter,
     watch: pick('watch')?.value ?? true,
+    containerLabels,
   };
 }

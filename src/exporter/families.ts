@@ -3,6 +3,8 @@
 // machine_* families keep cAdvisor's names, types, HELP text, labels and
 // derivations (docs/metrics.md); what cAdvisor lacks is under tstop_*.
 
+import { isContainerRuntime } from '../model/select.js';
+import { ALL_CONTAINER_LABELS, containerLabelPairs, type ContainerLabelPolicy } from './container-labels.js';
 import { NAMESPACE_TYPES, type ContainerSnapshot, type PressureResource, type Snapshot } from '../model/types.js';
 import { escapeLabelValue, labelPairs, TextWriter, type MetricType } from './text.js';
 
@@ -32,10 +34,6 @@ export function isExportedInterface(name: string): boolean {
   return !SKIPPED_INTERFACES.test(name);
 }
 
-/** Runtimes whose cgroups are containers: they get cAdvisor's `name` label (raw cgroups get ""). */
-export function isContainerRuntime(runtime: ContainerSnapshot['runtime']): boolean {
-  return runtime !== 'cgroup' && runtime !== 'systemd';
-}
 
 /** What a family's emitter may need besides the container. */
 export interface EmitContext {
@@ -404,10 +402,16 @@ function infoLabels(c: ContainerSnapshot): string {
  * Only containers have a name: runtime parents (/docker, /tstop, kubepods pods) get "" as in
  * cAdvisor, so dashboards filtering name!="" count each container once.
  */
-export function baseLabels(c: ContainerSnapshot, kubernetes: boolean): string {
+export function baseLabels(
+  c: ContainerSnapshot,
+  kubernetes: boolean,
+  labelPolicy: ContainerLabelPolicy = ALL_CONTAINER_LABELS,
+): string {
   const name = isContainerRuntime(c.runtime) && c.containerId !== null ? c.name : '';
   const pairs: [string, string][] = [];
   if (kubernetes) pairs.push(['container', c.kubernetes?.container ?? '']);
+  // Sorted label names, as cAdvisor prints them: container < container_label_* < id.
+  pairs.push(...containerLabelPairs(c.labels, labelPolicy));
   pairs.push(['id', c.id], ['image', c.image ?? ''], ['name', name]);
   if (kubernetes) pairs.push(['namespace', c.kubernetes?.namespace ?? ''], ['pod', c.kubernetes?.pod ?? '']);
   return labelPairs(pairs);
@@ -416,6 +420,8 @@ export function baseLabels(c: ContainerSnapshot, kubernetes: boolean): string {
 export interface RenderOptions {
   /** Scrape time in milliseconds since the epoch (default: now). */
   nowMs?: number;
+  /** Which runtime labels become container_label_* (default: all, as cAdvisor). */
+  containerLabels?: ContainerLabelPolicy;
 }
 
 /** Writes the container and machine families of the given cgroups of a snapshot. */
@@ -437,7 +443,7 @@ export function renderSnapshot(
     // cgroups their init process's, here only when that namespace is not the host's.
     hostNetworkFor: (c) => (c.id === '/' ? hostNetwork : c.network),
   };
-  const bases = containers.map((c) => baseLabels(c, kubernetes));
+  const bases = containers.map((c) => baseLabels(c, kubernetes, options.containerLabels));
   for (const f of CONTAINER_FAMILIES) {
     w.begin(f.name, f.type, f.help);
     for (let i = 0; i < containers.length; i++) {

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { version } from '../util/package-root.js';
 import { Collector, type CollectorOptions } from '../collect/collector.js';
-import { isShownByDefault } from '../model/select.js';
+import { isShownByDefault, matchesFilter } from '../model/select.js';
 import type { ContainerSnapshot } from '../model/types.js';
 import { formatListen, type ExportSettings } from './config.js';
 import { startExporter, type ApiHandler, type Exporter } from './server.js';
@@ -15,7 +15,7 @@ import { recordAlongside, type RecordSettings, type RecorderLoop } from '../reco
 
 export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
   const { cgroups, filter } = settings;
-  return (c) => (cgroups === 'all' || isShownByDefault(c)) && (!filter || filter.test(c.id) || filter.test(c.name));
+  return (c) => (cgroups === 'all' || isShownByDefault(c)) && (!filter || matchesFilter(filter, c));
 }
 
 export interface RunExportHooks {
@@ -121,6 +121,7 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
       minIntervalMs: settings.minIntervalMs,
       limits: settings.limits,
       select: selection(settings),
+      containerLabels: settings.containerLabels,
       webConfig,
       apiHandler,
       metrics: api ? [api.authFailures] : [],

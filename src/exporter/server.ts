@@ -4,6 +4,7 @@
 // (`--enable-write-api`) plugs in through `apiHandler`, which sees requests
 // under /api/ first and checks its own token.
 
+import type { ContainerLabelPolicy } from './container-labels.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -31,6 +32,8 @@ export interface ExporterOptions {
   /** Slow and surplus clients (defaults: DEFAULT_SERVER_LIMITS). */
   limits?: ServerLimits;
   select: (c: ContainerSnapshot) => boolean;
+  /** Which runtime labels become container_label_* (default: all). */
+  containerLabels?: ContainerLabelPolicy;
   webConfig?: WebConfig | null;
   apiHandler?: ApiHandler;
   /** More metrics for /metrics (e.g. the write API's failure counter). */
@@ -186,6 +189,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     source: options.source,
     minIntervalMs: options.minIntervalMs,
     select: options.select,
+    containerLabels: options.containerLabels,
     onCollected: (s) => {
       own.collections.inc();
       own.duration.set(s.durationSeconds);

@@ -31,6 +31,10 @@ export interface FleetContext {
   /** When the data is from (now, or --at). */
   timestampMs: number;
   monotonicSeconds: number;
+  /** Only these (instance, cgroup path) rows (the dashboard's top rows; the narrowed queries may return a few more). */
+  only?: [string, string][];
+  /** Appended to the header line (e.g. "top 200 of 50000 cgroups by cpu"). */
+  summary?: string;
 }
 
 /**
@@ -41,6 +45,19 @@ export interface FleetContext {
 export function fleetId(instance: string, cgroupPath: string): string {
   const head = '/' + instance.replace(/%/g, '%25').replace(/\//g, '%2F');
   return cgroupPath === '/' ? head : head + cgroupPath;
+}
+
+/** The instance and cgroup path of a fleetId; null for an id that is not one. */
+export function parseFleetId(id: string): { instance: string; path: string } | null {
+  const m = /^\/([^/]+)(\/.*)?$/.exec(id);
+  if (!m) return null;
+  let instance: string;
+  try {
+    instance = decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+  return { instance, path: m[2] ?? '/' };
 }
 
 type Fields = Partial<Record<ValueField, number>>;
@@ -107,6 +124,19 @@ function toRuntime(label: string | null, fallback: Runtime): Runtime {
   return label !== null && (RUNTIMES as readonly string[]).includes(label) ? (label as Runtime) : fallback;
 }
 
+const CONTAINER_LABEL_PREFIX = 'container_label_';
+
+/** The runtime labels an exporter gave as container_label_<name> (names as sanitized there: com_docker_compose_project). */
+function containerLabels(series: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(series)) {
+    if (k.startsWith(CONTAINER_LABEL_PREFIX) && k.length > CONTAINER_LABEL_PREFIX.length) {
+      out[k.slice(CONTAINER_LABEL_PREFIX.length)] = v;
+    }
+  }
+  return out;
+}
+
 export function containerFromEntry(e: Entry): FleetContainerSnapshot {
   const f = e.fields;
   const cls = classifyCgroupPath(e.path);
@@ -144,6 +174,8 @@ export function containerFromEntry(e: Entry): FleetContainerSnapshot {
     containerId: nonEmpty(e.containerId ?? undefined) ?? cls.containerId,
     image: nonEmpty(e.labels.image),
     kubernetes,
+    labels: containerLabels(e.labels),
+    runtimeConfig: null,
     inode: 0,
     populated: (threads ?? processes ?? 1) > 0,
     processes: [],
@@ -250,12 +282,14 @@ export function instancesFrom(targets: VectorSample[]): FleetInstance[] {
 }
 
 /** Groups the answers by (instance, cgroup path). */
-function entries(answers: FleetAnswers): Entry[] {
+function entries(answers: FleetAnswers, only?: [string, string][]): Entry[] {
   const map = new Map<string, Entry>();
+  const wanted = only ? new Set(only.map(([i, p]) => key(i, p))) : null;
   const get = (m: Record<string, string>): Entry | null => {
     const { instance, id } = m;
     if (instance === undefined || id === undefined || !id.startsWith('/')) return null;
     const k = key(instance, id);
+    if (wanted && !wanted.has(k)) return null;
     let e = map.get(k);
     if (!e) {
       e = { instance, path: id, fields: {}, labels: {}, runtime: null, containerId: null };
@@ -293,7 +327,7 @@ function fleetHost(ctx: FleetContext, instances: FleetInstance[]): HostInfo {
   }
   return {
     hostname: `fleet ${ctx.source}`,
-    kernel: `${up}/${instances.length} instances up`,
+    kernel: `${up}/${instances.length} instances up${ctx.summary ? `, ${ctx.summary}` : ''}`,
     cgroupMode: 'hybrid',
     // The largest instance's CPU count: the CPU bar of a row is against one host.
     cpus: cpus || 1,
@@ -314,7 +348,7 @@ function fleetHost(ctx: FleetContext, instances: FleetInstance[]): HostInfo {
 /** The Snapshot of one refresh: containers of every instance, sorted by instance then path. */
 export function fleetSnapshot(answers: FleetAnswers, ctx: FleetContext): FleetSnapshot {
   const instances = instancesFrom(answers.targets);
-  const containers = entries(answers)
+  const containers = entries(answers, ctx.only)
     .sort((a, b) => (a.instance === b.instance ? (a.path < b.path ? -1 : 1) : a.instance < b.instance ? -1 : 1))
     .map(containerFromEntry);
   const notes = instances.filter((i) => i.up === false).map((i) => `instance ${i.instance} is down (up == 0)`);

@@ -1,13 +1,18 @@
 // A small client for the Prometheus HTTP API (/api/v1/query and
 // /api/v1/query_range), as served by Prometheus, Thanos, Mimir and
-// VictoriaMetrics. node:http(s) rather than fetch: a CA file, a hard cap on
-// the response size and a per-query timeout are each one option here.
+// VictoriaMetrics, over src/util/http-request.ts (a CA file, a per-query
+// timeout and a cap on the response size).
 // Every failure is a PrometheusError whose message says what to check.
 
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { ExpectedError } from '../util/errors.js';
+import {
+  bodySnippet,
+  httpRequest,
+  HttpRequestError,
+  type HttpProblem,
+  type HttpResponse,
+} from '../util/http-request.js';
 
 export class PrometheusError extends ExpectedError {
   constructor(message: string) {
@@ -161,7 +166,7 @@ export class PrometheusClient {
     } catch {
       const what = status === 200 ? 'returned' : `answered HTTP ${status} with`;
       throw new PrometheusError(
-        `${this.label} ${what} something that is not JSON (${snippet(text)}): is this the Prometheus base URL?`,
+        `${this.label} ${what} something that is not JSON (${bodySnippet(text)}): is this the Prometheus base URL?`,
       );
     }
     if (reply.status !== 'success' || !reply.data) {
@@ -171,73 +176,47 @@ export class PrometheusClient {
     return reply.data;
   }
 
-  private post(url: URL, body: string): Promise<{ status: number; text: string }> {
-    const mod = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const fail = (message: string): void => {
-        req.destroy();
-        reject(new PrometheusError(message));
-      };
-      const req = mod.request(
-        url,
-        {
-          method: 'POST',
-          headers: {
-            ...this.headers,
-            'Content-Type': 'application/x-www-form-urlencoded',
-            'Content-Length': String(Buffer.byteLength(body)),
-            Accept: 'application/json',
-          },
-          ...(this.ca ? { ca: this.ca } : {}),
-          agent: false,
+  private async post(url: URL, body: string): Promise<HttpResponse> {
+    try {
+      return await httpRequest(url, {
+        method: 'POST',
+        headers: {
+          ...this.headers,
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > this.maxResponseBytes) {
-              fail(
-                `${this.label}: the response is larger than ${this.maxResponseBytes} bytes; narrow it with --match or --instance`,
-              );
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('end', () => {
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-          });
-          res.on('error', (err) => fail(`${this.label}: the response broke off (${err.message})`));
-        },
-      );
-      const timer = setTimeout(
-        () => fail(`${this.label} did not answer within ${this.timeoutMs} ms (--prometheus-timeout)`),
-        this.timeoutMs,
-      );
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(new PrometheusError(connectMessage(this.label, err)));
+        body,
+        ca: this.ca,
+        timeoutMs: this.timeoutMs,
+        maxResponseBytes: this.maxResponseBytes,
       });
-      req.end(body);
-    });
+    } catch (err) {
+      if (err instanceof HttpRequestError) throw new PrometheusError(this.problemMessage(err.problem));
+      throw err;
+    }
   }
-}
 
-function connectMessage(label: string, err: NodeJS.ErrnoException): string {
-  const code = err.code ?? '';
-  if (code === 'ECONNREFUSED') return `${label} is unreachable: connection refused (is Prometheus running there?)`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${label} is unreachable: the host name does not resolve`;
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${label} is unreachable: no route to the host`;
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-    return `${label}: the TLS certificate is not trusted (${code}): pass its CA with --prometheus-ca-file`;
+  private problemMessage(p: HttpProblem): string {
+    const label = this.label;
+    switch (p.kind) {
+      case 'timeout':
+        return `${label} did not answer within ${this.timeoutMs} ms (--prometheus-timeout)`;
+      case 'too-large':
+        return `${label}: the response is larger than ${this.maxResponseBytes} bytes; narrow it with --match or --instance`;
+      case 'broken':
+        return `${label}: the response broke off (${p.detail})`;
+      case 'refused':
+        return `${label} is unreachable: connection refused (is Prometheus running there?)`;
+      case 'dns':
+        return `${label} is unreachable: the host name does not resolve`;
+      case 'route':
+        return `${label} is unreachable: no route to the host`;
+      case 'tls':
+        return `${label}: the TLS certificate is not trusted (${p.code}): pass its CA with --prometheus-ca-file`;
+      default:
+        return `${label} is unreachable (${p.code || p.detail})`;
+    }
   }
-  return `${label} is unreachable (${code || err.message})`;
-}
-
-function snippet(text: string): string {
-  const s = text.replace(/\s+/g, ' ').trim().slice(0, 60);
-  return s ? `'${s.replace(/[^\x20-\x7e]/g, '?')}'` : 'an empty body';
 }
 
 /** Prometheus writes sample values as strings ("1.5", "NaN", "+Inf"). */

@@ -152,14 +152,124 @@ export function fleetQueries(scope: QueryScope): FleetQueries {
   };
 }
 
-/** Range queries of the detail view: one container's history. */
-export function detailQueries(scope: QueryScope, instance: string, id: string): Record<string, string> {
+/**
+ * The detail view's charts of one container, as ONE range query: each series
+ * tagged with `tstop_field` (the chart series names of ui/view/history.ts).
+ * `rateWindow` is at least the step, so no sample falls between two points.
+ */
+export const DETAIL_FIELDS = {
+  cpu: (s: QueryScope) => `100 * ${VALUE_FIELDS.cpuRate(s)}`,
+  // The working set where there is one (as the table), else the usage: `or` keeps the left side.
+  mem: (s: QueryScope) => `${VALUE_FIELDS.memWorkingSet(s)} or ${VALUE_FIELDS.memUsage(s)}`,
+  memLimit: (s: QueryScope) => `${VALUE_FIELDS.memLimit(s)} > 0`,
+  ioRead: VALUE_FIELDS.ioReadRate,
+  ioWrite: VALUE_FIELDS.ioWriteRate,
+  netRx: VALUE_FIELDS.netRxRate,
+  netTx: VALUE_FIELDS.netTxRate,
+} satisfies Record<string, Build>;
+
+export type DetailField = keyof typeof DETAIL_FIELDS;
+
+export function detailQuery(scope: QueryScope, instance: string, id: string, rateWindow: string): string {
   const one = `instance=${promString(instance)},id=${promString(id)}`;
-  const s: QueryScope = { ...scope, matchers: [scope.matchers, one].filter(Boolean).join(',') };
+  const s: QueryScope = { matchers: [scope.matchers, one].filter(Boolean).join(','), window: rateWindow };
+  return tagged(DETAIL_FIELDS, s);
+}
+
+// ---- the dashboard's refresh: only the rows it can show (topk) ----
+
+/** What the dashboard shows: the first `n` rows by `sort` (a dashboard sort key), matching `filter`. */
+export interface TopView {
+  n: number;
+  sort: string;
+  reverse: boolean;
+  /** The dashboard's filter as typed: a case-insensitive regex, or literal text when not one. */
+  filter: string;
+  /** Rows always fetched (the detail view's), as [instance, cgroup path]. */
+  pinned?: [string, string][];
+}
+
+const sum2 =
+  (a: Build, b: Build): Build =>
+  (s) =>
+    `(${a(s)} + ${b(s)}) or ${a(s)} or ${b(s)}`;
+
+/** Dashboard sort key → the PromQL value to rank by; text keys (name, path, runtime) rank by CPU. */
+export const SORT_EXPRESSIONS: Record<string, Build> = {
+  cpu: VALUE_FIELDS.cpuRate,
+  mem: (s) => `${VALUE_FIELDS.memWorkingSet(s)} or ${VALUE_FIELDS.memUsage(s)}`,
+  memPct: (s) => `${VALUE_FIELDS.memWorkingSet(s)} / (${VALUE_FIELDS.memLimit(s)} > 0)`,
+  io: sum2(VALUE_FIELDS.ioReadRate, VALUE_FIELDS.ioWriteRate),
+  ioRead: VALUE_FIELDS.ioReadRate,
+  ioWrite: VALUE_FIELDS.ioWriteRate,
+  net: sum2(VALUE_FIELDS.netRxRate, VALUE_FIELDS.netTxRate),
+  netRx: VALUE_FIELDS.netRxRate,
+  netTx: VALUE_FIELDS.netTxRate,
+  pids: VALUE_FIELDS.threads,
+  quota: (s) => `${VALUE_FIELDS.cpuRate(s)} / (${VALUE_FIELDS.cpuQuota(s)} > 0) * ${VALUE_FIELDS.cpuPeriod(s)}`,
+  throttled: (s) => `${VALUE_FIELDS.cfsThrottledRate(s)} / (${VALUE_FIELDS.cfsPeriodsRate(s)} > 0)`,
+  psi: (s) => `${VALUE_FIELDS.memPsiSomeAvg10(s)} or ${VALUE_FIELDS.memPsiSomeRate(s)}`,
+};
+
+/** Whether the dashboard's sort key ranks in PromQL (else CPU ranks, and the dashboard sorts what comes back). */
+export function ranksInPromql(sort: string): boolean {
+  return sort in SORT_EXPRESSIONS;
+}
+
+/** A regex as the dashboard's filter reads it, for RE2: invalid JS → the literal text. */
+function filterRegex(text: string): string {
+  try {
+    new RegExp(text);
+    return text;
+  } catch {
+    return escapeRegex(text);
+  }
+}
+
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The series of the containers the filter matches on one label (name, id,
+ * image, instance), or on "<instance>/<path>" as the fleet row id reads
+ * (the filter split at its first "/": the instance ends with the left part,
+ * the path starts with the right one).
+ */
+function filterSet(scope: QueryScope, filter: string): string {
+  const re = filterRegex(filter);
+  const series = (m: string): string =>
+    `group by (${KEY}) (${sel(scope, 'container_last_seen', m)} or ${sel(scope, 'container_memory_usage_bytes', m)})`;
+  const clauses = ['name', 'id', 'image', 'instance'].map((l) => series(`${l}=~${promString(`(?i).*(?:${re}).*`)}`));
+  const slash = filter.indexOf('/');
+  if (slash > 0) {
+    const left = filterRegex(filter.slice(0, slash));
+    const right = filterRegex(filter.slice(slash + 1));
+    clauses.push(series(`instance=~${promString(`(?i).*(?:${left})`)},id=~${promString(`(?i)/(?:${right}).*`)}`));
+  }
+  return clauses.join(' or ');
+}
+
+/** The keys query (the first n rows) and the count of every row in scope. */
+export function topQueries(scope: QueryScope, view: TopView): { keys: string; total: string } {
+  const containerSeries = sel(scope, '', '__name__=~"container_last_seen|container_memory_usage_bytes"');
+  // Rows without the value (no limit for memPct ...) rank last, as the dashboard sorts them: -Inf (+Inf reversed).
+  const unranked = `group by (${KEY}) (${containerSeries}) * ${view.reverse ? '+Inf' : '-Inf'}`;
+  const rank = `(${(SORT_EXPRESSIONS[view.sort] ?? SORT_EXPRESSIONS.cpu)(scope)}) or ${unranked}`;
+  const ranked = view.filter ? `(${rank}) and on (${KEY}) (${filterSet(scope, view.filter)})` : rank;
+  // Highest first; reversed, lowest first.
+  const top = `${view.reverse ? 'bottomk' : 'topk'}(${Math.max(1, Math.floor(view.n))}, ${ranked})`;
   return {
-    cpuPercent: `100 * ${VALUE_FIELDS.cpuRate(s)}`,
-    memBytes: VALUE_FIELDS.memWorkingSet(s),
-    ioReadBps: VALUE_FIELDS.ioReadRate(s),
-    ioWriteBps: VALUE_FIELDS.ioWriteRate(s),
+    keys: `group by (${KEY}) (${top})`,
+    total: `count(group by (${KEY}) (${containerSeries}))`,
   };
+}
+
+/** The scope narrowed to these (instance, cgroup path) keys: two regex sets, which Prometheus looks up in its index. */
+export function keyedScope(scope: QueryScope, keys: [string, string][]): QueryScope {
+  const set = (values: string[]): string => [...new Set(values)].sort().map(escapeRegex).join('|');
+  const instances = set(keys.map((k) => k[0]));
+  const ids = set(keys.map((k) => k[1]));
+  const narrowed = `instance=~${promString(instances)},id=~${promString(ids)}`;
+  return { ...scope, matchers: [scope.matchers, narrowed].filter(Boolean).join(',') };
 }

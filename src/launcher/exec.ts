@@ -9,13 +9,13 @@ import os from 'node:os';
 import type { CollectorOptions } from '../collect/collector.js';
 import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroupfs/mounts.js';
 import { LimitError } from '../limiter/api.js';
-import { isRunning } from './manage.js';
+import { findTstopContainer, isRunning } from './manage.js';
 import { buildEnv, DEFAULT_PATH, resolveUser } from './options.js';
 import { reportFailure } from './report.js';
 import { spawnHelper } from './spawn.js';
 import { loadSeccomp } from './seccomp.js';
 import { capabilitiesFromMask, capabilityNumber, type CompiledSeccomp, type ExecSpec, type Rlimit } from './spec.js';
-import { LaunchError, NAME_RE, readState, runDir } from './state.js';
+import { LaunchError, NAME_RE } from './state.js';
 import path from 'node:path';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -171,9 +171,10 @@ export async function resolveTarget(
   collector?: CollectorOptions,
 ): Promise<ExecTarget> {
   if (NAME_RE.test(ref)) {
-    const st = readState(runDir(), ref);
+    const st = findTstopContainer(ref);
     if (st !== null) {
       if (!isRunning(st) || st.pid === null) throw new LaunchError(`container '${ref}' is not running`);
+      if (st.restarting) throw new LaunchError(`container '${ref}' is restarting: wait until it runs`);
       return {
         pid: st.pid,
         cgroup: st.cgroup,

@@ -29,7 +29,11 @@ export function helperBinaryPath(from: string = fileURLToPath(import.meta.url)):
 }
 
 export type ReportEvent =
-  { kind: 'pid'; pid: number } | { kind: 'exit'; code: number } | { kind: 'error'; message: string };
+  | { kind: 'pid'; pid: number }
+  | { kind: 'exit'; code: number }
+  | { kind: 'error'; message: string }
+  /** --network bridge: the child waits, its netns ready for tstop's veth. */
+  | { kind: 'netns'; pid: number };
 
 /** One line of the report fd: `pid=N`, `exit=N` or `error=TEXT`. */
 export function parseReportLine(line: string): ReportEvent | null {
@@ -38,9 +42,10 @@ export function parseReportLine(line: string): ReportEvent | null {
   const key = line.slice(0, eq);
   const value = line.slice(eq + 1);
   if (key === 'error') return { kind: 'error', message: value };
-  if (key !== 'pid' && key !== 'exit') return null;
+  if (key !== 'pid' && key !== 'exit' && key !== 'netns') return null;
   if (!/^\d+$/.test(value)) return null;
   const n = Number(value);
+  if (key === 'netns') return { kind: 'netns', pid: n };
   return key === 'pid' ? { kind: 'pid', pid: n } : { kind: 'exit', code: n };
 }
 

@@ -1,6 +1,7 @@
 // A detached container's log, <run dir>/<name>.log: capped and rotated by
 // the helper's logger (native/src/logger.c), as docker's json-file driver
-// with --log-opt max-size / max-file. The default is a cap, not docker's
+// with --log-opt max-size / max-file; one CRI record per line (read by
+// ./log-read.ts). The default is a cap, not docker's
 // unbounded file: the run dir is /run, a tmpfs in memory.
 
 import { ExpectedError } from '../util/errors.js';
@@ -9,6 +10,8 @@ import { ExpectedError } from '../util/errors.js';
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_LOG_MAX_FILES = 3;
 export const MAX_LOG_FILES = 100;
+/** Room for a record (native/src/logger.c: 41 bytes of time, stream and tag) with some text. */
+export const MIN_LOG_BYTES = 100;
 
 export interface LogOptions {
   maxBytes: number;
@@ -32,7 +35,11 @@ export function parseLogOpts(values: readonly string[]): LogOptions {
     const files = /^max-file=(\d{1,3})$/.exec(v);
     if (size) {
       out.maxBytes = Number(size[1]) * UNITS[size[2].toLowerCase()];
-      if (out.maxBytes < 1 || out.maxBytes > 2 ** 40) throw new LogOptError(`--log-opt '${v}': from 1 byte to 1t`);
+      if (out.maxBytes < MIN_LOG_BYTES || out.maxBytes > 2 ** 40) {
+        throw new LogOptError(
+          `--log-opt '${v}': from ${MIN_LOG_BYTES} bytes (a line's time, stream and tag take 41) to 1t`,
+        );
+      }
     } else if (files) {
       out.maxFiles = Number(files[1]);
       if (out.maxFiles < 1 || out.maxFiles > MAX_LOG_FILES) {

@@ -11,13 +11,18 @@ import { cgroupDir, creationHierarchies } from '../cgroupfs/create.js';
 import { detectCgroupMounts, type CgroupMounts } from '../cgroupfs/mounts.js';
 import { renderTable } from '../util/format.js';
 import { cgroupExists, cgroupPids, destroyCgroup, oomKills } from './cgroup.js';
+import { releaseNetwork, sweepLeases } from './network/index.js';
 import { reportFailure } from './report.js';
 import {
   alive,
   LaunchError,
   listNames,
   NAME_RE,
+  processStart,
+  processStartMs,
   readReport,
+  reportPath,
+  stopFlagPath,
   readState,
   removeStateFiles,
   runDir,
@@ -46,16 +51,11 @@ export async function reconcile(dir: string, name: string, mounts: CgroupMounts)
     if (cgroupExists(mounts, st.cgroup) && cgroupPids(mounts, st.cgroup).length === 0) {
       await destroyCgroup(mounts, st.cgroup).catch(() => undefined);
     }
+    await releaseNetwork(dir, name);
     return st;
   }
   if (alive(st.helper)) {
-    if (st.pid === null && st.detached) {
-      const r = readReport(dir, name);
-      if (r.pid !== null) {
-        st.pid = r.pid;
-        writeState(dir, st);
-      }
-    }
+    if (st.detached && refreshFromReport(dir, st)) writeState(dir, st);
     return st;
   }
   if (alive(st.owner)) return st;
@@ -70,12 +70,15 @@ export async function reconcile(dir: string, name: string, mounts: CgroupMounts)
   await destroyCgroup(mounts, st.cgroup, { kill: true }).catch((err: Error) => {
     error = `${error ? `${error}; ` : ''}${err.message}`;
   });
+  for (const problem of await releaseNetwork(dir, name)) error = `${error ? `${error}; ` : ''}${problem}`;
   if (st.autoRemove) {
     removeStateFiles(dir, name);
     return null;
   }
   const done: ContainerState = {
     ...st,
+    restartCount: report.restarts,
+    restarting: false,
     status: 'exited',
     exitCode: report.exit,
     error,
@@ -86,6 +89,42 @@ export async function reconcile(dir: string, name: string, mounts: CgroupMounts)
   return done;
 }
 
+/**
+ * A running detached container's state from its helper's report: the pid of
+ * the workload's latest start (its start time as `started`), the restart
+ * count, and while a restart waits its last exit. Returns whether it changed.
+ */
+function refreshFromReport(dir: string, st: ContainerState): boolean {
+  const r = readReport(dir, st.name);
+  const before = JSON.stringify(st);
+  if (r.pid !== null && r.pid !== st.pid) {
+    const restarted = st.pid !== null;
+    st.pid = r.pid;
+    st.pidStart = processStart(r.pid);
+    const startMs = st.pidStart === null ? null : processStartMs(st.pidStart);
+    if (restarted) st.started = new Date(startMs ?? Date.now()).toISOString();
+  }
+  st.restartCount = r.restarts;
+  st.restarting = r.restarting;
+  if (r.restarting) {
+    st.exitCode = r.exit;
+    st.finished = reportTime(dir, st.name);
+  } else if (st.status === 'running') {
+    st.exitCode = null;
+    st.finished = null;
+  }
+  return JSON.stringify(st) !== before;
+}
+
+/** When the helper last wrote its report (for a restarting container: the workload's exit). */
+function reportTime(dir: string, name: string): string | null {
+  try {
+    return fs.statSync(reportPath(dir, name)).mtime.toISOString();
+  } catch {
+    return null;
+  }
+}
+
 /** Reconciles every container, and removes empty cgroups under the parent that no state file claims. */
 export async function reconcileAll(dir: string, mounts: CgroupMounts, parent: string): Promise<ContainerState[]> {
   const names = listNames(dir);
@@ -94,6 +133,8 @@ export async function reconcileAll(dir: string, mounts: CgroupMounts, parent: st
     const st = await reconcile(dir, n, mounts);
     if (st) out.push(st);
   }
+  const live = new Set(out.filter((s) => s.status !== 'exited').map((s) => s.name));
+  await sweepLeases(dir, (name) => live.has(name));
   const claimed = new Set(out.map((s) => s.cgroup));
   const seen = new Set<string>();
   for (const h of creationHierarchies(mounts)) {
@@ -130,10 +171,13 @@ function ago(iso: string | null, now: number): string {
 
 export function statusText(st: ContainerState, now = Date.now()): string {
   if (st.status === 'created') return 'Created';
-  if (st.status === 'running') return `Up ${ago(st.started, now)}`;
+  const n = st.restartCount ?? 0;
+  const restarts = n > 0 ? `, ${n} restart${n === 1 ? '' : 's'}` : '';
   const code = st.exitCode === null ? '?' : String(st.exitCode);
+  if (st.status === 'running' && st.restarting) return `Restarting (${code}) ${ago(st.finished, now)} ago${restarts}`;
+  if (st.status === 'running') return `Up ${ago(st.started, now)}${restarts}`;
   const oom = st.oomKills ? `, ${st.oomKills} OOM kill${st.oomKills === 1 ? '' : 's'}` : '';
-  return `Exited (${code}${oom}) ${ago(st.finished, now)} ago`;
+  return `Exited (${code}${oom}) ${ago(st.finished, now)} ago${restarts}`;
 }
 
 /** The limits as typed, in docker's flag words ("memory 64m, cpus 0.5, pids 10"). */
@@ -203,8 +247,8 @@ export async function printContainers(opts: PsOptions): Promise<number> {
   }
 }
 
-/** The state of a tstop container by name (the name is also its id). */
-function lookup(dir: string, ref: string): ContainerState {
+/** The state of a tstop container by name (the name is also its id); not found: LaunchError(notFoundExitCode). */
+export function lookup(dir: string, ref: string, notFoundExitCode = 125): ContainerState {
   if (!NAME_RE.test(ref)) throw new LaunchError(`'${ref}' is not a container name`, 2);
   const st = readState(dir, ref);
   if (st !== null) return st;
@@ -217,7 +261,7 @@ function lookup(dir: string, ref: string): ContainerState {
   if (matches.length > 1) {
     throw new LaunchError(`'${ref}' is ambiguous: ${matches.slice(0, 10).join(', ')}; give the whole name`);
   }
-  throw new LaunchError(`no tstop container '${ref}' (tstop ps -a lists them)`);
+  throw new LaunchError(`no tstop container '${ref}' (tstop ps -a lists them)`, notFoundExitCode);
 }
 
 async function waitGone(st: ContainerState, ms: number): Promise<boolean> {
@@ -236,6 +280,33 @@ function signalPid1(st: ContainerState, signal: number): void {
   } catch {
     // gone meanwhile
   }
+}
+
+/** Tells a detached helper not to restart the workload (native/src/supervisor.c looks for the file). */
+function requestStop(dir: string, st: ContainerState): void {
+  if (!st.detached) return;
+  const { O_WRONLY, O_CREAT, O_NOFOLLOW } = fs.constants;
+  fs.closeSync(fs.openSync(stopFlagPath(dir, st.name), O_WRONLY | O_CREAT | O_NOFOLLOW, 0o600));
+}
+
+/**
+ * The signal to PID 1, and again to a PID 1 the helper started meanwhile
+ * (a restart just before the stop flag existed); true once the helper is gone.
+ */
+async function signalUntilGone(dir: string, st: ContainerState, signal: number, ms: number): Promise<boolean> {
+  signalPid1(st, signal);
+  const deadline = Date.now() + ms;
+  while (alive(st.helper)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(10);
+    const pid = st.detached ? readReport(dir, st.name).pid : null;
+    if (pid !== null && pid !== st.pid) {
+      st.pid = pid;
+      st.pidStart = processStart(pid);
+      signalPid1(st, signal);
+    }
+  }
+  return true;
 }
 
 /** SIGKILL to PID 1 (its PID namespace dies with it), and to anything left in the cgroup. */
@@ -279,10 +350,11 @@ export async function stopContainers(refs: string[], opts: StopOptions): Promise
   const mounts = detectCgroupMounts('/');
   for (const ref of refs) {
     try {
-      const st = lookup(dir, ref);
+      let st = lookup(dir, ref);
+      st = (await reconcile(dir, st.name, mounts)) ?? st; // the pid of the latest restart
       if (isRunning(st)) {
-        signalPid1(st, opts.signal);
-        if (!(await waitGone(st, opts.timeoutSeconds * 1000))) await kill(st, mounts);
+        requestStop(dir, st);
+        if (!(await signalUntilGone(dir, st, opts.signal, opts.timeoutSeconds * 1000))) await kill(st, mounts);
         await waitOwner(st);
       }
       await reconcile(dir, st.name, mounts);
@@ -307,10 +379,13 @@ export async function removeContainers(refs: string[], opts: { force: boolean })
         if (!opts.force) {
           throw new LaunchError(`container '${st.name}' is running: stop it first (tstop stop ${st.name}) or use -f`);
         }
+        requestStop(dir, st);
         await kill(st, mounts);
         await waitOwner(st);
       }
       await destroyCgroup(mounts, st.cgroup, { kill: true });
+      const left = await releaseNetwork(dir, st.name);
+      if (left.length > 0) throw new LaunchError(`container '${st.name}': network: ${left.join('; ')}`);
       removeStateFiles(dir, st.name);
       process.stdout.write(`${st.name}\n`);
     } catch (err) {
@@ -323,5 +398,7 @@ export async function removeContainers(refs: string[], opts: { force: boolean })
 /** For tests and `tstop exec`: the state of a container by name, if tstop started it. */
 export function findTstopContainer(ref: string, dir = runDir()): ContainerState | null {
   if (!NAME_RE.test(ref)) return null;
-  return readState(dir, ref);
+  const st = readState(dir, ref);
+  if (st?.detached && st.status !== 'exited' && alive(st.helper)) refreshFromReport(dir, st); // after a restart
+  return st;
 }

@@ -10,6 +10,9 @@ import type { LimitRequest } from '../limiter/api.js';
 import { RLIMITS, type IdMapping, type Rlimit, type RlimitName, type UserSpec, type Volume } from './spec.js';
 import type { DeviceRequest } from './devices.js';
 import type { LogOptions } from './logs.js';
+import type { RestartPolicy } from './restart.js';
+
+import type { NetworkMode, NetworkRequest } from './network/flags.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -18,7 +21,9 @@ export interface RunOptions {
   argv: string[];
   limits: LimitRequest;
   hostname: string;
-  network: 'none' | 'host';
+  network: NetworkMode;
+  /** -p, --dns, --add-host (./network/flags.ts); absent = none of them. */
+  net?: NetworkRequest;
   /** The mapping of root inside; null = no user namespace. */
   userns: IdMapping | null;
   rootfs: string | null;
@@ -47,6 +52,15 @@ export interface RunOptions {
   deviceRules: string[];
   /** --log-opt: the detached log's cap and rotation. */
   log: LogOptions;
+  /** --restart (only with -d): kept by the detached helper. */
+  restart: RestartPolicy;
+
+  /** --image NAME[:TAG]: an overlay of a loaded image as the rootfs (src/launcher/image/). */
+  image?: string | null;
+  /** --image-store DIR (else TSTOP_IMAGES, else /var/lib/tstop/images). */
+  imageStore?: string;
+  /** --entrypoint: replaces the image's Entrypoint and drops its Cmd ('' = no entrypoint), as docker's. */
+  entrypoint?: string;
 }
 
 const MAX_ID = 0xfffffffe;

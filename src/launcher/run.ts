@@ -25,9 +25,11 @@ import {
 import { helperBinaryPath } from './helper.js';
 import { rootFileReader } from './root-files.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
-import { spawnHelper, type HelperExit } from './spawn.js';
+import { NET_FD, spawnHelper, type HelperExit } from './spawn.js';
+import type { PreparedNetwork } from './network/index.js';
 import { loadSeccomp } from './seccomp.js';
 import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
+import { restartText } from './restart.js';
 import {
   LaunchError,
   logPath,
@@ -40,6 +42,7 @@ import {
   runDir,
   runParent,
   STATE_VERSION,
+  stopFlagPath,
   writeState,
   type ContainerState,
 } from './state.js';
@@ -68,7 +71,7 @@ export function trace(event: string): void {
 trace('run-module-loaded');
 
 function checkPaths(opts: RunOptions): void {
-  if (opts.rootfs !== null) {
+  if (opts.rootfs !== null && !opts.image) {
     let st: fs.Stats;
     try {
       st = fs.statSync(opts.rootfs);
@@ -100,7 +103,7 @@ export function buildSpec(opts: RunOptions, cgroupProcs: string[]): RunSpec {
   const namespaces: Namespace[] = [];
   if (opts.userns) namespaces.push('user');
   namespaces.push('mnt', 'uts', 'ipc', 'pid', 'cgroup');
-  if (opts.network === 'none') namespaces.push('net');
+  if (opts.network === 'none' || opts.network === 'bridge') namespaces.push('net');
   // A rootfs's etc files are read inside it (./root-files.ts): its symlinks do not lead onto the host.
   const user = resolveUser(
     opts.user,
@@ -166,6 +169,8 @@ export function initialState(opts: RunOptions, cgroupPath: string, spec?: RunSpe
     detached: opts.detach,
     helper: null,
     owner: opts.detach ? null : processRefOf('self'),
+    restartPolicy: restartText(opts.restart),
+    restartCount: 0,
   };
 }
 
@@ -181,8 +186,12 @@ async function reserve(dir: string, state: ContainerState, mounts: CgroupMounts)
   }
 }
 
-export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runContainer(given: RunOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const uid = process.getuid?.() ?? 0;
+  // --image: its config applied to the options, the rootfs its overlay's mount point (./image/run.ts).
+  const imageRun = given.image ? await import('./image/run.js') : null;
+  const image = imageRun ? imageRun.imageLaunch(given, runDir(env), env) : null;
+  const opts = image ? image.opts : given;
   if (uid !== 0 && opts.userns === null) {
     throw new LaunchError(
       'tstop run needs root: it creates namespaces and cgroups (rootless containers, --userns self without root, are not supported yet)',
@@ -197,17 +206,24 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
   const cgroupPath = containerCgroup(runParent(env), opts.name);
   const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
   const mounts = detectCgroupMounts('/');
+  if (opts.network.startsWith('container:')) {
+    (await import('./network/index.js')).joinableContainer(dir, opts.network.slice('container:'.length));
+  }
   trace('checked');
   const state = initialState(opts, cgroupPath, spec);
+  if (image) Object.assign(state, { image: image.display, imageId: image.imageId });
   await reserve(dir, state, mounts);
   trace('state-reserved');
 
   let cg: ContainerCgroup | null = null;
+  let network: PreparedNetwork | null = null;
   const undo = async (): Promise<void> => {
     if (cg) await destroyCgroup(mounts, cgroupPath, { kill: true }).catch(() => undefined);
+    await network?.release().catch(() => undefined);
     removeStateFiles(dir, opts.name);
   };
   try {
+    if (imageRun && image) spec.rootfsOverlay = imageRun.prepareOverlay(image, dir, opts.name, env);
     cg = createCgroup(mounts, cgroupPath);
     trace('cgroup-created');
     if (limits && parsedLimits) limits.applyLimits(mounts, cgroupPath, parsedLimits);
@@ -217,13 +233,47 @@ export async function runContainer(opts: RunOptions, env: NodeJS.ProcessEnv = pr
     if (filterCgroup !== null) Object.assign(spec, { deviceCgroup: filterCgroup, deviceAllow: deviceRules });
     if (opts.rootfs !== null) spec.deviceNodes = devices.map(nodeRecord);
     trace('device-rules');
+    network = await prepareNetwork(opts, dir, env);
+    // First: a user's own -v onto /etc/hosts or /etc/resolv.conf is mounted later and wins, as in docker.
+    if (network && network.volumes.length > 0) spec.volumes = [...network.volumes, ...(spec.volumes ?? [])];
+    if (network?.eth0) Object.assign(spec, { netAddress: network.eth0.address, netGateway: network.eth0.gateway });
+    trace('network-prepared');
   } catch (err) {
     await undo();
     throw err;
   }
   spec.cgroupProcs = cg.procs;
-  if (opts.detach) return runDetached(spec, opts, state, dir, mounts, env, undo);
-  return runForeground(spec, opts, state, dir, mounts, env, undo);
+  if (opts.detach) return runDetached(spec, opts, state, dir, mounts, env, undo, network);
+  return runForeground(spec, opts, state, dir, mounts, env, undo, network);
+}
+
+/** The network module loads only for a network beyond none/host (or /etc files to write). */
+async function prepareNetwork(opts: RunOptions, dir: string, env: NodeJS.ProcessEnv): Promise<PreparedNetwork | null> {
+  const req = opts.net ?? { mode: opts.network, publish: [], dns: [], addHosts: [] };
+  if ((req.mode === 'none' || req.mode === 'host') && req.dns.length === 0 && req.addHosts.length === 0) return null;
+  const { prepareNetwork: prepare } = await import('./network/index.js');
+  return prepare(req, {
+    name: opts.name,
+    hostname: opts.hostname,
+    rootfs: opts.rootfs,
+    userns: opts.userns !== null,
+    runDir: dir,
+    env,
+  });
+}
+
+/** eth0 set up while the child waits; the reason is printed here (the helper only says it was not). */
+function attachOrSay(network: PreparedNetwork | null): ((pid: number) => Promise<void>) | undefined {
+  const attach = network?.attach;
+  if (!attach) return undefined;
+  return async (pid) => {
+    try {
+      await attach(pid);
+    } catch (err) {
+      process.stderr.write(`tstop: run: network: ${(err as Error).message}\n`);
+      throw err;
+    }
+  };
 }
 
 async function finish(
@@ -260,11 +310,15 @@ async function runForeground(
   mounts: CgroupMounts,
   env: NodeJS.ProcessEnv,
   undo: () => Promise<void>,
+  network: PreparedNetwork | null,
 ): Promise<number> {
+  const onNetns = attachOrSay(network);
   const h = spawnHelper(spec, {
     stdio: [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     env: helperEnv(env),
     specFile: `${dir}/${state.name}.spec`,
+    ...(network?.netnsFd != null ? { netnsFd: network.netnsFd } : {}),
+    ...(onNetns ? { onNetns } : {}),
   });
   trace('helper-spawned');
   const forward = (sig: NodeJS.Signals): void => {
@@ -298,12 +352,23 @@ async function runForeground(
     return exit.code;
   }
   const code = exit.signal ? 128 + (os.constants.signals[exit.signal] ?? 0) : exit.code;
+  await network?.release().catch((err: Error) => process.stderr.write(`tstop: run: network: ${err.message}\n`));
   await finish(state, dir, mounts, {
     code,
     error: exit.signal ? `tstop-helper was killed by ${exit.signal}` : null,
   });
   trace('finished');
   return code;
+}
+
+/** The helper's netns=PID report line (--network bridge), once written. */
+function reportedNetns(dir: string, name: string): number | null {
+  try {
+    const m = /^netns=(\d+)$/m.exec(fs.readFileSync(reportPath(dir, name), 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function helperDescription(): string {
@@ -322,10 +387,26 @@ async function runDetached(
   mounts: CgroupMounts,
   env: NodeJS.ProcessEnv,
   undo: () => Promise<void>,
+  network: PreparedNetwork | null,
 ): Promise<number> {
   const REPORT_FD = 4;
   const log = { path: logPath(dir, state.name), maxBytes: opts.log.maxBytes, maxFiles: opts.log.maxFiles };
-  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD, log });
+  const restart =
+    opts.restart.name === 'no'
+      ? {}
+      : {
+          restart: {
+            policy: opts.restart.name,
+            maxRetries: opts.restart.maxRetries,
+            stopFlag: stopFlagPath(dir, state.name),
+          },
+        };
+  fs.rmSync(stopFlagPath(dir, state.name), { force: true }); // a stale one would end the restarts at once
+
+  const onNetns = attachOrSay(network);
+  const netFd = network?.netnsFd ?? null;
+  const net = netFd !== null ? { netnsFd: NET_FD } : onNetns ? { netWaitFd: NET_FD } : {};
+  const buf = serializeSpec({ ...spec, ...net, reportFd: REPORT_FD, log, ...restart });
   const early = fs.openSync(logPath(dir, state.name), 'a', 0o640); // the helper's own words until its logger runs
   const report = fs.openSync(reportPath(dir, state.name), 'w', 0o640);
   let helperPath: string;
@@ -339,7 +420,7 @@ async function runDetached(
   // outlives tstop and stays the container's parent.
   const child = spawn(helperPath, [], {
     detached: true,
-    stdio: ['ignore', early, early, 'pipe', report],
+    stdio: ['ignore', early, early, 'pipe', report, ...(netFd !== null ? [netFd] : onNetns ? ['pipe' as const] : [])],
     env: helperEnv(env),
   });
   fs.closeSync(early);
@@ -355,7 +436,18 @@ async function runDetached(
   state.helper = child.pid !== undefined ? processRefOf(child.pid) : null;
 
   const deadline = Date.now() + 30_000;
+  let attaching = false;
+  const netPipe = (child.stdio as unknown as Array<Writable | null>)[NET_FD] ?? null;
+  netPipe?.on('error', () => undefined);
   for (;;) {
+    const netnsPid = onNetns && !attaching ? reportedNetns(dir, state.name) : null;
+    if (onNetns && netnsPid !== null) {
+      attaching = true;
+      onNetns(netnsPid).then(
+        () => netPipe?.end('1'),
+        () => netPipe?.destroy(),
+      );
+    }
     const r = readReport(dir, state.name);
     if (r.pid !== null) {
       state.pid = r.pid;
@@ -379,6 +471,8 @@ async function runDetached(
   }
   child.unref();
   (child.stdio[3] as Readable | Writable | null)?.destroy();
+  if (netPipe && !netPipe.writableFinished) await new Promise((r) => netPipe.once('finish', r).once('close', r));
+  netPipe?.destroy();
   process.stdout.write(`${state.name}\n`);
   void mounts;
   return 0;

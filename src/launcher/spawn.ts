@@ -9,6 +9,8 @@ import { exitOrigin, helperBinaryPath, parseReport, type ReportEvent } from './h
 import { serializeSpec, type LauncherSpec } from './spec.js';
 
 const REPORT_FD = 4;
+/** The network fd (./network/): the other container's netns, or the pipe the helper waits on. */
+export const NET_FD = 5;
 
 export interface HelperExit {
   /** The helper's exit code (workload code, 128+signal, or 125-127). */
@@ -41,10 +43,24 @@ export interface SpawnHelperOptions {
    * returns. `tstop run` uses it; the file must not exist.
    */
   specFile?: string;
+  /** --network container:NAME: an open netns fd, passed as the helper's NET_FD. */
+  netnsFd?: number;
+  /**
+   * --network bridge: called with the child's pid when the helper reports
+   * netns=; the workload starts once it resolves (a rejection ends the
+   * launch: the helper exits 125).
+   */
+  onNetns?: (pid: number) => Promise<void>;
 }
 
 export function spawnHelper(spec: LauncherSpec, opts: SpawnHelperOptions = {}): HelperProcess {
-  const buf = serializeSpec({ ...spec, reportFd: REPORT_FD });
+  const net =
+    spec.mode === 'run' && opts.netnsFd !== undefined
+      ? { netnsFd: NET_FD }
+      : spec.mode === 'run' && opts.onNetns
+        ? { netWaitFd: NET_FD }
+        : {};
+  const buf = serializeSpec({ ...spec, ...net, reportFd: REPORT_FD });
   const [i, o, e] = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
   let specFd: number | null = null;
   if (opts.specFile !== undefined) {
@@ -55,7 +71,14 @@ export function spawnHelper(spec: LauncherSpec, opts: SpawnHelperOptions = {}): 
   let child: ChildProcess;
   try {
     child = spawn(opts.helperPath ?? helperBinaryPath(), [], {
-      stdio: [i, o, e, specFd ?? 'pipe', 'pipe'],
+      stdio: [
+        i,
+        o,
+        e,
+        specFd ?? 'pipe',
+        'pipe',
+        ...(opts.netnsFd !== undefined ? [opts.netnsFd] : opts.onNetns ? ['pipe' as const] : []),
+      ],
       env: opts.env ?? {},
     });
   } finally {
@@ -64,6 +87,7 @@ export function spawnHelper(spec: LauncherSpec, opts: SpawnHelperOptions = {}): 
   if (specFd === null) (child.stdio[3] as Writable).end(buf);
 
   let report = '';
+  let netStarted = false;
   let resolveStarted: (pid: number) => void = () => undefined;
   let rejectStarted: (err: Error) => void = () => undefined;
   const started = new Promise<number>((res, rej) => {
@@ -73,8 +97,19 @@ export function spawnHelper(spec: LauncherSpec, opts: SpawnHelperOptions = {}): 
   started.catch(() => undefined); // callers that only await `exited` are fine
   (child.stdio[REPORT_FD] as Readable).on('data', (d: Buffer) => {
     report += d.toString();
-    const ev = parseReport(report).find((x) => x.kind === 'pid');
+    const events = parseReport(report);
+    const ev = events.find((x) => x.kind === 'pid');
     if (ev?.kind === 'pid') resolveStarted(ev.pid);
+    const netns = events.find((x) => x.kind === 'netns');
+    if (netns?.kind === 'netns' && opts.onNetns && !netStarted) {
+      netStarted = true;
+      const pipe = (child.stdio as unknown as Writable[])[NET_FD];
+      pipe.on('error', () => undefined); // the helper died meanwhile: its exit says so
+      opts.onNetns(netns.pid).then(
+        () => pipe.end('1'),
+        () => pipe.destroy(),
+      );
+    }
   });
 
   const exited = new Promise<HelperExit>((resolve, reject) => {

@@ -202,6 +202,8 @@ export interface RunSpec extends CommonSpec {
   /** Use clone3(CLONE_INTO_CGROUP) for a cgroup2 entry; default true. */
   cgroupClone?: boolean;
   rootfs?: string;
+  /** overlayfs mount options (lowerdir=...,upperdir=...,workdir=...) mounted on rootfs in the container's namespace. */
+  rootfsOverlay?: string;
   readonlyRootfs?: boolean;
   volumes?: readonly Volume[];
   /** Defaults to DEFAULT_MASKED_PATHS when the spec has a mount namespace. */
@@ -218,6 +220,16 @@ export interface RunSpec extends CommonSpec {
   deviceNodes?: readonly string[];
   /** Detached: stdout and stderr through the helper's logger into path, rotated at maxBytes, maxFiles kept. */
   log?: { path: string; maxBytes: number; maxFiles: number };
+  /** Detached --restart: the helper restarts the workload (maxRetries 0: no limit) until stopFlag exists. */
+  restart?: { policy: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number; stopFlag: string };
+
+  /** --network container:NAME: fd (>= 3) of that container's netns, joined before clone (no 'net' namespace then). */
+  netnsFd?: number;
+  /** --network bridge: fd (>= 3) the helper waits on for '1' after reporting netns=PID (needs the 'net' namespace). */
+  netWaitFd?: number;
+  /** With netWaitFd: eth0's "A.B.C.D/N" and default gateway, set by the child itself (ioctls, no spawn). */
+  netAddress?: string;
+  netGateway?: string;
 }
 
 export interface ExecSpec extends CommonSpec {
@@ -397,6 +409,10 @@ function addRun(r: Records, spec: RunSpec): void {
     if (!mnt) fail('rootfs needs the mnt namespace');
     r.add('rootfs', checkAbsolute('rootfs', spec.rootfs));
   }
+  if (spec.rootfsOverlay !== undefined) {
+    if (spec.rootfs === undefined) fail('rootfsOverlay needs a rootfs');
+    r.add('rootfs_overlay', spec.rootfsOverlay);
+  }
   r.flag('readonly', spec.readonlyRootfs, false);
   for (const v of spec.volumes ?? []) {
     if (spec.rootfs === undefined) fail('volumes need a rootfs');
@@ -419,10 +435,33 @@ function addRun(r: Records, spec: RunSpec): void {
   for (const rule of spec.deviceAllow ?? []) r.add('device_allow', rule);
   if ((spec.deviceNodes?.length ?? 0) > 0 && spec.rootfs === undefined) fail('deviceNodes need a rootfs');
   for (const node of spec.deviceNodes ?? []) r.add('device_node', node);
+  if (spec.netnsFd !== undefined) {
+    if (!Number.isInteger(spec.netnsFd) || spec.netnsFd < 3) fail('netnsFd must be an integer >= 3');
+    if (ns.has('net')) fail('netnsFd joins a network namespace: not with the net namespace');
+    r.add('netns_fd', spec.netnsFd);
+  }
+  if (spec.netWaitFd !== undefined) {
+    if (!Number.isInteger(spec.netWaitFd) || spec.netWaitFd < 3) fail('netWaitFd must be an integer >= 3');
+    if (!ns.has('net')) fail('netWaitFd needs the net namespace');
+    r.add('net_wait_fd', spec.netWaitFd);
+  }
+  if ((spec.netAddress !== undefined || spec.netGateway !== undefined) && spec.netWaitFd === undefined) {
+    fail('netAddress/netGateway need netWaitFd (eth0 is the veth tstop moves in)');
+  }
+  if (spec.netAddress !== undefined) r.add('net_addr', spec.netAddress);
+  if (spec.netGateway !== undefined) r.add('net_gateway', spec.netGateway);
   if (spec.log) {
     r.add('log_path', checkAbsolute('log.path', spec.log.path));
     r.add('log_max_bytes', spec.log.maxBytes);
     r.add('log_max_files', spec.log.maxFiles);
+  }
+  if (spec.restart) {
+    r.add('restart', spec.restart.policy);
+    if (spec.restart.maxRetries > 0) {
+      if (spec.restart.policy !== 'on-failure') fail('restart.maxRetries needs the on-failure policy');
+      r.add('restart_max', spec.restart.maxRetries);
+    }
+    r.add('stop_flag', checkAbsolute('restart.stopFlag', spec.restart.stopFlag));
   }
 }
 

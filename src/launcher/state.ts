@@ -31,8 +31,10 @@ export interface ProcessRef {
 export interface ContainerState {
   version: number;
   name: string;
-  /** The rootfs directory, or null for the host's root (the dashboard's "image" column). */
+  /** The rootfs directory, or null for the host's root (the dashboard's "image" column); NAME:TAG with --image. */
   image: string | null;
+  /** --image: the image id ("sha256:..."); tstop rmi refuses the image while a state names it. */
+  imageId?: string;
   /** Host pid of the container's PID 1 (the workload, or tstop-init with --init); null until it started. */
   pid: number | null;
   pidStart: number | null;
@@ -53,7 +55,8 @@ export interface ContainerState {
   /** The limits as typed (docker flag names). */
   limits: LimitRequest;
   hostname: string;
-  network: 'none' | 'host';
+  /** --network as given (src/launcher/network/flags.ts NetworkMode). */
+  network: 'none' | 'host' | 'bridge' | `container:${string}`;
   /** "100000:65536" when a user namespace maps root to that range; null without one. */
   userns: string | null;
   /** Capability numbers given to the workload (tstop exec gives the same). */
@@ -75,6 +78,12 @@ export interface ContainerState {
   helper: ProcessRef | null;
   /** The foreground `tstop run` that owns the container and will record its end; null when detached. */
   owner: ProcessRef | null;
+  /** --restart as typed ("on-failure:3"); absent in older state files (no restarts). */
+  restartPolicy?: string;
+  /** Restarts the helper made (from its report); 0 without a policy. */
+  restartCount?: number;
+  /** Between a workload's exit and its restart (backoff). */
+  restarting?: boolean;
 }
 
 export class LaunchError extends ExpectedError {
@@ -116,6 +125,10 @@ export function logPath(dir: string, name: string): string {
 }
 export function reportPath(dir: string, name: string): string {
   return path.join(dir, `${name}.report`);
+}
+/** Created by tstop stop / rm -f: the detached helper (native/src/supervisor.c) restarts no more. */
+export function stopFlagPath(dir: string, name: string): string {
+  return path.join(dir, `${name}.stop`);
 }
 
 function ensureDir(dir: string): void {
@@ -199,9 +212,17 @@ export function removeStateFiles(dir: string, name: string): void {
   } catch {
     // no run dir: nothing to remove
   }
-  for (const f of [statePath(dir, name), logPath(dir, name), ...rotated, reportPath(dir, name)]) {
+  for (const f of [
+    statePath(dir, name),
+    logPath(dir, name),
+    ...rotated,
+    reportPath(dir, name),
+    stopFlagPath(dir, name),
+  ]) {
     fs.rmSync(f, { force: true });
   }
+  // --image: the container's overlay upper and work directories (mounted only in its own namespace).
+  fs.rmSync(path.join(dir, `${name}.fs`), { recursive: true, force: true });
 }
 
 /** Start time of a process (field 22 of /proc/<pid>/stat), or null when it does not exist. */
@@ -216,6 +237,18 @@ export function processStart(pid: number | 'self'): number | null {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const start = Number(fields[19]);
   return Number.isFinite(start) ? start : null;
+}
+
+/** A process start time (clock ticks since boot, as in ProcessRef) in epoch ms, from /proc/stat's btime; null when unknown. */
+export function processStartMs(startTicks: number): number | null {
+  let btime: number;
+  try {
+    btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return null;
+  }
+  // USER_HZ is 100 on every Linux architecture's ABI.
+  return Number.isFinite(btime) ? btime * 1000 + startTicks * 10 : null;
 }
 
 export function processRefOf(pid: number | 'self'): ProcessRef | null {
@@ -237,11 +270,21 @@ export function alive(ref: ProcessRef | null): boolean {
   return fields[0] !== 'Z' && fields[0] !== 'X' && Number(fields[19]) === ref.start;
 }
 
-/** The helper's report lines of a detached container: the last exit= and error=, if any. */
-export function readReport(
-  dir: string,
-  name: string,
-): { pid: number | null; exit: number | null; error: string | null } {
+export interface Report {
+  /** The workload's pid of the last start. */
+  pid: number | null;
+  /** The last exit code. */
+  exit: number | null;
+  /** The last failure, unless a start followed it. */
+  error: string | null;
+  /** restart=K lines: restarts the helper scheduled. */
+  restarts: number;
+  /** The last line is a restart=: the workload is gone and its restart is waiting (backoff). */
+  restarting: boolean;
+}
+
+/** The helper's report lines of a detached container (pid=, exit=, error=, restart=; native/src/supervisor.c). */
+export function readReport(dir: string, name: string): Report {
   let text = '';
   try {
     text = fs.readFileSync(reportPath(dir, name), 'utf8');
@@ -251,12 +294,21 @@ export function readReport(
   let pid: number | null = null;
   let exit: number | null = null;
   let error: string | null = null;
+  let restarts = 0;
+  let restarting = false;
   for (const line of text.split('\n')) {
-    const m = /^(pid|exit|error)=(.*)$/.exec(line);
+    const m = /^(pid|exit|error|restart)=(.*)$/.exec(line);
     if (!m) continue;
-    if (m[1] === 'pid' && /^\d+$/.test(m[2])) pid = Number(m[2]);
-    else if (m[1] === 'exit' && /^\d+$/.test(m[2])) exit = Number(m[2]);
+    restarting = false;
+    if (m[1] === 'pid' && /^\d+$/.test(m[2])) {
+      pid = Number(m[2]);
+      error = null; // a restart that failed to start, then one that did
+    } else if (m[1] === 'exit' && /^\d+$/.test(m[2])) exit = Number(m[2]);
     else if (m[1] === 'error') error = m[2];
+    else if (m[1] === 'restart' && /^\d+$/.test(m[2])) {
+      restarts = Number(m[2]);
+      restarting = true;
+    }
   }
-  return { pid, exit, error };
+  return { pid, exit, error, restarts, restarting };
 }

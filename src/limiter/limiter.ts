@@ -11,7 +11,7 @@ import { detectCgroupMounts, type CgroupMounts, type Hierarchy } from '../cgroup
 import { dirsDeepestFirst } from '../cgroupfs/create.js';
 import { classifyCgroupPath } from '../discovery/classify.js';
 import type { CollectorOptions } from '../collect/collector.js';
-import { identityFromPath, listCgroups } from '../discovery/listing.js';
+import { identityFromPath, listCgroups, withDescription } from '../discovery/listing.js';
 import { RuntimeStateReader } from '../discovery/runtime-state.js';
 import type { Snapshot } from '../model/types.js';
 import {
@@ -155,8 +155,13 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
       if (!exists) throw new LimitError(`no cgroup ${parsed.id} on this host`, 2, 'not-found');
       const known = this.options.snapshot?.().containers.find((c) => c.id === parsed.id);
       if (known) return known;
-      const { name, containerId, runtime } = identityFromPath(parsed.id, classifyCgroupPath(parsed.id));
-      return { id: parsed.id, name, containerId, runtime };
+      const classification = classifyCgroupPath(parsed.id);
+      const state = new RuntimeStateReader(this.options.collector ?? {});
+      const { name, containerId, runtime, runtimeConfig } = withDescription(
+        identityFromPath(parsed.id, classification),
+        state.describe(classification, parsed.id),
+      );
+      return { id: parsed.id, name, containerId, runtime, runtimeConfig };
     }
     return resolveRef(ref, this.candidates());
   }
@@ -232,7 +237,9 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
     const c = this.resolve(ref);
     checkCgroupPolicy(c.id, c.name, options);
     if (frozen) checkNotOwnCgroup(c.id, 'freeze');
+    const dockerNote = checkDockerPause(c, frozen, options);
     const out = planFreeze(new CgroupFiles(this.mounts, c.id), frozen);
+    if (dockerNote !== null) out.notes.push(dockerNote);
     const plan: LimitPlan = {
       action: frozen ? 'freeze' : 'thaw',
       container: { id: c.id, name: c.name },
@@ -481,4 +488,31 @@ export class CgroupLimiter implements Limiter, LimiterHistory {
 
 export function createLimiter(options: LimiterOptions = {}): CgroupLimiter {
   return new CgroupLimiter(options);
+}
+
+/**
+ * docker keeps its own pause state and does not see the freezer tstop sets:
+ * after tstop freeze, docker ps says Up and docker exec, pause and unpause
+ * fail; after docker pause, tstop thaw leaves docker saying Paused. A thaw of
+ * what docker paused is refused (--force does it anyway); a freeze says so.
+ */
+function checkDockerPause(c: Candidate, frozen: boolean, options: LimitOptions): string | null {
+  const rc = c.runtimeConfig ?? null;
+  if (rc === null) return null;
+  if (!frozen && rc.paused) {
+    if (!options.force) {
+      throw refused(
+        `${c.name} was paused by docker (docker pause): docker unpause ${c.name} thaws it and keeps docker's state true; ` +
+          'tstop thaw would leave docker saying Paused and refusing exec (--force thaws it anyway)',
+      );
+    }
+    return `docker still says ${c.name} is Paused: run docker unpause ${c.name} to set its state right`;
+  }
+  if (frozen && !rc.paused) {
+    return (
+      `docker does not see this freeze: docker ps keeps saying Up, and docker exec, pause and unpause fail ` +
+      `until tstop thaw ${c.name} (docker pause ${c.name} is docker's own freeze)`
+    );
+  }
+  return null;
 }

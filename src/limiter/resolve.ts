@@ -4,7 +4,7 @@
 // rejected before anything is looked up. Pure: candidates come from a
 // snapshot.
 
-import type { Runtime } from '../model/types.js';
+import type { Runtime, RuntimeConfig } from '../model/types.js';
 import { printable } from '../util/format.js';
 import { LimitError } from './api.js';
 import { refused, validCgroupId } from './safety.js';
@@ -16,6 +16,8 @@ export interface Candidate {
   name: string;
   containerId: string | null;
   runtime: Runtime;
+  /** The runtime's own record (docker's pause state and limits), where the runtime keeps one. */
+  runtimeConfig?: RuntimeConfig | null;
 }
 
 export type ParsedRef = { kind: 'path'; id: string } | { kind: 'name'; text: string };

@@ -7,6 +7,13 @@ import { NAMESPACE_TYPES, type ContainerSnapshot, type HostInfo, type Namespaces
 export const MiB = 1024 * 1024;
 
 /** A v2 host with two interfaces (the exporter's tests' host). */
+/** A distinct 64-hex id per cgroup path, as each real container has its own. */
+function sampleContainerId(path: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 16777619) >>> 0;
+  return h.toString(16).padStart(8, '0').repeat(8);
+}
+
 export function sampleHost(overrides: Partial<HostInfo> = {}): HostInfo {
   return {
     hostname: 'node1',
@@ -64,6 +71,8 @@ export function v2Container(overrides: Partial<ContainerSnapshot> = {}): Contain
     containerId: '3f1c0b5e9a7d',
     image: 'nginx:1.27',
     kubernetes: null,
+    labels: {},
+    runtimeConfig: null,
     inode: 1234,
     populated: true,
     processes: [100, 101],
@@ -221,9 +230,11 @@ export function sampleContainer(spec: ContainerSpec): ContainerSnapshot {
     id: spec.id,
     name: spec.name ?? spec.id.slice(spec.id.lastIndexOf('/') + 1),
     runtime: spec.runtime ?? 'docker',
-    containerId: isContainer ? 'a'.repeat(64) : null,
+    containerId: isContainer ? sampleContainerId(spec.id) : null,
     image: isContainer ? 'nginx:1.27' : null,
     kubernetes: null,
+    labels: {},
+    runtimeConfig: null,
     inode: spec.inode ?? inodeCounter++,
     populated: processes.length > 0,
     processes,
@@ -375,6 +386,8 @@ export function syntheticSnapshot(n: number, tick: number): Snapshot {
       containerId: String(i).padStart(64, '0'),
       image: `registry.example/app-${i % 13}:1.${i % 7}`,
       kubernetes: null,
+      labels: {},
+      runtimeConfig: null,
       inode: 100_000 + i,
       populated: true,
       processes: [10_000 + i * 3, 10_001 + i * 3],

@@ -226,6 +226,23 @@ export interface KubernetesInfo {
   podUid: string | null;
 }
 
+/**
+ * A container's limits and pause state as its runtime has them on record
+ * (docker: hostconfig.json and config.v2.json's State). tstop's own limit
+ * changes and freezes reach the cgroup, not this record: `docker restart`
+ * puts these values back (see runtimeDrift in src/model/drift.ts).
+ */
+export interface RuntimeConfig {
+  /** HostConfig.Memory; null when unlimited (0). */
+  memoryLimitBytes: number | null;
+  /** HostConfig.NanoCpus / 1e9, else CpuQuota / CpuPeriod; null when unlimited. */
+  cpus: number | null;
+  /** HostConfig.PidsLimit; null when unlimited (unset, 0 or -1). */
+  pidsLimit: number | null;
+  /** State.Paused: paused by the engine (docker pause). */
+  paused: boolean;
+}
+
 export interface ContainerSnapshot {
   /** The cgroup path, starting with "/" (in the fleet view "/<instance><path>", see docs/fleet.md). */
   id: string;
@@ -235,6 +252,10 @@ export interface ContainerSnapshot {
   containerId: string | null;
   image: string | null;
   kubernetes: KubernetesInfo | null;
+  /** The runtime's labels (docker Config.Labels, OCI annotations, ...): compose project and service, io.kubernetes.*; {} when none. */
+  labels: Record<string, string>;
+  /** What the runtime has on record for the container (docker's hostconfig.json and State); null for other runtimes. */
+  runtimeConfig: RuntimeConfig | null;
   /** Inode of the cgroup directory: a new value means the cgroup was recreated. */
   inode: number;
   /** Whether the cgroup or a descendant holds processes. */

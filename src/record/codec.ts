@@ -197,4 +197,34 @@ export function applyDelta(key: KeyFrame, delta: DeltaPayload): Snapshot {
   };
 }
 
+/** Fields whose change can make a container match or stop matching a selection by identity. */
+const IDENTITY_KEYS = ['id', 'name', 'containerId', 'inode'];
+
+/**
+ * The containers of a delta's sample that `want` keeps, patching only those
+ * (and those whose identity the delta changes): a what-if reads one
+ * container out of hundreds without rebuilding the others.
+ */
+export function containersOfDelta(
+  key: KeyFrame,
+  delta: DeltaPayload,
+  want: (c: ContainerSnapshot) => boolean,
+): ContainerSnapshot[] {
+  const removed = new Set(delta.r ?? []);
+  const changed = delta.c ?? {};
+  const out: ContainerSnapshot[] = [];
+  for (const c of key.snapshot.containers) {
+    if (removed.has(c.id)) continue;
+    const d = changed[c.id];
+    if (d === undefined) {
+      if (want(c)) out.push(c);
+    } else if (want(c) || (isObject(d) && IDENTITY_KEYS.some((k) => k in d))) {
+      const patched = patchJson(c, d) as ContainerSnapshot;
+      if (want(patched)) out.push(patched);
+    }
+  }
+  for (const c of delta.a ?? []) if (want(c)) out.push(c);
+  return out;
+}
+
 export type { DeltaPayload };

@@ -7,10 +7,10 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Snapshot } from '../model/types.js';
+import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { ExpectedError } from '../util/errors.js';
 import { formatTimeIso } from '../util/time.js';
-import { applyDelta, decodePayload, KeyFrame, type DeltaPayload } from './codec.js';
+import { applyDelta, containersOfDelta, decodePayload, KeyFrame, type DeltaPayload } from './codec.js';
 import { KIND_KEYFRAME, listSegments, scanSegment, type RecordRef, type SegmentFile } from './format.js';
 
 export class StoreError extends ExpectedError {}
@@ -240,5 +240,46 @@ export class StoreReader {
         if (rec.timestampMs >= fromMs && rec.timestampMs <= toMs) out.push(rec.timestampMs);
     }
     return out;
+  }
+
+  /**
+   * Like between(), but each sample holds only the containers `want` keeps,
+   * and only those are decoded from their deltas (the what-if's read: one
+   * container out of hundreds).
+   */
+  *containersBetween(
+    fromMs: number,
+    toMs: number,
+    want: (c: ContainerSnapshot) => boolean,
+  ): Generator<{ timestampMs: number; monotonicSeconds: number; containers: ContainerSnapshot[] }> {
+    const segs = this.segments();
+    for (let i = 0; i < segs.length; i++) {
+      if (segs[i].startMs > toMs) break;
+      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
+      const seg = this.load(segs[i], i === segs.length - 1);
+      for (const rec of seg.records) {
+        if (rec.timestampMs < fromMs || rec.timestampMs > toMs) continue;
+        const key = this.keyFrame(seg, rec.keyOffset);
+        if (!key) {
+          this.decode(seg, rec); // the one warning for a damaged key frame
+          continue;
+        }
+        if (rec.kind === KIND_KEYFRAME) {
+          const s = key.snapshot;
+          yield {
+            timestampMs: Date.parse(s.timestamp),
+            monotonicSeconds: s.monotonicSeconds,
+            containers: s.containers.filter(want),
+          };
+        } else {
+          const delta = decodePayload<DeltaPayload>(rec.payload);
+          yield {
+            timestampMs: Date.parse(delta.t),
+            monotonicSeconds: delta.m,
+            containers: containersOfDelta(key, delta, want),
+          };
+        }
+      }
+    }
   }
 }

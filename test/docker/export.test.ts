@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startExportProcess, type ExportProcess } from '../../bench/export-process.js';
 import { parseExposition, type Sample } from '../helpers/exposition.js';
-import { docker, engineApi, tstopRootFlags } from './engine.js';
-import { runContainer, waitReady, type EngineStats } from './tstop.js';
+import { docker, dockerOk, engineApi, tstopRootFlags } from './engine.js';
+import { containerOf, runContainer, snapshot, waitReady, type EngineStats } from './tstop.js';
 
 const info = inject('docker');
 
@@ -66,5 +66,40 @@ describe('tstop export: cAdvisor labels for docker containers', () => {
     expect(parent?.labels.name).toBe('');
     const named = samples.filter((s) => s.name === 'container_memory_usage_bytes' && s.labels.name === 'shop-web-1');
     expect(named.map((s) => s.labels.id)).toEqual([`/docker/${id}`]);
+  });
+
+  it('container_label_* carries the compose project and service on every series, as cAdvisor exports docker labels', async () => {
+    expect(containerOf(await snapshot(info), id).labels).toMatchObject({
+      'com.docker.compose.project': 'shop',
+      'com.docker.compose.service': 'web',
+    });
+    const mine = (await scrape(exp)).filter((s) => s.labels.id === `/docker/${id}`);
+    expect(mine.length).toBeGreaterThan(20);
+    for (const s of mine) {
+      expect([
+        s.name,
+        s.labels.container_label_com_docker_compose_project,
+        s.labels.container_label_com_docker_compose_service,
+      ]).toEqual([s.name, 'shop', 'web']);
+    }
+  });
+
+  it('a docker rename reaches the running exporter without waiting for its 30 s rescan', async () => {
+    await dockerOk(info, ['rename', 'shop-web-1', 'shop-web-renamed']);
+    try {
+      const deadline = Date.now() + 20_000;
+      let name = '';
+      while (Date.now() < deadline) {
+        const ws = (await scrape(exp)).find(
+          (s) => s.name === 'container_memory_usage_bytes' && s.labels.id === `/docker/${id}`,
+        );
+        name = ws?.labels.name ?? '';
+        if (name === 'shop-web-renamed') break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(name).toBe('shop-web-renamed');
+    } finally {
+      await dockerOk(info, ['rename', 'shop-web-renamed', 'shop-web-1']);
+    }
   });
 });

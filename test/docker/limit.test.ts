@@ -80,18 +80,28 @@ describe('tstop limit / freeze on a docker container, and docker update seen by 
     expect(c.pids?.limit).toBe(50);
   });
 
-  it("docker restart re-applies Docker's own values over a tstop limit (the divergence docs/limiter.md describes)", async () => {
+  it("docker restart re-applies Docker's own values over a tstop limit; tstop notes and marks the divergence while it lasts", async () => {
+    const agreed = containerOf(await snapshot(info), id);
+    expect(agreed.runtimeConfig).toEqual({ memoryLimitBytes: 300 * MiB, cpus: 0.75, pidsLimit: 50, paused: false });
     expect((await limit('--memory', '200m')).code).toBe(0);
-    expect(containerOf(await snapshot(info), id).memory?.limitBytes).toBe(200 * MiB);
+    const limited = await snapshot(info);
+    const c = containerOf(limited, id);
+    expect(c.memory?.limitBytes).toBe(200 * MiB);
+    expect(c.runtimeConfig?.memoryLimitBytes).toBe(300 * MiB);
+    expect(limited.notes.find((n) => n.startsWith("cgroup differs from docker's own config"))).toContain(
+      'lim: memory limit 200MiB (docker: 300MiB)',
+    );
     await dockerOk(info, ['restart', '--time', '0', 'lim']);
-    const c = containerOf(await snapshot(info), id);
-    expect(c.memory?.limitBytes).toBe(300 * MiB);
+    const restarted = await snapshot(info);
+    expect(containerOf(restarted, id).memory?.limitBytes).toBe(300 * MiB);
     expect(Number(await inspect('{{.HostConfig.Memory}}'))).toBe(300 * MiB);
+    expect(restarted.notes.some((n) => n.startsWith("cgroup differs from docker's own config"))).toBe(false);
   });
 
   it('tstop freeze: the kernel freezes the container, Docker does not know (State.Paused false, docker ps Up); tstop thaw undoes it', async () => {
     const f = await tstop(['freeze', 'lim', ...tstopRootFlags(info)], env);
     expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toContain('note: docker does not see this freeze: docker ps keeps saying Up');
     try {
       expect(cgroupFile('freezer', id, 'freezer.state')).toBe('FROZEN');
       expect(containerOf(await snapshot(info), id).freezer).toBe('frozen');
@@ -104,10 +114,16 @@ describe('tstop limit / freeze on a docker container, and docker update seen by 
     expect(cgroupFile('freezer', id, 'freezer.state')).toBe('THAWED');
   });
 
-  it('docker pause: tstop shows the container frozen', async () => {
+  it("docker pause: tstop shows the container frozen and docker's Paused state; tstop thaw is refused without --force", async () => {
     await dockerOk(info, ['pause', 'lim']);
     try {
-      expect(containerOf(await snapshot(info), id).freezer).toBe('frozen');
+      const c = containerOf(await snapshot(info), id);
+      expect(c.freezer).toBe('frozen');
+      expect(c.runtimeConfig?.paused).toBe(true);
+      const t = await tstop(['thaw', 'lim', ...tstopRootFlags(info)], env);
+      expect(t.code).toBe(2);
+      expect(t.stderr).toContain('lim was paused by docker (docker pause): docker unpause lim thaws it');
+      expect(cgroupFile('freezer', id, 'freezer.state')).toBe('FROZEN');
     } finally {
       await dockerOk(info, ['unpause', 'lim']);
     }

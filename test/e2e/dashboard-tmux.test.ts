@@ -33,7 +33,10 @@ describe.runIf(isRoot && hasTmux())('tstop in a real terminal (tmux)', () => {
   // tmux sets TERM in its panes itself, so TERM (and the rest) go on the command line.
   const start = (args: string, env: Record<string, string> = {}): TmuxPane => {
     const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    const p = new TmuxPane(`env ${vars.join(' ')} ${process.execPath} ${bin} ${args}; echo TSTOP-EXIT=$?; sleep 600`);
+    const p = new TmuxPane(
+      `env ${vars.join(' ')} ${process.execPath} ${bin} ${args}; echo TSTOP-EXIT=$?; sleep 600`,
+      200,
+    );
     panes.push(p);
     return p;
   };
@@ -64,7 +67,7 @@ describe.runIf(isRoot && hasTmux())('tstop in a real terminal (tmux)', () => {
         `${busyId} sorted first by CPU`,
         (l) => l.slice(4, 6).some((row) => row.startsWith(busyId + ' ')) && l[4].startsWith(cg.id()),
       );
-      expect(lines[3]).toMatch(/^NAME +RUNTIME +▼CPU%/);
+      expect(lines[3]).toMatch(/^NAME +RUNTIME +(IMAGE +)?▼CPU%/ /* IMAGE when the host has containers with images */);
       const row = lines.slice(4, 6).find((r) => r.startsWith(busyId + ' '))!;
       const cpu = Number(row.slice(lines[3].indexOf('▼CPU%'), lines[3].indexOf('▼CPU%') + 5).trim());
       // Two spinners: up to 200 %, less when other work shares the machine's CPUs.

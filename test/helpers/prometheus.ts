@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,9 +34,25 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-function ready(url: string): Promise<boolean> {
+/** Prometheus's --web.config.file: TLS and basic auth (the readiness probe then needs the CA and credentials). */
+export interface PrometheusWebConfig {
+  /** The YAML text (tls_server_config, basic_auth_users). */
+  yaml: string;
+  /** Set when the YAML turns TLS on: the CA to trust. */
+  ca?: Buffer;
+  /** The Authorization header for the readiness probe. */
+  authorization?: string;
+}
+
+function ready(url: string, web?: PrometheusWebConfig): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get(url + '-/ready', { agent: false }, (res) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const options = {
+      agent: false,
+      ...(web?.ca ? { ca: web.ca } : {}),
+      headers: web?.authorization ? { authorization: web.authorization } : {},
+    };
+    const req = mod.get(url + '-/ready', options, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -44,10 +61,14 @@ function ready(url: string): Promise<boolean> {
 }
 
 /** Starts Prometheus scraping `targets` (host:port) every second; resolves once it is ready. */
-export async function startPrometheus(targets: string[], options: { job?: string } = {}): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  targets: string[],
+  options: { job?: string; web?: PrometheusWebConfig } = {},
+): Promise<RunningPrometheus> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-prometheus-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}/`;
+  const url = `${options.web?.ca ? 'https' : 'http'}://127.0.0.1:${port}/`;
+  if (options.web) fs.writeFileSync(path.join(dir, 'web.yml'), options.web.yaml);
   fs.writeFileSync(
     path.join(dir, 'prometheus.yml'),
     [
@@ -67,6 +88,7 @@ export async function startPrometheus(targets: string[], options: { job?: string
       `--config.file=${path.join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
+      ...(options.web ? [`--web.config.file=${path.join(dir, 'web.yml')}`] : []),
       '--log.level=warn',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -88,7 +110,7 @@ export async function startPrometheus(targets: string[], options: { job?: string
       await stop();
       throw new Error(`prometheus exited: ${log}`);
     }
-    if (await ready(url)) break;
+    if (await ready(url, options.web)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`prometheus not ready: ${log}`);

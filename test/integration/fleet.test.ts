@@ -13,7 +13,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
+import { PrometheusClient } from '../../src/fleet/prometheus.js';
 import { fleetQueries } from '../../src/fleet/queries.js';
+import { FleetSource } from '../../src/fleet/source.js';
 import type { FleetContainerSnapshot, FleetSnapshot } from '../../src/model/types.js';
 import { TestCgroups } from '../helpers/cgroups.js';
 import { find, parseExposition, value } from '../helpers/exposition.js';
@@ -78,7 +80,13 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
   let instances: string[] = [];
   let memId = '';
   let spinId = '';
+  let webId = '';
   const memLimitBytes = 256 * MiB;
+  // Each exporter ("host") serves its write API with its own audit log; one token file for the fleet.
+  const audits: string[] = [];
+  let token = '';
+  let tokenFile = '';
+  let clientTokenFile = '';
 
   beforeAll(async () => {
     cg = new TestCgroups('fleet');
@@ -87,9 +95,34 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
     const mem = cg.spawn('mem', ['alloc', '64']);
     spinId = cg.mkdir('spin');
     const spinner = cg.spawn('spin', ['spin']);
-    await Promise.all([mem.ready, spinner.ready]);
-    // Only the test's cgroups: a small scrape, quick on a loaded machine.
-    for (let i = 0; i < 2; i++) exporters.push(await startExportProcess(['--filter', cg.name]));
+    webId = cg.mkdir('web');
+    const web = cg.spawn('web', ['alloc', '8']);
+    await Promise.all([mem.ready, spinner.ready, web.ready]);
+    token = `fleet-${process.pid}-${Date.now().toString(16)}-token`;
+    tokenFile = cg.tmp('tokens');
+    fs.writeFileSync(tokenFile, `oncall: ${token}\n`, { mode: 0o600 });
+    clientTokenFile = cg.tmp('client-token');
+    fs.writeFileSync(clientTokenFile, `${token}\n`, { mode: 0o600 });
+    // Only the test's cgroups: a small scrape, quick on a loaded machine. The write API is
+    // confined to the test's cgroups (TSTOP_LIMIT_CONFINE), which are not containers (allow-system).
+    for (let i = 0; i < 2; i++) {
+      audits.push(cg.tmp(`audit-${i}.jsonl`));
+      exporters.push(
+        await startExportProcess(
+          [
+            '--filter',
+            cg.name,
+            '--enable-write-api',
+            '--token-file',
+            tokenFile,
+            '--audit-log',
+            audits[i],
+            '--write-api-allow-system',
+          ],
+          { env: { TSTOP_LIMIT_CONFINE: cg.id() } },
+        ),
+      );
+    }
     instances = exporters.map((e) => `127.0.0.1:${e.port}`);
     prom = await startPrometheus(instances);
     // Both targets scraped with the cgroups in them, and enough samples for rate().
@@ -125,7 +158,7 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
   it('lists both instances as up, and the 64 MiB cgroup once per instance with the value its exporter serves', async () => {
     const doc = await fleetJson();
     expect(doc.source).toEqual({ kind: 'prometheus', url: prom.url.replace(/\/$/, '') });
-    expect(doc.instances.map((i) => [i.instance, i.up])).toEqual(instances.sort().map((i) => [i, true]));
+    expect(doc.instances.map((i) => [i.instance, i.up])).toEqual([...instances].sort().map((i) => [i, true]));
     const rows = ofPath(doc, memId);
     expect(rows.map((c) => c.instance).sort()).toEqual([...instances].sort());
     for (const row of rows) {
@@ -236,6 +269,131 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
     expect(noUrl.stderr).toBe('tstop: snapshot: --instance needs --prometheus URL\n');
   });
 
+  it('gives the detail view the last hour of one container in one range query', async () => {
+    const client = new PrometheusClient({ url: prom.url });
+    const source = new FleetSource({ client, scope: { matchers: '', window: '5s' } });
+    const h = await source.history(instances[0], spinId);
+    expect(client.requests).toBe(1);
+    expect(h.endSeconds - h.startSeconds).toBe(3600);
+    expect(h.stepSeconds).toBe(30);
+    // Prometheus has scraped for a minute or so: the last points of the spinner are busy.
+    const cpu = h.series.cpu ?? [];
+    expect(cpu.length).toBeGreaterThan(0);
+    expect(cpu[cpu.length - 1][1]).toBeGreaterThan(1);
+    expect(h.series.memLimit).toBeUndefined(); // no limit on the spinner
+    const mem = await source.history(instances[0], memId);
+    expect(mem.series.memLimit?.at(-1)?.[1]).toBe(memLimitBytes);
+    expect(mem.series.mem?.at(-1)?.[1]).toBeGreaterThan(60 * MiB);
+  });
+
+  const webLimitBytes = (): number => {
+    const text = cg.read('memory', 'web', cg.v2 ? 'memory.max' : 'memory.limit_in_bytes');
+    return text === 'max' ? Infinity : Number(text);
+  };
+  const auditRecords = (i: number): Record<string, unknown>[] =>
+    fs.existsSync(audits[i])
+      ? fs
+          .readFileSync(audits[i], 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+      : [];
+  const label = (url: string): string => url.replace(/\/$/, '');
+
+  it("tstop limit --remote changes the cgroup through one exporter's write API, audited there with the token name and our address", async () => {
+    const [a] = exporters;
+    const file = cg.v2 ? 'memory.max' : 'memory.limit_in_bytes';
+    const before = cg.read('memory', 'web', file);
+    const r = await tstop([
+      'limit',
+      '--remote',
+      a.url,
+      '--token-file',
+      clientTokenFile,
+      webId,
+      '--memory',
+      '96m',
+      '--allow-system',
+      '--yes',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    const changeId = new RegExp(`^applied to .*${webId}\\)?: change ([0-9a-f]+)$`).exec(lines[0])?.[1];
+    expect(changeId, r.stdout).toBeDefined();
+    expect(lines.slice(1)).toEqual([
+      `  ${path.join(cg.dir(cg.hierarchyOf('memory'), 'web'), file)}: ${before} -> ${96 * MiB}`,
+      `undo with: tstop limit undo ${changeId} on 127.0.0.1:${a.port}`,
+    ]);
+    expect(webLimitBytes()).toBe(96 * MiB);
+    const record = auditRecords(0)
+      .filter((x) => x.id === changeId)
+      .pop()!;
+    expect(record).toMatchObject({ via: 'http', tokenName: 'oncall', remoteAddress: '127.0.0.1', result: 'applied' });
+    expect((record.container as { id: string }).id).toBe(webId);
+    // The other host's audit log has no record of it.
+    expect(auditRecords(1).some((x) => x.id === changeId)).toBe(false);
+  });
+
+  it('tstop limit --remote gives one clear line for a wrong token, a refusal, bad input, no API and a node that is down', async () => {
+    const [a] = exporters;
+    const base = ['limit', '--remote', a.url, webId, '--memory', '80m'];
+    const wrongToken = cg.tmp('wrong-token');
+    fs.writeFileSync(wrongToken, 'not-the-token-at-all\n', { mode: 0o600 });
+    const wrong = await tstop([...base, '--token-file', wrongToken, '--allow-system']);
+    expect([wrong.status, wrong.stderr]).toEqual([
+      2,
+      `tstop: limit: ${label(a.url)} refused the token (HTTP 401): check --token-file\n`,
+    ]);
+    const forced = await tstop([...base, '--token-file', clientTokenFile, '--allow-system', '--force']);
+    expect([forced.status, forced.stderr]).toEqual([
+      2,
+      `tstop: limit: ${label(a.url)} refused the change (HTTP 403): force is not allowed by this server (it is started without --write-api-force)\n`,
+    ]);
+    const bad = await tstop([
+      'limit',
+      '--remote',
+      a.url,
+      '--token-file',
+      clientTokenFile,
+      webId,
+      '--memory',
+      'lots',
+      '--allow-system',
+    ]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(
+      new RegExp(`^tstop: limit: ${label(a.url).replace(/\./g, '\\.')}: .*--memory.*lots.*\n$`),
+    );
+    const noApi = await tstop([...base.slice(0, 2), prom.url, ...base.slice(3), '--token-file', clientTokenFile]);
+    expect(noApi.status).toBe(2);
+    expect(noApi.stderr).toMatch(
+      /has no tstop write API \(HTTP \d+, .*\): start `tstop export --enable-write-api` there\n$/,
+    );
+    const port = await freePort();
+    const down = await tstop([
+      'limit',
+      '--remote',
+      `http://127.0.0.1:${port}`,
+      '--token-file',
+      clientTokenFile,
+      webId,
+      '--memory',
+      '80m',
+    ]);
+    expect([down.status, down.stderr]).toEqual([
+      1,
+      `tstop: limit: http://127.0.0.1:${port} is unreachable: connection refused (is \`tstop export --enable-write-api\` running there?)\n`,
+    ]);
+    expect(webLimitBytes()).toBe(96 * MiB);
+    const noToken = await tstop(['limit', '--remote', a.url, webId, '--memory', '80m']);
+    expect([noToken.status, noToken.stderr]).toEqual([
+      2,
+      'tstop: limit: --remote needs --token-file FILE (the write API token)\n',
+    ]);
+  });
+
   describe.runIf(hasTmux())('the dashboard in tmux', () => {
     let pane: TmuxPane | null = null;
     afterAll(() => pane?.kill());
@@ -265,16 +423,49 @@ describe.runIf(isRoot && hasPrometheus())('the fleet view over a real Prometheus
       );
 
       pane.send('l');
-      await waitForScreen(pane, 'the limit refusal', (l) => l.some((x) => x.includes('cannot change limits')));
+      await waitForScreen(pane, 'how to configure the write API', (l) =>
+        l.some((x) => x.includes("changing limits: the fleet view sends changes to each host's write API")),
+      );
 
       // Detail of the selected row (the filter leaves this instance's cgroups).
       pane.send('Enter');
       await waitForScreen(
         pane,
-        'the detail view',
-        (l) => l.some((x) => /CPU/.test(x)) && l.some((x) => x.includes('Esc')),
+        'the detail view with charts of the last hour (range query)',
+        (l) => l.some((x) => x.includes('CPU % (last hour)')) && l.some((x) => x.includes('Esc')),
         30_000,
       );
+      pane.send('q');
+    }, 120_000);
+
+    it("l sends the change to the write API of the row's host (--write-api), f says where to freeze", async () => {
+      pane?.kill();
+      pane = new TmuxPane(
+        `${tstopBin()} --prometheus ${prom.url} --window 5s --write-api 'http://{instance}' --write-api-token-file ${clientTokenFile}`,
+      );
+      pane.send('/');
+      pane.send(`${instances[1]}${webId}`, true);
+      pane.send('Enter');
+      await waitForScreen(
+        pane,
+        'the web row of the second instance',
+        (l) => l.some((x) => x.includes(instances[1]) && /\bweb\b/.test(x)) && !l.some((x) => x.includes(instances[0])),
+        60_000,
+      );
+      pane.send('f');
+      await waitForScreen(pane, 'the freeze refusal', (l) => l.some((x) => x.includes('tstop freeze')));
+      pane.send('l');
+      await waitForScreen(pane, 'the limit form', (l) => l.some((x) => x.includes('Limits of')));
+      pane.send('72m', true);
+      pane.send('Enter');
+      await waitForScreen(pane, 'the planned writes', (l) => l.some((x) => x.includes('Apply these writes?')));
+      pane.send('y');
+      await waitForScreen(pane, 'the result', (l) => l.some((x) => x.includes('Limits applied')), 30_000);
+      expect(webLimitBytes()).toBe(72 * MiB);
+      const record = auditRecords(1).pop()!;
+      expect(record).toMatchObject({ via: 'http', tokenName: 'oncall', remoteAddress: '127.0.0.1', result: 'applied' });
+      expect((record.container as { id: string }).id).toBe(webId);
+      pane.send('Enter');
       pane.send('q');
     }, 120_000);
   });

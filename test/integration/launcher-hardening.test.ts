@@ -146,18 +146,30 @@ describe.runIf(isRoot)('tstop run/exec hardening (issue 10, item 5)', () => {
     ]);
     expect(r.code).toBe(0);
     const log = path.join(runDir, 'logcap.log');
-    await waitFor('the last line in the log', () => fs.readFileSync(log, 'utf8').endsWith('line-2999\n'), 30_000);
+    const lastLineIn = (): boolean => {
+      try {
+        return fs.readFileSync(log, 'utf8').endsWith('line-2999\n');
+      } catch {
+        return false; // between a rotation's rename and the new file
+      }
+    };
+    await waitFor('the last line in the log', lastLineIn, 30_000);
     const files = fs
       .readdirSync(runDir)
       .filter((f) => f.startsWith('logcap.log'))
       .sort();
     expect(files).toEqual(['logcap.log', 'logcap.log.1']);
     for (const f of files) expect(fs.statSync(path.join(runDir, f)).size).toBeLessThanOrEqual(4096);
-    expect(fs.statSync(path.join(runDir, 'logcap.log.1')).size).toBe(4096); // rotated when full
-    // The rotated file holds the lines just before the current file's.
+    // Rotated when the next record (41 bytes of time, stream and tag, then "line-NNNN\n") would not fit.
+    expect(fs.statSync(path.join(runDir, 'logcap.log.1')).size).toBeGreaterThan(4096 - 51);
+    // The rotated file holds the lines just before the current file's; tstop logs reads both.
     const older = fs.readFileSync(path.join(runDir, 'logcap.log.1'), 'utf8');
     const current = fs.readFileSync(log, 'utf8');
-    expect(`${older}${current}`).toMatch(/line-2998\nline-2999\n$/);
+    for (const line of `${older}${current}`.trimEnd().split('\n')) {
+      expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F line-\d+$/);
+    }
+    const logs = await tstop(['logs', 'logcap']);
+    expect(logs.stdout).toMatch(/^line-\d+\n(line-\d+\n)+line-2998\nline-2999\n$/);
     await tstop(['ps', '-a']); // records the end
     const rm = await tstop(['rm', '-f', 'logcap']);
     expect(rm.code).toBe(0);

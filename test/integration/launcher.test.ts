@@ -258,7 +258,7 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
       expect(c?.memory?.limitBytes).toBe(64 * 1024 * 1024);
       expect(c?.pids?.limit).toBe(10);
       expect(c?.cpu?.quotaCores).toBeCloseTo(0.5, 5);
-      expect(fs.readFileSync(path.join(runDir, `${name}.log`), 'utf8')).toBe('started\n');
+      expect((await tstop(['logs', name])).stdout).toBe('started\n');
     });
 
     it('tstop exec enters it: same hostname, PID namespace and mount table', async () => {
@@ -410,7 +410,7 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
       [['run', '--cap-add', 'NOPE', '--', 'true'], 2, /unknown capability "NOPE"/],
       [['run', '--memory', '1m', '--', 'true'], 2, /--memory '1m': below the minimum of 6\.00MiB/],
       [['run', '--pids-limit', '0', '--', 'true'], 2, /--pids-limit '0': must be above 0/],
-      [['run', '--network', 'bridge', '--', 'true'], 2, /--network 'bridge'/],
+      [['run', '--network', 'bridged', '--', 'true'], 2, /--network 'bridged': tstop offers 'none'/],
       [
         ['run', '--rootfs', '/nonexistent/rootfs', '--', 'true'],
         125,

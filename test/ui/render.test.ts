@@ -26,19 +26,19 @@ describe('main table', () => {
     d.app.update(fourContainers());
     const lines = d.lines();
     expect(lines[0]).toBe(
-      'tstop  node-7  cgroup hybrid  4 CPUs  kernel 6.18.0-test                                                             4 containers  4/5 shown  every 1s  03:04:05',
+      'tstop  node-7  cgroup hybrid  4 CPUs  kernel 6.18.0-test                                                             3 containers  4/5 shown  every 1s  03:04:05',
     );
     // 4 CPUs at 50 % (of 400): an eighth of the bar; memory: 4 of 16 GiB used.
     expect(lines[1]).toMatch(/^CPU \[\|{8} {57}\]   50\.0%  MEM \[\|{14} {43}\] 4\.00GiB\/16\.0GiB$/);
     expect(lines[2]).toBe('PSI some avg10  cpu 1.5  mem 0.3  io 3.0  sort CPU % ▼  table view');
     expect(lines[3]).toBe(
-      'NAME                                          RUNTIME     ▼CPU%            QUOTA% THROT%       MEM/LIMIT  MEM%  IO-R/s  IO-W/s  NET-RX  NET-TX        PIDS PSI-M',
+      'NAME                     RUNTIME    IMAGE                 ▼CPU%            QUOTA% THROT%       MEM/LIMIT  MEM%  IO-R/s  IO-W/s  NET-RX  NET-TX        PIDS PSI-M',
     );
     expect(lines.slice(4, 9)).toEqual([
-      'web-1                                         docker      150.0 [||||||  ]   75.0    0.0   200MiB/512MiB  39.1 1.00MiB 2.00MiB 3.00KiB 4.00KiB      12/100   0.5',
-      'db                                            docker       20.0 [        ]      -   30.0   480MiB/512MiB  93.8      0B      0B       -       -           2   0.0',
-      'cache                                         docker        5.0 [        ]      -    0.0         50.0MiB     -      0B      0B       -       -      95/100   0.0',
-      'cron.service                                  systemd       0.5 [        ]      -    0.0         5.00MiB     -      0B      0B       -       -           2   0.0',
+      'web-1                    docker     nginx:1.27            150.0 [||||||  ]   75.0    0.0   200MiB/512MiB  39.1 1.00MiB 2.00MiB 3.00KiB 4.00KiB      12/100   0.5',
+      'db                       docker     nginx:1.27             20.0 [        ]      -   30.0   480MiB/512MiB  93.8      0B      0B       -       -           2   0.0',
+      'cache                    docker     nginx:1.27              5.0 [        ]      -    0.0         50.0MiB     -      0B      0B       -       -      95/100   0.0',
+      'cron.service             systemd    nginx:1.27              0.5 [        ]      -    0.0         5.00MiB     -      0B      0B       -       -           2   0.0',
       '',
     ]);
     expect(lines[29]).toBe('?:help /:filter s:sort t:tree Enter:detail l:limit f:freeze K:signal q:quit');
@@ -186,7 +186,7 @@ describe('tree view', () => {
     d.app.update(fourContainers());
     const lines = d.lines();
     expect(lines[2]).toContain('tree view');
-    const names = lines.slice(4, 11).map((l) => l.slice(0, 46).trimEnd());
+    const names = lines.slice(4, 11).map((l) => l.slice(0, 24).trimEnd());
     expect(names).toEqual([
       '▾ /',
       '├─▾ docker',
@@ -213,13 +213,13 @@ describe('tree view', () => {
     let names = d
       .lines()
       .slice(4, 9)
-      .map((l) => l.slice(0, 46).trimEnd());
+      .map((l) => l.slice(0, 24).trimEnd());
     expect(names).toEqual(['▾ /', '├─▸ docker', '└─▾ system.slice', '  └─cron.service', '']);
     await d.press('\x1b[C'); // expand
     names = d
       .lines()
       .slice(4, 7)
-      .map((l) => l.slice(0, 46).trimEnd());
+      .map((l) => l.slice(0, 24).trimEnd());
     expect(names).toEqual(['▾ /', '├─▾ docker', '│ ├─web-1']);
     await d.press('x'); // toggle: collapsed again
     expect(d.lines()[5].slice(0, 12)).toBe('├─▸ docker  ');

@@ -538,6 +538,7 @@ describe('RuntimeStateReader.describe', () => {
       containerId: WEB,
       kubernetes: null,
       labels: expect.objectContaining({ 'com.docker.compose.service': 'web' }),
+      runtimeConfig: { memoryLimitBytes: 268435456, cpus: 0.5, pidsLimit: null, paused: false },
       pid: 4242,
       source: join(F('docker'), 'containers', WEB, 'config.v2.json'),
     });
@@ -859,8 +860,9 @@ describe('RuntimeStateReader cost per tick', () => {
     tick();
     const stats = r.cache.counters.stats - before.stats;
     const reads = r.cache.counters.reads - before.reads;
-    // docker 1, containerd 1, crio 1, podman: containers.json + volatile-containers.json + images.json
-    expect(stats).toBe(1 + 1 + 1 + 3 + 0);
+    // docker 2 (config.v2.json, hostconfig.json), containerd 1, crio 1,
+    // podman: containers.json + volatile-containers.json + images.json
+    expect(stats).toBe(2 + 1 + 1 + 3 + 0);
     expect(reads).toBe(0);
   });
 

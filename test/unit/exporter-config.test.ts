@@ -57,7 +57,18 @@ describe('settings precedence: flags, then TSTOP_LISTEN, then --config, then def
       cgroups: 'all',
       filter: null,
       watch: true,
+      containerLabels: { kind: 'all' },
     });
+  });
+
+  it('reads --container-labels and export.container_labels, naming the source of a bad value', async () => {
+    expect((await exportSettings({ 'container-labels': 'none' }, {})).containerLabels).toEqual({ kind: 'none' });
+    const cfg = file('labels.yml', 'export:\n  container_labels: com.docker.compose.project,team\n');
+    expect((await exportSettings({ config: cfg }, {})).containerLabels).toEqual({
+      kind: 'only',
+      keys: new Set(['com.docker.compose.project', 'team']),
+    });
+    await expect(exportSettings({ 'container-labels': 'a b' }, {})).rejects.toThrow(/^--container-labels: /);
   });
 
   it('takes the flag over the environment over the config file', async () => {

@@ -51,7 +51,8 @@ describe('tstop run flags', () => {
     const bad: Array<[string[], RegExp]> = [
       [['--name', '-x', 'true'], /--name/],
       [['--name', 'a/b', 'true'], /--name 'a\/b'/],
-      [['--network', 'bridge', 'true'], /--network 'bridge'/],
+      [['--network', 'bridged', 'true'], /--network 'bridged': tstop offers 'none'/],
+      [['--network', 'bridge', '-p', '80', 'true'], /--publish '80': expected/],
       [['--userns', '0:10', 'true'], /--userns '0:10': mapping root inside to root outside/],
       [['--read-only', 'true'], /--read-only needs --rootfs/],
       [['-v', '/a:/b', 'true'], /--volume needs --rootfs/],

@@ -27,6 +27,7 @@ import {
   type IoLimit,
   type IoStats,
   type KubernetesInfo,
+  type RuntimeConfig,
   type MemoryEvents,
   type MemoryStats,
   type NamespaceInfo,
@@ -96,6 +97,8 @@ const MODEL_KEYS: Record<string, string[]> = {
     containerId: true,
     image: true,
     kubernetes: true,
+    labels: true,
+    runtimeConfig: true,
     inode: true,
     populated: true,
     processes: true,
@@ -114,6 +117,7 @@ const MODEL_KEYS: Record<string, string[]> = {
     network: true,
   }),
   kubernetes: keys<KubernetesInfo>({ pod: true, namespace: true, container: true, podUid: true }),
+  runtimeConfig: keys<RuntimeConfig>({ memoryLimitBytes: true, cpus: true, pidsLimit: true, paused: true }),
   cpu: keys<CpuStats>({
     usageSeconds: true,
     userSeconds: true,
@@ -328,7 +332,7 @@ describe('fixture host snapshots validate against the schema', () => {
 
   for (const tree of ['v1', 'v2', 'hybrid']) {
     describe(tree, () => {
-      const collector = new Collector({ root: path.join(HOSTS, tree) });
+      const collector = new Collector({ root: path.join(HOSTS, tree), dockerRoot: path.join(HOSTS, tree, 'var/lib/docker') });
       const first = collector.collect();
       const second = collector.collect();
       collector.close();

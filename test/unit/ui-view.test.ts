@@ -45,8 +45,12 @@ const ctx: RowContext = { glyphs: UNICODE_GLYPHS, hostCpus: 4 };
 describe('fitColumns', () => {
   it('keeps everything at 160 columns and gives the slack to the name', () => {
     const cols = fitColumns(160);
-    expect(cols.map((c) => c.id)).toEqual(COLUMN_IDS.filter((id) => id !== 'instance'));
+    expect(cols.map((c) => c.id)).toEqual(COLUMN_IDS.filter((id) => id !== 'instance' && id !== 'image'));
     expect(cols[0].cellWidth).toBe(45);
+    // With images to show (docker ps's IMAGE), the name gives up the image column's width.
+    const withImage = fitColumns(160, { image: true });
+    expect(withImage.map((c) => c.id)).toEqual(COLUMN_IDS.filter((id) => id !== 'instance'));
+    expect(withImage[0].cellWidth).toBe(24);
     const last = cols[cols.length - 1];
     expect(last.x + last.cellWidth).toBe(160);
   });
@@ -72,7 +76,7 @@ describe('fitColumns', () => {
   });
 
   it('shows the INSTANCE column only in the fleet view, right after the name, and keeps it when narrow', () => {
-    expect(fitColumns(250, { instance: true }).map((c) => c.id)).toEqual([...COLUMN_IDS]);
+    expect(fitColumns(250, { instance: true, image: true }).map((c) => c.id)).toEqual([...COLUMN_IDS]);
     expect(fitColumns(80, { instance: true }).map((c) => c.id)).toEqual(['name', 'instance', 'cpu', 'mem', 'memPct']);
     for (let w = 31; w <= 250; w++) {
       const cols = fitColumns(w, { instance: true });
@@ -98,7 +102,7 @@ describe('fitColumns', () => {
 });
 
 function sortable(id: string, v: Partial<RowValues>, name = id): Sortable {
-  return { id, name, runtime: 'docker', values: { ...EMPTY_VALUES, ...v } };
+  return { id, name, runtime: 'docker', image: '', values: { ...EMPTY_VALUES, ...v } };
 }
 
 describe('sorting', () => {
@@ -287,7 +291,7 @@ describe('state', () => {
     const c = container({ id: '/docker/abc', name: 'web-1' });
     expect(compileFilter('WEB')!(c)).toBe(true);
     expect(compileFilter('^/docker')!(c)).toBe(true);
-    expect(compileFilter('aaaa')!(c)).toBe(true); // container id
+    expect(compileFilter(c.containerId!.slice(0, 8))!(c)).toBe(true); // container id
     expect(compileFilter('nginx')!(c)).toBe(true); // image
     expect(compileFilter('db')!(c)).toBe(false);
     expect(compileFilter('web[')!(container({ id: '/x', name: 'web[1]' }))).toBe(true);
@@ -543,7 +547,7 @@ describe('header', () => {
       glyphs: UNICODE_GLYPHS,
     }).map(spansText);
     // "cgroup hybrid" and what follows it on the left did not fit.
-    expect(lines[0]).toBe('tstop  node-7' + ' '.repeat(16) + '4 containers  4/5 shown  every 2s  PAUSED  03:04:05');
+    expect(lines[0]).toBe('tstop  node-7' + ' '.repeat(16) + '3 containers  4/5 shown  every 2s  PAUSED  03:04:05');
     expect(lines[0]).toHaveLength(80);
     expect(lines[2].trimEnd()).toBe('PSI some avg10  cpu 1.5  mem 0.3  io 3.0  sort CPU % ▼  filter web  table view');
     const none = headerLines({

@@ -113,6 +113,7 @@ export function chartData(
       glyph: s.glyph,
     });
   });
+  if (h?.source) label += ` ${h.source}`;
   const scaledMax = max / divisor;
   const maxY = scaledMax > 0 ? scaledMax * 1.15 : kind === 'cpu' ? 100 : 1;
   return { kind, label, unit, x, lines, maxY };

@@ -9,6 +9,7 @@ export const COLUMN_IDS = [
   'name',
   'instance',
   'runtime',
+  'image',
   'cpu',
   'cpuBar',
   'quota',
@@ -59,6 +60,14 @@ export const COLUMNS: Record<ColumnId, Column> = {
     align: 'left',
     sort: 'runtime',
     description: 'docker, podman, containerd, kubernetes, lxc, systemd, ...',
+  },
+  image: {
+    id: 'image',
+    title: 'IMAGE',
+    width: 20,
+    align: 'left',
+    sort: 'image',
+    description: 'the image the container was created from (docker ps IMAGE)',
   },
   cpu: { id: 'cpu', title: 'CPU%', width: 6, align: 'right', sort: 'cpu', description: 'CPU use, 100 = one core' },
   cpuBar: {
@@ -161,6 +170,7 @@ export const IMPORTANCE: ColumnId[] = [
   'netTx',
   'psi',
   'cpuBar',
+  'image',
 ];
 
 export const GAP = 1;
@@ -173,9 +183,11 @@ export interface FittedColumn extends Column {
 }
 
 /** The columns that fit in `width` cells, dropping the least important first; the name takes the slack. */
-export function fitColumns(width: number, options: { instance?: boolean } = {}): FittedColumn[] {
-  // The instance column is the fleet view's only.
-  const kept = new Set<ColumnId>(IMPORTANCE.filter((id) => id !== 'instance' || options.instance));
+export function fitColumns(width: number, options: { instance?: boolean; image?: boolean } = {}): FittedColumn[] {
+  // The instance column is the fleet view's only; the image column only when a row has an image.
+  const kept = new Set<ColumnId>(
+    IMPORTANCE.filter((id) => (id !== 'instance' || options.instance) && (id !== 'image' || options.image)),
+  );
   const order = [...kept];
   const total = (): number => {
     let sum = 0;

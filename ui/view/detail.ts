@@ -3,6 +3,7 @@
 // capabilities, device rules, io and network per device, and its processes,
 // laid out in as many columns as the width allows.
 
+import { describeDrift, runtimeDrift } from '../../src/model/drift.js';
 import type { ProcessSample } from '../../collectors/proc-detail.js';
 import { NAMESPACE_TYPES, type ContainerSnapshot, type PressureResource } from '../../src/model/types.js';
 import { formatBytes, formatCount } from '../../src/util/format.js';
@@ -70,6 +71,11 @@ function identity(d: DetailInput): Section {
   if (c.image) lines.push(kv('image', safeText(c.image, u)));
   if (c.kubernetes?.pod) lines.push(kv('pod', safeText(`${c.kubernetes.namespace ?? '?'}/${c.kubernetes.pod}`, u)));
   if (c.kubernetes?.container) lines.push(kv('k8s container', safeText(c.kubernetes.container, u)));
+  const project = c.labels['com.docker.compose.project'];
+  if (project !== undefined) {
+    const service = c.labels['com.docker.compose.service'];
+    lines.push(kv('compose', safeText(service === undefined ? project : `${project}/${service}`, u)));
+  }
   lines.push(kv('init pid', c.initPid === null ? '-' : String(c.initPid)));
   if (c.startTimeSeconds !== null) lines.push(kv('up', age(Math.max(0, d.nowSeconds - c.startTimeSeconds))));
   const state = c.freezer ?? 'thawed';
@@ -221,6 +227,8 @@ function limits(d: DetailInput): Section {
   for (const h of c.hugetlb ?? [])
     if (h.limitBytes !== null) lines.push(kv(`hugetlb ${h.pageSize}`, formatBytes(h.limitBytes)));
   if (lines.length === 0) lines.push([n('none readable', 'dim')]);
+  // What docker restart would put back: docker keeps its own record of these.
+  for (const drift of runtimeDrift(c)) lines.push(kv('not in docker', describeDrift(drift), 'warn'));
   // Replay: the audit log's changes, one file per line pair so they fit a column.
   for (const ch of d.limitChanges ?? []) {
     const u = d.glyphs.unicode;

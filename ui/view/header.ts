@@ -2,10 +2,11 @@
 // bars, its pressure, and the dashboard's own state (interval, pause, sort,
 // filter, view, clock).
 
+import { countContainers } from '../../src/model/select.js';
 import { isFleetSnapshot, type Snapshot } from '../../src/model/types.js';
 import { formatBytes } from '../../src/util/format.js';
 import { formatDurationMs } from '../../src/util/duration.js';
-import { SORT_LABELS } from './sort.js';
+import { SORT_LABELS, sortsDescending } from './sort.js';
 import type { ViewState } from './view-state.js';
 import { bar, safeText, type Glyphs, type Level, type Span } from './text.js';
 
@@ -63,7 +64,7 @@ export function headerLines(input: HeaderInput): Span[][] {
   // Line 1: who this host is on the left; counts, interval, pause and clock on the right (kept first).
   const right: Span[] = [];
   if (s) {
-    const containers = s.containers.filter((c) => c.runtime !== 'cgroup').length;
+    const containers = countContainers(s.containers);
     right.push(n(`${containers} containers`), sep, n(`${input.shown}/${s.containers.length} shown`), sep);
   }
   if (input.replay) {
@@ -135,7 +136,8 @@ export function headerLines(input: HeaderInput): Span[][] {
       );
     } else line3.push(n('PSI not available', 'dim'));
   }
-  const arrow = state.reverse ? glyphs.ascending : glyphs.descending;
+  // The same arrow as the sorted column's title (text sorts A-Z, an ascending arrow).
+  const arrow = sortsDescending(state.sort, state.reverse) ? glyphs.descending : glyphs.ascending;
   line3.push(sep, n(`sort ${SORT_LABELS[state.sort]} ${state.reverse ? 'reversed ' + arrow : arrow}`));
   if (state.filter) line3.push(sep, n('filter '), n(safeText(state.filter, glyphs.unicode), 'accent'));
   line3.push(sep, n(state.tree ? 'tree view' : 'table view'));

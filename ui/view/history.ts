@@ -104,6 +104,47 @@ export interface ContainerHistory {
   oomKills: number | null;
   /** Monotonic seconds of the last OOM kill seen rising; null if none since start. */
   lastOomAt: number | null;
+  /** Where the points come from when not from this dashboard (chart labels say it, e.g. "last hour"). */
+  source?: string;
+}
+
+/**
+ * A history from points queried elsewhere (the fleet view's range query):
+ * [wall seconds, value] per series, on a grid of `stepSeconds` from
+ * `startSeconds` to `endSeconds`. Wall times become the snapshot's
+ * monotonic scale (offset `wallNow - monoNow`). The grid starts at the
+ * first point any series has, so an hour without data is not drawn as zeros.
+ */
+export function historyFromPoints(
+  points: Partial<Record<SeriesName, [number, number][]>>,
+  grid: { startSeconds: number; endSeconds: number; stepSeconds: number },
+  clock: { wallNow: number; monoNow: number },
+  source: string,
+): ContainerHistory {
+  const byTime = new Map<SeriesName, Map<number, number>>();
+  let first = Infinity;
+  for (const name of SERIES_NAMES) {
+    const m = new Map<number, number>();
+    for (const [t, v] of points[name] ?? []) {
+      m.set(Math.round(t), v);
+      if (t < first) first = t;
+    }
+    byTime.set(name, m);
+  }
+  const step = Math.max(1, grid.stepSeconds);
+  const count = Math.floor((grid.endSeconds - grid.startSeconds) / step) + 1;
+  const capacity = Math.max(2, 2 * Math.ceil(count / 2));
+  const series = {} as Record<SeriesName, Series>;
+  for (const name of SERIES_NAMES) series[name] = new Series(capacity, name === 'memLimit' ? 'last' : 'avg');
+  const offset = clock.wallNow - clock.monoNow;
+  let since: number | null = null;
+  for (let k = 0; k < count; k++) {
+    const t = grid.startSeconds + k * step;
+    if (t < first) continue;
+    since ??= t - offset;
+    for (const name of SERIES_NAMES) series[name].push(t - offset, byTime.get(name)!.get(Math.round(t)) ?? null);
+  }
+  return { inode: 0, since: since ?? clock.monoNow, series, oomKills: null, lastOomAt: null, source };
 }
 
 function oomKillsOf(c: ContainerSnapshot): number | null {

@@ -5,7 +5,7 @@
 import { instanceOf, type ContainerSnapshot } from '../../src/model/types.js';
 import { formatBytes, formatCount } from '../../src/util/format.js';
 import { GAP, type FittedColumn } from './columns.js';
-import { comparator, type SortKey } from './sort.js';
+import { comparator, sortsDescending, type SortKey } from './sort.js';
 import { bar, fit, safeText, type Glyphs, type Level, type Span } from './text.js';
 import { displayName, memPercent, rowValues, runtimeLabel, type RowValues } from './values.js';
 
@@ -15,6 +15,8 @@ export interface Row {
   /** Display name, already safe to print. */
   name: string;
   runtime: string;
+  /** Image name, already safe to print; '' without one. */
+  image: string;
   values: RowValues;
   /** null for a tree node that is not in the snapshot (an intermediate cgroup). */
   container: ContainerSnapshot | null;
@@ -40,6 +42,7 @@ export function rowFromContainer(c: ContainerSnapshot, ctx: RowContext): Row {
     id: c.id,
     name: safeText(displayName(c), ctx.glyphs.unicode),
     runtime: runtimeLabel(c.runtime),
+    image: safeText(c.image ?? '', ctx.glyphs.unicode),
     values: rowValues(c),
     container: c,
     guide: '',
@@ -103,8 +106,10 @@ export function cell(row: Row, col: FittedColumn, ctx: RowContext): Span {
     case 'name': {
       const marker = row.hasChildren ? (row.expanded ? ctx.glyphs.expanded : ctx.glyphs.collapsed) + ' ' : '';
       const frozen = v.frozen ? ' [frozen]' : '';
-      const lvl: Level = row.oomRecent ? 'crit' : v.frozen ? 'accent' : 'normal';
-      return { text: row.guide + marker + row.name + frozen, level: lvl };
+      // docker restart would undo what this cgroup has now (src/model/drift.ts).
+      const drift = v.runtimeDrift ? (ctx.glyphs.unicode ? ' [≠docker]' : ' [!=docker]') : '';
+      const lvl: Level = row.oomRecent ? 'crit' : v.frozen ? 'accent' : v.runtimeDrift ? 'warn' : 'normal';
+      return { text: row.guide + marker + row.name + frozen + drift, level: lvl };
     }
     case 'instance':
       return {
@@ -113,6 +118,8 @@ export function cell(row: Row, col: FittedColumn, ctx: RowContext): Span {
       };
     case 'runtime':
       return { text: row.runtime, level: 'normal' };
+    case 'image':
+      return { text: row.image, level: 'normal' };
     case 'cpu': {
       const f = cpuFraction(v, ctx.hostCpus);
       return { text: pct(v.cpuPercent), level: level(f === null ? null : f * 100, THRESHOLDS.cpu) };
@@ -169,9 +176,7 @@ export function rowSpans(row: Row, columns: FittedColumn[], ctx: RowContext): Sp
 /** The header line: titles, with the sort column marked by its direction. */
 export function headerSpans(columns: FittedColumn[], sort: SortKey, reverse: boolean, glyphs: Glyphs): Span[] {
   const spans: Span[] = [];
-  const textSort = sort === 'name' || sort === 'path' || sort === 'runtime';
-  const descending = textSort ? reverse : !reverse;
-  const arrow = descending ? glyphs.descending : glyphs.ascending;
+  const arrow = sortsDescending(sort, reverse) ? glyphs.descending : glyphs.ascending;
   // The column that shows the sort key (CPU% rather than its bar; NAME for path).
   const shown = columns.find((c) => c.sort === sort && c.id !== 'cpuBar') ?? (sort === 'path' ? columns[0] : null);
   const memTotal =

@@ -22,6 +22,7 @@ export const SORT_KEYS = [
   'name',
   'path',
   'runtime',
+  'image',
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
@@ -42,6 +43,7 @@ export const SORT_LABELS: Record<SortKey, string> = {
   name: 'name',
   path: 'cgroup path',
   runtime: 'runtime',
+  image: 'image',
 };
 
 /** What --sort accepts besides the key names. */
@@ -70,6 +72,8 @@ export interface Sortable {
   id: string;
   name: string;
   runtime: string;
+  /** The container's image; '' for cgroups without one. */
+  image: string;
   values: RowValues;
 }
 
@@ -114,13 +118,15 @@ function textOf(key: SortKey, r: Sortable): string | null {
       return r.id;
     case 'runtime':
       return r.runtime;
+    case 'image':
+      return r.image;
     default:
       return null;
   }
 }
 
 export function isTextKey(key: SortKey): boolean {
-  return key === 'name' || key === 'path' || key === 'runtime';
+  return key === 'name' || key === 'path' || key === 'runtime' || key === 'image';
 }
 
 function compareNullable(a: number | null, b: number | null, descending: boolean): number {
@@ -130,6 +136,11 @@ function compareNullable(a: number | null, b: number | null, descending: boolean
 
 function compareIds(a: Sortable, b: Sortable): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Whether the rows run from the largest down: numbers unless reversed, text (A-Z) only when reversed. */
+export function sortsDescending(key: SortKey, reverse: boolean): boolean {
+  return isTextKey(key) ? reverse : !reverse;
 }
 
 /**

@@ -62,6 +62,7 @@ export function buildTree(
           id,
           name: '',
           runtime: '',
+          image: '',
           values: { ...EMPTY_VALUES },
           container: null,
           guide: '',

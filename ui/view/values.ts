@@ -2,6 +2,7 @@
 // for a tree node that has no cgroup of its own). Columns, sorting, colour
 // thresholds and the tree all work on these, never on the snapshot directly.
 
+import { runtimeDrift } from '../../src/model/drift.js';
 import type { ContainerSnapshot, Runtime } from '../../src/model/types.js';
 
 export interface RowValues {
@@ -21,6 +22,8 @@ export interface RowValues {
   pidsLimit: number | null;
   psiMemSome10: number | null;
   frozen: boolean;
+  /** The cgroup differs from the runtime's own record (a tstop limit or freeze docker restart would undo). */
+  runtimeDrift: boolean;
 }
 
 export const EMPTY_VALUES: RowValues = {
@@ -39,6 +42,7 @@ export const EMPTY_VALUES: RowValues = {
   pidsLimit: null,
   psiMemSome10: null,
   frozen: false,
+  runtimeDrift: false,
 };
 
 function sumNetwork(c: ContainerSnapshot, key: 'rxBytesPerSecond' | 'txBytesPerSecond'): number | null {
@@ -83,6 +87,7 @@ function computeRowValues(c: ContainerSnapshot): RowValues {
     pidsLimit: c.pids?.limit ?? null,
     psiMemSome10: c.pressure?.memory?.some?.avg10 ?? null,
     frozen: c.freezer === 'frozen',
+    runtimeDrift: runtimeDrift(c).length > 0,
   };
 }
 

@@ -3,7 +3,7 @@
 // the same cgroup from tick to tick; a vanished row hands it to its
 // neighbour) and the scroll position (only the visible window is drawn).
 
-import { isShownByDefault } from '../../src/model/select.js';
+import { filterRegex, isShownByDefault, matchesFilter } from '../../src/model/select.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { flatRows, type Row, type RowContext } from './rows.js';
 import type { SortKey } from './sort.js';
@@ -45,23 +45,19 @@ export function initialState(partial: Partial<ViewState> = {}): ViewState {
 }
 
 /**
- * The filter as a predicate on name, cgroup path, container id and image:
- * a case-insensitive regular expression, or the literal text when it is not
- * a valid one (so typing "[" never errors).
+ * The filter as a predicate, matching what --filter matches in every face
+ * (src/model/select.ts), or the literal text when it is not a valid regular
+ * expression (so typing "[" never errors).
  */
 export function compileFilter(text: string): ((c: ContainerSnapshot) => boolean) | null {
   if (text === '') return null;
   let re: RegExp;
   try {
-    re = new RegExp(text, 'i');
+    re = filterRegex(text);
   } catch {
-    re = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+    re = filterRegex(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   }
-  return (c) =>
-    re.test(c.name) ||
-    re.test(c.id) ||
-    (c.containerId !== null && re.test(c.containerId)) ||
-    (c.image !== null && re.test(c.image));
+  return (c) => matchesFilter(re, c);
 }
 
 /**

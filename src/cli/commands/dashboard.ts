@@ -3,7 +3,7 @@
 
 import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
-import { FLEET_FLAGS } from '../fleet-flags.js';
+import { FLEET_DASHBOARD_FLAGS, FLEET_FLAGS, FLEET_WRITE_FLAGS } from '../fleet-flags.js';
 import { AUDIT_FLAG } from './limit.js';
 import { STORE_FLAG } from './record.js';
 
@@ -36,6 +36,8 @@ const DASHBOARD_FLAGS = [
   ALL_FLAG,
   ...COLLECTION_FLAGS,
   ...FLEET_FLAGS,
+  ...FLEET_WRITE_FLAGS,
+  ...FLEET_DASHBOARD_FLAGS,
   STORE_FLAG,
   { ...AUDIT_FLAG, description: 'with --at: the audit log whose limit changes the replay marks' },
 ] as const satisfies CommandSpec['flags'];

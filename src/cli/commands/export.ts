@@ -21,7 +21,7 @@ const EXPORT_FLAGS = [
     value: 'FILE',
     description:
       'YAML config file; settings under "export:" (listen, min_interval, web_config, cgroups, filter, watch, ' +
-      'header_timeout, request_timeout, max_connections, max_requests_in_flight)',
+      'header_timeout, request_timeout, max_connections, max_requests_in_flight, container_labels)',
   },
   {
     name: 'web-config',
@@ -43,7 +43,7 @@ const EXPORT_FLAGS = [
     description: 'all (every cgroup, like cAdvisor) or default (containers and cgroups with processes)',
     default: 'all',
   },
-  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose id or name matches' },
+  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)' },
   {
     name: 'no-watch',
     type: 'boolean',
@@ -69,6 +69,14 @@ const EXPORT_FLAGS = [
     value: 'N',
     description: 'open connections at most; more are closed at once',
     default: '512',
+  },
+  {
+    name: 'container-labels',
+    type: 'string',
+    value: 'WHICH',
+    description:
+      "runtime labels exported as container_label_<name>, as cAdvisor does: all, none, or keys (e.g. 'com.docker.compose.project,team')",
+    default: 'all',
   },
   {
     name: 'max-requests-in-flight',

@@ -11,6 +11,7 @@ const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
   ['freeze', async () => (await import('./limit.js')).freezeCommand],
   ['thaw', async () => (await import('./limit.js')).thawCommand],
   ['kill', async () => (await import('./limit.js')).killCommand],
+  ['recommend', async () => (await import('./recommend.js')).recommendCommand],
   ['guard', async () => (await import('./guard.js')).guardCommand],
   ['export', async () => (await import('./export.js')).exportCommand],
   ['record', async () => (await import('./record.js')).recordCommand],
@@ -19,6 +20,11 @@ const LOADERS: [name: string, load: () => Promise<CommandSpec>][] = [
   ['ps', async () => (await import('./ps.js')).psCommand],
   ['stop', async () => (await import('./ps.js')).stopCommand],
   ['rm', async () => (await import('./ps.js')).rmCommand],
+  ['logs', async () => (await import('./logs.js')).logsCommand],
+
+  ['load', async () => (await import('./load.js')).loadCommand],
+  ['images', async () => (await import('./images.js')).imagesCommand],
+  ['rmi', async () => (await import('./rmi.js')).rmiCommand],
 ];
 
 /** The command of that name, or undefined. */

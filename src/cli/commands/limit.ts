@@ -4,6 +4,7 @@
 import { COLLECTION_FLAGS } from '../collection-flags.js';
 import type { CommandSpec, FlagSpec } from '../command.js';
 import { LIMIT_FIELDS } from '../../limiter/fields.js';
+import { STORE_FLAG } from './record.js';
 
 /** The limit flags, from the limiter's field table (src/limiter/fields.ts). */
 export const LIMIT_VALUE_FLAGS: FlagSpec[] = LIMIT_FIELDS.map((f) => ({
@@ -35,6 +36,30 @@ const ALLOW_SYSTEM_FLAG: FlagSpec = {
   type: 'boolean',
   description: "allow cgroups that are not containers (slices, systemd units, the machine's own)",
 };
+
+/** `tstop limit --remote`: ../limit-remote.ts reads them. */
+export const REMOTE_FLAGS: FlagSpec[] = [
+  {
+    name: 'remote',
+    type: 'string',
+    value: 'URL',
+    description: "change the limits on another host through its exporter's write API (e.g. https://node:9338)",
+  },
+  {
+    name: 'token-file',
+    type: 'string',
+    value: 'FILE',
+    description: 'with --remote: the write API bearer token (first line of FILE)',
+  },
+  { name: 'remote-ca-file', type: 'string', value: 'FILE', description: 'with --remote: PEM CA bundle to trust' },
+  {
+    name: 'remote-timeout',
+    type: 'string',
+    value: 'DURATION',
+    description: 'with --remote: give up on the node after this long',
+    default: '30s',
+  },
+];
 
 export const limitCommand: CommandSpec = {
   name: 'limit',
@@ -78,6 +103,15 @@ export const limitCommand: CommandSpec = {
     AUDIT_FLAG,
     LOCK_TIMEOUT_FLAG,
     { name: 'last', type: 'string', value: 'N', description: 'history: the last N changes', default: '20' },
+    {
+      name: 'what-if',
+      type: 'string',
+      value: 'WINDOW',
+      description:
+        'write nothing: replay the last WINDOW (30m, 24h, 7d) of the recorded usage (tstop record) against --memory, --cpus, --pids-limit',
+    },
+    { ...STORE_FLAG, description: `--what-if: ${STORE_FLAG.description}` },
+    ...REMOTE_FLAGS,
     ...COLLECTION_FLAGS,
   ],
   positionals: true,
@@ -85,8 +119,10 @@ export const limitCommand: CommandSpec = {
     'tstop limit web --memory 512m --memory-swap 1g',
     'tstop limit 3f2a --cpus 0.5 --pids-limit 200 --dry-run',
     'tstop limit web --device-read-bps /dev/sda:10mb',
+    'tstop limit web --memory 512m --cpus 1 --what-if 24h',
     'tstop limit history web',
     'tstop limit undo 5c1e0a2b9d44',
+    'tstop limit --remote https://node:9338 --token-file ~/.tstop-token web --memory 1g',
   ],
   run: async (flags, positionals) => (await import('../limit.js')).runLimit(flags, positionals),
 };
@@ -117,8 +153,15 @@ export const freezeCommand: CommandSpec = {
 export const thawCommand: CommandSpec = {
   name: 'thaw',
   summary: 'Thaw a frozen container.',
-  usage: 'thaw <container> [--timeout DURATION]',
-  flags: freezeCommand.flags,
+  usage: 'thaw <container> [--timeout DURATION] [--force]',
+  flags: [
+    ...freezeCommand.flags,
+    {
+      name: 'force',
+      type: 'boolean',
+      description: 'thaw a container docker paused (docker unpause is the right way: docker keeps saying Paused)',
+    },
+  ],
   positionals: true,
   examples: ['tstop thaw web'],
   run: async (flags, positionals) => (await import('../limit.js')).runFreeze(flags, positionals, false),

@@ -61,9 +61,33 @@ export const RUN_FLAGS: FlagSpec[] = [
   {
     name: 'network',
     type: 'string',
-    value: 'none|host',
-    description: "none: a new network namespace with only lo, up; host: the host's network",
+    value: 'none|host|bridge|container:NAME',
+    description:
+      "none: a new network namespace with only lo, up; host: the host's network; bridge: a veth pair, eth0 inside with an address of the tstop0 bridge's subnet (TSTOP_BRIDGE, TSTOP_NET_SUBNET; default 10.88.0.0/16 or the first free private /16) and NAT with nft; container:NAME: the network namespace of tstop container NAME",
     default: 'none',
+  },
+  {
+    name: 'publish',
+    short: 'p',
+    type: 'string',
+    multiple: true,
+    value: '[IP:]HOSTPORT:CONTAINERPORT[/tcp|udp]',
+    description: 'publish a container port on the host (nft DNAT; 127.0.0.1 works too); needs --network bridge',
+  },
+  {
+    name: 'dns',
+    type: 'string',
+    multiple: true,
+    value: 'IP',
+    description:
+      "a name server for the container's own /etc/resolv.conf (default: the host's, without loopback ones); needs --rootfs",
+  },
+  {
+    name: 'add-host',
+    type: 'string',
+    multiple: true,
+    value: 'NAME:IP',
+    description: "a line in the container's own /etc/hosts (IP host-gateway: the bridge's address); needs --rootfs",
   },
   {
     name: 'userns',
@@ -79,7 +103,27 @@ export const RUN_FLAGS: FlagSpec[] = [
     value: 'DIR',
     description: "root filesystem (pivot_root into it); without it the host's / in a private mount namespace",
   },
-  { name: 'read-only', type: 'boolean', description: 'mount the rootfs read-only (needs --rootfs)' },
+  {
+    name: 'image',
+    type: 'string',
+    value: 'NAME[:TAG]',
+    description:
+      'run a loaded image (tstop load): an overlay of its layers, writes kept in the container until tstop rm; its Entrypoint, Cmd (replaced by COMMAND), Env, WorkingDir and User apply. No pull: docker save the image elsewhere',
+  },
+  {
+    name: 'entrypoint',
+    type: 'string',
+    value: 'CMD',
+    description: "--image: replace the image's Entrypoint and drop its Cmd ('' for none), as docker run does",
+  },
+  {
+    name: 'image-store',
+    type: 'string',
+    value: 'DIR',
+    description: 'where tstop load keeps images (also TSTOP_IMAGES)',
+    default: '/var/lib/tstop/images',
+  },
+  { name: 'read-only', type: 'boolean', description: 'mount the rootfs read-only (needs --rootfs or --image)' },
   {
     name: 'volume',
     short: 'v',
@@ -159,6 +203,14 @@ export const RUN_FLAGS: FlagSpec[] = [
     description: "-d: the log's cap (k, m, g) and how many rotated files to keep",
     default: 'max-size=10m, max-file=3',
   },
+  {
+    name: 'restart',
+    type: 'string',
+    value: 'POLICY',
+    description:
+      '-d: no, on-failure[:N] (after a non-zero exit, at most N times), always or unless-stopped: restart the workload when it exits, after 100 ms doubling to 1 min; tstop stop ends it. No daemon: nothing restarts at boot, so unless-stopped is always',
+    default: 'no',
+  },
   { name: 'rm', type: 'boolean', description: 'remove the container (state and cgroup) when it exits' },
   {
     name: 'init',
@@ -171,7 +223,7 @@ export const RUN_FLAGS: FlagSpec[] = [
 export const runCommand: CommandSpec = {
   name: 'run',
   summary: 'Run a command in new namespaces and its own cgroup with limits, as docker run does (no daemon).',
-  usage: 'run [OPTIONS] [--] COMMAND [ARG...]',
+  usage: 'run [OPTIONS] [--] COMMAND [ARG...]  |  run --image NAME[:TAG] [OPTIONS] [--] [COMMAND [ARG...]]',
   description: [
     'The workload is PID 1 of new mount, UTS, IPC, PID, cgroup and (with --network none, the default)',
     "network namespaces, with docker's default capabilities, no_new_privs and masked /proc paths.",
@@ -179,6 +231,8 @@ export const runCommand: CommandSpec = {
     "dashboard and the exporter show it at once with runtime 'tstop' and its name. The exit code is",
     "the workload's (128+n when killed by signal n); 125 when tstop failed, 126/127 when the command",
     'could not be run. State: /run/tstop/NAME.json (TSTOP_RUN_DIR); parent cgroup: TSTOP_RUN_PARENT.',
+    '--network bridge gives it an eth0 on the tstop0 bridge (ip and nft; -p publishes ports, also on 127.0.0.1),',
+    '--network container:NAME the network of another tstop container: docs/network.md.',
     'Needs root. docs/launcher.md has the details.',
   ].join('\n'),
   flags: RUN_FLAGS,
@@ -188,6 +242,9 @@ export const runCommand: CommandSpec = {
     'tstop run --rm -it --rootfs /srv/alpine --memory 256m --cpus 0.5 -- /bin/sh',
     'tstop run -d --name web --pids-limit 100 --rootfs /srv/web -v /srv/data:/data:ro -- /bin/httpd -f',
     'tstop run --rm --userns 100000:65536 --init -- sleep 10',
+    'tstop run --rm --image busybox:latest -e GREETING=hi -- sh -c "echo $GREETING"',
+
+    'tstop run -d --name api --network bridge -p 127.0.0.1:8080:80 --rootfs /srv/web -- httpd -f -p 80',
   ],
   run: async (flags, positionals) => (await import('../run.js')).runCli(flags, positionals),
 };

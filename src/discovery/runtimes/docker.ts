@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { criInfoFromAnnotations, kubeInfo } from '../cri.js';
 import { FileCache, safeComponent, sharedCache } from '../file-cache.js';
 import { isRecord, num, str, strRecord } from '../json.js';
+import type { RuntimeConfig } from '../../model/types.js';
 import type { ContainerDescription, RuntimeStateProvider, StateContext } from '../provider.js';
 
 export interface DockerContainer {
@@ -45,6 +46,29 @@ export function parseDockerConfig(raw: unknown): DockerContainer | null {
   };
 }
 
+/** The limits of hostconfig.json (docker run/update's --memory, --cpus, --pids-limit); `paused` comes from config.v2.json. */
+export function parseDockerHostConfig(raw: unknown): Omit<RuntimeConfig, 'paused'> | null {
+  if (!isRecord(raw)) return null;
+  const memory = num(raw.Memory);
+  const nanoCpus = num(raw.NanoCpus);
+  const quota = num(raw.CpuQuota);
+  const period = num(raw.CpuPeriod);
+  const pids = num(raw.PidsLimit);
+  let cpus: number | null = null;
+  if (nanoCpus !== null && nanoCpus > 0) cpus = nanoCpus / 1e9;
+  // docker's default period when only --cpu-quota is given is the kernel's 100 ms.
+  else if (quota !== null && quota > 0) cpus = quota / (period !== null && period > 0 ? period : 100_000);
+  return {
+    memoryLimitBytes: memory !== null && memory > 0 ? memory : null,
+    cpus,
+    pidsLimit: pids !== null && pids > 0 ? pids : null,
+  };
+}
+
+export function dockerHostConfigPath(dockerRoot: string, id: string): string {
+  return join(dockerRoot, 'containers', id, 'hostconfig.json');
+}
+
 export function dockerConfigPath(dockerRoot: string, id: string): string {
   return join(dockerRoot, 'containers', id, 'config.v2.json');
 }
@@ -58,6 +82,12 @@ export function readDockerContainer(
   return cache.readJson(dockerConfigPath(dockerRoot, id), 'docker', parseDockerConfig);
 }
 
+// `id` is the checked directory name, not the file's own ID field.
+function dockerRuntimeConfig(id: string, d: DockerContainer, ctx: StateContext): RuntimeConfig | null {
+  const host = ctx.cache.readJson(dockerHostConfigPath(ctx.options.dockerRoot, id), 'docker', parseDockerHostConfig);
+  return host === null ? null : { ...host, paused: d.paused };
+}
+
 /** A docker container as tstop shows it; also asked by the containerd and runc providers for docker's tasks. */
 export function describeDocker(id: string, ctx: StateContext): ContainerDescription | null {
   const d = readDockerContainer(ctx.options.dockerRoot, id, ctx.cache);
@@ -69,6 +99,7 @@ export function describeDocker(id: string, ctx: StateContext): ContainerDescript
     containerId: d.id,
     kubernetes: kubeInfo(criInfoFromAnnotations(d.labels)),
     labels: d.labels,
+    runtimeConfig: dockerRuntimeConfig(id, d, ctx),
     pid: d.pid,
     source: dockerConfigPath(ctx.options.dockerRoot, id),
   };
