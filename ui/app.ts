@@ -22,10 +22,11 @@ import { TableWidget } from './table.js';
 import { TooSmallWidget, tooSmall } from './too-small.js';
 import { treeKey } from './tree-keys.js';
 import { editKey, lineEdit, type KeyEvent, type LineEdit } from './view/edit.js';
-import { History, type ContainerHistory } from './view/history.js';
+import { ReplayControls } from './replay-controls.js';
+import { DetailHistoryFetcher, type DetailHistoryProvider } from './detail-history.js';
+import { History } from './view/history.js';
 import type { Row, RowContext } from './view/rows.js';
 import type { ReplayTimeline } from '../src/record/replay.js';
-import { parseTimeSpec, TimeSpecError } from '../src/util/time.js';
 import {
   buildRows,
   initialState,
@@ -68,7 +69,7 @@ export interface DashboardOptions {
    * queries); asked when the view opens and again every detailHistoryEveryMs.
    * Without it, or until it answers, the charts show what this dashboard saw.
    */
-  detailHistory?: (container: ContainerSnapshot, snapshot: Snapshot) => Promise<ContainerHistory | undefined>;
+  detailHistory?: DetailHistoryProvider;
   detailHistoryEveryMs?: number;
   /** Why l, f and K cannot act here (the fleet view), for all or per action; null or absent: they can. */
   actionsUnavailable?: string | null | Partial<Record<ActionKind, string>>;
@@ -103,11 +104,10 @@ export class Dashboard implements DashboardControls {
   private detailId: string | null = null;
   private processes: ProcessSample | null = null;
   /** The detail view's history from options.detailHistory, for detailId. */
-  private fetched: { id: string; history?: ContainerHistory; askedAt: number; pending: boolean } | null = null;
+  private readonly fetched: DetailHistoryFetcher;
   private overlay: Overlay | null = null;
   private filterEdit: LineEdit | null = null;
-  /** Replay: the time being typed after @. */
-  private timeEdit: LineEdit | null = null;
+  private readonly replayControls: ReplayControls;
   private readonly replay: ReplayView | null;
   private timer: NodeJS.Timeout | null = null;
   stopped = false;
@@ -122,6 +122,14 @@ export class Dashboard implements DashboardControls {
     this.isRoot = options.isRoot ?? process.getuid?.() === 0;
     this.source = options.source ?? null;
     this.replay = options.replay ? new ReplayView(options.replay) : null;
+    this.replayControls = new ReplayControls(this.replay, {
+      showStatus: (text, level) => this.status.show(text, level),
+      showFrame: () => this.showReplayFrame(),
+      render: () => this.render(),
+    });
+    this.fetched = new DetailHistoryFetcher(options.detailHistory, options.detailHistoryEveryMs ?? 30_000, (err) =>
+      this.detailHistoryAnswered(err),
+    );
     this.now = options.now ?? (() => new Date());
     const sampler = new ProcessSampler(options.root ?? '/');
     const replay = this.replay;
@@ -319,7 +327,7 @@ export class Dashboard implements DashboardControls {
       if (c && this.snapshot) {
         this.detail.update({
           container: c,
-          history: (this.fetched?.id === c.id ? this.fetched.history : undefined) ?? this.history.get(c.id),
+          history: this.fetched.history(c.id) ?? this.history.get(c.id),
           secondsSinceOom: this.history.secondsSinceOom(c.id),
           processes: this.processes,
           hostMemoryBytes: this.snapshot.host.memoryBytes,
@@ -339,8 +347,9 @@ export class Dashboard implements DashboardControls {
         : 'collecting...';
       this.table.render(this.rows, this.state, this.rowContext(), empty);
     }
-    this.status.render(this.mode, this.timeEdit ?? this.filterEdit, this.glyphs.unicode, {
-      prompt: this.timeEdit ? 'replay at (03:12, 10m ago, ISO 8601, @epoch)' : undefined,
+    const timeEdit = this.replayControls.timeEdit;
+    this.status.render(this.mode, timeEdit ?? this.filterEdit, this.glyphs.unicode, {
+      prompt: timeEdit ? 'replay at (03:12, 10m ago, ISO 8601, @epoch)' : undefined,
       replay: this.replay !== null,
     });
     this.screen.render();
@@ -367,39 +376,27 @@ export class Dashboard implements DashboardControls {
     this.detailId = row.id;
     if (this.replay) this.history = this.replay.history(true);
     this.processes = this.readProcesses(row.container.processes);
-    this.fetched = null;
+    this.fetched.reset();
     this.fetchDetailHistory(row.container);
     this.detail.open();
   }
 
-  /** Asks options.detailHistory for the open container's history, at most every detailHistoryEveryMs. */
+  /** Asks options.detailHistory for the open container's history (DetailHistoryFetcher). */
   private fetchDetailHistory(c: ContainerSnapshot): void {
-    const ask = this.options.detailHistory;
-    if (!ask || !this.snapshot) return;
-    const now = performance.now();
-    const f = this.fetched;
-    if (f?.id === c.id && (f.pending || now - f.askedAt < (this.options.detailHistoryEveryMs ?? 30_000))) return;
-    const entry = { id: c.id, history: f?.id === c.id ? f.history : undefined, askedAt: now, pending: true };
-    this.fetched = entry;
-    ask(c, this.snapshot).then(
-      (history) => {
-        entry.pending = false;
-        entry.history = history ?? entry.history;
-        if (this.fetched === entry && this.mode === 'detail') this.render();
-      },
-      (err: unknown) => {
-        entry.pending = false;
-        if (this.fetched !== entry || this.stopped) return;
-        this.status.show(`the detail charts' history: ${(err as Error).message}`, 'crit');
-        this.render();
-      },
-    );
+    if (this.snapshot) this.fetched.fetch(c, this.snapshot);
+  }
+
+  /** The fetched history answered (or failed): redraw the open detail view. */
+  private detailHistoryAnswered(err: Error | null): void {
+    if (this.stopped || this.mode !== 'detail') return;
+    if (err) this.status.show(`the detail charts' history: ${err.message}`, 'crit');
+    this.render();
   }
 
   closeDetail(): void {
     this.mode = 'table';
     this.detailId = null;
-    this.fetched = null;
+    this.fetched.reset();
     this.processes = null;
     this.detail.close();
   }
@@ -428,7 +425,7 @@ export class Dashboard implements DashboardControls {
       if (this.overlay?.closed) this.setOverlay(null);
       return this.render();
     }
-    if (this.timeEdit) return this.timeKey(ch, key, name);
+    if (this.replayControls.timeEdit) return this.replayControls.timeKey(ch, key, name);
     if (this.filterEdit) return this.filterKey(ch, key, name);
     this.dispatchKey(this.mode, name, ch);
   }
@@ -473,43 +470,16 @@ export class Dashboard implements DashboardControls {
     this.update(this.replay.snapshot, false);
   }
 
-  private replayMoved(message: string | null): void {
-    if (message) this.status.show(message, 'warn');
-    else this.showReplayFrame();
-  }
-
   replayStep(direction: 1 | -1): void {
-    if (!this.replay) return this.notReplaying();
-    this.replayMoved(this.replay.timeline.step(direction));
+    this.replayControls.step(direction);
   }
 
   replayShift(deltaMs: number): void {
-    if (!this.replay) return this.notReplaying();
-    this.replayMoved(this.replay.timeline.shift(deltaMs));
+    this.replayControls.shift(deltaMs);
   }
 
   replayJump(): void {
-    if (!this.replay) return this.notReplaying();
-    this.timeEdit = lineEdit('');
-  }
-
-  private notReplaying(): void {
-    this.status.show('that key moves through a recording: start tstop --at TIME (see tstop record)', 'warn');
-  }
-
-  private timeKey(ch: string | undefined, key: KeyEvent, name: string): void {
-    const edit = this.timeEdit!;
-    if (name === 'escape') this.timeEdit = null;
-    else if (name === 'enter') {
-      this.timeEdit = null;
-      try {
-        this.replayMoved(this.replay!.timeline.seek(parseTimeSpec(edit.text)));
-      } catch (err) {
-        if (!(err instanceof TimeSpecError)) throw err;
-        this.status.show(err.message, 'crit');
-      }
-    } else editKey(edit, ch, key);
-    this.render();
+    this.replayControls.jump();
   }
 
   togglePause(): void {
