@@ -175,7 +175,9 @@ export class DockerEngine {
     const log = fs.openSync(path.join(this.dir, 'dockerd.log'), 'a');
     const started = Date.now();
     // prettier-ignore
-    const child = spawn('dockerd', [
+    // In a network namespace of its own (unshare execs dockerd: the pid is dockerd's): the
+    // bridges and veths of `docker network create` live there, never on the host's network.
+    const child = spawn('unshare', ['--net', '--', 'dockerd',
       '--host', `unix://${this.socket}`,
       '--data-root', this.dataRoot,
       '--exec-root', this.execRoot,

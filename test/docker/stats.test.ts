@@ -182,6 +182,65 @@ describe('tstop snapshot against docker stats and the engine API', () => {
     expect(tstopPercent).toBeLessThan(BURN_CPUS * 100 + 5);
     expect(containerOf(snap, ids.burn).cpu?.quotaCores).toBe(BURN_CPUS);
   });
+
+  it('network IO of a container on a docker bridge network: equal to the engine API; docker stats shows the same', async () => {
+    // dockerd runs in a network namespace of its own (engine.ts): this bridge and its veths live there.
+    await dockerOk(info, ['network', 'create', '--driver', 'bridge', 'tstoplane']);
+    try {
+      const server = await runContainer(info, [
+        '--name',
+        'netsrv',
+        '--network',
+        'tstoplane',
+        info.image,
+        'sleep',
+        '100000',
+      ]);
+      const client = await runContainer(info, [
+        '--name',
+        'netcli',
+        '--network',
+        'tstoplane',
+        info.image,
+        'sleep',
+        '100000',
+      ]);
+      const address = await dockerOk(info, [
+        'inspect',
+        '--format',
+        '{{.NetworkSettings.Networks.tstoplane.IPAddress}}',
+        server,
+      ]);
+      // 40 pings of 1,000 bytes each way: about 42 KB on each side's eth0.
+      await dockerOk(info, ['exec', 'netcli', 'ping', '-c', '40', '-i', '0.05', '-s', '1000', '-q', address]);
+      const url = `/containers/${client}/stats?stream=false&one-shot=true`;
+      let still: { api: EngineStats; c: ContainerSnapshot } | null = null;
+      for (let attempt = 0; attempt < 5 && still === null; attempt++) {
+        const before = await engineApi<EngineStats>(info, url);
+        const snap = await snapshot(info);
+        const after = await engineApi<EngineStats>(info, url);
+        if (JSON.stringify(after.networks) === JSON.stringify(before.networks))
+          still = { api: before, c: containerOf(snap, client) };
+      }
+      if (still === null) throw new Error('the engine never read the same network counters twice in a row');
+      const eth0 = still.api.networks?.eth0;
+      const mine = still.c.network?.find((i) => i.interface === 'eth0');
+      expect(eth0?.rx_bytes).toBeGreaterThan(40 * 1000);
+      expect([mine?.rxBytes, mine?.txBytes, mine?.rxPackets, mine?.txPackets]).toEqual([
+        eth0?.rx_bytes,
+        eth0?.tx_bytes,
+        eth0?.rx_packets,
+        eth0?.tx_packets,
+      ]);
+      // docker stats prints NetIO in decimal units with 3-4 digits: "42.3kB / 42.1kB".
+      const [rx, tx] = ((await dockerStats(info, ['netcli'])).get('netcli')?.NetIO ?? '').split(' / ');
+      expect(Math.abs(parseDockerDecimal(rx) - (eth0?.rx_bytes ?? 0)) / (eth0?.rx_bytes ?? 1)).toBeLessThan(0.01);
+      expect(Math.abs(parseDockerDecimal(tx) - (eth0?.tx_bytes ?? 0)) / (eth0?.tx_bytes ?? 1)).toBeLessThan(0.01);
+    } finally {
+      await docker(info, ['rm', '-f', 'netsrv', 'netcli']);
+      await docker(info, ['network', 'rm', 'tstoplane']);
+    }
+  });
 });
 
 /** docker stats' block and net IO use decimal units (HumanSize: kB, MB). */

@@ -87,6 +87,7 @@ export interface EngineStats {
   cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number };
   precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
   blkio_stats: { io_service_bytes_recursive: { major: number; minor: number; op: string; value: number }[] | null };
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number; rx_packets: number; tx_packets: number }>;
 }
 
 /** CPU % as docker stats computes it: container delta / system delta × online CPUs. */

@@ -107,7 +107,8 @@ export function cell(row: Row, col: FittedColumn, ctx: RowContext): Span {
       const marker = row.hasChildren ? (row.expanded ? ctx.glyphs.expanded : ctx.glyphs.collapsed) + ' ' : '';
       const frozen = v.frozen ? ' [frozen]' : '';
       // docker restart would undo what this cgroup has now (src/model/drift.ts).
-      const drift = v.runtimeDrift ? (ctx.glyphs.unicode ? ' [≠docker]' : ' [!=docker]') : '';
+      // ASCII on every terminal: blessed draws '≠' as a line-drawing glyph on some.
+      const drift = v.runtimeDrift ? ' [!=docker]' : '';
       const lvl: Level = row.oomRecent ? 'crit' : v.frozen ? 'accent' : v.runtimeDrift ? 'warn' : 'normal';
       return { text: row.guide + marker + row.name + frozen + drift, level: lvl };
     }
