@@ -13,6 +13,7 @@ export default defineConfig({
       'collect',
       'collect-gate', // the gate is cpu.stat on v2
       'export',
+      'guard', // memory PSI per cgroup exists only with the v2 memory controller
       'lane',
       'launcher',
       'launcher-devices', // the BPF device program exists only on v2

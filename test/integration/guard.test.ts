@@ -13,6 +13,19 @@ import { limitEnv, TSTOP_BIN } from '../helpers/limit.js';
 
 const isRoot = process.getuid?.() === 0;
 
+/** Whether the memory controller is cgroup v2's (its PSI files exist per cgroup only there). */
+function isMemoryV2(): boolean {
+  const v1 = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => / - cgroup .*\bmemory\b/.test(l));
+  return (
+    !v1 &&
+    fs.existsSync('/sys/fs/cgroup/cgroup.controllers') &&
+    fs.readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').includes('memory')
+  );
+}
+
 function snapshotOf(id: string): ContainerSnapshot | undefined {
   const collector = new Collector();
   try {
@@ -109,6 +122,40 @@ describe.runIf(isRoot)('tstop guard on the real kernel', () => {
     g.child.kill('SIGTERM');
     expect(await exited(g.child)).toBe(0);
   });
+
+  // Memory PSI needs the memory controller on cgroup v2 (the v2 lane): a small memory.high
+  // throttles a process allocating past it (no swap to reclaim its pages into), and the time
+  // it stalls is memory pressure.
+  it.runIf(isRoot && isMemoryV2())(
+    'freezes a cgroup thrashing under a small memory.high on its memory PSI',
+    async () => {
+      const id = cg.mkdir('thrash');
+      cg.write('memory', 'thrash', 'memory.high', String(16 * 1024 * 1024));
+      cg.spawn('thrash', ['alloc', '64']); // never ready: the allocation stalls at memory.high
+      const audit = cg.tmp('audit-psi.jsonl');
+      const g = guard(
+        `rules:
+  - name: thrash
+    match: "${id}"
+    when: pressure.memory.some.avg10 > 5%
+    for: 1s
+    action: freeze
+    allowSystem: true
+`,
+        audit,
+      );
+      await waitFor(
+        'the guard to freeze the thrashing cgroup',
+        () => snapshotOf(id)?.freezer === 'frozen',
+        60_000,
+        200,
+      );
+      expect(g.out()).toMatch(/rule thrash: freeze \S+ .*pressure\.memory\.some\.avg10=\d/);
+      g.child.kill('SIGTERM');
+      expect(await exited(g.child)).toBe(0);
+      cg.write('memory', 'thrash', 'cgroup.freeze', '0');
+    },
+  );
 
   it('refuses a rules file with a mistake, naming the line, before doing anything', async () => {
     const g = guard(rule('bad', '/nowhere').replace('32MiB', '32QiB'), cg.tmp('audit-bad.jsonl'));
