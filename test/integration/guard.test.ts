@@ -95,7 +95,9 @@ describe.runIf(isRoot)('tstop guard on the real kernel', () => {
       );
     const freeze = records.find((r) => r.action === 'freeze' && r.result === 'applied');
     expect(freeze).toMatchObject({ via: 'guard', rule: 'mem-hog', container: { id } });
-    expect(g.out()).toMatch(new RegExp(`rule mem-hog: freeze \\S+ \\(${id}\\): memory\\.usageBytes=\\d+, held \\d`));
+    // The log line is written after the change is audited: it may arrive a moment later.
+    const line = new RegExp(`rule mem-hog: freeze \\S+ \\(${id}\\): memory\\.usageBytes=\\d+, held \\d`);
+    await waitFor('the guard log line', () => line.test(g.out()), 10_000, 50);
     // usage is still above the line, but thawAfter thaws it and the cooldown (1 min) keeps it thawed
     await waitFor('the thaw after 3 s', () => snapshotOf(id)?.freezer === 'thawed', 20_000, 100);
     g.child.kill('SIGTERM');
@@ -150,7 +152,12 @@ describe.runIf(isRoot)('tstop guard on the real kernel', () => {
         60_000,
         200,
       );
-      expect(g.out()).toMatch(/rule thrash: freeze \S+ .*pressure\.memory\.some\.avg10=\d/);
+      await waitFor(
+        'the guard log line',
+        () => /rule thrash: freeze \S+ .*pressure\.memory\.some\.avg10=\d/.test(g.out()),
+        10_000,
+        50,
+      );
       g.child.kill('SIGTERM');
       expect(await exited(g.child)).toBe(0);
       cg.write('memory', 'thrash', 'cgroup.freeze', '0');
