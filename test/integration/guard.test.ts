@@ -104,6 +104,40 @@ describe.runIf(isRoot)('tstop guard on the real kernel', () => {
     expect(await exited(g.child)).toBe(0);
   });
 
+  it('kill SIGKILL: every process of the matching cgroup is killed, audited as the rule', async () => {
+    const id = cg.mkdir('killme');
+    const w = cg.spawn('killme', ['alloc', '48']);
+    await w.ready;
+    const audit = cg.tmp('audit-kill.jsonl');
+    const g = guard(
+      `rules:
+  - name: killer
+    match: "${id}"
+    when: memory.usageBytes > 32MiB
+    for: 500ms
+    action: kill SIGKILL
+    allowSystem: true
+`,
+      audit,
+    );
+    await waitFor('the guard to kill the process', () => cg.pids('killme').length === 0, 20_000, 100);
+    await waitFor(
+      'the kill in the audit log',
+      () => fs.existsSync(audit) && /"action":"kill"/.test(fs.readFileSync(audit, 'utf8')),
+      10_000,
+      50,
+    );
+    const kill = fs
+      .readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { via: string; rule?: string; action: string; signal?: string })
+      .find((r) => r.action === 'kill');
+    expect(kill).toMatchObject({ via: 'guard', rule: 'killer', signal: 'SIGKILL' });
+    g.child.kill('SIGTERM');
+    expect(await exited(g.child)).toBe(0);
+  });
+
   it('in a dry run logs the same action with its values and writes nothing', async () => {
     const id = cg.mkdir('dry');
     const w = cg.spawn('dry', ['alloc', '48']);
