@@ -1,6 +1,7 @@
 // `tstop` on a terminal: parses the start options, starts a Collector that
 // watches the tree, and runs the dashboard until the user quits.
 
+import { runDashboardApp } from './dashboard-run.js';
 import { Collector } from '../collect/collector.js';
 import { parseSortKey, type SortKey } from '../../ui/view/sort.js';
 import { compileFilter, type ViewState } from '../../ui/view/view-state.js';
@@ -75,14 +76,7 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
     state,
     handleSignals: true,
   });
-  if (recorded.problem) app.status.show(recorded.problem, 'warn', 10);
-  try {
-    await app.start();
-  } catch (err) {
-    app.quit();
-    throw err;
-  }
-  return 0;
+  return runDashboardApp(app, recorded.problem);
 }
 
 /** The fleet view: the same dashboard, fed by Prometheus queries; no local processes; limits through write APIs. */

@@ -5,6 +5,7 @@
 // unreadable log costs only the change markers. The live dashboard's
 // charts start from the store's last hour when there is one.
 
+import { runDashboardApp } from './dashboard-run.js';
 import fs from 'node:fs';
 import { AuditLog, auditLogPath } from '../limiter/audit.js';
 import { LimitError, type ChangeRecord, type Limiter } from '../limiter/api.js';
@@ -92,12 +93,5 @@ export async function runReplayDashboard(
     state,
     handleSignals: true,
   });
-  if (replay.problem) app.status.show(replay.problem, 'warn', 10);
-  try {
-    await app.start();
-  } catch (err) {
-    app.quit();
-    throw err;
-  }
-  return 0;
+  return runDashboardApp(app, replay.problem);
 }
