@@ -6,7 +6,7 @@
 // banner and retries at each interval until Prometheus answers again.
 // Needs prometheus (Debian's package), openssl and tmux (dashboard part).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,26 +14,12 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tstopBin } from '../../bench/export-process.js';
 import { freePort, hasPrometheus, startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
+import { runCli as tstop } from '../helpers/cli.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { hasTmux, TmuxPane, waitForScreen } from '../helpers/tmux.js';
 
 const fixtures = path.resolve(path.dirname(tstopBin()), '../test/fixtures/tls');
 const hasOpenssl = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
-
-function tstop(args: string[], timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(tstopBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 describe.runIf(hasPrometheus() && hasOpenssl)('fleet failures against a Prometheus with TLS and basic auth', () => {
   let dir = '';

@@ -20,27 +20,12 @@ import type { FleetContainerSnapshot, FleetSnapshot } from '../../src/model/type
 import { TestCgroups } from '../helpers/cgroups.js';
 import { find, parseExposition, value } from '../helpers/exposition.js';
 import { freePort, hasPrometheus, startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
+import { runCli as tstop } from '../helpers/cli.js';
 import { hasTmux, TmuxPane, waitForScreen } from '../helpers/tmux.js';
 
 const isRoot = process.getuid?.() === 0;
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Runs the built CLI to completion. */
-function tstop(args: string[], timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(tstopBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 function scrape(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
