@@ -268,6 +268,11 @@ export function readProfile(file: string): Json {
   }
 }
 
+/** Where the helper keeps the BPF programs it generated (native/src/seccomp-cache.c): the run dir is root's, 0700. */
+export function seccompCacheDir(runDir: string): string {
+  return join(runDir, 'seccomp-cache');
+}
+
 /** `unconfined` -> null; a file -> its profile; undefined -> the default profile. */
 export function loadSeccomp(choice: string | undefined, capabilities: readonly number[]): CompiledSeccomp | null {
   if (choice === 'unconfined') return null;
