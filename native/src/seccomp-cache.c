@@ -4,7 +4,7 @@
  * ~5 ms per launch; the program only depends on the records tstop sends
  * (seccomp_default/arch/rule), libseccomp's version and the kernel API level
  * it detected, the machine and the kernel release. All of that, as text, is
- * the key; a file in spec seccomp_cache=DIR (tstop's run dir, root's, 0700)
+ * the key; a file in spec seccomp_cache=DIR (/run/tstop.cache, root's, 0700)
  * holds the key and the program. A hit is the exact key byte for byte, so
  * the program loaded is the one libseccomp would generate now: the filter
  * is the same, only its generation is skipped.

@@ -148,7 +148,7 @@ interface CommonSpec {
   /** Seccomp filter (src/launcher/seccomp.ts); none when absent or null. */
   seccomp?: CompiledSeccomp | null;
   /**
-   * A directory (tstop's run dir's seccomp-cache/) where the helper keeps
+   * A directory (beside tstop's run dir: /run/tstop.cache) where the helper keeps
    * the BPF program libseccomp generated for these seccomp records, so the
    * next launch with the same records loads it instead of generating it
    * again (native/src/seccomp-cache.c).
