@@ -17,20 +17,14 @@ function notBuilt(err) {
   return err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('/dist/');
 }
 
-/** dist/launch/tstop-launch.cjs, or null when the build made no bundle. */
+/** dist/launch/tstop-launch.cjs (with its code caches, ./launch-loader.cjs), or null when the build made no bundle. */
 function launcherBundle() {
-  try {
-    return createRequire(import.meta.url)('../dist/launch/tstop-launch.cjs');
-  } catch (err) {
-    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('tstop-launch.cjs')) return null;
-    throw err;
-  }
+  const require = createRequire(import.meta.url);
+  return require('./launch-loader.cjs').loadLauncher(require.resolve('../dist/launch/tstop-launch.cjs'), argv[0]);
 }
 
 const launcher = LAUNCHER_COMMANDS.includes(argv[0]) ? launcherBundle() : null;
-const start = launcher
-  ? launcher.launcherMain(argv, mainUrl)
-  : import(mainUrl.href).then((m) => m.main(argv)); // other commands, or built without the bundle
+const start = launcher ? launcher.launcherMain(argv, mainUrl) : import(mainUrl.href).then((m) => m.main(argv)); // other commands, or built without the bundle
 start.catch((err) => {
   if (notBuilt(err)) {
     process.stderr.write('tstop: not built yet; run `npm ci` (or `npm run build`) in the tstop directory\n');
