@@ -8,7 +8,8 @@
 // the directory and the file belong to this user and nobody else can write
 // them (it is code), and only for chunks whose name carries the content hash
 // rolldown gave it; V8 itself refuses a cache of another node or V8 version
-// or other flags, and the chunk then compiles as usual. A chunk without a
+// or other flags, and the chunk then compiles as usual. (Code compiled this
+// way has no import(): node 20 allows it only with --experimental-vm-modules.) A chunk without a
 // usable cache gets one written at exit, after the command ran, so that it
 // holds the functions this command compiled.
 'use strict';
@@ -18,6 +19,8 @@ const Module = require('node:module');
 const vm = require('node:vm');
 
 const HASHED_CHUNK = /-[\w-]{8}\.cjs$/;
+/** The commands the bundle runs (and the only names a cache file takes from the command line). */
+const LAUNCHER_COMMANDS = ['run', 'exec', 'ps', 'stop', 'rm'];
 
 function cacheDir() {
   const runDir = process.env.TSTOP_RUN_DIR || '/run/tstop';
@@ -77,7 +80,7 @@ function writeCache(file, data) {
  * launcher command keeps the bytecode of what it ran.
  */
 function loadLauncher(entryFile, command) {
-  const dir = cacheDir();
+  const dir = LAUNCHER_COMMANDS.includes(command) ? cacheDir() : null;
   const launchDir = path.dirname(entryFile) + path.sep;
   const pending = [];
   const plain = Module._extensions['.js'];
@@ -86,7 +89,10 @@ function loadLauncher(entryFile, command) {
       if (!filename.startsWith(launchDir) || !HASHED_CHUNK.test(filename)) return plain(module, filename);
       const cacheFile = path.join(dir, `${path.basename(filename)}.${command}.${process.version}.v8cache`);
       const cachedData = readCache(cacheFile);
-      const script = new vm.Script(Module.wrap(fs.readFileSync(filename, 'utf8')), { filename, cachedData });
+      const script = new vm.Script(Module.wrap(fs.readFileSync(filename, 'utf8')), {
+        filename,
+        cachedData,
+      });
       if (cachedData === undefined || script.cachedDataRejected) pending.push([script, cacheFile]);
       const require = (id) => module.require(id);
       require.resolve = (request) => Module._resolveFilename(request, module);
