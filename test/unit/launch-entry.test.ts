@@ -51,7 +51,9 @@ describe('launcher entry', () => {
 
   it('bin/tstop starts the launcher commands from the CommonJS entry: no ES module, no file of dist/src', () => {
     const sh = fs.readFileSync(path.join(root, 'bin/tstop'), 'utf8');
-    expect(sh).toMatch(/run \| exec \| ps \| stop \| rm\)\n(?: +#.*\n| +unset NODE_EXTRA_CA_CERTS\n)* +exec node -- "\$\{self%\/\*\}\/tstop-launch\.cjs" "\$@" ;;/);
+    expect(sh).toMatch(
+      /run \| exec \| ps \| stop \| rm\)\n(?: +#.*\n| +unset NODE_EXTRA_CA_CERTS\n)* +exec node -- "\$\{self%\/\*\}\/tstop-launch\.cjs" "\$@" ;;/,
+    );
     const { modules, required, status, stdout } = loads(['run', '--help'], launchEntry);
     expect(status).toBe(0);
     expect(stdout).toContain('Usage: tstop run');
