@@ -5,8 +5,9 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LAUNCHER_COMMANDS } from '../../src/cli/launch-main.js';
 
 const root = path.resolve(__dirname, '../..');
@@ -15,6 +16,10 @@ const launchEntry = path.join(root, 'bin/tstop-launch.cjs');
 const logLoads = path.join(root, 'test/fixtures/loader/log-loads.mjs');
 const logRequires = path.join(root, 'test/fixtures/loader/log-requires.cjs');
 const bundleDir = path.join(root, 'dist/launch');
+// A run dir of this test's own: the launcher writes its code caches beside it (<run dir>.cache).
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-test-launch-entry-'));
+const env = { ...process.env, TSTOP_RUN_DIR: path.join(tmp, 'run') };
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /**
  * The files node loads (relative to the package): ES modules (`modules`) and
@@ -25,6 +30,7 @@ function loads(
   entry = bin,
 ): { modules: string[]; required: string[]; files: string[]; status: number | null; stdout: string } {
   const r = spawnSync(process.execPath, ['--import', logLoads, '--require', logRequires, entry, ...args], {
+    env,
     encoding: 'utf8',
   });
   const modules = [...r.stderr.matchAll(/^loaded file:\/\/(\S+)$/gm)].map((m) => path.relative(root, m[1]));
@@ -89,20 +95,20 @@ describe('launcher entry', () => {
     expect(snapshot.status).toBe(0);
     expect(snapshot.files).toContain('dist/src/cli/main.js');
     expect(snapshot.files).not.toContain('dist/launch/tstop-launch.cjs');
-    const version = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    const version = execFileSync(process.execPath, [bin, '--version'], { env, encoding: 'utf8' });
     expect(version).toMatch(/^tstop \d/);
   });
 
   it('a usage error in a launcher command exits 2 with the same message as before', () => {
     for (const entry of [bin, launchEntry]) {
-      const r = spawnSync(process.execPath, [entry, 'run', '--no-such-flag', 'x'], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [entry, 'run', '--no-such-flag', 'x'], { env, encoding: 'utf8' });
       expect(r.status).toBe(2);
       expect(r.stderr).toContain("tstop: run: Unknown option '--no-such-flag'");
     }
   });
 
   it('help and typos given to the CommonJS entry go to the CLI entry', () => {
-    const r = spawnSync(process.execPath, [launchEntry, '--version'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [launchEntry, '--version'], { env, encoding: 'utf8' });
     expect(r.stdout).toMatch(/^tstop \d/);
   });
 });
