@@ -74,6 +74,22 @@ function writeCache(file, data) {
   }
 }
 
+/** A chunk's cache file name: chunk base name, its content hash, the command, node's version. */
+const CACHE_NAME = /^(.+)-[\w-]{8}\.cjs\.([a-z]+)\.(v[\d.]+)\.v8cache$/;
+
+/** Removes this command's caches of other builds of the chunks just written (a new bundle or node). */
+function pruneCaches(dir, command, written) {
+  try {
+    const bases = new Set([...written].map((f) => CACHE_NAME.exec(f)?.[1]));
+    for (const f of fs.readdirSync(dir)) {
+      const m = CACHE_NAME.exec(f);
+      if (m && m[2] === command && bases.has(m[1]) && !written.has(f)) fs.rmSync(path.join(dir, f), { force: true });
+    }
+  } catch {
+    // pruning is housekeeping
+  }
+}
+
 /**
  * Installs the loader for dist/launch/*.cjs and returns the bundle's entry
  * (null when the build made no bundle). `command` keys the caches: each
@@ -101,6 +117,7 @@ function loadLauncher(entryFile, command) {
     };
     process.once('exit', () => {
       for (const [script, file] of pending) writeCache(file, script.createCachedData());
+      if (pending.length > 0) pruneCaches(dir, command, new Set(pending.map(([, file]) => path.basename(file))));
     });
   }
   try {

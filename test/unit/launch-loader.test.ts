@@ -61,6 +61,26 @@ describe.skipIf(!isRoot || !fs.existsSync(path.join(root, 'dist/launch/tstop-lau
       expect(after.mtimeMs).toBe(before.mtimeMs);
     });
 
+    it("writing a chunk's cache removes this command's caches of other builds of it, and only those", () => {
+      const { runDir, cache } = fresh();
+      fs.mkdirSync(cache, { mode: 0o700 });
+      const stale = [
+        'tstop-launch-run-OldHash1.cjs.ps.v20.0.0.v8cache',
+        'tstop-launch-run-OldHash2.cjs.ps.v18.1.0.v8cache',
+      ];
+      const kept = [
+        'tstop-launch-run-OldHash1.cjs.run.v20.0.0.v8cache',
+        'other-chunk-OldHash1.cjs.ps.v20.0.0.v8cache',
+        'x.bpf',
+      ];
+      for (const f of [...stale, ...kept]) fs.writeFileSync(path.join(cache, f), 'x', { mode: 0o600 });
+      ps(runDir);
+      const files = fs.readdirSync(cache);
+      for (const f of stale) expect(files, f).not.toContain(f);
+      for (const f of kept) expect(files, f).toContain(f);
+      expect(runChunkCache(cache)).toMatch(/\.ps\.v\d/);
+    });
+
     it('a cache V8 refuses is replaced, and the command still works', () => {
       const { runDir, cache } = fresh();
       ps(runDir);
