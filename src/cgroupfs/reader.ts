@@ -110,7 +110,8 @@ export class FileReader {
     let fd = fds[slot];
     if (fd === FD_ABSENT) return READ_ABSENT;
     if (fd === FD_UNOPENED || fd === FD_TRANSIENT) {
-      const transient = fd === FD_TRANSIENT || this.openFds >= this.fdBudget;
+      // Past the budget a file is read open-read-close, until descriptors are given back (see CgroupTree.beginTick).
+      const transient = this.openFds >= this.fdBudget;
       try {
         fd = fs.openSync(path, 'r');
       } catch (err) {

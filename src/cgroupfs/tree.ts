@@ -42,6 +42,10 @@ export class CgroupNode {
   idle = false;
   /** The gate file's bytes at the last tick. */
   gateBytes: Buffer | null = null;
+  /** The tree's tick in which beginTick read gateBytes (the gate file is then served from them). */
+  gateTick = -1;
+  /** Consecutive ticks the cgroup was idle (its execution files' descriptors close after a few). */
+  idleTicks = 0;
   /** A collector's parse of a setting, and the cached bytes it was parsed from (see CgroupSource.setting). */
   readonly parsed: unknown[];
   readonly parsedFrom: (Buffer | null)[];
@@ -64,6 +68,9 @@ export function cgroupIdOf(mountPoint: string, dir: string): string {
   return rel === '' ? '/' : '/' + rel.split(path.sep).join('/');
 }
 
+/** Ticks a cgroup stays idle before its execution files' descriptors are closed (see beginTick). */
+const IDLE_TICKS_BEFORE_CLOSE = 3;
+
 /** Marks a setting file that does not exist for a cgroup. */
 const ABSENT_SETTING = Buffer.alloc(0);
 
@@ -77,6 +84,8 @@ export class CgroupTree {
   /** The gate file slots (CPU usage), in the order tried. */
   private readonly gateSlots: number[] = [];
   private readonly executionSlots: number[] = [];
+  /** Counts beginTick calls: a node's gateTick equal to it means its gate was read this tick. */
+  private tickCount = 0;
   /**
    * Which reader first read each file slot (-1: none yet), as set in
    * `reading` by the caller: the collection learns which collector owns
@@ -158,6 +167,10 @@ export class CgroupTree {
     let p = node.paths[file.slot];
     if (p === null) p = node.paths[file.slot] = path.join(dir, file.name);
     if (file.kind === 'setting') return this.readSetting(node, file.slot, h, p);
+    if (node.gateTick === this.tickCount && file.kind === 'gate' && node.gateBytes !== null) {
+      // Read once per tick, by beginTick's gate call: not a second time in the batch.
+      return this.serve(node.gateBytes);
+    }
     if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, p);
     const n = this.reopen[file.slot]
       ? this.reader.readOnce(p, true)
@@ -169,12 +182,7 @@ export class CgroupTree {
   /** An execution file: its last bytes while the cgroup is idle, else read (and its bytes kept when they changed). */
   private readExecution(node: CgroupNode, slot: number, h: number, p: string): number {
     const cached = node.settings[slot];
-    if (node.idle && cached !== null) {
-      this.reader.data = cached;
-      this.reader.start = 0;
-      this.reader.length = cached.length;
-      return cached.length;
-    }
+    if (node.idle && cached !== null) return this.serve(cached);
     const n = this.reader.read(node.fds, node.batchPositions, slot, p);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
@@ -188,14 +196,28 @@ export class CgroupTree {
     return n;
   }
 
+  /** Points the reader at bytes kept from an earlier read. */
+  private serve(bytes: Buffer): number {
+    this.reader.data = bytes;
+    this.reader.start = 0;
+    this.reader.length = bytes.length;
+    return bytes.length;
+  }
+
   /**
    * Start of a tick: reads every cgroup's gate file (its CPU usage) first,
    * marks the cgroups whose usage did not move as idle, and reads every
-   * other kept-open file in one batch, less the execution files of idle
-   * cgroups (served from their last bytes). Without the native batch, or
-   * with gateIdle off, every file is read.
+   * other kept-open file in one batch, less the gate files (served from the
+   * bytes just read) and the execution files of idle cgroups (served from
+   * their last bytes). A cgroup idle for IDLE_TICKS_BEFORE_CLOSE ticks gives
+   * its execution files' descriptors back: kept open, they would crowd
+   * other cgroups' every-tick files out of the descriptor budget (1,000
+   * cgroups x 20 files is more than it holds); they are opened again on the
+   * tick the cgroup runs. Without the native batch, or with gateIdle off,
+   * every file is read.
    */
   beginTick(): void {
+    this.tickCount++;
     const batch = this.reader.batch;
     if (!this.gateIdle || !batch || this.gateSlots.length === 0) {
       for (const node of this.nodes.values()) node.idle = false;
@@ -228,12 +250,21 @@ export class CgroupTree {
       }
       const start = batch.someOffset(i);
       const before = node.gateBytes;
+      node.gateTick = this.tickCount;
+      this.reader.skipInBatch(positions[i]);
       if (before !== null && before.length === n && buf.compare(before, 0, n, start, start + n) === 0) {
         node.idle = true;
+        const close = ++node.idleTicks >= IDLE_TICKS_BEFORE_CLOSE;
         for (const slot of this.executionSlots) {
-          if (node.settings[slot] !== null) this.reader.skipInBatch(node.batchPositions[slot]);
+          if (node.settings[slot] === null) continue;
+          if (close) {
+            if (node.fds[slot] >= 0) this.reader.close(node.fds, slot, node.batchPositions);
+          } else this.reader.skipInBatch(node.batchPositions[slot]);
         }
-      } else node.gateBytes = Buffer.from(buf.subarray(start, start + n));
+      } else {
+        node.idleTicks = 0;
+        node.gateBytes = Buffer.from(buf.subarray(start, start + n));
+      }
     }
     this.reader.beginTick();
   }

@@ -59,6 +59,8 @@ describe('idle cgroups: execution-driven counters from their last bytes', { time
     const gate = registeredFiles().find((f) => f.kind === 'gate' && collector.tree.has(node(), f));
     if (!gate || node().batchPositions[gate.slot] < 0) return;
     expect(files).toContain('pids.current');
+    // The gate file is read once a tick (by the gate call), not again in the batch.
+    expect(files.filter((f) => f === gate.name)).toHaveLength(1);
     expect(files).not.toContain('pids.peak');
     expect(files).not.toContain('pids.events');
     if (!cg.v2) {
@@ -78,6 +80,42 @@ describe('idle cgroups: execution-driven counters from their last bytes', { time
     expect(gated.memory?.oomKills).toBe(full.memory?.oomKills);
     expect(gated.cpu?.userSeconds).toBe(full.cpu?.userSeconds);
     expect(gated.cpu?.systemSeconds).toBe(full.cpu?.systemSeconds);
+  });
+
+  it('gives back the descriptors of a cgroup idle for a few ticks, and reads its files again when it runs', async () => {
+    const waking = cg.mkdir('waking');
+    for (let i = 0; i < 6; i++) collector.collect();
+    const wakingNode = collector.tree.nodes.get(waking)!;
+    const gate = registeredFiles().find((f) => f.kind === 'gate' && collector.tree.has(wakingNode, f));
+    if (!gate || wakingNode.batchPositions[gate.slot] < 0) return; // no batch, or past the budget: nothing gated
+    const execution = registeredFiles().filter((f) => f.kind === 'execution' && collector.tree.has(wakingNode, f));
+    expect(execution.length).toBeGreaterThan(0);
+    const kept = execution.filter((f) => wakingNode.settings[f.slot] !== null);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const f of kept) {
+      expect(wakingNode.fds[f.slot], f.name).toBeLessThan(0);
+      expect(wakingNode.batchPositions[f.slot], f.name).toBe(-1);
+    }
+    const before = byId(collector.collect(), waking);
+    // It runs: 64 MiB charged and 10 forks, then it sleeps (the values stand still for the comparison).
+    await cg.spawn('waking', ['alloc', '64']).ready;
+    await cg.spawn('waking', ['fork', '10']).ready;
+    const woken = byId(collector.collect(), waking);
+    collector.tree.gateIdle = false;
+    const full = byId(collector.collect(), waking);
+    collector.tree.gateIdle = true;
+    expect(woken.pids?.peak).toBeGreaterThanOrEqual(12);
+    expect(woken.pids?.peak).toBeGreaterThan(before.pids?.peak ?? 0);
+    expect(woken.pids).toEqual(full.pids);
+    expect(woken.memory?.maxUsageBytes).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+    expect(woken.memory?.maxUsageBytes).toBe(full.memory?.maxUsageBytes);
+    expect(woken.memory?.failcnt).toBe(full.memory?.failcnt);
+    expect(woken.memory?.oomKills).toBe(full.memory?.oomKills);
+    expect(woken.cpu?.userSeconds).toBe(full.cpu?.userSeconds);
+    expect(woken.cpu?.systemSeconds).toBe(full.cpu?.systemSeconds);
+    expect(woken.io).toEqual(full.io);
+    // Running, its files are kept open again.
+    for (const f of kept) expect(wakingNode.fds[f.slot], f.name).toBeGreaterThanOrEqual(0);
   });
 
   it('reads them on the tick after the cgroup ran: a fork burst shows in pids.peak', async () => {
