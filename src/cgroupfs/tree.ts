@@ -46,6 +46,16 @@ export class CgroupNode {
   gateTick = -1;
   /** Consecutive ticks the cgroup was idle (its execution files' descriptors close after a few). */
   idleTicks = 0;
+  /** Its v2 cgroup.events is watched (inotify): a change of "populated" between ticks is seen. */
+  populationWatched = false;
+  /** cgroup.events changed since the last tick began (set by the watcher). */
+  populationEvent = false;
+  /** The tree's tick in which cgroup.events last said "populated 0" (-1: not empty at its last read). */
+  emptyTick = -1;
+  /** The tree's tick in which beginTick found the cgroup empty since the last tick (resting files may be served). */
+  quietTick = -1;
+  /** Per file slot: the kept bytes of a resting file are at rest (see restingFile). */
+  readonly atRest: Uint8Array;
   /** A collector's parse of a setting, and the cached bytes it was parsed from (see CgroupSource.setting). */
   readonly parsed: unknown[];
   readonly parsedFrom: (Buffer | null)[];
@@ -59,6 +69,7 @@ export class CgroupNode {
     this.settings = new Array<Buffer | null>(fileCount).fill(null);
     this.parsed = new Array<unknown>(fileCount).fill(null);
     this.parsedFrom = new Array<Buffer | null>(fileCount).fill(null);
+    this.atRest = new Uint8Array(fileCount);
   }
 }
 
@@ -70,6 +81,9 @@ export function cgroupIdOf(mountPoint: string, dir: string): string {
 
 /** Ticks a cgroup stays idle before its execution files' descriptors are closed (see beginTick). */
 const IDLE_TICKS_BEFORE_CLOSE = 3;
+
+/** The line of cgroup.events that says no task is in the cgroup or below it. */
+const POPULATED_0 = Buffer.from('populated 0\n', 'latin1');
 
 /** Marks a setting file that does not exist for a cgroup. */
 const ABSENT_SETTING = Buffer.alloc(0);
@@ -84,6 +98,7 @@ export class CgroupTree {
   /** The gate file slots (CPU usage), in the order tried. */
   private readonly gateSlots: number[] = [];
   private readonly executionSlots: number[] = [];
+  private readonly restingSlots: number[] = [];
   /** Counts beginTick calls: a node's gateTick equal to it means its gate was read this tick. */
   private tickCount = 0;
   /**
@@ -93,6 +108,8 @@ export class CgroupTree {
    */
   readonly slotOwner: Int16Array;
   reading = -1;
+  /** The last read was served from bytes kept from an earlier tick (a gate, execution or resting file). */
+  servedKept = false;
   readonly mounts: CgroupMounts;
   readonly hierarchies: Hierarchy[];
   readonly reader: FileReader;
@@ -125,6 +142,7 @@ export class CgroupTree {
       this.execution[slot] = f.kind === 'execution' ? 1 : 0;
       if (f.kind === 'execution' && h >= 0) this.executionSlots.push(slot);
       if (f.kind === 'gate' && h >= 0) this.gateSlots.push(slot);
+      if (f.kind === 'resting' && h >= 0) this.restingSlots.push(slot);
     });
     const preference = ['memory', 'cpu', 'cpuacct', 'pids', UNIFIED, 'name=systemd'];
     this.identityOrder = preference.map((k) => this.hierarchyIndex(k)).filter((i) => i >= 0);
@@ -159,6 +177,7 @@ export class CgroupTree {
    * cgroup has been removed (the node is then marked gone).
    */
   read(node: CgroupNode, file: CgroupFileSpec): number {
+    this.servedKept = false;
     if (this.slotOwner[file.slot] < 0) this.slotOwner[file.slot] = this.reading;
     const h = this.fileHierarchy[file.slot];
     if (h < 0) return READ_ABSENT;
@@ -172,10 +191,50 @@ export class CgroupTree {
       return this.serve(node.gateBytes);
     }
     if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, p);
+    if (file.kind === 'resting') return this.readResting(node, file, h, p);
     const n = this.reopen[file.slot]
       ? this.reader.readOnce(p, true)
       : this.reader.read(node.fds, node.batchPositions, file.slot, p);
     if (n === READ_GONE) this.markDirGone(node, h);
+    else if (file.kind === 'population') node.emptyTick = n >= 0 && this.saysEmpty() ? this.tickCount : -1;
+    return n;
+  }
+
+  /** The file just read (cgroup.events) says "populated 0". */
+  private saysEmpty(): boolean {
+    const { data, start, length } = this.reader;
+    const end = start + length;
+    for (let i = start; i + POPULATED_0.length <= end; i++) {
+      if (data[i] !== 0x70) continue; // 'p'
+      let j = 0;
+      while (j < POPULATED_0.length && data[i + j] === POPULATED_0[j]) j++;
+      if (j === POPULATED_0.length) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A resting file: its last bytes while the cgroup has been empty since
+   * they were read (beginTick's judgement, confirmed by this tick's
+   * cgroup.events, read before it) and they were at rest; else read.
+   */
+  private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, p: string): number {
+    const slot = file.slot;
+    const cached = node.settings[slot];
+    if (node.quietTick === this.tickCount && node.emptyTick === this.tickCount && cached !== null && node.atRest[slot]) {
+      return this.serve(cached);
+    }
+    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
+    if (n === READ_GONE) {
+      this.markDirGone(node, h);
+      return n;
+    }
+    if (n < 0) return n;
+    const { data, start } = this.reader;
+    if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
+      node.settings[slot] = Buffer.from(data.subarray(start, start + n));
+      node.atRest[slot] = file.atRest?.(data, start, start + n) ? 1 : 0;
+    }
     return n;
   }
 
@@ -198,6 +257,7 @@ export class CgroupTree {
 
   /** Points the reader at bytes kept from an earlier read. */
   private serve(bytes: Buffer): number {
+    this.servedKept = true;
     this.reader.data = bytes;
     this.reader.start = 0;
     this.reader.length = bytes.length;
@@ -218,6 +278,8 @@ export class CgroupTree {
    */
   beginTick(): void {
     this.tickCount++;
+    if (this.gateIdle) this.markQuiet();
+    for (const node of this.nodes.values()) node.populationEvent = false;
     const batch = this.reader.batch;
     if (!this.gateIdle || !batch || this.gateSlots.length === 0) {
       for (const node of this.nodes.values()) node.idle = false;
@@ -267,6 +329,24 @@ export class CgroupTree {
       }
     }
     this.reader.beginTick();
+  }
+
+  /**
+   * Marks the cgroups that stayed empty since the last tick: cgroup.events
+   * said "populated 0" then, and inotify saw no change of it since (a task
+   * that came and went in between changed it twice). Their resting files
+   * at rest are left out of the batch (see readResting).
+   */
+  private markQuiet(): void {
+    if (this.restingSlots.length === 0) return;
+    const previous = this.tickCount - 1;
+    for (const node of this.nodes.values()) {
+      if (!node.populationWatched || node.populationEvent || node.emptyTick !== previous) continue;
+      node.quietTick = this.tickCount;
+      for (const slot of this.restingSlots) {
+        if (node.settings[slot] !== null && node.atRest[slot]) this.reader.skipInBatch(node.batchPositions[slot]);
+      }
+    }
   }
 
   /**

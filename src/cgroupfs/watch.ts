@@ -2,6 +2,9 @@
 // cgroup directory of every walked hierarchy, drained at the start of each
 // tick (so a cgroup created before a tick is in it). The collector's
 // periodic rescan stays the safety net for a queue overflow or a race.
+// Also a watch on each v2 cgroup.events: the kernel notifies it when
+// "populated" (or "frozen") changes, so the tree knows a cgroup stayed empty
+// between two ticks, not only at them (see restingFile).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,19 +15,25 @@ import {
   IN_ISDIR,
   IN_MOVED_FROM,
   IN_MOVED_TO,
+  IN_MODIFY,
   IN_Q_OVERFLOW,
   Inotify,
 } from './inotify.js';
-import type { CgroupTree } from './tree.js';
+import type { CgroupNode, CgroupTree } from './tree.js';
 
 interface Watched {
   hierarchy: number;
   dir: string;
 }
 
+/** Name of the v2 file whose changes the kernel notifies when a cgroup becomes empty or not. */
+const EVENTS_FILE = 'cgroup.events';
+
 export class TreeWatcher {
   private readonly byWd = new Map<number, Watched>();
   private readonly byDir = new Map<string, number>();
+  /** Watches of cgroup.events files, by watch id: the cgroup each belongs to. */
+  private readonly eventsOf = new Map<number, CgroupNode>();
 
   private constructor(
     private readonly tree: CgroupTree,
@@ -50,6 +59,7 @@ export class TreeWatcher {
         live.add(dir);
         if (!this.byDir.has(dir)) this.watch(h, dir);
       });
+      if (!node.populationWatched) this.watchEvents(node);
     }
     for (const [dir, wd] of this.byDir) {
       if (!live.has(dir)) this.forget(wd, dir, true);
@@ -63,6 +73,16 @@ export class TreeWatcher {
     this.byDir.set(dir, wd);
   }
 
+  /** Watches the cgroup's v2 cgroup.events (a cgroup without a v2 directory has none). */
+  private watchEvents(node: CgroupNode): void {
+    const dir = this.tree.dirOf(node, 'unified');
+    if (dir === null) return;
+    const wd = this.inotify.watchFile(path.join(dir, EVENTS_FILE));
+    if (wd < 0) return; // no such file (the root cgroup), gone, or no watches left: the cgroup is read every tick
+    this.eventsOf.set(wd, node);
+    node.populationWatched = true;
+  }
+
   private forget(wd: number, dir: string, unwatch: boolean): void {
     if (unwatch) this.inotify.unwatch(wd);
     this.byWd.delete(wd);
@@ -71,8 +91,9 @@ export class TreeWatcher {
 
   /** A new directory: add it and anything created inside it before its watch existed. */
   private added(hierarchy: number, dir: string): void {
-    this.tree.addDir(hierarchy, dir);
+    const node = this.tree.addDir(hierarchy, dir);
     this.watch(hierarchy, dir);
+    if (this.tree.hierarchies[hierarchy].kind === 'v2') this.watchEvents(node);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -93,6 +114,16 @@ export class TreeWatcher {
         overflow = true;
         return;
       }
+      const eventsNode = this.eventsOf.get(e.wd);
+      if (eventsNode) {
+        if (e.mask & IN_MODIFY) eventsNode.populationEvent = true;
+        if (e.mask & IN_IGNORED) {
+          // The file is gone (the cgroup was removed): nothing more will be notified.
+          this.eventsOf.delete(e.wd);
+          eventsNode.populationWatched = false;
+        }
+        return;
+      }
       const parent = this.byWd.get(e.wd);
       if (!parent) return;
       if (e.mask & IN_IGNORED) {
@@ -108,6 +139,8 @@ export class TreeWatcher {
         if (wd !== undefined) this.forget(wd, dir, false);
       }
     });
+    // Lost events may have been cgroup.events changes: no cgroup counts as having stayed empty.
+    if (overflow) for (const node of this.eventsOf.values()) node.populationEvent = true;
     return overflow;
   }
 
@@ -115,5 +148,7 @@ export class TreeWatcher {
     this.inotify.close();
     this.byWd.clear();
     this.byDir.clear();
+    for (const node of this.eventsOf.values()) node.populationWatched = false;
+    this.eventsOf.clear();
   }
 }

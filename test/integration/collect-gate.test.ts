@@ -135,3 +135,64 @@ describe('idle cgroups: execution-driven counters from their last bytes', { time
     expect(files).toContain('pids.current');
   });
 });
+
+describe('empty cgroups: PSI at rest from its last bytes', { timeout: 300_000 }, () => {
+  let cg: TestCgroups;
+  let collector: Collector;
+  let empty: string;
+  const PSI = ['cpu.pressure', 'memory.pressure', 'io.pressure'];
+
+  beforeAll(() => {
+    cg = new TestCgroups('rest');
+    empty = cg.mkdir('empty');
+    collector = new Collector({ watch: true });
+  });
+
+  afterAll(async () => {
+    collector?.close();
+    await cg?.cleanup();
+  });
+
+  /** Whether this host can serve PSI at rest: a v2 cgroup.events watched for the test cgroup. */
+  const watched = (): boolean => collector.tree.nodes.get(empty)?.populationWatched === true;
+
+  it('does not read the PSI of a cgroup that stayed empty, and gives the same values as a full read', () => {
+    for (let i = 0; i < 3; i++) collector.collect();
+    if (!watched()) return; // no cgroup v2 tree, or no inotify: PSI is read every tick
+    const { snapshot, files } = tracedTick(collector, `${cg.name}/empty`);
+    expect(files).toContain('cgroup.events');
+    for (const f of PSI) expect(files).not.toContain(f);
+    const rested = byId(snapshot, empty);
+    expect(rested.pressure?.cpu?.some?.avg10).toBe(0);
+    collector.tree.gateIdle = false;
+    const full = byId(collector.collect(), empty);
+    collector.tree.gateIdle = true;
+    expect(rested.pressure).toEqual(full.pressure);
+  });
+
+  it('reads it again after tasks came and went between two ticks (cgroup.events changed twice)', async () => {
+    collector.collect();
+    if (!watched()) return;
+    const before = byId(collector.collect(), empty);
+    expect(before.populated).toBe(false);
+    // Three spinners on a two-core host stall each other (CPU pressure), then leave before the next tick.
+    const spinners = [0, 1, 2].map(() => cg.spawn('empty', ['spin']));
+    await Promise.all(spinners.map((s) => s.ready));
+    await new Promise((r) => setTimeout(r, 300));
+    await cg.cleanupProcesses('empty');
+    await waitFor('the cgroup to be empty again', () => (cg.read('cpu', 'empty', 'cgroup.procs') === '' ? true : null));
+    const { snapshot, files } = tracedTick(collector, `${cg.name}/empty`);
+    const after = byId(snapshot, empty);
+    expect(after.populated).toBe(false);
+    for (const f of PSI) expect(files).toContain(f);
+    collector.tree.gateIdle = false;
+    const full = byId(collector.collect(), empty);
+    collector.tree.gateIdle = true;
+    // Totals cannot move without tasks; the averages may decay between the two reads.
+    for (const r of ['cpu', 'memory', 'io'] as const) {
+      expect(after.pressure?.[r]?.some?.totalSeconds).toBe(full.pressure?.[r]?.some?.totalSeconds);
+      expect(after.pressure?.[r]?.full?.totalSeconds).toBe(full.pressure?.[r]?.full?.totalSeconds);
+    }
+    expect(after.pressure?.cpu?.some?.totalSeconds).toBeGreaterThanOrEqual(before.pressure?.cpu?.some?.totalSeconds ?? 0);
+  });
+});
