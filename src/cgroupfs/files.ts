@@ -11,7 +11,7 @@ export type HierarchyKey = string; // a v1 controller ("memory"), "name=systemd"
  * (limits, weights, cpusets, device rules): re-read every few seconds, at
  * rescans and when the limiter says so, and served from memory in between.
  */
-export type FileKind = 'counter' | 'setting' | 'execution' | 'gate' | 'population' | 'resting';
+export type FileKind = 'counter' | 'setting' | 'execution' | 'gate' | 'population' | 'resting' | 'written';
 
 export interface CgroupFileSpec {
   readonly slot: number;
@@ -90,4 +90,14 @@ export function restingFile(
   atRest: (buf: Buffer, start: number, end: number) => boolean,
 ): CgroupFileSpec {
   return cgroupFile(hierarchy, name, 'resting', atRest);
+}
+
+/**
+ * Declares a file whose value changes only when someone writes it (v2's
+ * cgroup.freeze: "asked to freeze"). Where inotify watches it (a write
+ * queues IN_MODIFY before write() returns), it is served from its last
+ * bytes until a write is seen; elsewhere it is read every tick.
+ */
+export function writtenFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
+  return cgroupFile(hierarchy, name, 'written');
 }

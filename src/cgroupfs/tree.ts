@@ -46,10 +46,13 @@ export class CgroupNode {
   gateTick = -1;
   /** Consecutive ticks the cgroup was idle (its execution files' descriptors close after a few). */
   idleTicks = 0;
-  /** Its v2 cgroup.events is watched (inotify): a change of "populated" between ticks is seen. */
-  populationWatched = false;
-  /** cgroup.events changed since the last tick began (set by the watcher). */
-  populationEvent = false;
+  /** Per file slot: inotify watches the file (its v2 cgroup.events, its written files). */
+  readonly watched: Uint8Array;
+  /**
+   * Per file slot: the watcher saw the file change. cgroup.events: since the
+   * last tick began; a written file: since it was last read.
+   */
+  readonly changed: Uint8Array;
   /** The tree's tick in which cgroup.events last said "populated 0" (-1: not empty at its last read). */
   emptyTick = -1;
   /** The tree's tick in which beginTick found the cgroup empty since the last tick (resting files may be served). */
@@ -70,6 +73,8 @@ export class CgroupNode {
     this.parsed = new Array<unknown>(fileCount).fill(null);
     this.parsedFrom = new Array<Buffer | null>(fileCount).fill(null);
     this.atRest = new Uint8Array(fileCount);
+    this.watched = new Uint8Array(fileCount);
+    this.changed = new Uint8Array(fileCount);
   }
 }
 
@@ -99,6 +104,11 @@ export class CgroupTree {
   private readonly gateSlots: number[] = [];
   private readonly executionSlots: number[] = [];
   private readonly restingSlots: number[] = [];
+  private readonly writtenSlots: number[] = [];
+  /** The cgroup.events slot (v2), -1 without a v2 tree. */
+  private populationSlot = -1;
+  /** The files the watcher watches one by one (population and written files). */
+  private readonly watchSlots: number[] = [];
   /** Counts beginTick calls: a node's gateTick equal to it means its gate was read this tick. */
   private tickCount = 0;
   /**
@@ -143,6 +153,9 @@ export class CgroupTree {
       if (f.kind === 'execution' && h >= 0) this.executionSlots.push(slot);
       if (f.kind === 'gate' && h >= 0) this.gateSlots.push(slot);
       if (f.kind === 'resting' && h >= 0) this.restingSlots.push(slot);
+      if (f.kind === 'written' && h >= 0) this.writtenSlots.push(slot);
+      if (f.kind === 'population' && h >= 0) this.populationSlot = slot;
+      if ((f.kind === 'written' || f.kind === 'population') && h >= 0) this.watchSlots.push(slot);
     });
     const preference = ['memory', 'cpu', 'cpuacct', 'pids', UNIFIED, 'name=systemd'];
     this.identityOrder = preference.map((k) => this.hierarchyIndex(k)).filter((i) => i >= 0);
@@ -192,6 +205,7 @@ export class CgroupTree {
     }
     if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, p);
     if (file.kind === 'resting') return this.readResting(node, file, h, p);
+    if (file.kind === 'written') return this.readWritten(node, file.slot, h, p);
     const n = this.reopen[file.slot]
       ? this.reader.readOnce(p, true)
       : this.reader.read(node.fds, node.batchPositions, file.slot, p);
@@ -213,6 +227,50 @@ export class CgroupTree {
     return false;
   }
 
+  /** A written file: its last bytes while watched and no write was seen since they were read; else read. */
+  private readWritten(node: CgroupNode, slot: number, h: number, p: string): number {
+    const cached = node.settings[slot];
+    if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached !== null) return this.serve(cached);
+    node.changed[slot] = 0; // a write after this read is seen at the next tick
+    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
+    if (n === READ_GONE) {
+      this.markDirGone(node, h);
+      return n;
+    }
+    if (n < 0) return n;
+    const { data, start } = this.reader;
+    if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
+      node.settings[slot] = Buffer.from(data.subarray(start, start + n));
+    }
+    return n;
+  }
+
+  /** The files of a cgroup the watcher watches one by one, with their paths. */
+  watchedFiles(node: CgroupNode): { slot: number; path: string }[] {
+    const out: { slot: number; path: string }[] = [];
+    for (const slot of this.watchSlots) {
+      const dir = node.dirs[this.fileHierarchy[slot]];
+      if (dir !== null) out.push({ slot, path: path.join(dir, this.files[slot].name) });
+    }
+    return out;
+  }
+
+  /** The watcher placed (true) or lost (false) its watch on a file of the cgroup. */
+  setWatched(node: CgroupNode, slot: number, watched: boolean): void {
+    node.watched[slot] = watched ? 1 : 0;
+    node.changed[slot] = 1; // nothing known about the time it was not watched
+  }
+
+  /** The watcher saw a file of the cgroup change (or may have missed it: a queue overflow). */
+  markChanged(node: CgroupNode, slot: number): void {
+    node.changed[slot] = 1;
+  }
+
+  /** Whether a change of the cgroup's "populated" between ticks is seen (its v2 cgroup.events watched). */
+  populationWatched(node: CgroupNode): boolean {
+    return this.populationSlot >= 0 && node.watched[this.populationSlot] === 1;
+  }
+
   /**
    * A resting file: its last bytes while the cgroup has been empty since
    * they were read (beginTick's judgement, confirmed by this tick's
@@ -221,7 +279,12 @@ export class CgroupTree {
   private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, p: string): number {
     const slot = file.slot;
     const cached = node.settings[slot];
-    if (node.quietTick === this.tickCount && node.emptyTick === this.tickCount && cached !== null && node.atRest[slot]) {
+    if (
+      node.quietTick === this.tickCount &&
+      node.emptyTick === this.tickCount &&
+      cached !== null &&
+      node.atRest[slot]
+    ) {
       return this.serve(cached);
     }
     const n = this.reader.read(node.fds, node.batchPositions, slot, p);
@@ -278,8 +341,8 @@ export class CgroupTree {
    */
   beginTick(): void {
     this.tickCount++;
-    if (this.gateIdle) this.markQuiet();
-    for (const node of this.nodes.values()) node.populationEvent = false;
+    if (this.gateIdle) this.planKept();
+    if (this.populationSlot >= 0) for (const node of this.nodes.values()) node.changed[this.populationSlot] = 0;
     const batch = this.reader.batch;
     if (!this.gateIdle || !batch || this.gateSlots.length === 0) {
       for (const node of this.nodes.values()) node.idle = false;
@@ -332,16 +395,22 @@ export class CgroupTree {
   }
 
   /**
-   * Marks the cgroups that stayed empty since the last tick: cgroup.events
-   * said "populated 0" then, and inotify saw no change of it since (a task
-   * that came and went in between changed it twice). Their resting files
-   * at rest are left out of the batch (see readResting).
+   * Leaves out of the batch what this tick serves from kept bytes without
+   * the gate: the written files no write was seen to, and the resting files
+   * at rest of the cgroups that stayed empty since the last tick
+   * (cgroup.events said "populated 0" then, and inotify saw no change of it
+   * since: a task that came and went in between changed it twice).
    */
-  private markQuiet(): void {
-    if (this.restingSlots.length === 0) return;
+  private planKept(): void {
+    const pop = this.populationSlot;
     const previous = this.tickCount - 1;
     for (const node of this.nodes.values()) {
-      if (!node.populationWatched || node.populationEvent || node.emptyTick !== previous) continue;
+      for (const slot of this.writtenSlots) {
+        if (node.watched[slot] && !node.changed[slot] && node.settings[slot] !== null) {
+          this.reader.skipInBatch(node.batchPositions[slot]);
+        }
+      }
+      if (pop < 0 || !node.watched[pop] || node.changed[pop] || node.emptyTick !== previous) continue;
       node.quietTick = this.tickCount;
       for (const slot of this.restingSlots) {
         if (node.settings[slot] !== null && node.atRest[slot]) this.reader.skipInBatch(node.batchPositions[slot]);

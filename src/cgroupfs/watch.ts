@@ -2,9 +2,10 @@
 // cgroup directory of every walked hierarchy, drained at the start of each
 // tick (so a cgroup created before a tick is in it). The collector's
 // periodic rescan stays the safety net for a queue overflow or a race.
-// Also a watch on each v2 cgroup.events: the kernel notifies it when
-// "populated" (or "frozen") changes, so the tree knows a cgroup stayed empty
-// between two ticks, not only at them (see restingFile).
+// Also a watch on some files of each cgroup: its v2 cgroup.events, which the
+// kernel notifies when "populated" (or "frozen") changes, so the tree knows
+// a cgroup stayed empty between two ticks and not only at them (see
+// restingFile); and files that change only when written (see writtenFile).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,14 +27,17 @@ interface Watched {
   dir: string;
 }
 
-/** Name of the v2 file whose changes the kernel notifies when a cgroup becomes empty or not. */
-const EVENTS_FILE = 'cgroup.events';
+/** A watched file of a cgroup: the node and the file's slot. */
+interface WatchedFile {
+  node: CgroupNode;
+  slot: number;
+}
 
 export class TreeWatcher {
   private readonly byWd = new Map<number, Watched>();
   private readonly byDir = new Map<string, number>();
-  /** Watches of cgroup.events files, by watch id: the cgroup each belongs to. */
-  private readonly eventsOf = new Map<number, CgroupNode>();
+  /** Watches of single files, by watch id. */
+  private readonly files = new Map<number, WatchedFile>();
 
   private constructor(
     private readonly tree: CgroupTree,
@@ -59,7 +63,7 @@ export class TreeWatcher {
         live.add(dir);
         if (!this.byDir.has(dir)) this.watch(h, dir);
       });
-      if (!node.populationWatched) this.watchEvents(node);
+      this.watchFiles(node);
     }
     for (const [dir, wd] of this.byDir) {
       if (!live.has(dir)) this.forget(wd, dir, true);
@@ -73,14 +77,15 @@ export class TreeWatcher {
     this.byDir.set(dir, wd);
   }
 
-  /** Watches the cgroup's v2 cgroup.events (a cgroup without a v2 directory has none). */
-  private watchEvents(node: CgroupNode): void {
-    const dir = this.tree.dirOf(node, 'unified');
-    if (dir === null) return;
-    const wd = this.inotify.watchFile(path.join(dir, EVENTS_FILE));
-    if (wd < 0) return; // no such file (the root cgroup), gone, or no watches left: the cgroup is read every tick
-    this.eventsOf.set(wd, node);
-    node.populationWatched = true;
+  /** Watches the cgroup's files the tree wants watched one by one, those not watched yet. */
+  private watchFiles(node: CgroupNode): void {
+    for (const { slot, path: file } of this.tree.watchedFiles(node)) {
+      if (node.watched[slot]) continue;
+      const wd = this.inotify.watchFile(file);
+      if (wd < 0) continue; // no such file (the root cgroup's), gone, or no watches left: read every tick
+      this.files.set(wd, { node, slot });
+      this.tree.setWatched(node, slot, true);
+    }
   }
 
   private forget(wd: number, dir: string, unwatch: boolean): void {
@@ -93,7 +98,7 @@ export class TreeWatcher {
   private added(hierarchy: number, dir: string): void {
     const node = this.tree.addDir(hierarchy, dir);
     this.watch(hierarchy, dir);
-    if (this.tree.hierarchies[hierarchy].kind === 'v2') this.watchEvents(node);
+    this.watchFiles(node);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -114,13 +119,13 @@ export class TreeWatcher {
         overflow = true;
         return;
       }
-      const eventsNode = this.eventsOf.get(e.wd);
-      if (eventsNode) {
-        if (e.mask & IN_MODIFY) eventsNode.populationEvent = true;
+      const file = this.files.get(e.wd);
+      if (file) {
+        if (e.mask & IN_MODIFY) this.tree.markChanged(file.node, file.slot);
         if (e.mask & IN_IGNORED) {
-          // The file is gone (the cgroup was removed): nothing more will be notified.
-          this.eventsOf.delete(e.wd);
-          eventsNode.populationWatched = false;
+          // The file is gone (its cgroup was removed): nothing more will be notified.
+          this.files.delete(e.wd);
+          this.tree.setWatched(file.node, file.slot, false);
         }
         return;
       }
@@ -139,8 +144,8 @@ export class TreeWatcher {
         if (wd !== undefined) this.forget(wd, dir, false);
       }
     });
-    // Lost events may have been cgroup.events changes: no cgroup counts as having stayed empty.
-    if (overflow) for (const node of this.eventsOf.values()) node.populationEvent = true;
+    // Lost events may have been changes of watched files.
+    if (overflow) for (const f of this.files.values()) this.tree.markChanged(f.node, f.slot);
     return overflow;
   }
 
@@ -148,7 +153,7 @@ export class TreeWatcher {
     this.inotify.close();
     this.byWd.clear();
     this.byDir.clear();
-    for (const node of this.eventsOf.values()) node.populationWatched = false;
-    this.eventsOf.clear();
+    for (const f of this.files.values()) this.tree.setWatched(f.node, f.slot, false);
+    this.files.clear();
   }
 }

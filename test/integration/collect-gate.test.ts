@@ -4,6 +4,8 @@
 // from their last bytes; the others (usage, memory.stat, PSI, pids.current)
 // are read every tick. The values must be the ones a full read gives.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredFiles } from '../../src/cgroupfs/files.js';
 import type { CgroupNode } from '../../src/cgroupfs/tree.js';
@@ -154,7 +156,7 @@ describe('empty cgroups: PSI at rest from its last bytes', { timeout: 300_000 },
   });
 
   /** Whether this host can serve PSI at rest: a v2 cgroup.events watched for the test cgroup. */
-  const watched = (): boolean => collector.tree.nodes.get(empty)?.populationWatched === true;
+  const watched = (): boolean => collector.tree.populationWatched(collector.tree.nodes.get(empty)!);
 
   it('does not read the PSI of a cgroup that stayed empty, and gives the same values as a full read', () => {
     for (let i = 0; i < 3; i++) collector.collect();
@@ -193,6 +195,61 @@ describe('empty cgroups: PSI at rest from its last bytes', { timeout: 300_000 },
       expect(after.pressure?.[r]?.some?.totalSeconds).toBe(full.pressure?.[r]?.some?.totalSeconds);
       expect(after.pressure?.[r]?.full?.totalSeconds).toBe(full.pressure?.[r]?.full?.totalSeconds);
     }
-    expect(after.pressure?.cpu?.some?.totalSeconds).toBeGreaterThanOrEqual(before.pressure?.cpu?.some?.totalSeconds ?? 0);
+    expect(after.pressure?.cpu?.some?.totalSeconds).toBeGreaterThanOrEqual(
+      before.pressure?.cpu?.some?.totalSeconds ?? 0,
+    );
   });
 });
+
+describe(
+  'files that change only when written: cgroup.freeze from its last bytes until a write',
+  { timeout: 300_000 },
+  () => {
+    let cg: TestCgroups;
+    let collector: Collector;
+    let id: string;
+
+    beforeAll(() => {
+      cg = new TestCgroups('written');
+      id = cg.mkdir('f');
+      collector = new Collector({ watch: true });
+    });
+
+    afterAll(async () => {
+      collector?.close();
+      await cg?.cleanup();
+    });
+
+    it('reads cgroup.freeze only on the tick after a write, and shows the state a full read shows', () => {
+      for (let i = 0; i < 3; i++) collector.collect();
+      const freeze = registeredFiles().find((f) => f.name === 'cgroup.freeze')!;
+      const node = collector.tree.nodes.get(id)!;
+      if (!collector.tree.has(node, freeze) || !node.watched[freeze.slot]) return; // no v2 tree or no inotify
+      const unified = cg.hierarchies.find((h) => h.kind === 'v2')!;
+      const write = (v: string): void => fs.writeFileSync(path.join(cg.dir(unified, 'f'), 'cgroup.freeze'), v);
+      const full = (): ContainerSnapshot => {
+        collector.tree.gateIdle = false;
+        try {
+          return byId(collector.collect(), id);
+        } finally {
+          collector.tree.gateIdle = true;
+        }
+      };
+      let t = tracedTick(collector, `${cg.name}/f`);
+      expect(t.files).not.toContain('cgroup.freeze');
+      expect(byId(t.snapshot, id).freezer).toBe('thawed');
+      write('1');
+      t = tracedTick(collector, `${cg.name}/f`);
+      expect(t.files).toContain('cgroup.freeze');
+      expect(byId(t.snapshot, id).freezer).toBe('frozen'); // an empty cgroup is frozen at once
+      expect(tracedTick(collector, `${cg.name}/f`).files).not.toContain('cgroup.freeze');
+      expect(full().freezer).toBe('frozen');
+      collector.collect();
+      write('0');
+      t = tracedTick(collector, `${cg.name}/f`);
+      expect(t.files).toContain('cgroup.freeze');
+      expect(byId(t.snapshot, id).freezer).toBe('thawed');
+      expect(full().freezer).toBe('thawed');
+    });
+  },
+);

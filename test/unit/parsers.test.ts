@@ -125,10 +125,16 @@ describe('pressure', () => {
 
   it('is at rest only when every average reads 0.00 (the total may be anything)', () => {
     const atRest = (s: string): boolean => pressureAtRest(Buffer.from(s), 0, s.length);
-    expect(atRest('some avg10=0.00 avg60=0.00 avg300=0.00 total=8123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=12\n')).toBe(true);
+    expect(
+      atRest('some avg10=0.00 avg60=0.00 avg300=0.00 total=8123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=12\n'),
+    ).toBe(true);
     expect(atRest('some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n')).toBe(true);
-    expect(atRest('some avg10=0.00 avg60=0.00 avg300=0.01 total=8123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=12\n')).toBe(false);
-    expect(atRest('some avg10=0.00 avg60=0.00 avg300=0.00 total=8123\nfull avg10=1.50 avg60=0.00 avg300=0.00 total=12\n')).toBe(false);
+    expect(
+      atRest('some avg10=0.00 avg60=0.00 avg300=0.01 total=8123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=12\n'),
+    ).toBe(false);
+    expect(
+      atRest('some avg10=0.00 avg60=0.00 avg300=0.00 total=8123\nfull avg10=1.50 avg60=0.00 avg300=0.00 total=12\n'),
+    ).toBe(false);
     expect(atRest('some avg10=10.00 avg60=0.00 avg300=0.00 total=1\n')).toBe(false);
     expect(atRest('')).toBe(false);
     for (const name of ['pressure.cpu.k6.1.system', 'pressure.memory.cgroup']) {
