@@ -38,7 +38,12 @@ const ABSENT_SETTING = Buffer.alloc(0);
 export class CgroupTree {
   /** When set, every setting file is re-read this tick (the collector sets it every few seconds). */
   refreshSettings = true;
-  /** Serve execution files of cgroups that did not run from their last bytes (false: read them; the benchmark's reference). */
+  /**
+   * Serve files that cannot have changed from their last bytes: execution
+   * files of cgroups that did not run, resting files of cgroups that stayed
+   * empty, written files nobody wrote (false: read every file; the
+   * benchmark's reference and the tests' full read).
+   */
   gateIdle = true;
   /** Per file slot: an execution file (see executionFile). */
   private readonly execution: Uint8Array;
