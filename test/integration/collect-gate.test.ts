@@ -93,7 +93,8 @@ describe('idle cgroups: execution-driven counters from their last bytes', { time
     const execution = registeredFiles().filter((f) => f.kind === 'execution' && collector.tree.has(wakingNode, f));
     expect(execution.length).toBeGreaterThan(0);
     const kept = execution.filter((f) => wakingNode.settings[f.slot] !== null);
-    expect(kept.length).toBeGreaterThan(0);
+    if (!cg.v2) expect(kept.length).toBeGreaterThan(0); // v1 blkio, memory, pids, cpuacct.stat
+
     for (const f of kept) {
       expect(wakingNode.fds[f.slot], f.name).toBeLessThan(0);
       expect(wakingNode.batchPositions[f.slot], f.name).toBe(-1);
@@ -106,10 +107,14 @@ describe('idle cgroups: execution-driven counters from their last bytes', { time
     collector.tree.gateIdle = false;
     const full = byId(collector.collect(), waking);
     collector.tree.gateIdle = true;
-    expect(woken.pids?.peak).toBeGreaterThanOrEqual(12);
-    expect(woken.pids?.peak).toBeGreaterThan(before.pids?.peak ?? 0);
+    // pids.peak and memory.peak are missing on older v2 kernels.
+    if (full.pids?.peak != null) {
+      expect(woken.pids?.peak).toBeGreaterThanOrEqual(12);
+      expect(woken.pids?.peak).toBeGreaterThan(before.pids?.peak ?? 0);
+    }
     expect(woken.pids).toEqual(full.pids);
-    expect(woken.memory?.maxUsageBytes).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+    if (full.memory?.maxUsageBytes != null)
+      expect(woken.memory?.maxUsageBytes).toBeGreaterThanOrEqual(64 * 1024 * 1024);
     expect(woken.memory?.maxUsageBytes).toBe(full.memory?.maxUsageBytes);
     expect(woken.memory?.failcnt).toBe(full.memory?.failcnt);
     expect(woken.memory?.oomKills).toBe(full.memory?.oomKills);
