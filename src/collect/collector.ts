@@ -80,12 +80,51 @@ interface NodeMemo extends CgroupIdentity {
 
 /**
  * Fields a focused collection may carry over for cgroups off the reader's
- * screen: their files are the dear ones (memory.stat, per-device io, the
- * three PSI files, hugetlb per page size). Processes, pids, CPU, cpuset and
- * freezer are read every tick: they decide what is shown and its order.
+ * screen, for at most slowRefreshMs: all but pids and CPU, which are read
+ * every tick. CPU is the default sort and every sort's tie-break; pids.current
+ * counts every task below the cgroup, so it says whether the cgroup holds
+ * processes (what the table shows by default) without its process list
+ * (see settleFromPids). The dear files are memory.stat, per-device io, the
+ * three PSI files, hugetlb per page size, cgroup.procs (an open per read on
+ * v1) and the freezer's one to three files.
  */
-const SLOW_FIELDS: ReadonlySet<keyof ContainerSnapshot> = new Set(['memory', 'io', 'pressure', 'hugetlb', 'devices']);
+const SLOW_FIELDS: ReadonlySet<keyof ContainerSnapshot> = new Set([
+  'processes',
+  'memory',
+  'io',
+  'pressure',
+  'hugetlb',
+  'devices',
+  'freezer',
+  'populated',
+]);
 const NOTHING_STALE: readonly (keyof ContainerSnapshot)[] = [];
+/** Shared by every cgroup pids.current says is empty (snapshots are read-only). */
+const NO_PROCESSES: number[] = [];
+
+/**
+ * A cgroup off screen whose process list and "populated" were carried over:
+ * its pids.current, read now, settles the list when it is 0 (no process at
+ * all) and "populated" always. Without pids the list itself was read (see
+ * collectNode), and "populated" follows it. Returns the fields still carried.
+ */
+function settleFromPids(out: ContainerSnapshot, carried: (keyof ContainerSnapshot)[]): (keyof ContainerSnapshot)[] {
+  const tasks = out.pids?.current ?? null;
+  const listCarried = carried.includes('processes');
+  let left = carried;
+  if (tasks === 0 && listCarried) {
+    out.processes = NO_PROCESSES;
+    left = left.filter((f) => f !== 'processes');
+  }
+  if (carried.includes('populated') && (tasks !== null || !listCarried)) {
+    // Descendants' processes are added by markPopulated (pids.current already counts them).
+    out.populated = tasks === null ? out.processes.length > 0 : tasks > 0;
+    left = left.filter((f) => f !== 'populated');
+  }
+  return left;
+}
+
+const PROCESSES_INDEX = CGROUP_COLLECTORS.findIndex((c) => c.fields.includes('processes'));
 
 function carry<K extends keyof ContainerSnapshot>(out: ContainerSnapshot, last: ContainerSnapshot, key: K): void {
   out[key] = last[key];
@@ -395,7 +434,8 @@ export class Collector {
     let stale: (keyof ContainerSnapshot)[] | null = null;
     for (let i = 0; i < CGROUP_COLLECTORS.length; i++) {
       const collector = CGROUP_COLLECTORS[i];
-      if (partial && last && this.skipped[i]) {
+      // Without pids.current nothing else says whether the cgroup holds processes: its list is read.
+      if (partial && last && this.skipped[i] && !(i === PROCESSES_INDEX && out.pids === null)) {
         for (const field of collector.fields) carry(out, last, field);
         (stale ??= []).push(...collector.fields);
         continue;
@@ -408,7 +448,8 @@ export class Collector {
       node.settingsStale = false;
       memo.fullAtMs = nowMs;
     }
-    memo.stale = stale ?? NOTHING_STALE;
+    if (stale !== null) stale = settleFromPids(out, stale);
+    memo.stale = stale === null || stale.length === 0 ? NOTHING_STALE : stale;
     if (stale === null || !stale.includes('io')) {
       memo.ioBeforeSeconds = memo.ioAtSeconds;
       memo.ioAtSeconds = nowMs / 1000;

@@ -106,6 +106,50 @@ describe('focused collection', { timeout: 300_000 }, () => {
     expect(collector.staleFields(b)).toEqual([]);
   });
 
+  it('off screen, pids.current says whether a cgroup holds processes every tick; its list waits', async () => {
+    const p = cg.mkdir('p');
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    collector.collect(); // p is new: read whole
+    let s = collector.collect();
+    expect(byId(s, p).populated).toBe(false);
+    expect(byId(s, p).processes).toEqual([]);
+    // A process arrives while p is off screen: shown by default from the next tick on.
+    const w = cg.spawn('p', ['sleep']);
+    await w.ready;
+    s = collector.collect();
+    expect(byId(s, p).pids?.current).toBeGreaterThan(0);
+    expect(byId(s, p).populated).toBe(true);
+    expect(byId(s, p).processes).toEqual([]); // the list itself is carried over, and said so
+    expect(collector.staleFields(p)).toContain('processes');
+    expect(collector.staleFields(p)).not.toContain('populated');
+    // On screen: the list is read at the next tick.
+    collector.focus({ ids: new Set([a, p]), fresh: [], slowRefreshMs: 3_600_000 });
+    s = collector.collect();
+    expect(byId(s, p).processes).toEqual(cg.pids('p'));
+    expect(collector.staleFields(p)).toEqual([]);
+    // Off screen again, it empties: no process and not populated at the next tick, nothing carried.
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    collector.collect();
+    await cg.cleanupProcesses('p');
+    s = collector.collect();
+    expect(byId(s, p).populated).toBe(false);
+    expect(byId(s, p).processes).toEqual([]);
+    expect(collector.staleFields(p)).not.toContain('processes');
+    expect(collector.staleFields(p)).not.toContain('populated');
+  });
+
+  it('a cgroup brought on screen is read whole at the next tick', () => {
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    collector.collect();
+    const before = collector.collect();
+    expect(collector.staleFields(b)).toEqual(expect.arrayContaining(['memory', 'pressure', 'freezer']));
+    expect(collector.staleFields(b)).not.toContain('processes'); // b is empty: pids.current 0 says so
+    collector.focus({ ids: new Set([a, b]), fresh: [], slowRefreshMs: 3_600_000 });
+    const after = collector.collect();
+    expect(collector.staleFields(b)).toEqual([]);
+    expect(byId(after, b).memory).not.toBe(byId(before, b).memory);
+  });
+
   it('without a focus every cgroup is read whole every tick (the exporter and snapshot)', () => {
     collector.focus(null);
     const first = collector.collect();

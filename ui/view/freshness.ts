@@ -1,7 +1,8 @@
 // What the dashboard asks the collection to read each tick (its focus): every
-// figure of the rows on screen and the one it sorts by, the dear files of the
-// other rows (memory.stat, io per device, PSI) on a slower cadence. And which
-// of the shown columns hold figures from an older tick (the header says so).
+// figure of the rows on screen and the one it sorts by; of the other rows CPU
+// and pids (the default sort, and whether they hold processes), the rest on a
+// slower cadence. And which of the shown columns hold figures from an older
+// tick (the header says so).
 
 import type { CollectFocus, ContainerSnapshot } from '../../src/model/types.js';
 import type { Row } from './rows.js';
@@ -33,6 +34,8 @@ const SORT_FIELDS: Record<SortKey, readonly (keyof ContainerSnapshot)[]> = {
 
 /** Table columns by the snapshot field they show, as the header names them. */
 const COLUMN_OF_FIELD: Partial<Record<keyof ContainerSnapshot, string>> = {
+  // The NAME column's [frozen] marker.
+  freezer: 'FROZEN',
   memory: 'MEM',
   io: 'IO',
   pressure: 'PSI',
