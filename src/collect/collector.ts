@@ -69,6 +69,8 @@ interface NodeMemo extends CgroupIdentity {
   capabilitiesStale: boolean;
   /** Monotonic ms of the last tick that read every file of this cgroup (see focus). */
   fullAtMs: number;
+  /** Monotonic ms of the last tick that re-read this cgroup's settings (with a focus, per cgroup: see settingsDue). */
+  settingsAtMs: number;
   /** Where in the slow refresh period this cgroup's turn falls (0..1), so turns spread over ticks. */
   phase: number;
   /** Fields the latest snapshot carried over from an older tick. */
@@ -123,6 +125,9 @@ function settleFromPids(out: ContainerSnapshot, carried: (keyof ContainerSnapsho
   }
   return left;
 }
+
+/** Off screen, settings are re-read at most this many times settingsRefreshMs apart (30 s by default). */
+const OFF_SCREEN_SETTINGS_FACTOR = 3;
 
 const PROCESSES_INDEX = CGROUP_COLLECTORS.findIndex((c) => c.fields.includes('processes'));
 
@@ -251,18 +256,19 @@ export class Collector {
   /**
    * Which cgroups are read whole this tick (the rest partly, see focus), and
    * the kept-open files of the skipped collectors left out of the batch read.
+   * With a focus, settings (limits) are re-read per cgroup (settingsDue).
    */
   private planTick(nowMs: number): Uint8Array {
     const focus = this.focusSpec;
     const partial = new Uint8Array(this.tree.nodes.size);
     if (!focus) return partial;
+    this.tree.refreshSettings = false;
     let anySkipped = false;
     CGROUP_COLLECTORS.forEach((c, i) => {
       const slow = c.fields.every((f) => SLOW_FIELDS.has(f) && !focus.fresh.includes(f));
       this.skipped[i] = slow ? 1 : 0;
       anySkipped ||= slow;
     });
-    if (!anySkipped) return partial;
     const owner = this.tree.slotOwner;
     const skipSlots: number[] = [];
     for (let slot = 0; slot < owner.length; slot++)
@@ -270,14 +276,29 @@ export class Collector {
     let i = 0;
     for (const node of this.tree.nodes.values()) {
       const memo = this.memoOf(node);
+      const inFocus = focus.ids.has(node.id);
+      if (this.settingsDue(memo, inFocus, focus, nowMs)) node.settingsStale = true;
       const due = memo.fullAtMs + focus.slowRefreshMs * (0.5 + memo.phase / 2);
-      if (memo.last !== null && !focus.ids.has(node.id) && nowMs < due) {
+      if (anySkipped && memo.last !== null && !inFocus && !node.settingsStale && nowMs < due) {
         partial[i] = 1;
         for (const slot of skipSlots) this.tree.reader.skipInBatch(node.batchPositions[slot]);
       }
       i++;
     }
     return partial;
+  }
+
+  /**
+   * With a focus, whether a cgroup's settings are re-read this tick (the
+   * cgroup is then read whole): in focus, or for every cgroup when the reader
+   * sorts by a limit, when they are settingsRefreshMs old, as without a focus;
+   * off screen OFF_SCREEN_SETTINGS_FACTOR times that at most, each cgroup at its
+   * own point of the period (no tick re-reads every limit at once).
+   */
+  private settingsDue(memo: NodeMemo, inFocus: boolean, focus: CollectFocus, nowMs: number): boolean {
+    const ageMs = nowMs - memo.settingsAtMs;
+    if (inFocus || focus.settingsFresh) return ageMs >= this.settingsRefreshMs;
+    return ageMs >= this.settingsRefreshMs * OFF_SCREEN_SETTINGS_FACTOR * (0.5 + memo.phase / 2);
   }
 
   /** Collects one snapshot; rates are relative to the previous call. */
@@ -287,7 +308,7 @@ export class Collector {
     const nowMs = performance.now();
     const timestamp = new Date().toISOString();
     this.tree.refreshSettings = nowMs - this.lastSettingsMs >= this.settingsRefreshMs;
-    if (this.tree.refreshSettings) this.lastSettingsMs = nowMs;
+    if (this.tree.refreshSettings) this.lastSettingsMs = nowMs; // planTick clears it with a focus
     const containers: ContainerSnapshot[] = [];
     let dockerStateMissing = 0;
     const partial = this.planTick(nowMs);
@@ -399,6 +420,7 @@ export class Collector {
         stateSource: null,
         capabilitiesStale: false,
         fullAtMs: -Infinity,
+        settingsAtMs: -Infinity,
         phase: phaseOf(node.id),
         stale: NOTHING_STALE,
         ioAtSeconds: -Infinity,
@@ -431,6 +453,7 @@ export class Collector {
       previous: memo.last,
     };
     const last = memo.last;
+    const settingsRead = this.tree.refreshSettings || node.settingsStale;
     let stale: (keyof ContainerSnapshot)[] | null = null;
     for (let i = 0; i < CGROUP_COLLECTORS.length; i++) {
       const collector = CGROUP_COLLECTORS[i];
@@ -445,6 +468,7 @@ export class Collector {
     }
     this.tree.reading = -1;
     if (!partial) {
+      if (settingsRead) memo.settingsAtMs = nowMs;
       node.settingsStale = false;
       memo.fullAtMs = nowMs;
     }

@@ -150,6 +150,66 @@ describe('focused collection', { timeout: 300_000 }, () => {
     expect(byId(after, b).memory).not.toBe(byId(before, b).memory);
   });
 
+  it('limits: in focus at most settingsRefreshMs old, off screen at most 3x that, each cgroup at its own time', async () => {
+    const settingsRefreshMs = 200;
+    const own = new Collector({ watch: true, settingsRefreshMs });
+    try {
+      own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+      const t0 = own.collect().monotonicSeconds * 1000; // every cgroup new: limits read
+      cg.write('pids', 'a', 'pids.max', '111');
+      cg.write('pids', 'b', 'pids.max', '222');
+      const seenAt: Record<string, number> = {};
+      for (let tick = 0; tick < 40 && Object.keys(seenAt).length < 2; tick++) {
+        await sleep(25);
+        const s = own.collect();
+        const ageMs = s.monotonicSeconds * 1000 - t0;
+        for (const [id, limit] of [
+          [a, 111],
+          [b, 222],
+        ] as const) {
+          if (seenAt[id] !== undefined) continue;
+          if (byId(s, id).pids?.limit === limit) seenAt[id] = ageMs;
+          // still the old limit: never older than promised
+          else expect(ageMs).toBeLessThan(id === a ? settingsRefreshMs : 3 * settingsRefreshMs);
+        }
+      }
+      expect(seenAt[a]).toBeGreaterThanOrEqual(settingsRefreshMs);
+      // off screen: not before half of the longer period (turns spread over it)
+      expect(seenAt[b]).toBeGreaterThanOrEqual(1.5 * settingsRefreshMs);
+    } finally {
+      own.close();
+      cg.write('pids', 'a', 'pids.max', 'max');
+      cg.write('pids', 'b', 'pids.max', 'max');
+    }
+  });
+
+  it('limits: a cgroup brought on screen, or every cgroup when sorting by a limit, at most settingsRefreshMs old', async () => {
+    const settingsRefreshMs = 200;
+    const own = new Collector({ watch: true, settingsRefreshMs });
+    try {
+      own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+      own.collect();
+      cg.write('pids', 'b', 'pids.max', '333');
+      await sleep(settingsRefreshMs + 10);
+      own.focus({ ids: new Set([a, b]), fresh: [], slowRefreshMs: 3_600_000 });
+      expect(byId(own.collect(), b).pids?.limit).toBe(333);
+      // Sorting by a limit: off screen too, at settingsRefreshMs.
+      own.focus({ ids: new Set([a]), fresh: ['memory'], slowRefreshMs: 3_600_000, settingsFresh: true });
+      const t0 = own.collect().monotonicSeconds * 1000;
+      cg.write('pids', 'b', 'pids.max', '444');
+      for (let tick = 0; tick < 40; tick++) {
+        await sleep(25);
+        const s = own.collect();
+        if (byId(s, b).pids?.limit === 444) break;
+        expect(s.monotonicSeconds * 1000 - t0).toBeLessThan(settingsRefreshMs);
+      }
+      expect(byId(own.collect(), b).pids?.limit).toBe(444);
+    } finally {
+      own.close();
+      cg.write('pids', 'b', 'pids.max', 'max');
+    }
+  });
+
   it('without a focus every cgroup is read whole every tick (the exporter and snapshot)', () => {
     collector.focus(null);
     const first = collector.collect();

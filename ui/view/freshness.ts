@@ -32,6 +32,9 @@ const SORT_FIELDS: Record<SortKey, readonly (keyof ContainerSnapshot)[]> = {
   image: [],
 };
 
+/** Sort keys that order by a limit: every row's limits are then re-read as often as without a focus. */
+const SORTS_BY_A_LIMIT: ReadonlySet<SortKey> = new Set(['memPct', 'quota']);
+
 /** Table columns by the snapshot field they show, as the header names them. */
 const COLUMN_OF_FIELD: Partial<Record<keyof ContainerSnapshot, string>> = {
   // The NAME column's [frozen] marker.
@@ -50,7 +53,12 @@ export function collectFocus(
 ): CollectFocus {
   const ids = new Set(onScreen.map((r) => r.id));
   if (detailId !== null) ids.add(detailId);
-  return { ids, fresh: SORT_FIELDS[sort], slowRefreshMs: SLOW_REFRESH_TICKS * intervalMs };
+  return {
+    ids,
+    fresh: SORT_FIELDS[sort],
+    slowRefreshMs: SLOW_REFRESH_TICKS * intervalMs,
+    settingsFresh: SORTS_BY_A_LIMIT.has(sort),
+  };
 }
 
 /** The header's names of the columns whose figures on screen are older than this tick, in column order. */
