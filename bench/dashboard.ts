@@ -9,11 +9,14 @@
 // Goals: frame <= 30 ms, keypress to frame <= 50 ms, CPU <= 5 % of a core.
 // Standalone: node dist/bench/dashboard.js [--cgroups N] (root for the cpu part).
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { unavailableLimiter } from '../src/cli/dashboard-limiter.js';
-import { Collector } from '../src/collect/collector.js';
+import { Collector, type CollectorOptions } from '../src/collect/collector.js';
 import { syntheticSnapshot } from '../src/model/samples.js';
 import type { Snapshot, SnapshotSource } from '../src/model/types.js';
 import { Dashboard } from '../ui/app.js';
@@ -153,6 +156,7 @@ export async function measureCpu(
   seconds: number,
   /** Whether the dashboard may focus the collection on its rows on screen (false: every file every tick). */
   focus = true,
+  collectorOptions: CollectorOptions = {},
 ): Promise<CpuFigures> {
   const t = headless();
   let cgroups = 0;
@@ -163,7 +167,7 @@ export async function measureCpu(
   let source: SnapshotSource;
   let mode: string;
   if (fixture) {
-    const collector = new Collector({ watch: true });
+    const collector = new Collector({ ...collectorOptions, watch: true });
     await collector.ready();
     source = {
       collect: () => {
@@ -279,13 +283,31 @@ export async function bench(options: { cgroups: number; fixture?: BenchCgroups }
  * Only the process's CPU on real cgroups (for profiling: `node --cpu-prof dist/bench/dashboard.js
  * --cpu-only --seconds 20`): the bench's own N cgroups, one run, focused unless --every-file.
  */
-async function cpuOnly(n: number, seconds: number, focus: boolean): Promise<string[]> {
+async function cpuOnly(n: number, seconds: number, focus: boolean, isolated: boolean): Promise<string[]> {
   const fixture = await createBenchCgroups(n);
+  const root = isolated ? isolatedRoot(fixture) : null;
   try {
-    return [cpuLine(await measureCpu(fixture, n, seconds, focus))];
+    return [cpuLine(await measureCpu(fixture, n, seconds, focus, root ? { root } : {}))];
   } finally {
+    if (root) fs.rmSync(root, { recursive: true, force: true });
     await fixture.cleanup();
   }
+}
+
+/**
+ * A filesystem root (--root) whose cgroup mounts are symlinks to the fixture's
+ * parent in each hierarchy, and whose /proc is the host's: the collector sees
+ * the fixture's cgroups only, not other benchmarks' running on a shared host.
+ */
+function isolatedRoot(fixture: BenchCgroups): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-root-'));
+  fs.symlinkSync('/proc', path.join(root, 'proc'));
+  for (const h of fixture.mounts.hierarchies) {
+    const link = path.join(root, h.mountPoint);
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(path.join(h.mountPoint, fixture.parent), link);
+  }
+  return root;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -295,10 +317,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       'cpu-only': { type: 'boolean', default: false },
       'every-file': { type: 'boolean', default: false },
       seconds: { type: 'string', default: '10' },
+      isolated: { type: 'boolean', default: false },
     },
   });
   const run = values['cpu-only']
-    ? cpuOnly(Number(values.cgroups), Number(values.seconds), !values['every-file'])
+    ? cpuOnly(Number(values.cgroups), Number(values.seconds), !values['every-file'], values.isolated)
     : bench({ cgroups: Number(values.cgroups) });
   run.then(
     (lines) => {
