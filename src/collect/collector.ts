@@ -126,8 +126,8 @@ function settleFromPids(out: ContainerSnapshot, carried: (keyof ContainerSnapsho
   return left;
 }
 
-/** Off screen, settings are re-read at most this many times settingsRefreshMs apart (30 s by default). */
-const OFF_SCREEN_SETTINGS_FACTOR = 3;
+/** Off screen, settings are re-read at most this many times settingsRefreshMs apart (60 s by default). */
+const OFF_SCREEN_SETTINGS_FACTOR = 6;
 
 const PROCESSES_INDEX = CGROUP_COLLECTORS.findIndex((c) => c.fields.includes('processes'));
 

@@ -150,16 +150,16 @@ describe('focused collection', { timeout: 300_000 }, () => {
     expect(byId(after, b).memory).not.toBe(byId(before, b).memory);
   });
 
-  it('limits: in focus at most settingsRefreshMs old, off screen at most 3x that, each cgroup at its own time', async () => {
+  it('limits: in focus at most settingsRefreshMs old, off screen at most 6x that, each cgroup at its own time', async () => {
     const settingsRefreshMs = 200;
-    const own = new Collector({ watch: true, settingsRefreshMs });
+    const own = new Collector({ watch: true, settingsRefreshMs, fdBudget: 256 }); // beside the shared collector's descriptors
     try {
       own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
       const t0 = own.collect().monotonicSeconds * 1000; // every cgroup new: limits read
       cg.write('pids', 'a', 'pids.max', '111');
       cg.write('pids', 'b', 'pids.max', '222');
       const seenAt: Record<string, number> = {};
-      for (let tick = 0; tick < 40 && Object.keys(seenAt).length < 2; tick++) {
+      for (let tick = 0; tick < 100 && Object.keys(seenAt).length < 2; tick++) {
         await sleep(25);
         const s = own.collect();
         const ageMs = s.monotonicSeconds * 1000 - t0;
@@ -170,12 +170,12 @@ describe('focused collection', { timeout: 300_000 }, () => {
           if (seenAt[id] !== undefined) continue;
           if (byId(s, id).pids?.limit === limit) seenAt[id] = ageMs;
           // still the old limit: never older than promised
-          else expect(ageMs).toBeLessThan(id === a ? settingsRefreshMs : 3 * settingsRefreshMs);
+          else expect(ageMs).toBeLessThan(id === a ? settingsRefreshMs : 6 * settingsRefreshMs);
         }
       }
       expect(seenAt[a]).toBeGreaterThanOrEqual(settingsRefreshMs);
       // off screen: not before half of the longer period (turns spread over it)
-      expect(seenAt[b]).toBeGreaterThanOrEqual(1.5 * settingsRefreshMs);
+      expect(seenAt[b]).toBeGreaterThanOrEqual(3 * settingsRefreshMs);
     } finally {
       own.close();
       cg.write('pids', 'a', 'pids.max', 'max');
@@ -185,7 +185,7 @@ describe('focused collection', { timeout: 300_000 }, () => {
 
   it('limits: a cgroup brought on screen, or every cgroup when sorting by a limit, at most settingsRefreshMs old', async () => {
     const settingsRefreshMs = 200;
-    const own = new Collector({ watch: true, settingsRefreshMs });
+    const own = new Collector({ watch: true, settingsRefreshMs, fdBudget: 256 }); // beside the shared collector's descriptors
     try {
       own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
       own.collect();

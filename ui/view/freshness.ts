@@ -9,7 +9,7 @@ import type { Row } from './rows.js';
 import type { SortKey } from './sort.js';
 
 /** Off-screen rows get their slow figures re-read at most this many ticks apart. */
-export const SLOW_REFRESH_TICKS = 5;
+export const SLOW_REFRESH_TICKS = 10;
 
 /** The snapshot fields each sort key orders by: read every tick for every row. */
 const SORT_FIELDS: Record<SortKey, readonly (keyof ContainerSnapshot)[]> = {
