@@ -194,7 +194,14 @@ export class Collector {
   }
 
   private rescan(): void {
+    // A rescan marks every cgroup's settings for a re-read; with a focus they are re-read per
+    // cgroup instead (settingsDue): keep the marks of only those marked before (new, changed).
+    const marked = this.focusSpec ? [...this.tree.nodes.values()].filter((n) => n.settingsStale) : null;
     this.tree.rescan();
+    if (marked) {
+      const keep = new Set(marked);
+      for (const node of this.tree.nodes.values()) if (node.memo && !keep.has(node)) node.settingsStale = false;
+    }
     this.watcher?.watchTree();
     this.runtimeState.rescan();
     for (const node of this.tree.nodes.values()) if (node.memo) (node.memo as NodeMemo).described = false;

@@ -210,6 +210,27 @@ describe('focused collection', { timeout: 300_000 }, () => {
     }
   });
 
+  it('with a focus, a periodic rescan does not re-read every limit nor every cgroup whole', async () => {
+    const own = new Collector({ watch: true, rescanIntervalMs: 50, settingsRefreshMs: 60_000, fdBudget: 256 });
+    try {
+      own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+      own.collect();
+      own.collect();
+      cg.write('pids', 'b', 'pids.max', '555');
+      await sleep(100); // the next tick rescans
+      const s = own.collect();
+      expect(byId(s, b).pids?.limit).not.toBe(555); // off screen: its limits wait for their turn
+      expect(own.staleFields(b)).toContain('memory'); // and it was not read whole
+      // The same collector without a focus re-reads every limit at a rescan, as before.
+      own.focus(null);
+      await sleep(100);
+      expect(byId(own.collect(), b).pids?.limit).toBe(555);
+    } finally {
+      own.close();
+      cg.write('pids', 'b', 'pids.max', 'max');
+    }
+  });
+
   it('without a focus every cgroup is read whole every tick (the exporter and snapshot)', () => {
     collector.focus(null);
     const first = collector.collect();
