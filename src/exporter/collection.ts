@@ -3,20 +3,16 @@
 // scrapes arriving while a collection runs wait for it. So a scrape storm
 // costs one collection, one rendering and one gzip per interval.
 
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import type { ContainerLabelPolicy } from './container-labels.js';
-import { renderSnapshot } from './families.js';
-import { TextWriter } from './text.js';
-
-const gzip = promisify(zlib.gzip);
+import { RenderCache } from './render-cache.js';
 
 /** One collection, rendered. */
 export interface Exposition {
-  /** The text exposition (UTF-8). */
-  body: Buffer;
-  /** The same, gzipped on first request and then kept. */
+  /** The text exposition (UTF-8), joined from its chunks on first use. */
+  readonly body: Buffer;
+  /** The same, gzipped: one gzip member per family (render-cache.ts), joined on first use. */
   gzipped(): Promise<Buffer>;
   /** Wall-clock ms when the collection started. */
   collectedAtMs: number;
@@ -128,9 +124,12 @@ export class SharedCollection {
   private lastProduceMs = 0;
   private cancelAhead: (() => void) | null = null;
   private closed = false;
+  /** The lines of the last rendering, reused for cgroups whose values did not change. */
+  readonly renderCache: RenderCache;
 
   constructor(private readonly options: SharedCollectionOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.renderCache = new RenderCache({ gzipLevel: options.gzipLevel ?? 1 });
   }
 
   /**
@@ -238,24 +237,43 @@ export class SharedCollection {
       cgroupsScanned: snapshot.containers.length,
       cgroupsExported: selected.length,
     });
-    const w = new TextWriter();
-    renderSnapshot(snapshot, selected, w, { nowMs: collectedAtMs, containerLabels: this.options.containerLabels });
-    if (this.options.extra) w.raw(await this.options.extra());
-    const body = Buffer.from(w.bytes()); // a right-sized copy; the writer's buffer is garbage after this
-    let zipped: Promise<Buffer> | null = null;
-    const level = this.options.gzipLevel ?? 1;
+    const rendered = this.renderCache.render(snapshot, selected, {
+      nowMs: collectedAtMs,
+      containerLabels: this.options.containerLabels,
+    });
+    const extraText = this.options.extra ? await this.options.extra() : '';
+    if (extraText !== '') {
+      const extra = Buffer.from(extraText);
+      rendered.raw.push(extra);
+      rendered.gzip.push(zlib.gzipSync(extra, { level: this.options.gzipLevel ?? 1 }));
+    }
     this.lastProduceMs = performance.now() - t0;
-    const exposition: Exposition = {
-      body,
+    const exposition = expositionOf(rendered.raw, rendered.gzip, {
       collectedAtMs,
       startedAtMonoMs,
       ahead,
       cgroups: selected.length,
-      gzipped: () => (zipped ??= gzip(body, { level })),
-    };
+    });
     this.current = exposition;
     return exposition;
   }
+}
+
+/** An exposition over its chunks; the joined text and gzip body are made when first asked for. */
+function expositionOf(
+  raw: Buffer[],
+  gzipped: Buffer[],
+  rest: Omit<Exposition, 'body' | 'gzipped'>,
+): Exposition {
+  let body: Buffer | null = null;
+  let zipped: Buffer | null = null;
+  return {
+    ...rest,
+    get body() {
+      return (body ??= Buffer.concat(raw));
+    },
+    gzipped: () => Promise.resolve((zipped ??= Buffer.concat(gzipped))),
+  };
 }
 
 function defaultTimer(fn: () => void, ms: number): () => void {
