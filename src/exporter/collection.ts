@@ -6,13 +6,14 @@
 import zlib from 'node:zlib';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import type { ContainerLabelPolicy } from './container-labels.js';
+import { deflatePiece, gzipJoin, type DeflatePiece } from './gzip-join.js';
 import { RenderCache } from './render-cache.js';
 
 /** One collection, rendered. */
 export interface Exposition {
-  /** The text exposition (UTF-8), joined from its chunks on first use. */
+  /** The text exposition (UTF-8), inflated from the gzip body on first use (Prometheus takes gzip). */
   readonly body: Buffer;
-  /** The same, gzipped: one gzip member per family (render-cache.ts), joined on first use. */
+  /** The same, gzipped: the families' compressed pieces joined (render-cache.ts, gzip-join.ts). */
   gzipped(): Promise<Buffer>;
   /** Wall-clock ms when the collection started. */
   collectedAtMs: number;
@@ -242,13 +243,9 @@ export class SharedCollection {
       containerLabels: this.options.containerLabels,
     });
     const extraText = this.options.extra ? await this.options.extra() : '';
-    if (extraText !== '') {
-      const extra = Buffer.from(extraText);
-      rendered.raw.push(extra);
-      rendered.gzip.push(zlib.gzipSync(extra, { level: this.options.gzipLevel ?? 1 }));
-    }
+    if (extraText !== '') rendered.push(deflatePiece(Buffer.from(extraText), this.options.gzipLevel ?? 1));
     this.lastProduceMs = performance.now() - t0;
-    const exposition = expositionOf(rendered.raw, rendered.gzip, {
+    const exposition = expositionOf(rendered, {
       collectedAtMs,
       startedAtMonoMs,
       ahead,
@@ -259,20 +256,16 @@ export class SharedCollection {
   }
 }
 
-/** An exposition over its chunks; the joined text and gzip body are made when first asked for. */
-function expositionOf(
-  raw: Buffer[],
-  gzipped: Buffer[],
-  rest: Omit<Exposition, 'body' | 'gzipped'>,
-): Exposition {
+/** An exposition over its compressed pieces: the gzip body joined at once, the text inflated when asked for. */
+function expositionOf(pieces: DeflatePiece[], rest: Omit<Exposition, 'body' | 'gzipped'>): Exposition {
+  const zipped = gzipJoin(pieces);
   let body: Buffer | null = null;
-  let zipped: Buffer | null = null;
   return {
     ...rest,
     get body() {
-      return (body ??= Buffer.concat(raw));
+      return (body ??= zlib.gunzipSync(zipped));
     },
-    gzipped: () => Promise.resolve((zipped ??= Buffer.concat(gzipped))),
+    gzipped: () => Promise.resolve(zipped),
   };
 }
 

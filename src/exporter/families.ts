@@ -34,7 +34,6 @@ export function isExportedInterface(name: string): boolean {
   return !SKIPPED_INTERFACES.test(name);
 }
 
-
 /** What a family's emitter may need besides the container. */
 export interface EmitContext {
   /** The memory controller is served by cgroup v2. */
