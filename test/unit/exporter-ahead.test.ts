@@ -15,11 +15,7 @@ import { sampleSnapshot, v2Container } from '../../src/model/samples.js';
 import type { Snapshot } from '../../src/model/types.js';
 
 /** A SharedCollection on a fake clock whose ahead timer the test fires. */
-function harness(
-  minIntervalMs: number,
-  containers: () => string[] = () => ['/a'],
-  extra?: () => Promise<string>,
-) {
+function harness(minIntervalMs: number, containers: () => string[] = () => ['/a'], extra?: () => Promise<string>) {
   const clock = { now: 0 };
   const timer: { fn: (() => void) | null; at: number } = { fn: null, at: 0 };
   const reads: number[] = []; // clock at each collection
