@@ -59,6 +59,17 @@ describe('render cache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('renders a family anew when a sample moves from one cgroup to the next (same values in the same order)', () => {
+    const cache = new RenderCache();
+    const base = container('/a');
+    const device = base.io!.devices[0];
+    const withDevices = (id: string, count: number): ContainerSnapshot =>
+      container(id, { io: { ...base.io!, devices: Array(count).fill(device) } });
+    text(sampleSnapshot([withDevices('/a', 2), withDevices('/b', 1)]), cache);
+    const moved = sampleSnapshot([withDevices('/a', 1), withDevices('/b', 2)]);
+    expect(text(moved, cache)).toBe(text(moved));
+  });
+
   it('renders a cgroup whose base labels changed (a rename) whole', () => {
     const cache = new RenderCache();
     text(sampleSnapshot([container('/a')]), cache);
