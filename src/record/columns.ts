@@ -49,6 +49,7 @@ export function withinRateTolerance(recomputed: number, live: number): boolean {
 
 type Node =
   | { k: 'n' }
+  | { k: 'l' }
   | { k: 'v'; v: unknown }
   | { k: 'o'; keys: string[]; kids: Node[] }
   | { k: 'a'; kids: Node[] };
@@ -63,19 +64,68 @@ export interface Template {
   paths: string[];
   /** 1 where the number is a rate (RATE_PATHS). */
   rate: Uint8Array;
+  /** Where each rate is in the entity's object. */
+  rateLeaves: { j: number; keys: string[] }[];
+  /** Rates this entity does not have (null), which applyRates may fill in all the same. */
+  nullRates: string[][];
+  /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
+  parts: string[];
+  /** The part holding the process list, cut where the list goes (-1: none). */
+  listPart: number;
+  listCut: [string, string];
   pathIndex?: Map<string, number>;
 }
 
-function compile(v: unknown, path: string, paths: string[]): Node {
+const ratePathMemo = new Map<string, boolean>();
+function isRatePath(path: string): boolean {
+  let yes = ratePathMemo.get(path);
+  if (yes === undefined) {
+    yes = RATE_PATHS.has(path.replace(/\.\d+(?=\.|$)/g, '.*'));
+    if (ratePathMemo.size > 100_000) ratePathMemo.clear();
+    ratePathMemo.set(path, yes);
+  }
+  return yes;
+}
+
+/** The template's JSON text cut at its numbers. */
+function textParts(n: Node, parts: string[], text: string): string {
+  switch (n.k) {
+    case 'n':
+      parts.push(text);
+      return '';
+    case 'l':
+      return text + LIST_MARK;
+    case 'v':
+      return text + JSON.stringify(n.v);
+    case 'a': {
+      let t = `${text}[`;
+      n.kids.forEach((kid, i) => (t = textParts(kid, parts, i ? `${t},` : t)));
+      return `${t}]`;
+    }
+    case 'o': {
+      let t = `${text}{`;
+      n.kids.forEach((kid, i) => (t = textParts(kid, parts, `${t}${i ? ',' : ''}${JSON.stringify(n.keys[i])}:`)));
+      return `${t}}`;
+    }
+  }
+}
+
+function compile(v: unknown, path: string, paths: string[], nullRates: string[][]): Node {
+  if (path === LIST_KEY && Array.isArray(v)) return { k: 'l' };
   if (typeof v === 'number') {
     paths.push(path);
     return NUMBER;
   }
+  if (v === null && isRatePath(path)) nullRates.push(path.split('.'));
   if (v === null || typeof v !== 'object') return { k: 'v', v };
   const prefix = path ? `${path}.` : '';
-  if (Array.isArray(v)) return { k: 'a', kids: v.map((x, i) => compile(x, `${prefix}${i}`, paths)) };
+  if (Array.isArray(v)) return { k: 'a', kids: v.map((x, i) => compile(x, `${prefix}${i}`, paths, nullRates)) };
   const keys = Object.keys(v);
-  return { k: 'o', keys, kids: keys.map((k) => compile((v as Record<string, unknown>)[k], `${prefix}${k}`, paths)) };
+  return {
+    k: 'o',
+    keys,
+    kids: keys.map((k) => compile((v as Record<string, unknown>)[k], `${prefix}${k}`, paths, nullRates)),
+  };
 }
 
 /** Templates by skeleton: each cgroup has its own (its id and name are in it), shared by its samples. */
@@ -86,10 +136,20 @@ export class Templates {
     let t = this.byText.get(skeleton);
     if (t) return t;
     const paths: string[] = [];
-    const root = compile(JSON.parse(skeleton), '', paths);
+    const nullRates: string[][] = [];
+    const root = compile(JSON.parse(skeleton), '', paths, nullRates);
     const rate = new Uint8Array(paths.length);
-    paths.forEach((p, i) => (rate[i] = RATE_PATHS.has(p.replace(/\.\d+(?=\.|$)/g, '.*')) ? 1 : 0));
-    t = { skeleton, root, leaves: paths.length, paths, rate };
+    const rateLeaves: Template['rateLeaves'] = [];
+    paths.forEach((p, j) => {
+      if (!isRatePath(p)) return;
+      rate[j] = 1;
+      rateLeaves.push({ j, keys: p.split('.') });
+    });
+    const parts: string[] = [];
+    parts.push(textParts(root, parts, ''));
+    const listPart = parts.findIndex((part) => part.includes(LIST_MARK));
+    const listCut = (listPart < 0 ? ['', ''] : parts[listPart].split(LIST_MARK)) as [string, string];
+    t = { skeleton, root, leaves: paths.length, paths, rate, rateLeaves, nullRates, parts, listPart, listCut };
     if (this.byText.size > 100_000) this.byText.clear(); // cgroups come and go: keep the map bounded
     this.byText.set(skeleton, t);
     return t;
@@ -101,8 +161,16 @@ function indexOfPath(t: Template, path: string): number | undefined {
   return t.pathIndex.get(path);
 }
 
-/** The skeleton of v (numbers as 0, stored as storedNumber into vals). */
-function skeletonOf(v: unknown, vals: number[]): string {
+/**
+ * A cgroup's process list changes more often than anything else about it:
+ * it is kept beside the template (as a list per entity), not in it, so a
+ * process starting does not make a new template.
+ */
+const LIST_KEY = 'processes';
+const LIST_MARK = '\u0000';
+
+/** The skeleton of v (numbers as 0, stored as storedNumber into vals; the top-level process list into lists). */
+function skeletonOf(v: unknown, vals: number[], lists: unknown[][], top = false): string {
   if (typeof v === 'number') {
     vals.push(storedNumber(v));
     return '0';
@@ -110,7 +178,7 @@ function skeletonOf(v: unknown, vals: number[]): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) {
     let s = '[';
-    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonOf(v[i], vals);
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonOf(v[i], vals, lists);
     return `${s}]`;
   }
   let s = '{';
@@ -118,15 +186,24 @@ function skeletonOf(v: unknown, vals: number[]): string {
   for (const k in v) {
     const x = (v as Record<string, unknown>)[k];
     if (x === undefined || typeof x === 'function') continue;
-    s += `${first ? '' : ','}${JSON.stringify(k)}:${skeletonOf(x, vals)}`;
+    let inner: string;
+    if (top && k === LIST_KEY && Array.isArray(x)) {
+      lists.push(x.slice());
+      inner = '[]';
+    } else inner = skeletonOf(x, vals, lists);
+    s += `${first ? '' : ','}${JSON.stringify(k)}:${inner}`;
     first = false;
   }
   return `${s}}`;
 }
 
 /** Whether v has template n's shape; if so its numbers (storedNumber) are pushed to vals. */
-function matches(v: unknown, n: Node, vals: number[]): boolean {
+function matches(v: unknown, n: Node, vals: number[], lists: unknown[][]): boolean {
   switch (n.k) {
+    case 'l':
+      if (!Array.isArray(v)) return false;
+      lists.push(v.slice());
+      return true;
     case 'n':
       if (typeof v !== 'number') return false;
       vals.push(storedNumber(v));
@@ -135,13 +212,13 @@ function matches(v: unknown, n: Node, vals: number[]): boolean {
       return v === n.v;
     case 'a':
       if (!Array.isArray(v) || v.length !== n.kids.length) return false;
-      for (let i = 0; i < v.length; i++) if (!matches(v[i], n.kids[i], vals)) return false;
+      for (let i = 0; i < v.length; i++) if (!matches(v[i], n.kids[i], vals, lists)) return false;
       return true;
     case 'o': {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
       let i = 0;
       for (const k in v) {
-        if (k !== n.keys[i] || !matches((v as Record<string, unknown>)[k], n.kids[i], vals)) return false;
+        if (k !== n.keys[i] || !matches((v as Record<string, unknown>)[k], n.kids[i], vals, lists)) return false;
         i++;
       }
       return i === n.keys.length;
@@ -149,36 +226,59 @@ function matches(v: unknown, n: Node, vals: number[]): boolean {
   }
 }
 
-class Filler {
-  i = 0;
-  constructor(private readonly vals: ArrayLike<number>) {}
-  fill(n: Node): unknown {
-    switch (n.k) {
-      case 'n':
-        return this.vals[this.i++];
-      case 'v':
-        return n.v;
-      case 'a':
-        return n.kids.map((k) => this.fill(k));
-      case 'o': {
-        const o: Record<string, unknown> = {};
-        for (let i = 0; i < n.keys.length; i++) o[n.keys[i]] = this.fill(n.kids[i]);
-        return o;
-      }
-    }
+/** An entity's JSON text: its template's with its numbers (rates as null with blankRates; NaN as null). */
+function textOf(e: Entity, blankRates: boolean): string {
+  const { parts, rate, listPart, listCut } = e.t;
+  const vals = e.vals;
+  const part = (x: number): string =>
+    x === listPart ? listCut[0] + JSON.stringify(e.list ?? []) + listCut[1] : parts[x];
+  let text = part(0);
+  for (let j = 0; j < vals.length; j++) {
+    const v = vals[j];
+    text += (blankRates && rate[j]) || !Number.isFinite(v) ? 'null' : String(v);
+    text += part(j + 1);
   }
+  return text;
 }
 
-/** An entity's object from its template and numbers. */
-function build(e: Entity): unknown {
-  return new Filler(e.vals).fill(e.t.root);
+/**
+ * The snapshot of a state's entities (the host first), built as JSON text
+ * and parsed: the engine's parser makes a thousand cgroups' objects several
+ * times faster than building them key by key.
+ */
+function buildSnapshot(state: ColumnState, entities: readonly Entity[], blankRates: boolean): Snapshot {
+  const containers = entities.slice(1).map((e) => textOf(e, blankRates));
+  return JSON.parse(
+    `{"timestamp":${JSON.stringify(state.timestamp)},"monotonicSeconds":${state.monotonicSeconds},` +
+      `"host":${textOf(entities[0], blankRates)},"containers":[${containers.join(',')}],` +
+      `"notes":${JSON.stringify(state.notes)}}`,
+  ) as Snapshot;
+}
+
+function setPath(obj: unknown, keys: readonly string[], value: number | null): void {
+  let o = obj as Record<string, unknown>;
+  for (let i = 0; i < keys.length - 1; i++) {
+    o = o[keys[i]] as Record<string, unknown>;
+    if (o === null || typeof o !== 'object') return;
+  }
+  o[keys[keys.length - 1]] = value;
+}
+
+/** The rate at j as applyRates left it in an entity's object (NaN when it computed none). */
+function rateIn(obj: unknown, keys: readonly string[]): number {
+  let v: unknown = obj;
+  for (const k of keys) v = v === null || typeof v !== 'object' ? undefined : (v as Record<string, unknown>)[k];
+  return typeof v === 'number' ? storedNumber(v) : NaN;
 }
 
 /** An entity (the host: id "") as a template and its numbers. */
 export interface Entity {
   id: string;
   t: Template;
-  vals: number[];
+  /** NaN at a rate still to be recomputed (and for a number JSON cannot hold). */
+  vals: Float64Array;
+  /** The process list (a cgroup's; null for the host). */
+  list: unknown[] | null;
 }
 
 /** A decoded sample: what the next record is relative to. */
@@ -201,6 +301,8 @@ interface Header {
   e?: (number | string)[];
   /** Templates of entities (by index) whose template changed. */
   s?: Record<number, string>;
+  /** Process lists of entities (by index) whose list changed. */
+  p?: Record<number, unknown[]>;
   l?: (number | null)[];
 }
 
@@ -220,20 +322,46 @@ function snapshotOf(state: ColumnState, objects: unknown[]): Snapshot {
   };
 }
 
-class VarintWriter {
+/** A growing byte buffer. */
+class Bytes {
   buf = Buffer.allocUnsafe(1 << 16);
   length = 0;
-  write(u: number): void {
-    if (this.length + 10 > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-      this.buf.copy(bigger, 0, 0, this.length);
-      this.buf = bigger;
-    }
-    while (u >= 128) {
-      this.buf[this.length++] = (u % 128) | 128;
-      u = Math.floor(u / 128);
-    }
-    this.buf[this.length++] = u;
+  reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
+  push(byte: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = byte;
+  }
+}
+
+/** How many bytes the largest magnitude needs. */
+function widthOf(mags: readonly number[]): number {
+  let max = 0;
+  for (const m of mags) if (m > max) max = m;
+  let w = 0;
+  while (max >= 1) {
+    max = Math.floor(max / 256);
+    w++;
+  }
+  return w;
+}
+
+/**
+ * A column's magnitudes as a width byte and byte planes (every low byte,
+ * then every next byte): the high planes are nearly all zeros, which
+ * deflate squeezes to nothing, where varints would spread them over every byte.
+ */
+function writePlanes(out: Bytes, mags: readonly number[]): void {
+  const w = widthOf(mags);
+  out.push(w);
+  out.reserve(w * mags.length);
+  for (let b = 0; b < w; b++) {
+    const div = 2 ** (8 * b);
+    for (const m of mags) out.buf[out.length++] = Math.floor(m / div) % 256;
   }
 }
 
@@ -258,22 +386,24 @@ function codeOf(v: number, prev: number, literals: (number | null)[]): number {
   return (literals.length - 1) * 4 + 3;
 }
 
-function valueOf(u: number, prev: number, literals: readonly (number | null)[]): number {
-  const tag = u % 4;
-  const mag = Math.floor(u / 4);
+function valueOf(tag: number, mag: number, prev: number, literals: readonly (number | null)[]): number {
   if (tag === 1) return prev + unzigzag(mag);
   if (tag === 2) return (Math.round(prev * 1e6) + unzigzag(mag)) / 1e6;
-  if (tag === 3) return literals[mag] as number; // a non-finite number is kept as null, as JSON has it
+  if (tag === 3) return literals[mag] ?? NaN; // a non-finite number is kept as null, as JSON has it
   return prev;
 }
 
-/** The previous sample's value of the number at j of e (0 when there is none). */
-function previousValue(e: Entity, j: number, prev: Entity | undefined): number {
-  if (!prev || e.t.rate[j]) return 0;
-  if (prev.t === e.t) return prev.vals[j];
-  const at = indexOfPath(prev.t, e.t.paths[j]);
-  const v = at === undefined || prev.t.rate[at] ? 0 : prev.vals[at];
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+/** The previous sample's numbers at e's template positions (same path; 0 where there is none, and for rates). */
+function previousValues(t: Template, prev: Entity | undefined): Float64Array | null {
+  if (!prev) return null;
+  if (prev.t === t) return prev.vals;
+  const out = new Float64Array(t.leaves);
+  for (let j = 0; j < t.leaves; j++) {
+    const at = t.rate[j] ? undefined : indexOfPath(prev.t, t.paths[j]);
+    const v = at === undefined || prev.t.rate[at] ? 0 : prev.vals[at];
+    out[j] = Number.isFinite(v) ? v : 0;
+  }
+  return out;
 }
 
 function newState(h: Header, notes: string[], entities: Entity[]): ColumnState {
@@ -285,6 +415,10 @@ function newState(h: Header, notes: string[], entities: Entity[]): ColumnState {
     byId: new Map(entities.map((e) => [e.id, e])),
     seq: h.q,
   };
+}
+
+function sameJsonList(a: readonly unknown[], b: readonly unknown[] | null): boolean {
+  return b !== null && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -300,6 +434,7 @@ export class ColumnEncoder {
   /** The previous sample as replay rebuilds it (its counters): the rates' base. */
   private prevSnapshot: Snapshot | null = null;
   private readonly templates = new Templates();
+  private readonly scratch: number[] = [];
 
   /** A key frame (against nothing) when `key`, else a delta against the previous sample. */
   encode(s: Snapshot, key: boolean): Buffer {
@@ -308,18 +443,29 @@ export class ColumnEncoder {
     const entities: Entity[] = [];
     const changedTemplates: Record<number, string> = {};
     let templatesChanged = false;
+    const vals = this.scratch;
+    const lists: unknown[][] = [];
+    const changedLists: Record<number, unknown[]> = {};
+    let listsChanged = false;
     for (const { id, obj } of objectsOf(s)) {
       const before = prev?.byId.get(id);
-      const vals: number[] = [];
+      vals.length = 0;
+      lists.length = 0;
       let t: Template;
-      if (before && matches(obj, before.t.root, vals)) t = before.t;
+      if (before && matches(obj, before.t.root, vals, lists)) t = before.t;
       else {
         vals.length = 0;
-        t = this.templates.get(skeletonOf(obj, vals));
+        lists.length = 0;
+        t = this.templates.get(skeletonOf(obj, vals, lists, true));
         changedTemplates[entities.length] = t.skeleton;
         templatesChanged = true;
       }
-      entities.push({ id, t, vals });
+      const list = lists[0] ?? null;
+      if (list && (!before || before.t !== t || !sameJsonList(list, before.list))) {
+        changedLists[entities.length] = list;
+        listsChanged = true;
+      }
+      entities.push({ id, t, vals: Float64Array.from(vals), list });
     }
     const ids = entities.map((e) => e.id);
     if (!prev || !sameList(ids, prev.entities.map((e) => e.id))) {
@@ -327,45 +473,60 @@ export class ColumnEncoder {
       header.e = ids.map((id) => at.get(id) ?? id);
     }
     if (templatesChanged) header.s = changedTemplates;
+    if (listsChanged) header.p = changedLists;
     const notes = s.notes;
     if (!prev || JSON.stringify(notes) !== JSON.stringify(prev.notes)) header.n = notes;
     const state = newState(header, notes, entities);
 
     // Rates that replay recomputes from these counters need not be stored.
-    const derived = prev && this.prevSnapshot ? this.derivable(state, this.prevSnapshot) : null;
+    const derived = this.derivable(state, prev ? this.prevSnapshot : null);
     const literals: (number | null)[] = [];
-    const out = new VarintWriter();
+    const before = entities.map((e) => previousValues(e.t, prev?.byId.get(e.id)));
     const maxLeaves = entities.reduce((m, e) => Math.max(m, e.t.leaves), 0);
+    // The kind of every number (0: unchanged, or a rate recomputed on replay), column by column, then each column's magnitudes.
+    const kinds = new Bytes();
+    const planes = new Bytes();
+    const mags: number[] = [];
     for (let j = 0; j < maxLeaves; j++) {
+      mags.length = 0;
       for (let i = 0; i < entities.length; i++) {
         const e = entities[i];
         if (j >= e.t.leaves) continue;
-        if (e.t.rate[j]) {
-          // A rate: zero when recomputed on replay, else its value (never zero).
-          out.write(derived?.[i]?.[j] ? 0 : codeOf(e.vals[j], 0, literals) || 1);
-        } else out.write(codeOf(e.vals[j], previousValue(e, j, prev?.byId.get(e.id)), literals));
+        // A rate: zero when recomputed on replay, else its value (never zero).
+        const u = e.t.rate[j]
+          ? derived[i]?.[j]
+            ? 0
+            : codeOf(e.vals[j], 0, literals) || 1
+          : codeOf(e.vals[j], before[i]?.[j] ?? 0, literals);
+        kinds.push(u % 4);
+        if (u !== 0) mags.push(Math.floor(u / 4));
       }
+      if (mags.length > 0) writePlanes(planes, mags);
     }
     if (literals.length) header.l = literals;
     const head = Buffer.from(JSON.stringify(header));
     const len = Buffer.allocUnsafe(4);
     len.writeUInt32LE(head.length);
     this.prev = state;
-    this.prevSnapshot = materializeState(state);
-    return zlib.deflateRawSync(Buffer.concat([len, head, out.buf.subarray(0, out.length)]), { level: DEFLATE_LEVEL });
+    const body = [len, head, kinds.buf.subarray(0, kinds.length), planes.buf.subarray(0, planes.length)];
+    return zlib.deflateRawSync(Buffer.concat(body), { level: DEFLATE_LEVEL });
   }
 
-  /** Per entity, 1 at each rate that applyRates gives back from the stored counters. */
-  private derivable(state: ColumnState, prevSnapshot: Snapshot): (Uint8Array | null)[] {
+  /**
+   * Per entity, 1 at each rate that applyRates gives back (within
+   * RATE_TOLERANCE) from the stored counters of this sample and the one
+   * before; keeps this sample's counters as the next one's base.
+   */
+  private derivable(state: ColumnState, prevSnapshot: Snapshot | null): (Uint8Array | null)[] {
     // Rates left unknown: only what applyRates fills in counts as recomputed.
-    const objects = state.entities.map((e) => build({ ...e, vals: e.vals.map((v, j) => (e.t.rate[j] ? NaN : v)) }));
-    applyRates(prevSnapshot, snapshotOf(state, objects));
+    const snapshot = buildSnapshot(state, state.entities, true);
+    const objects = [snapshot.host, ...snapshot.containers];
+    applyRates(prevSnapshot, snapshot);
+    this.prevSnapshot = snapshot;
     return state.entities.map((e, i) => {
-      const recomputed: number[] = [];
-      if (!e.t.rate.includes(1) || !matches(objects[i], e.t.root, recomputed)) return null;
+      if (!prevSnapshot || e.t.rateLeaves.length === 0) return null;
       const ok = new Uint8Array(e.t.leaves);
-      for (let j = 0; j < e.t.leaves; j++)
-        ok[j] = e.t.rate[j] && withinRateTolerance(recomputed[j], e.vals[j]) ? 1 : 0;
+      for (const { j, keys } of e.t.rateLeaves) ok[j] = withinRateTolerance(rateIn(objects[i], keys), e.vals[j]) ? 1 : 0;
       return ok;
     });
   }
@@ -388,36 +549,63 @@ export function decodeColumns(prev: ColumnState | null, payload: Buffer, templat
       return e.id;
     }) ?? prev?.entities.map((e) => e.id);
   if (!ids) throw new ColumnDecodeError('a key frame without its entity list');
-  const entities: Entity[] = ids.map((id, i) => {
+  const templatesOf = ids.map((id, i) => {
     const skeleton = h.s?.[i];
-    const t = skeleton !== undefined ? templates.get(skeleton) : prev?.byId.get(id)?.t;
-    if (!t) throw new ColumnDecodeError(`no template for ${id}`);
-    return { id, t, vals: new Array<number>(t.leaves) };
+    return skeleton !== undefined ? templates.get(skeleton) : prev?.byId.get(id)?.t;
   });
+  // One buffer for the sample's numbers, each entity a view of it: a thousand small arrays cost more.
+  const flat = new Float64Array(templatesOf.reduce((sum, t) => sum + (t?.leaves ?? 0), 0));
+  let offset = 0;
+  const entities: Entity[] = ids.map((id, i) => {
+    const before = prev?.byId.get(id);
+    const t = templatesOf[i];
+    if (!t) throw new ColumnDecodeError(`no template for ${id}`);
+    const list = h.p?.[i] ?? (before?.t === t ? before.list : null);
+    if (t.listPart >= 0 && !list) throw new ColumnDecodeError(`no process list for ${id}`);
+    offset += t.leaves;
+    return { id, t, vals: flat.subarray(offset - t.leaves, offset), list };
+  });
+  const none = new Float64Array(entities.reduce((m, e) => Math.max(m, e.t.leaves), 0));
+  const before = entities.map((e) => previousValues(e.t, prev?.byId.get(e.id)) ?? none);
+  const vals = entities.map((e) => e.vals);
+  const rates = entities.map((e) => e.t.rate);
+  const leaves = entities.map((e) => e.t.leaves);
   const literals = h.l ?? [];
-  let p = 4 + headBytes;
-  const maxLeaves = entities.reduce((m, e) => Math.max(m, e.t.leaves), 0);
-  for (let j = 0; j < maxLeaves; j++) {
-    for (const e of entities) {
-      if (j >= e.t.leaves) continue;
-      let u = 0;
-      let scale = 1;
-      for (;;) {
-        if (p >= raw.length) throw new ColumnDecodeError('numbers end early');
-        const b = raw[p++];
-        u += (b & 127) * scale;
-        if (b < 128) break;
-        scale *= 128;
-      }
-      if (e.t.rate[j]) e.vals[j] = u === 0 ? NaN : valueOf(u, 0, literals);
-      else e.vals[j] = valueOf(u, previousValue(e, j, prev?.byId.get(e.id)), literals);
+  const kindsAt = 4 + headBytes;
+  let p = kindsAt + leaves.reduce((sum, n) => sum + n, 0);
+  if (p > raw.length) throw new ColumnDecodeError('numbers end early');
+  let k = kindsAt;
+  const changed: number[] = [];
+  const tags: number[] = [];
+  for (let j = 0; j < none.length; j++) {
+    changed.length = 0;
+    tags.length = 0;
+    for (let i = 0; i < entities.length; i++) {
+      if (j >= leaves[i]) continue;
+      const tag = raw[k++];
+      if (tag !== 0) {
+        changed.push(i);
+        tags.push(tag);
+      } else vals[i][j] = rates[i][j] ? NaN : before[i][j];
     }
+    if (changed.length === 0) continue;
+    const w = raw[p++];
+    const n = changed.length;
+    if (p + w * n > raw.length) throw new ColumnDecodeError('numbers end early');
+    for (let x = 0; x < n; x++) {
+      let mag = 0;
+      for (let b = w - 1; b >= 0; b--) mag = mag * 256 + raw[p + b * n + x];
+      const i = changed[x];
+      vals[i][j] = valueOf(tags[x], mag, rates[i][j] ? 0 : before[i][j], literals);
+    }
+    p += w * n;
   }
+  if (p !== raw.length) throw new ColumnDecodeError('numbers left over');
   return newState(h, h.n ?? prev?.notes ?? [], entities);
 }
 
 function materializeState(state: ColumnState): Snapshot {
-  return snapshotOf(state, state.entities.map(build));
+  return buildSnapshot(state, state.entities, false);
 }
 
 /** The state with only the host and the entities `pick` keeps. */
@@ -428,27 +616,34 @@ function narrowed(state: ColumnState, pick: (e: Entity) => boolean): ColumnState
 
 /**
  * The Snapshot of `state`, its recomputed rates filled in from `prev` (the
- * state before it); with `pick`, only the cgroups it keeps are built. Fills
- * the state's rates in place, so a second call is cheap.
+ * state before it; `prevSnapshot` is that sample built, when the caller has
+ * it); with `pick`, only the cgroups it keeps are built. Fills the state's
+ * rates in place, so a second call is cheap.
  */
-export function materialize(prev: ColumnState | null, state: ColumnState, pick?: (e: Entity) => boolean): Snapshot {
+export function materialize(
+  prev: ColumnState | null,
+  state: ColumnState,
+  pick?: (e: Entity) => boolean,
+  prevSnapshot?: Snapshot,
+): Snapshot {
   const cur = pick ? narrowed(state, pick) : state;
-  const pending = cur.entities.map((e) => e.vals.some((v, j) => e.t.rate[j] === 1 && Number.isNaN(v)));
-  if (pending.some(Boolean)) {
-    if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
-    const objects = cur.entities.map(build);
-    applyRates(materializeState(pick ? narrowed(prev, (e) => cur.byId.has(e.id)) : prev), snapshotOf(cur, objects));
-    cur.entities.forEach((e, i) => {
-      if (!pending[i]) return;
-      const recomputed: number[] = [];
-      if (!matches(objects[i], e.t.root, recomputed)) throw new ColumnDecodeError(`rates of ${e.id} do not recompute`);
-      for (let j = 0; j < e.t.leaves; j++) if (Number.isNaN(e.vals[j]) && e.t.rate[j]) e.vals[j] = recomputed[j];
-    });
-  }
-  return materializeState(cur);
+  const snapshot = materializeState(cur);
+  if (!cur.entities.some((e) => e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])))) return snapshot;
+  if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
+  applyRates(prevSnapshot ?? materializeState(pick ? narrowed(prev, (e) => cur.byId.has(e.id)) : prev), snapshot);
+  // applyRates wrote every rate it could: keep its figure where none was stored, put the stored ones back.
+  const objects = [snapshot.host, ...snapshot.containers];
+  cur.entities.forEach((e, i) => {
+    for (const { j, keys } of e.t.rateLeaves) {
+      if (Number.isNaN(e.vals[j])) e.vals[j] = rateIn(objects[i], keys);
+      setPath(objects[i], keys, Number.isFinite(e.vals[j]) ? e.vals[j] : null);
+    }
+    for (const keys of e.t.nullRates) setPath(objects[i], keys, null);
+  });
+  return snapshot;
 }
 
 /** An entity's cgroup (its numbers as decoded so far): for judging identity, which is in the template. */
 export function entityContainer(e: Entity): ContainerSnapshot {
-  return build(e) as ContainerSnapshot;
+  return JSON.parse(textOf(e, false)) as ContainerSnapshot;
 }
