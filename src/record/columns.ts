@@ -468,7 +468,13 @@ export class ColumnEncoder {
       entities.push({ id, t, vals: Float64Array.from(vals), list });
     }
     const ids = entities.map((e) => e.id);
-    if (!prev || !sameList(ids, prev.entities.map((e) => e.id))) {
+    if (
+      !prev ||
+      !sameList(
+        ids,
+        prev.entities.map((e) => e.id),
+      )
+    ) {
       const at = new Map(prev?.entities.map((e, i) => [e.id, i]));
       header.e = ids.map((id) => at.get(id) ?? id);
     }
@@ -526,7 +532,8 @@ export class ColumnEncoder {
     return state.entities.map((e, i) => {
       if (!prevSnapshot || e.t.rateLeaves.length === 0) return null;
       const ok = new Uint8Array(e.t.leaves);
-      for (const { j, keys } of e.t.rateLeaves) ok[j] = withinRateTolerance(rateIn(objects[i], keys), e.vals[j]) ? 1 : 0;
+      for (const { j, keys } of e.t.rateLeaves)
+        ok[j] = withinRateTolerance(rateIn(objects[i], keys), e.vals[j]) ? 1 : 0;
       return ok;
     });
   }

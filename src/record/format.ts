@@ -80,8 +80,7 @@ export interface SegmentScan {
  * end is `tornTailAt`.
  */
 export function scanSegment(buf: Buffer): SegmentScan {
-  if (buf.length < SEGMENT_HEADER_BYTES)
-    return { intervalMs: 0, version: 2, records: [], damage: [], tornTailAt: 0 };
+  if (buf.length < SEGMENT_HEADER_BYTES) return { intervalMs: 0, version: 2, records: [], damage: [], tornTailAt: 0 };
   const out = scanRecords(buf, SEGMENT_HEADER_BYTES);
   const head = buf.subarray(0, 8);
   const version = head.equals(SEGMENT_MAGIC_V1) ? 1 : 2;

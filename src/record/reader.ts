@@ -181,8 +181,7 @@ export class StoreReader {
     const stride = Math.max(1, Math.floor(refs.length / Math.max(1, maxSamples)));
     const intervalMs = Math.max(1, refs[0].seg.intervalMs || 1000);
     const picked = refs.filter(
-      ({ seg, r }, k) =>
-        k === refs.length - 1 || Math.round(seg.entries[r].timestampMs / intervalMs) % stride === 0,
+      ({ seg, r }, k) => k === refs.length - 1 || Math.round(seg.entries[r].timestampMs / intervalMs) % stride === 0,
     );
     const out: Snapshot[] = [];
     for (const { seg, r } of picked.slice(-maxSamples)) {

@@ -183,9 +183,16 @@ export class Segment {
     if (this.last?.at === i) return this.last;
     let from: number;
     let prev: ColumnState | null;
-    if (this.last && this.last.at === i - 1 && this.entries[i].kind !== KIND_KEYFRAME) {
-      from = i;
-      prev = this.last.state;
+    const last = this.last;
+    if (
+      last &&
+      last.at < i &&
+      this.entries[i].kind !== KIND_KEYFRAME &&
+      this.entries[last.at].keyOffset === this.entries[i].keyOffset
+    ) {
+      // Further on in the block decoded last: from there (reading on, or the charts' every third sample).
+      from = last.at + 1;
+      prev = last.state;
     } else {
       from = i;
       while (from > 0 && this.entries[from].offset !== this.entries[i].keyOffset) from--;
@@ -291,5 +298,9 @@ export class Segment {
 }
 
 function isZlibError(err: unknown): boolean {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^Z_/.test((err as NodeJS.ErrnoException).code!);
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    /^Z_/.test((err as NodeJS.ErrnoException).code!)
+  );
 }

@@ -72,7 +72,9 @@ function livelySamples(count: number): Snapshot[] {
 
 /** The sample as stored, rates left out: those are recomputed on replay (within 0.001). */
 function withoutRates(s: Snapshot): unknown {
-  return JSON.parse(JSON.stringify(storedJson(s), (k, v: unknown) => (/PerSecond$|[pP]ercent$/.test(k) ? undefined : v)));
+  return JSON.parse(
+    JSON.stringify(storedJson(s), (k, v: unknown) => (/PerSecond$|[pP]ercent$/.test(k) ? undefined : v)),
+  );
 }
 
 describe('column payloads', () => {
@@ -89,7 +91,9 @@ describe('column payloads', () => {
         const live = s.containers[i];
         if (live.cpu!.percent === null) expect(c.cpu!.percent).toBeNull();
         else expect(Math.abs(c.cpu!.percent! - live.cpu!.percent)).toBeLessThanOrEqual(1e-3);
-        expect(Math.abs((c.io!.readBytesPerSecond ?? 0) - (live.io!.readBytesPerSecond ?? 0))).toBeLessThanOrEqual(1e-3);
+        expect(Math.abs((c.io!.readBytesPerSecond ?? 0) - (live.io!.readBytesPerSecond ?? 0))).toBeLessThanOrEqual(
+          1e-3,
+        );
       });
       prev = state;
     });
@@ -149,7 +153,10 @@ describe('the v2 store', () => {
     const written = Array.from({ length: 12 }, (_, t) => sample(4, t));
     for (const s of written) w.append(s);
     w.close();
-    const index = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.tsi'))!);
+    const index = path.join(
+      dir,
+      fs.readdirSync(dir).find((f) => f.endsWith('.tsi'))!,
+    );
     const buf = fs.readFileSync(index);
     expect(buf.length).toBe(INDEX_MAGIC.length + 12 * INDEX_ENTRY_BYTES);
     buf[INDEX_MAGIC.length + 5 * INDEX_ENTRY_BYTES + 9] ^= 0xff; // entry 5's offset
@@ -178,7 +185,10 @@ describe('the v2 store', () => {
     for (const s of written) w.append(s);
     w.close();
     // Damage record 2 (in the first block, records 0-4): a seek into the third block (10-14) does not see it.
-    const seg = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.tsr'))!);
+    const seg = path.join(
+      dir,
+      fs.readdirSync(dir).find((f) => f.endsWith('.tsr'))!,
+    );
     const idx = fs.readFileSync(path.join(dir, indexName(path.basename(seg))));
     const offset = idx.readUInt32LE(INDEX_MAGIC.length + 2 * INDEX_ENTRY_BYTES + 8);
     const buf = fs.readFileSync(seg);
@@ -227,6 +237,11 @@ describe('v1 stores', () => {
     const all = [...StoreReader.open(dir, (m) => warnings.push(m)).between(0, Infinity)];
     expect(all).toEqual([...old, ...later].map(storedJson));
     expect(warnings).toEqual([]);
-    expect(fs.readFileSync(path.join(dir, fs.readdirSync(dir).sort()[1])).subarray(0, 8).toString()).toBe('TSTOPSG1');
+    expect(
+      fs
+        .readFileSync(path.join(dir, fs.readdirSync(dir).sort()[1]))
+        .subarray(0, 8)
+        .toString(),
+    ).toBe('TSTOPSG1');
   });
 });
