@@ -13,6 +13,7 @@ import { ColumnEncoder, decodeColumns, materialize, Templates, type ColumnState 
 import { encodeRecord, KIND_DELTA, KIND_KEYFRAME, segmentHeader, segmentName } from '../../src/record/format.js';
 import { INDEX_ENTRY_BYTES, INDEX_MAGIC, indexName } from '../../src/record/index-file.js';
 import { StoreReader } from '../../src/record/reader.js';
+import { ReplayTimeline } from '../../src/record/replay.js';
 import { StoreWriter } from '../../src/record/store.js';
 
 const T0 = 1_767_000_000_000;
@@ -203,6 +204,27 @@ describe('the v2 store', () => {
     expect(got).toEqual(written.filter((_, t) => t < 2 || t > 4).map((s) => s.timestamp));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/skipped damaged data: .*checksum mismatch/);
+  });
+});
+
+describe('replay stepping', () => {
+  it('keeps the chart samples of the last step: a step builds only the samples new in the window', () => {
+    const w = StoreWriter.open(dir, { intervalMs: 1000, retainMs: 86_400_000, maxBytes: 2 ** 30, sync: false });
+    for (let t = 0; t < 200; t++) w.append(sample(3, t));
+    w.close();
+    const timeline = new ReplayTimeline(StoreReader.open(dir), T0 + 150_000);
+    const before = timeline.chartSamples(3_600_000, 50);
+    expect(before).toHaveLength(50);
+    expect(before.at(-1)!.timestamp).toBe(new Date(T0 + 150_000).toISOString());
+    expect(timeline.step(1)).toBeNull();
+    const after = timeline.chartSamples(3_600_000, 50);
+    expect(after.at(-1)!.timestamp).toBe(new Date(T0 + 151_000).toISOString());
+    // Every third second on the clock, the current one last: all but the newest one or two are the same objects.
+    const kept = after.filter((s) => before.includes(s));
+    expect(kept.length).toBeGreaterThanOrEqual(after.length - 2);
+    expect(after.map((s) => s.timestamp)).toEqual(
+      [...new Set([...before.slice(0, -1), ...after].map((s) => s.timestamp))].slice(-after.length),
+    );
   });
 });
 
