@@ -263,21 +263,74 @@ function filterSet(scope: QueryScope, filter: string): string {
   return clauses.join(' or ');
 }
 
-/** The keys query (the first n rows) and the count of every row in scope. */
-export function topQueries(scope: QueryScope, view: TopView): { keys: string; total: string } {
+/**
+ * Recording rules the ranking reads instead of computing every container's
+ * value (deploy/prometheus/tstop-rules.yml), by sort key: the rule's name,
+ * the rate window it records, and the labels it keeps.
+ */
+export const RANKING_RULES: Record<string, { record: string; window: string }> = {
+  cpu: { record: 'tstop:container_cpu_usage_seconds:rate1m', window: '1m' },
+};
+
+/** The labels the ranking rules keep (sum by): a --match on others cannot select their series. */
+const RULE_LABELS = new Set(['instance', 'job', 'id']);
+
+/** The label names of a matcher list (`job="x",instance=~"y"`); null when it does not read as one. */
+export function matcherLabels(matchers: string): string[] | null {
+  const one = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*(?:,|$)/y;
+  const names: string[] = [];
+  one.lastIndex = 0;
+  while (one.lastIndex < matchers.length) {
+    const m = one.exec(matchers);
+    if (!m) return null;
+    names.push(m[1]);
+  }
+  return names;
+}
+
+/** The sort key the ranking ranks by: text keys (name, path, runtime) rank by CPU. */
+export function rankedSort(sort: string): string {
+  return ranksInPromql(sort) ? sort : 'cpu';
+}
+
+/** The recording rule that can rank this view in this scope, if any (its coverage is checked by counting). */
+export function rankingRule(scope: QueryScope, sort: string): string | null {
+  const rule = RANKING_RULES[rankedSort(sort)];
+  if (!rule || rule.window !== scope.window) return null;
+  const labels = matcherLabels(scope.matchers);
+  return labels !== null && labels.every((l) => RULE_LABELS.has(l)) ? rule.record : null;
+}
+
+/**
+ * The keys query (the first n rows) and the count of every row in scope.
+ * With `rule` 'use' (once counting showed rankingRule's series cover the
+ * scope) the ranking reads the recorded value; with 'probe' or 'use' the
+ * count also counts the rule's series (tagged `rows` and `ranked`) so the
+ * next refreshes know whether they can.
+ */
+export function topQueries(
+  scope: QueryScope,
+  view: TopView,
+  rule: 'off' | 'probe' | 'use' = 'off',
+): { keys: string; total: string } {
   // One series per container in cAdvisor's data and tstop's.
   const containers = `group by (${KEY}) (${sel(scope, 'container_last_seen')})`;
-  const sort = ranksInPromql(view.sort) ? view.sort : 'cpu';
-  const expr = SORT_EXPRESSIONS[sort](scope);
+  const sort = rankedSort(view.sort);
+  const record = rule === 'off' ? null : rankingRule(scope, view.sort);
+  const expr = rule === 'use' && record ? `sum by (${KEY}) (${sel(scope, record)})` : SORT_EXPRESSIONS[sort](scope);
   // Rows without the value (no limit for memPct ...) rank last, as the dashboard sorts them:
   // -Inf (+Inf reversed). CPU and memory are there for every container: no filling needed.
   const rank = DENSE_SORTS.includes(sort) ? expr : `(${expr}) or ${containers} * ${view.reverse ? '+Inf' : '-Inf'}`;
   const ranked = view.filter ? `(${rank}) and on (${KEY}) (${filterSet(scope, view.filter)})` : rank;
   // Highest first; reversed, lowest first.
   const top = `${view.reverse ? 'bottomk' : 'topk'}(${Math.max(1, Math.floor(view.n))}, ${ranked})`;
+  const rows = `count(${containers})`;
   return {
     keys: `group by (${KEY}) (${top})`,
-    total: `count(${containers})`,
+    total: record
+      ? `label_replace(${rows}, "${FIELD_LABEL}", "rows", "", "") or ` +
+        `label_replace(count(${sel(scope, record)}), "${FIELD_LABEL}", "ranked", "", "")`
+      : rows,
   };
 }
 

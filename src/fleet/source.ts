@@ -12,6 +12,7 @@ import {
   FIELD_LABEL,
   fleetQueries,
   keyedScope,
+  rankingRule,
   ranksInPromql,
   topQueries,
   type TopView,
@@ -29,6 +30,8 @@ export interface FleetSourceOptions {
   /** Evaluate in the past (epoch ms, from --at); undefined = now. */
   atMs?: number;
   now?: () => number;
+  /** Rank by the recording rules of deploy/prometheus/tstop-rules.yml when they cover the scope (default true). */
+  rankingRules?: boolean;
 }
 
 export class FleetSource {
@@ -36,6 +39,8 @@ export class FleetSource {
   private readonly started = performance.now();
   /** The number of rows in scope, from the dashboard's last count. */
   private total: { count: number; countedAt: number } | null = null;
+  /** Whether the last count found the ranking rule's series for every row in scope. */
+  private ruleCovers = false;
 
   constructor(private readonly options: FleetSourceOptions) {
     this.queries = fleetQueries(options.scope);
@@ -74,7 +79,7 @@ export class FleetSource {
     t: { nowMs: number; at: number | undefined; monotonicSeconds: number },
   ): Promise<FleetSnapshot> {
     const { client, scope } = this.options;
-    const top = topQueries(scope, view);
+    const top = topQueries(scope, view, this.options.rankingRules === false ? 'off' : this.ruleCovers ? 'use' : 'probe');
     // The fleet's size changes slowly: counted at most every TOTAL_EVERY_MS.
     const now = performance.now();
     const countAgain = this.total === null || now - this.total.countedAt >= TOTAL_EVERY_MS;
@@ -83,7 +88,15 @@ export class FleetSource {
       client.query(this.queries.targets, t.at),
       countAgain ? client.query(top.total, t.at) : null,
     ]);
-    if (total) this.total = { count: total[0]?.value ?? 0, countedAt: now };
+    if (total) {
+      // Untagged: no rule for this view; else `rows` and (when the rule has series) `ranked`.
+      const count = (tag?: string): number =>
+        total.find((s) => s.metric[FIELD_LABEL] === tag)?.value ?? 0;
+      const rows = total.length === 1 && total[0].metric[FIELD_LABEL] === undefined ? total[0].value : count('rows');
+      this.total = { count: rows, countedAt: now };
+      // A count without the rule (a sort it does not rank) leaves what the last one found.
+      if (this.options.rankingRules !== false && rankingRule(scope, view.sort)) this.ruleCovers = rows > 0 && count('ranked') >= rows;
+    }
     const keys: [string, string][] = [];
     for (const s of ranked) {
       if (s.metric.instance !== undefined && s.metric.id !== undefined) keys.push([s.metric.instance, s.metric.id]);

@@ -1,0 +1,145 @@
+// The fleet benchmark's TSDB blocks, built once and kept outside the repo
+// under /var/tmp (TSTOP_FLEET_CACHE overrides) so that a second run skips the
+// generation and promtool's backfill (minutes for 1.65 million series):
+//
+//   tstop-fleet-bench-<hash>/        the generated fleet: one block + meta.json
+//     keyed on the shape, the generator's source and promtool's version
+//   tstop-fleet-bench-<hash>/rules-<hash>/   the recording rules' block
+//     keyed on the rules file too (`promtool tsdb create-blocks-from rules`
+//     against a Prometheus serving the fleet)
+//
+// The rules are evaluated just after the fleet's last sample, so their block
+// does not overlap the fleet's: Prometheus serves both without compacting
+// (a vertical compaction of 1.65 million series would run during the bench).
+// Each is built in a .tmp dir and renamed into place when complete.
+
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { backfill, FAMILIES_SOURCE, SAMPLE_STEP_SECONDS, SERIES_PER_CONTAINER, writeOpenMetrics, type FleetShape } from './fleet-data.js';
+import { blockDirs } from './fleet-prometheus.js';
+
+export interface FleetData {
+  /** The cache dir; its blocks are the fleet. */
+  dir: string;
+  /** The time of the fleet's last sample (epoch s). */
+  endSeconds: number;
+  series: number;
+  samples: number;
+  openMetricsBytes: number;
+  generateSeconds: number;
+  backfillSeconds: number;
+  /** Whether this run found it in the cache. */
+  cached: boolean;
+}
+
+const hash = (parts: unknown[]): string =>
+  crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+
+function promtoolVersion(): string {
+  return execFileSync('promtool', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+}
+
+export function cacheRoot(): string {
+  return process.env.TSTOP_FLEET_CACHE ?? '/var/tmp';
+}
+
+/** The fleet's blocks for this shape: from the cache, or generated and backfilled into it. */
+export async function fleetData(shape: Omit<FleetShape, 'endSeconds' | 'firstHost'>, log: (s: string) => void): Promise<FleetData> {
+  const key = hash([shape, FAMILIES_SOURCE, writeOpenMetrics.toString(), promtoolVersion()]);
+  const dir = path.join(cacheRoot(), `tstop-fleet-bench-${key}`);
+  const metaFile = path.join(dir, 'meta.json');
+  if (fs.existsSync(metaFile)) return { ...(JSON.parse(fs.readFileSync(metaFile, 'utf8')) as FleetData), dir, cached: true };
+  log(`fleet: no cached data at ${dir}: generating and backfilling (minutes)`);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  try {
+    // The last sample a minute ago, on the sample step.
+    const endSeconds = Math.floor((Date.now() / 1000 - 60) / SAMPLE_STEP_SECONDS) * SAMPLE_STEP_SECONDS;
+    const om = path.join(tmp, 'fleet.om');
+    const t0 = performance.now();
+    const samples = await writeOpenMetrics(om, { ...shape, endSeconds });
+    const openMetricsBytes = fs.statSync(om).size;
+    const t1 = performance.now();
+    // One promtool, one block: two parts would make overlapping blocks that Prometheus then merges.
+    await backfill(om, tmp);
+    fs.rmSync(om);
+    const t2 = performance.now();
+    const meta = {
+      endSeconds,
+      series: shape.hosts * shape.containersPerHost * SERIES_PER_CONTAINER + shape.hosts * 3,
+      samples,
+      openMetricsBytes,
+      generateSeconds: (t1 - t0) / 1000,
+      backfillSeconds: (t2 - t1) / 1000,
+    };
+    fs.writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 1) + '\n');
+    fs.renameSync(tmp, dir);
+    return { ...meta, dir, cached: false };
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The recording rules' evaluation window: just after the fleet's last sample, before the bench's query time. */
+export function rulesWindow(endSeconds: number): { start: number; end: number } {
+  return { start: endSeconds + 1, end: endSeconds + 1 + RULE_INTERVAL_SECONDS };
+}
+
+export const RULE_INTERVAL_SECONDS = 15;
+
+/** The bench's query time: after the rules' one evaluation, the fleet's samples still within the 1m window. */
+export function queryTime(endSeconds: number): number {
+  return rulesWindow(endSeconds).end + 4;
+}
+
+/** The cached block of `rulesFile` evaluated on the fleet served at `url`; built if missing. */
+export async function rulesBlock(
+  data: FleetData,
+  rulesFile: string,
+  url: string,
+): Promise<{ dir: string; seconds: number; cached: boolean }> {
+  const key = hash([fs.readFileSync(rulesFile, 'utf8'), promtoolVersion(), RULE_INTERVAL_SECONDS]);
+  const dir = path.join(data.dir, `rules-${key}`);
+  if (fs.existsSync(path.join(dir, 'done'))) return { dir, seconds: 0, cached: true };
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const w = rulesWindow(data.endSeconds);
+  const t0 = performance.now();
+  try {
+    await run('promtool', [
+      'tsdb',
+      'create-blocks-from',
+      'rules',
+      `--url=${url}`,
+      `--start=${w.start}`,
+      `--end=${w.end}`,
+      `--eval-interval=${RULE_INTERVAL_SECONDS}s`,
+      `--output-dir=${tmp}`,
+      '--quiet',
+      rulesFile,
+    ]);
+    if (blockDirs(tmp).length === 0) throw new Error(`promtool wrote no block for ${rulesFile}`);
+    fs.writeFileSync(path.join(tmp, 'done'), '');
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir, seconds: (performance.now() - t0) / 1000, cached: false };
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
+    child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${out}`))));
+  });
+}
