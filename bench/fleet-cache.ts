@@ -4,20 +4,29 @@
 //
 //   tstop-fleet-bench-<hash>/        the generated fleet: one block + meta.json
 //     keyed on the shape, the generator's source and promtool's version
-//   tstop-fleet-bench-<hash>/rules-<hash>/   the recording rules' block
-//     keyed on the rules file too (`promtool tsdb create-blocks-from rules`
-//     against a Prometheus serving the fleet)
+//   tstop-fleet-bench-<hash>/rules-<hash>/rule-<i>/   each recording rule's
+//     block, keyed on the rules file too (`promtool tsdb create-blocks-from
+//     rules` against a Prometheus serving the fleet and the rules before it)
 //
-// The rules are evaluated just after the fleet's last sample, so their block
-// does not overlap the fleet's: Prometheus serves both without compacting
-// (a vertical compaction of 1.65 million series would run during the bench).
+// The rules are evaluated one after the other just after the fleet's last
+// sample, so no two blocks overlap: Prometheus serves them without
+// compacting (a vertical compaction of 1.65 million series would run during
+// the bench).
 // Each is built in a .tmp dir and renamed into place when complete.
 
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { backfill, FAMILIES_SOURCE, SAMPLE_STEP_SECONDS, SERIES_PER_CONTAINER, writeOpenMetrics, type FleetShape } from './fleet-data.js';
+import YAML from 'yaml';
+import {
+  backfill,
+  FAMILIES_SOURCE,
+  SAMPLE_STEP_SECONDS,
+  SERIES_PER_CONTAINER,
+  writeOpenMetrics,
+  type FleetShape,
+} from './fleet-data.js';
 import { blockDirs } from './fleet-prometheus.js';
 
 export interface FleetData {
@@ -46,11 +55,15 @@ export function cacheRoot(): string {
 }
 
 /** The fleet's blocks for this shape: from the cache, or generated and backfilled into it. */
-export async function fleetData(shape: Omit<FleetShape, 'endSeconds' | 'firstHost'>, log: (s: string) => void): Promise<FleetData> {
+export async function fleetData(
+  shape: Omit<FleetShape, 'endSeconds' | 'firstHost'>,
+  log: (s: string) => void,
+): Promise<FleetData> {
   const key = hash([shape, FAMILIES_SOURCE, writeOpenMetrics.toString(), promtoolVersion()]);
   const dir = path.join(cacheRoot(), `tstop-fleet-bench-${key}`);
   const metaFile = path.join(dir, 'meta.json');
-  if (fs.existsSync(metaFile)) return { ...(JSON.parse(fs.readFileSync(metaFile, 'utf8')) as FleetData), dir, cached: true };
+  if (fs.existsSync(metaFile))
+    return { ...(JSON.parse(fs.readFileSync(metaFile, 'utf8')) as FleetData), dir, cached: true };
   log(`fleet: no cached data at ${dir}: generating and backfilling (minutes)`);
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -84,53 +97,74 @@ export async function fleetData(shape: Omit<FleetShape, 'endSeconds' | 'firstHos
   }
 }
 
-/** The recording rules' evaluation window: just after the fleet's last sample, before the bench's query time. */
-export function rulesWindow(endSeconds: number): { start: number; end: number } {
-  return { start: endSeconds + 1, end: endSeconds + 1 + RULE_INTERVAL_SECONDS };
+export const RULE_INTERVAL_SECONDS = 5;
+
+/**
+ * Rule i's evaluation window, after the fleet's last sample and the rules
+ * before it (one or two evaluations): its block overlaps no other, and it
+ * reads the rules before it as Prometheus's rule groups do.
+ */
+export function ruleWindow(endSeconds: number, i: number): { start: number; end: number } {
+  const start = endSeconds + 1 + 2 * RULE_INTERVAL_SECONDS * i;
+  return { start, end: start + 2 * RULE_INTERVAL_SECONDS - 1 };
 }
 
-export const RULE_INTERVAL_SECONDS = 15;
-
-/** The bench's query time: after the rules' one evaluation, the fleet's samples still within the 1m window. */
-export function queryTime(endSeconds: number): number {
-  return rulesWindow(endSeconds).end + 4;
+/** The bench's query time: after the rules' evaluations, the fleet's samples still in the 1m rate window. */
+export function queryTime(endSeconds: number, rules: number): number {
+  return ruleWindow(endSeconds, rules).start + 1;
 }
 
-/** The cached block of `rulesFile` evaluated on the fleet served at `url`; built if missing. */
-export async function rulesBlock(
+/**
+ * The cached blocks of `rulesFile`'s recording rules evaluated on the fleet,
+ * one dir per rule; built if missing, rule by rule: promtool evaluates a
+ * rule on the Prometheus at `url`, whose `reload` (given the new rule's
+ * block dir) restarts it with that block, for the next rule to read.
+ */
+export async function ruleBlocks(
   data: FleetData,
   rulesFile: string,
   url: string,
-): Promise<{ dir: string; seconds: number; cached: boolean }> {
-  const key = hash([fs.readFileSync(rulesFile, 'utf8'), promtoolVersion(), RULE_INTERVAL_SECONDS]);
+  reload: (blockDir: string) => Promise<string>,
+): Promise<{ dirs: string[]; seconds: number; cached: boolean }> {
+  const text = fs.readFileSync(rulesFile, 'utf8');
+  const key = hash([text, promtoolVersion(), RULE_INTERVAL_SECONDS]);
   const dir = path.join(data.dir, `rules-${key}`);
-  if (fs.existsSync(path.join(dir, 'done'))) return { dir, seconds: 0, cached: true };
+  const groups = (YAML.parse(text) as { groups: { name: string; rules: { record?: string }[] }[] }).groups;
+  const rules = groups.flatMap((g) => g.rules.filter((r) => r.record).map((r) => ({ group: g.name, rule: r })));
+  const dirsIn = (d: string): string[] => rules.map((_, i) => path.join(d, `rule-${i}`));
+  if (fs.existsSync(path.join(dir, 'done'))) return { dirs: dirsIn(dir), seconds: 0, cached: true };
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  const w = rulesWindow(data.endSeconds);
   const t0 = performance.now();
   try {
-    await run('promtool', [
-      'tsdb',
-      'create-blocks-from',
-      'rules',
-      `--url=${url}`,
-      `--start=${w.start}`,
-      `--end=${w.end}`,
-      `--eval-interval=${RULE_INTERVAL_SECONDS}s`,
-      `--output-dir=${tmp}`,
-      '--quiet',
-      rulesFile,
-    ]);
-    if (blockDirs(tmp).length === 0) throw new Error(`promtool wrote no block for ${rulesFile}`);
+    for (const [i, { group, rule }] of rules.entries()) {
+      const out = dirsIn(tmp)[i];
+      const file = path.join(tmp, `rule-${i}.yml`);
+      fs.writeFileSync(file, YAML.stringify({ groups: [{ name: group, rules: [rule] }] }));
+      const w = ruleWindow(data.endSeconds, i);
+      await run('promtool', [
+        'tsdb',
+        'create-blocks-from',
+        'rules',
+        `--url=${url}`,
+        `--start=${w.start}`,
+        `--end=${w.end}`,
+        `--eval-interval=${RULE_INTERVAL_SECONDS}s`,
+        `--output-dir=${out}`,
+        '--quiet',
+        file,
+      ]);
+      if (blockDirs(out).length === 0) throw new Error(`promtool wrote no block for ${rule.record}`);
+      url = await reload(out);
+    }
     fs.writeFileSync(path.join(tmp, 'done'), '');
     fs.renameSync(tmp, dir);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
-  return { dir, seconds: (performance.now() - t0) / 1000, cached: false };
+  return { dirs: dirsIn(dir), seconds: (performance.now() - t0) / 1000, cached: false };
 }
 
 function run(cmd: string, args: string[]): Promise<void> {

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { narrowedQueries } from '../src/fleet/narrowed.js';
 import { fleetQueries, keyedScope, RANKING_RULES, topQueries } from '../src/fleet/queries.js';
 import { rssBytes } from './export-process.js';
-import { fleetData, queryTime, rulesBlock } from './fleet-cache.js';
+import { fleetData, queryTime, ruleBlocks } from './fleet-cache.js';
 import {
   linkBlocks,
   loadAverage,
@@ -120,21 +120,28 @@ export async function bench(
     const t0 = performance.now();
     linkBlocks(data.dir, dataDir);
     prometheus = await startPrometheus(dataDir, work);
-    const rules = await rulesBlock(data, rulesFile(), prometheus.url);
-    if (!rules.cached) {
-      // Prometheus loads new blocks at start: restart it with the rules' block.
+    const rules = await ruleBlocks(data, rulesFile(), prometheus.url, async (blockDir) => {
+      // Prometheus loads new blocks at start: restart it with the rule's block.
+      await prometheus!.stop();
+      prometheus = null;
+      linkBlocks(blockDir, dataDir);
+      prometheus = await startPrometheus(dataDir, work);
+      return prometheus.url;
+    });
+    if (rules.cached) {
       await prometheus.stop();
       prometheus = null;
-      lines.push(`fleet: recording rules backfilled by promtool in ${f1(rules.seconds)} s (${rules.dir})`);
+      for (const d of rules.dirs) linkBlocks(d, dataDir);
+      prometheus = await startPrometheus(dataDir, work);
+    } else {
+      lines.push(`fleet: ${rules.dirs.length} recording rules backfilled by promtool in ${f1(rules.seconds)} s`);
     }
-    linkBlocks(rules.dir, dataDir);
-    if (!prometheus) prometheus = await startPrometheus(dataDir, work);
     const url = prometheus.url;
     const pid = prometheus.child.pid!;
     lines.push(
       `fleet: prometheus ready in ${f1((performance.now() - t0) / 1000)} s, RSS ${f1(rssBytes(pid) / 1e6)} MB; load average ${loadAverage()}`,
     );
-    const at = queryTime(data.endSeconds);
+    const at = queryTime(data.endSeconds, rules.dirs.length);
 
     // Warm Prometheus's caches (index, chunks) once.
     await runRefresh(url, at, 'dashboard', 2);
@@ -142,14 +149,20 @@ export async function bench(
     // Prometheus's side, query by query: the ranking's candidate shapes and a refresh's queries.
     const scope = { matchers: '', window: '1m' };
     const view = { n: 200, sort: 'cpu', reverse: false, filter: '' };
-    const raw = topQueries(scope, view, 'off');
-    const rule = topQueries(scope, view, 'use');
+    const raw = topQueries(scope, view);
+    const rule = topQueries(scope, view, { ranking: 'rule', probe: true });
+    const topRule = topQueries(scope, view, { ranking: 'top' });
     const record = RANKING_RULES.cpu.record;
     const cpu = 'container_cpu_usage_seconds_total';
     const rawKeys = await keysOf(url, raw.keys, at);
-    const ruleKeys = await keysOf(url, rule.keys, at);
-    const same = ruleKeys.filter(([i, id]) => rawKeys.some((k) => k[0] === i && k[1] === id)).length;
-    lines.push(`fleet: the rule's top ${ruleKeys.length} rows are the raw ranking's: ${same} of ${rawKeys.length}`);
+    for (const [name, q] of [
+      ['value rule', rule.keys],
+      ['top rule', topRule.keys],
+    ]) {
+      const keys = await keysOf(url, q, at);
+      const same = keys.filter(([i, id]) => rawKeys.some((k) => k[0] === i && k[1] === id)).length;
+      lines.push(`fleet: the ${name}'s first ${keys.length} rows are the raw ranking's: ${same} of ${rawKeys.length}`);
+    }
     const narrowedScope = keyedScope(scope, rawKeys);
     const narrowed = fleetQueries(narrowedScope);
     const rawNarrowed = narrowedQueries(narrowedScope);
@@ -157,31 +170,38 @@ export async function bench(
       ['keys, raw (rate, sum by)', raw.keys],
       ['keys, raw without sum by', `group by (instance, id) (topk(200, rate(${cpu}[1m])))`],
       ['keys, raw irate', `group by (instance, id) (topk(200, sum by (instance, id) (irate(${cpu}[1m]))))`],
-      ['keys, rule (sum by)', rule.keys],
-      ['keys, rule without sum by', `group by (instance, id) (topk(200, ${record}))`],
-      ['count, rows', `count(group by (instance, id) (container_last_seen))`],
-      ['count, rows and rule (every 30 s)', rule.total],
+      ['keys, value rule with sum by', `group by (instance, id) (topk(200, sum by (instance, id) (${record})))`],
+      ['keys, value rule', rule.keys],
+      ['keys, top rule', topRule.keys],
+      ['count, rows', raw.total],
+      ['count, rows without group by', `count(container_last_seen)`],
+      ['count, rows and rules (every 30 s)', rule.total],
       ['targets', fleetQueries(scope).targets],
       ['gauges (200 rows)', rawNarrowed.gauges],
       ['counters (200 rows)', rawNarrowed.counters],
       ['identity (200 rows)', narrowed.identity],
       ['info (200 rows)', narrowed.info],
     ];
-    lines.push(`fleet: prometheus per query (stats=all, median of 5 interleaved rounds; load average ${loadAverage()}):`);
+    lines.push(
+      `fleet: prometheus per query (stats=all, median of 5 interleaved rounds; load average ${loadAverage()}):`,
+    );
     lines.push(...(await compareQueries(url, at, candidates, 5)));
 
     // tstop's refresh, by the rule and by raw rates, child processes interleaved.
     const figures: Record<string, RefreshFigures[]> = { dashboard: [], 'dashboard-raw': [] };
+    const modeNames: Record<string, string> = { dashboard: 'by the recording rules', 'dashboard-raw': 'by raw rates' };
     for (let r = 0; r < 3; r++) {
       for (const mode of Object.keys(figures)) figures[mode].push(await runRefresh(url, at, mode, 6));
     }
-    lines.push(`fleet: dashboard refresh, top 200 of ${hosts * containersPerHost} by CPU (load average ${loadAverage()}):`);
+    lines.push(
+      `fleet: dashboard refresh, top 200 of ${hosts * containersPerHost} by CPU (load average ${loadAverage()}):`,
+    );
     for (const [mode, runs] of Object.entries(figures)) {
       // The first refresh of each process counts the rows (and finds the rule): the others are the steady state.
       const wall = runs.flatMap((f) => f.wallMs.slice(1));
       const cpuMs = runs.flatMap((f) => f.cpuMs.slice(1));
       lines.push(
-        `  ${mode === 'dashboard' ? 'by the recording rule' : 'by raw rates'}: ${runs[0].queries} queries, ` +
+        `  ${modeNames[mode]}: ${runs[0].queries} queries, ` +
           `wall median ${f1(median(wall))} ms (max ${f1(Math.max(...wall))}), first refresh (with the count) ` +
           `${f1(median(runs.map((f) => f.wallMs[0])))} ms, tstop CPU median ${f1(median(cpuMs))} ms, ` +
           `tstop peak RSS ${f1(Math.max(...runs.map((f) => f.maxRssBytes)) / 1e6)} MB, rows ${runs[0].containers}`,

@@ -6,11 +6,12 @@
 import type { FleetSnapshot } from '../model/types.js';
 import { fleetSnapshot, type FleetAnswers } from './mapping.js';
 import { narrowedQueries, narrowedValues } from './narrowed.js';
-import type { PrometheusClient } from './prometheus.js';
+import type { PrometheusClient, VectorSample } from './prometheus.js';
 import {
   detailQuery,
   FIELD_LABEL,
   fleetQueries,
+  chooseRanking,
   keyedScope,
   rankingRule,
   ranksInPromql,
@@ -19,6 +20,7 @@ import {
   type DetailField,
   type FleetQueries,
   type QueryScope,
+  type RuleCoverage,
 } from './queries.js';
 
 /** How often the dashboard's refresh counts every row in scope (the header's "of N"). */
@@ -39,8 +41,10 @@ export class FleetSource {
   private readonly started = performance.now();
   /** The number of rows in scope, from the dashboard's last count. */
   private total: { count: number; countedAt: number } | null = null;
-  /** Whether the last count found the ranking rule's series for every row in scope. */
-  private ruleCovers = false;
+  /** What the last count found of the ranking rules' series (null: not counted, or no rule for the sort). */
+  private coverage: RuleCoverage | null = null;
+  /** A count running alongside the refreshes. */
+  private counting: Promise<void> | null = null;
 
   constructor(private readonly options: FleetSourceOptions) {
     this.queries = fleetQueries(options.scope);
@@ -79,24 +83,27 @@ export class FleetSource {
     t: { nowMs: number; at: number | undefined; monotonicSeconds: number },
   ): Promise<FleetSnapshot> {
     const { client, scope } = this.options;
-    const top = topQueries(scope, view, this.options.rankingRules === false ? 'off' : this.ruleCovers ? 'use' : 'probe');
-    // The fleet's size changes slowly: counted at most every TOTAL_EVERY_MS.
+    const probe = this.options.rankingRules !== false;
+    const ranking = probe ? chooseRanking(scope, view, this.coverage) : 'raw';
+    const top = topQueries(scope, view, { ranking, probe });
+    // The fleet's size changes slowly: counted at most every TOTAL_EVERY_MS; the first
+    // count in this refresh, the later ones alongside it (read by the next refreshes).
     const now = performance.now();
-    const countAgain = this.total === null || now - this.total.countedAt >= TOTAL_EVERY_MS;
-    const [ranked, targets, total] = await Promise.all([
+    const first = this.total === null;
+    let counting: Promise<void> | null = null;
+    if (first || (now - this.total!.countedAt >= TOTAL_EVERY_MS && !this.counting)) {
+      if (this.total) this.total.countedAt = now;
+      counting = client.query(top.total, t.at).then((answer) => this.counted(answer, now, view));
+      if (!first) {
+        this.counting = counting.catch(() => {}).finally(() => (this.counting = null));
+        counting = null;
+      }
+    }
+    const [ranked, targets] = await Promise.all([
       client.query(top.keys, t.at),
       client.query(this.queries.targets, t.at),
-      countAgain ? client.query(top.total, t.at) : null,
+      counting,
     ]);
-    if (total) {
-      // Untagged: no rule for this view; else `rows` and (when the rule has series) `ranked`.
-      const count = (tag?: string): number =>
-        total.find((s) => s.metric[FIELD_LABEL] === tag)?.value ?? 0;
-      const rows = total.length === 1 && total[0].metric[FIELD_LABEL] === undefined ? total[0].value : count('rows');
-      this.total = { count: rows, countedAt: now };
-      // A count without the rule (a sort it does not rank) leaves what the last one found.
-      if (this.options.rankingRules !== false && rankingRule(scope, view.sort)) this.ruleCovers = rows > 0 && count('ranked') >= rows;
-    }
     const keys: [string, string][] = [];
     for (const s of ranked) {
       if (s.metric.instance !== undefined && s.metric.id !== undefined) keys.push([s.metric.instance, s.metric.id]);
@@ -125,6 +132,18 @@ export class FleetSource {
       only: keys,
       summary: ranks < count ? `top ${ranks} of ${count} cgroups by ${by}` : `${count} cgroups`,
     });
+  }
+
+  /** Takes a count's answer: untagged (no rule for the view) or tagged `rows`, `ranked`, `top`. */
+  private counted(answer: VectorSample[], countedAt: number, view: TopView): void {
+    const tagged = (tag: keyof RuleCoverage): number => answer.find((s) => s.metric[FIELD_LABEL] === tag)?.value ?? 0;
+    const untagged = answer.length === 1 && answer[0].metric[FIELD_LABEL] === undefined;
+    const rows = untagged ? answer[0].value : tagged('rows');
+    this.total = { count: rows, countedAt };
+    // A count without the rules (a sort they do not rank) leaves what the last one found.
+    if (!untagged && rankingRule(this.options.scope, view.sort)) {
+      this.coverage = { rows, ranked: tagged('ranked'), top: tagged('top') };
+    }
   }
 
   /**
