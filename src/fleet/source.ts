@@ -40,11 +40,12 @@ export class FleetSource {
   readonly queries: FleetQueries;
   private readonly started = performance.now();
   /** The number of rows in scope, from the dashboard's last count. */
-  private total: { count: number; countedAt: number } | null = null;
+  private total: number | null = null;
   /** What the last count found of the ranking rules' series (null: not counted, or no rule for the sort). */
   private coverage: RuleCoverage | null = null;
-  /** A count running alongside the refreshes. */
+  /** A count running alongside the refreshes, and when the last one started (null: none, or it failed). */
   private counting: Promise<void> | null = null;
+  private countStartedAt: number | null = null;
 
   constructor(private readonly options: FleetSourceOptions) {
     this.queries = fleetQueries(options.scope);
@@ -86,24 +87,27 @@ export class FleetSource {
     const probe = this.options.rankingRules !== false;
     const ranking = probe ? chooseRanking(scope, view, this.coverage) : 'raw';
     const top = topQueries(scope, view, { ranking, probe });
-    // The fleet's size changes slowly: counted at most every TOTAL_EVERY_MS; the first
-    // count in this refresh, the later ones alongside it (read by the next refreshes).
-    const now = performance.now();
-    const first = this.total === null;
-    let counting: Promise<void> | null = null;
-    if (first || (now - this.total!.countedAt >= TOTAL_EVERY_MS && !this.counting)) {
-      if (this.total) this.total.countedAt = now;
-      counting = client.query(top.total, t.at).then((answer) => this.counted(answer, now, view));
-      if (!first) {
-        this.counting = counting.catch(() => {}).finally(() => (this.counting = null));
-        counting = null;
-      }
-    }
     const [ranked, targets] = await Promise.all([
       client.query(top.keys, t.at),
       client.query(this.queries.targets, t.at),
-      counting,
     ]);
+    // The fleet's size changes slowly: counted at most every TOTAL_EVERY_MS, alongside the
+    // refreshes (it costs Prometheus as much as ranking every row), once the ranking is in so
+    // as not to slow it: this refresh uses the answer if it is in by its end, the next ones
+    // otherwise.
+    const now = performance.now();
+    if (!this.counting && (this.countStartedAt === null || now - this.countStartedAt >= TOTAL_EVERY_MS)) {
+      this.countStartedAt = now;
+      this.counting = client
+        .query(top.total, t.at)
+        .then(
+          (answer) => this.counted(answer, view),
+          () => {
+            this.countStartedAt = null; // counted again by the next refresh
+          },
+        )
+        .finally(() => (this.counting = null));
+    }
     const keys: [string, string][] = [];
     for (const s of ranked) {
       if (s.metric.instance !== undefined && s.metric.id !== undefined) keys.push([s.metric.instance, s.metric.id]);
@@ -124,22 +128,33 @@ export class FleetSource {
       answers = { values: narrowedValues(gauges, counters), identity, info, targets };
     }
     const by = ranksInPromql(view.sort) ? view.sort : 'cpu';
-    const count = this.total?.count ?? 0;
+    // Until the first count is in: the rows ranked, "top" when the view is full.
+    const count = this.total ?? (ranks < view.n ? ranks : null);
     return fleetSnapshot(answers, {
       source: client.label,
       timestampMs: t.nowMs,
       monotonicSeconds: t.monotonicSeconds,
       only: keys,
-      summary: ranks < count ? `top ${ranks} of ${count} cgroups by ${by}` : `${count} cgroups`,
+      summary:
+        count === null
+          ? `top ${ranks} cgroups by ${by}`
+          : ranks < count
+            ? `top ${ranks} of ${count} cgroups by ${by}`
+            : `${count} cgroups`,
     });
   }
 
+  /** Resolves when the count running alongside the refreshes (if any) is in (tests, benchmarks). */
+  async whenCounted(): Promise<void> {
+    await this.counting;
+  }
+
   /** Takes a count's answer: untagged (no rule for the view) or tagged `rows`, `ranked`, `top`. */
-  private counted(answer: VectorSample[], countedAt: number, view: TopView): void {
+  private counted(answer: VectorSample[], view: TopView): void {
     const tagged = (tag: keyof RuleCoverage): number => answer.find((s) => s.metric[FIELD_LABEL] === tag)?.value ?? 0;
     const untagged = answer.length === 1 && answer[0].metric[FIELD_LABEL] === undefined;
     const rows = untagged ? answer[0].value : tagged('rows');
-    this.total = { count: rows, countedAt };
+    this.total = rows;
     // A count without the rules (a sort they do not rank) leaves what the last one found.
     if (!untagged && rankingRule(this.options.scope, view.sort)) {
       this.coverage = { rows, ranked: tagged('ranked'), top: tagged('top') };
