@@ -327,12 +327,13 @@ export type Ranking = 'raw' | 'rule' | 'top';
  */
 export function chooseRanking(scope: QueryScope, view: TopView, coverage: RuleCoverage | null): Ranking {
   const rule = rankingRule(scope, view.sort);
-  if (!rule || !coverage || coverage.rows === 0) return 'raw';
+  // Both rules need the value rule's series for every row (a Thanos over several Prometheus
+  // with the rules loaded in one of them would otherwise rank only that one's rows).
+  if (!rule || !coverage || coverage.rows === 0 || coverage.ranked < coverage.rows) return 'raw';
   const labels = matcherLabels(scope.matchers) ?? [];
   const topFits =
     !view.reverse && !view.filter && view.n <= rule.top.rows && labels.every((l) => TOP_RULE_LABELS.has(l));
-  if (topFits && coverage.top >= Math.min(rule.top.rows, coverage.rows)) return 'top';
-  return coverage.ranked >= coverage.rows ? 'rule' : 'raw';
+  return topFits && coverage.top >= Math.min(rule.top.rows, coverage.rows) ? 'top' : 'rule';
 }
 
 /**

@@ -51,7 +51,8 @@ describe('ranking by recording rules', () => {
     // The top rule short of its 500 rows (or of the rows there are): not loaded everywhere.
     expect(chooseRanking(all, view, { ...full, top: 499 })).toBe('rule');
     expect(chooseRanking(all, view, { rows: 300, ranked: 300, top: 300 })).toBe('top');
-    // The value rule short of the rows: raw rates.
+    // The value rule short of the rows: raw rates, even with a full top rule (it would rank some rows only).
+    expect(chooseRanking(all, view, { ...full, ranked: 49_999 })).toBe('raw');
     expect(chooseRanking(all, view, { ...full, ranked: 49_999, top: 0 })).toBe('raw');
     expect(chooseRanking(all, view, { rows: 0, ranked: 0, top: 0 })).toBe('raw');
     // No rule for the sort, the window or the scope: raw whatever the count said.
