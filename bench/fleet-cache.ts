@@ -164,6 +164,11 @@ export async function ruleBlocks(
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+  // The blocks of earlier versions of the rules file are of no more use.
+  for (const old of fs.readdirSync(data.dir)) {
+    if (/^rules-[0-9a-f]+$/.test(old) && old !== path.basename(dir))
+      fs.rmSync(path.join(data.dir, old), { recursive: true });
+  }
   return { dirs: dirsIn(dir), seconds: (performance.now() - t0) / 1000, cached: false };
 }
 

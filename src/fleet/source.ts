@@ -87,10 +87,11 @@ export class FleetSource {
     const probe = this.options.rankingRules !== false;
     const ranking = probe ? chooseRanking(scope, view, this.coverage) : 'raw';
     const top = topQueries(scope, view, { ranking, probe });
-    const [ranked, targets] = await Promise.all([
-      client.query(top.keys, t.at),
-      client.query(this.queries.targets, t.at),
-    ]);
+    // The targets (up, machine size of every instance) do not depend on the ranking: they run
+    // alongside both rounds, not within the first (with a top rule, the longer query there).
+    const targetsAnswer = client.query(this.queries.targets, t.at);
+    targetsAnswer.catch(() => {}); // awaited below; a failed ranking must not leave it unhandled
+    const ranked = await client.query(top.keys, t.at);
     // The fleet's size changes slowly: counted at most every TOTAL_EVERY_MS, alongside the
     // refreshes (it costs Prometheus as much as ranking every row), once the ranking is in so
     // as not to slow it: this refresh uses the answer if it is in by its end, the next ones
@@ -114,16 +115,18 @@ export class FleetSource {
     }
     const ranks = keys.length;
     for (const p of view.pinned ?? []) if (!keys.some((k) => k[0] === p[0] && k[1] === p[1])) keys.push(p);
-    let answers: FleetAnswers = { values: [], identity: [], info: [], targets };
-    if (keys.length > 0) {
+    let answers: FleetAnswers = { values: [], identity: [], info: [], targets: [] };
+    if (keys.length === 0) answers.targets = await targetsAnswer;
+    else {
       const narrowed = keyedScope(scope, keys);
       const q = fleetQueries(narrowed);
       const raw = narrowedQueries(narrowed);
-      const [gauges, counters, identity, info] = await Promise.all([
+      const [gauges, counters, identity, info, targets] = await Promise.all([
         client.query(raw.gauges, t.at),
         client.queryMatrix(raw.counters, t.at),
         client.query(q.identity, t.at),
         client.query(q.info, t.at),
+        targetsAnswer,
       ]);
       answers = { values: narrowedValues(gauges, counters), identity, info, targets };
     }
