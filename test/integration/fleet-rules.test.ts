@@ -21,19 +21,24 @@ import { hasPrometheus, startPrometheus, type RunningPrometheus } from '../helpe
 
 const rulesFile = path.resolve(path.dirname(tstopBin()), '../deploy/prometheus/tstop-rules.yml');
 const CONTAINERS = 6;
-/** Host h's container c uses this many cores: every rate distinct, the hosts interleaved. */
-const coresOf = (h: number, c: number): number => 0.1 * c + 0.05 * h + 0.01;
+/** Host h's container c uses this many cores: each rank 1.5 times the next, the hosts interleaved. */
+const coresOf = (h: number, c: number): number => 0.01 * 1.5 ** (2 * c + h);
 
-/** A host serving cAdvisor's text format, its CPU counters growing at coresOf(h, c) since it started. */
+/**
+ * A host serving cAdvisor's text format, its CPU counters growing at
+ * coresOf(h, c) since it started, each sample with the time it was taken
+ * (so a slow scrape on a loaded machine does not skew the rates).
+ */
 function host(h: number): Promise<http.Server> {
   const started = Date.now();
   const server = http.createServer((_req, res) => {
-    const seconds = (Date.now() - started) / 1000;
+    const now = Date.now();
+    const seconds = (now - started) / 1000;
     const lines = ['# TYPE container_cpu_usage_seconds_total counter', '# TYPE container_last_seen gauge'];
     for (let c = 1; c <= CONTAINERS; c++) {
       const labels = `id="/docker/c${c}",name="app-${h}-${c}"`;
-      lines.push(`container_cpu_usage_seconds_total{${labels},cpu="total"} ${1000 + coresOf(h, c) * seconds}`);
-      lines.push(`container_last_seen{${labels}} ${Date.now() / 1000}`);
+      lines.push(`container_cpu_usage_seconds_total{${labels},cpu="total"} ${1000 + coresOf(h, c) * seconds} ${now}`);
+      lines.push(`container_last_seen{${labels}} ${now / 1000} ${now}`);
     }
     res.setHeader('Content-Type', 'text/plain; version=0.0.4');
     res.end(lines.join('\n') + '\n');
