@@ -58,9 +58,10 @@ export class FleetSource {
   /**
    * One refresh. Without a view (snapshot): every row, four instant
    * queries. With one (the dashboard): the view's first rows only, at most
-   * seven instant queries in two rounds (the keys by topk, the targets and,
-   * every 30 s, the count of all rows; then the raw gauges and counters,
-   * labels and info of those keys: narrowed.ts).
+   * seven instant queries: the keys by topk (from the recording rules when
+   * they cover the scope), then the raw gauges and counters, labels and info
+   * of those keys (narrowed.ts); the targets alongside both, and every 30 s
+   * the count of all rows and of the rules' series alongside the refreshes.
    */
   async refresh(view?: TopView): Promise<FleetSnapshot> {
     const { client, atMs } = this.options;
