@@ -69,6 +69,8 @@ interface NodeMemo extends CgroupIdentity {
   capabilitiesStale: boolean;
   /** Monotonic ms of the last tick that read every file of this cgroup (see focus). */
   fullAtMs: number;
+  /** Monotonic ms of the last tick that re-read this cgroup's settings (with a focus, per cgroup: see settingsDue). */
+  settingsAtMs: number;
   /** Where in the slow refresh period this cgroup's turn falls (0..1), so turns spread over ticks. */
   phase: number;
   /** Fields the latest snapshot carried over from an older tick. */
@@ -80,12 +82,54 @@ interface NodeMemo extends CgroupIdentity {
 
 /**
  * Fields a focused collection may carry over for cgroups off the reader's
- * screen: their files are the dear ones (memory.stat, per-device io, the
- * three PSI files, hugetlb per page size). Processes, pids, CPU, cpuset and
- * freezer are read every tick: they decide what is shown and its order.
+ * screen, for at most slowRefreshMs: all but pids and CPU, which are read
+ * every tick. CPU is the default sort and every sort's tie-break; pids.current
+ * counts every task below the cgroup, so it says whether the cgroup holds
+ * processes (what the table shows by default) without its process list
+ * (see settleFromPids). The dear files are memory.stat, per-device io, the
+ * three PSI files, hugetlb per page size, cgroup.procs (an open per read on
+ * v1) and the freezer's one to three files.
  */
-const SLOW_FIELDS: ReadonlySet<keyof ContainerSnapshot> = new Set(['memory', 'io', 'pressure', 'hugetlb', 'devices']);
+const SLOW_FIELDS: ReadonlySet<keyof ContainerSnapshot> = new Set([
+  'processes',
+  'memory',
+  'io',
+  'pressure',
+  'hugetlb',
+  'devices',
+  'freezer',
+  'populated',
+]);
 const NOTHING_STALE: readonly (keyof ContainerSnapshot)[] = [];
+/** Shared by every cgroup pids.current says is empty (snapshots are read-only). */
+const NO_PROCESSES: number[] = [];
+
+/**
+ * A cgroup off screen whose process list and "populated" were carried over:
+ * its pids.current, read now, settles the list when it is 0 (no process at
+ * all) and "populated" always. Without pids the list itself was read (see
+ * collectNode), and "populated" follows it. Returns the fields still carried.
+ */
+function settleFromPids(out: ContainerSnapshot, carried: (keyof ContainerSnapshot)[]): (keyof ContainerSnapshot)[] {
+  const tasks = out.pids?.current ?? null;
+  const listCarried = carried.includes('processes');
+  let left = carried;
+  if (tasks === 0 && listCarried) {
+    out.processes = NO_PROCESSES;
+    left = left.filter((f) => f !== 'processes');
+  }
+  if (carried.includes('populated') && (tasks !== null || !listCarried)) {
+    // Descendants' processes are added by markPopulated (pids.current already counts them).
+    out.populated = tasks === null ? out.processes.length > 0 : tasks > 0;
+    left = left.filter((f) => f !== 'populated');
+  }
+  return left;
+}
+
+/** Off screen, settings are re-read at most this many times settingsRefreshMs apart (60 s by default). */
+const OFF_SCREEN_SETTINGS_FACTOR = 6;
+
+const PROCESSES_INDEX = CGROUP_COLLECTORS.findIndex((c) => c.fields.includes('processes'));
 
 function carry<K extends keyof ContainerSnapshot>(out: ContainerSnapshot, last: ContainerSnapshot, key: K): void {
   out[key] = last[key];
@@ -150,7 +194,14 @@ export class Collector {
   }
 
   private rescan(): void {
+    // A rescan marks every cgroup's settings for a re-read; with a focus they are re-read per
+    // cgroup instead (settingsDue): keep the marks of only those marked before (new, changed).
+    const marked = this.focusSpec ? [...this.tree.nodes.values()].filter((n) => n.settingsStale) : null;
     this.tree.rescan();
+    if (marked) {
+      const keep = new Set(marked);
+      for (const node of this.tree.nodes.values()) if (node.memo && !keep.has(node)) node.settingsStale = false;
+    }
     this.watcher?.watchTree();
     this.runtimeState.rescan();
     for (const node of this.tree.nodes.values()) if (node.memo) (node.memo as NodeMemo).described = false;
@@ -212,18 +263,19 @@ export class Collector {
   /**
    * Which cgroups are read whole this tick (the rest partly, see focus), and
    * the kept-open files of the skipped collectors left out of the batch read.
+   * With a focus, settings (limits) are re-read per cgroup (settingsDue).
    */
   private planTick(nowMs: number): Uint8Array {
     const focus = this.focusSpec;
     const partial = new Uint8Array(this.tree.nodes.size);
     if (!focus) return partial;
+    this.tree.refreshSettings = false;
     let anySkipped = false;
     CGROUP_COLLECTORS.forEach((c, i) => {
       const slow = c.fields.every((f) => SLOW_FIELDS.has(f) && !focus.fresh.includes(f));
       this.skipped[i] = slow ? 1 : 0;
       anySkipped ||= slow;
     });
-    if (!anySkipped) return partial;
     const owner = this.tree.slotOwner;
     const skipSlots: number[] = [];
     for (let slot = 0; slot < owner.length; slot++)
@@ -231,14 +283,29 @@ export class Collector {
     let i = 0;
     for (const node of this.tree.nodes.values()) {
       const memo = this.memoOf(node);
+      const inFocus = focus.ids.has(node.id);
+      if (this.settingsDue(memo, inFocus, focus, nowMs)) node.settingsStale = true;
       const due = memo.fullAtMs + focus.slowRefreshMs * (0.5 + memo.phase / 2);
-      if (memo.last !== null && !focus.ids.has(node.id) && nowMs < due) {
+      if (anySkipped && memo.last !== null && !inFocus && !node.settingsStale && nowMs < due) {
         partial[i] = 1;
         for (const slot of skipSlots) this.tree.reader.skipInBatch(node.batchPositions[slot]);
       }
       i++;
     }
     return partial;
+  }
+
+  /**
+   * With a focus, whether a cgroup's settings are re-read this tick (the
+   * cgroup is then read whole): in focus, or for every cgroup when the reader
+   * sorts by a limit, when they are settingsRefreshMs old, as without a focus;
+   * off screen OFF_SCREEN_SETTINGS_FACTOR times that at most, each cgroup at its
+   * own point of the period (no tick re-reads every limit at once).
+   */
+  private settingsDue(memo: NodeMemo, inFocus: boolean, focus: CollectFocus, nowMs: number): boolean {
+    const ageMs = nowMs - memo.settingsAtMs;
+    if (inFocus || focus.settingsFresh) return ageMs >= this.settingsRefreshMs;
+    return ageMs >= this.settingsRefreshMs * OFF_SCREEN_SETTINGS_FACTOR * (0.5 + memo.phase / 2);
   }
 
   /** Collects one snapshot; rates are relative to the previous call. */
@@ -248,7 +315,7 @@ export class Collector {
     const nowMs = performance.now();
     const timestamp = new Date().toISOString();
     this.tree.refreshSettings = nowMs - this.lastSettingsMs >= this.settingsRefreshMs;
-    if (this.tree.refreshSettings) this.lastSettingsMs = nowMs;
+    if (this.tree.refreshSettings) this.lastSettingsMs = nowMs; // planTick clears it with a focus
     const containers: ContainerSnapshot[] = [];
     let dockerStateMissing = 0;
     const partial = this.planTick(nowMs);
@@ -360,6 +427,7 @@ export class Collector {
         stateSource: null,
         capabilitiesStale: false,
         fullAtMs: -Infinity,
+        settingsAtMs: -Infinity,
         phase: phaseOf(node.id),
         stale: NOTHING_STALE,
         ioAtSeconds: -Infinity,
@@ -392,10 +460,12 @@ export class Collector {
       previous: memo.last,
     };
     const last = memo.last;
+    const settingsRead = this.tree.refreshSettings || node.settingsStale;
     let stale: (keyof ContainerSnapshot)[] | null = null;
     for (let i = 0; i < CGROUP_COLLECTORS.length; i++) {
       const collector = CGROUP_COLLECTORS[i];
-      if (partial && last && this.skipped[i]) {
+      // Without pids.current nothing else says whether the cgroup holds processes: its list is read.
+      if (partial && last && this.skipped[i] && !(i === PROCESSES_INDEX && out.pids === null)) {
         for (const field of collector.fields) carry(out, last, field);
         (stale ??= []).push(...collector.fields);
         continue;
@@ -405,10 +475,12 @@ export class Collector {
     }
     this.tree.reading = -1;
     if (!partial) {
+      if (settingsRead) memo.settingsAtMs = nowMs;
       node.settingsStale = false;
       memo.fullAtMs = nowMs;
     }
-    memo.stale = stale ?? NOTHING_STALE;
+    if (stale !== null) stale = settleFromPids(out, stale);
+    memo.stale = stale === null || stale.length === 0 ? NOTHING_STALE : stale;
     if (stale === null || !stale.includes('io')) {
       memo.ioBeforeSeconds = memo.ioAtSeconds;
       memo.ioAtSeconds = nowMs / 1000;

@@ -348,4 +348,10 @@ export interface CollectFocus {
   ids: ReadonlySet<string>;
   fresh: readonly (keyof ContainerSnapshot)[];
   slowRefreshMs: number;
+  /**
+   * The reader orders by a limit (memory % of limit, CPU % of quota): every
+   * cgroup's settings are re-read as often as without a focus. Otherwise those
+   * of cgroups out of focus are re-read less often (the collector says how).
+   */
+  settingsFresh?: boolean;
 }

@@ -106,6 +106,131 @@ describe('focused collection', { timeout: 300_000 }, () => {
     expect(collector.staleFields(b)).toEqual([]);
   });
 
+  it('off screen, pids.current says whether a cgroup holds processes every tick; its list waits', async () => {
+    const p = cg.mkdir('p');
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    collector.collect(); // p is new: read whole
+    let s = collector.collect();
+    expect(byId(s, p).populated).toBe(false);
+    expect(byId(s, p).processes).toEqual([]);
+    // A process arrives while p is off screen: shown by default from the next tick on.
+    const w = cg.spawn('p', ['sleep']);
+    await w.ready;
+    s = collector.collect();
+    expect(byId(s, p).pids?.current).toBeGreaterThan(0);
+    expect(byId(s, p).populated).toBe(true);
+    expect(byId(s, p).processes).toEqual([]); // the list itself is carried over, and said so
+    expect(collector.staleFields(p)).toContain('processes');
+    expect(collector.staleFields(p)).not.toContain('populated');
+    // On screen: the list is read at the next tick.
+    collector.focus({ ids: new Set([a, p]), fresh: [], slowRefreshMs: 3_600_000 });
+    s = collector.collect();
+    expect(byId(s, p).processes).toEqual(cg.pids('p'));
+    expect(collector.staleFields(p)).toEqual([]);
+    // Off screen again, it empties: no process and not populated at the next tick, nothing carried.
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    collector.collect();
+    await cg.cleanupProcesses('p');
+    s = collector.collect();
+    expect(byId(s, p).populated).toBe(false);
+    expect(byId(s, p).processes).toEqual([]);
+    expect(collector.staleFields(p)).not.toContain('processes');
+    expect(collector.staleFields(p)).not.toContain('populated');
+  });
+
+  it('a cgroup brought on screen is read whole at the next tick', () => {
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+    collector.collect();
+    const before = collector.collect();
+    expect(collector.staleFields(b)).toEqual(expect.arrayContaining(['memory', 'pressure', 'freezer']));
+    expect(collector.staleFields(b)).not.toContain('processes'); // b is empty: pids.current 0 says so
+    collector.focus({ ids: new Set([a, b]), fresh: [], slowRefreshMs: 3_600_000 });
+    const after = collector.collect();
+    expect(collector.staleFields(b)).toEqual([]);
+    expect(byId(after, b).memory).not.toBe(byId(before, b).memory);
+  });
+
+  it('limits: in focus at most settingsRefreshMs old, off screen at most 6x that, each cgroup at its own time', async () => {
+    const settingsRefreshMs = 200;
+    const own = new Collector({ watch: true, settingsRefreshMs, fdBudget: 256 }); // beside the shared collector's descriptors
+    try {
+      own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+      const t0 = own.collect().monotonicSeconds * 1000; // every cgroup new: limits read
+      cg.write('pids', 'a', 'pids.max', '111');
+      cg.write('pids', 'b', 'pids.max', '222');
+      const seenAt: Record<string, number> = {};
+      for (let tick = 0; tick < 100 && Object.keys(seenAt).length < 2; tick++) {
+        await sleep(25);
+        const s = own.collect();
+        const ageMs = s.monotonicSeconds * 1000 - t0;
+        for (const [id, limit] of [
+          [a, 111],
+          [b, 222],
+        ] as const) {
+          if (seenAt[id] !== undefined) continue;
+          if (byId(s, id).pids?.limit === limit) seenAt[id] = ageMs;
+          // still the old limit: never older than promised
+          else expect(ageMs).toBeLessThan(id === a ? settingsRefreshMs : 6 * settingsRefreshMs);
+        }
+      }
+      expect(seenAt[a]).toBeGreaterThanOrEqual(settingsRefreshMs);
+      // off screen: not before half of the longer period (turns spread over it)
+      expect(seenAt[b]).toBeGreaterThanOrEqual(3 * settingsRefreshMs);
+    } finally {
+      own.close();
+      cg.write('pids', 'a', 'pids.max', 'max');
+      cg.write('pids', 'b', 'pids.max', 'max');
+    }
+  });
+
+  it('limits: a cgroup brought on screen, or every cgroup when sorting by a limit, at most settingsRefreshMs old', async () => {
+    const settingsRefreshMs = 200;
+    const own = new Collector({ watch: true, settingsRefreshMs, fdBudget: 256 }); // beside the shared collector's descriptors
+    try {
+      own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+      own.collect();
+      cg.write('pids', 'b', 'pids.max', '333');
+      await sleep(settingsRefreshMs + 10);
+      own.focus({ ids: new Set([a, b]), fresh: [], slowRefreshMs: 3_600_000 });
+      expect(byId(own.collect(), b).pids?.limit).toBe(333);
+      // Sorting by a limit: off screen too, at settingsRefreshMs.
+      own.focus({ ids: new Set([a]), fresh: ['memory'], slowRefreshMs: 3_600_000, settingsFresh: true });
+      const t0 = own.collect().monotonicSeconds * 1000;
+      cg.write('pids', 'b', 'pids.max', '444');
+      for (let tick = 0; tick < 40; tick++) {
+        await sleep(25);
+        const s = own.collect();
+        if (byId(s, b).pids?.limit === 444) break;
+        expect(s.monotonicSeconds * 1000 - t0).toBeLessThan(settingsRefreshMs);
+      }
+      expect(byId(own.collect(), b).pids?.limit).toBe(444);
+    } finally {
+      own.close();
+      cg.write('pids', 'b', 'pids.max', 'max');
+    }
+  });
+
+  it('with a focus, a periodic rescan does not re-read every limit nor every cgroup whole', async () => {
+    const own = new Collector({ watch: true, rescanIntervalMs: 50, settingsRefreshMs: 60_000, fdBudget: 256 });
+    try {
+      own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
+      own.collect();
+      own.collect();
+      cg.write('pids', 'b', 'pids.max', '555');
+      await sleep(100); // the next tick rescans
+      const s = own.collect();
+      expect(byId(s, b).pids?.limit).not.toBe(555); // off screen: its limits wait for their turn
+      expect(own.staleFields(b)).toContain('memory'); // and it was not read whole
+      // The same collector without a focus re-reads every limit at a rescan, as before.
+      own.focus(null);
+      await sleep(100);
+      expect(byId(own.collect(), b).pids?.limit).toBe(555);
+    } finally {
+      own.close();
+      cg.write('pids', 'b', 'pids.max', 'max');
+    }
+  });
+
   it('without a focus every cgroup is read whole every tick (the exporter and snapshot)', () => {
     collector.focus(null);
     const first = collector.collect();

@@ -57,12 +57,12 @@ describe('dashboard focus and stale columns', () => {
   });
 
   it('says which columns on screen are older than one tick, and nothing when none is', async () => {
-    const { source } = focusedSource({ '/docker/db': ['memory', 'pressure', 'hugetlb'] });
+    const { source } = focusedSource({ '/docker/db': ['memory', 'pressure', 'hugetlb', 'freezer', 'processes'] });
     h = openDashboard(160, 30, { source, state: { intervalMs: 60_000 } });
     void h.app.start();
     await settle();
     expect(h.lines()[2]).toBe(
-      'PSI some avg10  cpu 1.5  mem 0.3  io 3.0  sort CPU % ▼  table view  MEM PSI older than 1 tick',
+      'PSI some avg10  cpu 1.5  mem 0.3  io 3.0  sort CPU % ▼  table view  FROZEN MEM PSI older than 1 tick',
     );
     h.close();
     const fresh = focusedSource({});

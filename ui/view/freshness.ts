@@ -1,14 +1,15 @@
 // What the dashboard asks the collection to read each tick (its focus): every
-// figure of the rows on screen and the one it sorts by, the dear files of the
-// other rows (memory.stat, io per device, PSI) on a slower cadence. And which
-// of the shown columns hold figures from an older tick (the header says so).
+// figure of the rows on screen and the one it sorts by; of the other rows CPU
+// and pids (the default sort, and whether they hold processes), the rest on a
+// slower cadence. And which of the shown columns hold figures from an older
+// tick (the header says so).
 
 import type { CollectFocus, ContainerSnapshot } from '../../src/model/types.js';
 import type { Row } from './rows.js';
 import type { SortKey } from './sort.js';
 
 /** Off-screen rows get their slow figures re-read at most this many ticks apart. */
-export const SLOW_REFRESH_TICKS = 5;
+export const SLOW_REFRESH_TICKS = 10;
 
 /** The snapshot fields each sort key orders by: read every tick for every row. */
 const SORT_FIELDS: Record<SortKey, readonly (keyof ContainerSnapshot)[]> = {
@@ -31,8 +32,13 @@ const SORT_FIELDS: Record<SortKey, readonly (keyof ContainerSnapshot)[]> = {
   image: [],
 };
 
+/** Sort keys that order by a limit: every row's limits are then re-read as often as without a focus. */
+const SORTS_BY_A_LIMIT: ReadonlySet<SortKey> = new Set(['memPct', 'quota']);
+
 /** Table columns by the snapshot field they show, as the header names them. */
 const COLUMN_OF_FIELD: Partial<Record<keyof ContainerSnapshot, string>> = {
+  // The NAME column's [frozen] marker.
+  freezer: 'FROZEN',
   memory: 'MEM',
   io: 'IO',
   pressure: 'PSI',
@@ -47,7 +53,12 @@ export function collectFocus(
 ): CollectFocus {
   const ids = new Set(onScreen.map((r) => r.id));
   if (detailId !== null) ids.add(detailId);
-  return { ids, fresh: SORT_FIELDS[sort], slowRefreshMs: SLOW_REFRESH_TICKS * intervalMs };
+  return {
+    ids,
+    fresh: SORT_FIELDS[sort],
+    slowRefreshMs: SLOW_REFRESH_TICKS * intervalMs,
+    settingsFresh: SORTS_BY_A_LIMIT.has(sort),
+  };
 }
 
 /** The header's names of the columns whose figures on screen are older than this tick, in column order. */

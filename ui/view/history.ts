@@ -5,7 +5,7 @@
 // week. Also remembers when each cgroup last had an OOM kill.
 
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
-import { rowValues } from './values.js';
+import { memBytesOf, sumNetwork } from './values.js';
 
 /** A bounded time series: averages (or keeps the last of) merged points. */
 export class Series {
@@ -152,8 +152,10 @@ function oomKillsOf(c: ContainerSnapshot): number | null {
 }
 
 export class History {
-  private readonly byId = new Map<string, ContainerHistory>();
+  private readonly byId = new Map<string, ContainerHistory & { seenTick?: number }>();
   private now = 0;
+  /** Snapshots recorded: a history not seen in the latest one is forgotten. */
+  private ticks = 0;
 
   constructor(
     private readonly capacity = 240,
@@ -173,28 +175,29 @@ export class History {
   record(snapshot: Snapshot, atSeconds: number = snapshot.monotonicSeconds): void {
     const t = atSeconds;
     this.now = t;
-    const seen = new Set<string>();
+    const tick = ++this.ticks;
     for (const c of snapshot.containers) {
-      seen.add(c.id);
       let h = this.byId.get(c.id);
       if (!h || h.inode !== c.inode) {
         h = this.create(c, t);
         this.byId.set(c.id, h);
       }
-      const v = rowValues(c);
+      h.seenTick = tick;
+      // The figures the table's row shows (values.ts), read straight from the snapshot: a row's
+      // whole RowValues is only made for the rows shown.
       const s = h.series;
-      s.cpu.push(t, v.cpuPercent);
-      s.mem.push(t, v.memBytes);
-      s.memLimit.push(t, v.memLimitBytes);
-      s.ioRead.push(t, v.ioReadBps);
-      s.ioWrite.push(t, v.ioWriteBps);
-      s.netRx.push(t, v.netRxBps);
-      s.netTx.push(t, v.netTxBps);
+      s.cpu.push(t, c.cpu?.percent ?? null);
+      s.mem.push(t, memBytesOf(c));
+      s.memLimit.push(t, c.memory?.limitBytes ?? null);
+      s.ioRead.push(t, c.io?.readBytesPerSecond ?? null);
+      s.ioWrite.push(t, c.io?.writeBytesPerSecond ?? null);
+      s.netRx.push(t, sumNetwork(c, 'rxBytesPerSecond'));
+      s.netTx.push(t, sumNetwork(c, 'txBytesPerSecond'));
       const kills = oomKillsOf(c);
       if (kills !== null && h.oomKills !== null && kills > h.oomKills) h.lastOomAt = t;
       if (kills !== null) h.oomKills = kills;
     }
-    for (const id of this.byId.keys()) if (!seen.has(id)) this.byId.delete(id);
+    for (const [id, h] of this.byId) if (h.seenTick !== tick) this.byId.delete(id);
   }
 
   private create(c: ContainerSnapshot, t: number): ContainerHistory {

@@ -45,7 +45,8 @@ export const EMPTY_VALUES: RowValues = {
   runtimeDrift: false,
 };
 
-function sumNetwork(c: ContainerSnapshot, key: 'rxBytesPerSecond' | 'txBytesPerSecond'): number | null {
+/** Network bytes per second over the container's interfaces but lo (a row's, and a chart's, NET figures). */
+export function sumNetwork(c: ContainerSnapshot, key: 'rxBytesPerSecond' | 'txBytesPerSecond'): number | null {
   if (!c.network) return null;
   let total: number | null = null;
   for (const i of c.network) {
@@ -76,7 +77,7 @@ function computeRowValues(c: ContainerSnapshot): RowValues {
     quotaPercent: c.cpu?.quotaPercent ?? null,
     quotaCores: c.cpu?.quotaCores ?? null,
     throttledPercent: c.cpu?.throttledPercent ?? null,
-    memBytes: c.memory?.workingSetBytes ?? c.memory?.usageBytes ?? null,
+    memBytes: memBytesOf(c),
     memLimitBytes: c.memory?.limitBytes ?? null,
     memHighBytes: c.memory?.highBytes ?? null,
     ioReadBps: c.io?.readBytesPerSecond ?? null,
@@ -89,6 +90,11 @@ function computeRowValues(c: ContainerSnapshot): RowValues {
     frozen: c.freezer === 'frozen',
     runtimeDrift: runtimeDrift(c).length > 0,
   };
+}
+
+/** The memory a row shows: the working set (usage minus inactive file), else usage. */
+export function memBytesOf(c: ContainerSnapshot): number | null {
+  return c.memory?.workingSetBytes ?? c.memory?.usageBytes ?? null;
 }
 
 /** Memory use against the limit in percent; null without a limit. */
