@@ -30,14 +30,21 @@ export interface ExportProcess {
 
 export async function startExportProcess(
   args: string[],
-  /** bin: another checkout's bin/tstop (bench/scrape.ts --against). */
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; bin?: string } = {},
+  /**
+   * bin: another checkout's bin/tstop (bench/scrape.ts --against); nodeFlags:
+   * node's flags instead of the ones bin/tstop gives (bench/scrape.ts --node-flags).
+   */
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; bin?: string; nodeFlags?: string[] } = {},
 ): Promise<ExportProcess> {
   const bin = options.bin ?? tstopBin();
   const distMain = path.resolve(path.dirname(bin), '../dist/src/cli/main.js');
   if (!fs.existsSync(distMain)) throw new Error(`${distMain} missing: run \`npm run build\` first`);
   // The bin itself, as users start it: bin/tstop gives export its V8 flags (a 4 MB young generation).
-  const child = spawn(bin, ['export', '--listen', '127.0.0.1:0', ...args], {
+  const exportArgs = ['export', '--listen', '127.0.0.1:0', ...args];
+  const [command, commandArgs] = options.nodeFlags
+    ? [process.execPath, [...options.nodeFlags, '--', path.join(path.dirname(bin), 'tstop.js'), ...exportArgs]]
+    : [bin, exportArgs];
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

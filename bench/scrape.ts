@@ -15,6 +15,7 @@
 //             the same cgroups, the two taking turns
 //
 // Run alone: npm run build && node dist/bench/scrape.js [cgroups] [--against DIR ...]
+//   [--node-flags '--max-semi-space-size=4' --node-flags '--max-semi-space-size=4 --optimize-for-size' ...]
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -193,6 +194,8 @@ export async function bench(options: {
   idleSeconds?: number;
   /** Other checkouts whose exporters take turns with this one in the steady run (bench/compare.sh's trees). */
   against?: string[];
+  /** Sets of node flags for this checkout's exporter, each run steady in turn (two rounds): the V8 flags' cost. */
+  nodeFlags?: string[][];
   /** The run's shared bench cgroups (bench/run.ts); standalone runs make their own. */
   fixture?: () => Promise<BenchCgroups>;
 }): Promise<string[]> {
@@ -295,6 +298,18 @@ export async function bench(options: {
         }
       }
     }
+    // This checkout's exporter under other node flags, taking turns, two rounds.
+    for (let round = 0; round < 2 && (options.nodeFlags ?? []).length > 0; round++) {
+      for (const nodeFlags of options.nodeFlags!) {
+        const flagged = await startExportProcess(['--min-interval', '1s'], { nodeFlags });
+        try {
+          const load = await idleLoad(flagged, steadySeconds);
+          lines.push(steadyLine(`scrape steady (node ${nodeFlags.join(' ')})`, load.exported, load));
+        } finally {
+          await flagged.stop();
+        }
+      }
+    }
     // The same, collecting only when a scrape asks: the side-by-side reference.
     const atScrape = await startExportProcess(['--min-interval', '0'], { env: { TSTOP_EXPORT_AHEAD: '0' } });
     try {
@@ -311,11 +326,15 @@ export async function bench(options: {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const args = process.argv.slice(2);
-  const against: string[] = [];
-  for (let i = args.indexOf('--against'); i >= 0; i = args.indexOf('--against'))
-    against.push(...args.splice(i, 2).slice(1));
+  const taken = (flag: string): string[] => {
+    const values: string[] = [];
+    for (let i = args.indexOf(flag); i >= 0; i = args.indexOf(flag)) values.push(...args.splice(i, 2).slice(1));
+    return values;
+  };
+  const against = taken('--against');
+  const nodeFlags = taken('--node-flags').map((f) => f.split(' ').filter((x) => x !== ''));
   const cgroups = Number(args[0] ?? 1000);
   console.log(`load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  for (const line of await bench({ cgroups, against })) console.log(line);
+  for (const line of await bench({ cgroups, against, nodeFlags })) console.log(line);
   console.log(`load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 }
