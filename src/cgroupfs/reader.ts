@@ -21,9 +21,10 @@ export const READ_GONE = -2;
 const RESERVED_FDS = 1024;
 
 /**
- * Descriptors kept open by every reader of this process: the budget is the
- * process's open-file limit, so two collectors in one process (a test, the
- * exporter's and the recorder's) share it instead of each taking it whole.
+ * Descriptors kept open by every reader of this process. Besides its own
+ * budget, a reader keeps none past the process's (the open-file limit less
+ * a reserve), so two collectors in one process (a test, the exporter's and
+ * the recorder's) share the limit instead of each taking it whole.
  */
 let keptOpenInProcess = 0;
 
@@ -63,6 +64,8 @@ const ERRNO_NAMES: Record<number, string> = {
 export type ReadMethod = 'pread' | 'open-read-close';
 
 export class FileReader {
+  /** Descriptors every reader of this process may keep open together (tests lower it). */
+  static processFdBudget = Math.max(64, openFileLimit() - RESERVED_FDS);
   /** The reader's own buffer: file-by-file reads land at its start. */
   buf: Buffer;
   /** Where the last read's bytes are: data[start, start + length). */
@@ -118,7 +121,7 @@ export class FileReader {
     if (fd === FD_ABSENT) return READ_ABSENT;
     if (fd === FD_UNOPENED || fd === FD_TRANSIENT) {
       // Past the budget a file is read open-read-close, until descriptors are given back (see CgroupTree.beginTick).
-      const transient = keptOpenInProcess >= this.fdBudget;
+      const transient = this.openFds >= this.fdBudget || keptOpenInProcess >= FileReader.processFdBudget;
       try {
         fd = fs.openSync(path, 'r');
       } catch (err) {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredFiles } from '../../src/cgroupfs/files.js';
+import { FD_UNOPENED } from '../../src/cgroupfs/reader.js';
 import type { CgroupNode } from '../../src/cgroupfs/tree.js';
 import { Collector } from '../../src/collect/collector.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
@@ -121,8 +122,9 @@ describe('idle cgroups: execution-driven counters from their last bytes', { time
     expect(woken.cpu?.userSeconds).toBe(full.cpu?.userSeconds);
     expect(woken.cpu?.systemSeconds).toBe(full.cpu?.systemSeconds);
     expect(woken.io).toEqual(full.io);
-    // Running, its files are kept open again.
-    for (const f of kept) expect(wakingNode.fds[f.slot], f.name).toBeGreaterThanOrEqual(0);
+    // Running, its files are opened again (kept open, or open-read-close when other
+    // benchmarks' cgroups on the host have spent the descriptor budget).
+    for (const f of kept) expect(wakingNode.fds[f.slot], f.name).not.toBe(FD_UNOPENED);
   });
 
   it('reads them on the tick after the cgroup ran: a fork burst shows in pids.peak', async () => {

@@ -1,11 +1,11 @@
-// The descriptor budget is the process's: two readers share it, and a file
-// read open-read-close past the budget is kept open once descriptors are
-// given back.
+// The descriptor budget: a reader's own, and the process's, which two
+// readers share; a file read open-read-close past the budget is kept open
+// once descriptors are given back.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { FD_TRANSIENT, FD_UNOPENED, FileReader } from '../../src/cgroupfs/reader.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-reader-'));
@@ -28,8 +28,13 @@ function readText(reader: FileReader, s: ReturnType<typeof slots>, slot: number)
 
 describe('descriptor budget', () => {
   it('is shared by the readers of one process, and retried once descriptors are given back', () => {
-    const a = new FileReader({ fdBudget: 3, batch: false });
-    const b = new FileReader({ fdBudget: 3, batch: false });
+    const processBudget = FileReader.processFdBudget;
+    FileReader.processFdBudget = 3;
+    onTestFinished(() => {
+      FileReader.processFdBudget = processBudget;
+    });
+    const a = new FileReader({ fdBudget: 10, batch: false });
+    const b = new FileReader({ fdBudget: 10, batch: false });
     const sa = slots(5);
     const sb = slots(5);
     for (const i of [0, 1, 2]) expect(readText(a, sa, i)).toBe(`value ${i}\n`);
@@ -46,5 +51,14 @@ describe('descriptor budget', () => {
     a.closeAll(sa.fds, sa.positions);
     b.closeAll(sb.fds, sb.positions);
     expect(a.openDescriptors + b.openDescriptors).toBe(0);
+  });
+
+  it('keeps a reader within its own budget too', () => {
+    const r = new FileReader({ fdBudget: 2, batch: false });
+    const s = slots(5);
+    for (const i of [0, 1, 2]) expect(readText(r, s, i)).toBe(`value ${i}\n`);
+    expect(r.openDescriptors).toBe(2);
+    expect(s.fds[2]).toBe(FD_TRANSIENT);
+    r.closeAll(s.fds, s.positions);
   });
 });
