@@ -1,12 +1,13 @@
-// record (CPU): the recorder against `tstop snapshot --json --count N
+// record (CPU): the recorder against `tstop snapshot --json --all --count N
 // --interval 1s` printing the same samples, side by side: the two commands
 // take turns (ROUNDS each, interleaved, so both see the same host load), each
-// for N samples at 1 s, and their CPU time is what bash's `times` reports for
-// the children it waited for (user + system, exact, start-up included). Then
-// the recorder at 5 s: its CPU over the run divided by the run's wall time,
-// start-up left out (from /proc/<pid>/stat after its first sample).
+// until it has N samples (the recorder is stopped with SIGINT once its store
+// holds N), and their CPU time (user + system, start-up included) is read from
+// /proc/<pid>/stat every 100 ms until they exit (both lose the same last
+// moment). Then the recorder at 5 s: its CPU over a minute divided by the
+// minute, start-up left out (from /proc/<pid>/stat after its first sample).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,53 +17,50 @@ import { tstopBin } from './export-process.js';
 
 const ROUNDS = 3;
 
-/** User + system seconds of the children bash waited for (the second line of `times`). */
-function childCpuSeconds(timesOutput: string): number {
-  const line = timesOutput.trim().split('\n').at(-1) ?? '';
-  const secs = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-  if (secs.length !== 2) throw new Error(`unexpected output of times: ${timesOutput}`);
-  return secs[0] + secs[1];
+function procCpuSeconds(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (USER_HZ ticks)
+  } catch {
+    return null; // gone
+  }
 }
 
-function bashTimed(command: string, args: string[]): { cpuSeconds: number; stdout: string } {
-  const r = spawnSync('bash', ['-c', `"$@" >/dev/null; times >&2`, 'bash', command, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr}`);
-  return { cpuSeconds: childCpuSeconds(r.stderr), stdout: r.stdout };
+/** Runs a child to its end (`stopWhen` true: SIGINT), its CPU seconds as last seen in /proc. */
+async function cpuOfRun(child: ChildProcess, stopWhen: () => boolean = () => false): Promise<number> {
+  let cpu = 0;
+  let stopped = false;
+  const exited = new Promise((r) => child.once('exit', r));
+  const deadline = Date.now() + 600_000;
+  while (child.exitCode === null && child.signalCode === null) {
+    cpu = procCpuSeconds(child.pid!) ?? cpu;
+    if (!stopped && (stopWhen() || Date.now() > deadline)) {
+      child.kill('SIGINT');
+      stopped = true;
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 100))]);
+  }
+  return cpu;
 }
 
-function recordRun(samples: number): { cpuSeconds: number; recorded: number } {
+async function recordRun(samples: number): Promise<{ cpuSeconds: number; recorded: number }> {
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-rec-'));
   try {
-    // SIGINT half a second after the last sample is due: the recorder finishes it and exits 0.
-    const r = bashTimed('timeout', [
-      '-s',
-      'INT',
-      `${samples - 0.5}`,
-      tstopBin(),
-      'record',
-      '--store',
-      store,
-      '--interval',
-      '1s',
-    ]);
-    return { cpuSeconds: r.cpuSeconds, recorded: StoreReader.open(store).times().length };
+    const child = spawn(tstopBin(), ['record', '--store', store, '--interval', '1s'], { stdio: 'ignore' });
+    const count = (): number => StoreReader.open(store).times().length;
+    const cpuSeconds = await cpuOfRun(child, () => count() >= samples);
+    return { cpuSeconds, recorded: count() };
   } finally {
     fs.rmSync(store, { recursive: true, force: true });
   }
 }
 
-function snapshotRun(samples: number): number {
-  return bashTimed(tstopBin(), ['snapshot', '--json', '--all', '--count', String(samples), '--interval', '1s'])
-    .cpuSeconds;
-}
-
-function procCpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (USER_HZ ticks)
+async function snapshotRun(samples: number): Promise<number> {
+  const child = spawn(tstopBin(), ['snapshot', '--json', '--all', '--count', String(samples), '--interval', '1s'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  return cpuOfRun(child);
 }
 
 /** The recorder at `intervalMs` for `seconds`: CPU per wall second after its first sample. */
@@ -77,10 +75,10 @@ async function recorderShare(intervalMs: number, seconds: number): Promise<numbe
       if (Date.now() > deadline || child.exitCode !== null) throw new Error('the recorder wrote no sample');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const cpu0 = procCpuSeconds(child.pid!);
+    const cpu0 = procCpuSeconds(child.pid!) ?? 0;
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
-    const cpu = procCpuSeconds(child.pid!) - cpu0;
+    const cpu = (procCpuSeconds(child.pid!) ?? cpu0) - cpu0;
     return cpu / ((performance.now() - t0) / 1000);
   } finally {
     child.kill('SIGINT');
@@ -94,19 +92,22 @@ export async function cpuBench(samples = Number(process.env.TSTOP_BENCH_RECORD_S
   const snapshot: number[] = [];
   const recorded: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const r = recordRun(samples);
+    const r = await recordRun(samples);
     record.push(r.cpuSeconds);
     recorded.push(r.recorded);
-    snapshot.push(snapshotRun(samples));
+    snapshot.push(await snapshotRun(samples));
   }
   const share5s = await recorderShare(5000, 60);
   const load = os.loadavg()[0].toFixed(1);
+  const perSample = (cpu: number[], n: number[]): string =>
+    ((median(cpu) / median(n)) * 1000).toFixed(0) + ' ms per sample';
   return [
     `record cpu: ${samples} samples at 1 s, ${ROUNDS} interleaved rounds (load average ${load}): ` +
       `tstop record ${median(record).toFixed(2)} CPU s (runs ${record.map((c) => c.toFixed(2)).join(', ')}; ` +
       `samples recorded ${recorded.join(', ')}), tstop snapshot --json --all --count ${samples} --interval 1s ` +
       `${median(snapshot).toFixed(2)} CPU s (runs ${snapshot.map((c) => c.toFixed(2)).join(', ')}); ` +
-      `record/snapshot ${(median(record) / median(snapshot)).toFixed(2)}`,
+      `record/snapshot ${(median(record) / median(snapshot)).toFixed(2)} ` +
+      `(${perSample(record, recorded)} recorded, ${perSample(snapshot, [samples])} printed; snapshot --count N collects N+1 times)`,
     `record cpu: tstop record --interval 5s, steady state over 60 s: ${(share5s * 100).toFixed(1)} % of a core (goal: at most 3 %)`,
   ];
 }

@@ -3,7 +3,7 @@
 // would take hours on the shared host. The first UNIQUE_HOURS hours are
 // encoded sample by sample as the writer does (columns.ts: a new encoder per
 // segment, a segment per hour, its roll for --retain 7d; a key frame at each
-// segment start and after every 60 deltas; the fixture's real samples in
+// segment start and after every KEYFRAME_EVERY deltas; the fixture's real samples in
 // turn, each with its own time), each segment with its index; the rest of
 // the 7 days are those hours' records re-framed: the same payloads under
 // headers with the time shifted by whole multiples of UNIQUE_HOURS (CRCs
@@ -28,13 +28,13 @@ import {
 } from '../src/record/format.js';
 import { encodeIndex, indexName } from '../src/record/index-file.js';
 import { StoreReader } from '../src/record/reader.js';
+import { KEYFRAME_EVERY } from '../src/record/store.js';
 import type { Snapshot } from '../src/model/types.js';
 import { median } from './collect.js';
 import { tstopBin } from './export-process.js';
 
 const INTERVAL_MS = 5000;
 const HOUR_MS = 3_600_000;
-const KEYFRAME_EVERY = 60;
 
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -61,7 +61,7 @@ function generateStore(dir: string, template: Snapshot[], startMs: number, days:
     const segStartMs = startMs + h * HOUR_MS;
     let file: Buffer;
     if (h < UNIQUE_HOURS) {
-      // As the writer does: a new encoder per segment, a key frame first and after every 60 deltas.
+      // As the writer does: a new encoder per segment, a key frame first and after every KEYFRAME_EVERY deltas.
       const encoder = new ColumnEncoder();
       const parts: Buffer[] = [segmentHeader(INTERVAL_MS)];
       let bytes = parts[0].length;

@@ -66,10 +66,11 @@ export interface Template {
   rate: Uint8Array;
   /** Where each rate is in the entity's object. */
   rateLeaves: { j: number; keys: string[] }[];
-  /** Rates this entity does not have (null), which applyRates may fill in all the same. */
-  nullRates: string[][];
   /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
   parts: string[];
+  /** The rate view: the parts of the entity applyRates reads (RATE_INPUTS), as text parts and the numbers' indexes. */
+  rateParts: string[];
+  rateIdx: Int32Array;
   /** The part holding the process list, cut where the list goes (-1: none). */
   listPart: number;
   listCut: [string, string];
@@ -110,22 +111,59 @@ function textParts(n: Node, parts: string[], text: string): string {
   }
 }
 
-function compile(v: unknown, path: string, paths: string[], nullRates: string[][]): Node {
+function compile(v: unknown, path: string, paths: string[]): Node {
   if (path === LIST_KEY && Array.isArray(v)) return { k: 'l' };
   if (typeof v === 'number') {
     paths.push(path);
     return NUMBER;
   }
-  if (v === null && isRatePath(path)) nullRates.push(path.split('.'));
   if (v === null || typeof v !== 'object') return { k: 'v', v };
   const prefix = path ? `${path}.` : '';
-  if (Array.isArray(v)) return { k: 'a', kids: v.map((x, i) => compile(x, `${prefix}${i}`, paths, nullRates)) };
+  if (Array.isArray(v)) return { k: 'a', kids: v.map((x, i) => compile(x, `${prefix}${i}`, paths)) };
   const keys = Object.keys(v);
   return {
     k: 'o',
     keys,
-    kids: keys.map((k) => compile((v as Record<string, unknown>)[k], `${prefix}${k}`, paths, nullRates)),
+    kids: keys.map((k) => compile((v as Record<string, unknown>)[k], `${prefix}${k}`, paths)),
   };
+}
+
+/**
+ * What applyRates (model/rates.ts) reads of a cgroup and of the host: the
+ * writer builds only these parts of each sample to learn which rates replay
+ * will recompute, and replay recomputes them from the same parts, so the two
+ * agree whatever rates.ts reads (a rate they got wrong is one the writer stores).
+ */
+const RATE_INPUTS = new Set(['id', 'inode', 'cpu', 'io', 'network', 'cpuUsageSeconds', 'cpuPercent']);
+
+function leafCount(n: Node): number {
+  if (n.k === 'n') return 1;
+  if (n.k === 'o' || n.k === 'a') return n.kids.reduce((sum, kid) => sum + leafCount(kid), 0);
+  return 0;
+}
+
+/** The rate view of a template: its root object with only RATE_INPUTS, and where those numbers are in the whole. */
+function rateView(root: Node): { rateParts: string[]; rateIdx: Int32Array } {
+  const idx: number[] = [];
+  let view: Node = { k: 'o', keys: [], kids: [] };
+  if (root.k === 'o') {
+    const keys: string[] = [];
+    const kids: Node[] = [];
+    let at = 0;
+    root.keys.forEach((k, i) => {
+      const n = leafCount(root.kids[i]);
+      if (RATE_INPUTS.has(k)) {
+        keys.push(k);
+        kids.push(root.kids[i]);
+        for (let x = 0; x < n; x++) idx.push(at + x);
+      }
+      at += n;
+    });
+    view = { k: 'o', keys, kids };
+  }
+  const rateParts: string[] = [];
+  rateParts.push(textParts(view, rateParts, ''));
+  return { rateParts, rateIdx: Int32Array.from(idx) };
 }
 
 /** Templates by skeleton: each cgroup has its own (its id and name are in it), shared by its samples. */
@@ -136,8 +174,7 @@ export class Templates {
     let t = this.byText.get(skeleton);
     if (t) return t;
     const paths: string[] = [];
-    const nullRates: string[][] = [];
-    const root = compile(JSON.parse(skeleton), '', paths, nullRates);
+    const root = compile(JSON.parse(skeleton), '', paths);
     const rate = new Uint8Array(paths.length);
     const rateLeaves: Template['rateLeaves'] = [];
     paths.forEach((p, j) => {
@@ -149,7 +186,18 @@ export class Templates {
     parts.push(textParts(root, parts, ''));
     const listPart = parts.findIndex((part) => part.includes(LIST_MARK));
     const listCut = (listPart < 0 ? ['', ''] : parts[listPart].split(LIST_MARK)) as [string, string];
-    t = { skeleton, root, leaves: paths.length, paths, rate, rateLeaves, nullRates, parts, listPart, listCut };
+    t = {
+      skeleton,
+      root,
+      leaves: paths.length,
+      paths,
+      rate,
+      rateLeaves,
+      parts,
+      ...rateView(root),
+      listPart,
+      listCut,
+    };
     if (this.byText.size > 100_000) this.byText.clear(); // cgroups come and go: keep the map bounded
     this.byText.set(skeleton, t);
     return t;
@@ -226,16 +274,16 @@ function matches(v: unknown, n: Node, vals: number[], lists: unknown[][]): boole
   }
 }
 
-/** An entity's JSON text: its template's with its numbers (rates as null with blankRates; NaN as null). */
-function textOf(e: Entity, blankRates: boolean): string {
-  const { parts, rate, listPart, listCut } = e.t;
+/** An entity's JSON text: its template's with its numbers (NaN as null). */
+function textOf(e: Entity): string {
+  const { parts, listPart, listCut } = e.t;
   const vals = e.vals;
   const part = (x: number): string =>
     x === listPart ? listCut[0] + JSON.stringify(e.list ?? []) + listCut[1] : parts[x];
   let text = part(0);
   for (let j = 0; j < vals.length; j++) {
     const v = vals[j];
-    text += (blankRates && rate[j]) || !Number.isFinite(v) ? 'null' : String(v);
+    text += Number.isFinite(v) ? String(v) : 'null';
     text += part(j + 1);
   }
   return text;
@@ -246,22 +294,34 @@ function textOf(e: Entity, blankRates: boolean): string {
  * and parsed: the engine's parser makes a thousand cgroups' objects several
  * times faster than building them key by key.
  */
-function buildSnapshot(state: ColumnState, entities: readonly Entity[], blankRates: boolean): Snapshot {
-  const containers = entities.slice(1).map((e) => textOf(e, blankRates));
+function buildSnapshot(state: ColumnState, entities: readonly Entity[]): Snapshot {
+  const containers = entities.slice(1).map(textOf);
   return JSON.parse(
     `{"timestamp":${JSON.stringify(state.timestamp)},"monotonicSeconds":${state.monotonicSeconds},` +
-      `"host":${textOf(entities[0], blankRates)},"containers":[${containers.join(',')}],` +
+      `"host":${textOf(entities[0])},"containers":[${containers.join(',')}],` +
       `"notes":${JSON.stringify(state.notes)}}`,
   ) as Snapshot;
 }
 
-function setPath(obj: unknown, keys: readonly string[], value: number | null): void {
-  let o = obj as Record<string, unknown>;
-  for (let i = 0; i < keys.length - 1; i++) {
-    o = o[keys[i]] as Record<string, unknown>;
-    if (o === null || typeof o !== 'object') return;
+/** An entity's rate view as JSON text (rates as null: for applyRates to fill). */
+function rateTextOf(e: Entity): string {
+  const { rateParts, rateIdx, rate } = e.t;
+  let text = rateParts[0];
+  for (let x = 0; x < rateIdx.length; x++) {
+    const j = rateIdx[x];
+    const v = e.vals[j];
+    text += rate[j] || !Number.isFinite(v) ? 'null' : String(v);
+    text += rateParts[x + 1];
   }
-  o[keys[keys.length - 1]] = value;
+  return text;
+}
+
+/** What applyRates needs of a sample: the clock, and the rate views of the host (first) and the cgroups given. */
+function rateSnapshot(monotonicSeconds: number, entities: readonly Entity[]): Snapshot {
+  const containers = entities.slice(1).map(rateTextOf);
+  return JSON.parse(
+    `{"monotonicSeconds":${monotonicSeconds},"host":${rateTextOf(entities[0])},"containers":[${containers.join(',')}]}`,
+  ) as Snapshot;
 }
 
 /** The rate at j as applyRates left it in an entity's object (NaN when it computed none). */
@@ -524,8 +584,8 @@ export class ColumnEncoder {
    * before; keeps this sample's counters as the next one's base.
    */
   private derivable(state: ColumnState, prevSnapshot: Snapshot | null): (Uint8Array | null)[] {
-    // Rates left unknown: only what applyRates fills in counts as recomputed.
-    const snapshot = buildSnapshot(state, state.entities, true);
+    // Rates left unknown (null): only what applyRates fills in counts as recomputed.
+    const snapshot = rateSnapshot(state.monotonicSeconds, state.entities);
     const objects = [snapshot.host, ...snapshot.containers];
     applyRates(prevSnapshot, snapshot);
     this.prevSnapshot = snapshot;
@@ -612,7 +672,7 @@ export function decodeColumns(prev: ColumnState | null, payload: Buffer, templat
 }
 
 function materializeState(state: ColumnState): Snapshot {
-  return buildSnapshot(state, state.entities, false);
+  return buildSnapshot(state, state.entities);
 }
 
 /** The state with only the host and the entities `pick` keeps. */
@@ -623,34 +683,33 @@ function narrowed(state: ColumnState, pick: (e: Entity) => boolean): ColumnState
 
 /**
  * The Snapshot of `state`, its recomputed rates filled in from `prev` (the
- * state before it; `prevSnapshot` is that sample built, when the caller has
- * it); with `pick`, only the cgroups it keeps are built. Fills the state's
- * rates in place, so a second call is cheap.
+ * state before it) as the writer checked them: applyRates on the rate views
+ * of the two samples. With `pick`, only the cgroups it keeps are built. Fills
+ * the state's rates in place, so a second call is cheap.
  */
-export function materialize(
-  prev: ColumnState | null,
-  state: ColumnState,
-  pick?: (e: Entity) => boolean,
-  prevSnapshot?: Snapshot,
-): Snapshot {
+export function materialize(prev: ColumnState | null, state: ColumnState, pick?: (e: Entity) => boolean): Snapshot {
   const cur = pick ? narrowed(state, pick) : state;
-  const snapshot = materializeState(cur);
-  if (!cur.entities.some((e) => e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])))) return snapshot;
-  if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
-  applyRates(prevSnapshot ?? materializeState(pick ? narrowed(prev, (e) => cur.byId.has(e.id)) : prev), snapshot);
-  // applyRates wrote every rate it could: keep its figure where none was stored, put the stored ones back.
-  const objects = [snapshot.host, ...snapshot.containers];
-  cur.entities.forEach((e, i) => {
-    for (const { j, keys } of e.t.rateLeaves) {
-      if (Number.isNaN(e.vals[j])) e.vals[j] = rateIn(objects[i], keys);
-      setPath(objects[i], keys, Number.isFinite(e.vals[j]) ? e.vals[j] : null);
-    }
-    for (const keys of e.t.nullRates) setPath(objects[i], keys, null);
-  });
-  return snapshot;
+  const pending = cur.entities.filter((e, i) => i === 0 || e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])));
+  if (pending.some((e) => e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])))) {
+    if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
+    const ids = new Set(pending.map((e) => e.id));
+    const now = rateSnapshot(cur.monotonicSeconds, pending);
+    applyRates(
+      rateSnapshot(
+        prev.monotonicSeconds,
+        prev.entities.filter((e, i) => i === 0 || ids.has(e.id)),
+      ),
+      now,
+    );
+    const objects = [now.host, ...now.containers];
+    pending.forEach((e, i) => {
+      for (const { j, keys } of e.t.rateLeaves) if (Number.isNaN(e.vals[j])) e.vals[j] = rateIn(objects[i], keys);
+    });
+  }
+  return materializeState(cur);
 }
 
 /** An entity's cgroup (its numbers as decoded so far): for judging identity, which is in the template. */
 export function entityContainer(e: Entity): ContainerSnapshot {
-  return JSON.parse(textOf(e, false)) as ContainerSnapshot;
+  return JSON.parse(textOf(e)) as ContainerSnapshot;
 }

@@ -81,7 +81,6 @@ export class Segment {
   private readonly v1Keys = new Map<number, KeyFrame | null>();
   private readonly templates = new Templates();
   private last: Decoded | null = null;
-  private lastSample: { at: number; snapshot: Snapshot } | null = null;
   private readonly path: string;
 
   constructor(
@@ -228,12 +227,7 @@ export class Segment {
   sample(i: number): Snapshot | null {
     if (this.version === 1) return this.v1Sample(i);
     const d = this.chain(i);
-    if (!d) return null;
-    // Reading on: the sample before was just built, the base of this one's rates.
-    const before = this.lastSample?.at === i - 1 && d.prev ? this.lastSample.snapshot : undefined;
-    const snapshot = materialize(d.prev, d.state, undefined, before);
-    this.lastSample = { at: i, snapshot };
-    return snapshot;
+    return d && materialize(d.prev, d.state);
   }
 
   /** The cgroups of entry i's sample that `want` keeps (only those are built), or null when damaged. */

@@ -27,7 +27,7 @@ export interface StoreWriterOptions {
   retainMs: number;
   /** Bytes the segment files may take together. */
   maxBytes: number;
-  /** A new key frame after this many deltas (default 60). */
+  /** A new key frame after this many deltas (default KEYFRAME_EVERY). */
   keyframeEvery?: number;
   /** fdatasync after each append (default true): a power cut loses at most the sample being written. */
   sync?: boolean;
@@ -37,6 +37,12 @@ export interface StoreWriterOptions {
 
 /** A segment rolls at 1/20 of the cap or of the retention, so dropping the oldest one drops at most 5 %. */
 const ROLL_FRACTION = 20;
+/**
+ * Deltas after a key frame. A seek decodes its block from the key frame on,
+ * so this bounds a seek's work; a busy cgroup's delta is half a key frame's
+ * size (columns.ts), so short blocks cost a busy store little (bench/record.ts).
+ */
+export const KEYFRAME_EVERY = 20;
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 const MIN_SEGMENT_BYTES = 16 * 1024;
 const MAX_SEGMENT_MS = 3_600_000;
@@ -149,7 +155,7 @@ export class StoreWriter {
     }
     seg ??= this.openSegment(timestampMs);
 
-    const key = seg.keyOffset < 0 || seg.deltasSinceKey >= (this.options.keyframeEvery ?? 60);
+    const key = seg.keyOffset < 0 || seg.deltasSinceKey >= (this.options.keyframeEvery ?? KEYFRAME_EVERY);
     if (key) {
       seg.keyOffset = seg.bytes;
       seg.deltasSinceKey = 0;
