@@ -23,6 +23,7 @@ export default defineConfig({
       'limit-concurrent',
       'limit-crash',
       'limit',
+      'limit-flags',
       'record', // the flight recorder's round trip, corruption and kill -9 rounds on v2 files
       'runtimes',
       'write-api',

@@ -61,13 +61,16 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
   const collector = new Collector({ watch: true, rescanIntervalMs: 3_600_000 });
   try {
     await collector.ready();
-    for (let i = 0; i < 3; i++) collector.collect();
+    // Idle cgroups give back their execution files' descriptors after 3 idle ticks.
+    for (let i = 0; i < 5; i++) collector.collect();
 
     // Trace one tick: every file and how it was read. The collector's own
     // procfs reads (host memory, CPU, PSI) are open-read-close.
     // The floor is "today's file set" (issue 14): every file a tick read
-    // before idle cgroups' execution counters were served from their last
-    // bytes (gateIdle off); the set tstop reads now is traced too.
+    // before files that cannot have changed were served from their last
+    // bytes (gateIdle off: idle cgroups' execution counters, PSI of empty
+    // cgroups at rest, unwritten cgroup.freeze); the set tstop reads now is
+    // traced too.
     const traceTick = (gateIdle: boolean): { reads: string[]; snapshot: Snapshot } => {
       const reads: string[] = [];
       collector.tree.gateIdle = gateIdle;
@@ -90,14 +93,28 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
     const floor = buildFloor(work);
 
     const tstopMs: number[] = [];
+    const tstopCpuMs: number[] = [];
     const ungatedMs: number[] = [];
     const floorMs: number[] = [];
+    const floorCpuMs: number[] = [];
     const floorNowMs: number[] = [];
+    /** floor's lines: wall ms, CPU ms. */
+    const runFloor = (file: string, wall: number[], cpu: number[] | null): void => {
+      const out = execFileSync(floor, [file, '10'], { encoding: 'utf8' });
+      for (const line of out.trim().split('\n')) {
+        const [w, c] = line.split(' ').map(Number);
+        wall.push(w);
+        cpu?.push(c);
+      }
+    };
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 10; i++) {
+        const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         collector.collect();
         tstopMs.push(performance.now() - t0);
+        const cpu = process.cpuUsage(cpu0);
+        tstopCpuMs.push((cpu.user + cpu.system) / 1000);
       }
       // The same collector reading every file (idle cgroups' execution counters too), side by side.
       collector.tree.gateIdle = false;
@@ -108,10 +125,8 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
       }
       collector.tree.gateIdle = true;
       collector.collect(); // the gate's history again
-      const out = execFileSync(floor, [list, '10'], { encoding: 'utf8' });
-      floorMs.push(...out.trim().split('\n').map(Number));
-      const outNow = execFileSync(floor, [listNow, '10'], { encoding: 'utf8' });
-      floorNowMs.push(...outNow.trim().split('\n').map(Number));
+      runFloor(list, floorMs, floorCpuMs);
+      runFloor(listNow, floorNowMs, null);
     }
     const t0 = performance.now();
     collector.tree.rescan();
@@ -127,9 +142,10 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
       `collect: ${traced.containers.length} cgroups, tstop ${tstop.toFixed(1)} ms/tick, floor ${base.toFixed(1)} ms/tick, ratio ${(tstop / base).toFixed(2)}` +
         ` (floor: the pread floor of the full file set; of the files tstop reads now ${baseNow.toFixed(1)} ms/tick, ratio ${(tstop / baseNow).toFixed(2)})`,
       `collect: ${reads.length} reads per tick in the full set (${kept} on descriptors kept open, ${reads.length - kept} open-read-close), ` +
-        `${readsNow.length} read now (${keptNow} kept open; idle cgroups' execution counters from their last bytes), ` +
+        `${readsNow.length} read now (${keptNow} kept open; the rest served from their last bytes: idle cgroups' execution counters, empty cgroups' PSI at rest, unwritten cgroup.freeze), ` +
         `${collector.openDescriptors} descriptors open (budget ${collector.tree.reader.fdBudget})`,
-      `collect: reading every file (no gate) ${median(ungatedMs).toFixed(1)} ms/tick, ratio ${(median(ungatedMs) / base).toFixed(2)} to the full set's floor`,
+      `collect: CPU per tick (user + system): tstop ${median(tstopCpuMs).toFixed(1)} ms, the full set's floor ${median(floorCpuMs).toFixed(1)} ms, ratio ${(median(tstopCpuMs) / median(floorCpuMs)).toFixed(2)}; load ${os.loadavg()[0].toFixed(1)}`,
+      `collect: reading every file (nothing from last bytes) ${median(ungatedMs).toFixed(1)} ms/tick, ratio ${(median(ungatedMs) / base).toFixed(2)} to the full set's floor`,
       `collect: full rescan ${rescanMs.toFixed(1)} ms (every 30 s when watching); ` +
         `peak RSS of \`tstop snapshot --json --count 30 --interval 0\` ${rssMb.toFixed(0)} MB`,
     ];

@@ -4,7 +4,8 @@
 //
 //   node bench/cpu-compare.mjs 15 'node=node -e 0' 'tstop=bin/tstop run --network none --rm -- /bin/true'
 //
-// Needs perf (linux-perf). Used for the launcher figures of docs/benchmarks.md, "Performance (issue 14)".
+// Needs perf (linux-perf). Run it without NODE_EXTRA_CA_CERTS (`env -u NODE_EXTRA_CA_CERTS node bench/...`):
+// bin/tstop drops that variable for the launcher's commands, and node -e 0 would otherwise pay ~40 ms for it. Used for the launcher figures of docs/benchmarks.md, "Performance (issue 14)".
 import { spawnSync } from 'node:child_process';
 const n = Number(process.argv[2]);
 const cmds = process.argv.slice(3).map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1).split(' ')]; });

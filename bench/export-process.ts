@@ -30,12 +30,14 @@ export interface ExportProcess {
 
 export async function startExportProcess(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  /** bin: another checkout's bin/tstop (bench/scrape.ts --against). */
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; bin?: string } = {},
 ): Promise<ExportProcess> {
-  const distMain = path.resolve(path.dirname(tstopBin()), '../dist/src/cli/main.js');
+  const bin = options.bin ?? tstopBin();
+  const distMain = path.resolve(path.dirname(bin), '../dist/src/cli/main.js');
   if (!fs.existsSync(distMain)) throw new Error(`${distMain} missing: run \`npm run build\` first`);
   // The bin itself, as users start it: bin/tstop gives export its V8 flags (a 4 MB young generation).
-  const child = spawn(tstopBin(), ['export', '--listen', '127.0.0.1:0', ...args], {
+  const child = spawn(bin, ['export', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

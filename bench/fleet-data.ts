@@ -73,6 +73,13 @@ const IDENTITY_FAMILIES = ['container_last_seen', 'container_memory_usage_bytes'
 
 export const SERIES_PER_CONTAINER = FAMILIES.length + 1; // + tstop_container_info
 
+/** The tables as text (values' functions included): part of the benchmark cache's key. */
+export const FAMILIES_SOURCE = JSON.stringify([
+  FAMILIES.map(([n, k, e, v]) => [n, k, e, v.toString()]),
+  HOST_FAMILIES.map(([n, v]) => [n, v.toString()]),
+  IDENTITY_FAMILIES,
+]);
+
 export function instanceOf(h: number): string {
   return `host-${String(h).padStart(4, '0')}:9338`;
 }

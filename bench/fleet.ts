@@ -1,75 +1,52 @@
 // Fleet benchmark (issue 17): a real Prometheus (Debian's 2.42) serving
 // synthetic data for 1,000 hosts × 50 containers, backfilled from
-// OpenMetrics text with `promtool tsdb create-blocks-from openmetrics` into a
-// temp data dir; then tstop's refreshes against it, each in a child process
-// (bench/fleet-refresh.ts) so its CPU and peak RSS are its own:
+// OpenMetrics text with `promtool tsdb create-blocks-from openmetrics`, plus
+// deploy/prometheus/tstop-rules.yml's recording rule backfilled with
+// `promtool tsdb create-blocks-from rules`. Both are cached outside the repo
+// (bench/fleet-cache.ts): a second run starts Prometheus on hard links of
+// the cached blocks within seconds.
 //
-//   dashboard: the dashboard's refresh (the first 200 rows by CPU: topk)
-//   snapshot:  `tstop snapshot --prometheus --instance ...`'s refresh of every
-//              container of the first 10 hosts (the full refresh grows with the rows)
-//   prometheus: each dashboard query's evaluation time (stats=all), and RSS
+//   queries:   each candidate ranking query and each query of a dashboard
+//              refresh, Prometheus's own timings (stats=all), rounds interleaved
+//   dashboard: tstop's refresh (the first 200 rows by CPU), by the recording
+//              rule and by raw rates, child processes interleaved
+//              (bench/fleet-refresh.ts: wall, CPU and peak RSS its own)
+//   snapshot:  `tstop snapshot --prometheus --instance ...`'s full refresh
+//              of every container of the first 10 hosts
 //
 // Prometheus and the temp dir are removed at the end, also on failure.
 // Run alone: npm run build && node dist/bench/fleet.js [hosts] [containersPerHost] [snapshotHosts]
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { narrowedQueries } from '../src/fleet/narrowed.js';
-import { fleetQueries, keyedScope, topQueries } from '../src/fleet/queries.js';
+import { fleetQueries, keyedScope, RANKING_RULES, topQueries } from '../src/fleet/queries.js';
 import { rssBytes } from './export-process.js';
-import { backfill, SERIES_PER_CONTAINER, writeOpenMetrics } from './fleet-data.js';
+import { fleetData, queryTime, ruleBlocks } from './fleet-cache.js';
+import {
+  linkBlocks,
+  loadAverage,
+  post,
+  queryStats,
+  startPrometheus,
+  type BenchPrometheus,
+  type QueryStats,
+} from './fleet-prometheus.js';
 import type { RefreshFigures } from './fleet-refresh.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const f1 = (v: number): string => v.toFixed(1);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function post(url: string, params: Record<string, string>): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.setHeader('Content-Type', 'application/x-www-form-urlencoded');
-    req.end(new URLSearchParams(params).toString());
-  });
-}
-
-async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited: ${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      http
-        .get(url + '-/ready', { agent: false }, (res) => {
-          res.resume();
-          resolve(res.statusCode === 200);
-        })
-        .on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`prometheus not ready after 120 s: ${log()}`);
-    await sleep(250);
+function rulesFile(): string {
+  for (const rel of ['../deploy/prometheus/tstop-rules.yml', '../../deploy/prometheus/tstop-rules.yml']) {
+    const p = path.resolve(here, rel);
+    if (fs.existsSync(p)) return p;
   }
+  throw new Error('deploy/prometheus/tstop-rules.yml not found');
 }
 
 function runRefresh(
@@ -89,7 +66,9 @@ function runRefresh(
     child.on('error', reject);
     child.on('exit', (code) => {
       try {
-        resolve(JSON.parse(out) as RefreshFigures);
+        const figures = JSON.parse(out) as RefreshFigures;
+        if (figures.error) reject(new Error(`${mode} refresh: ${figures.error}`));
+        else resolve(figures);
       } catch {
         reject(new Error(`fleet-refresh exited ${code}: ${out}`));
       }
@@ -97,12 +76,27 @@ function runRefresh(
   });
 }
 
-/** Evaluation time of one query in Prometheus (stats=all: execTotalTime), in ms. */
-async function queryMs(base: string, query: string, atSeconds: number): Promise<number> {
-  const r = await post(base + 'api/v1/query', { query, time: String(atSeconds), stats: 'all' });
-  if (r.status !== 200) throw new Error(`query failed (HTTP ${r.status}): ${r.text.slice(0, 200)}`);
-  const reply = JSON.parse(r.text) as { data: { stats?: { timings?: { execTotalTime?: number } } } };
-  return (reply.data.stats?.timings?.execTotalTime ?? NaN) * 1000;
+async function keysOf(url: string, query: string, at: number): Promise<[string, string][]> {
+  const reply = JSON.parse((await post(url + 'api/v1/query', { query, time: String(at) })).text) as {
+    data: { result: { metric: Record<string, string> }[] };
+  };
+  return reply.data.result.map((r): [string, string] => [r.metric.instance, r.metric.id]);
+}
+
+/** Each query `rounds` times, the queries interleaved within a round; medians of Prometheus's timings. */
+async function compareQueries(url: string, at: number, queries: [string, string][], rounds: number): Promise<string[]> {
+  const runs = new Map<string, QueryStats[]>(queries.map(([name]) => [name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, q] of queries) runs.get(name)!.push(await queryStats(url, q, at));
+  }
+  return queries.map(([name]) => {
+    const s = runs.get(name)!;
+    const m = (f: (x: QueryStats) => number): string => f1(median(s.map(f)));
+    return (
+      `  ${name}: exec ${m((x) => x.execMs)} ms (prepare ${m((x) => x.prepareMs)}, eval ${m((x) => x.innerEvalMs)}), ` +
+      `${s[0].samples} samples, ${s[0].series} series`
+    );
+  });
 }
 
 export async function bench(
@@ -111,124 +105,124 @@ export async function bench(
   const hosts = options.hosts ?? 1000;
   const containersPerHost = options.containersPerHost ?? 50;
   const lines: string[] = [];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-fleet-'));
-  let prometheus: ChildProcess | null = null;
+  const log = (s: string): void => console.error(s);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-fleet-'));
+  let prometheus: BenchPrometheus | null = null;
   try {
-    // Two samples 15 s apart (enough for rate() over 1m), ending a minute ago.
-    const endSeconds = Math.floor(Date.now() / 1000) - 60;
+    const data = await fleetData({ hosts, containersPerHost, samples: 2 }, log);
+    lines.push(
+      `fleet: ${hosts} hosts x ${containersPerHost} containers, ${data.series} series, ${data.samples} samples ` +
+        (data.cached ? `(cached in ${data.dir}; when built: ` : `(built into ${data.dir}: `) +
+        `${f1(data.openMetricsBytes / 1e6)} MB of OpenMetrics generated in ${f1(data.generateSeconds)} s, ` +
+        `promtool backfill ${f1(data.backfillSeconds)} s)`,
+    );
+    const dataDir = path.join(work, 'data');
     const t0 = performance.now();
-    // Two halves of the hosts, backfilled by two promtools at once, each into its own blocks.
-    const parts = [0, 1].map((i) => ({
-      file: path.join(dir, `part-${i}.om`),
-      from: Math.floor((hosts * i) / 2),
-      to: Math.floor((hosts * (i + 1)) / 2),
-    }));
-    let samples = 0;
-    let bytes = 0;
-    for (const p of parts) {
-      samples += await writeOpenMetrics(p.file, {
-        hosts: p.to - p.from,
-        firstHost: p.from,
-        containersPerHost,
-        samples: 2,
-        endSeconds,
-      });
-      bytes += fs.statSync(p.file).size;
+    linkBlocks(data.dir, dataDir);
+    prometheus = await startPrometheus(dataDir, work);
+    const rules = await ruleBlocks(data, rulesFile(), prometheus.url, async (blockDir) => {
+      // Prometheus loads new blocks at start: restart it with the rule's block.
+      await prometheus!.stop();
+      prometheus = null;
+      linkBlocks(blockDir, dataDir);
+      prometheus = await startPrometheus(dataDir, work);
+      return prometheus.url;
+    });
+    if (rules.cached) {
+      await prometheus.stop();
+      prometheus = null;
+      for (const d of rules.dirs) linkBlocks(d, dataDir);
+      prometheus = await startPrometheus(dataDir, work);
+    } else {
+      lines.push(`fleet: ${rules.dirs.length} recording rules backfilled by promtool in ${f1(rules.seconds)} s`);
     }
-    const generated = performance.now();
-    const data = path.join(dir, 'data');
-    fs.mkdirSync(data);
-    await Promise.all(parts.map((p) => backfill(p.file, data)));
-    for (const p of parts) fs.rmSync(p.file);
-    const backfilled = performance.now();
-    const series = hosts * containersPerHost * SERIES_PER_CONTAINER + hosts * 3;
+    const url = prometheus.url;
+    const pid = prometheus.child.pid!;
     lines.push(
-      `fleet: ${hosts} hosts x ${containersPerHost} containers, ${series} series, ${samples} samples, ` +
-        `${f1(bytes / 1e6)} MB of OpenMetrics in ${f1((generated - t0) / 1000)} s, promtool backfill ${f1((backfilled - generated) / 1000)} s`,
+      `fleet: prometheus ready in ${f1((performance.now() - t0) / 1000)} s, RSS ${f1(rssBytes(pid) / 1e6)} MB; load average ${loadAverage()}`,
     );
+    const at = queryTime(data.endSeconds, rules.dirs.length);
 
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}/`;
-    const config = path.join(dir, 'prometheus.yml');
-    fs.writeFileSync(config, 'global:\n  scrape_interval: 1m\n');
-    let log = '';
-    const child = spawn(
-      'prometheus',
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${data}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=7d',
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    prometheus = child;
-    child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    await waitReady(url, child, () => log);
-    const started = performance.now();
-    lines.push(
-      `fleet: prometheus ready in ${f1((started - backfilled) / 1000)} s, RSS ${f1(rssBytes(child.pid!) / 1e6)} MB`,
-    );
+    // Warm Prometheus's caches (index, chunks) once.
+    await runRefresh(url, at, 'dashboard', 2);
 
-    // Warm Prometheus's caches once, then measure.
-    await runRefresh(url, endSeconds, 'dashboard', 1);
-    const dash = await runRefresh(url, endSeconds, 'dashboard', 5);
-    if (dash.error) throw new Error(`dashboard refresh: ${dash.error}`);
-    lines.push(
-      `fleet: dashboard refresh (top 200 of ${hosts * containersPerHost} by CPU, ${dash.queries} queries): ` +
-        `wall median ${f1(median(dash.wallMs))} ms (max ${f1(Math.max(...dash.wallMs))}), ` +
-        `tstop CPU median ${f1(median(dash.cpuMs))} ms, tstop peak RSS ${f1(dash.maxRssBytes / 1e6)} MB, rows ${dash.containers}`,
-    );
-
-    // Prometheus's side of the dashboard refresh, query by query.
+    // Prometheus's side, query by query: the ranking's candidate shapes and a refresh's queries.
     const scope = { matchers: '', window: '1m' };
-    const top = topQueries(scope, { n: 200, sort: 'cpu', reverse: false, filter: '' });
-    const keysReply = JSON.parse(
-      (await post(url + 'api/v1/query', { query: top.keys, time: String(endSeconds) })).text,
-    ) as { data: { result: { metric: Record<string, string> }[] } };
-    const keys = keysReply.data.result.map((r): [string, string] => [r.metric.instance, r.metric.id]);
-    const narrowedScope = keyedScope(scope, keys);
-    const narrowed = fleetQueries(narrowedScope);
-    const raw = narrowedQueries(narrowedScope);
-    const timed: [string, string][] = [
-      ['keys (topk)', top.keys],
-      ['total (every 30 s)', top.total],
-      ['targets', fleetQueries(scope).targets],
-      ['gauges', raw.gauges],
-      ['counters', raw.counters],
-      ['identity', narrowed.identity],
-      ['info', narrowed.info],
-    ];
-    const ms: string[] = [];
-    for (const [name, q] of timed) {
-      const runs: number[] = [];
-      for (let i = 0; i < 3; i++) runs.push(await queryMs(url, q, endSeconds));
-      ms.push(`${name} ${f1(median(runs))} ms`);
+    const view = { n: 200, sort: 'cpu', reverse: false, filter: '' };
+    const raw = topQueries(scope, view);
+    const rule = topQueries(scope, view, { ranking: 'rule', probe: true });
+    const topRule = topQueries(scope, view, { ranking: 'top' });
+    const record = RANKING_RULES.cpu.record;
+    const cpu = 'container_cpu_usage_seconds_total';
+    const rawKeys = await keysOf(url, raw.keys, at);
+    for (const [name, q] of [
+      ['value rule', rule.keys],
+      ['top rule', topRule.keys],
+    ]) {
+      const keys = await keysOf(url, q, at);
+      const same = keys.filter(([i, id]) => rawKeys.some((k) => k[0] === i && k[1] === id)).length;
+      lines.push(`fleet: the ${name}'s first ${keys.length} rows are the raw ranking's: ${same} of ${rawKeys.length}`);
     }
-    lines.push(`fleet: prometheus eval per dashboard query: ${ms.join(', ')}`);
+    const narrowedScope = keyedScope(scope, rawKeys);
+    const narrowed = fleetQueries(narrowedScope);
+    const rawNarrowed = narrowedQueries(narrowedScope);
+    const candidates: [string, string][] = [
+      ['keys, raw (rate, sum by)', raw.keys],
+      ['keys, raw without sum by', `group by (instance, id) (topk(200, rate(${cpu}[1m])))`],
+      ['keys, raw irate', `group by (instance, id) (topk(200, sum by (instance, id) (irate(${cpu}[1m]))))`],
+      ['keys, value rule with sum by', `group by (instance, id) (topk(200, sum by (instance, id) (${record})))`],
+      ['keys, value rule', rule.keys],
+      ['keys, top rule', topRule.keys],
+      ['count, rows', raw.total],
+      ['count, rows without group by', `count(container_last_seen)`],
+      ['count, rows and rules (every 30 s)', rule.total],
+      ['targets', fleetQueries(scope).targets],
+      ['gauges (200 rows)', rawNarrowed.gauges],
+      ['counters (200 rows)', rawNarrowed.counters],
+      ['identity (200 rows)', narrowed.identity],
+      ['info (200 rows)', narrowed.info],
+    ];
+    lines.push(
+      `fleet: prometheus per query (stats=all, median of 5 interleaved rounds; load average ${loadAverage()}):`,
+    );
+    lines.push(...(await compareQueries(url, at, candidates, 5)));
+
+    // tstop's refresh, by the rule and by raw rates, child processes interleaved.
+    const figures: Record<string, RefreshFigures[]> = { dashboard: [], 'dashboard-raw': [] };
+    const modeNames: Record<string, string> = { dashboard: 'by the recording rules', 'dashboard-raw': 'by raw rates' };
+    for (let r = 0; r < 3; r++) {
+      for (const mode of Object.keys(figures)) figures[mode].push(await runRefresh(url, at, mode, 6));
+    }
+    lines.push(
+      `fleet: dashboard refresh, top 200 of ${hosts * containersPerHost} by CPU (load average ${loadAverage()}):`,
+    );
+    for (const [mode, runs] of Object.entries(figures)) {
+      // The first refresh of each process ranks by raw rates while it counts the rows and the
+      // rules' series: the others are the steady state.
+      const wall = runs.flatMap((f) => f.wallMs.slice(1));
+      const cpuMs = runs.flatMap((f) => f.cpuMs.slice(1));
+      lines.push(
+        `  ${modeNames[mode]}: ${runs[0].queries} queries, ` +
+          `wall median ${f1(median(wall))} ms (max ${f1(Math.max(...wall))}), first refresh ` +
+          `${f1(median(runs.map((f) => f.wallMs[0])))} ms, tstop CPU median ${f1(median(cpuMs))} ms, ` +
+          `tstop peak RSS ${f1(Math.max(...runs.map((f) => f.maxRssBytes)) / 1e6)} MB, rows ${runs[0].containers}`,
+      );
+    }
 
     // The snapshot's full refresh (every field of every row, one tagged query) of the first
     // `snapshotHosts` hosts (--instance): it grows with the rows, so not of all of them.
     const snapshotHosts = Math.min(hosts, options.snapshotHosts ?? 10);
     const instanceRegex = `host-(${Array.from({ length: snapshotHosts }, (_, h) => String(h).padStart(4, '0')).join('|')}):9338`;
-    const full = await runRefresh(url, endSeconds, 'snapshot', 1, instanceRegex);
+    const full = await runRefresh(url, at, 'snapshot', 1, instanceRegex);
     lines.push(
-      full.error
-        ? `fleet: snapshot refresh of ${snapshotHosts} hosts: failed (${full.error})`
-        : `fleet: snapshot refresh of every container of ${snapshotHosts} hosts (${full.queries} queries): wall ${f1(full.wallMs[0])} ms, ` +
-            `tstop CPU ${f1(full.cpuMs[0])} ms, tstop peak RSS ${f1(full.maxRssBytes / 1e6)} MB, rows ${full.containers}`,
+      `fleet: snapshot refresh of every container of ${snapshotHosts} hosts (${full.queries} queries): wall ${f1(full.wallMs[0])} ms, ` +
+        `tstop CPU ${f1(full.cpuMs[0])} ms, tstop peak RSS ${f1(full.maxRssBytes / 1e6)} MB, rows ${full.containers}`,
     );
-    lines.push(`fleet: prometheus RSS after the queries ${f1(rssBytes(child.pid!) / 1e6)} MB`);
+    lines.push(`fleet: prometheus RSS after the queries ${f1(rssBytes(pid) / 1e6)} MB; load average ${loadAverage()}`);
     return lines;
   } finally {
-    if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
-      const exited = new Promise((r) => prometheus!.once('exit', r));
-      prometheus.kill('SIGTERM');
-      await Promise.race([exited, sleep(20_000)]);
-      if (prometheus.exitCode === null && prometheus.signalCode === null) prometheus.kill('SIGKILL');
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await prometheus?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
   }
 }
 

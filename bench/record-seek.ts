@@ -1,25 +1,22 @@
 // record (seek): `snapshot --at` on a 7-day store of 1,000 cgroups at 5 s.
-// The store is generated, not sampled. 120,960 samples through
-// StoreWriter.append would take most of an hour on an idle machine (the
-// structural diff of 1,000 cgroups is 10-25 ms a sample), and encoding each
-// sample afresh with the writer's own building blocks (codec.ts, format.ts)
-// still took ~25 s per hour of store on the loaded shared host (~70 min for
-// 7 days). So: the first UNIQUE_HOURS hours are encoded sample by sample
-// as the writer does (a segment per hour, its roll for --retain 7d; a key
-// frame at each segment start and after every 60 deltas; the fixture's real
-// samples cycled, each with its own time), and the rest of the 7 days are
-// those hours' records re-framed: the same payloads under headers with the
-// time shifted by whole multiples of UNIQUE_HOURS (checksums recomputed).
-// A seek does the same work on a copy as on an original (find the segment
-// by name, read and check it, decode a key frame and a delta); only the
-// time inside a copied payload names the original hour, which the check
-// below allows for.
+// The store is generated, not sampled: 120,960 samples through the writer
+// would take hours on the shared host. The first UNIQUE_HOURS hours are
+// encoded sample by sample as the writer does (columns.ts: a new encoder per
+// segment, a segment per hour, its roll for --retain 7d; a key frame at each
+// segment start and after every 60 deltas; the fixture's real samples in
+// turn, each with its own time), each segment with its index; the rest of
+// the 7 days are those hours' records re-framed: the same payloads under
+// headers with the time shifted by whole multiples of UNIQUE_HOURS (CRCs
+// recomputed, indexes written). A seek does the same work on a copy as on an
+// original (find the segment by name, read its index, read and check the
+// block from its key frame to the sample, decode it); only the time inside a
+// copied payload names the original hour, which the check below allows for.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deltaAgainst, encodePayload, KeyFrame, storedJson, type DeltaPayload } from '../src/record/codec.js';
+import { ColumnEncoder } from '../src/record/columns.js';
 import {
   encodeRecord,
   KIND_DELTA,
@@ -29,6 +26,7 @@ import {
   segmentHeader,
   segmentName,
 } from '../src/record/format.js';
+import { encodeIndex, indexName } from '../src/record/index-file.js';
 import { StoreReader } from '../src/record/reader.js';
 import type { Snapshot } from '../src/model/types.js';
 import { median } from './collect.js';
@@ -45,45 +43,41 @@ function quantile(values: number[], q: number): number {
 
 const UNIQUE_HOURS = 2;
 
-/** Writes `days` of samples at 5 s from `template` (a key frame and up to 60 samples after it); returns the sample count. */
+function writeSegment(dir: string, startMs: number, file: Buffer): void {
+  fs.writeFileSync(path.join(dir, segmentName(startMs)), file);
+  fs.writeFileSync(path.join(dir, indexName(segmentName(startMs))), encodeIndex(scanSegment(file).records));
+}
+
+/**
+ * Writes `days` of samples at 5 s: the template's samples in turn, each with
+ * its own time (the monotonic clock carried on across turns); returns the sample count.
+ */
 function generateStore(dir: string, template: Snapshot[], startMs: number, days: number): number {
-  const key = storedJson(template[0]);
-  const keyFrame = new KeyFrame(key);
-  // The deltas are computed once; each use only gets its own time.
-  const deltas: DeltaPayload[] = template.slice(1, KEYFRAME_EVERY + 1).map((s) => deltaAgainst(keyFrame, s));
   const samplesPerHour = HOUR_MS / INTERVAL_MS;
   const hours = days * 24;
+  const turnSeconds = template.at(-1)!.monotonicSeconds - template[0].monotonicSeconds + 0.05;
   const originals: Buffer[] = [];
   for (let h = 0; h < hours; h++) {
     const segStartMs = startMs + h * HOUR_MS;
     let file: Buffer;
     if (h < UNIQUE_HOURS) {
+      // As the writer does: a new encoder per segment, a key frame first and after every 60 deltas.
+      const encoder = new ColumnEncoder();
       const parts: Buffer[] = [segmentHeader(INTERVAL_MS)];
       let bytes = parts[0].length;
       let keyOffset = 0;
       for (let k = 0; k < samplesPerHour; k++) {
         const i = h * samplesPerHour + k;
+        const original = template[i % template.length];
         const timeMs = startMs + i * INTERVAL_MS;
-        const t = new Date(timeMs).toISOString();
-        const m = 1000 + i * 5;
-        const sinceKey = k % (KEYFRAME_EVERY + 1); // a key frame first in every segment, as the writer does
-        let record: Buffer;
-        if (sinceKey === 0) {
-          keyOffset = bytes;
-          record = encodeRecord(
-            timeMs,
-            KIND_KEYFRAME,
-            bytes,
-            encodePayload({ ...key, timestamp: t, monotonicSeconds: m }),
-          );
-        } else {
-          record = encodeRecord(
-            timeMs,
-            KIND_DELTA,
-            keyOffset,
-            encodePayload({ ...deltas[(sinceKey - 1) % deltas.length], t, m }),
-          );
-        }
+        const s: Snapshot = {
+          ...original,
+          timestamp: new Date(timeMs).toISOString(),
+          monotonicSeconds: original.monotonicSeconds + Math.floor(i / template.length) * turnSeconds,
+        };
+        const key = k % (KEYFRAME_EVERY + 1) === 0;
+        if (key) keyOffset = bytes;
+        const record = encodeRecord(timeMs, key ? KIND_KEYFRAME : KIND_DELTA, keyOffset, encoder.encode(s, key));
         parts.push(record);
         bytes += record.length;
       }
@@ -98,7 +92,7 @@ function generateStore(dir: string, template: Snapshot[], startMs: number, days:
         parts.push(encodeRecord(r.timestampMs + shiftMs, r.kind, r.keyOffset, r.payload));
       file = Buffer.concat(parts);
     }
-    fs.writeFileSync(path.join(dir, segmentName(segStartMs)), file);
+    writeSegment(dir, segStartMs, file);
   }
   return hours * samplesPerHour;
 }
@@ -112,13 +106,13 @@ export function seekBench(real: Snapshot[], days = Number(process.env.TSTOP_BENC
   try {
     const cgroups = real[0].containers.length;
     // Cgroups come and go between the fixture's samples (other jobs on the host): any template sample's count is right.
-    const counts = new Set(real.slice(0, 61).map((r) => r.containers.length));
+    const counts = new Set(real.map((r) => r.containers.length));
     const startMs = Date.now() - days * 86_400_000;
     const t0 = performance.now();
     const samples = generateStore(dir, real, startMs, days);
     const genSeconds = (performance.now() - t0) / 1000;
     const bytes = storeBytes(dir);
-    const segments = fs.readdirSync(dir).length;
+    const segments = fs.readdirSync(dir).filter((f) => f.endsWith('.tsr')).length;
     const span = days * 86_400_000;
     const randomTime = (): number => startMs + Math.floor(Math.random() * span);
 

@@ -1,17 +1,20 @@
 // record: the flight recorder's append cost per tick and bytes per
 // cgroup-sample, on the real fixture (idle cgroups, as collected) and on
-// 1,000 busy synthetic containers (every counter moves every tick); then
-// the seek time on a generated 7-day store (record-seek.ts).
+// 1,000 busy synthetic containers (counters moving as a busy container's do:
+// record-busy.ts); the seek time on a generated 7-day store (record-seek.ts);
+// the recorder's CPU against `snapshot --json --count N` (record-cpu.ts).
+// TSTOP_BENCH_RECORD_ONLY=size,seek,cpu runs a part.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Collector } from '../src/collect/collector.js';
-import { syntheticSnapshot } from '../src/model/samples.js';
 import type { Snapshot } from '../src/model/types.js';
 import { StoreWriter } from '../src/record/store.js';
 import { median } from './collect.js';
 import type { BenchCgroups } from './fixture.js';
+import { busySamples } from './record-busy.js';
+import { cpuBench } from './record-cpu.js';
 import { seekBench } from './record-seek.js';
 
 const TICKS = 120;
@@ -50,15 +53,17 @@ export async function bench(options: { cgroups: number; fixture: BenchCgroups })
     real.push(s);
   }
   collector.close();
-  const busy = Array.from({ length: TICKS }, (_, t) => {
-    const s = syntheticSnapshot(options.cgroups, t);
-    s.timestamp = new Date(1_767_000_000_000 + t * 5000).toISOString();
-    return s;
-  });
+  const busy = busySamples(options.cgroups, TICKS, 5000, 1_767_000_000_000);
+  const parts = new Set((process.env.TSTOP_BENCH_RECORD_ONLY ?? 'size,seek,cpu').split(','));
   return [
-    measure(`${real[0].containers.length} real cgroups (fixture, mostly idle)`, real, real[0].containers.length),
-    measure(`${options.cgroups} busy synthetic containers`, busy, options.cgroups),
+    ...(parts.has('size')
+      ? [
+          measure(`${real[0].containers.length} real cgroups (fixture, mostly idle)`, real, real[0].containers.length),
+          measure(`${options.cgroups} busy synthetic containers`, busy, options.cgroups),
+        ]
+      : []),
     // The seek goal (under 200 ms anywhere in 7 days) on a store of the fixture's real samples.
-    ...seekBench(real),
+    ...(parts.has('seek') ? seekBench(real) : []),
+    ...(parts.has('cpu') ? await cpuBench() : []),
   ];
 }

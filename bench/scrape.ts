@@ -5,18 +5,26 @@
 //             (--min-interval 0), p50/p99, and the exposition's size
 //   split:    how much of it is the collection (tstop_collect_duration_seconds)
 //   render:   the exporter's own part in process: text + gzip of one snapshot
+//   cpu split: in process, real collections one after the other: CPU of the
+//             collection, of rendering and gzip without the render cache, and
+//             of the exporter's path with it (SharedCollection)
 //   exporter: RSS and CPU (from /proc/<pid>/stat over ~10 s) at one scrape per
 //             second, on this host's own cgroups first ("idle") and with N
+//   steady:   a 1 s scraper for 20 s: latency, CPU-s per scrape, RSS; with
+//             --against DIR, another checkout's exporter (e.g. /work/main) on
+//             the same cgroups, the two taking turns
 //
-// Run alone: npm run build && node dist/bench/scrape.js [cgroups]
+// Run alone: npm run build && node dist/bench/scrape.js [cgroups] [--against DIR ...]
 
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { renderSnapshot } from '../src/exporter/families.js';
 import { TextWriter } from '../src/exporter/text.js';
 import { Collector } from '../src/collect/collector.js';
+import { SharedCollection } from '../src/exporter/collection.js';
 import { cpuSeconds, rssBytes, startExportProcess, type ExportProcess } from './export-process.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 
@@ -117,10 +125,74 @@ function steadyLine(label: string, exported: number, load: SteadyLoad): string {
   );
 }
 
+/** CPU ms of this process (main thread and pool) so far. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * In process, on real collections of the bench cgroups: CPU of the collection,
+ * of rendering + gzip the plain way (renderSnapshot, one gzip), and of the
+ * exporter's own path (SharedCollection: render cache, gzip pieces).
+ */
+async function cpuSplit(collections: number): Promise<string> {
+  const collector = new Collector({ watch: true });
+  await collector.ready();
+  let collectMs = 0;
+  const source = {
+    collect: () => {
+      const t0 = cpuMs();
+      const s = collector.collect();
+      collectMs += cpuMs() - t0;
+      return s;
+    },
+  };
+  const shared = new SharedCollection({ source, minIntervalMs: 0, select: () => true });
+  const plain: number[] = [];
+  const cached: number[] = [];
+  const collect: number[] = [];
+  let cgroups = 0;
+  try {
+    for (let i = 0; i < collections + 3; i++) {
+      const before = collectMs;
+      const t0 = cpuMs();
+      const e = await shared.get();
+      await e.gzipped();
+      const t1 = cpuMs();
+      const collectedMs = collectMs - before;
+      // The same snapshot the plain way (the collector's last one).
+      const snapshot = collector.collect();
+      const t2 = cpuMs();
+      const w = new TextWriter();
+      renderSnapshot(snapshot, snapshot.containers, w);
+      await gzip(w.bytes(), { level: 1 });
+      const t3 = cpuMs();
+      cgroups = snapshot.containers.length;
+      if (i >= 3) {
+        collect.push(collectedMs);
+        cached.push(t1 - t0 - collectedMs);
+        plain.push(t3 - t2);
+      }
+      await sleep(200);
+    }
+  } finally {
+    collector.close();
+  }
+  for (const a of [plain, cached, collect]) a.sort((x, y) => x - y);
+  return (
+    `cpu split: ${cgroups} cgroups, CPU ms per scrape (p50 of ${collections}): collection ${f1(percentile(collect, 50))}, ` +
+    `render + gzip ${f1(percentile(plain, 50))} plain vs ${f1(percentile(cached, 50))} with the render cache ` +
+    `(${shared.renderCache.familiesReused} of ${shared.renderCache.familiesReused + shared.renderCache.familiesRendered} families reused at the last)`
+  );
+}
+
 export async function bench(options: {
   cgroups: number;
   scrapes?: number;
   idleSeconds?: number;
+  /** Other checkouts whose exporters take turns with this one in the steady run (bench/compare.sh's trees). */
+  against?: string[];
   /** The run's shared bench cgroups (bench/run.ts); standalone runs make their own. */
   fixture?: () => Promise<BenchCgroups>;
 }): Promise<string[]> {
@@ -173,6 +245,7 @@ export async function bench(options: {
       `render: ${snapshot.containers.length} containers, text p50 ${f1(percentile(render, 50))} ms, ` +
         `gzip p50 ${f1(percentile(zipped, 50))} ms, bytes ${bytes}, gzip bytes ${gzipBytes}`,
     );
+    lines.push(await cpuSplit(20));
 
     // End to end: every scrape collects (--min-interval 0), as with Prometheus at any interval >= 1 s.
     const exp = await startExportProcess(['--min-interval', '0']);
@@ -207,6 +280,21 @@ export async function bench(options: {
     } finally {
       await exp.stop();
     }
+    // Other checkouts' exporters and this one's again, taking turns on the same cgroups.
+    for (const tree of options.against ?? []) {
+      for (const [label, bin] of [
+        [tree, path.join(tree, 'bin/tstop')],
+        ['this checkout', undefined],
+      ] as const) {
+        const other = await startExportProcess(['--min-interval', '1s'], { bin });
+        try {
+          const load = await idleLoad(other, steadySeconds);
+          lines.push(steadyLine(`scrape steady (${label})`, load.exported, load));
+        } finally {
+          await other.stop();
+        }
+      }
+    }
     // The same, collecting only when a scrape asks: the side-by-side reference.
     const atScrape = await startExportProcess(['--min-interval', '0'], { env: { TSTOP_EXPORT_AHEAD: '0' } });
     try {
@@ -222,6 +310,12 @@ export async function bench(options: {
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const cgroups = Number(process.argv[2] ?? 1000);
-  for (const line of await bench({ cgroups })) console.log(line);
+  const args = process.argv.slice(2);
+  const against: string[] = [];
+  for (let i = args.indexOf('--against'); i >= 0; i = args.indexOf('--against'))
+    against.push(...args.splice(i, 2).slice(1));
+  const cgroups = Number(args[0] ?? 1000);
+  console.log(`load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  for (const line of await bench({ cgroups, against })) console.log(line);
+  console.log(`load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 }

@@ -1,31 +1,69 @@
 // Bundles the launcher's entry (dist/src/cli/launch-main.js, compiled by tsc)
-// and everything it loads into one ES module, dist/launch/tstop-launch.js,
-// which bin/tstop.js starts for run, exec, ps, stop and rm. Packages
-// (koffi, prom-client, ...) stay imports; code the launch path imports on
-// demand (limits, logs) is inlined, since a run with limits should not pay
-// for extra files either. Without rolldown (a production install without
-// devDependencies) the bundle is skipped and bin/tstop.js loads dist/ as is.
-// Measured in docs/benchmarks.md, "Launcher".
+// into CommonJS files under dist/launch/, which bin/tstop-launch.cjs (and
+// bin/tstop.js) load for run, exec, ps, stop and rm:
+//
+//   tstop-launch.cjs              the entry
+//   tstop-launch-run-<hash>.cjs   everything `tstop run` loads: launch-main's
+//                                 static imports and the run command's (../run.js)
+//   <name>-<hash>.cjs             what the launch path imports on demand (limits,
+//                                 networks, images, exec, ps, the limiter): a plain
+//                                 run does not parse it
+//
+// CommonJS because node starts a CommonJS main without its ES module loader,
+// and require() of a builtin makes no ES module facade (which would read every
+// export of node:fs, loading its streams and promises): ~6 ms less per launch.
+// Packages (koffi, ...) stay requires. Without rolldown (a production install
+// without devDependencies) the bundle is skipped and bin/tstop.js loads dist/
+// as is. Measured in docs/benchmarks.md, "Performance (issue 14)".
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const out = path.join(root, 'dist/launch/tstop-launch.js');
+const outDir = path.join(root, 'dist/launch');
+fs.rmSync(outDir, { recursive: true, force: true });
 let rolldown;
 try {
   ({ rolldown } = await import('rolldown'));
 } catch {
-  fs.rmSync(out, { force: true });
-  process.stderr.write('build-launcher: rolldown not installed, launcher not bundled (tstop run starts ~8 ms slower)\n');
+  process.stderr.write(
+    'build-launcher: rolldown not installed, launcher not bundled (tstop run starts ~15 ms slower)\n',
+  );
   process.exit(0);
 }
+const entry = path.join(root, 'dist/src/cli/launch-main.js');
+/** Modules `tstop run` needs: the static closure of the entry and of the run command's module. */
+const runPath = new Set();
+const runRoots = [entry, path.join(root, 'dist/src/cli/run.js')];
 const bundle = await rolldown({
-  input: path.join(root, 'dist/src/cli/launch-main.js'),
+  input: entry,
   platform: 'node',
   external: [/^[^./]/], // node: builtins and packages
   logLevel: 'warn',
+  plugins: [
+    {
+      name: 'run-path',
+      buildEnd() {
+        const todo = [...runRoots];
+        while (todo.length > 0) {
+          const id = todo.pop();
+          const info = runPath.has(id) ? null : this.getModuleInfo(id);
+          if (!info || info.isExternal) continue;
+          runPath.add(id);
+          todo.push(...info.importedIds);
+        }
+      },
+    },
+  ],
 });
-await bundle.write({ file: out, format: 'esm', codeSplitting: false });
+await bundle.write({
+  dir: outDir,
+  format: 'cjs',
+  entryFileNames: 'tstop-launch.cjs',
+  chunkFileNames: '[name]-[hash].cjs',
+  codeSplitting: {
+    groups: [{ name: 'tstop-launch-run', test: (id) => runPath.has(id) || id.includes('rolldown/runtime') }],
+  },
+});
 await bundle.close();

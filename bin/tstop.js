@@ -3,9 +3,12 @@
 // command: a 4 MB young generation for the collecting ones, none for the
 // launcher's (tstop run must start fast).
 // Entry point: the compiled CLI lives in dist/ (built by `npm ci` / `npm run build`).
-// The launcher's commands start from dist/launch/tstop-launch.js, one bundled
-// file (bin/build-launcher.mjs), when the build made it: loading one file
-// instead of ~30 ES modules is most of what a launch costs above Node's own start.
+// The launcher's commands start from dist/launch/tstop-launch.cjs, bundled by
+// bin/build-launcher.mjs, when the build made it: loading one file instead of
+// ~30 ES modules is most of what a launch costs above Node's own start
+// (bin/tstop itself starts them from bin/tstop-launch.cjs, without this file).
+import { createRequire } from 'node:module';
+
 const argv = process.argv.slice(2);
 const mainUrl = new URL('../dist/src/cli/main.js', import.meta.url);
 const LAUNCHER_COMMANDS = ['run', 'exec', 'ps', 'stop', 'rm'];
@@ -14,15 +17,15 @@ function notBuilt(err) {
   return err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('/dist/');
 }
 
-const start = LAUNCHER_COMMANDS.includes(argv[0])
-  ? import('../dist/launch/tstop-launch.js').then(
-      (m) => m.launcherMain(argv, mainUrl),
-      (err) => {
-        if (!notBuilt(err)) throw err;
-        return import(mainUrl.href).then((m) => m.main(argv)); // built without the bundle
-      },
-    )
-  : import(mainUrl.href).then((m) => m.main(argv));
+/** dist/launch/tstop-launch.cjs (with its code caches, ./launch-loader.cjs), or null when the build made no bundle. */
+function launcherBundle() {
+  const require = createRequire(import.meta.url);
+  return require('./launch-loader.cjs').loadLauncher(require.resolve('../dist/launch/tstop-launch.cjs'), argv[0]);
+}
+
+const launcher = LAUNCHER_COMMANDS.includes(argv[0]) ? launcherBundle() : null;
+const cli = (args) => import(mainUrl.href).then((m) => m.main(args));
+const start = launcher ? launcher.launcherMain(argv, cli) : cli(argv); // other commands, or built without the bundle
 start.catch((err) => {
   if (notBuilt(err)) {
     process.stderr.write('tstop: not built yet; run `npm ci` (or `npm run build`) in the tstop directory\n');

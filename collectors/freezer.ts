@@ -2,14 +2,14 @@
 // cgroup.events "frozen" (reached). On hybrid hosts both may apply; the
 // more frozen of the two is reported.
 
-import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { cgroupFile, populationFile, UNIFIED, writtenFile } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { FreezerState } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
 
 const V1 = { state: cgroupFile('freezer', 'freezer.state') };
-const V2 = { freeze: cgroupFile(UNIFIED, 'cgroup.freeze'), events: cgroupFile(UNIFIED, 'cgroup.events') };
+const V2 = { freeze: writtenFile(UNIFIED, 'cgroup.freeze'), events: populationFile(UNIFIED, 'cgroup.events') };
 
 export const cgroupEvents = new KeyedFormat(['populated', 'frozen'] as const);
 const events = cgroupEvents.newValues();

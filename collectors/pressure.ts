@@ -4,16 +4,35 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroupFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { restingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { equalsAscii, fields, indexOf, parseNumber } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { Pressure, PressureLine, PressureResource } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
 
+/**
+ * Pure: every average of a PSI file reads 0.00. Without tasks no stall time
+ * accrues and the averages only decay (the kernel truncates them to two
+ * places), so such a file of an empty cgroup cannot change (restingFile).
+ */
+export function pressureAtRest(buf: Uint8Array, start: number, end: number): boolean {
+  let averages = 0;
+  for (let i = start; i + 3 < end; i++) {
+    // "avg10=", "avg60=", "avg300=": the value runs from after "=" to the next space.
+    if (buf[i] !== 0x61 || buf[i + 1] !== 0x76 || buf[i + 2] !== 0x67) continue;
+    const eq = indexOf(buf, 0x3d, i, end);
+    const valueEnd = indexOf(buf, 0x20, eq, end);
+    if (!equalsAscii(buf, eq + 1, valueEnd, '0.00')) return false;
+    averages++;
+    i = valueEnd;
+  }
+  return averages > 0;
+}
+
 const FILES = {
-  cpu: cgroupFile(UNIFIED, 'cpu.pressure'),
-  memory: cgroupFile(UNIFIED, 'memory.pressure'),
-  io: cgroupFile(UNIFIED, 'io.pressure'),
+  cpu: restingFile(UNIFIED, 'cpu.pressure', pressureAtRest),
+  memory: restingFile(UNIFIED, 'memory.pressure', pressureAtRest),
+  io: restingFile(UNIFIED, 'io.pressure', pressureAtRest),
 };
 
 const scratch: number[] = new Array(16).fill(0);
@@ -76,6 +95,8 @@ function unchangedOr<T extends PressureResource | null>(now: T, before: T | unde
 export function collectPressure(src: CgroupSource, previous: Pressure | null): Pressure | null {
   const read = (file: typeof FILES.cpu, before: PressureResource | null | undefined): PressureResource | null => {
     const n = src.read(file);
+    // The bytes the previous value was parsed from (an empty cgroup's file at rest): no parse.
+    if (n >= 0 && src.kept && before) return before;
     return unchangedOr(n < 0 ? null : parsePressure(src.buf, src.end, src.start), before);
   };
   const cpu = read(FILES.cpu, previous?.cpu);

@@ -87,6 +87,7 @@ struct spec {
   char *seccomp_default;   /* NULL: no filter */
   struct strlist seccomp_arches;
   struct strlist seccomp_rules;
+  char *seccomp_cache;     /* dir of generated BPF programs keyed on the records (seccomp-cache.c); NULL: none */
   int has_oom_score_adj;
   int oom_score_adj;
   struct strlist rlimits;  /* "name soft hard" */
@@ -123,6 +124,15 @@ void reexec_sealed(char **argv);
 void seccomp_prepare(const struct spec *s);
 void seccomp_install(void);
 int seccomp_pending(void);
+
+/* seccomp-cache.c: the BPF program libseccomp generated for the same
+ * records, kept in spec seccomp_cache=DIR. */
+struct bpf_program_buf {
+  void *insns; /* struct sock_filter[] */
+  size_t len;  /* instructions */
+};
+int seccomp_cache_load(const struct spec *s, struct bpf_program_buf *out);
+void seccomp_cache_store(const struct spec *s, const struct bpf_program_buf *prog);
 
 /* limits.c: rlimits and oom_score_adj of the workload. */
 void limits_check(const struct spec *s);

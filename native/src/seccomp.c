@@ -8,17 +8,28 @@
  * Built with libseccomp (it handles the per-architecture syscall tables,
  * the x32/i386 ABIs of an x86_64 kernel and 64-bit argument comparisons)
  * by the parent when it parses the spec, so a bad record fails the launch
- * before anything exists; loaded by the workload's process as the last step
- * before exec. Names this libseccomp does not know are skipped (as Docker
+ * before anything exists, and generated there into the BPF program that
+ * seccomp_load would install (exported once, kept in seccomp-cache.c's cache
+ * when the spec names one: a hit skips libseccomp entirely); loaded by the
+ * workload's process as the last step before exec, with the same
+ * seccomp(SECCOMP_SET_MODE_FILTER, 0) call libseccomp makes for these
+ * attributes. Names this libseccomp does not know are skipped (as Docker
  * does: profiles list syscalls of newer kernels). */
 #include "helper.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static scmp_filter_ctx g_ctx;
+static struct bpf_program_buf g_prog; /* the generated filter, loaded by seccomp_install */
 
 static uint32_t parse_action(const char *what, const char *v) {
   const char *colon = strchr(v, ':');
@@ -85,9 +96,32 @@ static void add_rule(uint32_t default_action, const char *text) {
   free(copy);
 }
 
+/* libseccomp's program for the context, as seccomp_load would generate it. */
+static void export_program(void) {
+  int fd = (int)syscall(SYS_memfd_create, "tstop-seccomp", MFD_CLOEXEC);
+  if (fd < 0) fail_errno(EXIT_HELPER, "memfd_create (seccomp program)");
+  int rc = seccomp_export_bpf(g_ctx, fd);
+  if (rc < 0) {
+    errno = -rc;
+    fail_errno(EXIT_HELPER, "seccomp: generate the filter program");
+  }
+  off_t size = lseek(fd, 0, SEEK_END);
+  if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0)
+    fail(EXIT_HELPER, "seccomp: generated program has %lld bytes", (long long)size);
+  g_prog.insns = malloc((size_t)size);
+  if (!g_prog.insns) fail(EXIT_HELPER, "out of memory");
+  if (pread(fd, g_prog.insns, (size_t)size, 0) != size) fail_errno(EXIT_HELPER, "seccomp: read the filter program");
+  g_prog.len = (size_t)size / sizeof(struct sock_filter);
+  close(fd);
+}
+
 void seccomp_prepare(const struct spec *s) {
   if (!s->seccomp_default) return;
   trace("seccomp-build");
+  if (s->seccomp_cache && seccomp_cache_load(s, &g_prog)) {
+    trace("seccomp-cached");
+    return;
+  }
   uint32_t dflt = parse_action("seccomp_default", s->seccomp_default);
   g_ctx = seccomp_init(dflt);
   if (!g_ctx) fail(EXIT_HELPER, "seccomp_init(%s) failed", s->seccomp_default);
@@ -108,23 +142,27 @@ void seccomp_prepare(const struct spec *s) {
     }
   }
   for (size_t i = 0; i < s->seccomp_rules.n; i++) add_rule(dflt, s->seccomp_rules.v[i]);
+  export_program();
+  seccomp_release(g_ctx);
+  g_ctx = NULL;
+  if (s->seccomp_cache) seccomp_cache_store(s, &g_prog);
   trace("seccomp-built");
 }
 
-int seccomp_pending(void) { return g_ctx != NULL; }
+int seccomp_pending(void) { return g_prog.insns != NULL; }
 
 /* Needs no_new_privs or CAP_SYS_ADMIN; after it only the filter's allowed
  * calls work, so it is the last thing before exec (or before the uid switch
- * when no_new_privs=0, see drop_privileges). */
+ * when no_new_privs=0, see drop_privileges). No flags: libseccomp passes
+ * none either with TSYNC, LOG and SPEC_ALLOW unset, as here. */
 void seccomp_install(void) {
-  if (!g_ctx) return;
+  if (!g_prog.insns) return;
   trace("seccomp-load");
-  int rc = seccomp_load(g_ctx);
-  if (rc < 0) {
-    errno = -rc;
-    fail_errno(EXIT_HELPER, "seccomp_load (install the seccomp filter)");
-  }
-  seccomp_release(g_ctx);
-  g_ctx = NULL;
+  struct sock_fprog prog = {.len = (unsigned short)g_prog.len, .filter = g_prog.insns};
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+  if (rc < 0 && errno == ENOSYS) rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+  if (rc < 0) fail_errno(EXIT_HELPER, "seccomp(SECCOMP_SET_MODE_FILTER) (install the seccomp filter)");
+  free(g_prog.insns);
+  g_prog.insns = NULL;
   trace("seccomp-loaded");
 }

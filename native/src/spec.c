@@ -197,6 +197,9 @@ static void parse_record(struct spec *s, char *key, char *v) {
     s->report_fd = (int)parse_int(key, v, 3, INT_MAX);
   } else if (strcmp(key, "seccomp_default") == 0) {
     s->seccomp_default = v;
+  } else if (strcmp(key, "seccomp_cache") == 0) {
+    need_abs(key, v);
+    s->seccomp_cache = v;
   } else if (strcmp(key, "seccomp_arch") == 0) {
     strlist_push(&s->seccomp_arches, v);
   } else if (strcmp(key, "seccomp_rule") == 0) {

@@ -11,22 +11,29 @@ export type HierarchyKey = string; // a v1 controller ("memory"), "name=systemd"
  * (limits, weights, cpusets, device rules): re-read every few seconds, at
  * rescans and when the limiter says so, and served from memory in between.
  */
-export type FileKind = 'counter' | 'setting' | 'execution' | 'gate';
+export type FileKind = 'counter' | 'setting' | 'execution' | 'gate' | 'population' | 'resting' | 'written';
 
 export interface CgroupFileSpec {
   readonly slot: number;
   readonly hierarchy: HierarchyKey;
   readonly name: string;
   readonly kind: FileKind;
+  /** A resting file's test that its bytes are at rest (see restingFile). */
+  readonly atRest?: (buf: Buffer, start: number, end: number) => boolean;
 }
 
 const registry: CgroupFileSpec[] = [];
 
 /** Declares a file a collector reads; call at module load. */
-export function cgroupFile(hierarchy: HierarchyKey, name: string, kind: FileKind = 'counter'): CgroupFileSpec {
+export function cgroupFile(
+  hierarchy: HierarchyKey,
+  name: string,
+  kind: FileKind = 'counter',
+  atRest?: CgroupFileSpec['atRest'],
+): CgroupFileSpec {
   const existing = registry.find((f) => f.hierarchy === hierarchy && f.name === name);
   if (existing) return existing;
-  const spec: CgroupFileSpec = { slot: registry.length, hierarchy, name, kind };
+  const spec: CgroupFileSpec = { slot: registry.length, hierarchy, name, kind, atRest };
   registry.push(spec);
   return spec;
 }
@@ -58,4 +65,39 @@ export function gateFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec 
 /** Declares a setting file (see FileKind). */
 export function settingFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
   return cgroupFile(hierarchy, name, 'setting');
+}
+
+/**
+ * Declares v2's cgroup.events: the tree notes from its "populated" line
+ * whether the cgroup had any task in it or below it (see restingFile).
+ */
+export function populationFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
+  return cgroupFile(hierarchy, name, 'population');
+}
+
+/**
+ * Declares a v2 file whose value moves only while a task is in the cgroup
+ * or below it, except that it may drift toward a resting value (PSI: no
+ * stall without tasks; its averages decay toward 0.00 and then stay). While
+ * the cgroup stays empty (cgroup.events said "populated 0" at the last tick
+ * and at this one, and inotify saw no change of it in between) and the
+ * file's last bytes were at rest (atRest), they are served instead of a read
+ * (src/cgroupfs/tree.ts, beginTick).
+ */
+export function restingFile(
+  hierarchy: HierarchyKey,
+  name: string,
+  atRest: (buf: Buffer, start: number, end: number) => boolean,
+): CgroupFileSpec {
+  return cgroupFile(hierarchy, name, 'resting', atRest);
+}
+
+/**
+ * Declares a file whose value changes only when someone writes it (v2's
+ * cgroup.freeze: "asked to freeze"). Where inotify watches it (a write
+ * queues IN_MODIFY before write() returns), it is served from its last
+ * bytes until a write is seen; elsewhere it is read every tick.
+ */
+export function writtenFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
+  return cgroupFile(hierarchy, name, 'written');
 }

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 
 const IN_NONBLOCK = 0o4000;
 const IN_CLOEXEC = 0o2000000;
+export const IN_MODIFY = 0x2;
 export const IN_CREATE = 0x100;
 export const IN_DELETE = 0x200;
 export const IN_DELETE_SELF = 0x400;
@@ -76,6 +77,11 @@ export class Inotify {
   /** Watches a directory for subdirectories appearing and going; returns the watch id or -1. */
   watchDir(dir: string): number {
     return this.lib.addWatch(this.fd, dir, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+  }
+
+  /** Watches one file for changes (a kernfs file's notification, e.g. cgroup.events); returns the watch id or -1. */
+  watchFile(file: string): number {
+    return this.lib.addWatch(this.fd, file, IN_MODIFY);
   }
 
   unwatch(wd: number): void {

@@ -20,6 +20,13 @@ export const READ_GONE = -2;
 
 const RESERVED_FDS = 1024;
 
+/**
+ * Descriptors kept open by every reader of this process: the budget is the
+ * process's open-file limit, so two collectors in one process (a test, the
+ * exporter's and the recorder's) share it instead of each taking it whole.
+ */
+let keptOpenInProcess = 0;
+
 /** The soft RLIMIT_NOFILE of this process, from /proc/self/limits. */
 export function openFileLimit(): number {
   try {
@@ -110,7 +117,8 @@ export class FileReader {
     let fd = fds[slot];
     if (fd === FD_ABSENT) return READ_ABSENT;
     if (fd === FD_UNOPENED || fd === FD_TRANSIENT) {
-      const transient = fd === FD_TRANSIENT || this.openFds >= this.fdBudget;
+      // Past the budget a file is read open-read-close, until descriptors are given back (see CgroupTree.beginTick).
+      const transient = keptOpenInProcess >= this.fdBudget;
       try {
         fd = fs.openSync(path, 'r');
       } catch (err) {
@@ -133,6 +141,7 @@ export class FileReader {
       }
       fds[slot] = fd;
       this.openFds++;
+      keptOpenInProcess++;
       if (this.batch) positions[slot] = this.batch.add(fd);
     }
     this.trace?.(path, 'pread');
@@ -222,6 +231,7 @@ export class FileReader {
         // already closed by the kernel side going away: nothing to do
       }
       this.openFds--;
+      keptOpenInProcess--;
     }
     fds[slot] = FD_UNOPENED;
   }

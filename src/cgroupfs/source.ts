@@ -38,6 +38,15 @@ export class CgroupSource {
     return this.tree.read(this.current, file);
   }
 
+  /**
+   * The last read gave the bytes an earlier tick read (nothing can have
+   * changed them, see executionFile and restingFile): a value parsed from
+   * that read then may be reused.
+   */
+  get kept(): boolean {
+    return this.tree.servedKept;
+  }
+
   /** Whether this cgroup exists in the hierarchy of that file. */
   has(file: CgroupFileSpec): boolean {
     return this.tree.has(this.current, file);

@@ -17,46 +17,8 @@ export function isWalkedHierarchy(h: Hierarchy): boolean {
   return h.controllers.some((c) => !IGNORED_V1_CONTROLLERS.has(c));
 }
 
-/** One cgroup, present in one or more hierarchies. */
-export class CgroupNode {
-  readonly id: string;
-  /** Directory in each hierarchy (index as CgroupTree.hierarchies), null where absent. */
-  readonly dirs: (string | null)[];
-  /** Descriptor state per declared file slot (see FileReader). */
-  readonly fds: Int32Array;
-  /** Place of each kept-open descriptor in the reader's batch (-1: none). */
-  readonly batchPositions: Int32Array;
-  /** Full path per file slot, built on first read. */
-  readonly paths: (string | null)[];
-  /** Inode of the cgroup's main directory: a different one means recreated. */
-  inode = 0;
-  /** Set when a read found the cgroup removed; the tree drops it. */
-  gone = false;
-  /** Free slot for the collection layer's per-cgroup memo. */
-  memo: unknown = undefined;
-  /** Last content of each setting file (ABSENT_SETTING where it does not exist). */
-  readonly settings: (Buffer | null)[];
-  /** Settings must be re-read at the next read (new cgroup, or the limiter changed one). */
-  settingsStale = true;
-  /** Nothing in this cgroup ran since the last tick (its gate file is unchanged): see executionFile. */
-  idle = false;
-  /** The gate file's bytes at the last tick. */
-  gateBytes: Buffer | null = null;
-  /** A collector's parse of a setting, and the cached bytes it was parsed from (see CgroupSource.setting). */
-  readonly parsed: unknown[];
-  readonly parsedFrom: (Buffer | null)[];
-
-  constructor(id: string, hierarchyCount: number, fileCount: number) {
-    this.id = id;
-    this.dirs = new Array<string | null>(hierarchyCount).fill(null);
-    this.fds = new Int32Array(fileCount).fill(-2);
-    this.batchPositions = new Int32Array(fileCount).fill(-1);
-    this.paths = new Array<string | null>(fileCount).fill(null);
-    this.settings = new Array<Buffer | null>(fileCount).fill(null);
-    this.parsed = new Array<unknown>(fileCount).fill(null);
-    this.parsedFrom = new Array<Buffer | null>(fileCount).fill(null);
-  }
-}
+export { CgroupNode } from './node.js';
+import { CgroupNode } from './node.js';
 
 /** The cgroup path for a directory below a mount point ("/" for the mount itself). */
 export function cgroupIdOf(mountPoint: string, dir: string): string {
@@ -64,19 +26,38 @@ export function cgroupIdOf(mountPoint: string, dir: string): string {
   return rel === '' ? '/' : '/' + rel.split(path.sep).join('/');
 }
 
+/** Ticks a cgroup stays idle before its execution files' descriptors are closed (see beginTick). */
+const IDLE_TICKS_BEFORE_CLOSE = 3;
+
+/** The line of cgroup.events that says no task is in the cgroup or below it. */
+const POPULATED_0 = Buffer.from('populated 0\n', 'latin1');
+
 /** Marks a setting file that does not exist for a cgroup. */
 const ABSENT_SETTING = Buffer.alloc(0);
 
 export class CgroupTree {
   /** When set, every setting file is re-read this tick (the collector sets it every few seconds). */
   refreshSettings = true;
-  /** Serve execution files of cgroups that did not run from their last bytes (false: read them; the benchmark's reference). */
+  /**
+   * Serve files that cannot have changed from their last bytes: execution
+   * files of cgroups that did not run, resting files of cgroups that stayed
+   * empty, written files nobody wrote (false: read every file; the
+   * benchmark's reference and the tests' full read).
+   */
   gateIdle = true;
   /** Per file slot: an execution file (see executionFile). */
   private readonly execution: Uint8Array;
   /** The gate file slots (CPU usage), in the order tried. */
   private readonly gateSlots: number[] = [];
   private readonly executionSlots: number[] = [];
+  private readonly restingSlots: number[] = [];
+  private readonly writtenSlots: number[] = [];
+  /** The cgroup.events slot (v2), -1 without a v2 tree. */
+  private populationSlot = -1;
+  /** The files the watcher watches one by one (population and written files). */
+  private readonly watchSlots: number[] = [];
+  /** Counts beginTick calls: a node's gateTick equal to it means its gate was read this tick. */
+  private tickCount = 0;
   /**
    * Which reader first read each file slot (-1: none yet), as set in
    * `reading` by the caller: the collection learns which collector owns
@@ -84,6 +65,8 @@ export class CgroupTree {
    */
   readonly slotOwner: Int16Array;
   reading = -1;
+  /** The last read was served from bytes kept from an earlier tick (a gate, execution or resting file). */
+  servedKept = false;
   readonly mounts: CgroupMounts;
   readonly hierarchies: Hierarchy[];
   readonly reader: FileReader;
@@ -116,6 +99,10 @@ export class CgroupTree {
       this.execution[slot] = f.kind === 'execution' ? 1 : 0;
       if (f.kind === 'execution' && h >= 0) this.executionSlots.push(slot);
       if (f.kind === 'gate' && h >= 0) this.gateSlots.push(slot);
+      if (f.kind === 'resting' && h >= 0) this.restingSlots.push(slot);
+      if (f.kind === 'written' && h >= 0) this.writtenSlots.push(slot);
+      if (f.kind === 'population' && h >= 0) this.populationSlot = slot;
+      if ((f.kind === 'written' || f.kind === 'population') && h >= 0) this.watchSlots.push(slot);
     });
     const preference = ['memory', 'cpu', 'cpuacct', 'pids', UNIFIED, 'name=systemd'];
     this.identityOrder = preference.map((k) => this.hierarchyIndex(k)).filter((i) => i >= 0);
@@ -150,6 +137,7 @@ export class CgroupTree {
    * cgroup has been removed (the node is then marked gone).
    */
   read(node: CgroupNode, file: CgroupFileSpec): number {
+    this.servedKept = false;
     if (this.slotOwner[file.slot] < 0) this.slotOwner[file.slot] = this.reading;
     const h = this.fileHierarchy[file.slot];
     if (h < 0) return READ_ABSENT;
@@ -158,23 +146,39 @@ export class CgroupTree {
     let p = node.paths[file.slot];
     if (p === null) p = node.paths[file.slot] = path.join(dir, file.name);
     if (file.kind === 'setting') return this.readSetting(node, file.slot, h, p);
+    if (node.gateTick === this.tickCount && file.kind === 'gate' && node.gateBytes !== null) {
+      // Read once per tick, by beginTick's gate call: not a second time in the batch.
+      return this.serve(node.gateBytes);
+    }
     if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, p);
+    if (file.kind === 'resting') return this.readResting(node, file, h, p);
+    if (file.kind === 'written') return this.readWritten(node, file.slot, h, p);
     const n = this.reopen[file.slot]
       ? this.reader.readOnce(p, true)
       : this.reader.read(node.fds, node.batchPositions, file.slot, p);
     if (n === READ_GONE) this.markDirGone(node, h);
+    else if (file.kind === 'population') node.emptyTick = n >= 0 && this.saysEmpty() ? this.tickCount : -1;
     return n;
   }
 
-  /** An execution file: its last bytes while the cgroup is idle, else read (and its bytes kept when they changed). */
-  private readExecution(node: CgroupNode, slot: number, h: number, p: string): number {
-    const cached = node.settings[slot];
-    if (node.idle && cached !== null) {
-      this.reader.data = cached;
-      this.reader.start = 0;
-      this.reader.length = cached.length;
-      return cached.length;
+  /** The file just read (cgroup.events) says "populated 0". */
+  private saysEmpty(): boolean {
+    const { data, start, length } = this.reader;
+    const end = start + length;
+    for (let i = start; i + POPULATED_0.length <= end; i++) {
+      if (data[i] !== 0x70) continue; // 'p'
+      let j = 0;
+      while (j < POPULATED_0.length && data[i + j] === POPULATED_0[j]) j++;
+      if (j === POPULATED_0.length) return true;
     }
+    return false;
+  }
+
+  /** A written file: its last bytes while watched and no write was seen since they were read; else read. */
+  private readWritten(node: CgroupNode, slot: number, h: number, p: string): number {
+    const cached = node.settings[slot];
+    if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached !== null) return this.serve(cached);
+    node.changed[slot] = 0; // a write after this read is seen at the next tick
     const n = this.reader.read(node.fds, node.batchPositions, slot, p);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
@@ -188,14 +192,104 @@ export class CgroupTree {
     return n;
   }
 
+  /** The files of a cgroup the watcher watches one by one, with their paths. */
+  watchedFiles(node: CgroupNode): { slot: number; path: string }[] {
+    const out: { slot: number; path: string }[] = [];
+    for (const slot of this.watchSlots) {
+      const dir = node.dirs[this.fileHierarchy[slot]];
+      if (dir !== null) out.push({ slot, path: path.join(dir, this.files[slot].name) });
+    }
+    return out;
+  }
+
+  /** The watcher placed (true) or lost (false) its watch on a file of the cgroup. */
+  setWatched(node: CgroupNode, slot: number, watched: boolean): void {
+    node.watched[slot] = watched ? 1 : 0;
+    node.changed[slot] = 1; // nothing known about the time it was not watched
+  }
+
+  /** The watcher saw a file of the cgroup change (or may have missed it: a queue overflow). */
+  markChanged(node: CgroupNode, slot: number): void {
+    node.changed[slot] = 1;
+  }
+
+  /** Whether a change of the cgroup's "populated" between ticks is seen (its v2 cgroup.events watched). */
+  populationWatched(node: CgroupNode): boolean {
+    return this.populationSlot >= 0 && node.watched[this.populationSlot] === 1;
+  }
+
+  /**
+   * A resting file: its last bytes while the cgroup has been empty since
+   * they were read (beginTick's judgement, confirmed by this tick's
+   * cgroup.events, read before it) and they were at rest; else read.
+   */
+  private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, p: string): number {
+    const slot = file.slot;
+    const cached = node.settings[slot];
+    if (
+      node.quietTick === this.tickCount &&
+      node.emptyTick === this.tickCount &&
+      cached !== null &&
+      node.atRest[slot]
+    ) {
+      return this.serve(cached);
+    }
+    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
+    if (n === READ_GONE) {
+      this.markDirGone(node, h);
+      return n;
+    }
+    if (n < 0) return n;
+    const { data, start } = this.reader;
+    if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
+      node.settings[slot] = Buffer.from(data.subarray(start, start + n));
+      node.atRest[slot] = file.atRest?.(data, start, start + n) ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** An execution file: its last bytes while the cgroup is idle, else read (and its bytes kept when they changed). */
+  private readExecution(node: CgroupNode, slot: number, h: number, p: string): number {
+    const cached = node.settings[slot];
+    if (node.idle && cached !== null) return this.serve(cached);
+    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
+    if (n === READ_GONE) {
+      this.markDirGone(node, h);
+      return n;
+    }
+    if (n < 0) return n;
+    const { data, start } = this.reader;
+    if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
+      node.settings[slot] = Buffer.from(data.subarray(start, start + n));
+    }
+    return n;
+  }
+
+  /** Points the reader at bytes kept from an earlier read. */
+  private serve(bytes: Buffer): number {
+    this.servedKept = true;
+    this.reader.data = bytes;
+    this.reader.start = 0;
+    this.reader.length = bytes.length;
+    return bytes.length;
+  }
+
   /**
    * Start of a tick: reads every cgroup's gate file (its CPU usage) first,
    * marks the cgroups whose usage did not move as idle, and reads every
-   * other kept-open file in one batch, less the execution files of idle
-   * cgroups (served from their last bytes). Without the native batch, or
-   * with gateIdle off, every file is read.
+   * other kept-open file in one batch, less the gate files (served from the
+   * bytes just read) and the execution files of idle cgroups (served from
+   * their last bytes). A cgroup idle for IDLE_TICKS_BEFORE_CLOSE ticks gives
+   * its execution files' descriptors back: kept open, they would crowd
+   * other cgroups' every-tick files out of the descriptor budget (1,000
+   * cgroups x 20 files is more than it holds); they are opened again on the
+   * tick the cgroup runs. Without the native batch, or with gateIdle off,
+   * every file is read.
    */
   beginTick(): void {
+    this.tickCount++;
+    if (this.gateIdle) this.planKept();
+    if (this.populationSlot >= 0) for (const node of this.nodes.values()) node.changed[this.populationSlot] = 0;
     const batch = this.reader.batch;
     if (!this.gateIdle || !batch || this.gateSlots.length === 0) {
       for (const node of this.nodes.values()) node.idle = false;
@@ -228,14 +322,47 @@ export class CgroupTree {
       }
       const start = batch.someOffset(i);
       const before = node.gateBytes;
+      node.gateTick = this.tickCount;
+      this.reader.skipInBatch(positions[i]);
       if (before !== null && before.length === n && buf.compare(before, 0, n, start, start + n) === 0) {
         node.idle = true;
+        const close = ++node.idleTicks >= IDLE_TICKS_BEFORE_CLOSE;
         for (const slot of this.executionSlots) {
-          if (node.settings[slot] !== null) this.reader.skipInBatch(node.batchPositions[slot]);
+          if (node.settings[slot] === null) continue;
+          if (close) {
+            if (node.fds[slot] >= 0) this.reader.close(node.fds, slot, node.batchPositions);
+          } else this.reader.skipInBatch(node.batchPositions[slot]);
         }
-      } else node.gateBytes = Buffer.from(buf.subarray(start, start + n));
+      } else {
+        node.idleTicks = 0;
+        node.gateBytes = Buffer.from(buf.subarray(start, start + n));
+      }
     }
     this.reader.beginTick();
+  }
+
+  /**
+   * Leaves out of the batch what this tick serves from kept bytes without
+   * the gate: the written files no write was seen to, and the resting files
+   * at rest of the cgroups that stayed empty since the last tick
+   * (cgroup.events said "populated 0" then, and inotify saw no change of it
+   * since: a task that came and went in between changed it twice).
+   */
+  private planKept(): void {
+    const pop = this.populationSlot;
+    const previous = this.tickCount - 1;
+    for (const node of this.nodes.values()) {
+      for (const slot of this.writtenSlots) {
+        if (node.watched[slot] && !node.changed[slot] && node.settings[slot] !== null) {
+          this.reader.skipInBatch(node.batchPositions[slot]);
+        }
+      }
+      if (pop < 0 || !node.watched[pop] || node.changed[pop] || node.emptyTick !== previous) continue;
+      node.quietTick = this.tickCount;
+      for (const slot of this.restingSlots) {
+        if (node.settings[slot] !== null && node.atRest[slot]) this.reader.skipInBatch(node.batchPositions[slot]);
+      }
+    }
   }
 
   /**

@@ -2,6 +2,10 @@
 // cgroup directory of every walked hierarchy, drained at the start of each
 // tick (so a cgroup created before a tick is in it). The collector's
 // periodic rescan stays the safety net for a queue overflow or a race.
+// Also a watch on some files of each cgroup: its v2 cgroup.events, which the
+// kernel notifies when "populated" (or "frozen") changes, so the tree knows
+// a cgroup stayed empty between two ticks and not only at them (see
+// restingFile); and files that change only when written (see writtenFile).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,19 +16,28 @@ import {
   IN_ISDIR,
   IN_MOVED_FROM,
   IN_MOVED_TO,
+  IN_MODIFY,
   IN_Q_OVERFLOW,
   Inotify,
 } from './inotify.js';
-import type { CgroupTree } from './tree.js';
+import type { CgroupNode, CgroupTree } from './tree.js';
 
 interface Watched {
   hierarchy: number;
   dir: string;
 }
 
+/** A watched file of a cgroup: the node and the file's slot. */
+interface WatchedFile {
+  node: CgroupNode;
+  slot: number;
+}
+
 export class TreeWatcher {
   private readonly byWd = new Map<number, Watched>();
   private readonly byDir = new Map<string, number>();
+  /** Watches of single files, by watch id. */
+  private readonly files = new Map<number, WatchedFile>();
 
   private constructor(
     private readonly tree: CgroupTree,
@@ -50,6 +63,7 @@ export class TreeWatcher {
         live.add(dir);
         if (!this.byDir.has(dir)) this.watch(h, dir);
       });
+      this.watchFiles(node);
     }
     for (const [dir, wd] of this.byDir) {
       if (!live.has(dir)) this.forget(wd, dir, true);
@@ -63,6 +77,17 @@ export class TreeWatcher {
     this.byDir.set(dir, wd);
   }
 
+  /** Watches the cgroup's files the tree wants watched one by one, those not watched yet. */
+  private watchFiles(node: CgroupNode): void {
+    for (const { slot, path: file } of this.tree.watchedFiles(node)) {
+      if (node.watched[slot]) continue;
+      const wd = this.inotify.watchFile(file);
+      if (wd < 0) continue; // no such file (the root cgroup's), gone, or no watches left: read every tick
+      this.files.set(wd, { node, slot });
+      this.tree.setWatched(node, slot, true);
+    }
+  }
+
   private forget(wd: number, dir: string, unwatch: boolean): void {
     if (unwatch) this.inotify.unwatch(wd);
     this.byWd.delete(wd);
@@ -71,8 +96,9 @@ export class TreeWatcher {
 
   /** A new directory: add it and anything created inside it before its watch existed. */
   private added(hierarchy: number, dir: string): void {
-    this.tree.addDir(hierarchy, dir);
+    const node = this.tree.addDir(hierarchy, dir);
     this.watch(hierarchy, dir);
+    this.watchFiles(node);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -93,6 +119,16 @@ export class TreeWatcher {
         overflow = true;
         return;
       }
+      const file = this.files.get(e.wd);
+      if (file) {
+        if (e.mask & IN_MODIFY) this.tree.markChanged(file.node, file.slot);
+        if (e.mask & IN_IGNORED) {
+          // The file is gone (its cgroup was removed): nothing more will be notified.
+          this.files.delete(e.wd);
+          this.tree.setWatched(file.node, file.slot, false);
+        }
+        return;
+      }
       const parent = this.byWd.get(e.wd);
       if (!parent) return;
       if (e.mask & IN_IGNORED) {
@@ -108,6 +144,8 @@ export class TreeWatcher {
         if (wd !== undefined) this.forget(wd, dir, false);
       }
     });
+    // Lost events may have been changes of watched files.
+    if (overflow) for (const f of this.files.values()) this.tree.markChanged(f.node, f.slot);
     return overflow;
   }
 
@@ -115,5 +153,7 @@ export class TreeWatcher {
     this.inotify.close();
     this.byWd.clear();
     this.byDir.clear();
+    for (const f of this.files.values()) this.tree.setWatched(f.node, f.slot, false);
+    this.files.clear();
   }
 }

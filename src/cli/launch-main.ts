@@ -14,16 +14,16 @@ import { runCommand } from './run-command.js';
 export const LAUNCHER_COMMANDS: readonly CommandSpec[] = [runSpec, execCommand, psCommand, stopCommand, rmCommand];
 
 /**
- * Runs a launcher command; anything else (help, a typo) is handed to the
- * CLI's entry, found beside this file's compiled copy (a specifier the
- * bundler leaves alone, so the bundle never holds the other commands).
+ * Runs a launcher command; anything else (help, a typo) goes to `otherCommand`,
+ * the CLI's entry (dist/src/cli/main.js), which the caller imports: the bundle
+ * never holds the other commands, and it is compiled where import() is not
+ * available (bin/launch-loader.cjs).
  */
-export async function launcherMain(argv: string[], mainUrl: URL): Promise<void> {
+export async function launcherMain(argv: string[], otherCommand: (argv: string[]) => Promise<void>): Promise<void> {
   const cmd = LAUNCHER_COMMANDS.find((c) => c.name === argv[0]);
   if (cmd) {
     process.exitCode = await runCommand(cmd, argv.slice(1));
     return;
   }
-  const { main } = (await import(mainUrl.href)) as { main: (argv: string[]) => Promise<void> };
-  await main(argv);
+  await otherCommand(argv);
 }

@@ -3,20 +3,17 @@
 // scrapes arriving while a collection runs wait for it. So a scrape storm
 // costs one collection, one rendering and one gzip per interval.
 
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import type { ContainerLabelPolicy } from './container-labels.js';
-import { renderSnapshot } from './families.js';
-import { TextWriter } from './text.js';
-
-const gzip = promisify(zlib.gzip);
+import { deflatePiece, gzipJoin, type DeflatePiece } from './gzip-join.js';
+import { RenderCache } from './render-cache.js';
 
 /** One collection, rendered. */
 export interface Exposition {
-  /** The text exposition (UTF-8). */
-  body: Buffer;
-  /** The same, gzipped on first request and then kept. */
+  /** The text exposition (UTF-8), inflated from the gzip body on first use (Prometheus takes gzip). */
+  readonly body: Buffer;
+  /** The same, gzipped: the families' compressed pieces joined (render-cache.ts, gzip-join.ts). */
   gzipped(): Promise<Buffer>;
   /** Wall-clock ms when the collection started. */
   collectedAtMs: number;
@@ -93,13 +90,27 @@ export function aheadMaxAgeMs(cadenceMs: number): number {
   return cadenceMs / 2;
 }
 
+/** Share of the interval an ahead collection may start before the scrape: under aheadMaxAgeMs by more than the jitter allowed. */
+const MAX_LEAD_SHARE = 0.35;
+/** Collections (their durations) the lead is judged on. */
+const PRODUCE_SAMPLES = 16;
+
 /**
  * How long before the expected scrape an ahead collection starts: twice the
- * last collection's duration (rendering and gzip included), at least 20 ms,
- * at most a quarter of the interval (so it is always well within aheadMaxAgeMs).
+ * 95th percentile of the recent collections' durations (rendering and gzip
+ * included), at least 20 ms, at most 0.35 of the interval (so a scrape up to
+ * 15 % late still finds it within aheadMaxAgeMs). The percentile, not the
+ * last duration: one quick collection must not make the next ahead one late.
  */
-export function aheadLeadMs(cadenceMs: number, lastProduceMs: number): number {
-  return Math.min(cadenceMs / 4, Math.max(20, 2 * lastProduceMs));
+export function aheadLeadMs(cadenceMs: number, produceP95Ms: number): number {
+  return Math.min(cadenceMs * MAX_LEAD_SHARE, Math.max(20, 2 * produceP95Ms));
+}
+
+/** The 95th percentile of some durations (0 when there are none). */
+export function p95(durationsMs: readonly number[]): number {
+  if (durationsMs.length === 0) return 0;
+  const sorted = [...durationsMs].sort((a, b) => a - b);
+  return sorted[Math.floor(0.95 * (sorted.length - 1))];
 }
 
 /**
@@ -125,12 +136,18 @@ export class SharedCollection {
   private readonly now: () => number;
   /** Arrival times of the last scrapes (bursts merged), for the cadence. */
   private readonly arrivals: number[] = [];
-  private lastProduceMs = 0;
+  /** Durations of the last collections (rendering and gzip included), for the ahead lead. */
+  private readonly produceMs: number[] = [];
+  /** The running collection is an ahead one no scrape has taken yet. */
+  private pendingAhead = false;
   private cancelAhead: (() => void) | null = null;
   private closed = false;
+  /** The lines of the last rendering, reused for cgroups whose values did not change. */
+  readonly renderCache: RenderCache;
 
   constructor(private readonly options: SharedCollectionOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.renderCache = new RenderCache({ gzipLevel: options.gzipLevel ?? 1 });
   }
 
   /**
@@ -144,6 +161,17 @@ export class SharedCollection {
   get(): Promise<Exposition> {
     const now = this.now();
     this.observe(now);
+    if (this.pending && this.pendingAhead) {
+      // A scrape earlier than the ahead collection's end takes it when it ends, and only this scrape.
+      this.pendingAhead = false;
+      this.aheadServed++;
+      return this.pending
+        .then((e) => {
+          e.ahead = false;
+          return e;
+        })
+        .finally(() => this.scheduleAhead());
+    }
     if (this.pending) return this.pending;
     const current = this.current;
     if (current?.ahead && this.aheadFresh(current, now)) {
@@ -166,8 +194,12 @@ export class SharedCollection {
 
   private start(now: number, ahead: boolean): Promise<Exposition> {
     this.startedAt = now;
+    this.pendingAhead = ahead;
     const p = this.produce(now, ahead).finally(() => {
-      if (this.pending === p) this.pending = null;
+      if (this.pending === p) {
+        this.pending = null;
+        this.pendingAhead = false;
+      }
     });
     this.pending = p;
     return p;
@@ -190,7 +222,7 @@ export class SharedCollection {
     const expected = this.arrivals[this.arrivals.length - 1] + cadence;
     // --min-interval holds for ahead collections too: none sooner than the reuse window after the last.
     const due = Math.max(
-      expected - aheadLeadMs(cadence, this.lastProduceMs),
+      expected - aheadLeadMs(cadence, p95(this.produceMs)),
       this.startedAt + reuseWindowMs(this.options.minIntervalMs),
     );
     if (due > expected - MIN_LEAD_MS) return;
@@ -238,24 +270,36 @@ export class SharedCollection {
       cgroupsScanned: snapshot.containers.length,
       cgroupsExported: selected.length,
     });
-    const w = new TextWriter();
-    renderSnapshot(snapshot, selected, w, { nowMs: collectedAtMs, containerLabels: this.options.containerLabels });
-    if (this.options.extra) w.raw(await this.options.extra());
-    const body = Buffer.from(w.bytes()); // a right-sized copy; the writer's buffer is garbage after this
-    let zipped: Promise<Buffer> | null = null;
-    const level = this.options.gzipLevel ?? 1;
-    this.lastProduceMs = performance.now() - t0;
-    const exposition: Exposition = {
-      body,
+    const rendered = this.renderCache.render(snapshot, selected, {
+      nowMs: collectedAtMs,
+      containerLabels: this.options.containerLabels,
+    });
+    const extraText = this.options.extra ? await this.options.extra() : '';
+    if (extraText !== '') rendered.push(deflatePiece(Buffer.from(extraText), this.options.gzipLevel ?? 1));
+    this.produceMs.push(performance.now() - t0);
+    if (this.produceMs.length > PRODUCE_SAMPLES) this.produceMs.shift();
+    const exposition = expositionOf(rendered, {
       collectedAtMs,
       startedAtMonoMs,
       ahead,
       cgroups: selected.length,
-      gzipped: () => (zipped ??= gzip(body, { level })),
-    };
+    });
     this.current = exposition;
     return exposition;
   }
+}
+
+/** An exposition over its compressed pieces: the gzip body joined at once, the text inflated when asked for. */
+function expositionOf(pieces: DeflatePiece[], rest: Omit<Exposition, 'body' | 'gzipped'>): Exposition {
+  const zipped = gzipJoin(pieces);
+  let body: Buffer | null = null;
+  return {
+    ...rest,
+    get body() {
+      return (body ??= zlib.gunzipSync(zipped));
+    },
+    gzipped: () => Promise.resolve(zipped),
+  };
 }
 
 function defaultTimer(fn: () => void, ms: number): () => void {

@@ -6,7 +6,7 @@
 import { isContainerRuntime } from '../model/select.js';
 import { ALL_CONTAINER_LABELS, containerLabelPairs, type ContainerLabelPolicy } from './container-labels.js';
 import { NAMESPACE_TYPES, type ContainerSnapshot, type PressureResource, type Snapshot } from '../model/types.js';
-import { escapeLabelValue, labelPairs, TextWriter, type MetricType } from './text.js';
+import { escapeLabelValue, labelPairs, TextWriter, type MetricType, type SampleSink } from './text.js';
 
 /** cAdvisor's rule for memory limits: anything above 2^62 means unlimited and is exported as 0. */
 export const UNLIMITED_ABOVE = 2 ** 62;
@@ -34,7 +34,6 @@ export function isExportedInterface(name: string): boolean {
   return !SKIPPED_INTERFACES.test(name);
 }
 
-
 /** What a family's emitter may need besides the container. */
 export interface EmitContext {
   /** The memory controller is served by cgroup v2. */
@@ -52,7 +51,7 @@ export interface ContainerFamily {
   name: string;
   type: MetricType;
   help: string;
-  emit: (c: ContainerSnapshot, w: TextWriter, ctx: EmitContext) => void;
+  emit: (c: ContainerSnapshot, w: SampleSink, ctx: EmitContext) => void;
 }
 
 function fam(name: string, type: MetricType, help: string, emit: ContainerFamily['emit']): ContainerFamily {
@@ -60,7 +59,7 @@ function fam(name: string, type: MetricType, help: string, emit: ContainerFamily
 }
 
 /** Emits v when it is a finite number. */
-function put(w: TextWriter, v: number | null | undefined): void {
+function put(w: SampleSink, v: number | null | undefined): void {
   if (v !== null && v !== undefined && Number.isFinite(v)) w.sample(v);
 }
 
@@ -431,6 +430,23 @@ export function renderSnapshot(
   w: TextWriter,
   options: RenderOptions = {},
 ): void {
+  const { ctx, bases } = renderContext(snapshot, containers, options);
+  for (const f of CONTAINER_FAMILIES) {
+    w.begin(f.name, f.type, f.help);
+    for (let i = 0; i < containers.length; i++) {
+      w.setBase(bases[i]);
+      f.emit(containers[i], w, ctx);
+    }
+  }
+  renderMachine(snapshot, w);
+}
+
+/** What the emitters need to render these cgroups of a snapshot, and each one's base labels. */
+export function renderContext(
+  snapshot: Snapshot,
+  containers: ContainerSnapshot[],
+  options: RenderOptions = {},
+): { ctx: EmitContext; bases: string[] } {
   const v2 = new Set(snapshot.host.v2Controllers);
   const kubernetes = containers.some((c) => c.kubernetes !== null);
   const hostNetwork = snapshot.host.network;
@@ -444,17 +460,11 @@ export function renderSnapshot(
     hostNetworkFor: (c) => (c.id === '/' ? hostNetwork : c.network),
   };
   const bases = containers.map((c) => baseLabels(c, kubernetes, options.containerLabels));
-  for (const f of CONTAINER_FAMILIES) {
-    w.begin(f.name, f.type, f.help);
-    for (let i = 0; i < containers.length; i++) {
-      w.setBase(bases[i]);
-      f.emit(containers[i], w, ctx);
-    }
-  }
-  renderMachine(snapshot, w);
+  return { ctx, bases };
 }
 
-function renderMachine(snapshot: Snapshot, w: TextWriter): void {
+/** The machine_* families (after the container families). */
+export function renderMachine(snapshot: Snapshot, w: TextWriter): void {
   const h = snapshot.host;
   w.setBase(
     labelPairs([

@@ -32,6 +32,20 @@ export function labelPairs(labels: [string, string][]): string {
   return out;
 }
 
+/** Where a family's emitter puts its samples: a TextWriter, or the render cache's recorder. */
+export interface SampleSink {
+  /** A sample with only the base labels. */
+  sample(value: number): void;
+  /** A sample with extra labels (rendered `k="v",...`, already escaped) after the base labels. */
+  sampleWith(extra: string, value: number): void;
+}
+
+/** One sample line: `name{base,extra} value` (extra null: only the base labels). */
+export function sampleLine(name: string, base: string, extra: string | null, value: number): string {
+  const labels = extra === null ? base : base === '' ? extra : base + ',' + extra;
+  return (labels === '' ? name + ' ' : name + '{' + labels + '} ') + formatValue(value) + '\n';
+}
+
 /**
  * Accumulates the exposition. Typical use per family: begin(), then for
  * each series owner setBase(labels) and sample()/sampleWith(); end() before
@@ -39,9 +53,9 @@ export function labelPairs(labels: [string, string][]): string {
  * cheap) that is encoded into a growing buffer every few KiB, so a 4 MB
  * exposition never exists as one huge rope to flatten.
  */
-export class TextWriter {
+export class TextWriter implements SampleSink {
   private out = '';
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private buf: Buffer;
   private used = 0;
   private name = '';
   private header = '';
@@ -50,6 +64,11 @@ export class TextWriter {
   /** "name{base" precomputed for the current family and base. */
   private open = '';
   samples = 0;
+
+  /** sizeHint: the expected size in bytes (the last exposition's), so the buffer is not regrown on the way. */
+  constructor(sizeHint = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(Math.max(1 << 10, sizeHint));
+  }
 
   /** Starts a family; its header is written with its first sample. */
   begin(name: string, type: MetricType, help: string): void {
@@ -88,6 +107,15 @@ export class TextWriter {
     if (this.out.length > 8192) this.flush();
   }
 
+  /** Already rendered sample lines of the current family (the render cache's), `count` samples. */
+  lines(text: string, count: number): void {
+    if (count === 0) return;
+    this.head();
+    this.out += text;
+    this.samples += count;
+    if (this.out.length > 8192) this.flush();
+  }
+
   /** Appends already formatted exposition text (e.g. prom-client's). */
   raw(text: string): void {
     this.out += text;
@@ -97,7 +125,8 @@ export class TextWriter {
   /** Encodes the pending text once it is long enough (call between samples). */
   private flush(): void {
     const pending = this.out;
-    const need = this.used + pending.length * 3;
+    // Exact size only near the end of the buffer (UTF-8 takes at most 3 bytes per UTF-16 unit).
+    const need = this.used + (this.used + pending.length * 3 > this.buf.length ? Buffer.byteLength(pending) : 0);
     if (need > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.used);
@@ -105,6 +134,14 @@ export class TextWriter {
     }
     this.used += this.buf.write(pending, this.used, 'utf8');
     this.out = '';
+  }
+
+  /** Empties the writer, keeping its buffer (the render cache writes one family at a time). */
+  reset(): void {
+    this.out = '';
+    this.used = 0;
+    this.headerWritten = true;
+    this.samples = 0;
   }
 
   /** The exposition so far as UTF-8 (a view of the writer's buffer: copy it if the writer goes on). */

@@ -263,21 +263,121 @@ function filterSet(scope: QueryScope, filter: string): string {
   return clauses.join(' or ');
 }
 
-/** The keys query (the first n rows) and the count of every row in scope. */
-export function topQueries(scope: QueryScope, view: TopView): { keys: string; total: string } {
+/**
+ * Recording rules the ranking reads instead of computing every container's
+ * value (deploy/prometheus/tstop-rules.yml), by sort key: the rule of every
+ * container's value (labels instance, job, id) and the rule of the first
+ * `rows` of each job by it, with the rate window they record.
+ */
+export const RANKING_RULES: Record<string, { record: string; window: string; top: { record: string; rows: number } }> =
+  {
+    cpu: {
+      record: 'tstop:container_cpu_usage_seconds:rate1m',
+      window: '1m',
+      top: { record: 'tstop:container_cpu_usage_seconds:rate1m_top500', rows: 500 },
+    },
+  };
+
+/** The labels the value rule keeps (sum by) and the one the top rule ranks within (topk by). */
+const RULE_LABELS = new Set(['instance', 'job', 'id']);
+const TOP_RULE_LABELS = new Set(['job']);
+
+/** The label names of a matcher list (`job="x",instance=~"y"`); null when it does not read as one. */
+export function matcherLabels(matchers: string): string[] | null {
+  const one =
+    /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*(?:,|$)/y;
+  const names: string[] = [];
+  one.lastIndex = 0;
+  while (one.lastIndex < matchers.length) {
+    const m = one.exec(matchers);
+    if (!m) return null;
+    names.push(m[1]);
+  }
+  return names;
+}
+
+/** The sort key the ranking ranks by: text keys (name, path, runtime) rank by CPU. */
+export function rankedSort(sort: string): string {
+  return ranksInPromql(sort) ? sort : 'cpu';
+}
+
+/** The ranking rules that can serve this sort in this scope (their coverage is checked by counting), if any. */
+export function rankingRule(scope: QueryScope, sort: string): (typeof RANKING_RULES)[string] | null {
+  const rule = RANKING_RULES[rankedSort(sort)];
+  if (!rule || rule.window !== scope.window) return null;
+  const labels = matcherLabels(scope.matchers);
+  return labels !== null && labels.every((l) => RULE_LABELS.has(l)) ? rule : null;
+}
+
+/** What the last count found in scope: rows, and series of the value rule and of the top rule. */
+export interface RuleCoverage {
+  rows: number;
+  ranked: number;
+  top: number;
+}
+
+/** How a refresh ranks: computing every value, by the value rule, or by the top rule. */
+export type Ranking = 'raw' | 'rule' | 'top';
+
+/**
+ * The cheapest ranking that gives the rows raw ranking would (as of the
+ * rules' last evaluation). The top rule holds each job's first rows by the
+ * value: it serves the unfiltered view of up to that many rows, highest
+ * first, in a scope of whole jobs, when it holds at least that many series.
+ */
+export function chooseRanking(scope: QueryScope, view: TopView, coverage: RuleCoverage | null): Ranking {
+  const rule = rankingRule(scope, view.sort);
+  // Both rules need the value rule's series for every row (a Thanos over several Prometheus
+  // with the rules loaded in one of them would otherwise rank only that one's rows).
+  if (!rule || !coverage || coverage.rows === 0 || coverage.ranked < coverage.rows) return 'raw';
+  const labels = matcherLabels(scope.matchers) ?? [];
+  const topFits =
+    !view.reverse && !view.filter && view.n <= rule.top.rows && labels.every((l) => TOP_RULE_LABELS.has(l));
+  return topFits && coverage.top >= Math.min(rule.top.rows, coverage.rows) ? 'top' : 'rule';
+}
+
+/**
+ * The keys query (the first n rows) and the count of every row in scope.
+ * `ranking` (chooseRanking's answer) says what to rank by; with `probe`, the
+ * count also counts the rules' series in scope (tagged `rows`, `ranked`,
+ * `top`: a RuleCoverage) so the next refreshes can choose.
+ */
+export function topQueries(
+  scope: QueryScope,
+  view: TopView,
+  options: { ranking?: Ranking; probe?: boolean } = {},
+): { keys: string; total: string } {
   // One series per container in cAdvisor's data and tstop's.
   const containers = `group by (${KEY}) (${sel(scope, 'container_last_seen')})`;
-  const sort = ranksInPromql(view.sort) ? view.sort : 'cpu';
-  const expr = SORT_EXPRESSIONS[sort](scope);
+  const sort = rankedSort(view.sort);
+  const rule = rankingRule(scope, view.sort);
+  const ranking = rule ? (options.ranking ?? 'raw') : 'raw';
+  // The rules hold one series per (instance, job, id): no aggregation, the rows are the keys.
+  const expr =
+    ranking === 'top'
+      ? sel(scope, rule!.top.record)
+      : ranking === 'rule'
+        ? sel(scope, rule!.record)
+        : SORT_EXPRESSIONS[sort](scope);
   // Rows without the value (no limit for memPct ...) rank last, as the dashboard sorts them:
   // -Inf (+Inf reversed). CPU and memory are there for every container: no filling needed.
   const rank = DENSE_SORTS.includes(sort) ? expr : `(${expr}) or ${containers} * ${view.reverse ? '+Inf' : '-Inf'}`;
   const ranked = view.filter ? `(${rank}) and on (${KEY}) (${filterSet(scope, view.filter)})` : rank;
   // Highest first; reversed, lowest first.
   const top = `${view.reverse ? 'bottomk' : 'topk'}(${Math.max(1, Math.floor(view.n))}, ${ranked})`;
+  const rows = `count(${containers})`;
+  const tag = (expr: string, name: keyof RuleCoverage): string =>
+    `label_replace(${expr}, "${FIELD_LABEL}", "${name}", "", "")`;
   return {
     keys: `group by (${KEY}) (${top})`,
-    total: `count(${containers})`,
+    total:
+      rule && options.probe
+        ? [
+            tag(rows, 'rows'),
+            tag(`count(${sel(scope, rule.record)})`, 'ranked'),
+            tag(`count(${sel(scope, rule.top.record)})`, 'top'),
+          ].join(' or ')
+        : rows,
   };
 }
 

@@ -118,7 +118,10 @@ export async function destroyCgroup(
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
   for (let attempt = 0; ; attempt++) {
-    if (options.kill) {
+    // With kill, the first attempt is a plain rmdir: it succeeds only when nothing
+    // is inside, so there was nothing to kill (and no cgroup.procs to read at the
+    // end of every run).
+    if (options.kill && attempt > 0) {
       for (const pid of cgroupPids(mounts, cgroupPath)) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -135,7 +138,7 @@ export async function destroyCgroup(
       if ((code !== 'EBUSY' && code !== 'ENOTEMPTY') || Date.now() > deadline) {
         throw new CgroupSetupError(`cannot remove the cgroup ${cgroupPath}: ${errnoWords(err)}`);
       }
-      await sleep(attempt < 10 ? 2 : 20);
+      if (attempt > 0) await sleep(attempt < 10 ? 2 : 20);
     }
   }
 }

@@ -118,7 +118,8 @@ export function nodeRecord(d: DeviceNode): string {
 }
 
 /** A cgroup file we just created, opened without following a symlink, written once. */
-function writeCgroupFile(dir: string, file: string, value: string): void {
+/** One write(2) per value (v1 devices files take one rule per write), through one open file. */
+function writeCgroupFile(dir: string, file: string, values: readonly string[]): void {
   const target = path.join(dir, file);
   let fd: number;
   try {
@@ -127,9 +128,13 @@ function writeCgroupFile(dir: string, file: string, value: string): void {
     throw new CgroupSetupError(`device rules: cannot open ${target}: ${errnoWords(e)}`);
   }
   try {
-    fs.writeSync(fd, value);
-  } catch (e) {
-    throw new CgroupSetupError(`device rules: writing '${value}' to ${target} failed: ${errnoWords(e)}`);
+    for (const value of values) {
+      try {
+        fs.writeSync(fd, value);
+      } catch (e) {
+        throw new CgroupSetupError(`device rules: writing '${value}' to ${target} failed: ${errnoWords(e)}`);
+      }
+    }
   } finally {
     fs.closeSync(fd);
   }
@@ -148,8 +153,8 @@ export function applyDeviceRules(mounts: CgroupMounts, cgroupPath: string, rules
     if (fs.lstatSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) {
       throw new CgroupSetupError(`device rules: ${dir} is not the container's cgroup directory`);
     }
-    writeCgroupFile(dir, 'devices.deny', 'a');
-    for (const r of rules) writeCgroupFile(dir, 'devices.allow', r);
+    writeCgroupFile(dir, 'devices.deny', ['a']);
+    writeCgroupFile(dir, 'devices.allow', rules);
     return null;
   }
   if (mounts.unified) return cgroupDir(mounts.unified, cgroupPath);

@@ -13,9 +13,9 @@ import { findTstopContainer, isRunning } from './manage.js';
 import { buildEnv, DEFAULT_PATH, resolveUser } from './options.js';
 import { reportFailure } from './report.js';
 import { spawnHelper } from './spawn.js';
-import { loadSeccomp } from './seccomp.js';
+import { loadSeccomp, seccompCacheDir } from './seccomp.js';
 import { capabilitiesFromMask, capabilityNumber, type CompiledSeccomp, type ExecSpec, type Rlimit } from './spec.js';
-import { LaunchError, NAME_RE } from './state.js';
+import { LaunchError, NAME_RE, runDir } from './state.js';
 import path from 'node:path';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -255,6 +255,7 @@ export async function execInContainer(ref: string, argv: string[], opts: ExecOpt
       capabilities: target.capabilities,
       noNewPrivs: target.noNewPrivs,
       seccomp: target.seccomp,
+      ...(target.seccomp ? { seccompCache: seccompCacheDir(runDir()) } : {}), // the program tstop run generated
       ...(target.oomScoreAdj !== undefined ? { oomScoreAdj: target.oomScoreAdj } : {}),
       rlimits: target.rlimits,
       tty,

@@ -27,7 +27,7 @@ import { rootFileReader } from './root-files.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
 import { NET_FD, spawnHelper, type HelperExit } from './spawn.js';
 import type { PreparedNetwork } from './network/index.js';
-import { loadSeccomp } from './seccomp.js';
+import { loadSeccomp, seccompCacheDir } from './seccomp.js';
 import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
 import { restartText } from './restart.js';
 import {
@@ -205,6 +205,7 @@ export async function runContainer(given: RunOptions, env: NodeJS.ProcessEnv = p
   const dir = runDir(env);
   const cgroupPath = containerCgroup(runParent(env), opts.name);
   const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
+  if (spec.seccomp) spec.seccompCache = seccompCacheDir(dir);
   const mounts = detectCgroupMounts('/');
   if (opts.network.startsWith('container:')) {
     (await import('./network/index.js')).joinableContainer(dir, opts.network.slice('container:'.length));

@@ -268,6 +268,15 @@ export function readProfile(file: string): Json {
   }
 }
 
+/**
+ * Where the helper keeps the BPF programs it generated (native/src/seccomp-cache.c):
+ * beside the run dir (/run/tstop.cache), not in it, which holds containers only;
+ * the helper makes it root's, 0700.
+ */
+export function seccompCacheDir(runDir: string): string {
+  return `${runDir}.cache`;
+}
+
 /** `unconfined` -> null; a file -> its profile; undefined -> the default profile. */
 export function loadSeccomp(choice: string | undefined, capabilities: readonly number[]): CompiledSeccomp | null {
   if (choice === 'unconfined') return null;

@@ -147,6 +147,13 @@ interface CommonSpec {
   reportFd?: number;
   /** Seccomp filter (src/launcher/seccomp.ts); none when absent or null. */
   seccomp?: CompiledSeccomp | null;
+  /**
+   * A directory (beside tstop's run dir: /run/tstop.cache) where the helper keeps
+   * the BPF program libseccomp generated for these seccomp records, so the
+   * next launch with the same records loads it instead of generating it
+   * again (native/src/seccomp-cache.c).
+   */
+  seccompCache?: string;
   /** Written to /proc/self/oom_score_adj before exec; the caller's is inherited when absent. */
   oomScoreAdj?: number;
   /** setrlimit before exec; the caller's limits are inherited for the rest. */
@@ -360,6 +367,7 @@ function addCommon(r: Records, spec: CommonSpec): void {
     r.add('seccomp_default', spec.seccomp.defaultAction);
     for (const a of spec.seccomp.arches) r.add('seccomp_arch', a);
     for (const rule of spec.seccomp.rules) r.add('seccomp_rule', rule);
+    if (spec.seccompCache !== undefined) r.add('seccomp_cache', checkAbsolute('seccompCache', spec.seccompCache));
   }
   if (spec.oomScoreAdj !== undefined) {
     const n = spec.oomScoreAdj;

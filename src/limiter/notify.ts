@@ -14,7 +14,7 @@ export function notifyingLimiter(limiter: Limiter, changed: (cgroupId: string) =
         changed(plan.container.id); // also after a failure: a rollback writes too
       }
     },
-    // Freezing changes cgroup.freeze / freezer.state, which the collector reads every tick.
+    // Freezing changes cgroup.freeze (re-read on the tick after a write, seen by inotify) / freezer.state (read every tick).
     setFrozen: (ref, frozen, invocation, options) => limiter.setFrozen(ref, frozen, invocation, options),
     kill: (ref, signal, invocation, options) => limiter.kill(ref, signal, invocation, options),
   };

@@ -2,7 +2,7 @@
 // checksummed records. A segment starts with a 16-byte header; each record
 // is a 25-byte header and a payload:
 //
-//   segment header: "TSTOPSG1" | intervalMs u32 | reserved u32
+//   segment header: "TSTOPSG2" | intervalMs u32 | reserved u32   ("TSTOPSG1": the v1 payloads of codec.ts)
 //   record header:  magic u32 | payloadBytes u32 | crc32 u32 | timestampMs f64 | kind u8 | keyOffset u32
 //
 // The CRC covers everything after itself (timestamp, kind, key offset,
@@ -11,7 +11,11 @@
 
 import zlib from 'node:zlib';
 
-export const SEGMENT_MAGIC = Buffer.from('TSTOPSG1', 'latin1');
+/** v1 segments (key-frame-relative JSON diffs, codec.ts): still read, no longer written. */
+export const SEGMENT_MAGIC_V1 = Buffer.from('TSTOPSG1', 'latin1');
+/** v2 segments (column payloads against the previous sample, columns.ts), with an index file beside them. */
+export const SEGMENT_MAGIC = Buffer.from('TSTOPSG2', 'latin1');
+export type SegmentVersion = 1 | 2;
 export const SEGMENT_HEADER_BYTES = 16;
 export const RECORD_MAGIC = 0x31525354; // "TSR1" little-endian
 const RECORD_MAGIC_BYTES = Buffer.from('TSR1', 'latin1');
@@ -23,9 +27,9 @@ export const KIND_KEYFRAME = 1;
 export const KIND_DELTA = 2;
 export type RecordKind = typeof KIND_KEYFRAME | typeof KIND_DELTA;
 
-export function segmentHeader(intervalMs: number): Buffer {
+export function segmentHeader(intervalMs: number, version: SegmentVersion = 2): Buffer {
   const b = Buffer.alloc(SEGMENT_HEADER_BYTES);
-  SEGMENT_MAGIC.copy(b, 0);
+  (version === 1 ? SEGMENT_MAGIC_V1 : SEGMENT_MAGIC).copy(b, 0);
   b.writeUInt32LE(Math.min(intervalMs, 0xffffffff), 8);
   return b;
 }
@@ -60,6 +64,8 @@ export interface Damage {
 
 export interface SegmentScan {
   intervalMs: number;
+  /** From the header's magic; 2 when the header is damaged (the writer's version). */
+  version: SegmentVersion;
   records: RecordRef[];
   /** Damaged byte ranges found between good records (or before the end of a sealed segment). */
   damage: Damage[];
@@ -74,17 +80,31 @@ export interface SegmentScan {
  * end is `tornTailAt`.
  */
 export function scanSegment(buf: Buffer): SegmentScan {
-  const out: SegmentScan = { intervalMs: 0, records: [], damage: [], tornTailAt: null };
-  if (buf.length < SEGMENT_HEADER_BYTES) {
-    out.tornTailAt = 0;
-    return out;
-  }
-  let p = SEGMENT_HEADER_BYTES;
-  if (!buf.subarray(0, 8).equals(SEGMENT_MAGIC)) {
-    out.damage.push({ offset: 0, bytes: SEGMENT_HEADER_BYTES, why: 'segment header' });
-  } else {
-    out.intervalMs = buf.readUInt32LE(8);
-  }
+  if (buf.length < SEGMENT_HEADER_BYTES) return { intervalMs: 0, version: 2, records: [], damage: [], tornTailAt: 0 };
+  const out = scanRecords(buf, SEGMENT_HEADER_BYTES);
+  const head = buf.subarray(0, 8);
+  const version = head.equals(SEGMENT_MAGIC_V1) ? 1 : 2;
+  const headerOk = version === 1 || head.equals(SEGMENT_MAGIC);
+  if (!headerOk) out.damage.unshift({ offset: 0, bytes: SEGMENT_HEADER_BYTES, why: 'segment header' });
+  return { intervalMs: headerOk ? buf.readUInt32LE(8) : 0, version, ...out };
+}
+
+/** The version and interval of a segment header, or null when it is not one. */
+export function readSegmentHeader(buf: Buffer): { version: SegmentVersion; intervalMs: number } | null {
+  if (buf.length < SEGMENT_HEADER_BYTES) return null;
+  const head = buf.subarray(0, 8);
+  if (head.equals(SEGMENT_MAGIC)) return { version: 2, intervalMs: buf.readUInt32LE(8) };
+  if (head.equals(SEGMENT_MAGIC_V1)) return { version: 1, intervalMs: buf.readUInt32LE(8) };
+  return null;
+}
+
+/**
+ * The intact records of buf from `start` on (offsets are positions in buf).
+ * Never throws: see scanSegment.
+ */
+export function scanRecords(buf: Buffer, start: number): Omit<SegmentScan, 'intervalMs' | 'version'> {
+  const out: Omit<SegmentScan, 'intervalMs' | 'version'> = { records: [], damage: [], tornTailAt: null };
+  let p = start;
   while (p < buf.length) {
     const record = recordAt(buf, p);
     if (record) {
@@ -106,7 +126,7 @@ export function scanSegment(buf: Buffer): SegmentScan {
 }
 
 /** The intact record at p, or null. */
-function recordAt(buf: Buffer, p: number): RecordRef | null {
+export function recordAt(buf: Buffer, p: number): RecordRef | null {
   if (buf.length - p < RECORD_HEADER_BYTES || buf.readUInt32LE(p) !== RECORD_MAGIC) return null;
   const payloadBytes = buf.readUInt32LE(p + 4);
   const end = p + RECORD_HEADER_BYTES + payloadBytes;

@@ -6,12 +6,11 @@
 // skipped silently.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { ExpectedError } from '../util/errors.js';
 import { formatTimeIso } from '../util/time.js';
-import { applyDelta, containersOfDelta, decodePayload, KeyFrame, type DeltaPayload } from './codec.js';
-import { KIND_KEYFRAME, listSegments, scanSegment, type RecordRef, type SegmentFile } from './format.js';
+import { listSegments, type SegmentFile } from './format.js';
+import { Segment } from './segment.js';
 
 export class StoreError extends ExpectedError {}
 
@@ -22,13 +21,6 @@ export interface StoreRange {
   intervalMs: number;
 }
 
-interface LoadedSegment {
-  file: SegmentFile;
-  intervalMs: number;
-  records: RecordRef[];
-  keyFrames: Map<number, KeyFrame | null>;
-}
-
 /** How far past the newest sample a time still means "the newest": three intervals, at least a second. */
 function slackMs(intervalMs: number): number {
   return Math.max(3 * intervalMs, 1000);
@@ -36,7 +28,8 @@ function slackMs(intervalMs: number): number {
 
 export class StoreReader {
   private readonly warned = new Set<string>();
-  private cache: LoadedSegment | null = null;
+  /** The last segments read (sealed ones are kept; the newest is looked at again). */
+  private readonly cache = new Map<string, Segment>();
 
   private constructor(
     readonly dir: string,
@@ -58,30 +51,15 @@ export class StoreReader {
     return listSegments(this.dir, fs.readdirSync);
   }
 
-  private load(file: SegmentFile, isNewest: boolean): LoadedSegment {
-    if (this.cache?.file.name === file.name && !isNewest) return this.cache;
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(path.join(this.dir, file.name));
-    } catch (err) {
-      // Retention removed it between the listing and the read.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') buf = Buffer.alloc(0);
-      else throw err;
-    }
-    const scan = scanSegment(buf);
-    const problems = scan.damage.map((d) => `${d.bytes} bytes at offset ${d.offset} (${d.why})`);
-    if (scan.tornTailAt !== null && !isNewest && buf.length > 0)
-      problems.push(`an incomplete record at offset ${scan.tornTailAt}`);
-    if (problems.length > 0)
-      this.warnOnce(file.name, `store: ${file.name}: skipped damaged data: ${problems.join('; ')}`);
-    const loaded: LoadedSegment = {
-      file,
-      intervalMs: scan.intervalMs,
-      records: scan.records,
-      keyFrames: new Map(),
-    };
-    this.cache = loaded;
-    return loaded;
+  private load(file: SegmentFile, isNewest: boolean): Segment {
+    const cached = this.cache.get(file.name);
+    if (cached && !isNewest) return cached;
+    const seg = new Segment(this.dir, file, isNewest, (key, message) => this.warnOnce(key, message));
+    this.cache.delete(file.name);
+    this.cache.set(file.name, seg);
+    // A few segments' indexes and decoded states: a stepping replay moves back and forth across a boundary.
+    while (this.cache.size > 4) this.cache.delete(this.cache.keys().next().value as string);
+    return seg;
   }
 
   private warnOnce(key: string, message: string): void {
@@ -90,40 +68,17 @@ export class StoreReader {
     this.warn(message);
   }
 
-  /** The sample a record holds, or null when its key frame is damaged. */
-  private decode(seg: LoadedSegment, rec: RecordRef): Snapshot | null {
-    const key = this.keyFrame(seg, rec.keyOffset);
-    if (!key) {
-      this.warnOnce(
-        seg.file.name, // the damage itself was reported: one warning per segment
-        `store: ${seg.file.name}: samples whose key frame at offset ${rec.keyOffset} is damaged are skipped`,
-      );
-      return null;
-    }
-    if (rec.kind === KIND_KEYFRAME) return key.snapshot;
-    return applyDelta(key, decodePayload<DeltaPayload>(rec.payload));
-  }
-
-  private keyFrame(seg: LoadedSegment, offset: number): KeyFrame | null {
-    if (seg.keyFrames.has(offset)) return seg.keyFrames.get(offset) ?? null;
-    const rec = seg.records.find((r) => r.offset === offset && r.kind === KIND_KEYFRAME);
-    const key = rec ? new KeyFrame(decodePayload<Snapshot>(rec.payload)) : null;
-    seg.keyFrames.clear(); // one key frame decoded at a time: a 1,000-cgroup key frame is megabytes
-    seg.keyFrames.set(offset, key);
-    return key;
-  }
-
   /** First and last sample times, or null when the store holds none. */
   range(): StoreRange | null {
     const segs = this.segments();
     let first: number | null = null;
     for (let i = 0; i < segs.length && first === null; i++) {
-      first = this.load(segs[i], i === segs.length - 1).records[0]?.timestampMs ?? null;
+      first = this.load(segs[i], i === segs.length - 1).entries[0]?.timestampMs ?? null;
     }
     if (first === null) return null;
     for (let i = segs.length - 1; i >= 0; i--) {
       const seg = this.load(segs[i], i === segs.length - 1);
-      const last = seg.records.at(-1);
+      const last = seg.entries.at(-1);
       if (last) return { firstMs: first, lastMs: last.timestampMs, intervalMs: seg.intervalMs };
     }
     return null;
@@ -140,7 +95,7 @@ export class StoreReader {
    * later than the newest by more than three intervals, is a StoreError naming the range held.
    * Reads only the segment holding atMs (segment names are their first
    * sample's time), and earlier ones only when that one has no readable
-   * sample before atMs: a seek in a 7-day store reads one hour of it.
+   * sample before atMs; in it, the index and the bytes of one block.
    */
   at(atMs: number): Snapshot {
     const segs = this.segments();
@@ -151,14 +106,13 @@ export class StoreReader {
       let checkSlack = i === newest;
       for (let k = i; k >= 0; k--) {
         const seg = this.load(segs[k], k === newest);
-        const last = seg.records.at(-1);
+        const last = seg.entries.at(-1);
         if (!last) continue;
         // Past the newest sample by more than three intervals: not "at or before", a time the store does not hold.
         if (checkSlack && atMs > last.timestampMs + slackMs(seg.intervalMs)) break;
         checkSlack = false;
-        for (let r = seg.records.length - 1; r >= 0; r--) {
-          if (seg.records[r].timestampMs > atMs) continue;
-          const snapshot = this.decode(seg, seg.records[r]);
+        for (let r = lastAtOrBefore(seg, atMs); r >= 0; r--) {
+          const snapshot = seg.sample(r);
           if (snapshot) return snapshot;
         }
       }
@@ -169,16 +123,25 @@ export class StoreReader {
     throw new StoreError(`no readable sample at ${formatTimeIso(atMs)}: ${this.describeRange(range)}`);
   }
 
-  /** Every sample with fromMs <= time <= toMs, oldest first. */
-  *between(fromMs: number, toMs: number): Generator<Snapshot> {
+  /** The segments that may hold [fromMs, toMs], with the entries of each in the range. */
+  private *within(fromMs: number, toMs: number): Generator<{ seg: Segment; from: number; to: number }> {
     const segs = this.segments();
     for (let i = 0; i < segs.length; i++) {
       if (segs[i].startMs > toMs) break;
       if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
       const seg = this.load(segs[i], i === segs.length - 1);
-      for (const rec of seg.records) {
-        if (rec.timestampMs < fromMs || rec.timestampMs > toMs) continue;
-        const snapshot = this.decode(seg, rec);
+      const to = lastAtOrBefore(seg, toMs);
+      let from = to;
+      while (from >= 0 && seg.entries[from].timestampMs >= fromMs) from--;
+      if (to > from) yield { seg, from: from + 1, to };
+    }
+  }
+
+  /** Every sample with fromMs <= time <= toMs, oldest first. */
+  *between(fromMs: number, toMs: number): Generator<Snapshot> {
+    for (const { seg, from, to } of this.within(fromMs, toMs)) {
+      for (let r = from; r <= to; r++) {
+        const snapshot = seg.sample(r);
         if (snapshot) yield snapshot;
       }
     }
@@ -186,7 +149,7 @@ export class StoreReader {
 
   /**
    * The time of the sample just before (-1) or just after (+1) atMs, or null
-   * at the store's end; reads only the segments it walks through.
+   * at the store's end; reads only the indexes of the segments it walks through.
    */
   adjacentTime(atMs: number, direction: 1 | -1): number | null {
     const segs = this.segments();
@@ -194,7 +157,7 @@ export class StoreReader {
     while (i > 0 && segs[i].startMs > atMs) i--;
     for (; i >= 0 && i < segs.length; i += direction) {
       let best: number | null = null;
-      for (const rec of this.load(segs[i], i === segs.length - 1).records) {
+      for (const rec of this.load(segs[i], i === segs.length - 1).entries) {
         const t = rec.timestampMs;
         if (direction < 0 ? t < atMs && (best === null || t > best) : t > atMs && (best === null || t < best)) best = t;
       }
@@ -204,26 +167,25 @@ export class StoreReader {
   }
 
   /**
-   * At most maxSamples samples of [fromMs, toMs], evenly spread over the
-   * records there (the newest always included), oldest first: the detail
-   * charts' history without decoding every sample of the hour.
+   * At most maxSamples samples of [fromMs, toMs], oldest first: the detail
+   * charts' history without building every sample of the hour. The samples
+   * picked are every stride-th record counted from the store's epoch (the
+   * newest always added), so the picks of a window moved by a step are
+   * nearly all the same samples: `reuse` (time -> sample) gives those back
+   * without decoding them.
    */
-  sampled(fromMs: number, toMs: number, maxSamples: number): Snapshot[] {
-    const refs: { seg: LoadedSegment; rec: RecordRef }[] = [];
-    const segs = this.segments();
-    for (let i = 0; i < segs.length; i++) {
-      if (segs[i].startMs > toMs) break;
-      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
-      const seg = this.load(segs[i], i === segs.length - 1);
-      for (const rec of seg.records) if (rec.timestampMs >= fromMs && rec.timestampMs <= toMs) refs.push({ seg, rec });
-    }
-    const stride = Math.max(1, refs.length / Math.max(1, maxSamples));
+  sampled(fromMs: number, toMs: number, maxSamples: number, reuse?: ReadonlyMap<number, Snapshot>): Snapshot[] {
+    const refs: { seg: Segment; r: number }[] = [];
+    for (const { seg, from, to } of this.within(fromMs, toMs)) for (let r = from; r <= to; r++) refs.push({ seg, r });
+    if (refs.length === 0) return [];
+    const stride = Math.max(1, Math.floor(refs.length / Math.max(1, maxSamples)));
+    const intervalMs = Math.max(1, refs[0].seg.intervalMs || 1000);
+    const picked = refs.filter(
+      ({ seg, r }, k) => k === refs.length - 1 || Math.round(seg.entries[r].timestampMs / intervalMs) % stride === 0,
+    );
     const out: Snapshot[] = [];
-    // From the newest back, so the current sample is always the last point.
-    const picked: number[] = [];
-    for (let k = refs.length - 1; k >= 0 && picked.length < maxSamples; k -= stride) picked.push(Math.floor(k));
-    for (const k of picked.reverse()) {
-      const snapshot = this.decode(refs[k].seg, refs[k].rec);
+    for (const { seg, r } of picked.slice(-maxSamples)) {
+      const snapshot = reuse?.get(seg.entries[r].timestampMs) ?? seg.sample(r);
       if (snapshot) out.push(snapshot);
     }
     return out;
@@ -232,54 +194,41 @@ export class StoreReader {
   /** Times of every sample in [fromMs, toMs] (no decoding): the replay's timeline. */
   times(fromMs = -Infinity, toMs = Infinity): number[] {
     const out: number[] = [];
-    const segs = this.segments();
-    for (let i = 0; i < segs.length; i++) {
-      if (segs[i].startMs > toMs) break;
-      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
-      for (const rec of this.load(segs[i], i === segs.length - 1).records)
-        if (rec.timestampMs >= fromMs && rec.timestampMs <= toMs) out.push(rec.timestampMs);
-    }
+    for (const { seg, from, to } of this.within(fromMs, toMs))
+      for (let r = from; r <= to; r++) out.push(seg.entries[r].timestampMs);
     return out;
   }
 
   /**
    * Like between(), but each sample holds only the containers `want` keeps,
-   * and only those are decoded from their deltas (the what-if's read: one
-   * container out of hundreds).
+   * and only those are built (the what-if's read: one container out of
+   * hundreds). `want` judges identity (id, name, runtime id).
    */
   *containersBetween(
     fromMs: number,
     toMs: number,
     want: (c: ContainerSnapshot) => boolean,
   ): Generator<{ timestampMs: number; monotonicSeconds: number; containers: ContainerSnapshot[] }> {
-    const segs = this.segments();
-    for (let i = 0; i < segs.length; i++) {
-      if (segs[i].startMs > toMs) break;
-      if (i + 1 < segs.length && segs[i + 1].startMs < fromMs) continue;
-      const seg = this.load(segs[i], i === segs.length - 1);
-      for (const rec of seg.records) {
-        if (rec.timestampMs < fromMs || rec.timestampMs > toMs) continue;
-        const key = this.keyFrame(seg, rec.keyOffset);
-        if (!key) {
-          this.decode(seg, rec); // the one warning for a damaged key frame
-          continue;
-        }
-        if (rec.kind === KIND_KEYFRAME) {
-          const s = key.snapshot;
-          yield {
-            timestampMs: Date.parse(s.timestamp),
-            monotonicSeconds: s.monotonicSeconds,
-            containers: s.containers.filter(want),
-          };
-        } else {
-          const delta = decodePayload<DeltaPayload>(rec.payload);
-          yield {
-            timestampMs: Date.parse(delta.t),
-            monotonicSeconds: delta.m,
-            containers: containersOfDelta(key, delta, want),
-          };
-        }
+    for (const { seg, from, to } of this.within(fromMs, toMs)) {
+      for (let r = from; r <= to; r++) {
+        const sample = seg.containers(r, want);
+        if (sample) yield sample;
       }
     }
   }
+}
+
+/** The index of the last entry at or before atMs (-1 when none): a binary search, times ascend in a segment. */
+function lastAtOrBefore(seg: Segment, atMs: number): number {
+  let lo = 0;
+  let hi = seg.entries.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (seg.entries[mid].timestampMs <= atMs) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }

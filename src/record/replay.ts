@@ -43,6 +43,8 @@ export function describeChange(r: ChangeRecord): string {
 export class ReplayTimeline {
   private frame: ReplayFrame;
   private readonly changes: ChangeRecord[];
+  /** The chart samples of the last call per window: time -> sample. */
+  private readonly chartCache = new Map<string, Map<number, Snapshot>>();
 
   /** Opens at the sample at or just before atMs; a time outside the store is a StoreError naming its range. */
   constructor(
@@ -101,9 +103,22 @@ export class ReplayTimeline {
     }
   }
 
-  /** The samples of the hour up to the current one (at most CHART_MAX_SAMPLES, evenly spread), oldest first. */
+  /**
+   * The samples of the hour up to the current one (at most CHART_MAX_SAMPLES,
+   * evenly spread), oldest first. The samples of the last call are kept: a
+   * step moves the window by one sample, and the samples picked are mostly
+   * the same (StoreReader.sampled), so a step decodes one or two, not 240.
+   */
   chartSamples(windowMs = CHART_WINDOW_MS, maxSamples = CHART_MAX_SAMPLES): Snapshot[] {
-    return this.reader.sampled(this.frame.timeMs - windowMs, this.frame.timeMs, maxSamples);
+    const key = `${windowMs}/${maxSamples}`;
+    const samples = this.reader.sampled(
+      this.frame.timeMs - windowMs,
+      this.frame.timeMs,
+      maxSamples,
+      this.chartCache.get(key),
+    );
+    this.chartCache.set(key, new Map(samples.map((s) => [Date.parse(s.timestamp), s])));
+    return samples;
   }
 
   /** Applied limit changes of one cgroup at or before the current sample, newest first. */

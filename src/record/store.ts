@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatTimeIso } from '../util/time.js';
 import type { Snapshot } from '../model/types.js';
-import { deltaAgainst, encodePayload, KeyFrame, storedJson } from './codec.js';
+import { ColumnEncoder } from './columns.js';
 import {
   encodeRecord,
   KIND_DELTA,
@@ -18,6 +18,7 @@ import {
   segmentName,
   type SegmentFile,
 } from './format.js';
+import { encodeIndex, encodeIndexEntry, INDEX_MAGIC, indexName } from './index-file.js';
 import { StoreLock } from './lock.js';
 
 export interface StoreWriterOptions {
@@ -44,10 +45,12 @@ interface OpenSegment {
   file: SegmentFile;
   fd: number;
   bytes: number;
-  key: KeyFrame | null;
+  indexFd: number;
+  indexBytes: number;
+  encoder: ColumnEncoder;
+  /** -1 before the segment's first record (a key frame). */
   keyOffset: number;
   deltasSinceKey: number;
-  keyPayloadBytes: number;
 }
 
 export class StoreWriter {
@@ -67,7 +70,10 @@ export class StoreWriter {
   ) {
     this.lock = StoreLock.acquire(dir);
     try {
-      this.segments = listSegments(dir, fs.readdirSync).map((s) => ({ ...s, bytes: sizeOf(path.join(dir, s.name)) }));
+      this.segments = listSegments(dir, fs.readdirSync).map((s) => ({
+        ...s,
+        bytes: sizeOf(path.join(dir, s.name)) + sizeOf(path.join(dir, indexName(s.name))),
+      }));
       this.repairTail();
       this.totalBytes = this.segments.reduce((sum, s) => sum + s.bytes, 0);
     } catch (err) {
@@ -87,19 +93,26 @@ export class StoreWriter {
     return new StoreWriter(real, options);
   }
 
-  /** A kill -9 mid-write leaves an incomplete record at the end of the newest segment: cut it off. */
+  /**
+   * A kill -9 mid-write leaves an incomplete record at the end of the newest
+   * segment: cut it off. Its index may lack the last record or end mid-entry:
+   * write it again from the records.
+   */
   private repairTail(): void {
     const last = this.segments.at(-1);
     if (!last) return;
     const file = path.join(this.dir, last.name);
-    const scan = scanSegment(fs.readFileSync(file));
-    if (scan.tornTailAt === null) return;
-    if (scan.records.length === 0) {
+    const buf = fs.readFileSync(file);
+    const scan = scanSegment(buf);
+    if (scan.records.length === 0 && scan.tornTailAt !== null) {
       fs.unlinkSync(file);
+      fs.rmSync(path.join(this.dir, indexName(last.name)), { force: true });
       this.segments.pop();
       this.options.warn?.(`store: removed ${last.name}, whose first write was cut short`);
       return;
     }
+    if (scan.version === 2) last.bytes = buf.length + this.rewriteIndex(last.name, scan.records);
+    if (scan.tornTailAt === null) return;
     const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW);
     try {
       fs.ftruncateSync(fd, scan.tornTailAt);
@@ -109,7 +122,18 @@ export class StoreWriter {
     this.options.warn?.(
       `store: dropped an incomplete last record (${last.bytes - scan.tornTailAt} bytes) at the end of ${last.name}`,
     );
-    last.bytes = scan.tornTailAt;
+    last.bytes -= buf.length - scan.tornTailAt;
+  }
+
+  /** Writes a segment's index afresh (a new file renamed over the old one); returns its size. */
+  private rewriteIndex(segment: string, records: Parameters<typeof encodeIndex>[0]): number {
+    const index = encodeIndex(records);
+    const target = path.join(this.dir, indexName(segment));
+    const temp = `${target}.tmp`;
+    fs.rmSync(temp, { force: true });
+    fs.writeFileSync(temp, index, { flag: 'wx', mode: 0o640 });
+    fs.renameSync(temp, target);
+    return index.length;
   }
 
   append(snapshot: Snapshot): void {
@@ -125,33 +149,31 @@ export class StoreWriter {
     }
     seg ??= this.openSegment(timestampMs);
 
-    let record: Buffer;
-    const keyframeEvery = this.options.keyframeEvery ?? 60;
-    let delta: Buffer | null = null;
-    if (seg.key && seg.deltasSinceKey < keyframeEvery) {
-      delta = encodePayload(deltaAgainst(seg.key, snapshot));
-      // A delta as large as a key frame: the key frame is stale, write a new one.
-      if (delta.length > seg.keyPayloadBytes) delta = null;
-    }
-    if (delta) {
-      record = encodeRecord(timestampMs, KIND_DELTA, seg.keyOffset, delta);
-      seg.deltasSinceKey++;
-    } else {
-      const stored = storedJson(snapshot);
-      const payload = encodePayload(stored);
-      record = encodeRecord(timestampMs, KIND_KEYFRAME, seg.bytes, payload);
-      seg.key = new KeyFrame(stored);
+    const key = seg.keyOffset < 0 || seg.deltasSinceKey >= (this.options.keyframeEvery ?? 60);
+    if (key) {
       seg.keyOffset = seg.bytes;
-      seg.keyPayloadBytes = payload.length;
       seg.deltasSinceKey = 0;
-    }
+    } else seg.deltasSinceKey++;
+    const kind = key ? KIND_KEYFRAME : KIND_DELTA;
+    const record = encodeRecord(timestampMs, kind, seg.keyOffset, seg.encoder.encode(snapshot, key));
     // One write per record: a reader sees a record whole or not at all, a crash leaves at most one torn tail.
     fs.writeSync(seg.fd, record, 0, record.length, seg.bytes);
     if (this.options.sync ?? true) fs.fdatasyncSync(seg.fd);
+    // The index entry after the record: an entry never points at bytes not yet written.
+    const entry = encodeIndexEntry({
+      timestampMs,
+      offset: seg.bytes,
+      recordBytes: record.length,
+      keyOffset: seg.keyOffset,
+      kind,
+    });
+    fs.writeSync(seg.indexFd, entry, 0, entry.length, seg.indexBytes);
+    seg.indexBytes += entry.length;
     seg.bytes += record.length;
-    this.segments[this.segments.length - 1].bytes = seg.bytes;
-    this.totalBytes += record.length;
-    this.appendedBytes += record.length;
+    const added = record.length + entry.length;
+    this.segments[this.segments.length - 1].bytes += added;
+    this.totalBytes += added;
+    this.appendedBytes += added;
     this.enforceLimits(timestampMs);
   }
 
@@ -167,17 +189,24 @@ export class StoreWriter {
         );
         const header = segmentHeader(this.options.intervalMs);
         fs.writeSync(fd, header, 0, header.length, 0);
+        const indexFd = fs.openSync(
+          path.join(this.dir, indexName(name)),
+          fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW,
+          0o640,
+        );
+        fs.writeSync(indexFd, INDEX_MAGIC, 0, INDEX_MAGIC.length, 0);
         const file = { name, startMs };
-        this.segments.push({ ...file, bytes: header.length });
-        this.totalBytes += header.length;
+        this.segments.push({ ...file, bytes: header.length + INDEX_MAGIC.length });
+        this.totalBytes += header.length + INDEX_MAGIC.length;
         this.current = {
           file,
           fd,
           bytes: header.length,
-          key: null,
-          keyOffset: 0,
+          indexFd,
+          indexBytes: INDEX_MAGIC.length,
+          encoder: new ColumnEncoder(),
+          keyOffset: -1,
           deltasSinceKey: 0,
-          keyPayloadBytes: 0,
         };
         return this.current;
       } catch (err) {
@@ -191,6 +220,8 @@ export class StoreWriter {
     if (!this.current) return;
     fs.fsyncSync(this.current.fd);
     fs.closeSync(this.current.fd);
+    fs.fsyncSync(this.current.indexFd);
+    fs.closeSync(this.current.indexFd);
     this.current = null;
   }
 
@@ -202,6 +233,7 @@ export class StoreWriter {
       // A segment ends where the next begins: all of it is past retention when the next began before the horizon.
       if (this.totalBytes <= this.options.maxBytes && next.startMs > horizonMs) break;
       fs.unlinkSync(path.join(this.dir, oldest.name));
+      fs.rmSync(path.join(this.dir, indexName(oldest.name)), { force: true });
       this.segments.shift();
       this.totalBytes -= oldest.bytes;
     }
@@ -228,5 +260,10 @@ export class StoreWriter {
 }
 
 function sizeOf(file: string): number {
-  return fs.lstatSync(file).size;
+  try {
+    return fs.lstatSync(file).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0; // a v1 segment has no index
+    throw err;
+  }
 }

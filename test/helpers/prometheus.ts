@@ -60,10 +60,10 @@ function ready(url: string, web?: PrometheusWebConfig): Promise<boolean> {
   });
 }
 
-/** Starts Prometheus scraping `targets` (host:port) every second; resolves once it is ready. */
+/** Starts Prometheus scraping `targets` (host:port) every second (with `ruleFiles` loaded); resolves once it is ready. */
 export async function startPrometheus(
   targets: string[],
-  options: { job?: string; web?: PrometheusWebConfig } = {},
+  options: { job?: string; web?: PrometheusWebConfig; ruleFiles?: string[] } = {},
 ): Promise<RunningPrometheus> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-prometheus-'));
   const port = await freePort();
@@ -75,6 +75,10 @@ export async function startPrometheus(
       'global:',
       '  scrape_interval: 1s',
       '  scrape_timeout: 1s',
+      // Recording rules, evaluated every second as the targets are scraped.
+      ...(options.ruleFiles?.length
+        ? ['  evaluation_interval: 1s', 'rule_files:', ...options.ruleFiles.map((f) => `  - '${f}'`)]
+        : []),
       'scrape_configs:',
       `  - job_name: ${options.job ?? 'tstop'}`,
       '    static_configs:',

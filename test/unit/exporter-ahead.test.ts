@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aheadLeadMs,
   aheadMaxAgeMs,
+  p95,
   reuseWindowMs,
   scrapeCadenceMs,
   SharedCollection,
@@ -14,7 +15,7 @@ import { sampleSnapshot, v2Container } from '../../src/model/samples.js';
 import type { Snapshot } from '../../src/model/types.js';
 
 /** A SharedCollection on a fake clock whose ahead timer the test fires. */
-function harness(minIntervalMs: number, containers: () => string[] = () => ['/a']) {
+function harness(minIntervalMs: number, containers: () => string[] = () => ['/a'], extra?: () => Promise<string>) {
   const clock = { now: 0 };
   const timer: { fn: (() => void) | null; at: number } = { fn: null, at: 0 };
   const reads: number[] = []; // clock at each collection
@@ -29,6 +30,7 @@ function harness(minIntervalMs: number, containers: () => string[] = () => ['/a'
     minIntervalMs,
     select: () => true,
     now: () => clock.now,
+    extra,
     collectAhead: true,
     setTimer: (fn, ms) => {
       timer.fn = fn;
@@ -61,7 +63,9 @@ describe('scrape cadence', () => {
     expect(aheadMaxAgeMs(15_000)).toBe(7_500);
     expect(aheadLeadMs(1000, 60)).toBe(120);
     expect(aheadLeadMs(1000, 5)).toBe(20);
-    expect(aheadLeadMs(1000, 400)).toBe(250);
+    expect(aheadLeadMs(1000, 400)).toBe(350); // at most 0.35 of the interval
+    expect(p95([10, 12, 11, 300, 9, 10, 10, 11, 12, 10, 9, 10, 11, 10, 12, 10])).toBe(12);
+    expect(p95([10, 300, 280])).toBe(280);
   });
 });
 
@@ -176,6 +180,38 @@ describe('collect ahead', () => {
     }
     expect(fast.timer.fn).toBeNull();
     expect(fast.shared.aheadCollections).toBe(0);
+  });
+
+  it('a scrape arriving while the ahead collection still runs takes it, and the next one is made ahead too', async () => {
+    let release: (() => void) | null = null;
+    let slow = false;
+    const extra = (): Promise<string> =>
+      slow ? new Promise<string>((r) => (release = () => r(''))) : Promise.resolve('');
+    const h = harness(1000, undefined, extra);
+    for (let i = 0; i < 4; i++) {
+      await h.advance(i * 1000);
+      await h.shared.get();
+    }
+    slow = true;
+    const at = h.timer.at;
+    await h.advance(at); // the ahead collection starts and has not finished by the scrape
+    slow = false;
+    await h.advance(4000);
+    const late = h.shared.get();
+    release!();
+    const e = await late;
+    expect(e.startedAtMonoMs).toBe(at);
+    expect(h.shared.aheadServed).toBe(1);
+    expect(h.reads).toHaveLength(5); // no collection of its own
+    // The next ahead collection is scheduled, so the scrape after is served ahead as well.
+    expect(h.timer.fn).not.toBeNull();
+    await h.advance(h.timer.at);
+    await h.advance(5000);
+    const next = await h.shared.get();
+    expect(next.startedAtMonoMs).toBeGreaterThanOrEqual(5000 - aheadMaxAgeMs(1000));
+    expect(next.startedAtMonoMs).toBeLessThan(5000);
+    expect(h.shared.aheadServed).toBe(2);
+    expect(h.reads).toHaveLength(6);
   });
 
   it('stops scheduling once closed', async () => {

@@ -12,7 +12,7 @@ import { cgroupEvents } from '../../collectors/freezer.js';
 import { parseBlkioV1, parseIoMaxV2, parseIoStatV2, parseThrottleV1, parseWeight } from '../../collectors/io.js';
 import { memoryEventsV2, oomControlV1 } from '../../collectors/memory.js';
 import { parseNetDev } from '../../collectors/network.js';
-import { parsePressure } from '../../collectors/pressure.js';
+import { parsePressure, pressureAtRest } from '../../collectors/pressure.js';
 import { parseStartTicks } from '../../collectors/processes.js';
 import { parseCgroupMounts } from '../../src/cgroupfs/mounts.js';
 import { parseCpuList, parseLimit, type KeyedFormat } from '../../src/cgroupfs/parse.js';
@@ -122,6 +122,28 @@ describe('pressure', () => {
       }
     });
   }
+
+  it('is at rest only when every average reads 0.00 (the total may be anything)', () => {
+    const atRest = (s: string): boolean => pressureAtRest(Buffer.from(s), 0, s.length);
+    expect(
+      atRest('some avg10=0.00 avg60=0.00 avg300=0.00 total=8123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=12\n'),
+    ).toBe(true);
+    expect(atRest('some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n')).toBe(true);
+    expect(
+      atRest('some avg10=0.00 avg60=0.00 avg300=0.01 total=8123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=12\n'),
+    ).toBe(false);
+    expect(
+      atRest('some avg10=0.00 avg60=0.00 avg300=0.00 total=8123\nfull avg10=1.50 avg60=0.00 avg300=0.00 total=12\n'),
+    ).toBe(false);
+    expect(atRest('some avg10=10.00 avg60=0.00 avg300=0.00 total=1\n')).toBe(false);
+    expect(atRest('')).toBe(false);
+    for (const name of ['pressure.cpu.k6.1.system', 'pressure.memory.cgroup']) {
+      const b = sample(name);
+      const p = parsePressure(b, b.length)!;
+      const zero = (l: typeof p.some): boolean => l === null || (l.avg10 === 0 && l.avg60 === 0 && l.avg300 === 0);
+      expect(pressureAtRest(b, 0, b.length)).toBe(zero(p.some) && zero(p.full));
+    }
+  });
 });
 
 describe('keyed files', () => {

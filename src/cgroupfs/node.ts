@@ -1,0 +1,64 @@
+// One cgroup as the tree keeps it: its directory in each hierarchy, its
+// kept-open descriptors, and the bytes kept from earlier ticks (settings,
+// gate, execution, resting and written files: see src/cgroupfs/files.ts).
+
+/** One cgroup, present in one or more hierarchies. */
+export class CgroupNode {
+  readonly id: string;
+  /** Directory in each hierarchy (index as CgroupTree.hierarchies), null where absent. */
+  readonly dirs: (string | null)[];
+  /** Descriptor state per declared file slot (see FileReader). */
+  readonly fds: Int32Array;
+  /** Place of each kept-open descriptor in the reader's batch (-1: none). */
+  readonly batchPositions: Int32Array;
+  /** Full path per file slot, built on first read. */
+  readonly paths: (string | null)[];
+  /** Inode of the cgroup's main directory: a different one means recreated. */
+  inode = 0;
+  /** Set when a read found the cgroup removed; the tree drops it. */
+  gone = false;
+  /** Free slot for the collection layer's per-cgroup memo. */
+  memo: unknown = undefined;
+  /** Last content of each setting file (ABSENT_SETTING where it does not exist). */
+  readonly settings: (Buffer | null)[];
+  /** Settings must be re-read at the next read (new cgroup, or the limiter changed one). */
+  settingsStale = true;
+  /** Nothing in this cgroup ran since the last tick (its gate file is unchanged): see executionFile. */
+  idle = false;
+  /** The gate file's bytes at the last tick. */
+  gateBytes: Buffer | null = null;
+  /** The tree's tick in which beginTick read gateBytes (the gate file is then served from them). */
+  gateTick = -1;
+  /** Consecutive ticks the cgroup was idle (its execution files' descriptors close after a few). */
+  idleTicks = 0;
+  /** Per file slot: inotify watches the file (its v2 cgroup.events, its written files). */
+  readonly watched: Uint8Array;
+  /**
+   * Per file slot: the watcher saw the file change. cgroup.events: since the
+   * last tick began; a written file: since it was last read.
+   */
+  readonly changed: Uint8Array;
+  /** The tree's tick in which cgroup.events last said "populated 0" (-1: not empty at its last read). */
+  emptyTick = -1;
+  /** The tree's tick in which beginTick found the cgroup empty since the last tick (resting files may be served). */
+  quietTick = -1;
+  /** Per file slot: the kept bytes of a resting file are at rest (see restingFile). */
+  readonly atRest: Uint8Array;
+  /** A collector's parse of a setting, and the cached bytes it was parsed from (see CgroupSource.setting). */
+  readonly parsed: unknown[];
+  readonly parsedFrom: (Buffer | null)[];
+
+  constructor(id: string, hierarchyCount: number, fileCount: number) {
+    this.id = id;
+    this.dirs = new Array<string | null>(hierarchyCount).fill(null);
+    this.fds = new Int32Array(fileCount).fill(-2);
+    this.batchPositions = new Int32Array(fileCount).fill(-1);
+    this.paths = new Array<string | null>(fileCount).fill(null);
+    this.settings = new Array<Buffer | null>(fileCount).fill(null);
+    this.parsed = new Array<unknown>(fileCount).fill(null);
+    this.parsedFrom = new Array<Buffer | null>(fileCount).fill(null);
+    this.atRest = new Uint8Array(fileCount);
+    this.watched = new Uint8Array(fileCount);
+    this.changed = new Uint8Array(fileCount);
+  }
+}

@@ -1,0 +1,656 @@
+// The v2 payload (segments "TSTOPSG2"): a sample as columns of numbers
+// against the previous sample. Each entity (the host, each cgroup) is split
+// into a template, its JSON with every number replaced by 0 (strings, nulls,
+// keys and array lengths: what rarely changes), and its numbers in template
+// order. A record holds:
+//
+//   u32 header length | header JSON | one varint per number, column by column
+//
+// The header carries the time, the entity list and the templates only where
+// they changed (a key frame is a record against nothing: all of them). Each
+// number is a varint u = magnitude * 4 + tag, against the same number of the
+// previous sample (the same template path when a template changed):
+//   u = 0      unchanged; for a rate: recomputed from the counters on replay
+//   tag 1      integer step (zigzag), tag 2: step in millionths (zigzag),
+//   tag 3      the magnitude indexes the header's literal list.
+// Columns (the j-th number of every entity, then the j+1-th) put alike
+// figures next to each other for deflate. Rates that the model's applyRates
+// gives back from the stored counters (within RATE_TOLERANCE) are not stored:
+// a busy cgroup's CPU %, io and network rates cost one zero byte each.
+
+import zlib from 'node:zlib';
+import { applyRates } from '../model/rates.js';
+import type { ContainerSnapshot, HostInfo, Snapshot } from '../model/types.js';
+import { storedNumber } from './codec.js';
+
+/**
+ * The figures model/rates.ts derives from two samples (`*` an array index).
+ * A template path in this list is a rate: recomputed on replay when it can be.
+ */
+export const RATE_PATHS = new Set([
+  'cpuPercent',
+  'cpu.percent',
+  'cpu.quotaPercent',
+  'cpu.throttledPercent',
+  'io.readBytesPerSecond',
+  'io.writeBytesPerSecond',
+  'io.devices.*.readBytesPerSecond',
+  'io.devices.*.writeBytesPerSecond',
+  'io.devices.*.readOpsPerSecond',
+  'io.devices.*.writeOpsPerSecond',
+  'network.*.rxBytesPerSecond',
+  'network.*.txBytesPerSecond',
+]);
+
+/** A recomputed rate stands for the live one when within 0.001 (or a millionth of it, for large rates). */
+export function withinRateTolerance(recomputed: number, live: number): boolean {
+  return Math.abs(recomputed - live) <= Math.max(1e-3, Math.abs(live) * 1e-6);
+}
+
+type Node =
+  | { k: 'n' }
+  | { k: 'l' }
+  | { k: 'v'; v: unknown }
+  | { k: 'o'; keys: string[]; kids: Node[] }
+  | { k: 'a'; kids: Node[] };
+
+const NUMBER: Node = { k: 'n' };
+
+export interface Template {
+  skeleton: string;
+  root: Node;
+  leaves: number;
+  /** Each number's path ("io.devices.0.readBytes"). */
+  paths: string[];
+  /** 1 where the number is a rate (RATE_PATHS). */
+  rate: Uint8Array;
+  /** Where each rate is in the entity's object. */
+  rateLeaves: { j: number; keys: string[] }[];
+  /** Rates this entity does not have (null), which applyRates may fill in all the same. */
+  nullRates: string[][];
+  /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
+  parts: string[];
+  /** The part holding the process list, cut where the list goes (-1: none). */
+  listPart: number;
+  listCut: [string, string];
+  pathIndex?: Map<string, number>;
+}
+
+const ratePathMemo = new Map<string, boolean>();
+function isRatePath(path: string): boolean {
+  let yes = ratePathMemo.get(path);
+  if (yes === undefined) {
+    yes = RATE_PATHS.has(path.replace(/\.\d+(?=\.|$)/g, '.*'));
+    if (ratePathMemo.size > 100_000) ratePathMemo.clear();
+    ratePathMemo.set(path, yes);
+  }
+  return yes;
+}
+
+/** The template's JSON text cut at its numbers. */
+function textParts(n: Node, parts: string[], text: string): string {
+  switch (n.k) {
+    case 'n':
+      parts.push(text);
+      return '';
+    case 'l':
+      return text + LIST_MARK;
+    case 'v':
+      return text + JSON.stringify(n.v);
+    case 'a': {
+      let t = `${text}[`;
+      n.kids.forEach((kid, i) => (t = textParts(kid, parts, i ? `${t},` : t)));
+      return `${t}]`;
+    }
+    case 'o': {
+      let t = `${text}{`;
+      n.kids.forEach((kid, i) => (t = textParts(kid, parts, `${t}${i ? ',' : ''}${JSON.stringify(n.keys[i])}:`)));
+      return `${t}}`;
+    }
+  }
+}
+
+function compile(v: unknown, path: string, paths: string[], nullRates: string[][]): Node {
+  if (path === LIST_KEY && Array.isArray(v)) return { k: 'l' };
+  if (typeof v === 'number') {
+    paths.push(path);
+    return NUMBER;
+  }
+  if (v === null && isRatePath(path)) nullRates.push(path.split('.'));
+  if (v === null || typeof v !== 'object') return { k: 'v', v };
+  const prefix = path ? `${path}.` : '';
+  if (Array.isArray(v)) return { k: 'a', kids: v.map((x, i) => compile(x, `${prefix}${i}`, paths, nullRates)) };
+  const keys = Object.keys(v);
+  return {
+    k: 'o',
+    keys,
+    kids: keys.map((k) => compile((v as Record<string, unknown>)[k], `${prefix}${k}`, paths, nullRates)),
+  };
+}
+
+/** Templates by skeleton: each cgroup has its own (its id and name are in it), shared by its samples. */
+export class Templates {
+  private readonly byText = new Map<string, Template>();
+
+  get(skeleton: string): Template {
+    let t = this.byText.get(skeleton);
+    if (t) return t;
+    const paths: string[] = [];
+    const nullRates: string[][] = [];
+    const root = compile(JSON.parse(skeleton), '', paths, nullRates);
+    const rate = new Uint8Array(paths.length);
+    const rateLeaves: Template['rateLeaves'] = [];
+    paths.forEach((p, j) => {
+      if (!isRatePath(p)) return;
+      rate[j] = 1;
+      rateLeaves.push({ j, keys: p.split('.') });
+    });
+    const parts: string[] = [];
+    parts.push(textParts(root, parts, ''));
+    const listPart = parts.findIndex((part) => part.includes(LIST_MARK));
+    const listCut = (listPart < 0 ? ['', ''] : parts[listPart].split(LIST_MARK)) as [string, string];
+    t = { skeleton, root, leaves: paths.length, paths, rate, rateLeaves, nullRates, parts, listPart, listCut };
+    if (this.byText.size > 100_000) this.byText.clear(); // cgroups come and go: keep the map bounded
+    this.byText.set(skeleton, t);
+    return t;
+  }
+}
+
+function indexOfPath(t: Template, path: string): number | undefined {
+  t.pathIndex ??= new Map(t.paths.map((p, i) => [p, i]));
+  return t.pathIndex.get(path);
+}
+
+/**
+ * A cgroup's process list changes more often than anything else about it:
+ * it is kept beside the template (as a list per entity), not in it, so a
+ * process starting does not make a new template.
+ */
+const LIST_KEY = 'processes';
+const LIST_MARK = '\u0000';
+
+/** The skeleton of v (numbers as 0, stored as storedNumber into vals; the top-level process list into lists). */
+function skeletonOf(v: unknown, vals: number[], lists: unknown[][], top = false): string {
+  if (typeof v === 'number') {
+    vals.push(storedNumber(v));
+    return '0';
+  }
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonOf(v[i], vals, lists);
+    return `${s}]`;
+  }
+  let s = '{';
+  let first = true;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined || typeof x === 'function') continue;
+    let inner: string;
+    if (top && k === LIST_KEY && Array.isArray(x)) {
+      lists.push(x.slice());
+      inner = '[]';
+    } else inner = skeletonOf(x, vals, lists);
+    s += `${first ? '' : ','}${JSON.stringify(k)}:${inner}`;
+    first = false;
+  }
+  return `${s}}`;
+}
+
+/** Whether v has template n's shape; if so its numbers (storedNumber) are pushed to vals. */
+function matches(v: unknown, n: Node, vals: number[], lists: unknown[][]): boolean {
+  switch (n.k) {
+    case 'l':
+      if (!Array.isArray(v)) return false;
+      lists.push(v.slice());
+      return true;
+    case 'n':
+      if (typeof v !== 'number') return false;
+      vals.push(storedNumber(v));
+      return true;
+    case 'v':
+      return v === n.v;
+    case 'a':
+      if (!Array.isArray(v) || v.length !== n.kids.length) return false;
+      for (let i = 0; i < v.length; i++) if (!matches(v[i], n.kids[i], vals, lists)) return false;
+      return true;
+    case 'o': {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+      let i = 0;
+      for (const k in v) {
+        if (k !== n.keys[i] || !matches((v as Record<string, unknown>)[k], n.kids[i], vals, lists)) return false;
+        i++;
+      }
+      return i === n.keys.length;
+    }
+  }
+}
+
+/** An entity's JSON text: its template's with its numbers (rates as null with blankRates; NaN as null). */
+function textOf(e: Entity, blankRates: boolean): string {
+  const { parts, rate, listPart, listCut } = e.t;
+  const vals = e.vals;
+  const part = (x: number): string =>
+    x === listPart ? listCut[0] + JSON.stringify(e.list ?? []) + listCut[1] : parts[x];
+  let text = part(0);
+  for (let j = 0; j < vals.length; j++) {
+    const v = vals[j];
+    text += (blankRates && rate[j]) || !Number.isFinite(v) ? 'null' : String(v);
+    text += part(j + 1);
+  }
+  return text;
+}
+
+/**
+ * The snapshot of a state's entities (the host first), built as JSON text
+ * and parsed: the engine's parser makes a thousand cgroups' objects several
+ * times faster than building them key by key.
+ */
+function buildSnapshot(state: ColumnState, entities: readonly Entity[], blankRates: boolean): Snapshot {
+  const containers = entities.slice(1).map((e) => textOf(e, blankRates));
+  return JSON.parse(
+    `{"timestamp":${JSON.stringify(state.timestamp)},"monotonicSeconds":${state.monotonicSeconds},` +
+      `"host":${textOf(entities[0], blankRates)},"containers":[${containers.join(',')}],` +
+      `"notes":${JSON.stringify(state.notes)}}`,
+  ) as Snapshot;
+}
+
+function setPath(obj: unknown, keys: readonly string[], value: number | null): void {
+  let o = obj as Record<string, unknown>;
+  for (let i = 0; i < keys.length - 1; i++) {
+    o = o[keys[i]] as Record<string, unknown>;
+    if (o === null || typeof o !== 'object') return;
+  }
+  o[keys[keys.length - 1]] = value;
+}
+
+/** The rate at j as applyRates left it in an entity's object (NaN when it computed none). */
+function rateIn(obj: unknown, keys: readonly string[]): number {
+  let v: unknown = obj;
+  for (const k of keys) v = v === null || typeof v !== 'object' ? undefined : (v as Record<string, unknown>)[k];
+  return typeof v === 'number' ? storedNumber(v) : NaN;
+}
+
+/** An entity (the host: id "") as a template and its numbers. */
+export interface Entity {
+  id: string;
+  t: Template;
+  /** NaN at a rate still to be recomputed (and for a number JSON cannot hold). */
+  vals: Float64Array;
+  /** The process list (a cgroup's; null for the host). */
+  list: unknown[] | null;
+}
+
+/** A decoded sample: what the next record is relative to. */
+export interface ColumnState {
+  timestamp: string;
+  monotonicSeconds: number;
+  notes: string[];
+  entities: Entity[];
+  byId: Map<string, Entity>;
+  /** The record's place in its block (0: the key frame). */
+  seq: number;
+}
+
+interface Header {
+  t: string;
+  m: number;
+  q: number;
+  n?: string[];
+  /** The entity list when it changed: an index into the previous list, or a new id. */
+  e?: (number | string)[];
+  /** Templates of entities (by index) whose template changed. */
+  s?: Record<number, string>;
+  /** Process lists of entities (by index) whose list changed. */
+  p?: Record<number, unknown[]>;
+  l?: (number | null)[];
+}
+
+const HOST_ID = '';
+
+function objectsOf(s: Snapshot): { id: string; obj: unknown }[] {
+  return [{ id: HOST_ID, obj: s.host }, ...s.containers.map((c) => ({ id: c.id, obj: c }))];
+}
+
+function snapshotOf(state: ColumnState, objects: unknown[]): Snapshot {
+  return {
+    timestamp: state.timestamp,
+    monotonicSeconds: state.monotonicSeconds,
+    host: objects[0] as HostInfo,
+    containers: objects.slice(1) as ContainerSnapshot[],
+    notes: state.notes,
+  };
+}
+
+/** A growing byte buffer. */
+class Bytes {
+  buf = Buffer.allocUnsafe(1 << 16);
+  length = 0;
+  reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
+  push(byte: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = byte;
+  }
+}
+
+/** How many bytes the largest magnitude needs. */
+function widthOf(mags: readonly number[]): number {
+  let max = 0;
+  for (const m of mags) if (m > max) max = m;
+  let w = 0;
+  while (max >= 1) {
+    max = Math.floor(max / 256);
+    w++;
+  }
+  return w;
+}
+
+/**
+ * A column's magnitudes as a width byte and byte planes (every low byte,
+ * then every next byte): the high planes are nearly all zeros, which
+ * deflate squeezes to nothing, where varints would spread them over every byte.
+ */
+function writePlanes(out: Bytes, mags: readonly number[]): void {
+  const w = widthOf(mags);
+  out.push(w);
+  out.reserve(w * mags.length);
+  for (let b = 0; b < w; b++) {
+    const div = 2 ** (8 * b);
+    for (const m of mags) out.buf[out.length++] = Math.floor(m / div) % 256;
+  }
+}
+
+const MAX_U = Number.MAX_SAFE_INTEGER / 8;
+const zigzag = (d: number): number => (d >= 0 ? 2 * d : -2 * d - 1);
+const unzigzag = (z: number): number => (z % 2 === 1 ? -(z + 1) / 2 : z / 2);
+
+/** The varint for v against prev (non-zero unless unchanged). */
+function codeOf(v: number, prev: number, literals: (number | null)[]): number {
+  if (v === prev && !Object.is(v, -0)) return 0;
+  if (Number.isSafeInteger(v) && Number.isSafeInteger(prev)) {
+    const z = zigzag(v - prev);
+    if (z < MAX_U) return z * 4 + 1;
+  }
+  const vm = Math.round(v * 1e6);
+  const pm = Math.round(prev * 1e6);
+  if (Number.isSafeInteger(vm) && Number.isSafeInteger(pm) && vm / 1e6 === v) {
+    const z = zigzag(vm - pm);
+    if (z < MAX_U) return z * 4 + 2;
+  }
+  literals.push(Number.isFinite(v) ? v : null);
+  return (literals.length - 1) * 4 + 3;
+}
+
+function valueOf(tag: number, mag: number, prev: number, literals: readonly (number | null)[]): number {
+  if (tag === 1) return prev + unzigzag(mag);
+  if (tag === 2) return (Math.round(prev * 1e6) + unzigzag(mag)) / 1e6;
+  if (tag === 3) return literals[mag] ?? NaN; // a non-finite number is kept as null, as JSON has it
+  return prev;
+}
+
+/** The previous sample's numbers at e's template positions (same path; 0 where there is none, and for rates). */
+function previousValues(t: Template, prev: Entity | undefined): Float64Array | null {
+  if (!prev) return null;
+  if (prev.t === t) return prev.vals;
+  const out = new Float64Array(t.leaves);
+  for (let j = 0; j < t.leaves; j++) {
+    const at = t.rate[j] ? undefined : indexOfPath(prev.t, t.paths[j]);
+    const v = at === undefined || prev.t.rate[at] ? 0 : prev.vals[at];
+    out[j] = Number.isFinite(v) ? v : 0;
+  }
+  return out;
+}
+
+function newState(h: Header, notes: string[], entities: Entity[]): ColumnState {
+  return {
+    timestamp: h.t,
+    monotonicSeconds: h.m,
+    notes,
+    entities,
+    byId: new Map(entities.map((e) => [e.id, e])),
+    seq: h.q,
+  };
+}
+
+function sameJsonList(a: readonly unknown[], b: readonly unknown[] | null): boolean {
+  return b !== null && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Level 6: deflate's default; the columns are mostly zero bytes. */
+const DEFLATE_LEVEL = Number(process.env.TSTOP_DEFLATE_LEVEL ?? 6);
+
+/** The writer's side: each sample against the previous one it encoded. */
+export class ColumnEncoder {
+  private prev: ColumnState | null = null;
+  /** The previous sample as replay rebuilds it (its counters): the rates' base. */
+  private prevSnapshot: Snapshot | null = null;
+  private readonly templates = new Templates();
+  private readonly scratch: number[] = [];
+
+  /** A key frame (against nothing) when `key`, else a delta against the previous sample. */
+  encode(s: Snapshot, key: boolean): Buffer {
+    const prev = key ? null : this.prev;
+    const header: Header = { t: s.timestamp, m: storedNumber(s.monotonicSeconds), q: prev ? prev.seq + 1 : 0 };
+    const entities: Entity[] = [];
+    const changedTemplates: Record<number, string> = {};
+    let templatesChanged = false;
+    const vals = this.scratch;
+    const lists: unknown[][] = [];
+    const changedLists: Record<number, unknown[]> = {};
+    let listsChanged = false;
+    for (const { id, obj } of objectsOf(s)) {
+      const before = prev?.byId.get(id);
+      vals.length = 0;
+      lists.length = 0;
+      let t: Template;
+      if (before && matches(obj, before.t.root, vals, lists)) t = before.t;
+      else {
+        vals.length = 0;
+        lists.length = 0;
+        t = this.templates.get(skeletonOf(obj, vals, lists, true));
+        changedTemplates[entities.length] = t.skeleton;
+        templatesChanged = true;
+      }
+      const list = lists[0] ?? null;
+      if (list && (!before || before.t !== t || !sameJsonList(list, before.list))) {
+        changedLists[entities.length] = list;
+        listsChanged = true;
+      }
+      entities.push({ id, t, vals: Float64Array.from(vals), list });
+    }
+    const ids = entities.map((e) => e.id);
+    if (
+      !prev ||
+      !sameList(
+        ids,
+        prev.entities.map((e) => e.id),
+      )
+    ) {
+      const at = new Map(prev?.entities.map((e, i) => [e.id, i]));
+      header.e = ids.map((id) => at.get(id) ?? id);
+    }
+    if (templatesChanged) header.s = changedTemplates;
+    if (listsChanged) header.p = changedLists;
+    const notes = s.notes;
+    if (!prev || JSON.stringify(notes) !== JSON.stringify(prev.notes)) header.n = notes;
+    const state = newState(header, notes, entities);
+
+    // Rates that replay recomputes from these counters need not be stored.
+    const derived = this.derivable(state, prev ? this.prevSnapshot : null);
+    const literals: (number | null)[] = [];
+    const before = entities.map((e) => previousValues(e.t, prev?.byId.get(e.id)));
+    const maxLeaves = entities.reduce((m, e) => Math.max(m, e.t.leaves), 0);
+    // The kind of every number (0: unchanged, or a rate recomputed on replay), column by column, then each column's magnitudes.
+    const kinds = new Bytes();
+    const planes = new Bytes();
+    const mags: number[] = [];
+    for (let j = 0; j < maxLeaves; j++) {
+      mags.length = 0;
+      for (let i = 0; i < entities.length; i++) {
+        const e = entities[i];
+        if (j >= e.t.leaves) continue;
+        // A rate: zero when recomputed on replay, else its value (never zero).
+        const u = e.t.rate[j]
+          ? derived[i]?.[j]
+            ? 0
+            : codeOf(e.vals[j], 0, literals) || 1
+          : codeOf(e.vals[j], before[i]?.[j] ?? 0, literals);
+        kinds.push(u % 4);
+        if (u !== 0) mags.push(Math.floor(u / 4));
+      }
+      if (mags.length > 0) writePlanes(planes, mags);
+    }
+    if (literals.length) header.l = literals;
+    const head = Buffer.from(JSON.stringify(header));
+    const len = Buffer.allocUnsafe(4);
+    len.writeUInt32LE(head.length);
+    this.prev = state;
+    const body = [len, head, kinds.buf.subarray(0, kinds.length), planes.buf.subarray(0, planes.length)];
+    return zlib.deflateRawSync(Buffer.concat(body), { level: DEFLATE_LEVEL });
+  }
+
+  /**
+   * Per entity, 1 at each rate that applyRates gives back (within
+   * RATE_TOLERANCE) from the stored counters of this sample and the one
+   * before; keeps this sample's counters as the next one's base.
+   */
+  private derivable(state: ColumnState, prevSnapshot: Snapshot | null): (Uint8Array | null)[] {
+    // Rates left unknown: only what applyRates fills in counts as recomputed.
+    const snapshot = buildSnapshot(state, state.entities, true);
+    const objects = [snapshot.host, ...snapshot.containers];
+    applyRates(prevSnapshot, snapshot);
+    this.prevSnapshot = snapshot;
+    return state.entities.map((e, i) => {
+      if (!prevSnapshot || e.t.rateLeaves.length === 0) return null;
+      const ok = new Uint8Array(e.t.leaves);
+      for (const { j, keys } of e.t.rateLeaves)
+        ok[j] = withinRateTolerance(rateIn(objects[i], keys), e.vals[j]) ? 1 : 0;
+      return ok;
+    });
+  }
+}
+
+/** A payload that does not decode as its frame said: a broken chain or a wrong template. */
+export class ColumnDecodeError extends Error {}
+
+/** The state after a record, from the state after the record before it (null for a key frame). */
+export function decodeColumns(prev: ColumnState | null, payload: Buffer, templates: Templates): ColumnState {
+  const raw = zlib.inflateRawSync(payload);
+  const headBytes = raw.readUInt32LE(0);
+  const h = JSON.parse(raw.subarray(4, 4 + headBytes).toString()) as Header;
+  if (h.q !== (prev ? prev.seq + 1 : 0)) throw new ColumnDecodeError(`record ${h.q} does not follow ${prev?.seq}`);
+  const ids =
+    h.e?.map((x) => {
+      if (typeof x === 'string') return x;
+      const e = prev?.entities[x];
+      if (!e) throw new ColumnDecodeError(`entity ${x} is not in the previous sample`);
+      return e.id;
+    }) ?? prev?.entities.map((e) => e.id);
+  if (!ids) throw new ColumnDecodeError('a key frame without its entity list');
+  const templatesOf = ids.map((id, i) => {
+    const skeleton = h.s?.[i];
+    return skeleton !== undefined ? templates.get(skeleton) : prev?.byId.get(id)?.t;
+  });
+  // One buffer for the sample's numbers, each entity a view of it: a thousand small arrays cost more.
+  const flat = new Float64Array(templatesOf.reduce((sum, t) => sum + (t?.leaves ?? 0), 0));
+  let offset = 0;
+  const entities: Entity[] = ids.map((id, i) => {
+    const before = prev?.byId.get(id);
+    const t = templatesOf[i];
+    if (!t) throw new ColumnDecodeError(`no template for ${id}`);
+    const list = h.p?.[i] ?? (before?.t === t ? before.list : null);
+    if (t.listPart >= 0 && !list) throw new ColumnDecodeError(`no process list for ${id}`);
+    offset += t.leaves;
+    return { id, t, vals: flat.subarray(offset - t.leaves, offset), list };
+  });
+  const none = new Float64Array(entities.reduce((m, e) => Math.max(m, e.t.leaves), 0));
+  const before = entities.map((e) => previousValues(e.t, prev?.byId.get(e.id)) ?? none);
+  const vals = entities.map((e) => e.vals);
+  const rates = entities.map((e) => e.t.rate);
+  const leaves = entities.map((e) => e.t.leaves);
+  const literals = h.l ?? [];
+  const kindsAt = 4 + headBytes;
+  let p = kindsAt + leaves.reduce((sum, n) => sum + n, 0);
+  if (p > raw.length) throw new ColumnDecodeError('numbers end early');
+  let k = kindsAt;
+  const changed: number[] = [];
+  const tags: number[] = [];
+  for (let j = 0; j < none.length; j++) {
+    changed.length = 0;
+    tags.length = 0;
+    for (let i = 0; i < entities.length; i++) {
+      if (j >= leaves[i]) continue;
+      const tag = raw[k++];
+      if (tag !== 0) {
+        changed.push(i);
+        tags.push(tag);
+      } else vals[i][j] = rates[i][j] ? NaN : before[i][j];
+    }
+    if (changed.length === 0) continue;
+    const w = raw[p++];
+    const n = changed.length;
+    if (p + w * n > raw.length) throw new ColumnDecodeError('numbers end early');
+    for (let x = 0; x < n; x++) {
+      let mag = 0;
+      for (let b = w - 1; b >= 0; b--) mag = mag * 256 + raw[p + b * n + x];
+      const i = changed[x];
+      vals[i][j] = valueOf(tags[x], mag, rates[i][j] ? 0 : before[i][j], literals);
+    }
+    p += w * n;
+  }
+  if (p !== raw.length) throw new ColumnDecodeError('numbers left over');
+  return newState(h, h.n ?? prev?.notes ?? [], entities);
+}
+
+function materializeState(state: ColumnState): Snapshot {
+  return buildSnapshot(state, state.entities, false);
+}
+
+/** The state with only the host and the entities `pick` keeps. */
+function narrowed(state: ColumnState, pick: (e: Entity) => boolean): ColumnState {
+  const entities = state.entities.filter((e, i) => i === 0 || pick(e));
+  return { ...state, entities, byId: new Map(entities.map((e) => [e.id, e])) };
+}
+
+/**
+ * The Snapshot of `state`, its recomputed rates filled in from `prev` (the
+ * state before it; `prevSnapshot` is that sample built, when the caller has
+ * it); with `pick`, only the cgroups it keeps are built. Fills the state's
+ * rates in place, so a second call is cheap.
+ */
+export function materialize(
+  prev: ColumnState | null,
+  state: ColumnState,
+  pick?: (e: Entity) => boolean,
+  prevSnapshot?: Snapshot,
+): Snapshot {
+  const cur = pick ? narrowed(state, pick) : state;
+  const snapshot = materializeState(cur);
+  if (!cur.entities.some((e) => e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])))) return snapshot;
+  if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
+  applyRates(prevSnapshot ?? materializeState(pick ? narrowed(prev, (e) => cur.byId.has(e.id)) : prev), snapshot);
+  // applyRates wrote every rate it could: keep its figure where none was stored, put the stored ones back.
+  const objects = [snapshot.host, ...snapshot.containers];
+  cur.entities.forEach((e, i) => {
+    for (const { j, keys } of e.t.rateLeaves) {
+      if (Number.isNaN(e.vals[j])) e.vals[j] = rateIn(objects[i], keys);
+      setPath(objects[i], keys, Number.isFinite(e.vals[j]) ? e.vals[j] : null);
+    }
+    for (const keys of e.t.nullRates) setPath(objects[i], keys, null);
+  });
+  return snapshot;
+}
+
+/** An entity's cgroup (its numbers as decoded so far): for judging identity, which is in the template. */
+export function entityContainer(e: Entity): ContainerSnapshot {
+  return JSON.parse(textOf(e, false)) as ContainerSnapshot;
+}

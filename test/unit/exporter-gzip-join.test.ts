@@ -1,0 +1,39 @@
+// gzip-join.ts: separately deflated pieces joined into one gzip member that
+// any decoder reads whole, with the CRC-32 combined from the pieces'.
+
+import zlib from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { crc32, crc32Combine, deflatePiece, gzipJoin } from '../../src/exporter/gzip-join.js';
+
+describe('gzip join', () => {
+  it('decodes to the pieces one after the other, as one member, for any split', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 3000 }), { maxLength: 6 }),
+        fc.integer({ min: 1, max: 9 }),
+        (parts, level) => {
+          const texts = parts.map((p) => Buffer.from(p));
+          const joined = gzipJoin(texts.map((t) => deflatePiece(t, level)));
+          expect(zlib.gunzipSync(joined).equals(Buffer.concat(texts))).toBe(true);
+          // One member: nothing after the first member's trailer (curl reads only the first).
+          const inflate = zlib.inflateRawSync(joined.subarray(10, joined.length - 8));
+          expect(inflate.length).toBe(Buffer.concat(texts).length);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('combines CRC-32s as zlib does, and its table CRC equals zlib.crc32', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.uint8Array({ maxLength: 2000 }), (a, b) => {
+        const A = Buffer.from(a);
+        const B = Buffer.from(b);
+        expect(crc32Combine(crc32(A), crc32(B), B.length)).toBe(crc32(Buffer.concat([A, B])));
+        expect(crc32(A, null)).toBe(zlib.crc32(A));
+      }),
+    );
+    expect(crc32(Buffer.from('123456789'), null)).toBe(0xcbf43926); // the standard check value
+  });
+});

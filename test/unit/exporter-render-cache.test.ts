@@ -1,0 +1,139 @@
+// The render cache (src/exporter/render-cache.ts): what it writes is byte
+// for byte what renderSnapshot writes without it, whatever changed between
+// two renders; a changed value is rendered new, a new cgroup appears, a
+// vanished one disappears and is forgotten.
+
+import zlib from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { renderSnapshot } from '../../src/exporter/families.js';
+import { gzipJoin } from '../../src/exporter/gzip-join.js';
+import { RenderCache } from '../../src/exporter/render-cache.js';
+import { TextWriter } from '../../src/exporter/text.js';
+import { sampleSnapshot, syntheticSnapshot, v2Container } from '../../src/model/samples.js';
+import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
+
+const NOW = Date.UTC(2026, 0, 1, 0, 0, 30);
+
+/** The exposition's text: through the cache's compressed pieces when given, else renderSnapshot's. */
+function text(s: Snapshot, cache?: RenderCache, nowMs = NOW): string {
+  if (cache) return zlib.gunzipSync(gzipJoin(cache.render(s, s.containers, { nowMs }))).toString();
+  const w = new TextWriter(256); // a small start: the buffer must grow right
+  renderSnapshot(s, s.containers, w, { nowMs });
+  return w.text();
+}
+
+function container(id: string, overrides: Partial<ContainerSnapshot> = {}): ContainerSnapshot {
+  return v2Container({ id, name: id.slice(1), containerId: id.slice(1), ...overrides });
+}
+
+describe('render cache', () => {
+  it('reuses unchanged families and renders a family whose value changed new', () => {
+    const cache = new RenderCache();
+    const a = container('/a');
+    const b = container('/b');
+    const first = sampleSnapshot([a, b]);
+    expect(text(first, cache)).toBe(text(first));
+    expect(cache.familiesReused).toBe(0);
+    const again = text(first, cache);
+    expect(again).toBe(text(first));
+    expect(cache.familiesRendered).toBe(0); // every family's compressed text reused
+
+    const busier = container('/b', { memory: { ...b.memory!, usageBytes: 123_456_789 } });
+    const second = sampleSnapshot([a, busier]);
+    const out = text(second, cache);
+    expect(out).toBe(text(second));
+    expect(out).toContain('container_memory_usage_bytes{id="/b",image="nginx:1.27",name="b"} 123456789\n');
+    expect(out).not.toContain('name="b"} 104857600\n');
+    expect(cache.familiesRendered).toBe(1); // container_memory_usage_bytes only
+  });
+
+  it('shows a new cgroup, drops a vanished one and forgets it', () => {
+    const cache = new RenderCache();
+    text(sampleSnapshot([container('/a'), container('/b')]), cache);
+    const next = sampleSnapshot([container('/a'), container('/c')]);
+    const out = text(next, cache);
+    expect(out).toBe(text(next));
+    expect(out).toContain('id="/c"');
+    expect(out).not.toContain('id="/b"');
+    expect(cache.size).toBe(2);
+  });
+
+  it('renders a family anew when a sample moves from one cgroup to the next (same values in the same order)', () => {
+    const cache = new RenderCache();
+    const base = container('/a');
+    const device = base.io!.devices[0];
+    const withDevices = (id: string, count: number): ContainerSnapshot =>
+      container(id, { io: { ...base.io!, devices: Array(count).fill(device) } });
+    text(sampleSnapshot([withDevices('/a', 2), withDevices('/b', 1)]), cache);
+    const moved = sampleSnapshot([withDevices('/a', 1), withDevices('/b', 2)]);
+    expect(text(moved, cache)).toBe(text(moved));
+  });
+
+  it('renders a cgroup whose base labels changed (a rename) whole', () => {
+    const cache = new RenderCache();
+    text(sampleSnapshot([container('/a')]), cache);
+    const renamed = sampleSnapshot([container('/a', { name: 'renamed', labels: { team: 'x' } })]);
+    const out = text(renamed, cache);
+    expect(out).toBe(text(renamed));
+    expect(out).toContain('container_label_team="x",id="/a",image="nginx:1.27",name="renamed"');
+    expect(cache.familiesReused).toBe(0);
+  });
+
+  it('matches the uncached text over random sequences of snapshots', () => {
+    const ids = ['/a', '/b', '/c', '/d'];
+    const step = fc.record({
+      present: fc.subarray(ids),
+      usage: fc.oneof(fc.constant(Number.NaN), fc.constant(Infinity), fc.integer({ min: 0, max: 3 })),
+      devices: fc.integer({ min: 0, max: 2 }),
+      ifaceName: fc.constantFrom('eth0', 'eth1', 'lo'),
+      label: fc.constantFrom(null, 'x', 'y"\\\n'),
+      quota: fc.boolean(),
+      nowMs: fc.integer({ min: NOW, max: NOW + 3000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 8 }), (steps) => {
+        const cache = new RenderCache();
+        for (const s of steps) {
+          const containers = s.present.map((id, i) => {
+            const base = container(id);
+            return container(id, {
+              labels: s.label === null || i > 0 ? {} : { team: s.label },
+              cpu: { ...base.cpu!, usageSeconds: s.usage, quotaMicroseconds: s.quota ? 50000 : null },
+              memory: { ...base.memory!, usageBytes: i === 0 ? s.usage : 5 },
+              io: { ...base.io!, devices: base.io!.devices.slice(0, 1).flatMap((d) => Array(s.devices).fill(d)) },
+              network: base.network!.map((n) => ({ ...n, interface: s.ifaceName })),
+            });
+          });
+          const snap = sampleSnapshot(containers);
+          expect(text(snap, cache, s.nowMs)).toBe(text(snap, undefined, s.nowMs));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('matches the uncached text at 300 moving containers, tick after tick', () => {
+    const cache = new RenderCache();
+    for (let tick = 0; tick < 4; tick++) {
+      const s = syntheticSnapshot(300, tick);
+      expect(text(s, cache, NOW + tick * 1000)).toBe(text(s, undefined, NOW + tick * 1000));
+    }
+    expect(cache.familiesReused).toBeGreaterThan(cache.familiesRendered); // most families do not move
+  });
+
+  it('starts over after a render that failed half way', () => {
+    const cache = new RenderCache();
+    const good = sampleSnapshot([container('/a')]);
+    text(good, cache);
+    const broken = container('/a');
+    Object.defineProperty(broken, 'pids', {
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expect(() => text(sampleSnapshot([broken]), cache)).toThrow('boom');
+    expect(cache.size).toBe(0);
+    expect(text(good, cache)).toBe(text(good));
+  });
+});
