@@ -8,7 +8,12 @@ import { compileFilter, type ViewState } from '../../ui/view/view-state.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { createDashboardLimiter, dashboardExpiries, RememberingSource } from './dashboard-limiter.js';
+import {
+  createDashboardLimiter,
+  dashboardExpiries,
+  DASHBOARD_COLLECTOR,
+  RememberingSource,
+} from './dashboard-limiter.js';
 import {
   driveFleetDashboard,
   fleetActionsFromFlags,
@@ -65,7 +70,7 @@ export async function runDashboard(flags: ParsedFlags): Promise<number> {
   if (replay) return runReplayDashboard(replay, state);
   const options = collectorOptions(flags);
   const { Dashboard } = await import('../../ui/app.js');
-  const source = new RememberingSource(new Collector({ ...options, watch: true }));
+  const source = new RememberingSource(new Collector({ ...options, ...DASHBOARD_COLLECTOR }));
   const recorded = recordedLastHour(flags);
   const app = new Dashboard({
     recordedHistory: recorded.samples,
