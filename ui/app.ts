@@ -378,7 +378,7 @@ export class Dashboard implements DashboardControls {
     }
     this.mode = 'detail';
     this.detailId = row.id;
-    if (this.replay) this.history = this.replay.history(true);
+    if (this.replay) this.history = this.replay.history(row.id);
     this.processes = this.readProcesses(row.container.processes);
     this.fetched.reset();
     this.fetchDetailHistory(row.container);
@@ -468,7 +468,7 @@ export class Dashboard implements DashboardControls {
   /** Shows the replay's current sample, with the history read from the store around it. */
   private showReplayFrame(): void {
     if (!this.replay) return;
-    this.history = this.replay.history(this.mode === 'detail');
+    this.history = this.replay.history(this.mode === 'detail' ? this.detailId : null);
     const change = this.replay.changeMessage();
     if (change) this.status.show(change, 'warn', 10);
     this.update(this.replay.snapshot, false);

@@ -12,9 +12,13 @@ import type { LimitChangeNote } from './view/detail.js';
 import { sampleTime } from './view/header.js';
 import { History } from './view/history.js';
 
-/** The table needs only the OOM window of history; the detail charts an hour. */
+/**
+ * The table needs only the OOM window of history (the detail charts an
+ * hour): a sample every 25 s of it places an OOM kill within 25 s, and
+ * building every cgroup of a 1,000-cgroup sample costs ~100 ms.
+ */
 const TABLE_WINDOW_MS = 5 * 60_000;
-const TABLE_SAMPLES = 60;
+const TABLE_SAMPLES = 12;
 
 export const REPLAY_ACTIONS_MESSAGE =
   'this is a recording (tstop --at): the past cannot be changed; run tstop without --at to act on the live cgroups';
@@ -36,10 +40,16 @@ export class ReplayView {
     return this.timeline.current().snapshot;
   }
 
-  /** The history up to the current sample: an hour for the detail charts, the OOM window for the table. */
-  history(detail: boolean): History {
+  /**
+   * The history up to the current sample: an hour of the detail view's cgroup
+   * (detailId) for its charts, else the OOM window of every cgroup for the table.
+   */
+  history(detailId: string | null): History {
     const frame = this.timeline.current();
-    const samples = detail ? this.timeline.chartSamples() : this.timeline.chartSamples(TABLE_WINDOW_MS, TABLE_SAMPLES);
+    const samples =
+      detailId !== null
+        ? this.timeline.chartSamples(undefined, undefined, detailId)
+        : this.timeline.chartSamples(TABLE_WINDOW_MS, TABLE_SAMPLES);
     const history = new History();
     recordInto(history, samples, frame.timeMs, frame.snapshot.monotonicSeconds);
     return history;

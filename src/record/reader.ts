@@ -172,9 +172,16 @@ export class StoreReader {
    * picked are every stride-th record counted from the store's epoch (the
    * newest always added), so the picks of a window moved by a step are
    * nearly all the same samples: `reuse` (time -> sample) gives those back
-   * without decoding them.
+   * without decoding them. With `cgroupPath`, each sample holds only that
+   * cgroup, and only it is built.
    */
-  sampled(fromMs: number, toMs: number, maxSamples: number, reuse?: ReadonlyMap<number, Snapshot>): Snapshot[] {
+  sampled(
+    fromMs: number,
+    toMs: number,
+    maxSamples: number,
+    reuse?: ReadonlyMap<number, Snapshot>,
+    cgroupPath?: string,
+  ): Snapshot[] {
     const refs: { seg: Segment; r: number }[] = [];
     for (const { seg, from, to } of this.within(fromMs, toMs)) for (let r = from; r <= to; r++) refs.push({ seg, r });
     if (refs.length === 0) return [];
@@ -185,7 +192,7 @@ export class StoreReader {
     );
     const out: Snapshot[] = [];
     for (const { seg, r } of picked.slice(-maxSamples)) {
-      const snapshot = reuse?.get(seg.entries[r].timestampMs) ?? seg.sample(r);
+      const snapshot = reuse?.get(seg.entries[r].timestampMs) ?? (cgroupPath === undefined ? seg.sample(r) : seg.sampleOf(r, cgroupPath));
       if (snapshot) out.push(snapshot);
     }
     return out;

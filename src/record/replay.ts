@@ -108,14 +108,16 @@ export class ReplayTimeline {
    * evenly spread), oldest first. The samples of the last call are kept: a
    * step moves the window by one sample, and the samples picked are mostly
    * the same (StoreReader.sampled), so a step decodes one or two, not 240.
+   * With a cgroupId the samples hold that cgroup only (the detail charts).
    */
-  chartSamples(windowMs = CHART_WINDOW_MS, maxSamples = CHART_MAX_SAMPLES): Snapshot[] {
-    const key = `${windowMs}/${maxSamples}`;
+  chartSamples(windowMs = CHART_WINDOW_MS, maxSamples = CHART_MAX_SAMPLES, cgroupId: string | null = null): Snapshot[] {
+    const key = `${windowMs}/${maxSamples}/${cgroupId ?? '*'}`;
     const samples = this.reader.sampled(
       this.frame.timeMs - windowMs,
       this.frame.timeMs,
       maxSamples,
       this.chartCache.get(key),
+      cgroupId ?? undefined,
     );
     this.chartCache.set(key, new Map(samples.map((s) => [Date.parse(s.timestamp), s])));
     return samples;

@@ -230,6 +230,19 @@ export class Segment {
     return d && materialize(d.prev, d.state);
   }
 
+  /**
+   * The sample of entry i holding only the cgroup at cgroupPath (only it is
+   * built: the replay's detail charts want one cgroup of a thousand).
+   */
+  sampleOf(i: number, cgroupPath: string): Snapshot | null {
+    if (this.version === 1) {
+      const s = this.v1Sample(i);
+      return s && { ...s, containers: s.containers.filter((c) => c.id === cgroupPath) };
+    }
+    const d = this.chain(i);
+    return d && materialize(d.prev, d.state, (e) => e.id === cgroupPath);
+  }
+
   /** The cgroups of entry i's sample that `want` keeps (only those are built), or null when damaged. */
   containers(
     i: number,

@@ -167,10 +167,17 @@ describe('the replay timeline', () => {
     expect(Date.parse(samples.at(-1)!.timestamp)).toBe(times[200]);
     expect(t.chartSamples(3_600_000, 50).length).toBe(50);
     expect(Date.parse(t.chartSamples(3_600_000, 50).at(-1)!.timestamp)).toBe(times[200]);
-    const history = new ReplayView(t).history(true);
     const id = samples[0].containers[0].id;
+    const history = new ReplayView(t).history(id);
     const points = history.get(id)!.series.mem.points();
     expect(points.times.length).toBe(201);
+    // Only the detail view's cgroup is built for its charts; the same values as the whole samples give.
+    const other = samples[0].containers.find((c) => c.id !== id)!.id;
+    expect(history.get(other)).toBeUndefined();
+    const whole = new History();
+    recordInto(whole, samples, t.current().timeMs, t.current().snapshot.monotonicSeconds);
+    expect(points).toEqual(whole.get(id)!.series.mem.points());
+    expect(t.chartSamples(undefined, undefined, id).every((s) => s.containers.length === 1)).toBe(true);
     // Placed on the current sample's clock: the last point is the sample itself, the first 200 samples earlier in wall time.
     const now = t.current().snapshot.monotonicSeconds;
     expect(points.times.at(-1)).toBeCloseTo(now, 6);
