@@ -192,7 +192,9 @@ export class StoreReader {
     );
     const out: Snapshot[] = [];
     for (const { seg, r } of picked.slice(-maxSamples)) {
-      const snapshot = reuse?.get(seg.entries[r].timestampMs) ?? (cgroupPath === undefined ? seg.sample(r) : seg.sampleOf(r, cgroupPath));
+      const snapshot =
+        reuse?.get(seg.entries[r].timestampMs) ??
+        (cgroupPath === undefined ? seg.sample(r) : seg.sampleOf(r, cgroupPath));
       if (snapshot) out.push(snapshot);
     }
     return out;
