@@ -14,11 +14,10 @@ import {
   decodeColumns,
   entityContainer,
   materialize,
-  Templates,
   type ColumnState,
   type Entity,
-  type Template,
 } from './columns.js';
+import { Templates, type Template } from './templates.js';
 import {
   KIND_KEYFRAME,
   readSegmentHeader,

@@ -1,0 +1,257 @@
+// The v2 payload's templates (src/record/columns.ts): an entity's JSON with
+// every number cut out, compiled once per skeleton and shared by the samples
+// of a cgroup; which of its numbers are rates the replay recomputes; and the
+// rate view applyRates reads.
+
+import { storedNumber } from './codec.js';
+
+/**
+ * The figures model/rates.ts derives from two samples (`*` an array index).
+ * A template path in this list is a rate: recomputed on replay when it can be.
+ */
+export const RATE_PATHS = new Set([
+  'cpuPercent',
+  'cpu.percent',
+  'cpu.quotaPercent',
+  'cpu.throttledPercent',
+  'io.readBytesPerSecond',
+  'io.writeBytesPerSecond',
+  'io.devices.*.readBytesPerSecond',
+  'io.devices.*.writeBytesPerSecond',
+  'io.devices.*.readOpsPerSecond',
+  'io.devices.*.writeOpsPerSecond',
+  'network.*.rxBytesPerSecond',
+  'network.*.txBytesPerSecond',
+]);
+
+/** A recomputed rate stands for the live one when within 0.001 (or a millionth of it, for large rates). */
+export function withinRateTolerance(recomputed: number, live: number): boolean {
+  return Math.abs(recomputed - live) <= Math.max(1e-3, Math.abs(live) * 1e-6);
+}
+
+type Node =
+  | { k: 'n' }
+  | { k: 'l' }
+  | { k: 'v'; v: unknown }
+  | { k: 'o'; keys: string[]; kids: Node[] }
+  | { k: 'a'; kids: Node[] };
+
+const NUMBER: Node = { k: 'n' };
+
+export interface Template {
+  skeleton: string;
+  root: Node;
+  leaves: number;
+  /** Each number's path ("io.devices.0.readBytes"). */
+  paths: string[];
+  /** 1 where the number is a rate (RATE_PATHS). */
+  rate: Uint8Array;
+  /** Where each rate is in the entity's object. */
+  rateLeaves: { j: number; keys: string[] }[];
+  /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
+  parts: string[];
+  /** The rate view: the parts of the entity applyRates reads (RATE_INPUTS), as text parts and the numbers' indexes. */
+  rateParts: string[];
+  rateIdx: Int32Array;
+  /** The part holding the process list, cut where the list goes (-1: none). */
+  listPart: number;
+  listCut: [string, string];
+  pathIndex?: Map<string, number>;
+}
+
+const ratePathMemo = new Map<string, boolean>();
+function isRatePath(path: string): boolean {
+  let yes = ratePathMemo.get(path);
+  if (yes === undefined) {
+    yes = RATE_PATHS.has(path.replace(/\.\d+(?=\.|$)/g, '.*'));
+    if (ratePathMemo.size > 100_000) ratePathMemo.clear();
+    ratePathMemo.set(path, yes);
+  }
+  return yes;
+}
+
+/** The template's JSON text cut at its numbers. */
+function textParts(n: Node, parts: string[], text: string): string {
+  switch (n.k) {
+    case 'n':
+      parts.push(text);
+      return '';
+    case 'l':
+      return text + LIST_MARK;
+    case 'v':
+      return text + JSON.stringify(n.v);
+    case 'a': {
+      let t = `${text}[`;
+      n.kids.forEach((kid, i) => (t = textParts(kid, parts, i ? `${t},` : t)));
+      return `${t}]`;
+    }
+    case 'o': {
+      let t = `${text}{`;
+      n.kids.forEach((kid, i) => (t = textParts(kid, parts, `${t}${i ? ',' : ''}${JSON.stringify(n.keys[i])}:`)));
+      return `${t}}`;
+    }
+  }
+}
+
+function compile(v: unknown, path: string, paths: string[]): Node {
+  if (path === LIST_KEY && Array.isArray(v)) return { k: 'l' };
+  if (typeof v === 'number') {
+    paths.push(path);
+    return NUMBER;
+  }
+  if (v === null || typeof v !== 'object') return { k: 'v', v };
+  const prefix = path ? `${path}.` : '';
+  if (Array.isArray(v)) return { k: 'a', kids: v.map((x, i) => compile(x, `${prefix}${i}`, paths)) };
+  const keys = Object.keys(v);
+  return {
+    k: 'o',
+    keys,
+    kids: keys.map((k) => compile((v as Record<string, unknown>)[k], `${prefix}${k}`, paths)),
+  };
+}
+
+/**
+ * What applyRates (model/rates.ts) reads of a cgroup and of the host: the
+ * writer builds only these parts of each sample to learn which rates replay
+ * will recompute, and replay recomputes them from the same parts, so the two
+ * agree whatever rates.ts reads (a rate they got wrong is one the writer stores).
+ */
+const RATE_INPUTS = new Set(['id', 'inode', 'cpu', 'io', 'network', 'cpuUsageSeconds', 'cpuPercent']);
+
+function leafCount(n: Node): number {
+  if (n.k === 'n') return 1;
+  if (n.k === 'o' || n.k === 'a') return n.kids.reduce((sum, kid) => sum + leafCount(kid), 0);
+  return 0;
+}
+
+/** The rate view of a template: its root object with only RATE_INPUTS, and where those numbers are in the whole. */
+function rateView(root: Node): { rateParts: string[]; rateIdx: Int32Array } {
+  const idx: number[] = [];
+  let view: Node = { k: 'o', keys: [], kids: [] };
+  if (root.k === 'o') {
+    const keys: string[] = [];
+    const kids: Node[] = [];
+    let at = 0;
+    root.keys.forEach((k, i) => {
+      const n = leafCount(root.kids[i]);
+      if (RATE_INPUTS.has(k)) {
+        keys.push(k);
+        kids.push(root.kids[i]);
+        for (let x = 0; x < n; x++) idx.push(at + x);
+      }
+      at += n;
+    });
+    view = { k: 'o', keys, kids };
+  }
+  const rateParts: string[] = [];
+  rateParts.push(textParts(view, rateParts, ''));
+  return { rateParts, rateIdx: Int32Array.from(idx) };
+}
+
+/** Templates by skeleton: each cgroup has its own (its id and name are in it), shared by its samples. */
+export class Templates {
+  private readonly byText = new Map<string, Template>();
+
+  get(skeleton: string): Template {
+    let t = this.byText.get(skeleton);
+    if (t) return t;
+    const paths: string[] = [];
+    const root = compile(JSON.parse(skeleton), '', paths);
+    const rate = new Uint8Array(paths.length);
+    const rateLeaves: Template['rateLeaves'] = [];
+    paths.forEach((p, j) => {
+      if (!isRatePath(p)) return;
+      rate[j] = 1;
+      rateLeaves.push({ j, keys: p.split('.') });
+    });
+    const parts: string[] = [];
+    parts.push(textParts(root, parts, ''));
+    const listPart = parts.findIndex((part) => part.includes(LIST_MARK));
+    const listCut = (listPart < 0 ? ['', ''] : parts[listPart].split(LIST_MARK)) as [string, string];
+    t = {
+      skeleton,
+      root,
+      leaves: paths.length,
+      paths,
+      rate,
+      rateLeaves,
+      parts,
+      ...rateView(root),
+      listPart,
+      listCut,
+    };
+    if (this.byText.size > 100_000) this.byText.clear(); // cgroups come and go: keep the map bounded
+    this.byText.set(skeleton, t);
+    return t;
+  }
+}
+
+export function indexOfPath(t: Template, path: string): number | undefined {
+  t.pathIndex ??= new Map(t.paths.map((p, i) => [p, i]));
+  return t.pathIndex.get(path);
+}
+
+/**
+ * A cgroup's process list changes more often than anything else about it:
+ * it is kept beside the template (as a list per entity), not in it, so a
+ * process starting does not make a new template.
+ */
+const LIST_KEY = 'processes';
+const LIST_MARK = '\u0000';
+
+/** The skeleton of v (numbers as 0, stored as storedNumber into vals; the top-level process list into lists). */
+export function skeletonOf(v: unknown, vals: number[], lists: unknown[][], top = false): string {
+  if (typeof v === 'number') {
+    vals.push(storedNumber(v));
+    return '0';
+  }
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonOf(v[i], vals, lists);
+    return `${s}]`;
+  }
+  let s = '{';
+  let first = true;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined || typeof x === 'function') continue;
+    let inner: string;
+    if (top && k === LIST_KEY && Array.isArray(x)) {
+      lists.push(x.slice());
+      inner = '[]';
+    } else inner = skeletonOf(x, vals, lists);
+    s += `${first ? '' : ','}${JSON.stringify(k)}:${inner}`;
+    first = false;
+  }
+  return `${s}}`;
+}
+
+/** Whether v has template n's shape; if so its numbers (storedNumber) are pushed to vals. */
+export function matches(v: unknown, n: Node, vals: number[], lists: unknown[][]): boolean {
+  switch (n.k) {
+    case 'l':
+      if (!Array.isArray(v)) return false;
+      lists.push(v.slice());
+      return true;
+    case 'n':
+      if (typeof v !== 'number') return false;
+      vals.push(storedNumber(v));
+      return true;
+    case 'v':
+      return v === n.v;
+    case 'a':
+      if (!Array.isArray(v) || v.length !== n.kids.length) return false;
+      for (let i = 0; i < v.length; i++) if (!matches(v[i], n.kids[i], vals, lists)) return false;
+      return true;
+    case 'o': {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+      let i = 0;
+      for (const k in v) {
+        if (k !== n.keys[i] || !matches((v as Record<string, unknown>)[k], n.kids[i], vals, lists)) return false;
+        i++;
+      }
+      return i === n.keys.length;
+    }
+  }
+}
