@@ -61,6 +61,15 @@ async function main(): Promise<void> {
     }
     return state.created;
   };
+  // Stopped by a signal, the bench still removes its cgroups: a tree left
+  // behind slows every later run and can exhaust the descriptor budget.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`bench: ${signal}: removing the bench cgroups`);
+    const removed = state.created ? state.created.then((f) => f.cleanup()) : Promise.resolve();
+    void removed.finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     for (const name of only) for (const line of await SECTIONS[name]({ cgroups, fixture })) console.log(line);
   } finally {
