@@ -22,13 +22,25 @@ beforeAll(() => {
   cg = new TestCgroups('record');
   store = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-record-'));
 });
+/** Every recorder a test started: one left running by a failed or timed-out test is stopped in teardown. */
+const recorders = new Set<ChildProcess>();
+
 afterAll(async () => {
+  for (const r of recorders) {
+    if (r.exitCode !== null || r.signalCode !== null) continue;
+    r.kill('SIGKILL');
+    await exited(r);
+  }
   await cg.cleanup();
   fs.rmSync(store, { recursive: true, force: true });
 });
 
 function startRecorder(dir: string, interval = '500ms'): ChildProcess {
-  return spawn(tstopBin(), ['record', '--store', dir, '--interval', interval], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const recorder = spawn(tstopBin(), ['record', '--store', dir, '--interval', interval], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  recorders.add(recorder);
+  return recorder;
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
