@@ -400,6 +400,7 @@ export class Dashboard implements DashboardControls {
   closeDetail(): void {
     this.mode = 'table';
     this.detailId = null;
+    if (this.replay) this.history = this.replay.history(null); // the detail's held one cgroup; the table's OOM marks need all
     this.fetched.reset();
     this.processes = null;
     this.detail.close();

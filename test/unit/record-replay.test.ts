@@ -20,6 +20,7 @@ import { ownRates } from '../../src/record/recorder.js';
 import { headerLines } from '../../ui/view/header.js';
 import { History } from '../../ui/view/history.js';
 import { initialState } from '../../ui/view/view-state.js';
+import { openDashboard } from '../ui/harness.js';
 import { ASCII_GLYPHS, spansText } from '../../ui/view/text.js';
 
 const T0 = 1_767_000_000_000;
@@ -182,6 +183,27 @@ describe('the replay timeline', () => {
     const now = t.current().snapshot.monotonicSeconds;
     expect(points.times.at(-1)).toBeCloseTo(now, 6);
     expect(points.times[0]).toBeCloseTo(now - (times[200] - times[0]) / 1000, 6);
+  });
+});
+
+describe('the replay dashboard', () => {
+  it("keeps every cgroup's history for the table after the detail view (which reads one) closes", () => {
+    const times = writeStore();
+    const timeline = new ReplayTimeline(StoreReader.open(dir), times[200]);
+    const ids = timeline.current().snapshot.containers.map((c) => c.id);
+    const h = openDashboard(160, 48, { replay: timeline });
+    const held = (): string[] => ids.filter((id) => h.app.history.get(id) !== undefined);
+    void h.app.start(); // shows the replay's frame (resolves at quit)
+    try {
+      expect(ids.length).toBeGreaterThan(1);
+      expect(held()).toEqual(ids);
+      h.app.openDetail();
+      expect(held()).toHaveLength(1);
+      h.app.closeDetail();
+      expect(held()).toEqual(ids);
+    } finally {
+      h.close();
+    }
   });
 });
 
