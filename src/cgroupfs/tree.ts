@@ -179,17 +179,7 @@ export class CgroupTree {
     const cached = node.settings[slot];
     if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached !== null) return this.serve(cached);
     node.changed[slot] = 0; // a write after this read is seen at the next tick
-    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
-    if (n === READ_GONE) {
-      this.markDirGone(node, h);
-      return n;
-    }
-    if (n < 0) return n;
-    const { data, start } = this.reader;
-    if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
-      node.settings[slot] = Buffer.from(data.subarray(start, start + n));
-    }
-    return n;
+    return this.readAndKeep(node, slot, h, p);
   }
 
   /** The files of a cgroup the watcher watches one by one, with their paths. */
@@ -234,16 +224,30 @@ export class CgroupTree {
     ) {
       return this.serve(cached);
     }
+    const n = this.readAndKeep(node, slot, h, p);
+    if (node.settings[slot] !== cached) {
+      // New bytes were kept: judge them once.
+      const { data, start } = this.reader;
+      node.atRest[slot] = file.atRest?.(data, start, start + n) ? 1 : 0;
+    }
+    return n;
+  }
+
+  /**
+   * Reads a file whose last bytes are kept to be served on later ticks,
+   * copying them only when they changed (an unchanged file allocates nothing).
+   */
+  private readAndKeep(node: CgroupNode, slot: number, h: number, p: string): number {
     const n = this.reader.read(node.fds, node.batchPositions, slot, p);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
       return n;
     }
     if (n < 0) return n;
+    const cached = node.settings[slot];
     const { data, start } = this.reader;
     if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
       node.settings[slot] = Buffer.from(data.subarray(start, start + n));
-      node.atRest[slot] = file.atRest?.(data, start, start + n) ? 1 : 0;
     }
     return n;
   }
@@ -252,17 +256,7 @@ export class CgroupTree {
   private readExecution(node: CgroupNode, slot: number, h: number, p: string): number {
     const cached = node.settings[slot];
     if (node.idle && cached !== null) return this.serve(cached);
-    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
-    if (n === READ_GONE) {
-      this.markDirGone(node, h);
-      return n;
-    }
-    if (n < 0) return n;
-    const { data, start } = this.reader;
-    if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
-      node.settings[slot] = Buffer.from(data.subarray(start, start + n));
-    }
-    return n;
+    return this.readAndKeep(node, slot, h, p);
   }
 
   /** Points the reader at bytes kept from an earlier read. */
