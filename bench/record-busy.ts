@@ -11,6 +11,7 @@
 // (limits, names, capabilities), and rates come from the counters through
 // the model's applyRates, as the collector computes them.
 
+import { blankIoDevice } from '../collectors/io.js';
 import { applyRates } from '../src/model/rates.js';
 import { syntheticSnapshot } from '../src/model/samples.js';
 import type { ContainerSnapshot, PressureLine, Snapshot } from '../src/model/types.js';
@@ -108,21 +109,7 @@ export function busySamples(n: number, ticks: number, intervalMs: number, startM
     c.cpu!.throttledSeconds = c.cpu!.quotaCores ? 0 : null;
     for (const k of ['usageBytes', 'anonBytes', 'fileBytes', 'inactiveFileBytes', 'mappedFileBytes'] as const)
       c.memory![k] = Math.round(c.memory![k]! / PAGE) * PAGE;
-    c.io!.devices = [
-      {
-        major: 254,
-        minor: 0,
-        device: 'vda',
-        readBytes: 0,
-        writeBytes: 0,
-        readOps: 0,
-        writeOps: 0,
-        readBytesPerSecond: null,
-        writeBytesPerSecond: null,
-        readOpsPerSecond: null,
-        writeOpsPerSecond: null,
-      },
-    ];
+    c.io!.devices = [blankIoDevice(254, 0, 'vda')];
   }
   const out: Snapshot[] = [];
   let prev: Snapshot | null = null;

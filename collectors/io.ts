@@ -70,12 +70,12 @@ function parseDevice(buf: Uint8Array, s: number, e: number, out: { major: number
   return !Number.isNaN(out.major) && !Number.isNaN(out.minor);
 }
 
-function deviceEntry(list: IoDeviceStats[], major: number, minor: number, namer: DeviceNamer): IoDeviceStats {
-  for (const d of list) if (d.major === major && d.minor === minor) return d;
-  const d: IoDeviceStats = {
+/** A device's entry before any of its counters is read (rates unknown). */
+export function blankIoDevice(major: number, minor: number, device: string | null): IoDeviceStats {
+  return {
     major,
     minor,
-    device: namer(major, minor),
+    device,
     readBytes: 0,
     writeBytes: 0,
     readOps: 0,
@@ -85,6 +85,11 @@ function deviceEntry(list: IoDeviceStats[], major: number, minor: number, namer:
     readOpsPerSecond: null,
     writeOpsPerSecond: null,
   };
+}
+
+function deviceEntry(list: IoDeviceStats[], major: number, minor: number, namer: DeviceNamer): IoDeviceStats {
+  for (const d of list) if (d.major === major && d.minor === minor) return d;
+  const d = blankIoDevice(major, minor, namer(major, minor));
   list.push(d);
   return d;
 }
