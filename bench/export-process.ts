@@ -1,13 +1,27 @@
 // Starts `tstop export` as a child process (the built CLI in dist/) on a
 // free loopback port and waits for its "listening on URL" line. Shared by
-// the exporter's integration tests and bench/scrape.ts.
+// the exporter's integration tests and bench/scrape.ts, with freePort for
+// the other servers they start (Prometheus).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** A loopback port free at the time of asking (for a server a test or bench starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 /** bin/tstop of this checkout (the sh script that gives node its flags), from bench/ or dist/bench/. */
 export function tstopBin(): string {

@@ -12,7 +12,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBenchCgroups, type BenchCgroups } from '../../bench/fixture.js';
 import { CONTAINER_FAMILIES } from '../../src/exporter/families.js';
-import { rssBytes, startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
+import { freePort, rssBytes, startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
 import { TestCgroups } from '../helpers/cgroups.js';
 import { find, parseExposition, value } from '../helpers/exposition.js';
 import { request } from '../helpers/http.js';
@@ -56,17 +56,6 @@ function documentedFindings(): string[] {
   const m = /<!-- promtool-findings:begin -->\s*```text\n([\s\S]*?)```\s*<!-- promtool-findings:end -->/.exec(doc);
   if (!m) throw new Error('docs/metrics.md has no promtool-findings block');
   return m[1].split('\n').filter((l) => l.trim() !== '');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe('tstop export over HTTP', () => {
