@@ -85,6 +85,15 @@ export interface HelperOptions {
   helperPath?: string;
 }
 
+/** A probe's output ("KEY VALUE" per line) as a record. */
+export const probeFields = (out: string): Record<string, string> =>
+  Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ', 2) as [string, string]),
+  );
+
 /** Compile a test probe (test/native/probes/NAME.c) as a static binary into DIR. */
 export function buildProbe(name: string, dir: string): string {
   const out = join(dir, name);

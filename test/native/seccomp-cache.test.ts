@@ -11,6 +11,7 @@ import { compileSeccomp, defaultProfilePath, readProfile } from '../../src/launc
 import { capabilityNumber } from '../../src/launcher/spec.js';
 import {
   buildProbe,
+  probeFields,
   DOCKER_CAPS,
   ensureHelper,
   findBusybox,
@@ -23,13 +24,6 @@ import {
 const busybox = isRoot ? findBusybox() : undefined;
 const BB = { PATH: '/bin' };
 const TRACE = { env: { TSTOP_HELPER_TRACE: '1' } };
-const fields = (out: string): Record<string, string> =>
-  Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' ', 2) as [string, string]),
-  );
 /** One BPF instruction: RET SECCOMP_RET_ALLOW (what a tampered cache would hold). */
 const ALLOW_ALL = Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]);
 
@@ -87,7 +81,7 @@ describe.skipIf(!isRoot || !busybox)('seccomp program cache', () => {
     const second = await probe(dir);
     expect(second.stderr).toContain('helper seccomp-cached');
     expect(second.stderr).not.toContain('helper seccomp-built');
-    const [a, b] = [fields(first.stdout), fields(second.stdout)];
+    const [a, b] = [probeFields(first.stdout), probeFields(second.stdout)];
     expect(b).toEqual(a);
     expect(b.seccomp).toBe('2');
     for (const call of ['keyctl', 'add_key', 'perf_event_open', 'userfaultfd', 'unshare_user']) {
@@ -100,42 +94,42 @@ describe.skipIf(!isRoot || !busybox)('seccomp program cache', () => {
     const dir = path.join(tmp, 'two');
     const admin = [...DOCKER_CAPS, capabilityNumber('SYS_ADMIN')];
     await probe(dir);
-    expect(fields((await probe(dir, admin)).stdout).unshare_user).toBe('ok');
+    expect(probeFields((await probe(dir, admin)).stdout).unshare_user).toBe('ok');
     expect(cacheFiles(dir)).toHaveLength(2);
     const again = await probe(dir);
     expect(again.stderr).toContain('helper seccomp-cached');
-    expect(fields(again.stdout).unshare_user).toBe('EPERM');
+    expect(probeFields(again.stdout).unshare_user).toBe('EPERM');
   });
 
   it('a cache file is trusted only when the helper alone can write it', async () => {
     // Control: root's own 0600 file is loaded as it is (the run dir is root's, 0700).
     const own = await tampered('own');
-    expect(fields((await probe(own.dir)).stdout).keyctl).toBe('ok');
+    expect(probeFields((await probe(own.dir)).stdout).keyctl).toBe('ok');
 
     const groupWritable = await tampered('group-writable');
     fs.chmodSync(groupWritable.file, 0o620);
     const g = await probe(groupWritable.dir);
     expect(g.stderr).toContain('helper seccomp-built');
-    expect(fields(g.stdout).keyctl).toBe('EPERM');
+    expect(probeFields(g.stdout).keyctl).toBe('EPERM');
 
     const otherOwner = await tampered('other-owner');
     fs.chownSync(otherOwner.file, 65534, 65534);
-    expect(fields((await probe(otherOwner.dir)).stdout).keyctl).toBe('EPERM');
+    expect(probeFields((await probe(otherOwner.dir)).stdout).keyctl).toBe('EPERM');
 
     const openDir = await tampered('open-dir');
     fs.chmodSync(openDir.dir, 0o777);
-    expect(fields((await probe(openDir.dir)).stdout).keyctl).toBe('EPERM');
+    expect(probeFields((await probe(openDir.dir)).stdout).keyctl).toBe('EPERM');
 
     // A symlink in place of the file, or of the directory, is not followed.
     const linkFile = await tampered('link-file');
     const real = path.join(tmp, 'elsewhere.bpf');
     fs.renameSync(linkFile.file, real);
     fs.symlinkSync(real, linkFile.file);
-    expect(fields((await probe(linkFile.dir)).stdout).keyctl).toBe('EPERM');
+    expect(probeFields((await probe(linkFile.dir)).stdout).keyctl).toBe('EPERM');
     const linkDir = path.join(tmp, 'link-dir');
     fs.symlinkSync(own.dir, linkDir);
     const l = await probe(linkDir);
-    expect(fields(l.stdout).keyctl).toBe('EPERM');
+    expect(probeFields(l.stdout).keyctl).toBe('EPERM');
     expect(cacheFiles(own.dir)).toHaveLength(1); // nothing written through the link
   });
 });

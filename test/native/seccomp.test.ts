@@ -6,6 +6,7 @@ import { compileSeccomp, defaultProfilePath, readProfile } from '../../src/launc
 import { capabilityNumber } from '../../src/launcher/spec.js';
 import {
   buildProbe,
+  probeFields,
   DOCKER_CAPS,
   ensureHelper,
   execSpec,
@@ -19,13 +20,6 @@ import {
 
 const busybox = isRoot ? findBusybox() : undefined;
 const BB = { PATH: '/bin' };
-const fields = (out: string): Record<string, string> =>
-  Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' ', 2) as [string, string]),
-  );
 const DENIED = ['keyctl', 'add_key', 'perf_event_open', 'io_uring_setup', 'userfaultfd', 'unshare_user'];
 
 describe.skipIf(!isRoot || !busybox)('seccomp in the helper', () => {
@@ -42,7 +36,7 @@ describe.skipIf(!isRoot || !busybox)('seccomp in the helper', () => {
   it('the default profile: Seccomp 2, and the escape calls fail with EPERM', async () => {
     const r = await runHelper(runSpec({ rootfs: fs.rootfs, env: BB, argv: ['/seccomp-probe'], seccomp: profile() }));
     expect(r.stderr).toBe('');
-    const f = fields(r.stdout);
+    const f = probeFields(r.stdout);
     expect(f.seccomp).toBe('2');
     for (const call of DENIED) expect(f[call], call).toBe('EPERM');
     expect(f.personality_addr_no_randomize).toBe('EPERM');
@@ -52,7 +46,7 @@ describe.skipIf(!isRoot || !busybox)('seccomp in the helper', () => {
 
   it('without a profile nothing is filtered (what unconfined sends)', async () => {
     const r = await runHelper(runSpec({ rootfs: fs.rootfs, env: BB, argv: ['/seccomp-probe'] }));
-    const f = fields(r.stdout);
+    const f = probeFields(r.stdout);
     expect(f.seccomp).toBe('0');
     for (const call of ['keyctl', 'userfaultfd', 'unshare_user', 'personality_addr_no_randomize']) {
       expect(f[call], call).toBe('ok');
@@ -64,7 +58,7 @@ describe.skipIf(!isRoot || !busybox)('seccomp in the helper', () => {
     const r = await runHelper(
       runSpec({ rootfs: fs.rootfs, env: BB, argv: ['/seccomp-probe'], capabilities: caps, seccomp: profile(caps) }),
     );
-    const f = fields(r.stdout);
+    const f = probeFields(r.stdout);
     expect(f.unshare_user).toBe('ok');
     expect(f.keyctl).toBe('EPERM');
   });
