@@ -1,7 +1,9 @@
 // The built CLI run to completion as a user runs it (bin/tstop), its exit
-// status (null when killed at the timeout) and output.
+// status (null when killed at the timeout) and output; and capture() for a
+// command dispatched in process.
 
 import { spawn } from 'node:child_process';
+import { vi } from 'vitest';
 import { tstopBin } from '../../bench/export-process.js';
 
 export function runCli(
@@ -20,4 +22,13 @@ export function runCli(
       resolve({ status, stdout, stderr });
     });
   });
+}
+
+/** Captures what an in-process command writes to stdout and stderr (undo with vi.restoreAllMocks()). */
+export function capture(): { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  return { out: () => out, err: () => err };
 }

@@ -8,16 +8,9 @@ import { dashboardCommand } from '../../src/cli/commands/dashboard.js';
 import { createDashboardLimiter, RememberingSource, unavailableLimiter } from '../../src/cli/dashboard-limiter.js';
 import { defaultCommandName, dispatch } from '../../src/cli/main.js';
 import { LimitError } from '../../src/limiter/api.js';
+import { capture } from '../helpers/cli.js';
 
 const parse = (...argv: string[]) => parseDashboardArgs(parseCommandLine(dashboardCommand, argv).flags);
-
-function capture(): { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  return { out: () => out, err: () => err };
-}
 
 afterEach(() => vi.restoreAllMocks());
 

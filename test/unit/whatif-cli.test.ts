@@ -10,17 +10,10 @@ import { dispatch } from '../../src/cli/main.js';
 import { parseHeadroom } from '../../src/cli/whatif.js';
 import { sampleContainer, sampleSnapshot } from '../../src/model/samples.js';
 import { StoreWriter } from '../../src/record/store.js';
+import { capture } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 let store: string;
-
-function capture(): { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  return { out: () => out, err: () => err };
-}
 
 beforeAll(() => {
   store = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-whatif-cli-'));
