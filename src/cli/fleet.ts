@@ -21,7 +21,7 @@ import { LimitError, type Limiter } from '../limiter/api.js';
 import { parseTimeSpec } from '../util/time.js';
 import { durationFlag, listFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { FLEET_DASHBOARD_FLAGS, FLEET_FLAGS, FLEET_WRITE_FLAGS } from './fleet-flags.js';
+import { FLEET_FLAGS, FLEET_WRITE_FLAGS } from './fleet-flags.js';
 
 /** Fleet flags that make no sense without --prometheus. */
 // --at without --prometheus is the recorder's (tstop snapshot --store DIR --at TIME).

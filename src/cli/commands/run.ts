@@ -3,7 +3,7 @@
 // demand: `tstop run` loads nothing it does not use).
 
 import type { CommandSpec, FlagSpec } from '../command.js';
-import { COLLECTION_FLAGS, collectorOptions } from '../collection-flags.js';
+import { COLLECTION_FLAGS } from '../collection-flags.js';
 import { LIMIT_VALUE_FLAGS } from './limit.js';
 
 const ENV_FLAG: FlagSpec = {
