@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { DASHBOARD_COLLECTOR, unavailableLimiter } from '../src/cli/dashboard-limiter.js';
 import { Collector, type CollectorOptions } from '../src/collect/collector.js';
 import { syntheticSnapshot } from '../src/model/samples.js';
-import type { Snapshot, SnapshotSource } from '../src/model/types.js';
+import type { SnapshotSource } from '../src/model/types.js';
 import { Dashboard } from '../ui/app.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 

@@ -11,7 +11,6 @@
 // inflated. Only the compressed text is kept (~150 KB at 1,000 cgroups), not
 // the 3.7 MB of text. The text is byte for byte what renderSnapshot writes.
 
-import zlib from 'node:zlib';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import {
   CONTAINER_FAMILIES,
