@@ -119,24 +119,23 @@ export class PrometheusClient {
 
   /** An instant query; `timeSeconds` evaluates it in the past. */
   async query(expr: string, timeSeconds?: number): Promise<VectorSample[]> {
-    const params: Record<string, string> = { query: expr };
-    if (timeSeconds !== undefined) params.time = String(timeSeconds);
-    const data = await this.call('api/v1/query', params);
-    if (data.resultType !== 'vector') {
-      throw new PrometheusError(`${this.label}: expected a vector from the query, got ${data.resultType}`);
-    }
-    return parseVector(data.result);
+    return parseVector(await this.instant(expr, timeSeconds, 'vector'));
   }
 
   /** An instant query of a range selector (`metric{...}[1m]`): every sample in the window, per series. */
   async queryMatrix(expr: string, timeSeconds?: number): Promise<RangeSeries[]> {
+    return parseMatrix(await this.instant(expr, timeSeconds, 'matrix'));
+  }
+
+  /** The result of an instant query, which must be of `resultType`. */
+  private async instant(expr: string, timeSeconds: number | undefined, resultType: 'vector' | 'matrix') {
     const params: Record<string, string> = { query: expr };
     if (timeSeconds !== undefined) params.time = String(timeSeconds);
     const data = await this.call('api/v1/query', params);
-    if (data.resultType !== 'matrix') {
-      throw new PrometheusError(`${this.label}: expected a matrix from the query, got ${data.resultType}`);
+    if (data.resultType !== resultType) {
+      throw new PrometheusError(`${this.label}: expected a ${resultType} from the query, got ${data.resultType}`);
     }
-    return parseMatrix(data.result);
+    return data.result;
   }
 
   /** A range query from start to end (epoch seconds) every stepSeconds. */
