@@ -22,6 +22,7 @@ import {
   resolveDevice,
   type DeviceNode,
 } from './devices.js';
+import { execInPlace } from './exec-in-place.js';
 import { helperBinaryPath } from './helper.js';
 import { rootFileReader } from './root-files.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
@@ -244,6 +245,9 @@ export async function runContainer(given: RunOptions, env: NodeJS.ProcessEnv = p
     throw err;
   }
   spec.cgroupProcs = cg.procs;
+  // Returns only when this launch needs Node after the start (or cannot exec): then the spawned helper.
+  if (!opts.detach && network === null && !image)
+    await execInPlace(spec, opts, state, dir, mounts, helperEnv(env), undo, trace);
   if (opts.detach) return runDetached(spec, opts, state, dir, mounts, env, undo, network);
   return runForeground(spec, opts, state, dir, mounts, env, undo, network);
 }
