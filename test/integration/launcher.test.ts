@@ -396,7 +396,7 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
     // A foreground tstop run became its helper (src/launcher/exec-in-place.ts): one process,
     // and the container dies with it, which nothing records.
     expect(st.helper).toEqual(st.owner);
-    expect(st.owner?.pid).toBe(run.child.pid);
+    expect((st.owner as { pid: number }).pid).toBe(run.child.pid);
     run.child.kill('SIGKILL');
     await run.exited;
     await waitFor('the workload to die', () => !fs.existsSync(`/proc/${st.pid as number}/stat`) || undefined);
