@@ -195,6 +195,7 @@ int owner_finish(int code) {
   remove_cgroup(s);
   if (!started || s->owner_auto_remove) {
     remove_files(s);
+    trace("owner-done");
     return code;
   }
   char finished[48], oom[24], pid_start[24], tail[320];
@@ -208,5 +209,6 @@ int owner_finish(int code) {
            "\"exitCode\":%d,\"error\":null,\"oomKills\":%s}\n",
            (int)g_pid, pid_start, g_started, finished, code, oom);
   write_state(s, tail);
+  trace("owner-done");
   return code;
 }
