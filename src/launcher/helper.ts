@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The network fd of the helper (./network/): the other container's netns, or the pipe the helper waits on. */
+export const NET_FD = 5;
+
 /** Exit codes of the helper itself (as docker run / env use them). */
 export const HELPER_FAILED = 125;
 export const CANNOT_EXEC = 126;

@@ -6,9 +6,9 @@
 // its report lines in <name>.report, and tstop returns once it started.
 //
 // Only what run needs is imported here (no collectors, no prom-client, no
-// blessed): `tstop run` is measured against `node -e 0` (bench/launch.ts).
+// blessed, no child_process until a helper is spawned): `tstop run` is
+// measured against `node -e 0` (bench/launch.ts).
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
@@ -23,10 +23,10 @@ import {
   type DeviceNode,
 } from './devices.js';
 import { execInPlace } from './exec-in-place.js';
-import { helperBinaryPath } from './helper.js';
+import { helperBinaryPath, NET_FD } from './helper.js';
 import { rootFileReader } from './root-files.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
-import { NET_FD, spawnHelper, type HelperExit } from './spawn.js';
+import type { HelperExit } from './spawn.js';
 import type { PreparedNetwork } from './network/index.js';
 import { loadSeccomp, seccompCacheDir } from './seccomp.js';
 import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
@@ -318,6 +318,8 @@ async function runForeground(
   network: PreparedNetwork | null,
 ): Promise<number> {
   const onNetns = attachOrSay(network);
+  // child_process (with node:net, ~3 ms to load) only when tstop waits for its helper.
+  const { spawnHelper } = await import('./spawn.js');
   const h = spawnHelper(spec, {
     stdio: [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     env: helperEnv(env),
@@ -423,6 +425,7 @@ async function runDetached(
   }
   // Its own session: the terminal's signals and hang-up do not reach it; it
   // outlives tstop and stays the container's parent.
+  const { spawn } = await import('./spawn.js');
   const child = spawn(helperPath, [], {
     detached: true,
     stdio: ['ignore', early, early, 'pipe', report, ...(netFd !== null ? [netFd] : onNetns ? ['pipe' as const] : [])],
