@@ -480,9 +480,7 @@ function addRun(r: Records, spec: RunSpec): void {
   }
   if (spec.owner) {
     if (spec.log || spec.restart || spec.reportFd !== undefined) fail('owner excludes log, restart and reportFd');
-    if (!spec.owner.stateJson.startsWith('{') || spec.owner.stateJson.endsWith('}')) {
-      fail('owner.stateJson: a JSON object without its closing brace');
-    }
+    if (!isOpenJsonObject(spec.owner.stateJson)) fail('owner.stateJson: a JSON object without its closing brace');
     r.add('state_file', checkAbsolute('owner.stateFile', spec.owner.stateFile));
     r.add('state_json', spec.owner.stateJson);
     if (spec.owner.oomFile !== null) r.add('oom_file', checkAbsolute('owner.oomFile', spec.owner.oomFile));
@@ -497,6 +495,17 @@ function addRun(r: Records, spec: RunSpec): void {
       r.add('restart_max', spec.restart.maxRetries);
     }
     r.add('stop_flag', checkAbsolute('restart.stopFlag', spec.restart.stopFlag));
+  }
+}
+
+/** `{...` that is a JSON object with one more `}` (the helper appends fields and the brace). */
+function isOpenJsonObject(text: string): boolean {
+  if (!text.startsWith('{"')) return false;
+  try {
+    const v: unknown = JSON.parse(`${text}}`);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
   }
 }
 
