@@ -12,7 +12,7 @@ import { ownerStateJson } from '../../src/launcher/exec-in-place.js';
 import { serializeSpec, SpecError, type RunSpec } from '../../src/launcher/spec.js';
 import type { ContainerState } from '../../src/launcher/state.js';
 import { TestCgroups } from '../helpers/cgroups.js';
-import { ensureHelper, HELPER, isRoot, runSpec } from './harness.js';
+import { CONTAINER_NS, ensureHelper, HELPER, isRoot, runSpec } from './harness.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -90,6 +90,7 @@ describe.runIf(isRoot)('the helper as the owner of a foreground container', () =
     name: string,
     argv: string[],
     extra: Partial<NonNullable<RunSpec['owner']>> = {},
+    specExtra: Partial<RunSpec> = {},
   ): { r: ReturnType<typeof spawnSync>; dirs: string[]; file: string } {
     cg.mkdir(name);
     const dirs = cg.hierarchies.map((h) => cg.dir(h, name));
@@ -98,6 +99,7 @@ describe.runIf(isRoot)('the helper as the owner of a foreground container', () =
     fs.writeFileSync(path.join(dir, `${name}.stop`), '');
     const spec = runSpec({
       argv,
+      ...specExtra,
       cgroupProcs: dirs.map((d) => path.join(d, 'cgroup.procs')),
       owner: {
         stateFile: path.join(dir, `${name}.json`),
@@ -149,6 +151,28 @@ describe.runIf(isRoot)('the helper as the owner of a foreground container', () =
     expect(fs.existsSync(file)).toBe(false);
     expect(fs.existsSync(path.join(dir, 'gone.stop'))).toBe(false);
     for (const d of dirs) expect(fs.existsSync(d)).toBe(false);
+  });
+
+  it("a failure in the helper's own process before the start (the kernel refuses the uid map) leaves nothing either", () => {
+    const { r, dirs, file } = run(
+      'mapfail',
+      ['true'],
+      {},
+      {
+        namespaces: [...CONTAINER_NS, 'user'],
+        // Overlapping ranges inside: the kernel's EINVAL, in the helper itself (write_id_maps), after the clone.
+        uidMap: [
+          { inside: 0, outside: 100000, count: 10 },
+          { inside: 5, outside: 200000, count: 10 },
+        ],
+        gidMap: [{ inside: 0, outside: 100000, count: 10 }],
+      },
+    );
+    expect(r.status).toBe(125);
+    expect(r.stderr.toString()).toMatch(/write \/proc\/\d+\/uid_map/);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'mapfail.stop'))).toBe(false);
+    for (const d of dirs) expect(fs.existsSync(d)).toBe(false); // the waiting child killed, the cgroup removed
   });
 
   it('a workload that never started (exec failed) leaves no state and no cgroup', () => {
