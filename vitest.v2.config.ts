@@ -16,6 +16,7 @@ export default defineConfig({
       'guard', // memory PSI per cgroup exists only with the v2 memory controller
       'lane',
       'launcher',
+      'launch-exec-in-place', // the helper removes the cgroup itself: v2's CLONE_INTO_CGROUP and rmdir
       'launcher-devices', // the BPF device program exists only on v2
       'launcher-security',
       'launcher-volumes',
