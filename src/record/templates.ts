@@ -4,6 +4,7 @@
 // rate view applyRates reads.
 
 import { storedNumber } from './codec.js';
+import { scanTemplate, type ScannedTemplate } from './template-scan.js';
 
 /**
  * The figures model/rates.ts derives from two samples (`*` an array index).
@@ -148,6 +149,88 @@ function rateView(root: Node): { rateParts: string[]; rateIdx: Int32Array } {
   return { rateParts, rateIdx: Int32Array.from(idx) };
 }
 
+/** The last key of every rate path: only a number under one of these keys can be a rate. */
+const RATE_LEAF_KEYS: ReadonlySet<string> = new Set([...RATE_PATHS].map((p) => p.slice(p.lastIndexOf('.') + 1)));
+
+/** The template of a skeleton the slow way: parsed into a tree and printed back (the scan's reference). */
+export function compileTemplate(skeleton: string): Template {
+  const paths: string[] = [];
+  const root = compile(JSON.parse(skeleton), '', paths);
+  const rate = new Uint8Array(paths.length);
+  const rateLeaves: Template['rateLeaves'] = [];
+  paths.forEach((p, j) => {
+    if (!isRatePath(p)) return;
+    rate[j] = 1;
+    rateLeaves.push({ j, keys: p.split('.') });
+  });
+  const parts: string[] = [];
+  parts.push(textParts(root, parts, ''));
+  const listPart = parts.findIndex((part) => part.includes(LIST_MARK));
+  const listCut = (listPart < 0 ? ['', ''] : parts[listPart].split(LIST_MARK)) as [string, string];
+  return {
+    skeleton,
+    root,
+    leaves: paths.length,
+    paths,
+    rate,
+    rateLeaves,
+    parts,
+    ...rateView(root),
+    listPart,
+    listCut,
+  };
+}
+
+/** A template read by a scan of its skeleton (template-scan.ts): its tree and paths are compiled when first asked for. */
+class ScannedTemplateOf implements Template {
+  readonly leaves: number;
+  readonly rate: Uint8Array;
+  readonly rateLeaves: { j: number; keys: string[] }[];
+  readonly parts: string[];
+  readonly rateParts: string[];
+  readonly rateIdx: Int32Array;
+  readonly listPart: number;
+  readonly listCut: [string, string];
+  pathIndex?: Map<string, number>;
+  private tree: { root: Node; paths: string[] } | null = null;
+
+  constructor(
+    readonly skeleton: string,
+    scanned: ScannedTemplate,
+  ) {
+    this.leaves = scanned.leaves;
+    this.rate = scanned.rate;
+    this.rateLeaves = scanned.rateLeaves;
+    this.parts = scanned.parts;
+    this.rateParts = scanned.rateParts;
+    this.rateIdx = scanned.rateIdx;
+    this.listPart = scanned.listPart;
+    this.listCut = scanned.listCut;
+  }
+
+  private compiled(): { root: Node; paths: string[] } {
+    if (!this.tree) {
+      const paths: string[] = [];
+      this.tree = { root: compile(JSON.parse(this.skeleton), '', paths), paths };
+    }
+    return this.tree;
+  }
+
+  get root(): Node {
+    return this.compiled().root;
+  }
+
+  get paths(): string[] {
+    return this.compiled().paths;
+  }
+}
+
+/** The template of a skeleton by a scan of its text, or null when the scan cannot read it. */
+export function scannedTemplate(skeleton: string): Template | null {
+  const scanned = scanTemplate(skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS);
+  return scanned && new ScannedTemplateOf(skeleton, scanned);
+}
+
 /** Templates by skeleton: each cgroup has its own (its id and name are in it), shared by its samples. */
 export class Templates {
   private readonly byText = new Map<string, Template>();
@@ -155,31 +238,7 @@ export class Templates {
   get(skeleton: string): Template {
     let t = this.byText.get(skeleton);
     if (t) return t;
-    const paths: string[] = [];
-    const root = compile(JSON.parse(skeleton), '', paths);
-    const rate = new Uint8Array(paths.length);
-    const rateLeaves: Template['rateLeaves'] = [];
-    paths.forEach((p, j) => {
-      if (!isRatePath(p)) return;
-      rate[j] = 1;
-      rateLeaves.push({ j, keys: p.split('.') });
-    });
-    const parts: string[] = [];
-    parts.push(textParts(root, parts, ''));
-    const listPart = parts.findIndex((part) => part.includes(LIST_MARK));
-    const listCut = (listPart < 0 ? ['', ''] : parts[listPart].split(LIST_MARK)) as [string, string];
-    t = {
-      skeleton,
-      root,
-      leaves: paths.length,
-      paths,
-      rate,
-      rateLeaves,
-      parts,
-      ...rateView(root),
-      listPart,
-      listCut,
-    };
+    t = scannedTemplate(skeleton) ?? compileTemplate(skeleton);
     if (this.byText.size > 100_000) this.byText.clear(); // cgroups come and go: keep the map bounded
     this.byText.set(skeleton, t);
     return t;
