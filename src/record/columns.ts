@@ -102,7 +102,7 @@ export interface ColumnState {
   seq: number;
 }
 
-interface Header {
+export interface Header {
   t: string;
   m: number;
   q: number;
@@ -186,7 +186,7 @@ function codeOf(v: number, prev: number, literals: (number | null)[]): number {
   return (literals.length - 1) * 4 + 3;
 }
 
-function valueOf(tag: number, mag: number, prev: number, literals: readonly (number | null)[]): number {
+export function valueOf(tag: number, mag: number, prev: number, literals: readonly (number | null)[]): number {
   if (tag === 1) return prev + unzigzag(mag);
   if (tag === 2) return (Math.round(prev * 1e6) + unzigzag(mag)) / 1e6;
   if (tag === 3) return literals[mag] ?? NaN; // a non-finite number is kept as null, as JSON has it
@@ -194,7 +194,7 @@ function valueOf(tag: number, mag: number, prev: number, literals: readonly (num
 }
 
 /** The previous sample's numbers at e's template positions (same path; 0 where there is none, and for rates). */
-function previousValues(t: Template, prev: Entity | undefined): Float64Array | null {
+export function previousValues(t: Template, prev: Entity | undefined): Float64Array | null {
   if (!prev) return null;
   if (prev.t === t) return prev.vals;
   const out = new Float64Array(t.leaves);
@@ -206,7 +206,7 @@ function previousValues(t: Template, prev: Entity | undefined): Float64Array | n
   return out;
 }
 
-function newState(h: Header, notes: string[], entities: Entity[]): ColumnState {
+export function newState(h: Header, notes: string[], entities: Entity[]): ColumnState {
   return {
     timestamp: h.t,
     monotonicSeconds: h.m,
@@ -342,74 +342,7 @@ export class ColumnEncoder {
 /** A payload that does not decode as its frame said: a broken chain or a wrong template. */
 export class ColumnDecodeError extends Error {}
 
-/** The state after a record, from the state after the record before it (null for a key frame). */
-export function decodeColumns(prev: ColumnState | null, payload: Buffer, templates: Templates): ColumnState {
-  const raw = zlib.inflateRawSync(payload);
-  const headBytes = raw.readUInt32LE(0);
-  const h = JSON.parse(raw.subarray(4, 4 + headBytes).toString()) as Header;
-  if (h.q !== (prev ? prev.seq + 1 : 0)) throw new ColumnDecodeError(`record ${h.q} does not follow ${prev?.seq}`);
-  const ids =
-    h.e?.map((x) => {
-      if (typeof x === 'string') return x;
-      const e = prev?.entities[x];
-      if (!e) throw new ColumnDecodeError(`entity ${x} is not in the previous sample`);
-      return e.id;
-    }) ?? prev?.entities.map((e) => e.id);
-  if (!ids) throw new ColumnDecodeError('a key frame without its entity list');
-  const templatesOf = ids.map((id, i) => {
-    const skeleton = h.s?.[i];
-    return skeleton !== undefined ? templates.get(skeleton) : prev?.byId.get(id)?.t;
-  });
-  // One buffer for the sample's numbers, each entity a view of it: a thousand small arrays cost more.
-  const flat = new Float64Array(templatesOf.reduce((sum, t) => sum + (t?.leaves ?? 0), 0));
-  let offset = 0;
-  const entities: Entity[] = ids.map((id, i) => {
-    const before = prev?.byId.get(id);
-    const t = templatesOf[i];
-    if (!t) throw new ColumnDecodeError(`no template for ${id}`);
-    const list = h.p?.[i] ?? (before?.t === t ? before.list : null);
-    if (t.listPart >= 0 && !list) throw new ColumnDecodeError(`no process list for ${id}`);
-    offset += t.leaves;
-    return { id, t, vals: flat.subarray(offset - t.leaves, offset), list };
-  });
-  const none = new Float64Array(entities.reduce((m, e) => Math.max(m, e.t.leaves), 0));
-  const before = entities.map((e) => previousValues(e.t, prev?.byId.get(e.id)) ?? none);
-  const vals = entities.map((e) => e.vals);
-  const rates = entities.map((e) => e.t.rate);
-  const leaves = entities.map((e) => e.t.leaves);
-  const literals = h.l ?? [];
-  const kindsAt = 4 + headBytes;
-  let p = kindsAt + leaves.reduce((sum, n) => sum + n, 0);
-  if (p > raw.length) throw new ColumnDecodeError('numbers end early');
-  let k = kindsAt;
-  const changed: number[] = [];
-  const tags: number[] = [];
-  for (let j = 0; j < none.length; j++) {
-    changed.length = 0;
-    tags.length = 0;
-    for (let i = 0; i < entities.length; i++) {
-      if (j >= leaves[i]) continue;
-      const tag = raw[k++];
-      if (tag !== 0) {
-        changed.push(i);
-        tags.push(tag);
-      } else vals[i][j] = rates[i][j] ? NaN : before[i][j];
-    }
-    if (changed.length === 0) continue;
-    const w = raw[p++];
-    const n = changed.length;
-    if (p + w * n > raw.length) throw new ColumnDecodeError('numbers end early');
-    for (let x = 0; x < n; x++) {
-      let mag = 0;
-      for (let b = w - 1; b >= 0; b--) mag = mag * 256 + raw[p + b * n + x];
-      const i = changed[x];
-      vals[i][j] = valueOf(tags[x], mag, rates[i][j] ? 0 : before[i][j], literals);
-    }
-    p += w * n;
-  }
-  if (p !== raw.length) throw new ColumnDecodeError('numbers left over');
-  return newState(h, h.n ?? prev?.notes ?? [], entities);
-}
+// The readers' decoder of these payloads is column-decode.ts.
 
 function materializeState(state: ColumnState): Snapshot {
   return buildSnapshot(state, state.entities);
