@@ -18,6 +18,8 @@ export interface ScannedTemplate {
   rateIdx: Int32Array;
   listPart: number;
   listCut: [string, string];
+  /** Each number's path, when asked for (what compile() gives as paths). */
+  paths?: string[];
 }
 
 /** A top-level member's key (as written) and value span, and the numbers in it. */
@@ -91,7 +93,7 @@ function pathOf(text: string, depth: number): string {
  * Scans `skeleton`. A number whose own key is in `rateLeafKeys` has its whole
  * path built and `isRatePath` asked; `listKey` is the top-level key whose
  * array is a process list, `listMark` what stands for it in the parts;
- * `rateInputs` the top-level keys of the rate view.
+ * `rateInputs` the top-level keys of the rate view; `withPaths`: every number's path too.
  */
 export function scanTemplate(
   skeleton: string,
@@ -100,8 +102,10 @@ export function scanTemplate(
   listKey: string,
   listMark: string,
   rateInputs: ReadonlySet<string>,
+  withPaths = false,
 ): ScannedTemplate | null {
   const text = skeleton;
+  const paths: string[] | undefined = withPaths ? [] : undefined;
   const n = text.length;
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
   const leafKeyLengths = lengthsOf(rateLeafKeys);
@@ -189,6 +193,7 @@ export function scanTemplate(
         const path = pathOf(text, depth);
         if (isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: path.split('.') }); // as compile() splits it
       }
+      if (paths) paths.push(pathOf(text, depth));
       parts.push(text.slice(cut, p));
       leafAt.push(p);
       p++;
@@ -218,6 +223,7 @@ export function scanTemplate(
     ...rateViewOf(text, members, leafAt, rateInputs),
     listPart,
     listCut,
+    paths,
   };
 }
 

@@ -192,7 +192,8 @@ class ScannedTemplateOf implements Template {
   readonly listPart: number;
   readonly listCut: [string, string];
   pathIndex?: Map<string, number>;
-  private tree: { root: Node; paths: string[] } | null = null;
+  private tree: Node | null = null;
+  private leafPaths: string[] | null = null;
 
   constructor(
     readonly skeleton: string,
@@ -208,20 +209,18 @@ class ScannedTemplateOf implements Template {
     this.listCut = scanned.listCut;
   }
 
-  private compiled(): { root: Node; paths: string[] } {
-    if (!this.tree) {
-      const paths: string[] = [];
-      this.tree = { root: compile(JSON.parse(this.skeleton), '', paths), paths };
-    }
+  /** The tree (the writer's matches() walks it): compiled on first use. */
+  get root(): Node {
+    this.tree ??= compile(JSON.parse(this.skeleton), '', []);
     return this.tree;
   }
 
-  get root(): Node {
-    return this.compiled().root;
-  }
-
+  /** Each number's path (a changed template's numbers are matched to the old one's by path): scanned on first use. */
   get paths(): string[] {
-    return this.compiled().paths;
+    this.leafPaths ??=
+      scanTemplate(this.skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS, true)?.paths ??
+      compileTemplate(this.skeleton).paths;
+    return this.leafPaths;
   }
 }
 
