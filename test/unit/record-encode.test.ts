@@ -1,0 +1,104 @@
+// The recorder's encoder (src/record/columns.ts, rate-views.ts): what it
+// leaves to replay, sample after sample, and that replay gives it back.
+
+import { describe, expect, it } from 'vitest';
+import { applyRates } from '../../src/model/rates.js';
+import { syntheticSnapshot } from '../../src/model/samples.js';
+import type { Snapshot } from '../../src/model/types.js';
+import { ColumnEncoder, decodeColumns, materialize, type ColumnState } from '../../src/record/columns.js';
+import { Templates } from '../../src/record/templates.js';
+
+const T0 = 1_767_000_000_000;
+
+/** Samples whose rates follow from their counters (as the collector's do); cgroups come and go. */
+function derivedSamples(count: number, cgroups = 5): Snapshot[] {
+  const out: Snapshot[] = [];
+  let prev: Snapshot | null = null;
+  for (let t = 0; t < count; t++) {
+    const s = syntheticSnapshot(cgroups + 1, t);
+    s.timestamp = new Date(T0 + t * 1000).toISOString();
+    s.monotonicSeconds = 1000 + t * 1.5;
+    s.containers = s.containers.filter((_, i) => i < cgroups || t >= 6); // the last one comes at t = 6
+    for (const [i, c] of s.containers.entries()) {
+      // As the collector makes them: no rate until applyRates derives one.
+      Object.assign(c.cpu!, { percent: null, quotaPercent: null, throttledPercent: null });
+      Object.assign(c.io!, { readBytesPerSecond: null, writeBytesPerSecond: null });
+      for (const dev of c.io!.devices)
+        Object.assign(dev, {
+          readBytesPerSecond: null,
+          writeBytesPerSecond: null,
+          readOpsPerSecond: null,
+          writeOpsPerSecond: null,
+        });
+      for (const n of c.network ?? []) Object.assign(n, { rxBytesPerSecond: null, txBytesPerSecond: null });
+      c.cpu!.usageSeconds = 100 + t * (0.25 + i / 10) + ((t * 7) % 5) * 0.000123;
+      c.cpu!.periods = 10 * t;
+      c.cpu!.throttledPeriods = t;
+      for (const [d, dev] of c.io!.devices.entries()) {
+        dev.readBytes = 4096 * t * (i + d + 1);
+        dev.writeBytes = 512 * t * t;
+        dev.readOps = t;
+        dev.writeOps = 2 * t;
+      }
+      for (const n of c.network ?? []) {
+        n.rxBytes = 1000 * t * (i + 1);
+        n.txBytes = 300 * t;
+      }
+    }
+    s.host.cpuUsageSeconds = 5000 + t * 1.37;
+    s.host.cpuPercent = null;
+    for (const n of s.host.network ?? []) Object.assign(n, { rxBytesPerSecond: null, txBytesPerSecond: null });
+    applyRates(prev, s);
+    out.push(s);
+    prev = s;
+  }
+  return out;
+}
+
+/** Rate positions of a decoded state: NaN where the record left the rate to replay. */
+function rateValues(state: ColumnState): number[] {
+  return state.entities.flatMap((e) => e.t.rateLeaves.map(({ j }) => e.vals[j]));
+}
+
+describe('the column encoder', () => {
+  it('leaves every rate that follows from the counters to replay, sample after sample', () => {
+    const samples = derivedSamples(20);
+    const encoder = new ColumnEncoder();
+    const templates = new Templates();
+    let prev: ColumnState | null = null;
+    samples.forEach((s, t) => {
+      const key = t % 8 === 0;
+      const state = decodeColumns(key ? null : prev, encoder.encode(s, key), templates);
+      const rates = rateValues(state);
+      if (t > 0) expect(rates.length).toBeGreaterThan(0);
+      // Key frames store their rates; a delta stores none (every rate of these samples follows from the counters).
+      if (key) expect(rates.filter(Number.isNaN)).toEqual([]);
+      else expect(rates.filter((v) => !Number.isNaN(v))).toEqual([]);
+      const got = materialize(key ? null : prev, state);
+      got.containers.forEach((c, i) => {
+        const live = s.containers[i];
+        expect(c.id).toBe(live.id);
+        if (live.cpu!.percent === null) expect(c.cpu!.percent).toBeNull();
+        else expect(Math.abs(c.cpu!.percent! - live.cpu!.percent)).toBeLessThanOrEqual(1e-3);
+      });
+      prev = state;
+    });
+  });
+
+  it('stores a rate that does not follow from the counters, in any sample of a run of derived ones', () => {
+    const samples = derivedSamples(12);
+    // Another face collected in between (tstop export --record): that sample's CPU % covers another interval.
+    for (const t of [3, 4, 9]) samples[t].containers[1].cpu!.percent = 77.5 + t;
+    const encoder = new ColumnEncoder();
+    const templates = new Templates();
+    let prev: ColumnState | null = null;
+    samples.forEach((s, t) => {
+      const state = decodeColumns(t === 0 ? null : prev, encoder.encode(s, t === 0), templates);
+      const got = materialize(t === 0 ? null : prev, state);
+      if ([3, 4, 9].includes(t)) expect(got.containers[1].cpu!.percent).toBe(77.5 + t);
+      else if (t > 0)
+        expect(Math.abs(got.containers[1].cpu!.percent! - s.containers[1].cpu!.percent!)).toBeLessThanOrEqual(1e-3);
+      prev = state;
+    });
+  });
+});
