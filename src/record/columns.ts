@@ -286,6 +286,8 @@ export class ColumnEncoder {
     const notes = s.notes;
     if (!prev || JSON.stringify(notes) !== JSON.stringify(prev.notes)) header.n = notes;
     const state = newState(header, notes, entities);
+    // Templates replaced since (the first sample's, whose rates were null) would stay for the segment's life.
+    if (this.templates.size > 2 * entities.length + 64) this.templates.retainOnly(entities.map((e) => e.t));
 
     // Rates that replay recomputes from these counters need not be stored.
     const derived = this.derivable(state, prev !== null);
