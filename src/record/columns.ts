@@ -22,6 +22,7 @@ import zlib from 'node:zlib';
 import { applyRates } from '../model/rates.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
+import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { withinRateTolerance, Templates, indexOfPath, skeletonOf, matches, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
@@ -233,6 +234,8 @@ export class ColumnEncoder {
   private prev: ColumnState | null = null;
   /** The previous sample as replay rebuilds it (its counters): the rates' base. */
   private prevSnapshot: Snapshot | null = null;
+  /** Each entity's rate views (rate-views.ts), by id. */
+  private views = new Map<string, EntityViews>();
   private readonly templates = new Templates();
   private readonly scratch: number[] = [];
 
@@ -283,59 +286,118 @@ export class ColumnEncoder {
     const notes = s.notes;
     if (!prev || JSON.stringify(notes) !== JSON.stringify(prev.notes)) header.n = notes;
     const state = newState(header, notes, entities);
+    // Templates replaced since (the first sample's, whose rates were null) would stay for the segment's life.
+    if (this.templates.size > 2 * entities.length + 64) this.templates.retainOnly(entities.map((e) => e.t));
 
     // Rates that replay recomputes from these counters need not be stored.
-    const derived = this.derivable(state, prev ? this.prevSnapshot : null);
-    const literals: (number | null)[] = [];
-    const before = entities.map((e) => previousValues(e.t, prev?.byId.get(e.id)));
-    const maxLeaves = entities.reduce((m, e) => Math.max(m, e.t.leaves), 0);
-    // The kind of every number (0: unchanged, or a rate recomputed on replay), column by column, then each column's magnitudes.
-    const kinds = new Bytes();
-    const planes = new Bytes();
-    const mags: number[] = [];
-    for (let j = 0; j < maxLeaves; j++) {
-      mags.length = 0;
-      for (let i = 0; i < entities.length; i++) {
-        const e = entities[i];
-        if (j >= e.t.leaves) continue;
-        // A rate: zero when recomputed on replay, else its value (never zero).
-        const u = e.t.rate[j]
-          ? derived[i]?.[j]
-            ? 0
-            : codeOf(e.vals[j], 0, literals) || 1
-          : codeOf(e.vals[j], before[i]?.[j] ?? 0, literals);
-        kinds.push(u % 4);
-        if (u !== 0) mags.push(Math.floor(u / 4));
-      }
-      if (mags.length > 0) writePlanes(planes, mags);
-    }
+    const derived = this.derivable(state, prev !== null);
+    const { kinds, planes, literals } = this.columns(entities, prev, derived);
     if (literals.length) header.l = literals;
     const head = Buffer.from(JSON.stringify(header));
     const len = Buffer.allocUnsafe(4);
     len.writeUInt32LE(head.length);
     this.prev = state;
-    const body = [len, head, kinds.buf.subarray(0, kinds.length), planes.buf.subarray(0, planes.length)];
+    const body = [len, head, kinds, planes.buf.subarray(0, planes.length)];
     return zlib.deflateRawSync(Buffer.concat(body), { level: DEFLATE_LEVEL });
   }
 
   /**
-   * Per entity, 1 at each rate that applyRates gives back (within
-   * RATE_TOLERANCE) from the stored counters of this sample and the one
-   * before; keeps this sample's counters as the next one's base.
+   * The numbers' codes (codeOf against the previous sample), entity by
+   * entity into one flat array, then column by column: each number's kind
+   * byte, and each column's magnitudes as byte planes. Literals are numbered
+   * in column order.
    */
-  private derivable(state: ColumnState, prevSnapshot: Snapshot | null): (Uint8Array | null)[] {
+  private columns(
+    entities: readonly Entity[],
+    prev: ColumnState | null,
+    derived: Uint8Array | null,
+  ): { kinds: Buffer; planes: Bytes; literals: (number | null)[] } {
+    const n = entities.length;
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + entities[i].t.leaves;
+    const total = offsets[n];
+    // A code, or -1 - x for the x-th value to be stored as a literal (numbered in column order below).
+    const codes = new Float64Array(total);
+    const pending: (number | null)[] = [];
+    let maxLeaves = 0;
+    for (let i = 0; i < n; i++) {
+      const e = entities[i];
+      const { rate, leaves } = e.t;
+      if (leaves > maxLeaves) maxLeaves = leaves;
+      const before = previousValues(e.t, prev?.byId.get(e.id));
+      const vals = e.vals;
+      const at = offsets[i];
+      for (let j = 0; j < leaves; j++) {
+        let u: number;
+        // A rate: zero when recomputed on replay, else its value (never zero).
+        if (rate[j]) u = derived !== null && derived[at + j] ? 0 : codeOf(vals[j], 0, pending) || 1;
+        else u = codeOf(vals[j], before === null ? 0 : before[j], pending);
+        codes[at + j] = u % 4 === 3 ? -1 - (pending.length - 1) : u;
+      }
+    }
+    const kinds = Buffer.allocUnsafe(total);
+    const planes = new Bytes();
+    const literals: (number | null)[] = [];
+    const mags: number[] = [];
+    let k = 0;
+    for (let j = 0; j < maxLeaves; j++) {
+      mags.length = 0;
+      for (let i = 0; i < n; i++) {
+        const at = offsets[i] + j;
+        if (at >= offsets[i + 1]) continue;
+        let u = codes[at];
+        if (u < 0) {
+          literals.push(pending[-1 - u]);
+          u = (literals.length - 1) * 4 + 3;
+        }
+        kinds[k++] = u % 4;
+        if (u !== 0) mags.push(Math.floor(u / 4));
+      }
+      if (mags.length > 0) writePlanes(planes, mags);
+    }
+    return { kinds, planes, literals };
+  }
+
+  /**
+   * 1 at each rate (over all entities' numbers, entity after entity) that
+   * applyRates gives back (within RATE_TOLERANCE) from the stored counters of
+   * this sample and the one before; null without a previous sample (a key
+   * frame). The rate views of this sample are the next one's base.
+   */
+  private derivable(state: ColumnState, againstPrevious: boolean): Uint8Array | null {
+    const views = new Map<string, EntityViews>();
+    const objects: Snapshot['containers'] = [];
+    const filled = state.entities.map((e) => {
+      let v = this.views.get(e.id);
+      if (!v || v.t !== e.t) v = newViews(e.t);
+      views.set(e.id, v);
+      const view = fillView(v, e.vals);
+      objects.push(view.root as unknown as ContainerSnapshot);
+      return view;
+    });
+    this.views = views;
     // Rates left unknown (null): only what applyRates fills in counts as recomputed.
-    const snapshot = rateSnapshot(state.monotonicSeconds, state.entities);
-    const objects = [snapshot.host, ...snapshot.containers];
+    const snapshot = {
+      monotonicSeconds: state.monotonicSeconds,
+      host: objects[0],
+      containers: objects.slice(1),
+    } as unknown as Snapshot;
+    const prevSnapshot = againstPrevious ? this.prevSnapshot : null;
     applyRates(prevSnapshot, snapshot);
     this.prevSnapshot = snapshot;
-    return state.entities.map((e, i) => {
-      if (!prevSnapshot || e.t.rateLeaves.length === 0) return null;
-      const ok = new Uint8Array(e.t.leaves);
-      for (const { j, keys } of e.t.rateLeaves)
-        ok[j] = withinRateTolerance(rateIn(objects[i], keys), e.vals[j]) ? 1 : 0;
-      return ok;
+    if (!prevSnapshot) return null;
+    const total = state.entities.reduce((sum, e) => sum + e.t.leaves, 0);
+    const ok = new Uint8Array(total);
+    let at = 0;
+    state.entities.forEach((e, i) => {
+      const leaves = e.t.rateLeaves;
+      for (let x = 0; x < leaves.length; x++) {
+        const j = leaves[x].j;
+        ok[at + j] = withinRateTolerance(rateAt(filled[i], x), e.vals[j]) ? 1 : 0;
+      }
+      at += e.t.leaves;
     });
+    return ok;
   }
 }
 

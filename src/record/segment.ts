@@ -72,7 +72,8 @@ export class Segment {
   /** v1: the records with their payloads (the whole file was read). */
   private readonly v1Records: RecordRef[] | null = null;
   private readonly v1Keys = new Map<number, KeyFrame | null>();
-  private readonly templates = new Templates();
+  /** A reader's templates: read by a scan of their skeleton. */
+  private readonly templates = new Templates(true);
   private last: Decoded | null = null;
   private readonly path: string;
 

@@ -84,7 +84,7 @@ describe('column payloads', () => {
   it('give back every number exactly and recompute the rates within 0.001, through every kind of change', () => {
     const samples = livelySamples(14);
     const encoder = new ColumnEncoder();
-    const templates = new Templates();
+    const templates = new Templates(true);
     let prev: FlatState | null = null;
     samples.forEach((s, t) => {
       // A record that changes no cgroup or template is decoded onto the state before it: a copy keeps that one.
