@@ -64,6 +64,11 @@ export class SettingTriggers {
     if (slot !== undefined) node.changed[slot] = 1;
   }
 
+  /** Marks every setting of a cgroup in one hierarchy (its directory was not watched until now). */
+  hierarchy(node: CgroupNode, h: number): void {
+    for (const slot of this.slots[h].values()) node.changed[slot] = 1;
+  }
+
   /** CPUs or memory nodes went on or offline: every cgroup's cpuset settings are re-read. */
   hotplug(nodes: Iterable<CgroupNode>): void {
     for (const node of nodes) for (const slot of this.hotplugSlots) node.changed[slot] = 1;

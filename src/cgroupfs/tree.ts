@@ -417,8 +417,8 @@ export class CgroupTree {
 
   /** The watcher placed (true) or lost (false) the watch on a cgroup's directory in a hierarchy. */
   setDirWatched(node: CgroupNode, h: number, watched: boolean): void {
-    // Writes before the watch were not seen: read the settings again once.
-    if (watched && node.dirWatched[h] === 0) node.settingsStale = true;
+    // Writes before the watch were not seen: read that hierarchy's settings again once.
+    if (watched && node.dirWatched[h] === 0) this.settingTriggers.hierarchy(node, h);
     node.dirWatched[h] = watched ? 1 : 0;
   }
 
