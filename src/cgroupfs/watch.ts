@@ -90,8 +90,9 @@ export class TreeWatcher {
   private watch(hierarchy: number, dir: string, node: CgroupNode): void {
     const wd = this.inotify.watchDir(dir, this.tree.settingsByEvent);
     if (wd < 0) {
-      // Vanished already, or out of watches (ENOSPC): rescans and the settings timer cover it.
-      this.unwatchedDirs++;
+      // Out of watches (ENOSPC): rescans and the settings timer cover it. A directory
+      // that vanished already is no gap: its delete event is queued.
+      if (fs.existsSync(dir)) this.unwatchedDirs++;
       return;
     }
     this.byWd.set(wd, { hierarchy, dir, node });
