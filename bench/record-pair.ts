@@ -1,6 +1,6 @@
 // record (side by side): `tstop record --interval 5s` of this checkout and of
 // another (--against DIR, e.g. /work/wt/prev) recording the same N bench
-// cgroups at the same time, each into its own temporary store, so both see
+// cgroups (through an isolated root: bench/dashboard.ts) at the same time, each into its own temporary store, so both see
 // the same host load. Their CPU per wall second is read from /proc/<pid>/stat
 // after the first sample (start-up left out), over --seconds (default 90:
 // at least one 30 s describe pass and nine 10 s settings refreshes of the old way).
@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tstopBin } from './export-process.js';
+import { isolatedRoot } from './dashboard.js';
 import { createBenchCgroups } from './fixture.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -33,6 +34,7 @@ function recorded(store: string): boolean {
 
 export async function recordPair(cgroups: number, against: string, seconds: number): Promise<string[]> {
   const bench = await createBenchCgroups(cgroups);
+  const root = isolatedRoot(bench);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-record-pair-'));
   const children: ChildProcess[] = [];
   try {
@@ -41,7 +43,7 @@ export async function recordPair(cgroups: number, against: string, seconds: numb
       { label: against, bin: path.join(against, 'bin', 'tstop') },
     ].map((r, i) => {
       const store = path.join(tmp, `store-${i}`);
-      const child = spawn(r.bin, ['record', '--store', store, '--interval', '5s'], { stdio: 'ignore' });
+      const child = spawn(r.bin, ['record', '--store', store, '--interval', '5s', '--root', root], { stdio: 'ignore' });
       children.push(child);
       return { ...r, store, child };
     });
@@ -51,7 +53,10 @@ export async function recordPair(cgroups: number, against: string, seconds: numb
     const cpu0 = runs.map((r) => procCpuSeconds(r.child.pid!));
     await sleep(seconds * 1000);
     const wall = (performance.now() - t0) / 1000;
-    const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
     return runs.map(
       (r, i) =>
         `record --interval 5s at ${cgroups} cgroups (${r.label}): ${(((procCpuSeconds(r.child.pid!) - cpu0[i]) / wall) * 100).toFixed(2)} % of a core over ${wall.toFixed(0)} s (load ${load})`,
@@ -61,6 +66,7 @@ export async function recordPair(cgroups: number, against: string, seconds: numb
     await sleep(2000);
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
     await bench.cleanup();
   }
 }
