@@ -55,13 +55,13 @@ export async function exportPair(
         : undefined; // bin/tstop's own flags
       exporters.push(await startExportProcess(['--root', root], { bin: r.bin, nodeFlags }));
     }
-    for (const e of exporters) await scrape(e.url); // the first collection (every file) left out
+    for (const e of exporters) await scrape(new URL('metrics', e.url).href); // the first collection (every file) left out
     const cpu0 = exporters.map((e) => cpuSeconds(e.pid));
     const t0 = Date.now();
     let scrapes = 0;
     while (Date.now() - t0 < seconds * 1000) {
       const next = t0 + (scrapes + 1) * 1000;
-      await Promise.all(exporters.map((e) => scrape(e.url)));
+      await Promise.all(exporters.map((e) => scrape(new URL('metrics', e.url).href)));
       scrapes++;
       await sleep(Math.max(0, next - Date.now()));
     }
