@@ -12,6 +12,7 @@ export default defineConfig({
       'churn',
       'collect',
       'collect-gate', // the gate is cpu.stat on v2
+      'collect-watch', // settings re-read on write events: v2 file names, the unified hierarchy's watches
       'export',
       'guard', // memory PSI per cgroup exists only with the v2 memory controller
       'lane',
