@@ -27,7 +27,9 @@ describe('gzip join', () => {
 
   it("keeps each piece in a buffer of its own size, not a view of zlib's 16 KB chunk", () => {
     for (const size of [10, 3000, 100_000]) {
-      const text = Buffer.from(Array.from({ length: size }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join(''));
+      const text = Buffer.from(
+        Array.from({ length: size }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join(''),
+      );
       const piece = deflatePiece(text, 1);
       expect(piece.deflated.buffer.byteLength).toBe(piece.deflated.length);
       expect(zlib.inflateRawSync(piece.deflated, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).equals(text)).toBe(true);
