@@ -89,11 +89,15 @@ export class CgroupSource {
     if (n < 0) return null;
     const node = this.current;
     const data = this.tree.reader.data;
-    if (node.parsedFrom[file.slot] === data) return node.parsed[file.slot] as T;
+    const memo = node.parsedSettings;
+    let at = 0;
+    while (at < memo.length && memo[at] !== file.slot) at += 3;
+    if (at < memo.length && memo[at + 1] === data) return memo[at + 2] as T;
     const value = parse(data, this.start, this.end);
     if (file.kind === 'setting') {
-      node.parsedFrom[file.slot] = data;
-      node.parsed[file.slot] = value;
+      memo[at] = file.slot;
+      memo[at + 1] = data;
+      memo[at + 2] = value;
     }
     return value;
   }

@@ -17,7 +17,6 @@ import { agentState, startAgent } from './agent.js';
 import type { Collector } from '../collect/collector.js';
 import { collectorOptions } from './collection-flags.js';
 import { stringFlag, type ParsedFlags } from './command.js';
-import { recordSettings } from './record.js';
 import type { RecordSettings } from '../record/recorder.js';
 
 /** The settings from flags, TSTOP_LISTEN and --config, in that order of precedence. */
@@ -65,13 +64,15 @@ function writeApiFlags(flags: ParsedFlags): ExportRunOptions['writeApi'] {
 }
 
 /** --record with its store settings, or null; the store flags without --record are a mistake. */
-function recordFlags(flags: ParsedFlags): RecordSettings | null {
+async function recordFlags(flags: ParsedFlags): Promise<RecordSettings | null> {
   if (flags.record !== true) {
     for (const flag of ['store', 'record-interval', 'retain', 'max-size']) {
       if (flags[flag] !== undefined) throw new UsageError(`--${flag} is only used with --record`);
     }
     return null;
   }
+  // The recorder's modules (store, codec) load only with --record.
+  const { recordSettings } = await import('./record.js');
   return recordSettings(flags, 'record-interval');
 }
 
@@ -93,7 +94,7 @@ export async function exportCli(flags: ParsedFlags): Promise<number> {
         collector: collectorOptions(flags),
         writeApi,
         agentState: () => agentState(agent),
-        record: recordFlags(flags),
+        record: await recordFlags(flags),
       },
       { onCollector: (c) => provide(c), onStop: () => agent.stop() },
     );

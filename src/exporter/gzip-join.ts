@@ -79,10 +79,22 @@ export function crc32Combine(crc1: number, crc2: number, length2: number): numbe
   return (multModP(x2nModP(length2, 3), crc1 >>> 0) ^ crc2) >>> 0;
 }
 
+/**
+ * A buffer of its own length: zlib's sync calls return a view of a 16 KB
+ * chunk, and the render cache keeps one piece per family (~1 MB at 1,000
+ * cgroups for ~120 KB of compressed text).
+ */
+function exactSize(b: Buffer): Buffer {
+  if (b.buffer.byteLength === b.length) return b;
+  const own = Buffer.allocUnsafeSlow(b.length);
+  b.copy(own);
+  return own;
+}
+
 /** Compresses a piece of text for gzipJoin. */
 export function deflatePiece(text: Buffer, level: number): DeflatePiece {
   return {
-    deflated: zlib.deflateRawSync(text, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+    deflated: exactSize(zlib.deflateRawSync(text, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH })),
     crc: crc32(text),
     length: text.length,
   };

@@ -41,7 +41,13 @@ function sameValue(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b); // NaN is NaN's text
 }
 
-/** The SampleSink an emitter writes into: records the samples and compares them with the last render's. */
+/**
+ * The SampleSink an emitter writes into: records the samples and compares
+ * them with the last render's. One FamilySamples per family serves as both
+ * (prev and next are the same object): while the render is the same, each
+ * sample is written where the equal one already is; once it differs, the
+ * last render's samples are not read again, so overwriting them is safe.
+ */
 class Recorder implements SampleSink {
   prev!: FamilySamples;
   next!: FamilySamples;
@@ -84,9 +90,8 @@ export class RenderCache {
   /** Ids and base labels of the cgroups of the last render, in order: the samples line up only while they hold. */
   private lastIds: string[] = [];
   private lastBases: string[] = [];
-  /** Per family: the last render's samples, and a second set the next render fills (then swapped). */
+  /** Per family: the last render's samples, overwritten in place by the next render (see Recorder). */
   private samples: FamilySamples[];
-  private spare: FamilySamples[];
   /** Each family's compressed text as last rendered; null: not rendered yet. */
   private pieces: (DeflatePiece | null)[];
   private readonly families: readonly ContainerFamily[];
@@ -96,7 +101,6 @@ export class RenderCache {
     this.families = options.families ?? CONTAINER_FAMILIES;
     this.gzipLevel = options.gzipLevel ?? 1;
     this.samples = this.families.map(() => new FamilySamples());
-    this.spare = this.families.map(() => new FamilySamples());
     this.pieces = this.families.map(() => null);
   }
 
@@ -140,8 +144,13 @@ export class RenderCache {
     for (let f = 0; f < this.families.length; f++) {
       const family = this.families[f];
       const prev = this.samples[f];
-      const next = this.spare[f];
-      if (next.ends.length < n) next.ends = new Int32Array(n);
+      const next = prev;
+      if (next.ends.length < n) {
+        // Grown with the last render's ends kept: they are compared while this render is the same.
+        const ends = new Int32Array(n);
+        ends.set(next.ends);
+        next.ends = ends;
+      }
       let changed = !sameCgroups || this.pieces[f] === null;
       r.prev = prev;
       r.next = next;
@@ -175,8 +184,6 @@ export class RenderCache {
       } else {
         this.familiesReused++;
       }
-      this.samples[f] = next;
-      this.spare[f] = prev;
       const piece = this.pieces[f]!;
       if (piece.length > 0) out.push(piece);
     }

@@ -13,7 +13,7 @@ import { ExportStartupError } from './errors.js';
 import { renderAgentState, type AgentState } from './agent-families.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 import type { WriteApi } from './write-api.js';
-import { recordAlongside, type RecordSettings, type RecorderLoop } from '../record/recorder.js';
+import type { RecordSettings, RecorderLoop } from '../record/recorder.js';
 
 export function selection(settings: Pick<ExportSettings, 'cgroups' | 'filter'>): (c: ContainerSnapshot) => boolean {
   const { cgroups, filter } = settings;
@@ -127,7 +127,8 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   try {
     await collector.ready();
     // The store's lock first: a second recorder on it stops the start here.
-    if (opts.record) recorder = recordAlongside(collector, opts.record);
+    // The recorder's modules load only with --record (memory: docs/benchmarks.md, i14-rss).
+    if (opts.record) recorder = (await import('../record/recorder.js')).recordAlongside(collector, opts.record);
     exporter = await startExporter({
       source: collector,
       listen: settings.listen,

@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from './prom.js';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import { SharedCollection } from './collection.js';
 import { DEFAULT_SERVER_LIMITS, formatListen, type ListenAddress, type ServerLimits } from './config.js';
@@ -114,7 +114,7 @@ export const PROMLINT_OFFENDERS = [
 ];
 
 function registerOwnMetrics(registry: Registry, version: string) {
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics(registry);
   // prom-client names three gauges *_total, which promtool rejects; their
   // per-type companions (nodejs_active_handles{type} and so on) stay.
   for (const name of PROMLINT_OFFENDERS) registry.removeSingleMetric(name);

@@ -5,7 +5,7 @@
 // and logged at most once per LOG_EVERY_MS, so a flood cannot fill the log.
 
 import type http from 'node:http';
-import { Counter } from 'prom-client';
+import { Counter } from './prom.js';
 import {
   BodyTooLargeError,
   DEFAULT_MAX_BODY_BYTES,

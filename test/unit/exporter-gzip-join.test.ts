@@ -25,6 +25,17 @@ describe('gzip join', () => {
     );
   });
 
+  it("keeps each piece in a buffer of its own size, not a view of zlib's 16 KB chunk", () => {
+    for (const size of [10, 3000, 100_000]) {
+      const text = Buffer.from(
+        Array.from({ length: size }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join(''),
+      );
+      const piece = deflatePiece(text, 1);
+      expect(piece.deflated.buffer.byteLength).toBe(piece.deflated.length);
+      expect(zlib.inflateRawSync(piece.deflated, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).equals(text)).toBe(true);
+    }
+  });
+
   it('combines CRC-32s as zlib does, and its table CRC equals zlib.crc32', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2000 }), fc.uint8Array({ maxLength: 2000 }), (a, b) => {
