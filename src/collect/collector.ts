@@ -196,12 +196,11 @@ export class Collector {
     this.settingsRefreshMs = options.settingsRefreshMs ?? DEFAULT_SETTINGS_REFRESH_MS;
     this.tree.settingsByEvent = this.watcher !== null && options.watchSettings !== false;
     this.safety = new SettingsSafety(this.root, this.tree);
-    // Watches go on the directories a walk finds; without watching, every tick walks anyway.
     this.v2Controllers = [...new Set(this.mounts.unified?.controllers ?? [])].filter((c) =>
       this.tree.isV2Controller(c),
     );
     this.hostNetDev = hostNetDevPath(this.root);
-    if (this.watcher) this.rescan();
+    if (this.watcher) this.rescan(); // watches go on the directories a walk finds (else every tick walks)
   }
 
   private rescan(): void {
