@@ -27,8 +27,15 @@ const TOP_HELP = (commands: CommandSpec[]): string =>
   ].join('\n');
 
 export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', endOnClosedPipe);
   const code = await dispatch(argv);
   process.exitCode = code;
+}
+
+/** A reader that stopped early (`tstop snapshot | head`) closed the pipe: the output ends there, exit 0, no stack trace. */
+function endOnClosedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
 }
 
 /** The command plain `tstop` (or `tstop --flag ...`) runs: the dashboard on a terminal, else snapshot. */
