@@ -114,10 +114,13 @@ export class TreeWatcher {
   private forget(wd: number, dir: string, unwatch: boolean): void {
     if (unwatch) this.inotify.unwatch(wd);
     const watched = this.byWd.get(wd);
-    if (watched && watched.node.dirs[watched.hierarchy] === dir)
-      this.tree.setDirWatched(watched.node, watched.hierarchy, false);
     this.byWd.delete(wd);
+    // A directory recreated at the same path may already have its new watch: leave that one be.
+    if (this.byDir.get(dir) !== wd) return;
     this.byDir.delete(dir);
+    if (watched && watched.node.dirs[watched.hierarchy] === dir) {
+      this.tree.setDirWatched(watched.node, watched.hierarchy, false);
+    }
   }
 
   /** A new directory: add it and anything created inside it before its watch existed. */

@@ -32,6 +32,24 @@ function settingReads(collector: Collector, dirs: string[], tick: () => void): s
   return reads.sort();
 }
 
+/**
+ * Ticks until every directory of the cgroup is watched, then once more: on a
+ * host shared with other watchers, a watch can fail (ENOSPC) and be placed at
+ * a later walk, which rightly re-reads that hierarchy's settings once.
+ */
+function settle(collector: Collector, id: string): void {
+  for (let tick = 0; tick < 5; tick++) {
+    collector.collect();
+    const node = collector.tree.nodes.get(id);
+    if (node && collector.tree.settingsWatched(node)) break;
+  }
+  const node = collector.tree.nodes.get(id);
+  expect(node && collector.tree.settingsWatched(node), `${id}: a directory without an inotify watch (ENOSPC?)`).toBe(
+    true,
+  );
+  collector.collect();
+}
+
 describe('settings re-read on write events', { timeout: 300_000 }, () => {
   let cg: TestCgroups;
   let collector: Collector;
@@ -53,7 +71,7 @@ describe('settings re-read on write events', { timeout: 300_000 }, () => {
 
   it('a limit nobody writes is not read again; a plain external write is seen at the next tick', () => {
     const a = cg.id('a');
-    collector.collect();
+    settle(collector, a);
     expect(settingReads(collector, dirsOf('a'), () => collector.collect())).toEqual([]);
     fs.writeFileSync(path.join(cg.controllerDir('memory', 'a'), memoryLimitFile), String(64 * 1024 * 1024));
     let s: Snapshot | undefined;
@@ -83,7 +101,7 @@ describe('settings re-read on write events', { timeout: 300_000 }, () => {
     const own = new Collector({ watch: true, rescanIntervalMs: 1, settingsRefreshMs: 0, fdBudget: 256 });
     try {
       const r = cg.mkdir('r');
-      own.collect();
+      settle(own, r);
       expect(settingReads(own, dirsOf('r'), () => own.collect())).toEqual([]);
       cg.write('pids', 'r', 'pids.max', '55');
       expect(byId(own.collect(), r).pids?.limit).toBe(55);
@@ -116,8 +134,7 @@ describe('settings re-read on write events', { timeout: 300_000 }, () => {
 
   it('kernfs notifications (cgroup.events, a task joining) re-read no limit', async () => {
     const p = cg.mkdir('p');
-    collector.collect();
-    collector.collect();
+    settle(collector, p);
     const w = cg.spawn('p', ['sleep']);
     await w.ready;
     expect(settingReads(collector, dirsOf('p'), () => collector.collect())).toEqual([]);
