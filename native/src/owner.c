@@ -82,6 +82,12 @@ static long long oom_kills(const struct spec *s) {
   return -1;
 }
 
+/* A number, or null when unknown (as tstop writes it). */
+static void number_or_null(char *out, size_t size, long long v) {
+  if (v >= 0) snprintf(out, size, "%lld", v);
+  else snprintf(out, size, "null");
+}
+
 /* state_json= plus the fields the helper knows, written beside the state file and renamed over it. */
 static void write_state(const struct spec *s, const char *tail) {
   char tmp[PATH_MAX];
@@ -178,11 +184,12 @@ void owner_started(pid_t pid) {
   g_pid = pid;
   g_pid_start = process_start(pid);
   iso_now(g_started, sizeof g_started);
-  char tail[256];
+  char tail[256], pid_start[24];
+  number_or_null(pid_start, sizeof pid_start, g_pid_start);
   snprintf(tail, sizeof tail,
-           ",\"pid\":%d,\"pidStart\":%lld,\"started\":\"%s\",\"finished\":null,\"status\":\"running\","
+           ",\"pid\":%d,\"pidStart\":%s,\"started\":\"%s\",\"finished\":null,\"status\":\"running\","
            "\"exitCode\":null,\"error\":null,\"oomKills\":null}\n",
-           (int)pid, g_pid_start, g_started);
+           (int)pid, pid_start, g_started);
   write_state(g_owned, tail);
 }
 
@@ -200,10 +207,8 @@ int owner_finish(int code) {
   }
   char finished[48], oom[24], pid_start[24], tail[320];
   iso_now(finished, sizeof finished);
-  if (ooms >= 0) snprintf(oom, sizeof oom, "%lld", ooms);
-  else snprintf(oom, sizeof oom, "null");
-  if (g_pid_start >= 0) snprintf(pid_start, sizeof pid_start, "%lld", g_pid_start);
-  else snprintf(pid_start, sizeof pid_start, "null");
+  number_or_null(oom, sizeof oom, ooms);
+  number_or_null(pid_start, sizeof pid_start, g_pid_start);
   snprintf(tail, sizeof tail,
            ",\"pid\":%d,\"pidStart\":%s,\"started\":\"%s\",\"finished\":\"%s\",\"status\":\"exited\","
            "\"exitCode\":%d,\"error\":null,\"oomKills\":%s}\n",
