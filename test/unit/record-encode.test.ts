@@ -1,18 +1,12 @@
 // The recorder's encoder (src/record/columns.ts, rate-views.ts): what it
 // leaves to replay, sample after sample, and that replay gives it back.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyRates } from '../../src/model/rates.js';
 import { syntheticSnapshot } from '../../src/model/samples.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { ColumnEncoder, materialize, type ColumnState } from '../../src/record/columns.js';
 import { copyState, decodeColumns, type FlatState } from '../../src/record/column-decode.js';
-import { StoreReader } from '../../src/record/reader.js';
-import { runRecorder } from '../../src/record/recorder.js';
-import { StoreWriter } from '../../src/record/store.js';
 import { Templates } from '../../src/record/templates.js';
 
 const T0 = 1_767_000_000_000;
@@ -110,39 +104,6 @@ describe('the column encoder', () => {
         expect(Math.abs(got.containers[1].cpu!.percent! - s.containers[1].cpu!.percent!)).toBeLessThanOrEqual(1e-3);
       prev = state;
     });
-  });
-});
-
-describe('the recorder loop', () => {
-  it('records its first sample with rates: one collection before it gives them a base', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-encode-'));
-    try {
-      const samples = derivedSamples(40);
-      let collections = 0;
-      const source = {
-        collect(): Snapshot {
-          const s = structuredClone(samples[collections++]);
-          s.timestamp = new Date().toISOString();
-          return s;
-        },
-      };
-      const writer = StoreWriter.open(dir, { intervalMs: 100, retainMs: 86_400_000, maxBytes: 2 ** 30, sync: false });
-      const loop = runRecorder(source, writer, 100);
-      const reader = (): StoreReader => StoreReader.open(dir);
-      const deadline = Date.now() + 20_000;
-      while (reader().times().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      loop.stop();
-      await loop.done;
-      const r = reader();
-      const times = r.times();
-      expect(times.length).toBeGreaterThanOrEqual(3);
-      expect(collections).toBe(times.length + 1);
-      const first = r.at(times[0])!;
-      expect(first.host.cpuPercent).not.toBeNull();
-      expect(first.containers[0].cpu!.percent).toBeCloseTo(samples[1].containers[0].cpu!.percent!, 3);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
 
