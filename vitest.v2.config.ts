@@ -12,10 +12,12 @@ export default defineConfig({
       'churn',
       'collect',
       'collect-gate', // the gate is cpu.stat on v2
+      'collect-watch', // settings re-read on write events: v2 file names, the unified hierarchy's watches
       'export',
       'guard', // memory PSI per cgroup exists only with the v2 memory controller
       'lane',
       'launcher',
+      'launch-exec-in-place', // the helper removes the cgroup itself: v2's CLONE_INTO_CGROUP and rmdir
       'launcher-devices', // the BPF device program exists only on v2
       'launcher-security',
       'launcher-volumes',

@@ -304,7 +304,7 @@ async function cpuOnly(n: number, seconds: number, focus: boolean, isolated: boo
  * parent in each hierarchy, and whose /proc is the host's: the collector sees
  * the fixture's cgroups only, not other benchmarks' running on a shared host.
  */
-function isolatedRoot(fixture: BenchCgroups): string {
+export function isolatedRoot(fixture: BenchCgroups): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-root-'));
   fs.symlinkSync('/proc', path.join(root, 'proc'));
   for (const h of fixture.mounts.hierarchies) {

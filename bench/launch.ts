@@ -181,15 +181,15 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
       ['node start to its first line of JS', median(firstLine)],
       ["tstop's imports (main, command table, launcher modules)", at('tstop:run-module-loaded') - median(firstLine)],
       ['flags, checks, mounts', at('tstop:checked') - at('tstop:run-module-loaded')],
-      ['state file, cgroup setup', at('tstop:cgroup-created') - at('tstop:checked')],
-      ['spawn of the helper (fork + exec of tstop-helper)', at('helper:reexec') - at('tstop:cgroup-created')],
+      ['state file, cgroup setup, spec', at('tstop:exec') - at('tstop:checked')],
+      // tstop execs the helper in its own place (src/launcher/exec-in-place.ts): no spawn, no wait, no node exit.
+      ["exec of tstop-helper in tstop's place", at('helper:reexec') - at('tstop:exec')],
       ['helper: sealed memfd copy and re-exec', at('helper:start') - at('helper:reexec')],
       ['helper: spec, cgroup placement, clone', at('child:child-start') - at('helper:start')],
       ['child: namespaces, mounts, credentials, exec', at('child:exec') - at('child:child-start')],
-      ['workload runs and exits, helper exits', at('helper:exit') - at('child:exec')],
-      ['tstop notices the exit', at('tstop:helper-exited') - at('helper:exit')],
-      ['state, cgroup removal', at('tstop:finished') - at('tstop:helper-exited')],
-      ['node exits', at('exit') - at('tstop:finished')],
+      ['workload runs and exits, helper notices', at('helper:exit') - at('child:exec')],
+      ['helper: OOM kills, cgroup removal, state', at('helper:owner-done') - at('helper:exit')],
+      ['helper exits', at('exit') - at('helper:owner-done')],
     ];
     // The helper's cache (native/src/seccomp-cache.c) holds the program after the first run: "cached" is the usual case.
     const cached = traced.filter((p) => p.has('helper:seccomp-cached')).length;

@@ -16,6 +16,13 @@ import { median } from './collect.js';
 import { tstopBin } from './export-process.js';
 
 const ROUNDS = 3;
+/**
+ * TSTOP_BENCH_ROOT=DIR: both commands read the host at DIR (--root), e.g. a
+ * mount namespace where DIR/sys/fs/cgroup/* are bind mounts of the fixture's
+ * own subtree and DIR/proc is /proc: only its cgroups, on a host shared with
+ * other cgroup trees.
+ */
+const ROOT_ARGS = process.env.TSTOP_BENCH_ROOT ? ['--root', process.env.TSTOP_BENCH_ROOT] : [];
 
 function procCpuSeconds(pid: number): number | null {
   try {
@@ -47,7 +54,9 @@ async function cpuOfRun(child: ChildProcess, stopWhen: () => boolean = () => fal
 async function recordRun(samples: number): Promise<{ cpuSeconds: number; recorded: number }> {
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-rec-'));
   try {
-    const child = spawn(tstopBin(), ['record', '--store', store, '--interval', '1s'], { stdio: 'ignore' });
+    const child = spawn(tstopBin(), ['record', ...ROOT_ARGS, '--store', store, '--interval', '1s'], {
+      stdio: 'ignore',
+    });
     const count = (): number => StoreReader.open(store).times().length;
     const cpuSeconds = await cpuOfRun(child, () => count() >= samples);
     return { cpuSeconds, recorded: count() };
@@ -57,7 +66,8 @@ async function recordRun(samples: number): Promise<{ cpuSeconds: number; recorde
 }
 
 async function snapshotRun(samples: number): Promise<number> {
-  const child = spawn(tstopBin(), ['snapshot', '--json', '--all', '--count', String(samples), '--interval', '1s'], {
+  const args = ['snapshot', ...ROOT_ARGS, '--json', '--all', '--count', String(samples), '--interval', '1s'];
+  const child = spawn(tstopBin(), args, {
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   return cpuOfRun(child);
@@ -66,7 +76,8 @@ async function snapshotRun(samples: number): Promise<number> {
 /** The recorder at `intervalMs` for `seconds`: CPU per wall second after its first sample. */
 async function recorderShare(intervalMs: number, seconds: number): Promise<number> {
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-bench-rec-'));
-  const child = spawn(tstopBin(), ['record', '--store', store, '--interval', `${intervalMs / 1000}s`], {
+  const args = ['record', ...ROOT_ARGS, '--store', store, '--interval', `${intervalMs / 1000}s`];
+  const child = spawn(tstopBin(), args, {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   try {

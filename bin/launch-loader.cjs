@@ -115,10 +115,14 @@ function loadLauncher(entryFile, command) {
       require.cache = Module._cache;
       script.runInThisContext().call(module.exports, module.exports, require, module, filename, path.dirname(filename));
     };
-    process.once('exit', () => {
-      for (const [script, file] of pending) writeCache(file, script.createCachedData());
-      if (pending.length > 0) pruneCaches(dir, command, new Set(pending.map(([, file]) => path.basename(file))));
-    });
+    const writeCaches = () => {
+      const written = pending.splice(0);
+      for (const [script, file] of written) writeCache(file, script.createCachedData());
+      if (written.length > 0) pruneCaches(dir, command, new Set(written.map(([, file]) => path.basename(file))));
+    };
+    process.once('exit', writeCaches);
+    // A foreground `tstop run` execs its helper (src/launcher/exec-in-place.ts): no exit event.
+    process.once('tstop-before-exec', writeCaches);
   }
   try {
     return require(entryFile);

@@ -12,8 +12,10 @@ const { loadLauncher } = require('./launch-loader.cjs');
 const argv = process.argv.slice(2);
 const launcher = loadLauncher(path.join(__dirname, '../dist/launch/tstop-launch.cjs'), argv[0]);
 const start = launcher
-  ? launcher.launcherMain(argv, (args) =>
-      import(pathToFileURL(path.join(__dirname, '../dist/src/cli/main.js')).href).then((m) => m.main(args)),
+  ? launcher.launcherMain(
+      argv,
+      (args) => import(pathToFileURL(path.join(__dirname, '../dist/src/cli/main.js')).href).then((m) => m.main(args)),
+      { processIsTheCli: true },
     )
   : import(pathToFileURL(path.join(__dirname, 'tstop.js')).href);
 start.catch((err) => {

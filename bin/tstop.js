@@ -25,7 +25,7 @@ function launcherBundle() {
 
 const launcher = LAUNCHER_COMMANDS.includes(argv[0]) ? launcherBundle() : null;
 const cli = (args) => import(mainUrl.href).then((m) => m.main(args));
-const start = launcher ? launcher.launcherMain(argv, cli) : cli(argv); // other commands, or built without the bundle
+const start = launcher ? launcher.launcherMain(argv, cli, { processIsTheCli: true }) : cli(argv); // other commands, or built without the bundle
 start.catch((err) => {
   if (notBuilt(err)) {
     process.stderr.write('tstop: not built yet; run `npm ci` (or `npm run build`) in the tstop directory\n');

@@ -7,7 +7,7 @@
 //   CC=clang node native/build.mjs     choose the compiler
 //   TSTOP_SKIP_NATIVE=1                skip (tstop run/exec then unavailable)
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +17,10 @@ const outDir = join(here, 'build');
 const out = join(outDir, 'tstop-helper');
 const readLib = join(outDir, 'libtstop-read.so');
 const readSource = join(here, 'read', 'readbatch.c');
+const execAddon = join(outDir, 'tstop-exec.node');
+const execSource = join(here, 'exec', 'exec.c');
+// node_api.h of the node that builds it (Debian's nodejs: /usr/include/node; nodejs.org builds: <prefix>/include/node).
+const nodeInclude = join(dirname(process.execPath), '..', 'include', 'node');
 
 function findOnPath(name) {
   if (name.includes('/')) return isExecutable(name) ? name : null;
@@ -29,6 +33,15 @@ function findOnPath(name) {
 function isExecutable(path) {
   try {
     accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isReadable(path) {
+  try {
+    accessSync(path, constants.R_OK);
     return true;
   } catch {
     return false;
@@ -74,6 +87,15 @@ function main() {
     stdio: 'inherit',
   });
   if (lib.error || lib.status !== 0) console.error(`tstop: building ${readLib} failed; collection reads file by file`);
+  // Without it `tstop run` spawns the helper and waits for it instead of exec'ing it: slower, not broken.
+  let addon = { status: 1 };
+  rmSync(execAddon, { force: true }); // never a stale one from another node
+  if (isReadable(join(nodeInclude, 'node_api.h'))) {
+    addon = spawnSync(cc, ['-std=c11', '-O2', '-Wall', '-Wextra', '-shared', '-fPIC', `-I${nodeInclude}`, '-o', execAddon, execSource], {
+      stdio: 'inherit',
+    });
+  }
+  if (addon.error || addon.status !== 0) console.error(`tstop: not building ${execAddon} (no ${nodeInclude}/node_api.h or the compiler failed); tstop run spawns its helper`);
   return 0;
 }
 

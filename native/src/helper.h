@@ -95,6 +95,13 @@ struct spec {
   int net_wait_fd;         /* run: report netns=PID, then wait for '1' here before the workload starts */
   char *net_addr;          /* run: "A.B.C.D/N" for eth0 (tstop moved it in while the child waited) */
   char *net_gateway;       /* run: the default route's gateway */
+  /* run: the helper owns a foreground container, in tstop's place (owner.c) */
+  char *owner_state_file;  /* the state file it keeps */
+  char *owner_state_json;  /* that state as JSON up to the fields only the helper knows, without the closing brace */
+  char *owner_oom_file;    /* memory.oom_control / memory.events: OOM kills at the end */
+  struct strlist owner_remove; /* other files of the container removed with the state (--rm, a failed launch) */
+  int owner_auto_remove;   /* --rm */
+  int owner_stdin_null;    /* stdin from /dev/null (no -i/-t) */
 };
 
 /* main.c: errors, tracing and small I/O helpers. */
@@ -197,6 +204,11 @@ void wait_for_network(const struct spec *s, pid_t child);
 int network_kept(void);
 unsigned long network_restart_flags(unsigned long flags);
 void configure_eth0(const struct spec *s);
+
+/* owner.c: a foreground container's state and cgroup, when tstop exec'd the helper. */
+void owner_init(const struct spec *s);
+void owner_started(pid_t pid);
+int owner_finish(int code);
 
 /* run.c / exec.c */
 int run_mode(const struct spec *s);

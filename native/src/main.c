@@ -216,6 +216,7 @@ int main(int argc, char **argv) {
   struct spec s;
   spec_read(spec_fd, &s);
   close(spec_fd);
+  owner_init(&s); /* from here a failure removes what tstop prepared (owner.c) */
   trace("spec-parsed");
 
   /* The report fd is tstop's, not the workload's. */

@@ -139,6 +139,7 @@ static int read_outcome(struct relay *r, int *err_code) {
     trace("exec-ok");
     r->started = 1;
     report("pid=%d", (int)r->child);
+    owner_started(r->child);
   }
   return 0;
 }

@@ -149,5 +149,5 @@ int run_mode(const struct spec *s) {
   block_signals(); /* before clone: no signal may slip between */
   attach_device_filter(s); /* cgroup v2: before anything runs in the cgroup (once: it stays attached) */
   join_netns(s);           /* --network container:NAME: every child (and restart) inherits it */
-  return supervise(s, run_once);
+  return owner_finish(supervise(s, run_once)); /* a foreground container the helper owns (owner.c) */
 }

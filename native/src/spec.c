@@ -217,6 +217,22 @@ static void parse_record(struct spec *s, char *key, char *v) {
     s->net_addr = v;
   } else if (strcmp(key, "net_gateway") == 0) {
     s->net_gateway = v;
+  } else if (strcmp(key, "state_file") == 0) {
+    need_abs(key, v);
+    s->owner_state_file = v;
+  } else if (strcmp(key, "state_json") == 0) {
+    if (v[0] != '{') fail(EXIT_HELPER, "spec: state_json= must start a JSON object");
+    s->owner_state_json = v;
+  } else if (strcmp(key, "oom_file") == 0) {
+    need_abs(key, v);
+    s->owner_oom_file = v;
+  } else if (strcmp(key, "owner_remove") == 0) {
+    need_abs(key, v);
+    strlist_push(&s->owner_remove, v);
+  } else if (strcmp(key, "auto_remove") == 0) {
+    s->owner_auto_remove = parse_bool(key, v);
+  } else if (strcmp(key, "stdin_null") == 0) {
+    s->owner_stdin_null = parse_bool(key, v);
   } else if (strcmp(key, "pid") == 0) {
     s->target_pid = (pid_t)parse_int(key, v, 1, INT_MAX);
   } else {
@@ -261,6 +277,13 @@ static void check_spec(const struct spec *s) {
   check_device_rules(s);
   if ((s->restart || s->restart_max || s->stop_flag) && s->mode != MODE_RUN)
     fail(EXIT_HELPER, "spec: restart=, restart_max= and stop_flag= are run-mode keys");
+  int owner = s->owner_state_file || s->owner_state_json || s->owner_oom_file || s->owner_remove.n ||
+              s->owner_auto_remove || s->owner_stdin_null;
+  if (owner && (s->mode != MODE_RUN || !s->owner_state_file || !s->owner_state_json))
+    fail(EXIT_HELPER, "spec: state_file=, state_json=, oom_file=, owner_remove=, auto_remove= and stdin_null= "
+                      "are run-mode keys and need state_file= and state_json=");
+  if (owner && (s->log_path || s->restart || s->report_fd >= 0))
+    fail(EXIT_HELPER, "spec: state_file= (a foreground container the helper owns) excludes log_path=, restart= and report_fd=");
   if (s->restart_max && s->restart != RESTART_ON_FAILURE) fail(EXIT_HELPER, "spec: restart_max= needs restart=on-failure");
   if (s->log_path && (s->mode != MODE_RUN || !s->log_max_bytes || !s->log_max_files))
     fail(EXIT_HELPER, "spec: log_path= is a run-mode key and needs log_max_bytes= and log_max_files=");

@@ -74,9 +74,14 @@ export class Inotify {
     return fd < 0 ? null : new Inotify(lib, fd);
   }
 
-  /** Watches a directory for subdirectories appearing and going; returns the watch id or -1. */
-  watchDir(dir: string): number {
-    return this.lib.addWatch(this.fd, dir, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+  /**
+   * Watches a directory for entries appearing and going and, with
+   * modifications, for writes to its files (IN_MODIFY with the file's name:
+   * one watch per directory, none per file); returns the watch id or -1.
+   */
+  watchDir(dir: string, modifications = false): number {
+    const mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR | (modifications ? IN_MODIFY : 0);
+    return this.lib.addWatch(this.fd, dir, mask);
   }
 
   /** Watches one file for changes (a kernfs file's notification, e.g. cgroup.events); returns the watch id or -1. */

@@ -29,11 +29,13 @@ export class CgroupNode {
   gateTick = -1;
   /** Consecutive ticks the cgroup was idle (its execution files' descriptors close after a few). */
   idleTicks = 0;
+  /** Per hierarchy: inotify watches the cgroup's directory there (its settings are then re-read on writes: settings.ts). */
+  readonly dirWatched: Uint8Array;
   /** Per file slot: inotify watches the file (its v2 cgroup.events, its written files). */
   readonly watched: Uint8Array;
   /**
    * Per file slot: the watcher saw the file change. cgroup.events: since the
-   * last tick began; a written file: since it was last read.
+   * last tick began; a written file or a setting: since it was last read.
    */
   readonly changed: Uint8Array;
   /** The tree's tick in which cgroup.events last said "populated 0" (-1: not empty at its last read). */
@@ -62,5 +64,6 @@ export class CgroupNode {
     this.atRest = new Uint8Array(perSlot, fileCount * 8, fileCount);
     this.watched = new Uint8Array(perSlot, fileCount * 9, fileCount);
     this.changed = new Uint8Array(perSlot, fileCount * 10, fileCount);
+    this.dirWatched = new Uint8Array(hierarchyCount);
   }
 }

@@ -8,6 +8,7 @@ import type { CgroupMounts, Hierarchy } from './mounts.js';
 import { BATCH_MAX_FILE } from './batch.js';
 import { FileReader, READ_ABSENT, READ_GONE } from './reader.js';
 import { registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
+import { SettingTriggers } from './setting-triggers.js';
 
 /** Hierarchies whose controllers tstop reads nothing from are not walked. */
 const IGNORED_V1_CONTROLLERS = new Set(['net_cls', 'net_prio', 'perf_event', 'rdma', 'misc']);
@@ -36,8 +37,20 @@ const POPULATED_0 = Buffer.from('populated 0\n', 'latin1');
 const ABSENT_SETTING = Buffer.alloc(0);
 
 export class CgroupTree {
-  /** When set, every setting file is re-read this tick (the collector sets it every few seconds). */
+  /**
+   * When set, the setting files on the timer are re-read this tick (the
+   * collector sets it every few seconds): all of them, or with
+   * settingsByEvent only those not kept fresh by inotify.
+   */
   refreshSettings = true;
+  /**
+   * Settings in settings.ts's table are re-read only when a write that can
+   * change them was seen (settingWritten), where the cgroup's directory is
+   * watched (the collector sets it when its watcher routes the writes).
+   */
+  settingsByEvent = false;
+  /** What a write to a cgroup's file makes the tree re-read (the watcher calls it). */
+  readonly settingTriggers: SettingTriggers;
   /**
    * Serve files that cannot have changed from their last bytes: execution
    * files of cgroups that did not run, resting files of cgroups that stayed
@@ -91,6 +104,7 @@ export class CgroupTree {
     this.reopen = new Uint8Array(this.files.length);
     this.slotOwner = new Int16Array(this.files.length).fill(-1);
     this.execution = new Uint8Array(this.files.length);
+    this.settingTriggers = new SettingTriggers(this.hierarchies.length, this.files.length);
     this.files.forEach((f, slot) => {
       const h = this.hierarchyIndex(f.hierarchy);
       this.fileHierarchy[slot] = h;
@@ -103,6 +117,7 @@ export class CgroupTree {
       if (f.kind === 'written' && h >= 0) this.writtenSlots.push(slot);
       if (f.kind === 'population' && h >= 0) this.populationSlot = slot;
       if ((f.kind === 'written' || f.kind === 'population') && h >= 0) this.watchSlots.push(slot);
+      if (f.kind === 'setting' && h >= 0) this.settingTriggers.add(f.name, slot, h);
     });
     const preference = ['memory', 'cpu', 'cpuacct', 'pids', UNIFIED, 'name=systemd'];
     this.identityOrder = preference.map((k) => this.hierarchyIndex(k)).filter((i) => i >= 0);
@@ -365,13 +380,15 @@ export class CgroupTree {
    */
   private readSetting(node: CgroupNode, slot: number, h: number, p: string): number {
     const cached = node.settings[slot];
-    if (cached !== null && !this.refreshSettings && !node.settingsStale) {
+    const byEvent = this.settingsByEvent && this.settingTriggers.byEvent[slot] === 1 && node.dirWatched[h] === 1;
+    if (cached !== null && !node.settingsStale && !node.changed[slot] && (byEvent || !this.refreshSettings)) {
       if (cached === ABSENT_SETTING) return READ_ABSENT;
       this.reader.data = cached;
       this.reader.start = 0;
       this.reader.length = cached.length;
       return cached.length;
     }
+    node.changed[slot] = 0; // a write after this read is seen at the next tick
     const n = this.reader.readOnce(p, false);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
@@ -398,6 +415,20 @@ export class CgroupTree {
     return n;
   }
 
+  /** The watcher placed (true) or lost (false) the watch on a cgroup's directory in a hierarchy. */
+  setDirWatched(node: CgroupNode, h: number, watched: boolean): void {
+    // Writes before the watch were not seen: read that hierarchy's settings again once.
+    if (watched && node.dirWatched[h] === 0) this.settingTriggers.hierarchy(node, h);
+    node.dirWatched[h] = watched ? 1 : 0;
+  }
+
+  /** Whether every setting of the cgroup is kept fresh by inotify (each of its directories watched). */
+  settingsWatched(node: CgroupNode): boolean {
+    if (!this.settingsByEvent) return false;
+    for (let h = 0; h < node.dirs.length; h++) if (node.dirs[h] !== null && node.dirWatched[h] === 0) return false;
+    return true;
+  }
+
   /** Makes the next tick re-read the settings of a cgroup (after the limiter changed one). */
   invalidateSettings(id: string): void {
     const node = this.nodes.get(id);
@@ -419,6 +450,7 @@ export class CgroupTree {
   private markDirGone(node: CgroupNode, h: number): void {
     this.closeHierarchyFiles(node, h);
     node.dirs[h] = null;
+    node.dirWatched[h] = 0;
     if (node.dirs.every((d) => d === null)) node.gone = true;
   }
 
@@ -442,6 +474,7 @@ export class CgroupTree {
     if (node.dirs[hierarchyIndex] === dir) return node;
     this.closeHierarchyFiles(node, hierarchyIndex);
     node.dirs[hierarchyIndex] = dir;
+    node.dirWatched[hierarchyIndex] = 0; // until the watcher watches this directory
     if (node.inode === 0 || this.identityHierarchy(node) === hierarchyIndex) node.inode = inodeOf(dir);
     return node;
   }
@@ -473,9 +506,10 @@ export class CgroupTree {
   /**
    * Full walk of every hierarchy: adds new cgroups, drops vanished ones and
    * replaces cgroups recreated under the same path (new inode), so a rate is
-   * never computed across two different cgroups.
+   * never computed across two different cgroups. rereadSettings: every
+   * cgroup's settings are read again (false where inotify keeps them fresh).
    */
-  rescan(): void {
+  rescan(rereadSettings = true): void {
     const seen = new Map<string, (string | null)[]>();
     this.hierarchies.forEach((h, i) => {
       walkDirs(h.mountPoint, (dir) => {
@@ -501,7 +535,7 @@ export class CgroupTree {
         if (dirs[i] === null && node.dirs[i] !== null) this.markDirGone(node, i);
       }
       FileReader.reprobe(node.fds);
-      node.settingsStale = true;
+      if (rereadSettings) node.settingsStale = true;
     }
     for (const [, dirs] of seen) {
       dirs.forEach((dir, i) => {

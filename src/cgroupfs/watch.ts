@@ -6,6 +6,8 @@
 // kernel notifies when "populated" (or "frozen") changes, so the tree knows
 // a cgroup stayed empty between two ticks and not only at them (see
 // restingFile); and files that change only when written (see writtenFile).
+// The directory watches also report writes to the cgroup's files by name
+// (IN_MODIFY), which keep its settings fresh without a timer (settings.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +27,8 @@ import type { CgroupNode, CgroupTree } from './tree.js';
 interface Watched {
   hierarchy: number;
   dir: string;
+  /** The cgroup the directory belongs to (its settings' marks). */
+  node: CgroupNode;
 }
 
 /** A watched file of a cgroup: the node and the file's slot. */
@@ -38,6 +42,8 @@ export class TreeWatcher {
   private readonly byDir = new Map<string, number>();
   /** Watches of single files, by watch id. */
   private readonly files = new Map<number, WatchedFile>();
+  /** Directories of the tree a watch could not be placed on at the last watchTree (or since). */
+  private unwatchedDirs = 0;
 
   private constructor(
     private readonly tree: CgroupTree,
@@ -54,14 +60,25 @@ export class TreeWatcher {
     return this.byWd.size;
   }
 
+  /** Every directory of the tree has its watch (no ENOSPC): mkdir, rmdir and writes all come as events. */
+  get complete(): boolean {
+    return this.unwatchedDirs === 0;
+  }
+
   /** Watches every directory the tree knows and forgets the ones it no longer has (after a rescan). */
   watchTree(): void {
     const live = new Set<string>();
+    this.unwatchedDirs = 0;
     for (const node of this.tree.nodes.values()) {
       node.dirs.forEach((dir, h) => {
         if (dir === null) return;
         live.add(dir);
-        if (!this.byDir.has(dir)) this.watch(h, dir);
+        const wd = this.byDir.get(dir);
+        if (wd === undefined) this.watch(h, dir, node);
+        else if (this.byWd.get(wd)?.node !== node || node.dirWatched[h] === 0) {
+          this.byWd.set(wd, { hierarchy: h, dir, node }); // a cgroup recreated at the same path
+          this.tree.setDirWatched(node, h, true);
+        }
       });
       this.watchFiles(node);
     }
@@ -70,11 +87,17 @@ export class TreeWatcher {
     }
   }
 
-  private watch(hierarchy: number, dir: string): void {
-    const wd = this.inotify.watchDir(dir);
-    if (wd < 0) return; // vanished already, or out of watches (ENOSPC): rescans cover it
-    this.byWd.set(wd, { hierarchy, dir });
+  private watch(hierarchy: number, dir: string, node: CgroupNode): void {
+    const wd = this.inotify.watchDir(dir, this.tree.settingsByEvent);
+    if (wd < 0) {
+      // Out of watches (ENOSPC): rescans and the settings timer cover it. A directory
+      // that vanished already is no gap: its delete event is queued.
+      if (fs.existsSync(dir)) this.unwatchedDirs++;
+      return;
+    }
+    this.byWd.set(wd, { hierarchy, dir, node });
     this.byDir.set(dir, wd);
+    this.tree.setDirWatched(node, hierarchy, true);
   }
 
   /** Watches the cgroup's files the tree wants watched one by one, those not watched yet. */
@@ -90,6 +113,9 @@ export class TreeWatcher {
 
   private forget(wd: number, dir: string, unwatch: boolean): void {
     if (unwatch) this.inotify.unwatch(wd);
+    const watched = this.byWd.get(wd);
+    if (watched && watched.node.dirs[watched.hierarchy] === dir)
+      this.tree.setDirWatched(watched.node, watched.hierarchy, false);
     this.byWd.delete(wd);
     this.byDir.delete(dir);
   }
@@ -97,7 +123,7 @@ export class TreeWatcher {
   /** A new directory: add it and anything created inside it before its watch existed. */
   private added(hierarchy: number, dir: string): void {
     const node = this.tree.addDir(hierarchy, dir);
-    this.watch(hierarchy, dir);
+    this.watch(hierarchy, dir, node);
     this.watchFiles(node);
     let entries: fs.Dirent[];
     try {
@@ -135,7 +161,14 @@ export class TreeWatcher {
         this.forget(e.wd, parent.dir, false); // the watched directory itself is gone
         return;
       }
-      if (!(e.mask & IN_ISDIR)) return;
+      if (!(e.mask & IN_ISDIR)) {
+        // A write to one of the cgroup's files, or a file appearing or going (v2 controllers).
+        if (e.mask & IN_MODIFY)
+          this.tree.settingTriggers.written(this.tree.nodes.values(), parent.node, parent.hierarchy, e.name);
+        else if (e.mask & (IN_CREATE | IN_DELETE))
+          this.tree.settingTriggers.fileChanged(parent.node, parent.hierarchy, e.name);
+        return;
+      }
       const dir = path.join(parent.dir, e.name);
       if (e.mask & (IN_CREATE | IN_MOVED_TO)) this.added(parent.hierarchy, dir);
       else if (e.mask & (IN_DELETE | IN_MOVED_FROM)) {
@@ -144,8 +177,11 @@ export class TreeWatcher {
         if (wd !== undefined) this.forget(wd, dir, false);
       }
     });
-    // Lost events may have been changes of watched files.
-    if (overflow) for (const f of this.files.values()) this.tree.markChanged(f.node, f.slot);
+    // Lost events may have been changes of watched files, or writes to settings.
+    if (overflow) {
+      for (const f of this.files.values()) this.tree.markChanged(f.node, f.slot);
+      for (const node of this.tree.nodes.values()) node.settingsStale = true;
+    }
     return overflow;
   }
 
@@ -155,5 +191,6 @@ export class TreeWatcher {
     this.byDir.clear();
     for (const f of this.files.values()) this.tree.setWatched(f.node, f.slot, false);
     this.files.clear();
+    for (const node of this.tree.nodes.values()) node.dirWatched.fill(0);
   }
 }

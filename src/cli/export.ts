@@ -81,7 +81,12 @@ export async function exportCli(flags: ParsedFlags): Promise<number> {
   const writeApi = writeApiFlags(flags);
   // An agent too: the audit log's expiries, and the guard rules with --guard FILE (on the exporter's collector).
   let provide: (c: Collector) => void = () => undefined;
-  const agent = await startAgent('export', flags, collectorOptions(flags), new Promise<Collector>((r) => (provide = r)));
+  const agent = await startAgent(
+    'export',
+    flags,
+    collectorOptions(flags),
+    new Promise<Collector>((r) => (provide = r)),
+  );
   try {
     return await runExport(
       {

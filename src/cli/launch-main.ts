@@ -9,6 +9,7 @@ import { execCommand, runCommand as runSpec } from './commands/run.js';
 import { psCommand, rmCommand, stopCommand } from './commands/ps.js';
 import type { CommandSpec } from './command.js';
 import { runCommand } from './run-command.js';
+import { allowExecInPlace } from '../launcher/exec-in-place.js';
 
 /** The commands bin/tstop sends here. */
 export const LAUNCHER_COMMANDS: readonly CommandSpec[] = [runSpec, execCommand, psCommand, stopCommand, rmCommand];
@@ -17,9 +18,16 @@ export const LAUNCHER_COMMANDS: readonly CommandSpec[] = [runSpec, execCommand, 
  * Runs a launcher command; anything else (help, a typo) goes to `otherCommand`,
  * the CLI's entry (dist/src/cli/main.js), which the caller imports: the bundle
  * never holds the other commands, and it is compiled where import() is not
- * available (bin/launch-loader.cjs).
+ * available (bin/launch-loader.cjs). `processIsTheCli`: bin/tstop's own
+ * process (not a test calling this), which a foreground `tstop run` may
+ * replace with its helper (src/launcher/exec-in-place.ts).
  */
-export async function launcherMain(argv: string[], otherCommand: (argv: string[]) => Promise<void>): Promise<void> {
+export async function launcherMain(
+  argv: string[],
+  otherCommand: (argv: string[]) => Promise<void>,
+  options: { processIsTheCli?: boolean } = {},
+): Promise<void> {
+  if (options.processIsTheCli) allowExecInPlace();
   const cmd = LAUNCHER_COMMANDS.find((c) => c.name === argv[0]);
   if (cmd) {
     process.exitCode = await runCommand(cmd, argv.slice(1));

@@ -6,14 +6,10 @@ import { StoreWriter } from '../record/store.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
+import { storeDir } from './store-dir.js';
 import { startAgent, type Agent } from './agent.js';
 
-export const DEFAULT_STORE = '/var/lib/tstop/store';
-
-/** --store, else $TSTOP_STORE, else /var/lib/tstop/store. */
-export function storeDir(flags: ParsedFlags): string {
-  return stringFlag(flags, 'store') ?? (process.env.TSTOP_STORE || DEFAULT_STORE);
-}
+export { DEFAULT_STORE, storeDir } from './store-dir.js';
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,

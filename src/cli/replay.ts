@@ -16,7 +16,7 @@ import { parseTimeSpec, TimeSpecError } from '../util/time.js';
 import { UsageError } from '../util/errors.js';
 import type { ViewState } from '../../ui/view/view-state.js';
 import { stringFlag, type ParsedFlags } from './command.js';
-import { storeDir } from './record.js';
+import { storeDir } from './store-dir.js';
 
 const REPLAY_LIMIT_MESSAGE = 'a recording cannot be changed: run tstop without --at to act on the live cgroups';
 

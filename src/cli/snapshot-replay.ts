@@ -7,7 +7,7 @@ import type { Snapshot } from '../model/types.js';
 import { parseTimeSpec, TimeSpecError } from '../util/time.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { storeDir } from './record.js';
+import { storeDir } from './store-dir.js';
 import type { Selection } from '../model/select.js';
 
 /** How samples are printed: the live snapshot's own output functions (passed in: snapshot.ts loads this file). */

@@ -1,7 +1,6 @@
 // `tstop snapshot`: the non-interactive face. Prints each tick as a table,
 // JSON (JSON Lines when more than one tick) or CSV.
 
-import { Collector } from '../collect/collector.js';
 import { byCpuThenMemory, filterRegex, selectContainers } from '../model/select.js';
 import { instanceOf, isFleetSnapshot, type ContainerSnapshot, type Snapshot } from '../model/types.js';
 import { formatBytes, formatCount, formatPercent, formatRate, printable, renderTable } from '../util/format.js';
@@ -9,7 +8,7 @@ import { sanitizeJson, sanitizeText } from '../util/sanitize.js';
 import { collectorOptions } from './collection-flags.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 import { UsageError } from '../util/errors.js';
-import { fleetSourceFromFlags, wantsFleet } from './fleet.js';
+import { FLEET_FLAGS, FLEET_WRITE_FLAGS } from './fleet-flags.js';
 import type { FleetSource } from '../fleet/source.js';
 
 type Format = 'table' | 'json' | 'csv';
@@ -171,9 +170,16 @@ async function pause(ms: number, stopped: () => boolean): Promise<void> {
   }
 }
 
+/** The fleet's flags but --at (a store's too): only with one of them can the command be the fleet's. */
+const FLEET_FLAG_NAMES = [...FLEET_FLAGS, ...FLEET_WRITE_FLAGS].map((f) => f.name).filter((name) => name !== 'at');
+
 export async function runSnapshot(flags: ParsedFlags): Promise<number> {
   const args = parseSnapshotArgs(flags);
-  if (wantsFleet(flags)) return runFleetSnapshot(args, fleetSourceFromFlags(flags));
+  // The fleet's code (and the collector's, below) is loaded only when used: `snapshot --at` reads a store and starts fast.
+  if (FLEET_FLAG_NAMES.some((name) => flags[name] !== undefined)) {
+    const fleet = await import('./fleet.js');
+    if (fleet.wantsFleet(flags)) return runFleetSnapshot(args, fleet.fleetSourceFromFlags(flags));
+  }
   if (flags.store !== undefined || flags.at !== undefined || flags.from !== undefined || flags.to !== undefined) {
     const replay = await import('./snapshot-replay.js');
     if (!replay.wantsReplay(flags))
@@ -190,6 +196,7 @@ export async function runSnapshot(flags: ParsedFlags): Promise<number> {
       write,
     });
   }
+  const { Collector } = await import('../collect/collector.js');
   const collector = new Collector({ ...collectorOptions(flags), watch: args.count > 1 });
   let stop = false;
   const onSignal = (): void => {

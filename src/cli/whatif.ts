@@ -18,7 +18,7 @@ import { printable } from '../util/format.js';
 import { sanitizeJson } from '../util/sanitize.js';
 import { formatTimeIso } from '../util/time.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
-import { storeDir } from './record.js';
+import { storeDir } from './store-dir.js';
 
 /** The limits a recording of usage can answer for: their flags (from the field table) and request keys. */
 const REPLAYABLE = (['memory', 'cpus', 'pidsLimit'] as const).map((key) => [flagOf(key).slice(2), key] as const);

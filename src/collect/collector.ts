@@ -9,6 +9,7 @@ import { FileReader } from '../cgroupfs/reader.js';
 import { CgroupSource } from '../cgroupfs/source.js';
 import { CgroupTree, type CgroupNode } from '../cgroupfs/tree.js';
 import { TreeWatcher } from '../cgroupfs/watch.js';
+import { phaseOf, SettingsSafety, WATCHED_RESCAN_MS } from './settings-safety.js';
 import type { CollectContext } from '../../collectors/api.js';
 import { collectCapabilities } from '../../collectors/capabilities.js';
 import { collectHostDynamic, collectHostStatic, hostNetDevPath, type HostStatic } from '../../collectors/host.js';
@@ -42,8 +43,17 @@ export interface CollectorOptions extends Partial<RuntimeStateOptions> {
   rescanIntervalMs?: number;
   /** Descriptors the reader may keep open. */
   fdBudget?: number;
-  /** How often limits and other settings are re-read (they are also re-read at rescans). */
+  /**
+   * How often the settings not kept fresh by inotify are re-read (all of
+   * them without watching; they are then also re-read at rescans).
+   */
   settingsRefreshMs?: number;
+  /**
+   * With watch: re-read a setting (limit) only when a write that can change
+   * it is seen (src/cgroupfs/settings.ts), not every settingsRefreshMs.
+   * Default true; false is the fallback path (tests, the benchmark's reference).
+   */
+  watchSettings?: boolean;
 }
 
 /**
@@ -135,13 +145,6 @@ function carry<K extends keyof ContainerSnapshot>(out: ContainerSnapshot, last: 
   out[key] = last[key];
 }
 
-/** A stable number in [0, 1) from a cgroup path. */
-function phaseOf(id: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
-  return (h >>> 0) / 4294967296;
-}
-
 const DEFAULT_RESCAN_MS = 30_000;
 const DEFAULT_SETTINGS_REFRESH_MS = 10_000;
 
@@ -157,7 +160,11 @@ export class Collector {
   private readonly runtimeState: RuntimeStateReader;
   private readonly watcher: TreeWatcher | null;
   private readonly rescanIntervalMs: number;
+  /** The walk's period when watching is complete (WATCHED_RESCAN_MS unless rescanIntervalMs was given). */
+  private readonly watchedRescanMs: number;
   private lastRescanMs = -Infinity;
+  private lastDescribeMs = -Infinity;
+  private readonly safety: SettingsSafety;
   private lastSettingsMs = -Infinity;
   private readonly settingsRefreshMs: number;
   private previous: Snapshot | null = null;
@@ -182,31 +189,46 @@ export class Collector {
 
     this.namer = blockDeviceNamer(this.root);
     this.watcher = options.watch ? TreeWatcher.open(this.tree) : null;
-    // Without inotify every tick walks the tree; with it, a walk every rescanIntervalMs.
+    // Without inotify every tick walks the tree; with it, a walk every rescanIntervalMs
+    // (WATCHED_RESCAN_MS while every directory is watched and settings come from writes).
     this.rescanIntervalMs = this.watcher ? (options.rescanIntervalMs ?? DEFAULT_RESCAN_MS) : 0;
+    this.watchedRescanMs = options.rescanIntervalMs ?? WATCHED_RESCAN_MS;
     this.settingsRefreshMs = options.settingsRefreshMs ?? DEFAULT_SETTINGS_REFRESH_MS;
-    // Watches go on the directories a walk finds; without watching, every tick walks anyway.
+    this.tree.settingsByEvent = this.watcher !== null && options.watchSettings !== false;
+    this.safety = new SettingsSafety(this.root, this.tree);
     this.v2Controllers = [...new Set(this.mounts.unified?.controllers ?? [])].filter((c) =>
       this.tree.isV2Controller(c),
     );
     this.hostNetDev = hostNetDevPath(this.root);
-    if (this.watcher) this.rescan();
+    if (this.watcher) this.rescan(); // watches go on the directories a walk finds (else every tick walks)
   }
 
   private rescan(): void {
     // A rescan marks every cgroup's settings for a re-read; with a focus they are re-read per
     // cgroup instead (settingsDue): keep the marks of only those marked before (new, changed).
     const marked = this.focusSpec ? [...this.tree.nodes.values()].filter((n) => n.settingsStale) : null;
-    this.tree.rescan();
+    // Where inotify reports writes, the walk leaves settings alone (new or re-watched cgroups read theirs).
+    this.tree.rescan(!this.tree.settingsByEvent);
     if (marked) {
       const keep = new Set(marked);
       for (const node of this.tree.nodes.values()) if (node.memo && !keep.has(node)) node.settingsStale = false;
     }
     this.watcher?.watchTree();
-    this.runtimeState.rescan();
-    for (const node of this.tree.nodes.values()) if (node.memo) (node.memo as NodeMemo).described = false;
     if (this.hugetlbSizes.length === 0) this.findHugetlbSizes();
     this.lastRescanMs = performance.now();
+    this.describeAgain();
+  }
+
+  /** Runtime names and images, and init's capabilities, are looked up again (every rescanIntervalMs). */
+  private describeAgain(): void {
+    this.runtimeState.rescan();
+    for (const node of this.tree.nodes.values()) if (node.memo) (node.memo as NodeMemo).described = false;
+    this.lastDescribeMs = performance.now();
+  }
+
+  /** The walk's period: slower while inotify sees everything (see WATCHED_RESCAN_MS). */
+  private walkIntervalMs(): number {
+    return this.tree.settingsByEvent && this.watcher?.complete ? this.watchedRescanMs : this.rescanIntervalMs;
   }
 
   /** Without /sys/kernel/mm/hugepages, the page sizes are named by a non-root hugetlb cgroup's files. */
@@ -284,7 +306,7 @@ export class Collector {
     for (const node of this.tree.nodes.values()) {
       const memo = this.memoOf(node);
       const inFocus = focus.ids.has(node.id);
-      if (this.settingsDue(memo, inFocus, focus, nowMs)) node.settingsStale = true;
+      if (!this.tree.settingsWatched(node) && this.settingsDue(memo, inFocus, focus, nowMs)) node.settingsStale = true;
       const due = memo.fullAtMs + focus.slowRefreshMs * (0.5 + memo.phase / 2);
       if (anySkipped && memo.last !== null && !inFocus && !node.settingsStale && nowMs < due) {
         partial[i] = 1;
@@ -311,8 +333,11 @@ export class Collector {
   /** Collects one snapshot; rates are relative to the previous call. */
   collect(): Snapshot {
     const overflow = this.watcher?.sync() ?? false;
-    if (overflow || performance.now() - this.lastRescanMs >= this.rescanIntervalMs) this.rescan();
+    const beforeMs = performance.now();
+    if (overflow || beforeMs - this.lastRescanMs >= this.walkIntervalMs()) this.rescan();
+    else if (beforeMs - this.lastDescribeMs >= this.rescanIntervalMs) this.describeAgain();
     const nowMs = performance.now();
+    if (this.tree.settingsByEvent) this.safety.pass(nowMs);
     const timestamp = new Date().toISOString();
     this.tree.refreshSettings = nowMs - this.lastSettingsMs >= this.settingsRefreshMs;
     if (this.tree.refreshSettings) this.lastSettingsMs = nowMs; // planTick clears it with a focus

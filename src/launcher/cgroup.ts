@@ -89,14 +89,20 @@ export function cgroupExists(mounts: CgroupMounts, cgroupPath: string): boolean 
   return creationHierarchies(mounts).some((h) => fs.existsSync(cgroupDir(h, cgroupPath)));
 }
 
-/** OOM kills counted for the cgroup (v2 memory.events, v1 memory.oom_control), or null. */
-export function oomKills(mounts: CgroupMounts, cgroupPath: string): number | null {
+/** The file that counts the cgroup's OOM kills (v2 memory.events, v1 memory.oom_control), or null. */
+export function oomKillsFile(mounts: CgroupMounts, cgroupPath: string): string | null {
   const h: Hierarchy | undefined =
     mounts.hierarchies.find((x) => x.kind === 'v1' && x.controllers.includes('memory')) ?? mounts.unified ?? undefined;
   if (!h) return null;
-  const file = h.kind === 'v1' ? 'memory.oom_control' : 'memory.events';
+  return path.join(cgroupDir(h, cgroupPath), h.kind === 'v1' ? 'memory.oom_control' : 'memory.events');
+}
+
+/** OOM kills counted for the cgroup, or null. */
+export function oomKills(mounts: CgroupMounts, cgroupPath: string): number | null {
+  const file = oomKillsFile(mounts, cgroupPath);
+  if (file === null) return null;
   try {
-    const text = fs.readFileSync(path.join(cgroupDir(h, cgroupPath), file), 'utf8');
+    const text = fs.readFileSync(file, 'utf8');
     const m = /(?:^|\n)oom_kill (\d+)/.exec(text);
     return m ? Number(m[1]) : null;
   } catch {

@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The network fd of the helper (./network/): the other container's netns, or the pipe the helper waits on. */
+export const NET_FD = 5;
+
 /** Exit codes of the helper itself (as docker run / env use them). */
 export const HELPER_FAILED = 125;
 export const CANNOT_EXEC = 126;
@@ -66,4 +69,23 @@ export function exitOrigin(code: number, events: readonly ReportEvent[]): 'helpe
   if (events.some((e) => e.kind === 'error')) return 'helper';
   if (events.some((e) => e.kind === 'pid')) return 'workload';
   return code >= HELPER_FAILED && code <= NOT_FOUND ? 'helper' : 'workload';
+}
+
+/** native/build/tstop-exec.node (native/exec/exec.c): execve for Node 20. */
+export interface ExecAddon {
+  /** Returns only on failure, with errno; keepFd survives the exec. */
+  exec(path: string, argv: readonly string[], env: readonly string[], keepFd: number): number;
+}
+
+/** The addon beside the helper binary, or null when the build made none (no node_api.h) or it does not load. */
+export function loadExecAddon(helperPath: string): ExecAddon | null {
+  const file = join(dirname(helperPath), 'tstop-exec.node');
+  if (!existsSync(file)) return null;
+  const m = { exports: {} as Partial<ExecAddon> };
+  try {
+    process.dlopen(m, file);
+  } catch {
+    return null; // built for another node: the spawned helper does the same, slower
+  }
+  return typeof m.exports.exec === 'function' ? (m.exports as ExecAddon) : null;
 }

@@ -6,9 +6,9 @@
 // its report lines in <name>.report, and tstop returns once it started.
 //
 // Only what run needs is imported here (no collectors, no prom-client, no
-// blessed): `tstop run` is measured against `node -e 0` (bench/launch.ts).
+// blessed, no child_process until a helper is spawned): `tstop run` is
+// measured against `node -e 0` (bench/launch.ts).
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
@@ -22,10 +22,11 @@ import {
   resolveDevice,
   type DeviceNode,
 } from './devices.js';
-import { helperBinaryPath } from './helper.js';
+import { execInPlace } from './exec-in-place.js';
+import { helperBinaryPath, NET_FD } from './helper.js';
 import { rootFileReader } from './root-files.js';
 import { buildEnv, DEFAULT_PATH, resolveUser, type RunOptions } from './options.js';
-import { NET_FD, spawnHelper, type HelperExit } from './spawn.js';
+import type { HelperExit } from './spawn.js';
 import type { PreparedNetwork } from './network/index.js';
 import { loadSeccomp, seccompCacheDir } from './seccomp.js';
 import { serializeSpec, type Namespace, type RunSpec } from './spec.js';
@@ -244,6 +245,9 @@ export async function runContainer(given: RunOptions, env: NodeJS.ProcessEnv = p
     throw err;
   }
   spec.cgroupProcs = cg.procs;
+  // Returns only when this launch needs Node after the start (or cannot exec): then the spawned helper.
+  if (!opts.detach && network === null && !image)
+    await execInPlace(spec, opts, state, dir, mounts, helperEnv(env), undo, trace);
   if (opts.detach) return runDetached(spec, opts, state, dir, mounts, env, undo, network);
   return runForeground(spec, opts, state, dir, mounts, env, undo, network);
 }
@@ -314,6 +318,8 @@ async function runForeground(
   network: PreparedNetwork | null,
 ): Promise<number> {
   const onNetns = attachOrSay(network);
+  // child_process (with node:net, ~3 ms to load) only when tstop waits for its helper.
+  const { spawnHelper } = await import('./spawn.js');
   const h = spawnHelper(spec, {
     stdio: [opts.interactive || opts.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     env: helperEnv(env),
@@ -419,6 +425,7 @@ async function runDetached(
   }
   // Its own session: the terminal's signals and hang-up do not reach it; it
   // outlives tstop and stays the container's parent.
+  const { spawn } = await import('./spawn.js');
   const child = spawn(helperPath, [], {
     detached: true,
     stdio: ['ignore', early, early, 'pipe', report, ...(netFd !== null ? [netFd] : onNetns ? ['pipe' as const] : [])],

@@ -5,12 +5,13 @@
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { exitOrigin, helperBinaryPath, parseReport, type ReportEvent } from './helper.js';
+import { exitOrigin, helperBinaryPath, NET_FD, parseReport, type ReportEvent } from './helper.js';
 import { serializeSpec, type LauncherSpec } from './spec.js';
 
 const REPORT_FD = 4;
-/** The network fd (./network/): the other container's netns, or the pipe the helper waits on. */
-export const NET_FD = 5;
+export { NET_FD };
+/** For the detached run (./run.ts), which loads child_process only through this module when it spawns. */
+export { spawn };
 
 export interface HelperExit {
   /** The helper's exit code (workload code, 128+signal, or 125-127). */

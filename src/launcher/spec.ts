@@ -237,6 +237,21 @@ export interface RunSpec extends CommonSpec {
   /** With netWaitFd: eth0's "A.B.C.D/N" and default gateway, set by the child itself (ioctls, no spawn). */
   netAddress?: string;
   netGateway?: string;
+  /** A foreground container the helper owns in tstop's place (tstop exec'd it: ./exec-in-place.ts, native/src/owner.c). */
+  owner?: OwnerSpec;
+}
+
+/** What the helper keeps for a foreground container it owns. */
+export interface OwnerSpec {
+  stateFile: string;
+  /** The state as JSON without its closing brace and without the fields the helper writes (pid, times, status, exit). */
+  stateJson: string;
+  /** memory.oom_control / memory.events of the container's cgroup; null without a memory controller. */
+  oomFile: string | null;
+  /** Files removed with the state (--rm, or a launch that failed before the workload ran). */
+  remove: readonly string[];
+  autoRemove: boolean;
+  stdinNull: boolean;
 }
 
 export interface ExecSpec extends CommonSpec {
@@ -463,6 +478,16 @@ function addRun(r: Records, spec: RunSpec): void {
     r.add('log_max_bytes', spec.log.maxBytes);
     r.add('log_max_files', spec.log.maxFiles);
   }
+  if (spec.owner) {
+    if (spec.log || spec.restart || spec.reportFd !== undefined) fail('owner excludes log, restart and reportFd');
+    if (!isOpenJsonObject(spec.owner.stateJson)) fail('owner.stateJson: a JSON object without its closing brace');
+    r.add('state_file', checkAbsolute('owner.stateFile', spec.owner.stateFile));
+    r.add('state_json', spec.owner.stateJson);
+    if (spec.owner.oomFile !== null) r.add('oom_file', checkAbsolute('owner.oomFile', spec.owner.oomFile));
+    for (const f of spec.owner.remove) r.add('owner_remove', checkAbsolute('owner.remove', f));
+    r.flag('auto_remove', spec.owner.autoRemove, false);
+    r.flag('stdin_null', spec.owner.stdinNull, false);
+  }
   if (spec.restart) {
     r.add('restart', spec.restart.policy);
     if (spec.restart.maxRetries > 0) {
@@ -470,6 +495,17 @@ function addRun(r: Records, spec: RunSpec): void {
       r.add('restart_max', spec.restart.maxRetries);
     }
     r.add('stop_flag', checkAbsolute('restart.stopFlag', spec.restart.stopFlag));
+  }
+}
+
+/** `{...` that is a JSON object with one more `}` (the helper appends fields and the brace). */
+function isOpenJsonObject(text: string): boolean {
+  if (!text.startsWith('{"')) return false;
+  try {
+    const v: unknown = JSON.parse(`${text}}`);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
   }
 }
 

@@ -22,6 +22,7 @@ import zlib from 'node:zlib';
 import { applyRates } from '../model/rates.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
+import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { withinRateTolerance, Templates, indexOfPath, skeletonOf, matches, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
@@ -102,7 +103,7 @@ export interface ColumnState {
   seq: number;
 }
 
-interface Header {
+export interface Header {
   t: string;
   m: number;
   q: number;
@@ -186,7 +187,7 @@ function codeOf(v: number, prev: number, literals: (number | null)[]): number {
   return (literals.length - 1) * 4 + 3;
 }
 
-function valueOf(tag: number, mag: number, prev: number, literals: readonly (number | null)[]): number {
+export function valueOf(tag: number, mag: number, prev: number, literals: readonly (number | null)[]): number {
   if (tag === 1) return prev + unzigzag(mag);
   if (tag === 2) return (Math.round(prev * 1e6) + unzigzag(mag)) / 1e6;
   if (tag === 3) return literals[mag] ?? NaN; // a non-finite number is kept as null, as JSON has it
@@ -194,7 +195,7 @@ function valueOf(tag: number, mag: number, prev: number, literals: readonly (num
 }
 
 /** The previous sample's numbers at e's template positions (same path; 0 where there is none, and for rates). */
-function previousValues(t: Template, prev: Entity | undefined): Float64Array | null {
+export function previousValues(t: Template, prev: Entity | undefined): Float64Array | null {
   if (!prev) return null;
   if (prev.t === t) return prev.vals;
   const out = new Float64Array(t.leaves);
@@ -206,7 +207,7 @@ function previousValues(t: Template, prev: Entity | undefined): Float64Array | n
   return out;
 }
 
-function newState(h: Header, notes: string[], entities: Entity[]): ColumnState {
+export function newState(h: Header, notes: string[], entities: Entity[]): ColumnState {
   return {
     timestamp: h.t,
     monotonicSeconds: h.m,
@@ -233,6 +234,8 @@ export class ColumnEncoder {
   private prev: ColumnState | null = null;
   /** The previous sample as replay rebuilds it (its counters): the rates' base. */
   private prevSnapshot: Snapshot | null = null;
+  /** Each entity's rate views (rate-views.ts), by id. */
+  private views = new Map<string, EntityViews>();
   private readonly templates = new Templates();
   private readonly scratch: number[] = [];
 
@@ -283,133 +286,125 @@ export class ColumnEncoder {
     const notes = s.notes;
     if (!prev || JSON.stringify(notes) !== JSON.stringify(prev.notes)) header.n = notes;
     const state = newState(header, notes, entities);
+    // Templates replaced since (the first sample's, whose rates were null) would stay for the segment's life.
+    if (this.templates.size > 2 * entities.length + 64) this.templates.retainOnly(entities.map((e) => e.t));
 
     // Rates that replay recomputes from these counters need not be stored.
-    const derived = this.derivable(state, prev ? this.prevSnapshot : null);
-    const literals: (number | null)[] = [];
-    const before = entities.map((e) => previousValues(e.t, prev?.byId.get(e.id)));
-    const maxLeaves = entities.reduce((m, e) => Math.max(m, e.t.leaves), 0);
-    // The kind of every number (0: unchanged, or a rate recomputed on replay), column by column, then each column's magnitudes.
-    const kinds = new Bytes();
-    const planes = new Bytes();
-    const mags: number[] = [];
-    for (let j = 0; j < maxLeaves; j++) {
-      mags.length = 0;
-      for (let i = 0; i < entities.length; i++) {
-        const e = entities[i];
-        if (j >= e.t.leaves) continue;
-        // A rate: zero when recomputed on replay, else its value (never zero).
-        const u = e.t.rate[j]
-          ? derived[i]?.[j]
-            ? 0
-            : codeOf(e.vals[j], 0, literals) || 1
-          : codeOf(e.vals[j], before[i]?.[j] ?? 0, literals);
-        kinds.push(u % 4);
-        if (u !== 0) mags.push(Math.floor(u / 4));
-      }
-      if (mags.length > 0) writePlanes(planes, mags);
-    }
+    const derived = this.derivable(state, prev !== null);
+    const { kinds, planes, literals } = this.columns(entities, prev, derived);
     if (literals.length) header.l = literals;
     const head = Buffer.from(JSON.stringify(header));
     const len = Buffer.allocUnsafe(4);
     len.writeUInt32LE(head.length);
     this.prev = state;
-    const body = [len, head, kinds.buf.subarray(0, kinds.length), planes.buf.subarray(0, planes.length)];
+    const body = [len, head, kinds, planes.buf.subarray(0, planes.length)];
     return zlib.deflateRawSync(Buffer.concat(body), { level: DEFLATE_LEVEL });
   }
 
   /**
-   * Per entity, 1 at each rate that applyRates gives back (within
-   * RATE_TOLERANCE) from the stored counters of this sample and the one
-   * before; keeps this sample's counters as the next one's base.
+   * The numbers' codes (codeOf against the previous sample), entity by
+   * entity into one flat array, then column by column: each number's kind
+   * byte, and each column's magnitudes as byte planes. Literals are numbered
+   * in column order.
    */
-  private derivable(state: ColumnState, prevSnapshot: Snapshot | null): (Uint8Array | null)[] {
+  private columns(
+    entities: readonly Entity[],
+    prev: ColumnState | null,
+    derived: Uint8Array | null,
+  ): { kinds: Buffer; planes: Bytes; literals: (number | null)[] } {
+    const n = entities.length;
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + entities[i].t.leaves;
+    const total = offsets[n];
+    // A code, or -1 - x for the x-th value to be stored as a literal (numbered in column order below).
+    const codes = new Float64Array(total);
+    const pending: (number | null)[] = [];
+    let maxLeaves = 0;
+    for (let i = 0; i < n; i++) {
+      const e = entities[i];
+      const { rate, leaves } = e.t;
+      if (leaves > maxLeaves) maxLeaves = leaves;
+      const before = previousValues(e.t, prev?.byId.get(e.id));
+      const vals = e.vals;
+      const at = offsets[i];
+      for (let j = 0; j < leaves; j++) {
+        let u: number;
+        // A rate: zero when recomputed on replay, else its value (never zero).
+        if (rate[j]) u = derived !== null && derived[at + j] ? 0 : codeOf(vals[j], 0, pending) || 1;
+        else u = codeOf(vals[j], before === null ? 0 : before[j], pending);
+        codes[at + j] = u % 4 === 3 ? -1 - (pending.length - 1) : u;
+      }
+    }
+    const kinds = Buffer.allocUnsafe(total);
+    const planes = new Bytes();
+    const literals: (number | null)[] = [];
+    const mags: number[] = [];
+    let k = 0;
+    for (let j = 0; j < maxLeaves; j++) {
+      mags.length = 0;
+      for (let i = 0; i < n; i++) {
+        const at = offsets[i] + j;
+        if (at >= offsets[i + 1]) continue;
+        let u = codes[at];
+        if (u < 0) {
+          literals.push(pending[-1 - u]);
+          u = (literals.length - 1) * 4 + 3;
+        }
+        kinds[k++] = u % 4;
+        if (u !== 0) mags.push(Math.floor(u / 4));
+      }
+      if (mags.length > 0) writePlanes(planes, mags);
+    }
+    return { kinds, planes, literals };
+  }
+
+  /**
+   * 1 at each rate (over all entities' numbers, entity after entity) that
+   * applyRates gives back (within RATE_TOLERANCE) from the stored counters of
+   * this sample and the one before; null without a previous sample (a key
+   * frame). The rate views of this sample are the next one's base.
+   */
+  private derivable(state: ColumnState, againstPrevious: boolean): Uint8Array | null {
+    const views = new Map<string, EntityViews>();
+    const objects: Snapshot['containers'] = [];
+    const filled = state.entities.map((e) => {
+      let v = this.views.get(e.id);
+      if (!v || v.t !== e.t) v = newViews(e.t);
+      views.set(e.id, v);
+      const view = fillView(v, e.vals);
+      objects.push(view.root as unknown as ContainerSnapshot);
+      return view;
+    });
+    this.views = views;
     // Rates left unknown (null): only what applyRates fills in counts as recomputed.
-    const snapshot = rateSnapshot(state.monotonicSeconds, state.entities);
-    const objects = [snapshot.host, ...snapshot.containers];
+    const snapshot = {
+      monotonicSeconds: state.monotonicSeconds,
+      host: objects[0],
+      containers: objects.slice(1),
+    } as unknown as Snapshot;
+    const prevSnapshot = againstPrevious ? this.prevSnapshot : null;
     applyRates(prevSnapshot, snapshot);
     this.prevSnapshot = snapshot;
-    return state.entities.map((e, i) => {
-      if (!prevSnapshot || e.t.rateLeaves.length === 0) return null;
-      const ok = new Uint8Array(e.t.leaves);
-      for (const { j, keys } of e.t.rateLeaves)
-        ok[j] = withinRateTolerance(rateIn(objects[i], keys), e.vals[j]) ? 1 : 0;
-      return ok;
+    if (!prevSnapshot) return null;
+    const total = state.entities.reduce((sum, e) => sum + e.t.leaves, 0);
+    const ok = new Uint8Array(total);
+    let at = 0;
+    state.entities.forEach((e, i) => {
+      const leaves = e.t.rateLeaves;
+      for (let x = 0; x < leaves.length; x++) {
+        const j = leaves[x].j;
+        ok[at + j] = withinRateTolerance(rateAt(filled[i], x), e.vals[j]) ? 1 : 0;
+      }
+      at += e.t.leaves;
     });
+    return ok;
   }
 }
 
 /** A payload that does not decode as its frame said: a broken chain or a wrong template. */
 export class ColumnDecodeError extends Error {}
 
-/** The state after a record, from the state after the record before it (null for a key frame). */
-export function decodeColumns(prev: ColumnState | null, payload: Buffer, templates: Templates): ColumnState {
-  const raw = zlib.inflateRawSync(payload);
-  const headBytes = raw.readUInt32LE(0);
-  const h = JSON.parse(raw.subarray(4, 4 + headBytes).toString()) as Header;
-  if (h.q !== (prev ? prev.seq + 1 : 0)) throw new ColumnDecodeError(`record ${h.q} does not follow ${prev?.seq}`);
-  const ids =
-    h.e?.map((x) => {
-      if (typeof x === 'string') return x;
-      const e = prev?.entities[x];
-      if (!e) throw new ColumnDecodeError(`entity ${x} is not in the previous sample`);
-      return e.id;
-    }) ?? prev?.entities.map((e) => e.id);
-  if (!ids) throw new ColumnDecodeError('a key frame without its entity list');
-  const templatesOf = ids.map((id, i) => {
-    const skeleton = h.s?.[i];
-    return skeleton !== undefined ? templates.get(skeleton) : prev?.byId.get(id)?.t;
-  });
-  // One buffer for the sample's numbers, each entity a view of it: a thousand small arrays cost more.
-  const flat = new Float64Array(templatesOf.reduce((sum, t) => sum + (t?.leaves ?? 0), 0));
-  let offset = 0;
-  const entities: Entity[] = ids.map((id, i) => {
-    const before = prev?.byId.get(id);
-    const t = templatesOf[i];
-    if (!t) throw new ColumnDecodeError(`no template for ${id}`);
-    const list = h.p?.[i] ?? (before?.t === t ? before.list : null);
-    if (t.listPart >= 0 && !list) throw new ColumnDecodeError(`no process list for ${id}`);
-    offset += t.leaves;
-    return { id, t, vals: flat.subarray(offset - t.leaves, offset), list };
-  });
-  const none = new Float64Array(entities.reduce((m, e) => Math.max(m, e.t.leaves), 0));
-  const before = entities.map((e) => previousValues(e.t, prev?.byId.get(e.id)) ?? none);
-  const vals = entities.map((e) => e.vals);
-  const rates = entities.map((e) => e.t.rate);
-  const leaves = entities.map((e) => e.t.leaves);
-  const literals = h.l ?? [];
-  const kindsAt = 4 + headBytes;
-  let p = kindsAt + leaves.reduce((sum, n) => sum + n, 0);
-  if (p > raw.length) throw new ColumnDecodeError('numbers end early');
-  let k = kindsAt;
-  const changed: number[] = [];
-  const tags: number[] = [];
-  for (let j = 0; j < none.length; j++) {
-    changed.length = 0;
-    tags.length = 0;
-    for (let i = 0; i < entities.length; i++) {
-      if (j >= leaves[i]) continue;
-      const tag = raw[k++];
-      if (tag !== 0) {
-        changed.push(i);
-        tags.push(tag);
-      } else vals[i][j] = rates[i][j] ? NaN : before[i][j];
-    }
-    if (changed.length === 0) continue;
-    const w = raw[p++];
-    const n = changed.length;
-    if (p + w * n > raw.length) throw new ColumnDecodeError('numbers end early');
-    for (let x = 0; x < n; x++) {
-      let mag = 0;
-      for (let b = w - 1; b >= 0; b--) mag = mag * 256 + raw[p + b * n + x];
-      const i = changed[x];
-      vals[i][j] = valueOf(tags[x], mag, rates[i][j] ? 0 : before[i][j], literals);
-    }
-    p += w * n;
-  }
-  if (p !== raw.length) throw new ColumnDecodeError('numbers left over');
-  return newState(h, h.n ?? prev?.notes ?? [], entities);
-}
+// The readers' decoder of these payloads is column-decode.ts.
 
 function materializeState(state: ColumnState): Snapshot {
   return buildSnapshot(state, state.entities);

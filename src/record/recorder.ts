@@ -12,22 +12,35 @@ export interface RecorderLoop {
   stop(): void;
 }
 
+/**
+ * The first sample comes this long (or one interval, if shorter) after a
+ * first collection that only gives its rates a base, as `snapshot --count`
+ * collects once before its first sample. A sample of nothing but unknown
+ * rates would tell little, and cost the store every template twice: a
+ * template holds where a figure is null, so the second sample, whose rates
+ * are known, would change every cgroup's.
+ */
+export const FIRST_SAMPLE_AFTER_MS = 1000;
+
 export function runRecorder(source: SnapshotSource, writer: StoreWriter, intervalMs: number): RecorderLoop {
   let stopping = false;
   let wake: (() => void) | null = null;
+  const sleepUntil = (timeMs: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, timeMs - Date.now());
+    }).then(() => void (wake = null));
   const done = (async () => {
     try {
-      let next = Date.now();
+      source.collect();
+      let next = Date.now() + Math.min(intervalMs, FIRST_SAMPLE_AFTER_MS);
+      await sleepUntil(next);
       while (!stopping) {
         writer.append(source.collect());
         next += intervalMs;
         // Behind schedule (a slow tick): start again from now rather than sampling back to back.
         if (next < Date.now()) next = Date.now() + intervalMs;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, next - Date.now());
-        });
-        wake = null;
+        await sleepUntil(next);
       }
     } finally {
       writer.close();

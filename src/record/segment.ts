@@ -9,14 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { applyDelta, containersOfDelta, decodePayload, KeyFrame, type DeltaPayload } from './codec.js';
-import {
-  ColumnDecodeError,
-  decodeColumns,
-  entityContainer,
-  materialize,
-  type ColumnState,
-  type Entity,
-} from './columns.js';
+import { ColumnDecodeError, entityContainer, materialize, type Entity } from './columns.js';
+import { copyState, decodeColumns, type FlatState } from './column-decode.js';
 import { Templates, type Template } from './templates.js';
 import {
   KIND_KEYFRAME,
@@ -36,8 +30,8 @@ export type Warn = (key: string, message: string) => void;
 
 interface Decoded {
   at: number;
-  state: ColumnState;
-  prev: ColumnState | null;
+  state: FlatState;
+  prev: FlatState | null;
 }
 
 function readRange(file: string, start: number, bytes: number): Buffer {
@@ -78,7 +72,8 @@ export class Segment {
   /** v1: the records with their payloads (the whole file was read). */
   private readonly v1Records: RecordRef[] | null = null;
   private readonly v1Keys = new Map<number, KeyFrame | null>();
-  private readonly templates = new Templates();
+  /** A reader's templates: read by a scan of their skeleton. */
+  private readonly templates = new Templates(true);
   private last: Decoded | null = null;
   private readonly path: string;
 
@@ -180,8 +175,10 @@ export class Segment {
   private chain(i: number): Decoded | null {
     if (this.last?.at === i) return this.last;
     let from: number;
-    let prev: ColumnState | null;
+    let prev: FlatState | null;
     const last = this.last;
+    // The states are decoded onto in place: the last one is not kept unless this chain ends well.
+    this.last = null;
     if (
       last &&
       last.at < i &&
@@ -198,13 +195,14 @@ export class Segment {
       prev = null;
     }
     const payloads = this.payloads(from, i);
-    let before: ColumnState | null = null;
-    for (const payload of payloads) {
+    let before: FlatState | null = null;
+    for (let k = 0; k < payloads.length; k++) {
+      const payload = payloads[k];
       if (!payload) return this.brokenChain(i);
       try {
-        const state = decodeColumns(prev, payload, this.templates);
-        before = prev;
-        prev = state;
+        // The sample before i is kept as it is: its counters are the base of i's recomputed rates.
+        before = k === payloads.length - 1 && prev ? copyState(prev) : null;
+        prev = decodeColumns(prev, payload, this.templates);
       } catch (err) {
         if (!(err instanceof ColumnDecodeError) && !(err instanceof SyntaxError) && !isZlibError(err)) throw err;
         return this.brokenChain(i);

@@ -4,6 +4,7 @@
 // rate view applyRates reads.
 
 import { storedNumber } from './codec.js';
+import { scanTemplate, type ScannedTemplate } from './template-scan.js';
 
 /**
  * The figures model/rates.ts derives from two samples (`*` an array index).
@@ -37,6 +38,7 @@ type Node =
   | { k: 'a'; kids: Node[] };
 
 const NUMBER: Node = { k: 'n' };
+const LIST: Node = { k: 'l' };
 
 export interface Template {
   skeleton: string;
@@ -70,11 +72,63 @@ function isRatePath(path: string): boolean {
   return yes;
 }
 
+/**
+ * Built by concatenation, a string is a tree of pieces (a rope) several times
+ * its length; a template keeps its texts for as long as its cgroup lives, so
+ * they are flattened once. (`charCodeAt` flattens a rope in V8; the result is
+ * kept so the call cannot be optimized away.)
+ */
+let flattened = 0;
+export function flat(text: string): string {
+  flattened ^= text.charCodeAt(0) | 0;
+  return text;
+}
+
+/** Paths (and their keys) are the same in every cgroup's template: one copy each. */
+const pathMemo = new Map<string, { path: string; keys: string[] }>();
+function internPath(path: string): string {
+  let p = pathMemo.get(path);
+  if (!p) {
+    if (pathMemo.size > 100_000) pathMemo.clear();
+    p = { path: flat(path), keys: path.split('.') };
+    pathMemo.set(p.path, p);
+  }
+  return p.path;
+}
+
+/**
+ * The nodes of templates, shared: most of a cgroup's subtrees (its cpu,
+ * memory, io objects) have the same shape as every other cgroup's, and only
+ * a node holding a string (an id, a name) is its own. Keyed by kind and
+ * content (a node's children by their numbers).
+ */
+const nodeMemo = new Map<string, Node>();
+/** Every node's number, never reused (the memo is cleared when large; its old nodes keep theirs). */
+const nodeNumber = new WeakMap<Node, number>();
+let nodesNumbered = 0;
+function numberOf(n: Node): number {
+  let x = nodeNumber.get(n);
+  if (x === undefined) {
+    x = ++nodesNumbered;
+    nodeNumber.set(n, x);
+  }
+  return x;
+}
+function shared(key: string, make: () => Node): Node {
+  let node = nodeMemo.get(key);
+  if (!node) {
+    if (nodeMemo.size > 200_000) nodeMemo.clear();
+    node = make();
+    nodeMemo.set(flat(key), node);
+  }
+  return node;
+}
+
 /** The template's JSON text cut at its numbers. */
 function textParts(n: Node, parts: string[], text: string): string {
   switch (n.k) {
     case 'n':
-      parts.push(text);
+      parts.push(flat(text));
       return '';
     case 'l':
       return text + LIST_MARK;
@@ -94,20 +148,23 @@ function textParts(n: Node, parts: string[], text: string): string {
 }
 
 function compile(v: unknown, path: string, paths: string[]): Node {
-  if (path === LIST_KEY && Array.isArray(v)) return { k: 'l' };
+  if (path === LIST_KEY && Array.isArray(v)) return LIST;
   if (typeof v === 'number') {
-    paths.push(path);
+    paths.push(internPath(path));
     return NUMBER;
   }
-  if (v === null || typeof v !== 'object') return { k: 'v', v };
+  if (v === null || typeof v !== 'object') {
+    const text = JSON.stringify(v) ?? 'undefined';
+    return shared(`v${text}`, () => ({ k: 'v', v: typeof v === 'string' ? flat(v) : v }));
+  }
   const prefix = path ? `${path}.` : '';
-  if (Array.isArray(v)) return { k: 'a', kids: v.map((x, i) => compile(x, `${prefix}${i}`, paths)) };
+  if (Array.isArray(v)) {
+    const kids = v.map((x, i) => compile(x, `${prefix}${i}`, paths));
+    return shared(`a${kids.map(numberOf).join(',')}`, () => ({ k: 'a', kids }));
+  }
   const keys = Object.keys(v);
-  return {
-    k: 'o',
-    keys,
-    kids: keys.map((k) => compile((v as Record<string, unknown>)[k], `${prefix}${k}`, paths)),
-  };
+  const kids = keys.map((k) => compile((v as Record<string, unknown>)[k], `${prefix}${k}`, paths));
+  return shared(`o${JSON.stringify(keys)}${kids.map(numberOf).join(',')}`, () => ({ k: 'o', keys, kids }));
 }
 
 /**
@@ -144,45 +201,120 @@ function rateView(root: Node): { rateParts: string[]; rateIdx: Int32Array } {
     view = { k: 'o', keys, kids };
   }
   const rateParts: string[] = [];
-  rateParts.push(textParts(view, rateParts, ''));
+  rateParts.push(flat(textParts(view, rateParts, '')));
   return { rateParts, rateIdx: Int32Array.from(idx) };
 }
 
-/** Templates by skeleton: each cgroup has its own (its id and name are in it), shared by its samples. */
+/** The last key of every rate path: only a number under one of these keys can be a rate. */
+const RATE_LEAF_KEYS: ReadonlySet<string> = new Set([...RATE_PATHS].map((p) => p.slice(p.lastIndexOf('.') + 1)));
+
+/** The template of a skeleton the slow way: parsed into a tree and printed back (the scan's reference). */
+export function compileTemplate(skeleton: string): Template {
+  flat(skeleton);
+  const paths: string[] = [];
+  const root = compile(JSON.parse(skeleton), '', paths);
+  const rate = new Uint8Array(paths.length);
+  const rateLeaves: Template['rateLeaves'] = [];
+  paths.forEach((p, j) => {
+    if (!isRatePath(p)) return;
+    rate[j] = 1;
+    rateLeaves.push({ j, keys: pathMemo.get(p)?.keys ?? p.split('.') });
+  });
+  const parts: string[] = [];
+  parts.push(flat(textParts(root, parts, '')));
+  const listPart = parts.findIndex((part) => part.includes(LIST_MARK));
+  const listCut = (listPart < 0 ? ['', ''] : parts[listPart].split(LIST_MARK)) as [string, string];
+  return {
+    skeleton,
+    root,
+    leaves: paths.length,
+    paths,
+    rate,
+    rateLeaves,
+    parts,
+    ...rateView(root),
+    listPart,
+    listCut,
+  };
+}
+
+/** A template read by a scan of its skeleton (template-scan.ts): its tree and paths are compiled when first asked for. */
+class ScannedTemplateOf implements Template {
+  readonly leaves: number;
+  readonly rate: Uint8Array;
+  readonly rateLeaves: { j: number; keys: string[] }[];
+  readonly parts: string[];
+  readonly rateParts: string[];
+  readonly rateIdx: Int32Array;
+  readonly listPart: number;
+  readonly listCut: [string, string];
+  pathIndex?: Map<string, number>;
+  private tree: Node | null = null;
+  private leafPaths: string[] | null = null;
+
+  constructor(
+    readonly skeleton: string,
+    scanned: ScannedTemplate,
+  ) {
+    this.leaves = scanned.leaves;
+    this.rate = scanned.rate;
+    this.rateLeaves = scanned.rateLeaves;
+    this.parts = scanned.parts;
+    this.rateParts = scanned.rateParts;
+    this.rateIdx = scanned.rateIdx;
+    this.listPart = scanned.listPart;
+    this.listCut = scanned.listCut;
+  }
+
+  /** The tree (the writer's matches() walks it): compiled on first use. */
+  get root(): Node {
+    this.tree ??= compile(JSON.parse(this.skeleton), '', []);
+    return this.tree;
+  }
+
+  /** Each number's path (a changed template's numbers are matched to the old one's by path): scanned on first use. */
+  get paths(): string[] {
+    this.leafPaths ??=
+      scanTemplate(this.skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS, true)?.paths ??
+      compileTemplate(this.skeleton).paths;
+    return this.leafPaths;
+  }
+}
+
+/** The template of a skeleton by a scan of its text, or null when the scan cannot read it. */
+export function scannedTemplate(skeleton: string): Template | null {
+  const scanned = scanTemplate(skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS);
+  return scanned && new ScannedTemplateOf(skeleton, scanned);
+}
+
+/**
+ * Templates by skeleton: each cgroup has its own (its id and name are in it),
+ * shared by its samples. A reader's (`scan`) are read by a scan of the
+ * skeleton, their trees compiled only if asked for; a writer's are compiled
+ * (it matches every sample against the tree).
+ */
 export class Templates {
   private readonly byText = new Map<string, Template>();
+
+  constructor(private readonly scan = false) {}
 
   get(skeleton: string): Template {
     let t = this.byText.get(skeleton);
     if (t) return t;
-    const paths: string[] = [];
-    const root = compile(JSON.parse(skeleton), '', paths);
-    const rate = new Uint8Array(paths.length);
-    const rateLeaves: Template['rateLeaves'] = [];
-    paths.forEach((p, j) => {
-      if (!isRatePath(p)) return;
-      rate[j] = 1;
-      rateLeaves.push({ j, keys: p.split('.') });
-    });
-    const parts: string[] = [];
-    parts.push(textParts(root, parts, ''));
-    const listPart = parts.findIndex((part) => part.includes(LIST_MARK));
-    const listCut = (listPart < 0 ? ['', ''] : parts[listPart].split(LIST_MARK)) as [string, string];
-    t = {
-      skeleton,
-      root,
-      leaves: paths.length,
-      paths,
-      rate,
-      rateLeaves,
-      parts,
-      ...rateView(root),
-      listPart,
-      listCut,
-    };
+    t = (this.scan && scannedTemplate(skeleton)) || compileTemplate(skeleton);
     if (this.byText.size > 100_000) this.byText.clear(); // cgroups come and go: keep the map bounded
     this.byText.set(skeleton, t);
     return t;
+  }
+
+  get size(): number {
+    return this.byText.size;
+  }
+
+  /** Forgets every template but these (the writer's: a replaced template is seldom seen again). */
+  retainOnly(live: Iterable<Template>): void {
+    this.byText.clear();
+    for (const t of live) this.byText.set(t.skeleton, t);
   }
 }
 

@@ -152,7 +152,7 @@ describe('focused collection', { timeout: 300_000 }, () => {
 
   it('limits: in focus at most settingsRefreshMs old, off screen at most 6x that, each cgroup at its own time', async () => {
     const settingsRefreshMs = 200;
-    const own = new Collector({ watch: true, settingsRefreshMs, fdBudget: 256 }); // beside the shared collector's descriptors
+    const own = new Collector({ watch: true, watchSettings: false, settingsRefreshMs, fdBudget: 256 }); // the timed path (no write events), beside the shared collector's descriptors
     try {
       own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
       const t0 = own.collect().monotonicSeconds * 1000; // every cgroup new: limits read
@@ -185,7 +185,7 @@ describe('focused collection', { timeout: 300_000 }, () => {
 
   it('limits: a cgroup brought on screen, or every cgroup when sorting by a limit, at most settingsRefreshMs old', async () => {
     const settingsRefreshMs = 200;
-    const own = new Collector({ watch: true, settingsRefreshMs, fdBudget: 256 }); // beside the shared collector's descriptors
+    const own = new Collector({ watch: true, watchSettings: false, settingsRefreshMs, fdBudget: 256 }); // the timed path (no write events), beside the shared collector's descriptors
     try {
       own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
       own.collect();
@@ -211,7 +211,13 @@ describe('focused collection', { timeout: 300_000 }, () => {
   });
 
   it('with a focus, a periodic rescan does not re-read every limit nor every cgroup whole', async () => {
-    const own = new Collector({ watch: true, rescanIntervalMs: 50, settingsRefreshMs: 60_000, fdBudget: 256 });
+    const own = new Collector({
+      watch: true,
+      watchSettings: false, // the timed path: with write events the limit is seen at once (collect-watch.test.ts)
+      rescanIntervalMs: 50,
+      settingsRefreshMs: 60_000,
+      fdBudget: 256,
+    });
     try {
       own.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 3_600_000 });
       own.collect();

@@ -47,7 +47,10 @@ describe('container_label_* on every series', () => {
   it('prints them in label-name order, before id (as cAdvisor)', () => {
     const w = new TextWriter();
     renderSnapshot(sampleSnapshot([web]), [web], w, { nowMs: 0 });
-    const line = w.text().split('\n').find((l) => l.startsWith('container_memory_usage_bytes{'))!;
+    const line = w
+      .text()
+      .split('\n')
+      .find((l) => l.startsWith('container_memory_usage_bytes{'))!;
     expect(line.indexOf('container_label_com_docker_compose_project=')).toBeLessThan(line.indexOf('id='));
   });
 

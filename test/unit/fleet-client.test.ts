@@ -22,14 +22,12 @@ beforeAll(async () => {
         .writeHead(400)
         .end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }));
     }
-    res
-      .writeHead(200)
-      .end(
-        JSON.stringify({
-          status: 'success',
-          data: { resultType: 'vector', result: [{ metric: { a: 'b' }, value: [1, '+Inf'] }] },
-        }),
-      );
+    res.writeHead(200).end(
+      JSON.stringify({
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: { a: 'b' }, value: [1, '+Inf'] }] },
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -9,7 +9,8 @@ import { applyRates } from '../../src/model/rates.js';
 import { syntheticSnapshot } from '../../src/model/samples.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { deltaAgainst, encodePayload, KeyFrame, storedJson } from '../../src/record/codec.js';
-import { ColumnEncoder, decodeColumns, materialize, type ColumnState } from '../../src/record/columns.js';
+import { ColumnEncoder, materialize } from '../../src/record/columns.js';
+import { copyState, decodeColumns, type FlatState } from '../../src/record/column-decode.js';
 import { Templates } from '../../src/record/templates.js';
 import { encodeRecord, KIND_DELTA, KIND_KEYFRAME, segmentHeader, segmentName } from '../../src/record/format.js';
 import { INDEX_ENTRY_BYTES, INDEX_MAGIC, indexName } from '../../src/record/index-file.js';
@@ -83,11 +84,13 @@ describe('column payloads', () => {
   it('give back every number exactly and recompute the rates within 0.001, through every kind of change', () => {
     const samples = livelySamples(14);
     const encoder = new ColumnEncoder();
-    const templates = new Templates();
-    let prev: ColumnState | null = null;
+    const templates = new Templates(true);
+    let prev: FlatState | null = null;
     samples.forEach((s, t) => {
-      const state: ColumnState = decodeColumns(t % 8 === 0 ? null : prev, encoder.encode(s, t % 8 === 0), templates);
-      const got = materialize(t % 8 === 0 ? null : prev, state);
+      // A record that changes no cgroup or template is decoded onto the state before it: a copy keeps that one.
+      const before = t % 8 === 0 || !prev ? null : copyState(prev);
+      const state = decodeColumns(t % 8 === 0 ? null : prev, encoder.encode(s, t % 8 === 0), templates);
+      const got = materialize(before, state);
       expect(withoutRates(got)).toEqual(withoutRates(s));
       got.containers.forEach((c, i) => {
         const live = s.containers[i];

@@ -332,7 +332,10 @@ describe('fixture host snapshots validate against the schema', () => {
 
   for (const tree of ['v1', 'v2', 'hybrid']) {
     describe(tree, () => {
-      const collector = new Collector({ root: path.join(HOSTS, tree), dockerRoot: path.join(HOSTS, tree, 'var/lib/docker') });
+      const collector = new Collector({
+        root: path.join(HOSTS, tree),
+        dockerRoot: path.join(HOSTS, tree, 'var/lib/docker'),
+      });
       const first = collector.collect();
       const second = collector.collect();
       collector.close();

@@ -29,7 +29,19 @@ describe('parseTimeSpec', () => {
     expect(parseTimeSpec(input, NOW)).toBe(expected);
   });
 
-  const bad = ['', 'yesterday', '10x ago', '25:00', '3:7', '2026-02-31T00:00:00Z', '2026-13-01', '@', '@abc', '12/06/2026', 'ago'];
+  const bad = [
+    '',
+    'yesterday',
+    '10x ago',
+    '25:00',
+    '3:7',
+    '2026-02-31T00:00:00Z',
+    '2026-13-01',
+    '@',
+    '@abc',
+    '12/06/2026',
+    'ago',
+  ];
   it.each(bad)('refuses %j with the accepted forms, exit 2', (input) => {
     let err: unknown;
     try {
@@ -53,7 +65,9 @@ describe('durations', () => {
     ['7d', 604_800_000],
     ['1d12h', 129_600_000],
   ])('%s = %d ms', (input, ms) => expect(parseDurationMs(input)).toBe(ms));
-  it.each(['', 'm', '2x', '1h 30m', '-1s'])('refuses %j', (input) => expect(() => parseDurationMs(input)).toThrow(/not a duration/));
+  it.each(['', 'm', '2x', '1h 30m', '-1s'])('refuses %j', (input) =>
+    expect(() => parseDurationMs(input)).toThrow(/not a duration/),
+  );
   it.each([
     [0, '0'],
     [250, '250ms'],

@@ -2,9 +2,16 @@
 // --add-host. Pure: every malformed or conflicting value is a UsageError
 // (exit 2) naming the flag, before anything is created.
 
-import net from 'node:net';
+import { createRequire } from 'node:module';
 import { UsageError } from '../../util/errors.js';
 import { NAME_RE } from '../state.js';
+
+/**
+ * node:net, loaded only when an address is to be checked: it costs every
+ * `tstop run` ~3 ms of CPU to load (docs/benchmarks.md, "Launcher"), and
+ * these flags are rare.
+ */
+const net = (): typeof import('node:net') => createRequire(import.meta.url)('node:net') as typeof import('node:net');
 
 /** none: own netns with lo; host: the host's; bridge: own netns + veth on the bridge; container:NAME: NAME's netns. */
 export type NetworkMode = 'none' | 'host' | 'bridge' | `container:${string}`;
@@ -62,7 +69,7 @@ export function parsePublish(value: string): PortMapping {
   const m = /^(?:(.+):)?([^:/]+):([^:/]+)(?:\/([^/]*))?$/.exec(value);
   if (!m) throw bad('publish', value, 'expected [IP:]HOSTPORT:CONTAINERPORT[/tcp|udp]');
   const [, ip, hostPort, containerPort, proto] = m;
-  if (ip !== undefined && net.isIPv4(ip) === false) throw bad('publish', value, `${ip} is not an IPv4 address`);
+  if (ip !== undefined && net().isIPv4(ip) === false) throw bad('publish', value, `${ip} is not an IPv4 address`);
   if (proto !== undefined && proto !== 'tcp' && proto !== 'udp') {
     throw bad('publish', value, `the protocol is tcp or udp, not '${proto}'`);
   }
@@ -83,14 +90,14 @@ export function parseAddHost(value: string): ExtraHost {
   const name = value.slice(0, sep.index);
   const ip = value.slice(sep.index + 1);
   if (!HOSTNAME_RE.test(name)) throw bad('add-host', value, `'${name}' is not a host name`);
-  if (ip !== HOST_GATEWAY && net.isIP(ip) === 0) {
+  if (ip !== HOST_GATEWAY && net().isIP(ip) === 0) {
     throw bad('add-host', value, `'${ip}' is not an IP address (or host-gateway)`);
   }
   return { name, ip };
 }
 
 export function parseDns(value: string): string {
-  if (net.isIP(value) === 0) throw bad('dns', value, 'expected the IP address of a name server');
+  if (net().isIP(value) === 0) throw bad('dns', value, 'expected the IP address of a name server');
   return value;
 }
 

@@ -1,0 +1,94 @@
+// exporter (side by side): `tstop export` of this checkout and of another
+// (--against DIR, e.g. /work/wt/prev), both on the same N bench cgroups seen
+// through an isolated root (bench/dashboard.ts's isolatedRoot: the fixture's
+// cgroups only, not other benchmarks' on a shared host), both scraped with
+// gzip once a second at the same moments for --seconds (default 60: six 10 s
+// settings refreshes and two 30 s rescans of the old way). CPU per scrape is
+// each process's CPU over the window / scrapes. --cpu-prof DIR also writes a
+// V8 CPU profile of each (node --cpu-prof).
+//
+// Run alone: npm run build && node dist/bench/export-pair.js [cgroups] --against DIR [--seconds S] [--cpu-prof DIR]
+
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { isolatedRoot } from './dashboard.js';
+import { cpuSeconds, rssBytes, startExportProcess, tstopBin, type ExportProcess } from './export-process.js';
+import { createBenchCgroups } from './fixture.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function scrape(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { 'Accept-Encoding': 'gzip' }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      })
+      .on('error', reject);
+  });
+}
+
+export async function exportPair(
+  cgroups: number,
+  against: string,
+  seconds: number,
+  profileDir: string | null,
+): Promise<string[]> {
+  const bench = await createBenchCgroups(cgroups);
+  const root = isolatedRoot(bench);
+  const exporters: ExportProcess[] = [];
+  try {
+    const runs = [
+      { label: 'this checkout', bin: tstopBin() },
+      { label: against, bin: path.join(against, 'bin', 'tstop') },
+    ];
+    for (const [i, r] of runs.entries()) {
+      const nodeFlags = profileDir
+        ? [
+            '--max-semi-space-size=4',
+            '--optimize-for-size',
+            '--cpu-prof',
+            `--cpu-prof-dir=${path.join(profileDir, String(i))}`,
+          ]
+        : undefined; // bin/tstop's own flags
+      exporters.push(await startExportProcess(['--root', root], { bin: r.bin, nodeFlags }));
+    }
+    for (const e of exporters) await scrape(new URL('metrics', e.url).href); // the first collection (every file) left out
+    const cpu0 = exporters.map((e) => cpuSeconds(e.pid));
+    const t0 = Date.now();
+    let scrapes = 0;
+    while (Date.now() - t0 < seconds * 1000) {
+      const next = t0 + (scrapes + 1) * 1000;
+      await Promise.all(exporters.map((e) => scrape(new URL('metrics', e.url).href)));
+      scrapes++;
+      await sleep(Math.max(0, next - Date.now()));
+    }
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    return runs.map(
+      (r, i) =>
+        `export pair at ${cgroups} cgroups (${r.label}): ${((cpuSeconds(exporters[i].pid) - cpu0[i]) / scrapes).toFixed(4)} CPU-s per scrape over ${scrapes} scrapes 1 s apart, RSS ${(rssBytes(exporters[i].pid) / 1048576).toFixed(1)} MB (load ${load})`,
+    );
+  } finally {
+    for (const e of exporters) await e.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+    await bench.cleanup();
+  }
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const args = process.argv.slice(2);
+  const value = (flag: string): string | undefined => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const against = value('--against');
+  if (!against) throw new Error('--against DIR is required');
+  const cgroups = Number(args.find((a) => /^\d+$/.test(a)) ?? 1000);
+  const lines = await exportPair(cgroups, against, Number(value('--seconds') ?? 60), value('--cpu-prof') ?? null);
+  for (const line of lines) console.log(line);
+}

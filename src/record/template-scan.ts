@@ -1,0 +1,256 @@
+// A template's text parts, rate flags and rate view read straight off its
+// skeleton text, in one pass: what a reader needs of a template, without
+// parsing the skeleton into a tree and printing it back (templates.ts'
+// compileTemplate). A seek decodes a key frame of a thousand cgroups, each
+// with its own template, so this is most of a key frame's cost. The result
+// is the compile's (a skeleton is skeletonOf's text: canonical JSON with
+// every number written 0); test/unit/record-seek.test.ts compares the two on
+// every shape the model makes. Anything else in a skeleton (another number,
+// whitespace, broken JSON) gives null, and the caller compiles it.
+
+/** What the scan gives: a Template's fields other than its tree and paths (compiled on demand). */
+export interface ScannedTemplate {
+  leaves: number;
+  rate: Uint8Array;
+  rateLeaves: { j: number; keys: string[] }[];
+  parts: string[];
+  rateParts: string[];
+  rateIdx: Int32Array;
+  listPart: number;
+  listCut: [string, string];
+  /** Each number's path, when asked for (what compile() gives as paths). */
+  paths?: string[];
+}
+
+/** A top-level member's key (as written) and value span, and the numbers in it. */
+interface Member {
+  keyText: string;
+  key: string;
+  valueStart: number;
+  valueEnd: number;
+  firstLeaf: number;
+  leafEnd: number;
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_OBJECT = 123;
+const CLOSE_OBJECT = 125;
+const OPEN_ARRAY = 91;
+const CLOSE_ARRAY = 93;
+const COMMA = 44;
+const COLON = 58;
+const ZERO = 48;
+
+/** The end (after the closing quote) of the JSON string starting at `at`, or -1. */
+function stringEnd(text: string, at: number): number {
+  let q = text.indexOf('"', at + 1);
+  while (q > 0) {
+    // A quote after an odd run of backslashes is escaped.
+    let b = q - 1;
+    while (text.charCodeAt(b) === BACKSLASH) b--;
+    if ((q - 1 - b) % 2 === 0) return q + 1;
+    q = text.indexOf('"', q + 1);
+  }
+  return -1;
+}
+
+const lengthsMemo = new WeakMap<ReadonlySet<string>, Uint8Array>();
+
+/** 1 at the length of each key: a cheap test before a key is cut out and looked up. */
+function lengthsOf(keys: ReadonlySet<string>): Uint8Array {
+  let out = lengthsMemo.get(keys);
+  if (!out) {
+    out = new Uint8Array(256);
+    for (const k of keys) if (k.length < 256) out[k.length] = 1;
+    lengthsMemo.set(keys, out);
+  }
+  return out;
+}
+
+/** The open objects and arrays of a scan, innermost last (deeper than this: not a skeleton the scan reads). */
+const MAX_DEPTH = 64;
+const isArrayAt = new Uint8Array(MAX_DEPTH);
+/** An object's current key: text[keyStartAt, keyEndAt), quotes included; an array's current index. */
+const keyStartAt = new Int32Array(MAX_DEPTH);
+const keyEndAt = new Int32Array(MAX_DEPTH);
+const indexAt = new Int32Array(MAX_DEPTH);
+
+function keyOf(text: string, d: number): string {
+  if (isArrayAt[d] === 1) return String(indexAt[d]);
+  const keyText = text.slice(keyStartAt[d], keyEndAt[d]);
+  return keyText.includes('\\') ? (JSON.parse(keyText) as string) : keyText.slice(1, -1);
+}
+
+/** The dotted path of the number under the open containers (as compile() writes it). */
+function pathOf(text: string, depth: number): string {
+  let path = keyOf(text, 0);
+  for (let d = 1; d < depth; d++) path += `.${keyOf(text, d)}`;
+  return path;
+}
+
+/**
+ * Scans `skeleton`. A number whose own key is in `rateLeafKeys` has its whole
+ * path built and `isRatePath` asked; `listKey` is the top-level key whose
+ * array is a process list, `listMark` what stands for it in the parts;
+ * `rateInputs` the top-level keys of the rate view; `withPaths`: every number's path too.
+ */
+export function scanTemplate(
+  skeleton: string,
+  rateLeafKeys: ReadonlySet<string>,
+  isRatePath: (path: string) => boolean,
+  listKey: string,
+  listMark: string,
+  rateInputs: ReadonlySet<string>,
+  withPaths = false,
+): ScannedTemplate | null {
+  const text = skeleton;
+  const paths: string[] | undefined = withPaths ? [] : undefined;
+  const n = text.length;
+  if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
+  const leafKeyLengths = lengthsOf(rateLeafKeys);
+  const parts: string[] = [];
+  const leafAt: number[] = [];
+  const rateLeaves: { j: number; keys: string[] }[] = [];
+  const members: Member[] = [];
+  let member: Member | null = null;
+  let depth = 0;
+  let cut = 0; // where the current part starts
+  let listPart = -1;
+  let listAt = -1;
+  let expectKey = false;
+  let p = 0;
+  while (p < n) {
+    const c = text.charCodeAt(p);
+    if (c === QUOTE) {
+      const end = stringEnd(text, p);
+      if (end < 0) return null;
+      if (!expectKey) {
+        p = end;
+        continue;
+      }
+      if (text.charCodeAt(end) !== COLON) return null;
+      keyStartAt[depth - 1] = p;
+      keyEndAt[depth - 1] = end;
+      expectKey = false;
+      if (depth === 1) {
+        member = {
+          keyText: text.slice(p, end),
+          key: '',
+          valueStart: end + 1,
+          valueEnd: n,
+          firstLeaf: leafAt.length,
+          leafEnd: 0,
+        };
+        member.key = keyOf(text, 0);
+        members.push(member);
+        if (member.key === listKey && text.charCodeAt(end + 1) === OPEN_ARRAY) {
+          // The process list (a skeleton writes it []): its place in the parts is the mark.
+          if (text.charCodeAt(end + 2) !== CLOSE_ARRAY || listAt >= 0) return null;
+          listAt = end + 1;
+          listPart = parts.length;
+          p = end + 3;
+          continue;
+        }
+      }
+      p = end + 1;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth === MAX_DEPTH) return null;
+      isArrayAt[depth] = c === OPEN_ARRAY ? 1 : 0;
+      indexAt[depth] = 0;
+      depth++;
+      p++;
+      // An object's first key, unless it is empty.
+      expectKey = c === OPEN_OBJECT && text.charCodeAt(p) !== CLOSE_OBJECT;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (depth === 0 || isArrayAt[depth - 1] !== (c === CLOSE_ARRAY ? 1 : 0)) return null;
+      depth--;
+      if (depth === 0 && member) {
+        member.valueEnd = p;
+        member.leafEnd = leafAt.length;
+      }
+      p++;
+    } else if (c === COMMA) {
+      if (depth === 0) return null;
+      if (isArrayAt[depth - 1] === 1) indexAt[depth - 1]++;
+      else expectKey = true;
+      if (depth === 1 && member) {
+        member.valueEnd = p;
+        member.leafEnd = leafAt.length;
+      }
+      p++;
+    } else if (c === ZERO) {
+      // A number (a skeleton writes every number 0): a cut between two parts.
+      const next = text.charCodeAt(p + 1);
+      if (depth === 0 || (next !== COMMA && next !== CLOSE_OBJECT && next !== CLOSE_ARRAY)) return null;
+      const top = depth - 1;
+      // A rate's own key is an object key of a known length (quotes excluded).
+      if (
+        isArrayAt[top] === 0 &&
+        leafKeyLengths[keyEndAt[top] - keyStartAt[top] - 2] === 1 &&
+        rateLeafKeys.has(keyOf(text, top))
+      ) {
+        const path = pathOf(text, depth);
+        if (isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: path.split('.') }); // as compile() splits it
+      }
+      if (paths) paths.push(pathOf(text, depth));
+      parts.push(text.slice(cut, p));
+      leafAt.push(p);
+      p++;
+      cut = p;
+    } else if (c === 116 /* t */ || c === 102 /* f */ || c === 110 /* n */) {
+      const word = c === 116 ? 'true' : c === 102 ? 'false' : 'null';
+      if (!text.startsWith(word, p)) return null;
+      p += word.length;
+    } else return null; // another number, or whitespace: not a skeleton as skeletonOf writes it
+  }
+  if (depth !== 0) return null;
+  parts.push(text.slice(cut));
+  const rate = new Uint8Array(leafAt.length);
+  for (const { j } of rateLeaves) rate[j] = 1;
+  let listCut: [string, string] = ['', ''];
+  if (listPart >= 0) {
+    // The list's part is cut where the list was: the two sides, and the part with the mark between them.
+    const start = listPart === 0 ? 0 : leafAt[listPart - 1] + 1;
+    listCut = [text.slice(start, listAt), text.slice(listAt + 2, listPart < leafAt.length ? leafAt[listPart] : n)];
+    parts[listPart] = listCut[0] + listMark + listCut[1];
+  }
+  return {
+    leaves: leafAt.length,
+    rate,
+    rateLeaves,
+    parts,
+    ...rateViewOf(text, members, leafAt, rateInputs),
+    listPart,
+    listCut,
+    paths,
+  };
+}
+
+/** The rate view: the root object with only the rateInputs members, cut at their numbers. */
+function rateViewOf(
+  text: string,
+  members: readonly Member[],
+  leafAt: readonly number[],
+  rateInputs: ReadonlySet<string>,
+): { rateParts: string[]; rateIdx: Int32Array } {
+  const rateParts: string[] = [];
+  const idx: number[] = [];
+  let current = '{';
+  let first = true;
+  for (const m of members) {
+    if (!rateInputs.has(m.key)) continue;
+    current += `${first ? '' : ','}${m.keyText}:`;
+    first = false;
+    let pos = m.valueStart;
+    for (let j = m.firstLeaf; j < m.leafEnd; j++) {
+      rateParts.push(current + text.slice(pos, leafAt[j]));
+      current = '';
+      pos = leafAt[j] + 1;
+      idx.push(j);
+    }
+    current += text.slice(pos, m.valueEnd);
+  }
+  rateParts.push(`${current}}`);
+  return { rateParts, rateIdx: Int32Array.from(idx) };
+}
