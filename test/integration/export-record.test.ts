@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startExportProcess, tstopBin } from '../../bench/export-process.js';
+import { startExportProcess, tstopBin, type ExportProcess } from '../../bench/export-process.js';
 import { StoreReader } from '../../src/record/reader.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 import { request } from '../helpers/http.js';
@@ -19,6 +19,8 @@ const MiB = 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
 let cg: TestCgroups;
 let store: string;
+/** The exporter under test: stopped in afterAll too, so a test that times out leaves no exporter running. */
+let exporter: ExportProcess | undefined;
 
 describe.runIf(isRoot)('tstop export --record', () => {
   beforeAll(() => {
@@ -26,6 +28,7 @@ describe.runIf(isRoot)('tstop export --record', () => {
     store = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-exrec-'));
   });
   afterAll(async () => {
+    await exporter?.stop();
     await cg?.cleanup();
     if (store) fs.rmSync(store, { recursive: true, force: true });
   });
@@ -43,6 +46,7 @@ describe.runIf(isRoot)('tstop export --record', () => {
       '--min-interval',
       '100ms',
     ]);
+    exporter = exp;
     let exitCode: number | null = null;
     try {
       // Scrapes while it records: both see the cgroup.
