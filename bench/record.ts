@@ -67,6 +67,9 @@ export async function bench(options: { cgroups: number; fixture: () => Promise<B
     const { file, samples } = await realSamples(options.cgroups, real);
     lines.push(...seekBench(samples, file));
   }
-  if (parts.has('cpu')) lines.push(...(await cpuBench()));
+  if (parts.has('cpu')) {
+    await options.fixture(); // the recorder and the snapshot read the host: the fixture's cgroups must be on it
+    lines.push(...(await cpuBench()));
+  }
   return lines;
 }
