@@ -80,7 +80,13 @@ export async function exportPair(
   }
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+/** The pair benches' command line: [cgroups] --against DIR [--seconds S], and a reader of other flags. */
+export function pairCommandLine(defaultSeconds: number): {
+  cgroups: number;
+  against: string;
+  seconds: number;
+  value: (flag: string) => string | undefined;
+} {
   const args = process.argv.slice(2);
   const value = (flag: string): string | undefined => {
     const i = args.indexOf(flag);
@@ -89,6 +95,10 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   const against = value('--against');
   if (!against) throw new Error('--against DIR is required');
   const cgroups = Number(args.find((a) => /^\d+$/.test(a)) ?? 1000);
-  const lines = await exportPair(cgroups, against, Number(value('--seconds') ?? 60), value('--cpu-prof') ?? null);
-  for (const line of lines) console.log(line);
+  return { cgroups, against, seconds: Number(value('--seconds') ?? defaultSeconds), value };
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const { cgroups, against, seconds, value } = pairCommandLine(60);
+  for (const line of await exportPair(cgroups, against, seconds, value('--cpu-prof') ?? null)) console.log(line);
 }

@@ -57,7 +57,12 @@ const WARM_SAMPLES = 5;
  * `stopAtLast`); its CPU seconds as last seen in /proc, and as seen when it
  * had WARM_SAMPLES and `samples` - 1 samples (polled every 100 ms, both commands alike).
  */
-async function cpuOfRun(child: ChildProcess, samplesNow: () => number, samples: number, stopAtLast: boolean): Promise<RunCpu> {
+async function cpuOfRun(
+  child: ChildProcess,
+  samplesNow: () => number,
+  samples: number,
+  stopAtLast: boolean,
+): Promise<RunCpu> {
   const run: RunCpu = { cpuSeconds: 0, atWarm: null, atLast: null };
   let stopped = false;
   const exited = new Promise((r) => child.once('exit', r));

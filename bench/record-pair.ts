@@ -11,17 +11,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tstopBin } from './export-process.js';
+import { cpuSeconds, tstopBin } from './export-process.js';
+import { pairCommandLine } from './export-pair.js';
 import { isolatedRoot } from './dashboard.js';
 import { createBenchCgroups } from './fixture.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function procCpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (USER_HZ ticks)
-}
 
 /** The store holds a first sample (a segment file with bytes). */
 function recorded(store: string): boolean {
@@ -50,7 +45,7 @@ export async function recordPair(cgroups: number, against: string, seconds: numb
     const deadline = Date.now() + 120_000;
     while (!runs.every((r) => recorded(r.store)) && Date.now() < deadline) await sleep(100);
     const t0 = performance.now();
-    const cpu0 = runs.map((r) => procCpuSeconds(r.child.pid!));
+    const cpu0 = runs.map((r) => cpuSeconds(r.child.pid!));
     await sleep(seconds * 1000);
     const wall = (performance.now() - t0) / 1000;
     const load = os
@@ -59,7 +54,7 @@ export async function recordPair(cgroups: number, against: string, seconds: numb
       .join(' ');
     return runs.map(
       (r, i) =>
-        `record --interval 5s at ${cgroups} cgroups (${r.label}): ${(((procCpuSeconds(r.child.pid!) - cpu0[i]) / wall) * 100).toFixed(2)} % of a core over ${wall.toFixed(0)} s (load ${load})`,
+        `record --interval 5s at ${cgroups} cgroups (${r.label}): ${(((cpuSeconds(r.child.pid!) - cpu0[i]) / wall) * 100).toFixed(2)} % of a core over ${wall.toFixed(0)} s (load ${load})`,
     );
   } finally {
     for (const c of children) c.kill('SIGINT');
@@ -72,13 +67,6 @@ export async function recordPair(cgroups: number, against: string, seconds: numb
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const args = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const against = value('--against');
-  if (!against) throw new Error('--against DIR is required');
-  const cgroups = Number(args.find((a) => /^\d+$/.test(a)) ?? 1000);
-  for (const line of await recordPair(cgroups, against, Number(value('--seconds') ?? 90))) console.log(line);
+  const { cgroups, against, seconds } = pairCommandLine(90);
+  for (const line of await recordPair(cgroups, against, seconds)) console.log(line);
 }

@@ -9,10 +9,14 @@ const TSTOP = fileURLToPath(new URL('../../bin/tstop', import.meta.url));
 
 describe('output into a pipe the reader closes', () => {
   it('tstop snapshot --json --all | head -c 20: exit 0, the first bytes, no error', () => {
-    const run = spawnSync('bash', ['-c', `"${TSTOP}" snapshot --json --all --interval 0 | head -c 20; exit "\${PIPESTATUS[0]}"`], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = spawnSync(
+      'bash',
+      ['-c', `"${TSTOP}" snapshot --json --all --interval 0 | head -c 20; exit "\${PIPESTATUS[0]}"`],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(run.stdout).toHaveLength(20);
     expect(run.stdout.startsWith('{"timestamp":"')).toBe(true);
     expect(run.stderr).toBe('');

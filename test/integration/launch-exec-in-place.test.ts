@@ -12,17 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 import { TSTOP_BIN } from '../helpers/limit.js';
 import { testloadPath } from '../helpers/testload.js';
+import { startTstop, type StartedTstop } from '../helpers/tstop-process.js';
 import { ensureHelper } from '../native/harness.js';
 
 const isRoot = process.getuid?.() === 0;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 const addonBuilt = fs.existsSync(path.resolve(__dirname, '../../native/build/tstop-exec.node'));
 
@@ -33,21 +27,8 @@ describe.runIf(isRoot && addonBuilt)('tstop run becomes its helper', () => {
   let parent: string;
   const children = new Set<ChildProcess>();
 
-  function start(args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): { child: ChildProcess; done: Promise<Result> } {
-    const child = spawn(process.execPath, [TSTOP_BIN, ...args], { env, stdio: [stdin, 'pipe', 'pipe'] });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const done = new Promise<Result>((resolve) =>
-      child.on('close', (code, signal) => {
-        children.delete(child);
-        resolve({ code, signal, stdout, stderr });
-      }),
-    );
-    return { child, done };
-  }
+  const start = (args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): StartedTstop =>
+    startTstop(children, args, env, stdin);
   const stateOf = (name: string): Record<string, unknown> =>
     JSON.parse(fs.readFileSync(path.join(runDir, `${name}.json`), 'utf8')) as Record<string, unknown>;
   const cgroupDirs = (name: string): string[] =>

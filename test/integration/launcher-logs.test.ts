@@ -4,12 +4,12 @@
 // rootfs. Containers live under this run's own parent cgroup and a
 // temporary TSTOP_RUN_DIR.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
-import { TSTOP_BIN } from '../helpers/limit.js';
+import { startTstop, type StartedTstop, type TstopResult } from '../helpers/tstop-process.js';
 import { ensureHelper, findBusybox, makeBusyboxRootfs } from '../native/harness.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -24,18 +24,6 @@ async function waitAsync(what: string, probe: () => Promise<boolean>, timeoutMs 
   }
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface Started {
-  child: ChildProcess;
-  stdout: () => string;
-  done: Promise<Result>;
-}
-
 describe.runIf(isRoot)('tstop logs and --restart (issue 18)', () => {
   let cg: TestCgroups;
   let env: NodeJS.ProcessEnv;
@@ -45,22 +33,8 @@ describe.runIf(isRoot)('tstop logs and --restart (issue 18)', () => {
   const children = new Set<ChildProcess>();
   const names: string[] = [];
 
-  function start(args: string[]): Started {
-    const child = spawn(process.execPath, [TSTOP_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const done = new Promise<Result>((resolve) =>
-      child.on('close', (code) => {
-        children.delete(child);
-        resolve({ code: code ?? -1, stdout, stderr });
-      }),
-    );
-    return { child, stdout: () => stdout, done };
-  }
-  const tstop = (args: string[]): Promise<Result> => start(args).done;
+  const start = (args: string[]): StartedTstop => startTstop(children, args, env);
+  const tstop = (args: string[]): Promise<TstopResult> => start(args).done;
 
   /** tstop run -d --name NAME --rootfs ... [flags] -- sh -c SCRIPT */
   async function runDetached(name: string, script: string, flags: string[] = []): Promise<void> {

@@ -19,18 +19,12 @@ import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 import { testloadPath } from '../helpers/testload.js';
 import { TSTOP_BIN } from '../helpers/limit.js';
+import { startTstop, type StartedTstop, type TstopResult } from '../helpers/tstop-process.js';
 import { ensureHelper, findBusybox, makeBusyboxRootfs } from '../native/harness.js';
 
 const isRoot = process.getuid?.() === 0;
 const V2LANE = process.env.TSTOP_TEST_LANE === 'v2';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Result {
-  code: number;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
   let cg: TestCgroups;
@@ -42,30 +36,9 @@ describe.runIf(isRoot)('tstop run / exec / ps / stop / rm', () => {
   const children = new Set<ChildProcess>();
 
   /** Starts `tstop ARGS`; `done` resolves with the exit code and output. */
-  function start(
-    args: string[],
-    extraEnv: NodeJS.ProcessEnv = {},
-  ): { child: ChildProcess; done: Promise<Result>; exited: Promise<void> } {
-    const child = spawn(process.execPath, [TSTOP_BIN, ...args], {
-      env: { ...env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const done = new Promise<Result>((resolve) =>
-      child.on('close', (code, signal) => {
-        children.delete(child);
-        resolve({ code: code ?? -1, signal, stdout, stderr });
-      }),
-    );
-    // 'close' waits for every holder of the pipes (a helper tstop left behind holds them); 'exit' does not.
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    return { child, done, exited };
-  }
-  const tstop = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> => start(args, extraEnv).done;
+  const start = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): StartedTstop =>
+    startTstop(children, args, { ...env, ...extraEnv });
+  const tstop = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<TstopResult> => start(args, extraEnv).done;
 
   const stateOf = (name: string): Record<string, unknown> =>
     JSON.parse(fs.readFileSync(path.join(runDir, `${name}.json`), 'utf8')) as Record<string, unknown>;
