@@ -11,10 +11,16 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { isolatedRoot } from './dashboard.js';
-import { cpuSeconds, rssBytes, startExportProcess, tstopBin, type ExportProcess } from './export-process.js';
+import {
+  cpuSeconds,
+  loadAverages,
+  rssBytes,
+  startExportProcess,
+  tstopBin,
+  type ExportProcess,
+} from './export-process.js';
 import { createBenchCgroups } from './fixture.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -65,10 +71,7 @@ export async function exportPair(
       scrapes++;
       await sleep(Math.max(0, next - Date.now()));
     }
-    const load = os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
+    const load = loadAverages();
     return runs.map(
       (r, i) =>
         `export pair at ${cgroups} cgroups (${r.label}): ${((cpuSeconds(exporters[i].pid) - cpu0[i]) / scrapes).toFixed(4)} CPU-s per scrape over ${scrapes} scrapes 1 s apart, RSS ${(rssBytes(exporters[i].pid) / 1048576).toFixed(1)} MB (load ${load})`,

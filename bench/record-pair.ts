@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuSeconds, tstopBin } from './export-process.js';
+import { cpuSeconds, loadAverages, tstopBin } from './export-process.js';
 import { pairCommandLine } from './export-pair.js';
 import { isolatedRoot } from './dashboard.js';
 import { createBenchCgroups } from './fixture.js';
@@ -48,10 +48,7 @@ export async function recordPair(cgroups: number, against: string, seconds: numb
     const cpu0 = runs.map((r) => cpuSeconds(r.child.pid!));
     await sleep(seconds * 1000);
     const wall = (performance.now() - t0) / 1000;
-    const load = os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
+    const load = loadAverages();
     return runs.map(
       (r, i) =>
         `record --interval 5s at ${cgroups} cgroups (${r.label}): ${(((cpuSeconds(r.child.pid!) - cpu0[i]) / wall) * 100).toFixed(2)} % of a core over ${wall.toFixed(0)} s (load ${load})`,

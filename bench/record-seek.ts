@@ -20,7 +20,6 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +41,7 @@ import type { Snapshot } from '../src/model/types.js';
 import { Collector } from '../src/collect/collector.js';
 import { median } from './collect.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
-import { tstopBin } from './export-process.js';
+import { loadAverages, tstopBin } from './export-process.js';
 
 const INTERVAL_MS = 5000;
 const HOUR_MS = 3_600_000;
@@ -270,10 +269,7 @@ export function seekBench(
     `record seek: tstop snapshot --at @T --json --all (the whole command, node start-up and JSON output included): ` +
       `wall median ${median(cli).toFixed(0)} ms, p95 ${quantile(cli, 0.95).toFixed(0)} ms, max ${Math.max(...cli).toFixed(0)} ms; ` +
       `CPU median ${median(cliCpu).toFixed(0)} ms, p95 ${quantile(cliCpu, 0.95).toFixed(0)} ms (${cli.length} runs, ` +
-      `load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')})`,
+      `load average ${loadAverages()})`,
   ];
 }
 

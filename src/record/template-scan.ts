@@ -11,11 +11,16 @@
 /** What the scan gives: a Template's fields other than its tree and paths (compiled on demand). */
 export interface ScannedTemplate {
   leaves: number;
+  /** 1 where the number is a rate (RATE_PATHS). */
   rate: Uint8Array;
+  /** Where each rate is in the entity's object. */
   rateLeaves: { j: number; keys: string[] }[];
+  /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
   parts: string[];
+  /** The rate view: the parts of the entity applyRates reads (RATE_INPUTS), as text parts and the numbers' indexes. */
   rateParts: string[];
   rateIdx: Int32Array;
+  /** The part holding the process list, cut where the list goes (-1: none). */
   listPart: number;
   listCut: [string, string];
   /** Each number's path, when asked for (what compile() gives as paths). */

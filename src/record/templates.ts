@@ -40,24 +40,12 @@ type Node =
 const NUMBER: Node = { k: 'n' };
 const LIST: Node = { k: 'l' };
 
-export interface Template {
+/** A compiled template: what a scan gives (src/record/template-scan.ts), with its tree and every number's path. */
+export interface Template extends ScannedTemplate {
   skeleton: string;
   root: Node;
-  leaves: number;
   /** Each number's path ("io.devices.0.readBytes"). */
   paths: string[];
-  /** 1 where the number is a rate (RATE_PATHS). */
-  rate: Uint8Array;
-  /** Where each rate is in the entity's object. */
-  rateLeaves: { j: number; keys: string[] }[];
-  /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
-  parts: string[];
-  /** The rate view: the parts of the entity applyRates reads (RATE_INPUTS), as text parts and the numbers' indexes. */
-  rateParts: string[];
-  rateIdx: Int32Array;
-  /** The part holding the process list, cut where the list goes (-1: none). */
-  listPart: number;
-  listCut: [string, string];
   pathIndex?: Map<string, number>;
 }
 
