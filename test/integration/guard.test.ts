@@ -85,15 +85,16 @@ describe.runIf(isRoot)('tstop guard on the real kernel', () => {
     const audit = cg.tmp('audit-real.jsonl');
     const g = guard(rule('mem-hog', id), audit);
     await waitFor('the guard to freeze the hog', () => snapshotOf(id)?.freezer === 'frozen', 20_000, 100);
-    const records = fs
-      .readFileSync(audit, 'utf8')
-      .trim()
-      .split('\n')
-      .map(
-        (l) =>
-          JSON.parse(l) as { via: string; rule?: string; action: string; result: string; container: { id: string } },
-      );
-    const freeze = records.find((r) => r.action === 'freeze' && r.result === 'applied');
+    // The change is audited as applied once the write returned: the kernel may show it frozen a moment before.
+    type Audited = { via: string; rule?: string; action: string; result: string; container: { id: string } };
+    const appliedFreeze = (): Audited | undefined =>
+      (fs.existsSync(audit) ? fs.readFileSync(audit, 'utf8') : '')
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Audited)
+        .find((r) => r.action === 'freeze' && r.result === 'applied');
+    const freeze = await waitFor('the freeze audited as applied', appliedFreeze, 10_000, 50);
     expect(freeze).toMatchObject({ via: 'guard', rule: 'mem-hog', container: { id } });
     // The log line is written after the change is audited: it may arrive a moment later.
     const line = new RegExp(`rule mem-hog: freeze \\S+ \\(${id}\\): memory\\.usageBytes=\\d+, held \\d`);
