@@ -4,7 +4,7 @@
 // directory is watched.
 
 import { HotplugProbe } from '../cgroupfs/hotplug.js';
-import type { CgroupNode, CgroupTree } from '../cgroupfs/tree.js';
+import type { CgroupTree } from '../cgroupfs/tree.js';
 
 /**
  * The walk's period while every directory is watched and settings come from
@@ -31,8 +31,8 @@ export function phaseOf(id: string): number {
 
 export class SettingsSafety {
   private readonly hotplug: HotplugProbe;
-  /** Per cgroup: the period in which its settings were last all re-read, and its phase. */
-  private readonly periods = new WeakMap<CgroupNode, { period: number; phase: number }>();
+  /** When the last pass ran: a cgroup is due when its own period boundary fell since then. */
+  private lastPassMs: number | null = null;
 
   constructor(
     root: string,
@@ -45,19 +45,14 @@ export class SettingsSafety {
   /** Before a tick: marks for a re-read the cgroups whose turn came, and the cpusets after hotplug. */
   pass(nowMs: number): void {
     if (this.hotplug.changed()) this.tree.settingTriggers.hotplug(this.tree.nodes.values());
+    const last = this.lastPassMs;
+    this.lastPassMs = nowMs;
+    if (last === null) return; // every cgroup's first tick reads its settings anyway
     for (const node of this.tree.nodes.values()) {
-      let turn = this.periods.get(node);
-      if (!turn) {
-        const phase = phaseOf(node.id);
-        // New: its first tick reads its settings anyway.
-        this.periods.set(node, { period: Math.floor(nowMs / this.periodMs + phase), phase });
-        continue;
-      }
-      const period = Math.floor(nowMs / this.periodMs + turn.phase);
-      if (period !== turn.period) {
+      // Each cgroup's period is shifted by its own phase, so no tick re-reads them all.
+      const phase = phaseOf(node.id);
+      if (Math.floor(nowMs / this.periodMs + phase) !== Math.floor(last / this.periodMs + phase))
         node.settingsStale = true;
-        turn.period = period;
-      }
     }
   }
 }
