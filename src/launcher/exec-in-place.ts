@@ -52,9 +52,10 @@ export function ownerStateJson(state: ContainerState): string {
 }
 
 /**
- * Execs the helper for a prepared foreground container. Returns when this
- * launch cannot (the caller spawns the helper instead); throws after `undo`
- * when the exec itself failed; does not return otherwise.
+ * Execs the helper for a prepared foreground container (the caller, run.ts,
+ * picks which launches qualify). Returns when this process may not or
+ * cannot (the caller spawns the helper instead); throws after `undo` when
+ * the exec itself failed; does not return otherwise.
  */
 export async function execInPlace(
   spec: RunSpec,
@@ -66,7 +67,7 @@ export async function execInPlace(
   undo: () => Promise<void>,
   trace: (event: string) => void,
 ): Promise<void> {
-  if (!allowed || opts.detach) return;
+  if (!allowed) return;
   let helperPath: string;
   try {
     helperPath = helperBinaryPath();
