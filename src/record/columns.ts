@@ -26,7 +26,7 @@ import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { withinRateTolerance, Templates, indexOfPath, skeletonOf, matches, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
-function textOf(e: Entity): string {
+export function textOf(e: Entity): string {
   const { parts, listPart, listCut } = e.t;
   const vals = e.vals;
   const part = (x: number): string =>
@@ -424,6 +424,12 @@ function narrowed(state: ColumnState, pick: (e: Entity) => boolean): ColumnState
  */
 export function materialize(prev: ColumnState | null, state: ColumnState, pick?: (e: Entity) => boolean): Snapshot {
   const cur = pick ? narrowed(state, pick) : state;
+  fillRates(prev, cur);
+  return materializeState(cur);
+}
+
+/** Fills the recomputed rates (NaN) of cur's entities from prev in place, as materialize() does. */
+export function fillRates(prev: ColumnState | null, cur: ColumnState): void {
   const pending = cur.entities.filter((e, i) => i === 0 || e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])));
   if (pending.some((e) => e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])))) {
     if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
@@ -441,7 +447,6 @@ export function materialize(prev: ColumnState | null, state: ColumnState, pick?:
       for (const { j, keys } of e.t.rateLeaves) if (Number.isNaN(e.vals[j])) e.vals[j] = rateIn(objects[i], keys);
     });
   }
-  return materializeState(cur);
 }
 
 /** An entity's cgroup (its numbers as decoded so far): for judging identity, which is in the template. */

@@ -25,6 +25,24 @@ export interface ScannedTemplate {
   listCut: [string, string];
   /** Each number's path, when asked for (what compile() gives as paths). */
   paths?: string[];
+  /** What a cgroup's selection and order read (asked for with `select`); null when a wanted member holds a number. */
+  select?: SelectPlaces | null;
+}
+
+/** What to find for the selection and order of cgroups (model/select.ts reads these). */
+export interface SelectWanted {
+  /** Top-level members read whole (they hold no number: strings, booleans, nulls). */
+  keys: ReadonlySet<string>;
+  /** Numbers under two keys ("memory.workingSetBytes"): their indexes in the numbers. */
+  places: readonly string[];
+}
+
+/** Where the wanted parts are in a skeleton. */
+export interface SelectPlaces {
+  /** [start, end) of each wanted member (`"key":value`) in the skeleton. */
+  spans: Int32Array;
+  /** Per wanted place: the index of its number, or -1 when it is not a number in this template. */
+  leaves: Int32Array;
 }
 
 /** A top-level member's key (as written) and value span, and the numbers in it. */
@@ -108,8 +126,11 @@ export function scanTemplate(
   listMark: string,
   rateInputs: ReadonlySet<string>,
   withPaths = false,
+  select?: SelectWanted,
 ): ScannedTemplate | null {
   const text = skeleton;
+  const places = select && placeKeysOf(select.places);
+  const placeLeaves = places && new Int32Array(places.length).fill(-1);
   const paths: string[] | undefined = withPaths ? [] : undefined;
   const n = text.length;
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
@@ -199,6 +220,14 @@ export function scanTemplate(
         if (isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: path.split('.') }); // as compile() splits it
       }
       if (paths) paths.push(pathOf(text, depth));
+      if (places && depth === 2 && member && isArrayAt[0] === 0 && isArrayAt[1] === 0) {
+        for (let x = 0; x < places.length; x++) {
+          const { top: placeTop, keyText } = places[x];
+          const at = keyStartAt[1];
+          if (member.key === placeTop && keyEndAt[1] - at === keyText.length && text.startsWith(keyText, at))
+            placeLeaves![x] = leafAt.length;
+        }
+      }
       parts.push(text.slice(cut, p));
       leafAt.push(p);
       p++;
@@ -229,7 +258,34 @@ export function scanTemplate(
     listPart,
     listCut,
     paths,
+    ...(select && { select: selectSpans(members, select.keys, placeLeaves!) }),
   };
+}
+
+const placeKeysMemo = new WeakMap<readonly string[], { top: string; keyText: string }[]>();
+
+/** Each two-key place as its top-level key and its inner key as the skeleton writes it (quoted). */
+function placeKeysOf(places: readonly string[]): { top: string; keyText: string }[] {
+  let out = placeKeysMemo.get(places);
+  if (!out) {
+    out = places.map((place) => {
+      const [top, key] = place.split('.');
+      return { top, keyText: JSON.stringify(key) };
+    });
+    placeKeysMemo.set(places, out);
+  }
+  return out;
+}
+
+/** The spans of the wanted members, or null when one of them holds a number (not a member read whole). */
+function selectSpans(members: readonly Member[], keys: ReadonlySet<string>, leaves: Int32Array): SelectPlaces | null {
+  const spans: number[] = [];
+  for (const m of members) {
+    if (!keys.has(m.key)) continue;
+    if (m.leafEnd !== m.firstLeaf) return null;
+    spans.push(m.valueStart - 1 - m.keyText.length, m.valueEnd);
+  }
+  return { spans: Int32Array.from(spans), leaves };
 }
 
 /** The rate view: the root object with only the rateInputs members, cut at their numbers. */

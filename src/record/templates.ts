@@ -4,7 +4,7 @@
 // rate view applyRates reads.
 
 import { storedNumber } from './codec.js';
-import { scanTemplate, type ScannedTemplate } from './template-scan.js';
+import { scanTemplate, type ScannedTemplate, type SelectPlaces, type SelectWanted } from './template-scan.js';
 
 /**
  * The figures model/rates.ts derives from two samples (`*` an array index).
@@ -236,6 +236,7 @@ class ScannedTemplateOf implements Template {
   readonly rateIdx: Int32Array;
   readonly listPart: number;
   readonly listCut: [string, string];
+  readonly select: SelectPlaces | null;
   pathIndex?: Map<string, number>;
   private tree: Node | null = null;
   private leafPaths: string[] | null = null;
@@ -252,6 +253,7 @@ class ScannedTemplateOf implements Template {
     this.rateIdx = scanned.rateIdx;
     this.listPart = scanned.listPart;
     this.listCut = scanned.listCut;
+    this.select = scanned.select ?? null;
   }
 
   /** The tree (the writer's matches() walks it): compiled on first use. */
@@ -269,9 +271,19 @@ class ScannedTemplateOf implements Template {
   }
 }
 
+/**
+ * What model/select.ts reads of a cgroup to select and order it: the
+ * members its filter and default selection read, and the two numbers it
+ * sorts by (a recorded sample is selected on these alone: sample-text.ts).
+ */
+export const SELECT_WANTED: SelectWanted = {
+  keys: new Set(['id', 'name', 'runtime', 'populated', 'containerId', 'image', 'instance']),
+  places: ['cpu.percent', 'memory.workingSetBytes'],
+};
+
 /** The template of a skeleton by a scan of its text, or null when the scan cannot read it. */
 export function scannedTemplate(skeleton: string): Template | null {
-  const scanned = scanTemplate(skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS);
+  const scanned = scanTemplate(skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS, false, SELECT_WANTED);
   return scanned && new ScannedTemplateOf(skeleton, scanned);
 }
 
