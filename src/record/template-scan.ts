@@ -33,7 +33,7 @@ export interface ScannedTemplate {
 export interface SelectWanted {
   /** Top-level members read whole (they hold no number: strings, booleans, nulls). */
   keys: ReadonlySet<string>;
-  /** Numbers under two keys ("memory.workingSetBytes"): their indexes in the numbers. */
+  /** Numbers by path ("memory.workingSetBytes"): their indexes in the numbers. */
   places: readonly string[];
 }
 
@@ -129,12 +129,14 @@ export function scanTemplate(
   select?: SelectWanted,
 ): ScannedTemplate | null {
   const text = skeleton;
-  const places = select && placeKeysOf(select.places);
-  const placeLeaves = places && new Int32Array(places.length).fill(-1);
+  // A wanted place is found as a rate is: by its own key first, then its path.
+  const placeAt = select && placeIndexOf(select.places);
+  const placeLeaves = select && new Int32Array(select.places.length).fill(-1);
+  const leafKeys = select ? withPlaceKeys(rateLeafKeys, select.places) : rateLeafKeys;
   const paths: string[] | undefined = withPaths ? [] : undefined;
   const n = text.length;
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
-  const leafKeyLengths = lengthsOf(rateLeafKeys);
+  const leafKeyLengths = lengthsOf(leafKeys);
   const parts: string[] = [];
   const leafAt: number[] = [];
   const rateLeaves: { j: number; keys: string[] }[] = [];
@@ -211,23 +213,17 @@ export function scanTemplate(
       if (depth === 0 || (next !== COMMA && next !== CLOSE_OBJECT && next !== CLOSE_ARRAY)) return null;
       const top = depth - 1;
       // A rate's own key is an object key of a known length (quotes excluded).
-      if (
-        isArrayAt[top] === 0 &&
-        leafKeyLengths[keyEndAt[top] - keyStartAt[top] - 2] === 1 &&
-        rateLeafKeys.has(keyOf(text, top))
-      ) {
-        const path = pathOf(text, depth);
-        if (isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: path.split('.') }); // as compile() splits it
-      }
-      if (paths) paths.push(pathOf(text, depth));
-      if (places && depth === 2 && member && isArrayAt[0] === 0 && isArrayAt[1] === 0) {
-        for (let x = 0; x < places.length; x++) {
-          const { top: placeTop, keyText } = places[x];
-          const at = keyStartAt[1];
-          if (member.key === placeTop && keyEndAt[1] - at === keyText.length && text.startsWith(keyText, at))
-            placeLeaves![x] = leafAt.length;
+      if (isArrayAt[top] === 0 && leafKeyLengths[keyEndAt[top] - keyStartAt[top] - 2] === 1) {
+        const key = keyOf(text, top);
+        if (leafKeys.has(key)) {
+          const path = pathOf(text, depth);
+          // as compile() splits it
+          if (rateLeafKeys.has(key) && isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: path.split('.') });
+          const x = placeAt?.get(path);
+          if (x !== undefined) placeLeaves![x] = leafAt.length;
         }
       }
+      if (paths) paths.push(pathOf(text, depth));
       parts.push(text.slice(cut, p));
       leafAt.push(p);
       p++;
@@ -258,22 +254,27 @@ export function scanTemplate(
     listPart,
     listCut,
     paths,
-    ...(select && { select: selectSpans(members, select.keys, placeLeaves!) }),
+    select: select && selectSpans(members, select.keys, placeLeaves!),
   };
 }
 
-const placeKeysMemo = new WeakMap<readonly string[], { top: string; keyText: string }[]>();
+const placeIndexMemo = new WeakMap<readonly string[], Map<string, number>>();
 
-/** Each two-key place as its top-level key and its inner key as the skeleton writes it (quoted). */
-function placeKeysOf(places: readonly string[]): { top: string; keyText: string }[] {
-  let out = placeKeysMemo.get(places);
-  if (!out) {
-    out = places.map((place) => {
-      const [top, key] = place.split('.');
-      return { top, keyText: JSON.stringify(key) };
-    });
-    placeKeysMemo.set(places, out);
-  }
+/** Each wanted place's index, by its path. */
+function placeIndexOf(places: readonly string[]): Map<string, number> {
+  let out = placeIndexMemo.get(places);
+  if (!out) placeIndexMemo.set(places, (out = new Map(places.map((p, x) => [p, x]))));
+  return out;
+}
+
+const leafKeysMemo = new WeakMap<ReadonlySet<string>, WeakMap<readonly string[], ReadonlySet<string>>>();
+
+/** The rates' own keys and the wanted places' (the last key of each). */
+function withPlaceKeys(rateLeafKeys: ReadonlySet<string>, places: readonly string[]): ReadonlySet<string> {
+  let byPlaces = leafKeysMemo.get(rateLeafKeys);
+  if (!byPlaces) leafKeysMemo.set(rateLeafKeys, (byPlaces = new WeakMap()));
+  let out = byPlaces.get(places);
+  if (!out) byPlaces.set(places, (out = new Set([...rateLeafKeys, ...places.map((p) => p.slice(p.lastIndexOf('.') + 1))])));
   return out;
 }
 
