@@ -23,10 +23,12 @@ import { applyRates } from '../model/rates.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
+import { scannedRateText, scannedText } from './template-scan.js';
 import { withinRateTolerance, Templates, indexOfPath, skeletonOf, matches, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
 export function textOf(e: Entity): string {
+  if (e.t.scanned) return scannedText(e.t.skeleton, e.t.scanned, e.vals, e.list);
   const { parts, listPart, listCut } = e.t;
   const vals = e.vals;
   const part = (x: number): string =>
@@ -56,6 +58,7 @@ function buildSnapshot(state: ColumnState, entities: readonly Entity[]): Snapsho
 
 /** An entity's rate view as JSON text (rates as null: for applyRates to fill). */
 function rateTextOf(e: Entity): string {
+  if (e.t.scanned) return scannedRateText(e.t.skeleton, e.t.scanned, e.vals);
   const { rateParts, rateIdx, rate } = e.t;
   let text = rateParts[0];
   for (let x = 0; x < rateIdx.length; x++) {

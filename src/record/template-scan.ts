@@ -8,21 +8,27 @@
 // every shape the model makes. Anything else in a skeleton (another number,
 // whitespace, broken JSON) gives null, and the caller compiles it.
 
-/** What the scan gives: a Template's fields other than its tree and paths (compiled on demand). */
+/**
+ * What the scan gives: a Template's fields other than its tree and paths
+ * (compiled on demand), and its text as places in the skeleton rather than
+ * text parts (fewer strings kept for as long as the cgroup lives: a key
+ * frame reads a thousand templates, and what it keeps the garbage collector copies).
+ */
 export interface ScannedTemplate {
   leaves: number;
   /** 1 where the number is a rate (RATE_PATHS). */
   rate: Uint8Array;
   /** Where each rate is in the entity's object. */
   rateLeaves: { j: number; keys: string[] }[];
-  /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
-  parts: string[];
-  /** The rate view: the parts of the entity applyRates reads (RATE_INPUTS), as text parts and the numbers' indexes. */
-  rateParts: string[];
-  rateIdx: Int32Array;
-  /** The part holding the process list, cut where the list goes (-1: none). */
+  /** Where each number is in the skeleton (its 0). */
+  cuts: Int32Array;
+  /** Where the process list is in the skeleton (its []), or -1. */
+  listAt: number;
+  /** The index of the first number after the process list (-1: no list). */
   listPart: number;
-  listCut: [string, string];
+  /** The rate view: [start, end) of each member applyRates reads (RATE_INPUTS) in the skeleton, and its numbers' indexes. */
+  rateSpans: Int32Array;
+  rateIdx: Int32Array;
   /** Each number's path, when asked for (what compile() gives as paths). */
   paths?: string[];
   /** What a cgroup's selection and order read (asked for with `select`); null when a wanted member holds a number. */
@@ -137,13 +143,11 @@ export function scanTemplate(
   const n = text.length;
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
   const leafKeyLengths = lengthsOf(leafKeys);
-  const parts: string[] = [];
   const leafAt: number[] = [];
   const rateLeaves: { j: number; keys: string[] }[] = [];
   const members: Member[] = [];
   let member: Member | null = null;
   let depth = 0;
-  let cut = 0; // where the current part starts
   let listPart = -1;
   let listAt = -1;
   let expectKey = false;
@@ -176,7 +180,7 @@ export function scanTemplate(
           // The process list (a skeleton writes it []): its place in the parts is the mark.
           if (text.charCodeAt(end + 2) !== CLOSE_ARRAY || listAt >= 0) return null;
           listAt = end + 1;
-          listPart = parts.length;
+          listPart = leafAt.length;
           p = end + 3;
           continue;
         }
@@ -218,16 +222,14 @@ export function scanTemplate(
         if (leafKeys.has(key)) {
           const path = pathOf(text, depth);
           // as compile() splits it
-          if (rateLeafKeys.has(key) && isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: path.split('.') });
+          if (rateLeafKeys.has(key) && isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: keysOf(path) });
           const x = placeAt?.get(path);
           if (x !== undefined) placeLeaves![x] = leafAt.length;
         }
       }
       if (paths) paths.push(pathOf(text, depth));
-      parts.push(text.slice(cut, p));
       leafAt.push(p);
       p++;
-      cut = p;
     } else if (c === 116 /* t */ || c === 102 /* f */ || c === 110 /* n */) {
       const word = c === 116 ? 'true' : c === 102 ? 'false' : 'null';
       if (!text.startsWith(word, p)) return null;
@@ -235,27 +237,30 @@ export function scanTemplate(
     } else return null; // another number, or whitespace: not a skeleton as skeletonOf writes it
   }
   if (depth !== 0) return null;
-  parts.push(text.slice(cut));
   const rate = new Uint8Array(leafAt.length);
   for (const { j } of rateLeaves) rate[j] = 1;
-  let listCut: [string, string] = ['', ''];
-  if (listPart >= 0) {
-    // The list's part is cut where the list was: the two sides, and the part with the mark between them.
-    const start = listPart === 0 ? 0 : leafAt[listPart - 1] + 1;
-    listCut = [text.slice(start, listAt), text.slice(listAt + 2, listPart < leafAt.length ? leafAt[listPart] : n)];
-    parts[listPart] = listCut[0] + listMark + listCut[1];
-  }
   return {
     leaves: leafAt.length,
     rate,
     rateLeaves,
-    parts,
-    ...rateViewOf(text, members, leafAt, rateInputs),
+    cuts: Int32Array.from(leafAt),
+    listAt,
     listPart,
-    listCut,
+    ...rateViewOf(members, rateInputs),
     paths,
     select: select && selectSpans(members, select.keys, placeLeaves!),
   };
+}
+
+/** A path's keys (as compile() splits it), one array per path. */
+const keysMemo = new Map<string, string[]>();
+function keysOf(path: string): string[] {
+  let keys = keysMemo.get(path);
+  if (!keys) {
+    if (keysMemo.size > 100_000) keysMemo.clear();
+    keysMemo.set(path, (keys = path.split('.')));
+  }
+  return keys;
 }
 
 const placeIndexMemo = new WeakMap<readonly string[], Map<string, number>>();
@@ -289,30 +294,99 @@ function selectSpans(members: readonly Member[], keys: ReadonlySet<string>, leav
   return { spans: Int32Array.from(spans), leaves };
 }
 
-/** The rate view: the root object with only the rateInputs members, cut at their numbers. */
-function rateViewOf(
-  text: string,
-  members: readonly Member[],
-  leafAt: readonly number[],
-  rateInputs: ReadonlySet<string>,
-): { rateParts: string[]; rateIdx: Int32Array } {
-  const rateParts: string[] = [];
+/** The rate view: the spans of the rateInputs members, and their numbers' indexes. */
+function rateViewOf(members: readonly Member[], rateInputs: ReadonlySet<string>): { rateSpans: Int32Array; rateIdx: Int32Array } {
+  const spans: number[] = [];
   const idx: number[] = [];
-  let current = '{';
-  let first = true;
   for (const m of members) {
     if (!rateInputs.has(m.key)) continue;
-    current += `${first ? '' : ','}${m.keyText}:`;
-    first = false;
-    let pos = m.valueStart;
-    for (let j = m.firstLeaf; j < m.leafEnd; j++) {
-      rateParts.push(current + text.slice(pos, leafAt[j]));
-      current = '';
-      pos = leafAt[j] + 1;
-      idx.push(j);
-    }
-    current += text.slice(pos, m.valueEnd);
+    spans.push(m.valueStart - 1 - m.keyText.length, m.valueEnd);
+    for (let j = m.firstLeaf; j < m.leafEnd; j++) idx.push(j);
   }
-  rateParts.push(`${current}}`);
-  return { rateParts, rateIdx: Int32Array.from(idx) };
+  return { rateSpans: Int32Array.from(spans), rateIdx: Int32Array.from(idx) };
+}
+
+/** A number as an entity's text has it: null when JSON cannot hold it. */
+function numberText(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+/** An entity's JSON text: the skeleton with its numbers, and its process list (when it has one) in place of []. */
+export function scannedText(skeleton: string, t: ScannedTemplate, vals: Float64Array, list: readonly unknown[] | null): string {
+  const { cuts, listAt, listPart } = t;
+  let text = '';
+  let from = 0;
+  for (let j = 0; j < cuts.length; j++) {
+    if (j === listPart) {
+      text += `${skeleton.slice(from, listAt)}${JSON.stringify(list ?? [])}`;
+      from = listAt + 2;
+    }
+    text += skeleton.slice(from, cuts[j]) + numberText(vals[j]);
+    from = cuts[j] + 1;
+  }
+  if (listPart === cuts.length) {
+    text += `${skeleton.slice(from, listAt)}${JSON.stringify(list ?? [])}`;
+    from = listAt + 2;
+  }
+  return text + skeleton.slice(from);
+}
+
+/** An entity's rate view as JSON text: its rateSpans members with their numbers (rates as null: for applyRates to fill). */
+export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Float64Array): string {
+  const { rateSpans, rateIdx, cuts, rate } = t;
+  let text = '{';
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) text += ',';
+    for (; x < rateIdx.length && cuts[rateIdx[x]] < end; x++) {
+      const j = rateIdx[x];
+      text += skeleton.slice(from, cuts[j]) + (rate[j] ? 'null' : numberText(vals[j]));
+      from = cuts[j] + 1;
+    }
+    text += skeleton.slice(from, end);
+  }
+  return `${text}}`;
+}
+
+/** A scanned template's text parts (as compile() cuts them, the list's part holding listMark) and its list's two sides. */
+export function scannedParts(
+  skeleton: string,
+  t: ScannedTemplate,
+  listMark: string,
+): { parts: string[]; listCut: [string, string] } {
+  const marked = t.listAt < 0 ? skeleton : skeleton.slice(0, t.listAt) + listMark + skeleton.slice(t.listAt + 2);
+  // Places after the list move back by the one character the mark is shorter than [].
+  const at = (j: number): number => (t.listAt >= 0 && t.cuts[j] > t.listAt ? t.cuts[j] - 1 : t.cuts[j]);
+  const parts: string[] = [];
+  let from = 0;
+  for (let j = 0; j < t.cuts.length; j++) {
+    parts.push(marked.slice(from, at(j)));
+    from = at(j) + 1;
+  }
+  parts.push(marked.slice(from));
+  const listCut: [string, string] = t.listPart < 0 ? ['', ''] : (parts[t.listPart].split(listMark) as [string, string]);
+  return { parts, listCut };
+}
+
+/** A scanned template's rate view as text parts around its numbers (what compile() gives as rateParts). */
+export function scannedRateParts(skeleton: string, t: ScannedTemplate): string[] {
+  const { rateSpans, rateIdx, cuts } = t;
+  const parts: string[] = [];
+  let current = '{';
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) current += ',';
+    for (; x < rateIdx.length && cuts[rateIdx[x]] < end; x++) {
+      parts.push(current + skeleton.slice(from, cuts[rateIdx[x]]));
+      current = '';
+      from = cuts[rateIdx[x]] + 1;
+    }
+    current += skeleton.slice(from, end);
+  }
+  parts.push(`${current}}`);
+  return parts;
 }
