@@ -51,10 +51,10 @@ export interface SelectPlaces {
   leaves: Int32Array;
 }
 
-/** A top-level member's key (as written) and value span, and the numbers in it. */
+/** A top-level member: its key's span (quotes included), its value's, and the numbers in it. */
 interface Member {
-  keyText: string;
-  key: string;
+  keyStart: number;
+  keyEnd: number;
   valueStart: number;
   valueEnd: number;
   firstLeaf: number;
@@ -84,17 +84,29 @@ function stringEnd(text: string, at: number): number {
   return -1;
 }
 
-const lengthsMemo = new WeakMap<ReadonlySet<string>, Uint8Array>();
+/** A set of keys as the skeleton writes them (quoted), by length: a key is looked for where it is, with no string cut out. */
+type QuotedKeys = (string[] | undefined)[];
+const quotedMemo = new WeakMap<ReadonlySet<string>, QuotedKeys>();
 
-/** 1 at the length of each key: a cheap test before a key is cut out and looked up. */
-function lengthsOf(keys: ReadonlySet<string>): Uint8Array {
-  let out = lengthsMemo.get(keys);
+function quotedOf(keys: ReadonlySet<string>): QuotedKeys {
+  let out = quotedMemo.get(keys);
   if (!out) {
-    out = new Uint8Array(256);
-    for (const k of keys) if (k.length < 256) out[k.length] = 1;
-    lengthsMemo.set(keys, out);
+    out = [];
+    for (const k of keys) {
+      const q = JSON.stringify(k);
+      (out[q.length] ??= []).push(q);
+    }
+    quotedMemo.set(keys, out);
   }
   return out;
+}
+
+/** Whether text[start, end) is one of the quoted keys. */
+function isKeyIn(text: string, start: number, end: number, keys: QuotedKeys): boolean {
+  const candidates = keys[end - start];
+  if (candidates === undefined) return false;
+  for (let x = 0; x < candidates.length; x++) if (text.startsWith(candidates[x], start)) return true;
+  return false;
 }
 
 /** The open objects and arrays of a scan, innermost last (deeper than this: not a skeleton the scan reads). */
@@ -142,7 +154,9 @@ export function scanTemplate(
   const paths: string[] | undefined = withPaths ? [] : undefined;
   const n = text.length;
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
-  const leafKeyLengths = lengthsOf(leafKeys);
+  const leafQuoted = quotedOf(leafKeys);
+  const rateQuoted = quotedOf(rateLeafKeys);
+  const listQuoted = JSON.stringify(listKey);
   const leafAt: number[] = [];
   const rateLeaves: { j: number; keys: string[] }[] = [];
   const members: Member[] = [];
@@ -167,16 +181,19 @@ export function scanTemplate(
       expectKey = false;
       if (depth === 1) {
         member = {
-          keyText: text.slice(p, end),
-          key: '',
+          keyStart: p,
+          keyEnd: end,
           valueStart: end + 1,
           valueEnd: n,
           firstLeaf: leafAt.length,
           leafEnd: 0,
         };
-        member.key = keyOf(text, 0);
         members.push(member);
-        if (member.key === listKey && text.charCodeAt(end + 1) === OPEN_ARRAY) {
+        if (
+          end - p === listQuoted.length &&
+          text.startsWith(listQuoted, p) &&
+          text.charCodeAt(end + 1) === OPEN_ARRAY
+        ) {
           // The process list (a skeleton writes it []): its place in the parts is the mark.
           if (text.charCodeAt(end + 2) !== CLOSE_ARRAY || listAt >= 0) return null;
           listAt = end + 1;
@@ -217,15 +234,13 @@ export function scanTemplate(
       if (depth === 0 || (next !== COMMA && next !== CLOSE_OBJECT && next !== CLOSE_ARRAY)) return null;
       const top = depth - 1;
       // A rate's own key is an object key of a known length (quotes excluded).
-      if (isArrayAt[top] === 0 && leafKeyLengths[keyEndAt[top] - keyStartAt[top] - 2] === 1) {
-        const key = keyOf(text, top);
-        if (leafKeys.has(key)) {
-          const path = pathOf(text, depth);
-          // as compile() splits it
-          if (rateLeafKeys.has(key) && isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: keysOf(path) });
-          const x = placeAt?.get(path);
-          if (x !== undefined) placeLeaves![x] = leafAt.length;
-        }
+      if (isArrayAt[top] === 0 && isKeyIn(text, keyStartAt[top], keyEndAt[top], leafQuoted)) {
+        // A rate's or a wanted place's own key: its whole path decides.
+        const path = pathOf(text, depth);
+        if (isKeyIn(text, keyStartAt[top], keyEndAt[top], rateQuoted) && isRatePath(path))
+          rateLeaves.push({ j: leafAt.length, keys: keysOf(path) });
+        const x = placeAt?.get(path);
+        if (x !== undefined) placeLeaves![x] = leafAt.length;
       }
       if (paths) paths.push(pathOf(text, depth));
       leafAt.push(p);
@@ -246,9 +261,9 @@ export function scanTemplate(
     cuts: Int32Array.from(leafAt),
     listAt,
     listPart,
-    ...rateViewOf(members, rateInputs),
+    ...rateViewOf(members, quotedOf(rateInputs), text),
     paths,
-    select: select && selectSpans(members, select.keys, placeLeaves!),
+    select: select && selectSpans(members, quotedOf(select.keys), placeLeaves!, text),
   };
 }
 
@@ -284,23 +299,27 @@ function withPlaceKeys(rateLeafKeys: ReadonlySet<string>, places: readonly strin
 }
 
 /** The spans of the wanted members, or null when one of them holds a number (not a member read whole). */
-function selectSpans(members: readonly Member[], keys: ReadonlySet<string>, leaves: Int32Array): SelectPlaces | null {
+function selectSpans(members: readonly Member[], keys: QuotedKeys, leaves: Int32Array, text: string): SelectPlaces | null {
   const spans: number[] = [];
   for (const m of members) {
-    if (!keys.has(m.key)) continue;
+    if (!isKeyIn(text, m.keyStart, m.keyEnd, keys)) continue;
     if (m.leafEnd !== m.firstLeaf) return null;
-    spans.push(m.valueStart - 1 - m.keyText.length, m.valueEnd);
+    spans.push(m.keyStart, m.valueEnd);
   }
   return { spans: Int32Array.from(spans), leaves };
 }
 
 /** The rate view: the spans of the rateInputs members, and their numbers' indexes. */
-function rateViewOf(members: readonly Member[], rateInputs: ReadonlySet<string>): { rateSpans: Int32Array; rateIdx: Int32Array } {
+function rateViewOf(
+  members: readonly Member[],
+  rateInputs: QuotedKeys,
+  text: string,
+): { rateSpans: Int32Array; rateIdx: Int32Array } {
   const spans: number[] = [];
   const idx: number[] = [];
   for (const m of members) {
-    if (!rateInputs.has(m.key)) continue;
-    spans.push(m.valueStart - 1 - m.keyText.length, m.valueEnd);
+    if (!isKeyIn(text, m.keyStart, m.keyEnd, rateInputs)) continue;
+    spans.push(m.keyStart, m.valueEnd);
     for (let j = m.firstLeaf; j < m.leafEnd; j++) idx.push(j);
   }
   return { rateSpans: Int32Array.from(spans), rateIdx: Int32Array.from(idx) };
