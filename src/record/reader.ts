@@ -157,7 +157,11 @@ export class StoreReader {
     return this.samplesBetween(fromMs, toMs, (seg, r) => seg.recorded(r));
   }
 
-  private *samplesBetween<T>(fromMs: number, toMs: number, sampleOf: (seg: Segment, r: number) => T | null): Generator<T> {
+  private *samplesBetween<T>(
+    fromMs: number,
+    toMs: number,
+    sampleOf: (seg: Segment, r: number) => T | null,
+  ): Generator<T> {
     for (const { seg, from, to } of this.within(fromMs, toMs)) {
       for (let r = from; r <= to; r++) {
         const snapshot = sampleOf(seg, r);

@@ -294,12 +294,18 @@ function withPlaceKeys(rateLeafKeys: ReadonlySet<string>, places: readonly strin
   let byPlaces = leafKeysMemo.get(rateLeafKeys);
   if (!byPlaces) leafKeysMemo.set(rateLeafKeys, (byPlaces = new WeakMap()));
   let out = byPlaces.get(places);
-  if (!out) byPlaces.set(places, (out = new Set([...rateLeafKeys, ...places.map((p) => p.slice(p.lastIndexOf('.') + 1))])));
+  if (!out)
+    byPlaces.set(places, (out = new Set([...rateLeafKeys, ...places.map((p) => p.slice(p.lastIndexOf('.') + 1))])));
   return out;
 }
 
 /** The spans of the wanted members, or null when one of them holds a number (not a member read whole). */
-function selectSpans(members: readonly Member[], keys: QuotedKeys, leaves: Int32Array, text: string): SelectPlaces | null {
+function selectSpans(
+  members: readonly Member[],
+  keys: QuotedKeys,
+  leaves: Int32Array,
+  text: string,
+): SelectPlaces | null {
   const spans: number[] = [];
   for (const m of members) {
     if (!isKeyIn(text, m.keyStart, m.keyEnd, keys)) continue;
@@ -331,7 +337,12 @@ function numberText(v: number): string {
 }
 
 /** An entity's JSON text: the skeleton with its numbers, and its process list (when it has one) in place of []. */
-export function scannedText(skeleton: string, t: ScannedTemplate, vals: Float64Array, list: readonly unknown[] | null): string {
+export function scannedText(
+  skeleton: string,
+  t: ScannedTemplate,
+  vals: Float64Array,
+  list: readonly unknown[] | null,
+): string {
   const { cuts, listAt, listPart } = t;
   let text = '';
   let from = 0;

@@ -318,7 +318,16 @@ export const SELECT_WANTED: SelectWanted = {
 
 /** The template of a skeleton by a scan of its text, or null when the scan cannot read it. */
 export function scannedTemplate(skeleton: string): Template | null {
-  const scanned = scanTemplate(skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS, false, SELECT_WANTED);
+  const scanned = scanTemplate(
+    skeleton,
+    RATE_LEAF_KEYS,
+    isRatePath,
+    LIST_KEY,
+    LIST_MARK,
+    RATE_INPUTS,
+    false,
+    SELECT_WANTED,
+  );
   return scanned && new ScannedTemplateOf(skeleton, scanned);
 }
 
