@@ -110,7 +110,7 @@ describe.runIf(process.getuid?.() === 0)('a recorded sample printed from its tex
 
   it('prints what the object route prints through `snapshot --at` and `--from/--to [--step]`', async () => {
     const at = (i: number): string => written[i].timestamp;
-    const run = async (flags: Record<string, string | boolean>, text: boolean): Promise<string> => {
+    const run = async (flags: Record<string, string | boolean | undefined>, text: boolean): Promise<string> => {
       let out = '';
       const output: SampleOutput = {
         selection: { all: flags.all === true },
