@@ -131,6 +131,29 @@ function pathOf(text: string, depth: number): string {
 }
 
 /**
+ * A top-level member's scan, kept for the next template: the cgroups of a
+ * host share most members' text (a skeleton's numbers are all 0: one idle
+ * cgroup's "cpu", "memory" or "pressure" reads as another's), so a member
+ * whose text is the last one's at the same place is not scanned again. A
+ * JSON value is known whole from its first character, so the text starting
+ * with the kept one means the member is that text.
+ */
+interface MemberMemo {
+  /** `"key":value` as in the skeleton. */
+  text: string;
+  /** Its numbers' places, from the member's start. */
+  leaves: Int32Array;
+  /** Its rates, numbered from its first number. */
+  rates: { j: number; keys: string[] }[];
+  /** Its wanted places: place index, number (from its first), in pairs. */
+  places: number[];
+}
+const MAX_MEMO_MEMBERS = 256;
+let memberMemo: (MemberMemo | undefined)[] = [];
+/** What the kept scans were made with (another caller's keys: scanned again). */
+let memoMadeWith: readonly unknown[] = [];
+
+/**
  * Scans `skeleton`. A number whose own key is in `rateLeafKeys` has its whole
  * path built and `isRatePath` asked; `listKey` is the top-level key whose
  * array is a process list, `listMark` what stands for it in the parts;
@@ -155,6 +178,15 @@ export function scanTemplate(
   const n = text.length;
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
   const leafQuoted = quotedOf(leafKeys);
+  // Members' scans of earlier templates (not when paths are asked for: those are not kept).
+  const madeWith = [rateLeafKeys, isRatePath, select];
+  if (madeWith.some((x, i) => x !== memoMadeWith[i])) {
+    memberMemo = [];
+    memoMadeWith = madeWith;
+  }
+  const memo = withPaths ? null : memberMemo;
+  /** The member being scanned is to be kept (its rates start at this index); -1: not. */
+  let memoRates = -1;
   const rateQuoted = quotedOf(rateLeafKeys);
   const listQuoted = JSON.stringify(listKey);
   const leafAt: number[] = [];
@@ -201,6 +233,20 @@ export function scanTemplate(
           p = end + 3;
           continue;
         }
+        const v = text.charCodeAt(end + 1);
+        if (memo && (v === OPEN_OBJECT || v === OPEN_ARRAY) && members.length <= MAX_MEMO_MEMBERS) {
+          const kept = memo[members.length - 1];
+          if (kept !== undefined && text.startsWith(kept.text, p)) {
+            // The same text as the last template's member here: its scan, moved to this place.
+            const base = leafAt.length;
+            for (let x = 0; x < kept.leaves.length; x++) leafAt.push(p + kept.leaves[x]);
+            for (const r of kept.rates) rateLeaves.push({ j: base + r.j, keys: r.keys });
+            for (let x = 0; x < kept.places.length; x += 2) placeLeaves![kept.places[x]] = base + kept.places[x + 1];
+            p += kept.text.length;
+            continue;
+          }
+          memoRates = rateLeaves.length;
+        }
       }
       p = end + 1;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
@@ -217,6 +263,8 @@ export function scanTemplate(
       if (depth === 0 && member) {
         member.valueEnd = p;
         member.leafEnd = leafAt.length;
+        if (memoRates >= 0)
+          memoRates = keep(memo!, members.length - 1, text, member, leafAt, rateLeaves, memoRates, placeLeaves);
       }
       p++;
     } else if (c === COMMA) {
@@ -226,6 +274,8 @@ export function scanTemplate(
       if (depth === 1 && member) {
         member.valueEnd = p;
         member.leafEnd = leafAt.length;
+        if (memoRates >= 0)
+          memoRates = keep(memo!, members.length - 1, text, member, leafAt, rateLeaves, memoRates, placeLeaves);
       }
       p++;
     } else if (c === ZERO) {
@@ -265,6 +315,32 @@ export function scanTemplate(
     paths,
     select: select && selectSpans(members, quotedOf(select.keys), placeLeaves!, text),
   };
+}
+
+/** Keeps a member's scan (memo[at]) for the next template; returns -1 (nothing pending). */
+function keep(
+  memo: (MemberMemo | undefined)[],
+  at: number,
+  text: string,
+  m: Member,
+  leafAt: readonly number[],
+  rateLeaves: readonly { j: number; keys: string[] }[],
+  firstRate: number,
+  placeLeaves: Int32Array | null | undefined,
+): -1 {
+  const leaves = new Int32Array(m.leafEnd - m.firstLeaf);
+  for (let j = m.firstLeaf; j < m.leafEnd; j++) leaves[j - m.firstLeaf] = leafAt[j] - m.keyStart;
+  const places: number[] = [];
+  if (placeLeaves)
+    for (let x = 0; x < placeLeaves.length; x++)
+      if (placeLeaves[x] >= m.firstLeaf && placeLeaves[x] < m.leafEnd) places.push(x, placeLeaves[x] - m.firstLeaf);
+  memo[at] = {
+    text: text.slice(m.keyStart, m.valueEnd),
+    leaves,
+    rates: rateLeaves.slice(firstRate).map((r) => ({ j: r.j - m.firstLeaf, keys: r.keys })),
+    places,
+  };
+  return -1;
 }
 
 /** A path's keys (as compile() splits it), one array per path. */
