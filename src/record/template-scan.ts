@@ -101,6 +101,13 @@ function quotedOf(keys: ReadonlySet<string>): QuotedKeys {
   return out;
 }
 
+const quotedKeyMemo = new Map<string, string>();
+function quotedKeyOf(key: string): string {
+  let q = quotedKeyMemo.get(key);
+  if (q === undefined) quotedKeyMemo.set(key, (q = JSON.stringify(key)));
+  return q;
+}
+
 /** Whether text[start, end) is one of the quoted keys. */
 function isKeyIn(text: string, start: number, end: number, keys: QuotedKeys): boolean {
   const candidates = keys[end - start];
@@ -188,7 +195,7 @@ export function scanTemplate(
   /** The member being scanned is to be kept (its rates start at this index); -1: not. */
   let memoRates = -1;
   const rateQuoted = quotedOf(rateLeafKeys);
-  const listQuoted = JSON.stringify(listKey);
+  const listQuoted = quotedKeyOf(listKey);
   const leafAt: number[] = [];
   const rateLeaves: { j: number; keys: string[] }[] = [];
   const members: Member[] = [];
@@ -304,14 +311,16 @@ export function scanTemplate(
   if (depth !== 0) return null;
   const rate = new Uint8Array(leafAt.length);
   for (const { j } of rateLeaves) rate[j] = 1;
+  const view = rateViewOf(members, quotedOf(rateInputs), text);
   return {
     leaves: leafAt.length,
     rate,
     rateLeaves,
-    cuts: Int32Array.from(leafAt),
+    cuts: new Int32Array(leafAt), // (Int32Array.from walks an iterator: slower)
     listAt,
     listPart,
-    ...rateViewOf(members, quotedOf(rateInputs), text),
+    rateSpans: view.rateSpans,
+    rateIdx: view.rateIdx,
     paths,
     select: select && selectSpans(members, quotedOf(select.keys), placeLeaves!, text),
   };
@@ -388,7 +397,7 @@ function selectSpans(
     if (m.leafEnd !== m.firstLeaf) return null;
     spans.push(m.keyStart, m.valueEnd);
   }
-  return { spans: Int32Array.from(spans), leaves };
+  return { spans: new Int32Array(spans), leaves };
 }
 
 /** The rate view: the spans of the rateInputs members, and their numbers' indexes. */
@@ -404,7 +413,7 @@ function rateViewOf(
     spans.push(m.keyStart, m.valueEnd);
     for (let j = m.firstLeaf; j < m.leafEnd; j++) idx.push(j);
   }
-  return { rateSpans: Int32Array.from(spans), rateIdx: Int32Array.from(idx) };
+  return { rateSpans: new Int32Array(spans), rateIdx: new Int32Array(idx) };
 }
 
 /** A number as an entity's text has it: null when JSON cannot hold it. */
