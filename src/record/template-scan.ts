@@ -446,23 +446,37 @@ export function scannedText(
   return text + skeleton.slice(from);
 }
 
-/** An entity's rate view as JSON text: its rateSpans members with their numbers (rates as null: for applyRates to fill). */
-export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Float64Array): string {
-  const { rateSpans, rateIdx, cuts, rate } = t;
-  let text = '{';
+/**
+ * Walks a scanned template's rate view (its rateSpans members): `number` gets
+ * the text before each of its numbers and the number's index; returns the
+ * text after the last.
+ */
+function walkRateView(skeleton: string, t: ScannedTemplate, number: (before: string, j: number) => void): string {
+  const { rateSpans, rateIdx, cuts } = t;
+  let current = '{';
   let x = 0;
   for (let k = 0; k < rateSpans.length; k += 2) {
     let from = rateSpans[k];
     const end = rateSpans[k + 1];
-    if (k > 0) text += ',';
+    if (k > 0) current += ',';
     for (; x < rateIdx.length && cuts[rateIdx[x]] < end; x++) {
       const j = rateIdx[x];
-      text += skeleton.slice(from, cuts[j]) + (rate[j] ? 'null' : numberText(vals[j]));
+      number(current + skeleton.slice(from, cuts[j]), j);
+      current = '';
       from = cuts[j] + 1;
     }
-    text += skeleton.slice(from, end);
+    current += skeleton.slice(from, end);
   }
-  return `${text}}`;
+  return `${current}}`;
+}
+
+/** An entity's rate view as JSON text, with its numbers (rates as null: for applyRates to fill). */
+export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Float64Array): string {
+  let text = '';
+  const tail = walkRateView(skeleton, t, (before, j) => {
+    text += before + (t.rate[j] ? 'null' : numberText(vals[j]));
+  });
+  return text + tail;
 }
 
 /** A scanned template's text parts (as compile() cuts them, the list's part holding listMark) and its list's two sides. */
@@ -487,21 +501,8 @@ export function scannedParts(
 
 /** A scanned template's rate view as text parts around its numbers (what compile() gives as rateParts). */
 export function scannedRateParts(skeleton: string, t: ScannedTemplate): string[] {
-  const { rateSpans, rateIdx, cuts } = t;
   const parts: string[] = [];
-  let current = '{';
-  let x = 0;
-  for (let k = 0; k < rateSpans.length; k += 2) {
-    let from = rateSpans[k];
-    const end = rateSpans[k + 1];
-    if (k > 0) current += ',';
-    for (; x < rateIdx.length && cuts[rateIdx[x]] < end; x++) {
-      parts.push(current + skeleton.slice(from, cuts[rateIdx[x]]));
-      current = '';
-      from = cuts[rateIdx[x]] + 1;
-    }
-    current += skeleton.slice(from, end);
-  }
-  parts.push(`${current}}`);
+  const tail = walkRateView(skeleton, t, (before) => parts.push(before));
+  parts.push(tail);
   return parts;
 }

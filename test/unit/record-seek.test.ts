@@ -82,6 +82,38 @@ describe('templates read by a scan of the skeleton', () => {
     );
   });
 
+  // The scan keeps each top-level member's scan for the next template (template-scan.ts, MemberMemo).
+  it('are the compiled templates when members are taken from the template before (repeated, changed, moved, a prefix)', () => {
+    const s = syntheticSnapshot(6, 2);
+    const c = s.containers[0];
+    const variants: unknown[] = [
+      c,
+      s.containers[1],
+      { ...c, id: '/other', name: 'other' }, // the same members after other strings
+      { ...c, cpu: { ...c.cpu!, extra: 0 } }, // cpu's text longer: starts like the kept one, is not it
+      { ...c, cpu: null }, // cpu not an object
+      { id: c.id, memory: c.memory, cpu: c.cpu, io: c.io }, // the members at other places
+      { id: c.id, cpu: c.cpu, memory: { ...c.memory!, workingSetBytes: null } }, // the sort number not a number
+      { ...c, io: { ...c.io!, devices: [] } },
+      { ...c, network: [{ interface: 'eth0', rxBytes: 1, txBytes: 2, rxBytesPerSecond: 3, txBytesPerSecond: 4 }] },
+      { ...c, network: [{ interface: 'eth1', rxBytes: 1, txBytes: 2, rxBytesPerSecond: 3, txBytesPerSecond: 4 }] },
+      { ...c, labels: { cpu: '{"usageSeconds":0}' } },
+      s.host,
+      c,
+    ];
+    const texts = variants.map(skeleton);
+    for (const order of [texts, [...texts].reverse(), [...texts, ...texts]]) {
+      for (const text of order) {
+        const scanned = scannedTemplate(text)!;
+        const compiled = compileTemplate(text);
+        expect(fieldsOf(scanned), text).toEqual(fieldsOf(compiled));
+        expect([...scanned.select!.leaves], text).toEqual([
+          compiled.paths.indexOf('cpu.percent'),
+          compiled.paths.indexOf('memory.workingSetBytes'),
+        ]);
+      }
+    }
+  });
   it('decline what skeletonOf does not write, which is then compiled', () => {
     for (const text of [
       '{"a":1}',
