@@ -163,15 +163,13 @@ let memoMadeWith: readonly unknown[] = [];
 /**
  * Scans `skeleton`. A number whose own key is in `rateLeafKeys` has its whole
  * path built and `isRatePath` asked; `listKey` is the top-level key whose
- * array is a process list, `listMark` what stands for it in the parts;
- * `rateInputs` the top-level keys of the rate view; `withPaths`: every number's path too.
+ * array is a process list; `rateInputs` the top-level keys of the rate view; `withPaths`: every number's path too.
  */
 export function scanTemplate(
   skeleton: string,
   rateLeafKeys: ReadonlySet<string>,
   isRatePath: (path: string) => boolean,
   listKey: string,
-  listMark: string,
   rateInputs: ReadonlySet<string>,
   withPaths = false,
   select?: SelectWanted,

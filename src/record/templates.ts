@@ -300,7 +300,7 @@ class ScannedTemplateOf implements Template {
   /** Each number's path (a changed template's numbers are matched to the old one's by path): scanned on first use. */
   get paths(): string[] {
     this.leafPaths ??=
-      scanTemplate(this.skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS, true)?.paths ??
+      scanTemplate(this.skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, RATE_INPUTS, true)?.paths ??
       compileTemplate(this.skeleton).paths;
     return this.leafPaths;
   }
@@ -318,16 +318,7 @@ export const SELECT_WANTED: SelectWanted = {
 
 /** The template of a skeleton by a scan of its text, or null when the scan cannot read it. */
 export function scannedTemplate(skeleton: string): Template | null {
-  const scanned = scanTemplate(
-    skeleton,
-    RATE_LEAF_KEYS,
-    isRatePath,
-    LIST_KEY,
-    LIST_MARK,
-    RATE_INPUTS,
-    false,
-    SELECT_WANTED,
-  );
+  const scanned = scanTemplate(skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, RATE_INPUTS, false, SELECT_WANTED);
   return scanned && new ScannedTemplateOf(skeleton, scanned);
 }
 
