@@ -1,4 +1,5 @@
-// The v2 payload (segments "TSTOPSG2"): a sample as columns of numbers
+// The column payload (segments "TSTOPSG3", and "TSTOPSG2" before rates were
+// always numbers in a template): a sample as columns of numbers
 // against the previous sample. Each entity (the host, each cgroup) is split
 // into a template, its JSON with every number replaced by 0 (strings, nulls,
 // keys and array lengths: what rarely changes), and its numbers in template
@@ -17,6 +18,11 @@
 // figures next to each other for deflate. Rates that the model's applyRates
 // gives back from the stored counters (within RATE_TOLERANCE) are not stored:
 // a busy cgroup's CPU %, io and network rates cost one zero byte each.
+// A rate is a number in the template whatever its value (TSTOPSG3): a null
+// rate that replay gives back as null is left to it like any other, and one
+// it would not (a key frame's) is the literal null, which means null, not
+// "recompute". So a cgroup's first sample (no rates yet) and the next (rates)
+// share a template. (TSTOPSG2 wrote a null rate into the template itself.)
 
 import zlib from 'node:zlib';
 import { applyRates } from '../model/rates.js';
@@ -187,6 +193,12 @@ function codeOf(v: number, prev: number, literals: (number | null)[]): number {
   return (literals.length - 1) * 4 + 3;
 }
 
+/**
+ * A rate stored as null (a literal, not left to replay): it stays null.
+ * Not NaN (a rate replay recomputes), and not finite, so it prints as null.
+ */
+export const NULL_RATE = Infinity;
+
 export function valueOf(tag: number, mag: number, prev: number, literals: readonly (number | null)[]): number {
   if (tag === 1) return prev + unzigzag(mag);
   if (tag === 2) return (Math.round(prev * 1e6) + unzigzag(mag)) / 1e6;
@@ -255,7 +267,7 @@ export class ColumnEncoder {
       vals.length = 0;
       lists.length = 0;
       let t: Template;
-      if (before && matches(obj, before.t.root, vals, lists)) t = before.t;
+      if (before && matches(obj, before.t.root, vals, lists, before.t.rate)) t = before.t;
       else {
         vals.length = 0;
         lists.length = 0;
@@ -338,6 +350,8 @@ export class ColumnEncoder {
     const kinds = Buffer.allocUnsafe(total);
     const planes = new Bytes();
     const literals: (number | null)[] = [];
+    // Every null literal (a null rate in a key frame) is one entry: the same magnitude down the column.
+    let nullLiteral = -1;
     const mags: number[] = [];
     let k = 0;
     for (let j = 0; j < maxLeaves; j++) {
@@ -347,8 +361,10 @@ export class ColumnEncoder {
         if (at >= offsets[i + 1]) continue;
         let u = codes[at];
         if (u < 0) {
-          literals.push(pending[-1 - u]);
-          u = (literals.length - 1) * 4 + 3;
+          const literal = pending[-1 - u];
+          if (literal !== null || nullLiteral < 0) literals.push(literal);
+          if (literal === null) nullLiteral = nullLiteral < 0 ? literals.length - 1 : nullLiteral;
+          u = (literal === null ? nullLiteral : literals.length - 1) * 4 + 3;
         }
         kinds[k++] = u % 4;
         if (u !== 0) mags.push(Math.floor(u / 4));

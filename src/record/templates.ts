@@ -25,9 +25,34 @@ export const RATE_PATHS = new Set([
   'network.*.txBytesPerSecond',
 ]);
 
-/** A recomputed rate stands for the live one when within 0.001 (or a millionth of it, for large rates). */
+/**
+ * A recomputed rate stands for the live one when within 0.001 (or a
+ * millionth of it, for large rates), or when both are null (NaN).
+ */
 export function withinRateTolerance(recomputed: number, live: number): boolean {
+  if (Number.isNaN(live) || Number.isNaN(recomputed)) return Number.isNaN(live) && Number.isNaN(recomputed);
   return Math.abs(recomputed - live) <= Math.max(1e-3, Math.abs(live) * 1e-6);
+}
+
+/** RATE_PATHS as a tree of keys ("*": an array index); true at a rate. */
+type RateTree = Map<string, RateTree | true>;
+const RATE_TREE: RateTree = new Map();
+for (const p of RATE_PATHS) {
+  const keys = p.split('.');
+  let at = RATE_TREE;
+  keys.forEach((k, i) => {
+    if (i === keys.length - 1) at.set(k, true);
+    else {
+      let next = at.get(k);
+      if (next === undefined || next === true) at.set(k, (next = new Map()));
+      at = next;
+    }
+  });
+}
+/** The rate tree under key k of an object (or index k of an array), as isRatePath reads a path. */
+function rateChild(tree: RateTree | null | true, k: string, index: boolean): RateTree | true | null {
+  if (tree === null || tree === true) return null;
+  return (index ? undefined : tree.get(k)) ?? (index || /^\d+$/.test(k) ? (tree.get('*') ?? null) : null);
 }
 
 type Node =
@@ -319,16 +344,36 @@ export function indexOfPath(t: Template, path: string): number | undefined {
 const LIST_KEY = 'processes';
 const LIST_MARK = '\u0000';
 
-/** The skeleton of v (numbers as 0, stored as storedNumber into vals; the top-level process list into lists). */
+/**
+ * The skeleton of v (numbers as 0, stored as storedNumber into vals; the
+ * top-level process list into lists). A rate (RATE_PATHS) is a number in the
+ * skeleton whatever its value: a null rate is NaN in vals, so a cgroup keeps
+ * its template when its rates become known (its second sample) or unknown.
+ */
 export function skeletonOf(v: unknown, vals: number[], lists: unknown[][], top = false): string {
+  return skeletonAt(v, vals, lists, top, top ? RATE_TREE : null);
+}
+
+function skeletonAt(
+  v: unknown,
+  vals: number[],
+  lists: unknown[][],
+  top: boolean,
+  rates: RateTree | true | null,
+): string {
   if (typeof v === 'number') {
     vals.push(storedNumber(v));
     return '0';
   }
+  if (v === null && rates === true) {
+    vals.push(NaN);
+    return '0';
+  }
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) {
+    const item = rateChild(rates, '', true);
     let s = '[';
-    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonOf(v[i], vals, lists);
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonAt(v[i], vals, lists, false, item);
     return `${s}]`;
   }
   let s = '{';
@@ -340,35 +385,39 @@ export function skeletonOf(v: unknown, vals: number[], lists: unknown[][], top =
     if (top && k === LIST_KEY && Array.isArray(x)) {
       lists.push(x.slice());
       inner = '[]';
-    } else inner = skeletonOf(x, vals, lists);
+    } else inner = skeletonAt(x, vals, lists, false, rateChild(rates, k, false));
     s += `${first ? '' : ','}${JSON.stringify(k)}:${inner}`;
     first = false;
   }
   return `${s}}`;
 }
 
-/** Whether v has template n's shape; if so its numbers (storedNumber) are pushed to vals. */
-export function matches(v: unknown, n: Node, vals: number[], lists: unknown[][]): boolean {
+/**
+ * Whether v has template n's shape; if so its numbers (storedNumber) are
+ * pushed to vals. `rate` is the template's: a null where it has a rate is NaN.
+ */
+export function matches(v: unknown, n: Node, vals: number[], lists: unknown[][], rate: Uint8Array): boolean {
   switch (n.k) {
     case 'l':
       if (!Array.isArray(v)) return false;
       lists.push(v.slice());
       return true;
     case 'n':
-      if (typeof v !== 'number') return false;
-      vals.push(storedNumber(v));
+      if (typeof v === 'number') vals.push(storedNumber(v));
+      else if (v === null && rate[vals.length] === 1) vals.push(NaN);
+      else return false;
       return true;
     case 'v':
       return v === n.v;
     case 'a':
       if (!Array.isArray(v) || v.length !== n.kids.length) return false;
-      for (let i = 0; i < v.length; i++) if (!matches(v[i], n.kids[i], vals, lists)) return false;
+      for (let i = 0; i < v.length; i++) if (!matches(v[i], n.kids[i], vals, lists, rate)) return false;
       return true;
     case 'o': {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
       let i = 0;
       for (const k in v) {
-        if (k !== n.keys[i] || !matches((v as Record<string, unknown>)[k], n.kids[i], vals, lists)) return false;
+        if (k !== n.keys[i] || !matches((v as Record<string, unknown>)[k], n.kids[i], vals, lists, rate)) return false;
         i++;
       }
       return i === n.keys.length;
