@@ -29,7 +29,8 @@ import { applyRates } from '../model/rates.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
-import { withinRateTolerance, Templates, indexOfPath, skeletonOf, matches, type Template } from './templates.js';
+import { buildTemplate } from './template-build.js';
+import { withinRateTolerance, Templates, indexOfPath, matches, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
 function textOf(e: Entity): string {
@@ -271,7 +272,7 @@ export class ColumnEncoder {
       else {
         vals.length = 0;
         lists.length = 0;
-        t = this.templates.get(skeletonOf(obj, vals, lists, true));
+        t = this.templates.add(buildTemplate(obj, vals, lists, (skeleton) => this.templates.find(skeleton)));
         changedTemplates[entities.length] = t.skeleton;
         templatesChanged = true;
       }

@@ -35,8 +35,8 @@ export function withinRateTolerance(recomputed: number, live: number): boolean {
 }
 
 /** RATE_PATHS as a tree of keys ("*": an array index); true at a rate. */
-type RateTree = Map<string, RateTree | true>;
-const RATE_TREE: RateTree = new Map();
+export type RateTree = Map<string, RateTree | true>;
+export const RATE_TREE: RateTree = new Map();
 for (const p of RATE_PATHS) {
   const keys = p.split('.');
   let at = RATE_TREE;
@@ -50,20 +50,20 @@ for (const p of RATE_PATHS) {
   });
 }
 /** The rate tree under key k of an object (or index k of an array), as isRatePath reads a path. */
-function rateChild(tree: RateTree | null | true, k: string, index: boolean): RateTree | true | null {
+export function rateChild(tree: RateTree | null | true, k: string, index: boolean): RateTree | true | null {
   if (tree === null || tree === true) return null;
   return (index ? undefined : tree.get(k)) ?? (index || /^\d+$/.test(k) ? (tree.get('*') ?? null) : null);
 }
 
-type Node =
+export type Node =
   | { k: 'n' }
   | { k: 'l' }
   | { k: 'v'; v: unknown }
   | { k: 'o'; keys: string[]; kids: Node[] }
   | { k: 'a'; kids: Node[] };
 
-const NUMBER: Node = { k: 'n' };
-const LIST: Node = { k: 'l' };
+export const NUMBER: Node = { k: 'n' };
+export const LIST: Node = { k: 'l' };
 
 /** A compiled template: what a scan gives (src/record/template-scan.ts), with its tree and every number's path. */
 export interface Template extends ScannedTemplate {
@@ -127,7 +127,7 @@ function numberOf(n: Node): number {
   }
   return x;
 }
-function shared(key: string, make: () => Node): Node {
+export function shared(key: string, make: () => Node): Node {
   let node = nodeMemo.get(key);
   if (!node) {
     if (nodeMemo.size > 200_000) nodeMemo.clear();
@@ -186,7 +186,15 @@ function compile(v: unknown, path: string, paths: string[]): Node {
  * will recompute, and replay recomputes them from the same parts, so the two
  * agree whatever rates.ts reads (a rate they got wrong is one the writer stores).
  */
-const RATE_INPUTS = new Set(['id', 'inode', 'cpu', 'io', 'network', 'cpuUsageSeconds', 'cpuPercent']);
+export const RATE_INPUTS: ReadonlySet<string> = new Set([
+  'id',
+  'inode',
+  'cpu',
+  'io',
+  'network',
+  'cpuUsageSeconds',
+  'cpuPercent',
+]);
 
 function leafCount(n: Node): number {
   if (n.k === 'n') return 1;
@@ -324,6 +332,20 @@ export class Templates {
     return this.byText.size;
   }
 
+  /** The template held for this skeleton, if any. */
+  find(skeleton: string): Template | undefined {
+    return this.byText.get(skeleton);
+  }
+
+  /** Holds t (built elsewhere: template-build.ts), or returns the one already held for its skeleton. */
+  add(t: Template): Template {
+    const held = this.byText.get(t.skeleton);
+    if (held) return held;
+    if (this.byText.size > 100_000) this.byText.clear();
+    this.byText.set(t.skeleton, t);
+    return t;
+  }
+
   /** Forgets every template but these (the writer's: a replaced template is seldom seen again). */
   retainOnly(live: Iterable<Template>): void {
     this.byText.clear();
@@ -341,7 +363,7 @@ export function indexOfPath(t: Template, path: string): number | undefined {
  * it is kept beside the template (as a list per entity), not in it, so a
  * process starting does not make a new template.
  */
-const LIST_KEY = 'processes';
+export const LIST_KEY = 'processes';
 const LIST_MARK = '\u0000';
 
 /**
