@@ -30,7 +30,7 @@ import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { buildTemplate } from './template-build.js';
-import { withinRateTolerance, Templates, indexOfPath, matches, type Template } from './templates.js';
+import { withinRateTolerance, Templates, indexOfPath, matchesInto, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
 function textOf(e: Entity): string {
@@ -251,6 +251,8 @@ export class ColumnEncoder {
   private views = new Map<string, EntityViews>();
   private readonly templates = new Templates();
   private readonly scratch: number[] = [];
+  /** About how many numbers a sample has (the last one's, and some). */
+  private numbersPerSample = 1024;
 
   /** A key frame (against nothing) when `key`, else a delta against the previous sample. */
   encode(s: Snapshot, key: boolean): Buffer {
@@ -260,29 +262,46 @@ export class ColumnEncoder {
     const changedTemplates: Record<number, string> = {};
     let templatesChanged = false;
     const vals = this.scratch;
+    // Every entity's numbers in one chunk (vals: a view of it): a thousand small typed arrays a sample, each
+    // with its own buffer, cost far more to make and to collect.
+    let chunk = new Float64Array(this.numbersPerSample);
+    let used = 0;
+    let total = 0;
     const lists: unknown[][] = [];
     const changedLists: Record<number, unknown[]> = {};
     let listsChanged = false;
     for (const { id, obj } of objectsOf(s)) {
       const before = prev?.byId.get(id);
-      vals.length = 0;
       lists.length = 0;
       let t: Template;
-      if (before && matches(obj, before.t.root, vals, lists, before.t.rate)) t = before.t;
+      if (before && used + before.t.leaves > chunk.length) {
+        // Entities before keep their views of the chunk they are in.
+        chunk = new Float64Array(Math.max(this.numbersPerSample, before.t.leaves));
+        used = 0;
+      }
+      if (before && matchesInto(obj, before.t, chunk, used, lists)) t = before.t;
       else {
         vals.length = 0;
         lists.length = 0;
         t = this.templates.add(buildTemplate(obj, vals, lists, (skeleton) => this.templates.find(skeleton)));
         changedTemplates[entities.length] = t.skeleton;
         templatesChanged = true;
+        if (used + vals.length > chunk.length) {
+          chunk = new Float64Array(Math.max(this.numbersPerSample, vals.length));
+          used = 0;
+        }
+        chunk.set(vals, used);
       }
       const list = lists[0] ?? null;
       if (list && (!before || before.t !== t || !sameJsonList(list, before.list))) {
         changedLists[entities.length] = list;
         listsChanged = true;
       }
-      entities.push({ id, t, vals: Float64Array.from(vals), list });
+      entities.push({ id, t, vals: chunk.subarray(used, used + t.leaves), list });
+      used += t.leaves;
+      total += t.leaves;
     }
+    this.numbersPerSample = total + (total >> 3);
     const ids = entities.map((e) => e.id);
     if (
       !prev ||
