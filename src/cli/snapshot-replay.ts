@@ -2,6 +2,7 @@
 // recorded samples, in the live schema (each carries its own timestamp).
 
 import { StoreReader, StoreError } from '../record/reader.js';
+import { RecordedSample } from '../record/sample-text.js';
 import { byCpuThenMemory, selectContainers } from '../model/select.js';
 import type { Snapshot } from '../model/types.js';
 import { parseTimeSpec, TimeSpecError } from '../util/time.js';
@@ -16,6 +17,8 @@ export interface SampleOutput {
   /** Written once before the first sample (the CSV header), or ''. */
   header: string;
   render(s: Snapshot, shown: Snapshot['containers'], first: boolean): string;
+  /** For JSON output: the document as printed, from its JSON text (then samples are printed from their recorded text). */
+  renderJson?: (json: string) => string;
   write(text: string): Promise<void>;
 }
 
@@ -50,13 +53,23 @@ export async function runSnapshotReplay(flags: ParsedFlags, out: SampleOutput): 
   const reader = StoreReader.open(storeDir(flags), (message) => {
     process.stderr.write(`tstop: warning: ${message}\n`);
   });
-  const emit = async (s: Snapshot, first: boolean): Promise<void> => {
+  const renderJson = out.renderJson;
+  const emit = async (s: Snapshot | RecordedSample, first: boolean): Promise<void> => {
+    if (s instanceof RecordedSample && renderJson) {
+      // The same selection and order, on objects holding what they read; the document from the recorded text.
+      const sel = out.selection;
+      const shown = selectContainers(s.selectable(!sel.all || !!sel.filter), sel).sort(byCpuThenMemory);
+      await out.write(renderJson(s.json(shown)));
+      return;
+    }
+    if (s instanceof RecordedSample) throw new Error('a recorded sample without JSON output');
     const shown = selectContainers(s.containers, out.selection).sort(byCpuThenMemory);
     await out.write(out.render(s, shown, first));
   };
+  const sampleAt = (t: number): Snapshot | RecordedSample => (renderJson ? reader.atRecorded(t) : reader.at(t));
   if (out.header) await out.write(out.header);
   if (atMs !== undefined) {
-    await emit(reader.at(atMs), true);
+    await emit(sampleAt(atMs), true);
     return 0;
   }
   const from = fromMs!;
@@ -64,7 +77,12 @@ export async function runSnapshotReplay(flags: ParsedFlags, out: SampleOutput): 
   if (to < from) throw new UsageError('--to is before --from');
   let count = 0;
   let lastShown = '';
-  const samples = stepMs === null ? reader.between(from, to) : stepped(reader, from, to, stepMs);
+  const samples =
+    stepMs === null
+      ? renderJson
+        ? reader.betweenRecorded(from, to)
+        : reader.between(from, to)
+      : stepped(reader, from, to, stepMs, sampleAt);
   for (const s of samples) {
     if (s.timestamp === lastShown) continue; // two steps in one sample's interval
     lastShown = s.timestamp;
@@ -78,12 +96,18 @@ export async function runSnapshotReplay(flags: ParsedFlags, out: SampleOutput): 
   return 0;
 }
 
-function* stepped(reader: StoreReader, fromMs: number, toMs: number, stepMs: number): Generator<Snapshot> {
+function* stepped<T>(
+  reader: StoreReader,
+  fromMs: number,
+  toMs: number,
+  stepMs: number,
+  sampleAt: (t: number) => T,
+): Generator<T> {
   const range = reader.range();
   if (!range) return;
   for (let t = Math.max(fromMs, range.firstMs); t <= toMs && t <= range.lastMs + stepMs; t += stepMs) {
     try {
-      yield reader.at(Math.min(t, range.lastMs));
+      yield sampleAt(Math.min(t, range.lastMs));
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
     }

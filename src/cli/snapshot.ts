@@ -151,7 +151,12 @@ export function snapshotCsv(snapshot: Snapshot, containers: ContainerSnapshot[])
 
 /** The JSON document for one tick: the snapshot with only the selected containers. */
 export function snapshotJson(snapshot: Snapshot, containers: ContainerSnapshot[]): string {
-  return sanitizeJson(JSON.stringify({ ...snapshot, containers })) + '\n';
+  return printedJson(JSON.stringify({ ...snapshot, containers }));
+}
+
+/** A JSON document as printed: sanitized, one line. */
+function printedJson(json: string): string {
+  return sanitizeJson(json) + '\n';
 }
 
 function write(text: string): Promise<void> {
@@ -193,6 +198,7 @@ export async function runSnapshot(flags: ParsedFlags): Promise<number> {
           : args.format === 'csv'
             ? snapshotCsv(s, shown)
             : (first ? '' : '\n') + snapshotTable(s, shown),
+      renderJson: args.format === 'json' ? printedJson : undefined,
       write,
     });
   }

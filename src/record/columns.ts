@@ -30,10 +30,12 @@ import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { buildTemplate } from './template-build.js';
+import { scannedRateText, scannedText } from './template-scan.js';
 import { withinRateTolerance, Templates, indexOfPath, matchesInto, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
-function textOf(e: Entity): string {
+export function textOf(e: Entity): string {
+  if (e.t.scanned) return scannedText(e.t.skeleton, e.t.scanned, e.vals, e.list);
   const { parts, listPart, listCut } = e.t;
   const vals = e.vals;
   const part = (x: number): string =>
@@ -63,6 +65,7 @@ function buildSnapshot(state: ColumnState, entities: readonly Entity[]): Snapsho
 
 /** An entity's rate view as JSON text (rates as null: for applyRates to fill). */
 function rateTextOf(e: Entity): string {
+  if (e.t.scanned) return scannedRateText(e.t.skeleton, e.t.scanned, e.vals);
   const { rateParts, rateIdx, rate } = e.t;
   let text = rateParts[0];
   for (let x = 0; x < rateIdx.length; x++) {
@@ -460,6 +463,12 @@ function narrowed(state: ColumnState, pick: (e: Entity) => boolean): ColumnState
  */
 export function materialize(prev: ColumnState | null, state: ColumnState, pick?: (e: Entity) => boolean): Snapshot {
   const cur = pick ? narrowed(state, pick) : state;
+  fillRates(prev, cur);
+  return materializeState(cur);
+}
+
+/** Fills the recomputed rates (NaN) of cur's entities from prev in place, as materialize() does. */
+export function fillRates(prev: ColumnState | null, cur: ColumnState): void {
   const pending = cur.entities.filter((e, i) => i === 0 || e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])));
   if (pending.some((e) => e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])))) {
     if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
@@ -477,7 +486,6 @@ export function materialize(prev: ColumnState | null, state: ColumnState, pick?:
       for (const { j, keys } of e.t.rateLeaves) if (Number.isNaN(e.vals[j])) e.vals[j] = rateIn(objects[i], keys);
     });
   }
-  return materializeState(cur);
 }
 
 /** An entity's cgroup (its numbers as decoded so far): for judging identity, which is in the template. */

@@ -10,6 +10,7 @@ import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { ExpectedError } from '../util/errors.js';
 import { formatTimeIso } from '../util/time.js';
 import { listSegments, type SegmentFile } from './format.js';
+import type { RecordedSample } from './sample-text.js';
 import { Segment } from './segment.js';
 
 export class StoreError extends ExpectedError {}
@@ -98,6 +99,15 @@ export class StoreReader {
    * sample before atMs; in it, the index and the bytes of one block.
    */
   at(atMs: number): Snapshot {
+    return this.find(atMs, (seg, r) => seg.sample(r));
+  }
+
+  /** at(), as a RecordedSample where it can be (segment.ts' recorded()): for printing as JSON. */
+  atRecorded(atMs: number): RecordedSample | Snapshot {
+    return this.find(atMs, (seg, r) => seg.recorded(r));
+  }
+
+  private find<T>(atMs: number, sampleOf: (seg: Segment, r: number) => T | null): T {
     const segs = this.segments();
     const newest = segs.length - 1;
     let i = newest;
@@ -112,7 +122,7 @@ export class StoreReader {
         if (checkSlack && atMs > last.timestampMs + slackMs(seg.intervalMs)) break;
         checkSlack = false;
         for (let r = lastAtOrBefore(seg, atMs); r >= 0; r--) {
-          const snapshot = seg.sample(r);
+          const snapshot = sampleOf(seg, r);
           if (snapshot) return snapshot;
         }
       }
@@ -138,10 +148,23 @@ export class StoreReader {
   }
 
   /** Every sample with fromMs <= time <= toMs, oldest first. */
-  *between(fromMs: number, toMs: number): Generator<Snapshot> {
+  between(fromMs: number, toMs: number): Generator<Snapshot> {
+    return this.samplesBetween(fromMs, toMs, (seg, r) => seg.sample(r));
+  }
+
+  /** between(), as RecordedSamples where it can be: each valid until the next is asked for. */
+  betweenRecorded(fromMs: number, toMs: number): Generator<RecordedSample | Snapshot> {
+    return this.samplesBetween(fromMs, toMs, (seg, r) => seg.recorded(r));
+  }
+
+  private *samplesBetween<T>(
+    fromMs: number,
+    toMs: number,
+    sampleOf: (seg: Segment, r: number) => T | null,
+  ): Generator<T> {
     for (const { seg, from, to } of this.within(fromMs, toMs)) {
       for (let r = from; r <= to; r++) {
-        const snapshot = seg.sample(r);
+        const snapshot = sampleOf(seg, r);
         if (snapshot) yield snapshot;
       }
     }

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { applyDelta, containersOfDelta, decodePayload, KeyFrame, type DeltaPayload } from './codec.js';
-import { ColumnDecodeError, entityContainer, materialize, type Entity } from './columns.js';
+import { ColumnDecodeError, entityContainer, fillRates, materialize, type Entity } from './columns.js';
+import { RecordedSample } from './sample-text.js';
 import { copyState, decodeColumns, type FlatState } from './column-decode.js';
 import { Templates, type Template } from './templates.js';
 import {
@@ -225,6 +226,19 @@ export class Segment {
     if (this.version === 1) return this.v1Sample(i);
     const d = this.chain(i);
     return d && materialize(d.prev, d.state);
+  }
+
+  /**
+   * The sample of entry i as sample() has it, for printing as JSON: a
+   * RecordedSample (valid until this segment decodes another sample), or the
+   * Snapshot where one cannot be had (a v1 segment, a template the scan could not read).
+   */
+  recorded(i: number): RecordedSample | Snapshot | null {
+    if (this.version === 1) return this.v1Sample(i);
+    const d = this.chain(i);
+    if (!d) return null;
+    fillRates(d.prev, d.state);
+    return RecordedSample.of(d.state) ?? materialize(d.prev, d.state);
   }
 
   /**

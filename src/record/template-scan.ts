@@ -8,29 +8,53 @@
 // every shape the model makes. Anything else in a skeleton (another number,
 // whitespace, broken JSON) gives null, and the caller compiles it.
 
-/** What the scan gives: a Template's fields other than its tree and paths (compiled on demand). */
+/**
+ * What the scan gives: a Template's fields other than its tree and paths
+ * (compiled on demand), and its text as places in the skeleton rather than
+ * text parts (fewer strings kept for as long as the cgroup lives: a key
+ * frame reads a thousand templates, and what it keeps the garbage collector copies).
+ */
 export interface ScannedTemplate {
   leaves: number;
   /** 1 where the number is a rate (RATE_PATHS). */
   rate: Uint8Array;
   /** Where each rate is in the entity's object. */
   rateLeaves: { j: number; keys: string[] }[];
-  /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
-  parts: string[];
-  /** The rate view: the parts of the entity applyRates reads (RATE_INPUTS), as text parts and the numbers' indexes. */
-  rateParts: string[];
-  rateIdx: Int32Array;
-  /** The part holding the process list, cut where the list goes (-1: none). */
+  /** Where each number is in the skeleton (its 0). */
+  cuts: Int32Array;
+  /** Where the process list is in the skeleton (its []), or -1. */
+  listAt: number;
+  /** The index of the first number after the process list (-1: no list). */
   listPart: number;
-  listCut: [string, string];
+  /** The rate view: [start, end) of each member applyRates reads (RATE_INPUTS) in the skeleton, and its numbers' indexes. */
+  rateSpans: Int32Array;
+  rateIdx: Int32Array;
   /** Each number's path, when asked for (what compile() gives as paths). */
   paths?: string[];
+  /** What a cgroup's selection and order read (asked for with `select`); null when a wanted member holds a number. */
+  select?: SelectPlaces | null;
 }
 
-/** A top-level member's key (as written) and value span, and the numbers in it. */
+/** What to find for the selection and order of cgroups (model/select.ts reads these). */
+export interface SelectWanted {
+  /** Top-level members read whole (they hold no number: strings, booleans, nulls). */
+  keys: ReadonlySet<string>;
+  /** Numbers by path ("memory.workingSetBytes"): their indexes in the numbers. */
+  places: readonly string[];
+}
+
+/** Where the wanted parts are in a skeleton. */
+export interface SelectPlaces {
+  /** [start, end) of each wanted member (`"key":value`) in the skeleton. */
+  spans: Int32Array;
+  /** Per wanted place: the index of its number, or -1 when it is not a number in this template. */
+  leaves: Int32Array;
+}
+
+/** A top-level member: its key's span (quotes included), its value's, and the numbers in it. */
 interface Member {
-  keyText: string;
-  key: string;
+  keyStart: number;
+  keyEnd: number;
   valueStart: number;
   valueEnd: number;
   firstLeaf: number;
@@ -60,17 +84,36 @@ function stringEnd(text: string, at: number): number {
   return -1;
 }
 
-const lengthsMemo = new WeakMap<ReadonlySet<string>, Uint8Array>();
+/** A set of keys as the skeleton writes them (quoted), by length: a key is looked for where it is, with no string cut out. */
+type QuotedKeys = (string[] | undefined)[];
+const quotedMemo = new WeakMap<ReadonlySet<string>, QuotedKeys>();
 
-/** 1 at the length of each key: a cheap test before a key is cut out and looked up. */
-function lengthsOf(keys: ReadonlySet<string>): Uint8Array {
-  let out = lengthsMemo.get(keys);
+function quotedOf(keys: ReadonlySet<string>): QuotedKeys {
+  let out = quotedMemo.get(keys);
   if (!out) {
-    out = new Uint8Array(256);
-    for (const k of keys) if (k.length < 256) out[k.length] = 1;
-    lengthsMemo.set(keys, out);
+    out = [];
+    for (const k of keys) {
+      const q = JSON.stringify(k);
+      (out[q.length] ??= []).push(q);
+    }
+    quotedMemo.set(keys, out);
   }
   return out;
+}
+
+const quotedKeyMemo = new Map<string, string>();
+function quotedKeyOf(key: string): string {
+  let q = quotedKeyMemo.get(key);
+  if (q === undefined) quotedKeyMemo.set(key, (q = JSON.stringify(key)));
+  return q;
+}
+
+/** Whether text[start, end) is one of the quoted keys. */
+function isKeyIn(text: string, start: number, end: number, keys: QuotedKeys): boolean {
+  const candidates = keys[end - start];
+  if (candidates === undefined) return false;
+  for (let x = 0; x < candidates.length; x++) if (text.startsWith(candidates[x], start)) return true;
+  return false;
 }
 
 /** The open objects and arrays of a scan, innermost last (deeper than this: not a skeleton the scan reads). */
@@ -95,6 +138,29 @@ function pathOf(text: string, depth: number): string {
 }
 
 /**
+ * A top-level member's scan, kept for the next template: the cgroups of a
+ * host share most members' text (a skeleton's numbers are all 0: one idle
+ * cgroup's "cpu", "memory" or "pressure" reads as another's), so a member
+ * whose text is the last one's at the same place is not scanned again. A
+ * JSON value is known whole from its first character, so the text starting
+ * with the kept one means the member is that text.
+ */
+interface MemberMemo {
+  /** `"key":value` as in the skeleton. */
+  text: string;
+  /** Its numbers' places, from the member's start. */
+  leaves: Int32Array;
+  /** Its rates, numbered from its first number. */
+  rates: { j: number; keys: string[] }[];
+  /** Its wanted places: place index, number (from its first), in pairs. */
+  places: number[];
+}
+const MAX_MEMO_MEMBERS = 256;
+let memberMemo: (MemberMemo | undefined)[] = [];
+/** What the kept scans were made with (another caller's keys: scanned again). */
+let memoMadeWith: readonly unknown[] = [];
+
+/**
  * Scans `skeleton`. A number whose own key is in `rateLeafKeys` has its whole
  * path built and `isRatePath` asked; `listKey` is the top-level key whose
  * array is a process list, `listMark` what stands for it in the parts;
@@ -108,19 +174,33 @@ export function scanTemplate(
   listMark: string,
   rateInputs: ReadonlySet<string>,
   withPaths = false,
+  select?: SelectWanted,
 ): ScannedTemplate | null {
   const text = skeleton;
+  // A wanted place is found as a rate is: by its own key first, then its path.
+  const placeAt = select && placeIndexOf(select.places);
+  const placeLeaves = select && new Int32Array(select.places.length).fill(-1);
+  const leafKeys = select ? withPlaceKeys(rateLeafKeys, select.places) : rateLeafKeys;
   const paths: string[] | undefined = withPaths ? [] : undefined;
   const n = text.length;
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
-  const leafKeyLengths = lengthsOf(rateLeafKeys);
-  const parts: string[] = [];
+  const leafQuoted = quotedOf(leafKeys);
+  // Members' scans of earlier templates (not when paths are asked for: those are not kept).
+  const madeWith = [rateLeafKeys, isRatePath, select];
+  if (madeWith.some((x, i) => x !== memoMadeWith[i])) {
+    memberMemo = [];
+    memoMadeWith = madeWith;
+  }
+  const memo = withPaths ? null : memberMemo;
+  /** The member being scanned is to be kept (its rates start at this index); -1: not. */
+  let memoRates = -1;
+  const rateQuoted = quotedOf(rateLeafKeys);
+  const listQuoted = quotedKeyOf(listKey);
   const leafAt: number[] = [];
   const rateLeaves: { j: number; keys: string[] }[] = [];
   const members: Member[] = [];
   let member: Member | null = null;
   let depth = 0;
-  let cut = 0; // where the current part starts
   let listPart = -1;
   let listAt = -1;
   let expectKey = false;
@@ -140,22 +220,39 @@ export function scanTemplate(
       expectKey = false;
       if (depth === 1) {
         member = {
-          keyText: text.slice(p, end),
-          key: '',
+          keyStart: p,
+          keyEnd: end,
           valueStart: end + 1,
           valueEnd: n,
           firstLeaf: leafAt.length,
           leafEnd: 0,
         };
-        member.key = keyOf(text, 0);
         members.push(member);
-        if (member.key === listKey && text.charCodeAt(end + 1) === OPEN_ARRAY) {
+        if (
+          end - p === listQuoted.length &&
+          text.startsWith(listQuoted, p) &&
+          text.charCodeAt(end + 1) === OPEN_ARRAY
+        ) {
           // The process list (a skeleton writes it []): its place in the parts is the mark.
           if (text.charCodeAt(end + 2) !== CLOSE_ARRAY || listAt >= 0) return null;
           listAt = end + 1;
-          listPart = parts.length;
+          listPart = leafAt.length;
           p = end + 3;
           continue;
+        }
+        const v = text.charCodeAt(end + 1);
+        if (memo && (v === OPEN_OBJECT || v === OPEN_ARRAY) && members.length <= MAX_MEMO_MEMBERS) {
+          const kept = memo[members.length - 1];
+          if (kept !== undefined && text.startsWith(kept.text, p)) {
+            // The same text as the last template's member here: its scan, moved to this place.
+            const base = leafAt.length;
+            for (let x = 0; x < kept.leaves.length; x++) leafAt.push(p + kept.leaves[x]);
+            for (const r of kept.rates) rateLeaves.push({ j: base + r.j, keys: r.keys });
+            for (let x = 0; x < kept.places.length; x += 2) placeLeaves![kept.places[x]] = base + kept.places[x + 1];
+            p += kept.text.length;
+            continue;
+          }
+          memoRates = rateLeaves.length;
         }
       }
       p = end + 1;
@@ -173,6 +270,8 @@ export function scanTemplate(
       if (depth === 0 && member) {
         member.valueEnd = p;
         member.leafEnd = leafAt.length;
+        if (memoRates >= 0)
+          memoRates = keep(memo!, members.length - 1, text, member, leafAt, rateLeaves, memoRates, placeLeaves);
       }
       p++;
     } else if (c === COMMA) {
@@ -182,6 +281,8 @@ export function scanTemplate(
       if (depth === 1 && member) {
         member.valueEnd = p;
         member.leafEnd = leafAt.length;
+        if (memoRates >= 0)
+          memoRates = keep(memo!, members.length - 1, text, member, leafAt, rateLeaves, memoRates, placeLeaves);
       }
       p++;
     } else if (c === ZERO) {
@@ -190,19 +291,17 @@ export function scanTemplate(
       if (depth === 0 || (next !== COMMA && next !== CLOSE_OBJECT && next !== CLOSE_ARRAY)) return null;
       const top = depth - 1;
       // A rate's own key is an object key of a known length (quotes excluded).
-      if (
-        isArrayAt[top] === 0 &&
-        leafKeyLengths[keyEndAt[top] - keyStartAt[top] - 2] === 1 &&
-        rateLeafKeys.has(keyOf(text, top))
-      ) {
+      if (isArrayAt[top] === 0 && isKeyIn(text, keyStartAt[top], keyEndAt[top], leafQuoted)) {
+        // A rate's or a wanted place's own key: its whole path decides.
         const path = pathOf(text, depth);
-        if (isRatePath(path)) rateLeaves.push({ j: leafAt.length, keys: path.split('.') }); // as compile() splits it
+        if (isKeyIn(text, keyStartAt[top], keyEndAt[top], rateQuoted) && isRatePath(path))
+          rateLeaves.push({ j: leafAt.length, keys: keysOf(path) });
+        const x = placeAt?.get(path);
+        if (x !== undefined) placeLeaves![x] = leafAt.length;
       }
       if (paths) paths.push(pathOf(text, depth));
-      parts.push(text.slice(cut, p));
       leafAt.push(p);
       p++;
-      cut = p;
     } else if (c === 116 /* t */ || c === 102 /* f */ || c === 110 /* n */) {
       const word = c === 116 ? 'true' : c === 102 ? 'false' : 'null';
       if (!text.startsWith(word, p)) return null;
@@ -210,52 +309,199 @@ export function scanTemplate(
     } else return null; // another number, or whitespace: not a skeleton as skeletonOf writes it
   }
   if (depth !== 0) return null;
-  parts.push(text.slice(cut));
   const rate = new Uint8Array(leafAt.length);
   for (const { j } of rateLeaves) rate[j] = 1;
-  let listCut: [string, string] = ['', ''];
-  if (listPart >= 0) {
-    // The list's part is cut where the list was: the two sides, and the part with the mark between them.
-    const start = listPart === 0 ? 0 : leafAt[listPart - 1] + 1;
-    listCut = [text.slice(start, listAt), text.slice(listAt + 2, listPart < leafAt.length ? leafAt[listPart] : n)];
-    parts[listPart] = listCut[0] + listMark + listCut[1];
-  }
+  const view = rateViewOf(members, quotedOf(rateInputs), text);
   return {
     leaves: leafAt.length,
     rate,
     rateLeaves,
-    parts,
-    ...rateViewOf(text, members, leafAt, rateInputs),
+    cuts: new Int32Array(leafAt), // (Int32Array.from walks an iterator: slower)
+    listAt,
     listPart,
-    listCut,
+    rateSpans: view.rateSpans,
+    rateIdx: view.rateIdx,
     paths,
+    select: select && selectSpans(members, quotedOf(select.keys), placeLeaves!, text),
   };
 }
 
-/** The rate view: the root object with only the rateInputs members, cut at their numbers. */
-function rateViewOf(
+/** Keeps a member's scan (memo[at]) for the next template; returns -1 (nothing pending). */
+function keep(
+  memo: (MemberMemo | undefined)[],
+  at: number,
   text: string,
-  members: readonly Member[],
+  m: Member,
   leafAt: readonly number[],
-  rateInputs: ReadonlySet<string>,
-): { rateParts: string[]; rateIdx: Int32Array } {
-  const rateParts: string[] = [];
-  const idx: number[] = [];
-  let current = '{';
-  let first = true;
-  for (const m of members) {
-    if (!rateInputs.has(m.key)) continue;
-    current += `${first ? '' : ','}${m.keyText}:`;
-    first = false;
-    let pos = m.valueStart;
-    for (let j = m.firstLeaf; j < m.leafEnd; j++) {
-      rateParts.push(current + text.slice(pos, leafAt[j]));
-      current = '';
-      pos = leafAt[j] + 1;
-      idx.push(j);
-    }
-    current += text.slice(pos, m.valueEnd);
+  rateLeaves: readonly { j: number; keys: string[] }[],
+  firstRate: number,
+  placeLeaves: Int32Array | null | undefined,
+): -1 {
+  const leaves = new Int32Array(m.leafEnd - m.firstLeaf);
+  for (let j = m.firstLeaf; j < m.leafEnd; j++) leaves[j - m.firstLeaf] = leafAt[j] - m.keyStart;
+  const places: number[] = [];
+  if (placeLeaves)
+    for (let x = 0; x < placeLeaves.length; x++)
+      if (placeLeaves[x] >= m.firstLeaf && placeLeaves[x] < m.leafEnd) places.push(x, placeLeaves[x] - m.firstLeaf);
+  memo[at] = {
+    text: text.slice(m.keyStart, m.valueEnd),
+    leaves,
+    rates: rateLeaves.slice(firstRate).map((r) => ({ j: r.j - m.firstLeaf, keys: r.keys })),
+    places,
+  };
+  return -1;
+}
+
+/** A path's keys (as compile() splits it), one array per path. */
+const keysMemo = new Map<string, string[]>();
+function keysOf(path: string): string[] {
+  let keys = keysMemo.get(path);
+  if (!keys) {
+    if (keysMemo.size > 100_000) keysMemo.clear();
+    keysMemo.set(path, (keys = path.split('.')));
   }
-  rateParts.push(`${current}}`);
-  return { rateParts, rateIdx: Int32Array.from(idx) };
+  return keys;
+}
+
+const placeIndexMemo = new WeakMap<readonly string[], Map<string, number>>();
+
+/** Each wanted place's index, by its path. */
+function placeIndexOf(places: readonly string[]): Map<string, number> {
+  let out = placeIndexMemo.get(places);
+  if (!out) placeIndexMemo.set(places, (out = new Map(places.map((p, x) => [p, x]))));
+  return out;
+}
+
+const leafKeysMemo = new WeakMap<ReadonlySet<string>, WeakMap<readonly string[], ReadonlySet<string>>>();
+
+/** The rates' own keys and the wanted places' (the last key of each). */
+function withPlaceKeys(rateLeafKeys: ReadonlySet<string>, places: readonly string[]): ReadonlySet<string> {
+  let byPlaces = leafKeysMemo.get(rateLeafKeys);
+  if (!byPlaces) leafKeysMemo.set(rateLeafKeys, (byPlaces = new WeakMap()));
+  let out = byPlaces.get(places);
+  if (!out)
+    byPlaces.set(places, (out = new Set([...rateLeafKeys, ...places.map((p) => p.slice(p.lastIndexOf('.') + 1))])));
+  return out;
+}
+
+/** The spans of the wanted members, or null when one of them holds a number (not a member read whole). */
+function selectSpans(
+  members: readonly Member[],
+  keys: QuotedKeys,
+  leaves: Int32Array,
+  text: string,
+): SelectPlaces | null {
+  const spans: number[] = [];
+  for (const m of members) {
+    if (!isKeyIn(text, m.keyStart, m.keyEnd, keys)) continue;
+    if (m.leafEnd !== m.firstLeaf) return null;
+    spans.push(m.keyStart, m.valueEnd);
+  }
+  return { spans: new Int32Array(spans), leaves };
+}
+
+/** The rate view: the spans of the rateInputs members, and their numbers' indexes. */
+function rateViewOf(
+  members: readonly Member[],
+  rateInputs: QuotedKeys,
+  text: string,
+): { rateSpans: Int32Array; rateIdx: Int32Array } {
+  const spans: number[] = [];
+  const idx: number[] = [];
+  for (const m of members) {
+    if (!isKeyIn(text, m.keyStart, m.keyEnd, rateInputs)) continue;
+    spans.push(m.keyStart, m.valueEnd);
+    for (let j = m.firstLeaf; j < m.leafEnd; j++) idx.push(j);
+  }
+  return { rateSpans: new Int32Array(spans), rateIdx: new Int32Array(idx) };
+}
+
+/** A number as an entity's text has it: null when JSON cannot hold it. */
+function numberText(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+/** An entity's JSON text: the skeleton with its numbers, and its process list (when it has one) in place of []. */
+export function scannedText(
+  skeleton: string,
+  t: ScannedTemplate,
+  vals: Float64Array,
+  list: readonly unknown[] | null,
+): string {
+  const { cuts, listAt, listPart } = t;
+  let text = '';
+  let from = 0;
+  for (let j = 0; j < cuts.length; j++) {
+    if (j === listPart) {
+      text += `${skeleton.slice(from, listAt)}${JSON.stringify(list ?? [])}`;
+      from = listAt + 2;
+    }
+    text += skeleton.slice(from, cuts[j]) + numberText(vals[j]);
+    from = cuts[j] + 1;
+  }
+  if (listPart === cuts.length) {
+    text += `${skeleton.slice(from, listAt)}${JSON.stringify(list ?? [])}`;
+    from = listAt + 2;
+  }
+  return text + skeleton.slice(from);
+}
+
+/** An entity's rate view as JSON text: its rateSpans members with their numbers (rates as null: for applyRates to fill). */
+export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Float64Array): string {
+  const { rateSpans, rateIdx, cuts, rate } = t;
+  let text = '{';
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) text += ',';
+    for (; x < rateIdx.length && cuts[rateIdx[x]] < end; x++) {
+      const j = rateIdx[x];
+      text += skeleton.slice(from, cuts[j]) + (rate[j] ? 'null' : numberText(vals[j]));
+      from = cuts[j] + 1;
+    }
+    text += skeleton.slice(from, end);
+  }
+  return `${text}}`;
+}
+
+/** A scanned template's text parts (as compile() cuts them, the list's part holding listMark) and its list's two sides. */
+export function scannedParts(
+  skeleton: string,
+  t: ScannedTemplate,
+  listMark: string,
+): { parts: string[]; listCut: [string, string] } {
+  const marked = t.listAt < 0 ? skeleton : skeleton.slice(0, t.listAt) + listMark + skeleton.slice(t.listAt + 2);
+  // Places after the list move back by the one character the mark is shorter than [].
+  const at = (j: number): number => (t.listAt >= 0 && t.cuts[j] > t.listAt ? t.cuts[j] - 1 : t.cuts[j]);
+  const parts: string[] = [];
+  let from = 0;
+  for (let j = 0; j < t.cuts.length; j++) {
+    parts.push(marked.slice(from, at(j)));
+    from = at(j) + 1;
+  }
+  parts.push(marked.slice(from));
+  const listCut: [string, string] = t.listPart < 0 ? ['', ''] : (parts[t.listPart].split(listMark) as [string, string]);
+  return { parts, listCut };
+}
+
+/** A scanned template's rate view as text parts around its numbers (what compile() gives as rateParts). */
+export function scannedRateParts(skeleton: string, t: ScannedTemplate): string[] {
+  const { rateSpans, rateIdx, cuts } = t;
+  const parts: string[] = [];
+  let current = '{';
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) current += ',';
+    for (; x < rateIdx.length && cuts[rateIdx[x]] < end; x++) {
+      parts.push(current + skeleton.slice(from, cuts[rateIdx[x]]));
+      current = '';
+      from = cuts[rateIdx[x]] + 1;
+    }
+    current += skeleton.slice(from, end);
+  }
+  parts.push(`${current}}`);
+  return parts;
 }

@@ -4,7 +4,14 @@
 // rate view applyRates reads.
 
 import { storedNumber } from './codec.js';
-import { scanTemplate, type ScannedTemplate } from './template-scan.js';
+import {
+  scannedParts,
+  scannedRateParts,
+  scanTemplate,
+  type ScannedTemplate,
+  type SelectPlaces,
+  type SelectWanted,
+} from './template-scan.js';
 
 /**
  * The figures model/rates.ts derives from two samples (`*` an array index).
@@ -65,13 +72,30 @@ export type Node =
 export const NUMBER: Node = { k: 'n' };
 export const LIST: Node = { k: 'l' };
 
-/** A compiled template: what a scan gives (src/record/template-scan.ts), with its tree and every number's path. */
-export interface Template extends ScannedTemplate {
+/** A compiled template: its text cut at its numbers, which numbers are rates, its rate view, its tree and every number's path. */
+export interface Template {
   skeleton: string;
+  leaves: number;
+  /** 1 where the number is a rate (RATE_PATHS). */
+  rate: Uint8Array;
+  /** Where each rate is in the entity's object. */
+  rateLeaves: { j: number; keys: string[] }[];
+  /** The entity's JSON text around its numbers: parts[0] n0 parts[1] n1 ... */
+  parts: string[];
+  /** The rate view: the parts of the entity applyRates reads (RATE_INPUTS), as text parts and the numbers' indexes. */
+  rateParts: string[];
+  rateIdx: Int32Array;
+  /** The part holding the process list, cut where the list goes (-1: none). */
+  listPart: number;
+  listCut: [string, string];
   root: Node;
   /** Each number's path ("io.devices.0.readBytes"). */
   paths: string[];
   pathIndex?: Map<string, number>;
+  /** A scanned template's text as places in its skeleton (the texts above are then made only when asked for). */
+  scanned?: ScannedTemplate;
+  /** What selecting and ordering its cgroup reads (scanned templates only). */
+  select?: SelectPlaces | null;
 }
 
 const ratePathMemo = new Map<string, boolean>();
@@ -264,27 +288,40 @@ class ScannedTemplateOf implements Template {
   readonly leaves: number;
   readonly rate: Uint8Array;
   readonly rateLeaves: { j: number; keys: string[] }[];
-  readonly parts: string[];
-  readonly rateParts: string[];
   readonly rateIdx: Int32Array;
   readonly listPart: number;
-  readonly listCut: [string, string];
+  readonly select: SelectPlaces | null;
   pathIndex?: Map<string, number>;
   private tree: Node | null = null;
   private leafPaths: string[] | null = null;
+  private texts: { parts: string[]; listCut: [string, string] } | null = null;
+  private rateTexts: string[] | null = null;
 
   constructor(
     readonly skeleton: string,
-    scanned: ScannedTemplate,
+    readonly scanned: ScannedTemplate,
   ) {
     this.leaves = scanned.leaves;
     this.rate = scanned.rate;
     this.rateLeaves = scanned.rateLeaves;
-    this.parts = scanned.parts;
-    this.rateParts = scanned.rateParts;
     this.rateIdx = scanned.rateIdx;
     this.listPart = scanned.listPart;
-    this.listCut = scanned.listCut;
+    this.select = scanned.select ?? null;
+  }
+
+  get parts(): string[] {
+    this.texts ??= scannedParts(this.skeleton, this.scanned, LIST_MARK);
+    return this.texts.parts;
+  }
+
+  get listCut(): [string, string] {
+    this.texts ??= scannedParts(this.skeleton, this.scanned, LIST_MARK);
+    return this.texts.listCut;
+  }
+
+  get rateParts(): string[] {
+    this.rateTexts ??= scannedRateParts(this.skeleton, this.scanned);
+    return this.rateTexts;
   }
 
   /** The tree (the writer's matches() walks it): compiled on first use. */
@@ -302,9 +339,28 @@ class ScannedTemplateOf implements Template {
   }
 }
 
+/**
+ * What model/select.ts reads of a cgroup to select and order it: the
+ * members its filter and default selection read, and the two numbers it
+ * sorts by (a recorded sample is selected on these alone: sample-text.ts).
+ */
+export const SELECT_WANTED: SelectWanted = {
+  keys: new Set(['id', 'name', 'runtime', 'populated', 'containerId', 'image', 'instance']),
+  places: ['cpu.percent', 'memory.workingSetBytes'],
+};
+
 /** The template of a skeleton by a scan of its text, or null when the scan cannot read it. */
 export function scannedTemplate(skeleton: string): Template | null {
-  const scanned = scanTemplate(skeleton, RATE_LEAF_KEYS, isRatePath, LIST_KEY, LIST_MARK, RATE_INPUTS);
+  const scanned = scanTemplate(
+    skeleton,
+    RATE_LEAF_KEYS,
+    isRatePath,
+    LIST_KEY,
+    LIST_MARK,
+    RATE_INPUTS,
+    false,
+    SELECT_WANTED,
+  );
   return scanned && new ScannedTemplateOf(skeleton, scanned);
 }
 
