@@ -11,6 +11,7 @@
 import zlib from 'node:zlib';
 import {
   ColumnDecodeError,
+  NULL_RATE,
   newState,
   previousValues,
   valueOf,
@@ -97,7 +98,7 @@ let changedScratch = new Int32Array(1024);
  * Applies a record's numbers to `flat`, which holds each number's base (the
  * previous sample's, or 0): a number with kind 0 keeps it, a rate with kind
  * 0 becomes NaN (recomputed on replay), any other is its step from the base
- * (from 0, for a rate) or a literal.
+ * (from 0, for a rate) or a literal (a null literal at a rate: NULL_RATE).
  */
 function applyNumbers(
   raw: Buffer,
@@ -126,7 +127,8 @@ function applyNumbers(
       for (let b = w - 1; b >= 0; b--) mag = mag * 256 + raw[p + b * n + x];
       const k = changed[x];
       const f = streamToFlat[k];
-      flat[f] = valueOf(raw[kindsAt + k], mag, rateAt[k] ? 0 : flat[f], literals);
+      const v = valueOf(raw[kindsAt + k], mag, rateAt[k] ? 0 : flat[f], literals);
+      flat[f] = rateAt[k] && Number.isNaN(v) ? NULL_RATE : v;
     }
     p += w * n;
   }

@@ -1,4 +1,5 @@
-// The v2 payload (segments "TSTOPSG2"): a sample as columns of numbers
+// The column payload (segments "TSTOPSG3", and "TSTOPSG2" before rates were
+// always numbers in a template): a sample as columns of numbers
 // against the previous sample. Each entity (the host, each cgroup) is split
 // into a template, its JSON with every number replaced by 0 (strings, nulls,
 // keys and array lengths: what rarely changes), and its numbers in template
@@ -17,14 +18,20 @@
 // figures next to each other for deflate. Rates that the model's applyRates
 // gives back from the stored counters (within RATE_TOLERANCE) are not stored:
 // a busy cgroup's CPU %, io and network rates cost one zero byte each.
+// A rate is a number in the template whatever its value (TSTOPSG3): a null
+// rate that replay gives back as null is left to it like any other, and one
+// it would not (a key frame's) is the literal null, which means null, not
+// "recompute". So a cgroup's first sample (no rates yet) and the next (rates)
+// share a template. (TSTOPSG2 wrote a null rate into the template itself.)
 
 import zlib from 'node:zlib';
 import { applyRates } from '../model/rates.js';
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
+import { buildTemplate } from './template-build.js';
 import { scannedRateText, scannedText } from './template-scan.js';
-import { withinRateTolerance, Templates, indexOfPath, skeletonOf, matches, type Template } from './templates.js';
+import { withinRateTolerance, Templates, indexOfPath, matchesInto, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
 export function textOf(e: Entity): string {
@@ -190,6 +197,12 @@ function codeOf(v: number, prev: number, literals: (number | null)[]): number {
   return (literals.length - 1) * 4 + 3;
 }
 
+/**
+ * A rate stored as null (a literal, not left to replay): it stays null.
+ * Not NaN (a rate replay recomputes), and not finite, so it prints as null.
+ */
+export const NULL_RATE = Infinity;
+
 export function valueOf(tag: number, mag: number, prev: number, literals: readonly (number | null)[]): number {
   if (tag === 1) return prev + unzigzag(mag);
   if (tag === 2) return (Math.round(prev * 1e6) + unzigzag(mag)) / 1e6;
@@ -241,6 +254,8 @@ export class ColumnEncoder {
   private views = new Map<string, EntityViews>();
   private readonly templates = new Templates();
   private readonly scratch: number[] = [];
+  /** About how many numbers a sample has (the last one's, and some). */
+  private numbersPerSample = 1024;
 
   /** A key frame (against nothing) when `key`, else a delta against the previous sample. */
   encode(s: Snapshot, key: boolean): Buffer {
@@ -250,29 +265,46 @@ export class ColumnEncoder {
     const changedTemplates: Record<number, string> = {};
     let templatesChanged = false;
     const vals = this.scratch;
+    // Every entity's numbers in one chunk (vals: a view of it): a thousand small typed arrays a sample, each
+    // with its own buffer, cost far more to make and to collect.
+    let chunk = new Float64Array(this.numbersPerSample);
+    let used = 0;
+    let total = 0;
     const lists: unknown[][] = [];
     const changedLists: Record<number, unknown[]> = {};
     let listsChanged = false;
     for (const { id, obj } of objectsOf(s)) {
       const before = prev?.byId.get(id);
-      vals.length = 0;
       lists.length = 0;
       let t: Template;
-      if (before && matches(obj, before.t.root, vals, lists)) t = before.t;
+      if (before && used + before.t.leaves > chunk.length) {
+        // Entities before keep their views of the chunk they are in.
+        chunk = new Float64Array(Math.max(this.numbersPerSample, before.t.leaves));
+        used = 0;
+      }
+      if (before && matchesInto(obj, before.t, chunk, used, lists)) t = before.t;
       else {
         vals.length = 0;
         lists.length = 0;
-        t = this.templates.get(skeletonOf(obj, vals, lists, true));
+        t = this.templates.add(buildTemplate(obj, vals, lists, (skeleton) => this.templates.find(skeleton)));
         changedTemplates[entities.length] = t.skeleton;
         templatesChanged = true;
+        if (used + vals.length > chunk.length) {
+          chunk = new Float64Array(Math.max(this.numbersPerSample, vals.length));
+          used = 0;
+        }
+        chunk.set(vals, used);
       }
       const list = lists[0] ?? null;
       if (list && (!before || before.t !== t || !sameJsonList(list, before.list))) {
         changedLists[entities.length] = list;
         listsChanged = true;
       }
-      entities.push({ id, t, vals: Float64Array.from(vals), list });
+      entities.push({ id, t, vals: chunk.subarray(used, used + t.leaves), list });
+      used += t.leaves;
+      total += t.leaves;
     }
+    this.numbersPerSample = total + (total >> 3);
     const ids = entities.map((e) => e.id);
     if (
       !prev ||
@@ -341,6 +373,8 @@ export class ColumnEncoder {
     const kinds = Buffer.allocUnsafe(total);
     const planes = new Bytes();
     const literals: (number | null)[] = [];
+    // Every null literal (a null rate in a key frame) is one entry: the same magnitude down the column.
+    let nullLiteral = -1;
     const mags: number[] = [];
     let k = 0;
     for (let j = 0; j < maxLeaves; j++) {
@@ -350,8 +384,10 @@ export class ColumnEncoder {
         if (at >= offsets[i + 1]) continue;
         let u = codes[at];
         if (u < 0) {
-          literals.push(pending[-1 - u]);
-          u = (literals.length - 1) * 4 + 3;
+          const literal = pending[-1 - u];
+          if (literal !== null || nullLiteral < 0) literals.push(literal);
+          if (literal === null) nullLiteral = nullLiteral < 0 ? literals.length - 1 : nullLiteral;
+          u = (literal === null ? nullLiteral : literals.length - 1) * 4 + 3;
         }
         kinds[k++] = u % 4;
         if (u !== 0) mags.push(Math.floor(u / 4));

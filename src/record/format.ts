@@ -2,7 +2,8 @@
 // checksummed records. A segment starts with a 16-byte header; each record
 // is a 25-byte header and a payload:
 //
-//   segment header: "TSTOPSG2" | intervalMs u32 | reserved u32   ("TSTOPSG1": the v1 payloads of codec.ts)
+//   segment header: "TSTOPSG3" | intervalMs u32 | reserved u32   ("TSTOPSG1": the v1 payloads of codec.ts;
+//                   "TSTOPSG2": column payloads with null rates in templates, read as v3)
 //   record header:  magic u32 | payloadBytes u32 | crc32 u32 | timestampMs f64 | kind u8 | keyOffset u32
 //
 // The CRC covers everything after itself (timestamp, kind, key offset,
@@ -13,8 +14,14 @@ import zlib from 'node:zlib';
 
 /** v1 segments (key-frame-relative JSON diffs, codec.ts): still read, no longer written. */
 export const SEGMENT_MAGIC_V1 = Buffer.from('TSTOPSG1', 'latin1');
-/** v2 segments (column payloads against the previous sample, columns.ts), with an index file beside them. */
-export const SEGMENT_MAGIC = Buffer.from('TSTOPSG2', 'latin1');
+/** v2 segments (column payloads, a null rate in the template): still read, no longer written. */
+export const SEGMENT_MAGIC_V2 = Buffer.from('TSTOPSG2', 'latin1');
+/**
+ * v3 segments (column payloads against the previous sample, columns.ts;
+ * every rate a number slot), with an index file beside them. Read as v2 is.
+ */
+export const SEGMENT_MAGIC = Buffer.from('TSTOPSG3', 'latin1');
+/** 2 stands for the column payloads of both v2 and v3 segments: one reader reads both. */
 export type SegmentVersion = 1 | 2;
 export const SEGMENT_HEADER_BYTES = 16;
 export const RECORD_MAGIC = 0x31525354; // "TSR1" little-endian
@@ -84,7 +91,7 @@ export function scanSegment(buf: Buffer): SegmentScan {
   const out = scanRecords(buf, SEGMENT_HEADER_BYTES);
   const head = buf.subarray(0, 8);
   const version = head.equals(SEGMENT_MAGIC_V1) ? 1 : 2;
-  const headerOk = version === 1 || head.equals(SEGMENT_MAGIC);
+  const headerOk = version === 1 || head.equals(SEGMENT_MAGIC) || head.equals(SEGMENT_MAGIC_V2);
   if (!headerOk) out.damage.unshift({ offset: 0, bytes: SEGMENT_HEADER_BYTES, why: 'segment header' });
   return { intervalMs: headerOk ? buf.readUInt32LE(8) : 0, version, ...out };
 }
@@ -93,7 +100,8 @@ export function scanSegment(buf: Buffer): SegmentScan {
 export function readSegmentHeader(buf: Buffer): { version: SegmentVersion; intervalMs: number } | null {
   if (buf.length < SEGMENT_HEADER_BYTES) return null;
   const head = buf.subarray(0, 8);
-  if (head.equals(SEGMENT_MAGIC)) return { version: 2, intervalMs: buf.readUInt32LE(8) };
+  if (head.equals(SEGMENT_MAGIC) || head.equals(SEGMENT_MAGIC_V2))
+    return { version: 2, intervalMs: buf.readUInt32LE(8) };
   if (head.equals(SEGMENT_MAGIC_V1)) return { version: 1, intervalMs: buf.readUInt32LE(8) };
   return null;
 }

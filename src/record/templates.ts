@@ -32,20 +32,45 @@ export const RATE_PATHS = new Set([
   'network.*.txBytesPerSecond',
 ]);
 
-/** A recomputed rate stands for the live one when within 0.001 (or a millionth of it, for large rates). */
+/**
+ * A recomputed rate stands for the live one when within 0.001 (or a
+ * millionth of it, for large rates), or when both are null (NaN).
+ */
 export function withinRateTolerance(recomputed: number, live: number): boolean {
+  if (Number.isNaN(live) || Number.isNaN(recomputed)) return Number.isNaN(live) && Number.isNaN(recomputed);
   return Math.abs(recomputed - live) <= Math.max(1e-3, Math.abs(live) * 1e-6);
 }
 
-type Node =
+/** RATE_PATHS as a tree of keys ("*": an array index); true at a rate. */
+export type RateTree = Map<string, RateTree | true>;
+export const RATE_TREE: RateTree = new Map();
+for (const p of RATE_PATHS) {
+  const keys = p.split('.');
+  let at = RATE_TREE;
+  keys.forEach((k, i) => {
+    if (i === keys.length - 1) at.set(k, true);
+    else {
+      let next = at.get(k);
+      if (next === undefined || next === true) at.set(k, (next = new Map()));
+      at = next;
+    }
+  });
+}
+/** The rate tree under key k of an object (or index k of an array), as isRatePath reads a path. */
+export function rateChild(tree: RateTree | null | true, k: string, index: boolean): RateTree | true | null {
+  if (tree === null || tree === true) return null;
+  return (index ? undefined : tree.get(k)) ?? (index || /^\d+$/.test(k) ? (tree.get('*') ?? null) : null);
+}
+
+export type Node =
   | { k: 'n' }
   | { k: 'l' }
   | { k: 'v'; v: unknown }
   | { k: 'o'; keys: string[]; kids: Node[] }
   | { k: 'a'; kids: Node[] };
 
-const NUMBER: Node = { k: 'n' };
-const LIST: Node = { k: 'l' };
+export const NUMBER: Node = { k: 'n' };
+export const LIST: Node = { k: 'l' };
 
 /** A compiled template: its text cut at its numbers, which numbers are rates, its rate view, its tree and every number's path. */
 export interface Template {
@@ -126,7 +151,7 @@ function numberOf(n: Node): number {
   }
   return x;
 }
-function shared(key: string, make: () => Node): Node {
+export function shared(key: string, make: () => Node): Node {
   let node = nodeMemo.get(key);
   if (!node) {
     if (nodeMemo.size > 200_000) nodeMemo.clear();
@@ -185,7 +210,15 @@ function compile(v: unknown, path: string, paths: string[]): Node {
  * will recompute, and replay recomputes them from the same parts, so the two
  * agree whatever rates.ts reads (a rate they got wrong is one the writer stores).
  */
-const RATE_INPUTS = new Set(['id', 'inode', 'cpu', 'io', 'network', 'cpuUsageSeconds', 'cpuPercent']);
+export const RATE_INPUTS: ReadonlySet<string> = new Set([
+  'id',
+  'inode',
+  'cpu',
+  'io',
+  'network',
+  'cpuUsageSeconds',
+  'cpuPercent',
+]);
 
 function leafCount(n: Node): number {
   if (n.k === 'n') return 1;
@@ -346,6 +379,20 @@ export class Templates {
     return this.byText.size;
   }
 
+  /** The template held for this skeleton, if any. */
+  find(skeleton: string): Template | undefined {
+    return this.byText.get(skeleton);
+  }
+
+  /** Holds t (built elsewhere: template-build.ts), or returns the one already held for its skeleton. */
+  add(t: Template): Template {
+    const held = this.byText.get(t.skeleton);
+    if (held) return held;
+    if (this.byText.size > 100_000) this.byText.clear();
+    this.byText.set(t.skeleton, t);
+    return t;
+  }
+
   /** Forgets every template but these (the writer's: a replaced template is seldom seen again). */
   retainOnly(live: Iterable<Template>): void {
     this.byText.clear();
@@ -363,19 +410,39 @@ export function indexOfPath(t: Template, path: string): number | undefined {
  * it is kept beside the template (as a list per entity), not in it, so a
  * process starting does not make a new template.
  */
-const LIST_KEY = 'processes';
+export const LIST_KEY = 'processes';
 const LIST_MARK = '\u0000';
 
-/** The skeleton of v (numbers as 0, stored as storedNumber into vals; the top-level process list into lists). */
+/**
+ * The skeleton of v (numbers as 0, stored as storedNumber into vals; the
+ * top-level process list into lists). A rate (RATE_PATHS) is a number in the
+ * skeleton whatever its value: a null rate is NaN in vals, so a cgroup keeps
+ * its template when its rates become known (its second sample) or unknown.
+ */
 export function skeletonOf(v: unknown, vals: number[], lists: unknown[][], top = false): string {
+  return skeletonAt(v, vals, lists, top, top ? RATE_TREE : null);
+}
+
+function skeletonAt(
+  v: unknown,
+  vals: number[],
+  lists: unknown[][],
+  top: boolean,
+  rates: RateTree | true | null,
+): string {
   if (typeof v === 'number') {
     vals.push(storedNumber(v));
     return '0';
   }
+  if (v === null && rates === true) {
+    vals.push(NaN);
+    return '0';
+  }
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) {
+    const item = rateChild(rates, '', true);
     let s = '[';
-    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonOf(v[i], vals, lists);
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonAt(v[i], vals, lists, false, item);
     return `${s}]`;
   }
   let s = '{';
@@ -387,35 +454,57 @@ export function skeletonOf(v: unknown, vals: number[], lists: unknown[][], top =
     if (top && k === LIST_KEY && Array.isArray(x)) {
       lists.push(x.slice());
       inner = '[]';
-    } else inner = skeletonOf(x, vals, lists);
+    } else inner = skeletonAt(x, vals, lists, false, rateChild(rates, k, false));
     s += `${first ? '' : ','}${JSON.stringify(k)}:${inner}`;
     first = false;
   }
   return `${s}}`;
 }
 
-/** Whether v has template n's shape; if so its numbers (storedNumber) are pushed to vals. */
-export function matches(v: unknown, n: Node, vals: number[], lists: unknown[][]): boolean {
+/** Where match() writes: out[outAt++]; the template's rate flags, its first number at outStart. */
+let out: Float64Array = new Float64Array(0);
+let outAt = 0;
+let outStart = 0;
+let outRate: Uint8Array = new Uint8Array(0);
+
+/**
+ * Whether v has template t's shape; if so its numbers (storedNumber; NaN
+ * for a null rate) are written to into[at, at + t.leaves) and its process
+ * list pushed to lists. (into must have room for them.)
+ */
+export function matchesInto(v: unknown, t: Template, into: Float64Array, at: number, lists: unknown[][]): boolean {
+  out = into;
+  outAt = outStart = at;
+  outRate = t.rate;
+  const ok = match(v, t.root, lists) && outAt - at === t.leaves;
+  out = EMPTY_NUMBERS;
+  return ok;
+}
+const EMPTY_NUMBERS = new Float64Array(0);
+
+function match(v: unknown, n: Node, lists: unknown[][]): boolean {
   switch (n.k) {
     case 'l':
       if (!Array.isArray(v)) return false;
       lists.push(v.slice());
       return true;
     case 'n':
-      if (typeof v !== 'number') return false;
-      vals.push(storedNumber(v));
+      if (outAt >= out.length) return false;
+      if (typeof v === 'number') out[outAt++] = storedNumber(v);
+      else if (v === null && outRate[outAt - outStart] === 1) out[outAt++] = NaN;
+      else return false;
       return true;
     case 'v':
       return v === n.v;
     case 'a':
       if (!Array.isArray(v) || v.length !== n.kids.length) return false;
-      for (let i = 0; i < v.length; i++) if (!matches(v[i], n.kids[i], vals, lists)) return false;
+      for (let i = 0; i < v.length; i++) if (!match(v[i], n.kids[i], lists)) return false;
       return true;
     case 'o': {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
       let i = 0;
       for (const k in v) {
-        if (k !== n.keys[i] || !matches((v as Record<string, unknown>)[k], n.kids[i], vals, lists)) return false;
+        if (k !== n.keys[i] || !match((v as Record<string, unknown>)[k], n.kids[i], lists)) return false;
         i++;
       }
       return i === n.keys.length;

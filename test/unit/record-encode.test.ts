@@ -1,12 +1,17 @@
 // The recorder's encoder (src/record/columns.ts, rate-views.ts): what it
 // leaves to replay, sample after sample, and that replay gives it back.
 
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { applyRates } from '../../src/model/rates.js';
 import { syntheticSnapshot } from '../../src/model/samples.js';
 import type { Snapshot } from '../../src/model/types.js';
-import { ColumnEncoder, materialize, type ColumnState } from '../../src/record/columns.js';
+import { ColumnEncoder, materialize, type ColumnState, type Header } from '../../src/record/columns.js';
 import { copyState, decodeColumns, type FlatState } from '../../src/record/column-decode.js';
+import { StoreReader } from '../../src/record/reader.js';
 import { Templates } from '../../src/record/templates.js';
 
 const T0 = 1_767_000_000_000;
@@ -104,6 +109,75 @@ describe('the column encoder', () => {
         expect(Math.abs(got.containers[1].cpu!.percent! - s.containers[1].cpu!.percent!)).toBeLessThanOrEqual(1e-3);
       prev = state;
     });
+  });
+});
+
+/** The JSON header of a record's payload (columns.ts). */
+function headerOf(payload: Buffer): Header {
+  const raw = zlib.inflateRawSync(payload);
+  return JSON.parse(raw.subarray(4, 4 + raw.readUInt32LE(0)).toString()) as Header;
+}
+
+describe('rates as number slots (TSTOPSG3)', () => {
+  it("keeps a cgroup's template from its first sample (no rates yet) to the next: the second record carries none", () => {
+    const samples = derivedSamples(4);
+    const encoder = new ColumnEncoder();
+    const templates = new Templates(true);
+    const first = encoder.encode(samples[0], true);
+    expect(samples[0].containers[0].cpu!.percent).toBeNull();
+    expect(samples[1].containers[0].cpu!.percent).not.toBeNull();
+    const second = encoder.encode(samples[1], false);
+    expect(headerOf(second).s).toBeUndefined();
+    // The key frame's null rates are stored (one null literal) and replay as null, with no sample before them.
+    expect(headerOf(first).l).toEqual([null]);
+    const key = decodeColumns(null, first, templates);
+    const got = materialize(null, key);
+    expect(got.containers[0].cpu!.percent).toBeNull();
+    expect(got.host.cpuPercent).toBeNull();
+    expect(got.containers[0].io!.readBytesPerSecond).toBeNull();
+    const before = copyState(key);
+    const next = materialize(before, decodeColumns(key, second, templates));
+    expect(Math.abs(next.containers[0].cpu!.percent! - samples[1].containers[0].cpu!.percent!)).toBeLessThan(1e-3);
+  });
+
+  it('gives a rate that stays null (no quota) back as null in key frames and deltas, storing nothing for it in deltas', () => {
+    const samples = derivedSamples(6);
+    for (const s of samples) s.containers[2].cpu!.quotaCores = null;
+    let prev: Snapshot | null = null;
+    for (const s of samples) {
+      for (const c of s.containers) c.cpu!.quotaPercent = null;
+      applyRates(prev, s);
+      prev = s;
+    }
+    expect(samples[3].containers[2].cpu!.quotaPercent).toBeNull();
+    const encoder = new ColumnEncoder();
+    const templates = new Templates(true);
+    let state: FlatState | null = null;
+    samples.forEach((s, t) => {
+      const key = t === 0 || t === 4;
+      const payload = encoder.encode(s, key);
+      // A delta changes no template, and stores no literal: a null that replay gives back as null is left to it.
+      if (!key) expect(headerOf(payload)).not.toHaveProperty('s');
+      if (!key) expect(headerOf(payload)).not.toHaveProperty('l');
+      const before = key || !state ? null : copyState(state);
+      state = decodeColumns(key ? null : state, payload, templates);
+      const got = materialize(before, state);
+      expect(got.containers[2].cpu!.quotaPercent).toBeNull();
+      expect(got.containers[2].cpu!.percent === null).toBe(s.containers[2].cpu!.percent === null);
+    });
+  });
+
+  it('reads a store written before (TSTOPSG2: null rates in the templates) as that build read it', () => {
+    const dir = fileURLToPath(new URL('../fixtures/record/v2-store', import.meta.url));
+    const expected = JSON.parse(
+      fs.readFileSync(fileURLToPath(new URL('../fixtures/record/v2-expected.json', import.meta.url)), 'utf8'),
+    ) as Snapshot[];
+    expect(fs.readFileSync(path.join(dir, 'seg-1767000000000.tsr')).subarray(0, 8).toString()).toBe('TSTOPSG2');
+    const reader = StoreReader.open(dir);
+    expect([...reader.between(0, 1_767_000_010_000)]).toEqual(expected);
+    expect(reader.at(1_767_000_004_500)).toEqual(expected[4]);
+    expect(expected[4].containers[2].cpu!.percent).toBe(12.5); // a stored rate
+    expect(expected[4].containers[1].cpu!.quotaPercent).toBeNull(); // null in the key frame's template
   });
 });
 
