@@ -33,6 +33,13 @@ try {
   process.exit(0);
 }
 const entry = path.join(root, 'dist/src/cli/launch-main.js');
+// The default seccomp profile, checked and spelled out now rather than at each launch
+// (src/launcher/seccomp-default.ts); a profile the checks refuse fails the build.
+const seccomp = await import(path.join(root, 'dist/src/launcher/seccomp.js'));
+const preparedDefaultSeccomp = JSON.stringify(
+  seccomp.prepareSeccomp(seccomp.readProfile(seccomp.defaultProfilePath())),
+);
+const seccompDefaultModule = path.join(root, 'dist/src/launcher/seccomp-default.js');
 /** Modules `tstop run` needs: the static closure of the entry and of the run command's module. */
 const runPath = new Set();
 const runRoots = [entry, path.join(root, 'dist/src/cli/run.js')];
@@ -42,6 +49,13 @@ const bundle = await rolldown({
   external: [/^[^./]/], // node: builtins and packages
   logLevel: 'warn',
   plugins: [
+    {
+      name: 'seccomp-default',
+      load(id) {
+        if (id !== seccompDefaultModule) return null;
+        return `export const PREPARED_DEFAULT_SECCOMP = ${JSON.stringify(preparedDefaultSeccomp)};\n`;
+      },
+    },
     {
       name: 'run-path',
       buildEnd() {

@@ -64,13 +64,29 @@ function makeOne(h: Hierarchy, dir: string, delegate: boolean): void {
   }
   // An inner v2 node passes its controllers down (and then may hold no processes).
   if (h.kind === 'v2' && delegate) delegateControllers(dir);
-  if (created && h.kind === 'v1' && h.controllers.includes('cpuset')) {
-    // A new v1 cpuset is empty; no task can join it until cpus and mems are set.
-    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-      const inherited = fs.readFileSync(path.join(path.dirname(dir), f), 'utf8').trim();
-      fs.writeFileSync(path.join(dir, f), inherited || '0');
-    }
+  if (created && h.kind === 'v1' && h.controllers.includes('cpuset')) initCpuset(dir);
+}
+
+/** A new v1 cpuset is empty; no task can join it until cpus and mems are set. */
+function initCpuset(dir: string): void {
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    const inherited = fs.readFileSync(path.join(path.dirname(dir), f), 'utf8').trim();
+    fs.writeFileSync(path.join(dir, f), inherited || '0');
   }
+}
+
+/** mkdir of a cgroup whose parent exists (false when it does not: the caller walks down from the root). */
+function makeLeaf(h: Hierarchy, dir: string): boolean {
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code !== 'EEXIST') throw err;
+    return true;
+  }
+  if (h.kind === 'v1' && h.controllers.includes('cpuset')) initCpuset(dir);
+  return true;
 }
 
 /**
@@ -85,6 +101,9 @@ export function ensureCgroup(mounts: CgroupMounts, cgroupPath: string, options: 
   if (segments.length === 0) throw new CgroupPathError('refusing to create the root cgroup');
   const pureV2 = mounts.mode === 'v2';
   return creationHierarchies(mounts).map((h) => {
+    // No delegation to do on the way (v1, or v2 on a hybrid host): the leaf first, since its ancestors
+    // usually exist (each EEXIST is a thrown error: 20 of them cost ~1 ms per `tstop run`).
+    if (!pureV2 && makeLeaf(h, path.join(h.mountPoint, ...segments))) return path.join(h.mountPoint, ...segments);
     let dir = h.mountPoint;
     segments.forEach((s, i) => {
       dir = path.join(dir, s);

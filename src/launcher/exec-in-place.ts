@@ -92,6 +92,7 @@ export async function execInPlace(
   let errno: number;
   try {
     const buf = serializeSpec(owned);
+    trace('spec-serialized');
     const specFile = `${dir}/${state.name}.spec`;
     fd = fs.openSync(specFile, 'wx+', 0o600);
     fs.unlinkSync(specFile);

@@ -1,4 +1,7 @@
 // src/launcher/seccomp.ts: Docker-format profiles checked and reduced to the helper's records.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   compileSeccomp,
@@ -95,5 +98,22 @@ describe('seccomp profiles', () => {
     expect(loadSeccomp('unconfined', DOCKER)).toBeNull();
     expect(() => loadSeccomp('/nonexistent/p.json', DOCKER)).toThrow(/seccomp profile \/nonexistent\/p.json: ENOENT/);
     expect(new SeccompProfileError('x').exitCode).toBe(125);
+  });
+
+  it('the default profile prepared at build time (the bundle) reduces to the same filter as the file', () => {
+    const bundleDir = path.resolve(import.meta.dirname, '../../dist/launch');
+    const runChunk = fs.readdirSync(bundleDir).find((f) => /^tstop-launch-run-[\w-]+\.cjs$/.test(f));
+    if (runChunk === undefined) throw new Error('no launcher bundle: npm run build');
+    const source = fs.readFileSync(path.join(bundleDir, runChunk), 'utf8');
+    expect(source).toMatch(/PREPARED_DEFAULT_SECCOMP = "\{/); // embedded, not read from the file at launch
+    const bundled = createRequire(import.meta.url)(path.join(bundleDir, runChunk)) as {
+      loadSeccomp: typeof loadSeccomp;
+    };
+    const sysAdmin = [...DOCKER, capabilityNumber('SYS_ADMIN')];
+    for (const caps of [DOCKER, sysAdmin, []]) {
+      const fromFile = compileSeccomp(def, caps);
+      expect(bundled.loadSeccomp(undefined, caps)).toEqual(fromFile);
+      expect(loadSeccomp(undefined, caps)).toEqual(fromFile); // without the bundle: prepared from the file
+    }
   });
 });
