@@ -54,7 +54,7 @@ function delegateControllers(dir: string): void {
   if (enable.length > 0) fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), enable.join(' '));
 }
 
-function makeOne(h: Hierarchy, dir: string, delegate: boolean): void {
+function makeOne(h: Hierarchy, dir: string, delegate: boolean, inner: boolean): void {
   let created = true;
   try {
     fs.mkdirSync(dir);
@@ -64,11 +64,20 @@ function makeOne(h: Hierarchy, dir: string, delegate: boolean): void {
   }
   // An inner v2 node passes its controllers down (and then may hold no processes).
   if (h.kind === 'v2' && delegate) delegateControllers(dir);
-  if (created && h.kind === 'v1' && h.controllers.includes('cpuset')) initCpuset(dir);
+  if (created && h.kind === 'v1' && h.controllers.includes('cpuset')) {
+    initCpuset(dir);
+    // Its children (containers) get cpus and mems from the kernel at mkdir: writing them costs
+    // ~0.8 ms per launch (the write rebuilds the scheduler domains). Only on cpusets made here.
+    if (inner) fs.writeFileSync(path.join(dir, 'cgroup.clone_children'), '1');
+  }
 }
 
-/** A new v1 cpuset is empty; no task can join it until cpus and mems are set. */
+/**
+ * A new v1 cpuset is empty (no task can join it) until cpus and mems are set, unless its
+ * parent has cgroup.clone_children: then the kernel copied the parent's.
+ */
 function initCpuset(dir: string): void {
+  if (fs.readFileSync(path.join(dir, 'cpuset.cpus'), 'utf8').trim() !== '') return;
   for (const f of ['cpuset.cpus', 'cpuset.mems']) {
     const inherited = fs.readFileSync(path.join(path.dirname(dir), f), 'utf8').trim();
     fs.writeFileSync(path.join(dir, f), inherited || '0');
@@ -108,7 +117,8 @@ export function ensureCgroup(mounts: CgroupMounts, cgroupPath: string, options: 
     segments.forEach((s, i) => {
       dir = path.join(dir, s);
       const isLeaf = i === segments.length - 1;
-      makeOne(h, dir, pureV2 && (!isLeaf || options.inner === true));
+      const inner = !isLeaf || options.inner === true;
+      makeOne(h, dir, pureV2 && inner, inner);
     });
     return dir;
   });
