@@ -57,6 +57,17 @@ const bundle = await rolldown({
       },
     },
     {
+      // CommonJS has the module's path at hand: rolldown would build a URL of it
+      // (pathToFileURL) only for the code to turn it back, ~0.5 ms of cold URL code per launch.
+      name: 'module-path',
+      transform(code, id) {
+        if (!id.startsWith(path.join(root, 'dist/src')) || !code.includes('(import.meta.url)')) return null;
+        return code
+          .replaceAll('fileURLToPath(import.meta.url)', '__filename')
+          .replaceAll('createRequire(import.meta.url)', 'createRequire(__filename)');
+      },
+    },
+    {
       name: 'run-path',
       buildEnd() {
         const todo = [...runRoots];
