@@ -51,9 +51,18 @@ const bundle = await rolldown({
   plugins: [
     {
       name: 'seccomp-default',
+      // A file beside the chunks, not a string in one: a 15 kB literal made loading the run chunk
+      // ~1.2 ms slower even from its code cache; reading the file at launch is ~0.1 ms.
       load(id) {
         if (id !== seccompDefaultModule) return null;
-        return `export const PREPARED_DEFAULT_SECCOMP = ${JSON.stringify(preparedDefaultSeccomp)};\n`;
+        return `export function preparedDefaultSeccomp() {
+  try {
+    return require('node:fs').readFileSync(__dirname + '/seccomp-default.json', 'utf8');
+  } catch {
+    return null; // not built: the profile itself
+  }
+}
+`;
       },
     },
     {
@@ -92,3 +101,4 @@ await bundle.write({
   },
 });
 await bundle.close();
+fs.writeFileSync(path.join(outDir, 'seccomp-default.json'), preparedDefaultSeccomp);

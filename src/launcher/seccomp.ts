@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExpectedError } from '../util/errors.js';
 import { CAPABILITIES, type CompiledSeccomp } from './spec.js';
-import { PREPARED_DEFAULT_SECCOMP } from './seccomp-default.js';
+import { preparedDefaultSeccomp } from './seccomp-default.js';
 
 export type { CompiledSeccomp };
 
@@ -310,7 +310,8 @@ export function seccompCacheDir(runDir: string): string {
 
 /** The default profile, prepared: by the build when this runs from the bundle, else from the file now. */
 function defaultSeccomp(): PreparedSeccomp {
-  if (PREPARED_DEFAULT_SECCOMP !== null) return JSON.parse(PREPARED_DEFAULT_SECCOMP) as PreparedSeccomp;
+  const prepared = preparedDefaultSeccomp();
+  if (prepared !== null) return JSON.parse(prepared) as PreparedSeccomp;
   return prepareSeccomp(readProfile(defaultProfilePath()));
 }
 

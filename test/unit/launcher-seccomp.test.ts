@@ -7,6 +7,7 @@ import {
   compileSeccomp,
   defaultProfilePath,
   loadSeccomp,
+  prepareSeccomp,
   readProfile,
   SeccompProfileError,
 } from '../../src/launcher/seccomp.js';
@@ -104,8 +105,12 @@ describe('seccomp profiles', () => {
     const bundleDir = path.resolve(import.meta.dirname, '../../dist/launch');
     const runChunk = fs.readdirSync(bundleDir).find((f) => /^tstop-launch-run-[\w-]+\.cjs$/.test(f));
     if (runChunk === undefined) throw new Error('no launcher bundle: npm run build');
-    const source = fs.readFileSync(path.join(bundleDir, runChunk), 'utf8');
-    expect(source).toMatch(/PREPARED_DEFAULT_SECCOMP = "\{/); // embedded, not read from the file at launch
+    // The build's copy, read at launch instead of the profile (src/launcher/seccomp-default.ts).
+    expect(fs.readFileSync(path.join(bundleDir, runChunk), 'utf8')).toMatch(
+      /__dirname \+ ["']\/seccomp-default\.json["']/,
+    );
+    const prepared = JSON.parse(fs.readFileSync(path.join(bundleDir, 'seccomp-default.json'), 'utf8')) as unknown;
+    expect(prepared).toEqual(prepareSeccomp(def));
     const bundled = createRequire(import.meta.url)(path.join(bundleDir, runChunk)) as {
       loadSeccomp: typeof loadSeccomp;
     };
