@@ -53,7 +53,10 @@ export function helpText(cmd: CommandSpec, program = 'tstop'): string {
   return lines.join('\n') + '\n';
 }
 
-export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: ParsedFlags; positionals: string[] } {
+/** A command's flags as node's parseArgs options. */
+export function parseArgsOptions(
+  cmd: CommandSpec,
+): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const f of cmd.flags) {
     options[f.name] = {
@@ -63,6 +66,10 @@ export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: Par
       ...(f.multiple || f.type === 'string' ? { multiple: true } : {}),
     };
   }
+  return options;
+}
+
+export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: ParsedFlags; positionals: string[] } {
   let args = attachNegativeValues(cmd, argv);
   let rest: string[] = [];
   if (cmd.stopAtPositional) {
@@ -76,7 +83,7 @@ export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: Par
     try {
       parsed = parseArgs({
         args,
-        options,
+        options: parseArgsOptions(cmd),
         strict: true,
         allowPositionals: cmd.positionals ?? false,
       }) as { values: ParsedFlags; positionals: string[] };

@@ -2,19 +2,12 @@
 // exactly what node's parseArgs gives, and leaves everything else to parseArgs.
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine, simpleParse, type CommandSpec } from '../../src/cli/command.js';
+import { parseArgsOptions, parseCommandLine, simpleParse, type CommandSpec } from '../../src/cli/command.js';
 import { LAUNCHER_COMMANDS as COMMANDS } from '../../src/cli/launch-main.js';
 
 function viaParseArgs(cmd: CommandSpec, args: string[]): unknown {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  for (const f of cmd.flags) {
-    options[f.name] = {
-      type: f.type,
-      ...(f.short ? { short: f.short } : {}),
-      ...(f.multiple || f.type === 'string' ? { multiple: true } : {}),
-    };
-  }
   try {
+    const options = parseArgsOptions(cmd);
     const r = parseArgs({ args, options, strict: true, allowPositionals: cmd.positionals ?? false });
     return { values: { ...r.values }, positionals: r.positionals };
   } catch (err) {
