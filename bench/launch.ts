@@ -94,6 +94,36 @@ function phases(stderr: string, t0: bigint): Map<string, number> {
   return out;
 }
 
+/**
+ * tstop's own process in CPU time (TSTOP_RUN_TRACE=cpu: process.cpuUsage() at each
+ * stamp, which counts bin/tstop's sh too: exec keeps the process), interleaved with
+ * `node -e` reporting its own at its first line. Steadier than the wall stamps on a loaded host.
+ */
+function cpuSteps(tstop: string[], env: NodeJS.ProcessEnv): string {
+  const stamps = new Map<string, number[]>([['node first line', []]]);
+  const add = (k: string, ms: number): void => {
+    if (!stamps.has(k)) stamps.set(k, []);
+    stamps.get(k)?.push(ms);
+  };
+  for (let i = 0; i < TRACED; i++) {
+    const { stderr } = timed(tstop, { ...env, TSTOP_RUN_TRACE: 'cpu' });
+    for (const m of stderr.matchAll(/^tstop-run-cpu (\d+) tstop (\S+)$/gm)) add(m[2], Number(m[1]) / 1000);
+    const n = timed(
+      [process.execPath, '-e', 'const u = process.cpuUsage(); process.stderr.write(String(u.user + u.system))'],
+      env,
+    );
+    add('node first line', Number(n.stderr) / 1000);
+  }
+  let prev = 0;
+  const steps = [...stamps].map(([k, xs]) => {
+    const at = median(xs);
+    const text = k === 'node first line' ? `${k} ${at.toFixed(1)}` : `${k} +${(at - prev).toFixed(2)}`;
+    prev = k === 'node first line' ? at : Math.max(prev, at);
+    return text;
+  });
+  return `launch: tstop run's own CPU ms by step (process.cpuUsage() at the stamps, medians of ${TRACED}): ${steps.join(', ')}`;
+}
+
 function removeTree(dir: string): void {
   if (!fs.existsSync(dir)) return;
   for (const d of dirsDeepestFirst(dir)) {
@@ -203,6 +233,7 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
       `launch: where tstop run's ${at('exit').toFixed(1)} ms go (medians of ${TRACED} traced runs): ` +
         steps.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '),
     );
+    lines.push(cpuSteps(commands.tstop, env));
     if (process.env.TSTOP_BENCH_NETWORK !== '0') lines.push(...benchNetwork(bin, env, tmp));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

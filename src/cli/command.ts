@@ -53,7 +53,10 @@ export function helpText(cmd: CommandSpec, program = 'tstop'): string {
   return lines.join('\n') + '\n';
 }
 
-export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: ParsedFlags; positionals: string[] } {
+/** A command's flags as node's parseArgs options. */
+export function parseArgsOptions(
+  cmd: CommandSpec,
+): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const f of cmd.flags) {
     options[f.name] = {
@@ -63,6 +66,10 @@ export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: Par
       ...(f.multiple || f.type === 'string' ? { multiple: true } : {}),
     };
   }
+  return options;
+}
+
+export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: ParsedFlags; positionals: string[] } {
   let args = attachNegativeValues(cmd, argv);
   let rest: string[] = [];
   if (cmd.stopAtPositional) {
@@ -71,17 +78,18 @@ export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: Par
     args = args.slice(0, split);
     if (rest[0] === '--') rest = rest.slice(1);
   }
-  let parsed: { values: ParsedFlags; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args,
-      options,
-      strict: true,
-      allowPositionals: cmd.positionals ?? false,
-    }) as { values: ParsedFlags; positionals: string[] };
-  } catch (err) {
-    throw new UsageError(cleanParseError(err));
-  }
+  let parsed: { values: ParsedFlags; positionals: string[] } | null = simpleParse(cmd, args);
+  if (parsed === null)
+    try {
+      parsed = parseArgs({
+        args,
+        options: parseArgsOptions(cmd),
+        strict: true,
+        allowPositionals: cmd.positionals ?? false,
+      }) as { values: ParsedFlags; positionals: string[] };
+    } catch (err) {
+      throw new UsageError(cleanParseError(err));
+    }
   const flags: ParsedFlags = { ...parsed.values };
   for (const f of cmd.flags) {
     const v = flags[f.name];
@@ -92,6 +100,47 @@ export function parseCommandLine(cmd: CommandSpec, argv: string[]): { flags: Par
     flags[f.name] = v[0];
   }
   return { flags, positionals: [...parsed.positionals, ...rest] };
+}
+
+/**
+ * parseArgs's result for the usual command line: known long or single short flags,
+ * string values that do not start with '-', positionals where allowed. Anything
+ * else (a group such as -it, an unknown flag, a value parseArgs would call
+ * ambiguous, `--`) is null: parseArgs decides it, errors included. Node's
+ * parseArgs is ~0.7 ms of cold code per `tstop run` (docs/benchmarks.md).
+ */
+export function simpleParse(cmd: CommandSpec, args: string[]): { values: ParsedFlags; positionals: string[] } | null {
+  const values: ParsedFlags = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.length < 2 || a[0] !== '-') {
+      if (a === '-' || a === '' || !cmd.positionals) return null;
+      positionals.push(a);
+      continue;
+    }
+    let flag: FlagSpec | undefined;
+    let value: string | undefined;
+    if (a[1] === '-') {
+      const eq = a.indexOf('=');
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      flag = cmd.flags.find((f) => f.name === name);
+      if (eq >= 0) value = a.slice(eq + 1);
+    } else if (a.length === 2) flag = cmd.flags.find((f) => f.short === a[1]);
+    if (flag === undefined) return null;
+    if (flag.type === 'boolean') {
+      if (value !== undefined || flag.multiple) return null;
+      values[flag.name] = true;
+      continue;
+    }
+    if (value === undefined) {
+      value = args[++i];
+      if (value === undefined || value[0] === '-') return null;
+    }
+    if (value === '') return null;
+    values[flag.name] = [...((values[flag.name] as string[] | undefined) ?? []), value];
+  }
+  return { values, positionals };
 }
 
 /**

@@ -29,6 +29,7 @@ import { limitRequestFromFlags } from './limit-request.js';
 export async function runCli(flags: ParsedFlags, argv: string[]): Promise<number> {
   trace('run-start');
   const opts = parseRunFlags(flags, argv); // UsageError: exit 2 (main prints it)
+  trace('options');
   try {
     return await runContainer(opts);
   } catch (err) {

@@ -74,7 +74,9 @@ export async function execInPlace(
   } catch {
     return; // the spawn path says why
   }
+  trace('helper-found');
   const addon = loadExecAddon(helperPath);
+  trace('addon-loaded');
   if (addon === null) return;
   state.helper = processRefOf('self'); // the same process from here on
   const owned: RunSpec = {
@@ -88,10 +90,12 @@ export async function execInPlace(
       stdinNull: !(opts.interactive || opts.tty),
     },
   };
+  trace('owner-spec');
   let fd = -1;
   let errno: number;
   try {
     const buf = serializeSpec(owned);
+    trace('spec-serialized');
     const specFile = `${dir}/${state.name}.spec`;
     fd = fs.openSync(specFile, 'wx+', 0o600);
     fs.unlinkSync(specFile);

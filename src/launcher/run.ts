@@ -65,9 +65,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * stderr, the helper's clock and format (TSTOP_HELPER_TRACE), so
  * bench/launch.ts can split a launch into tstop's and the helper's phases.
  */
-const TRACE = process.env.TSTOP_RUN_TRACE === '1';
+const TRACE = process.env.TSTOP_RUN_TRACE;
 export function trace(event: string): void {
-  if (TRACE) process.stderr.write(`tstop-run-trace ${process.hrtime.bigint()} tstop ${event}\n`);
+  // fs.writeSync: process.stderr's first use builds a stream (~4 ms when stderr is a pipe), which the stamps would count.
+  if (TRACE === '1') fs.writeSync(2, `tstop-run-trace ${process.hrtime.bigint()} tstop ${event}\n`);
+  // TSTOP_RUN_TRACE=cpu: this process's CPU time (user + system, µs) at each stamp.
+  else if (TRACE === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    fs.writeSync(2, `tstop-run-cpu ${user + system} tstop ${event}\n`);
+  }
 }
 trace('run-module-loaded');
 
@@ -205,7 +211,9 @@ export async function runContainer(given: RunOptions, env: NodeJS.ProcessEnv = p
   const devices = resolveDevices(opts);
   const dir = runDir(env);
   const cgroupPath = containerCgroup(runParent(env), opts.name);
+  trace('paths-devices');
   const spec = buildSpec(opts, []); // validates -u against the rootfs before anything exists
+  trace('spec-built');
   if (spec.seccomp) spec.seccompCache = seccompCacheDir(dir);
   const mounts = detectCgroupMounts('/');
   if (opts.network.startsWith('container:')) {

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExpectedError } from '../util/errors.js';
 import { CAPABILITIES, type CompiledSeccomp } from './spec.js';
+import { preparedDefaultSeccomp } from './seccomp-default.js';
 
 export type { CompiledSeccomp };
 
@@ -179,8 +180,9 @@ const scmpArch = (where: string, s: string): string => {
   return s.slice('SCMP_ARCH_'.length).toLowerCase();
 };
 
-function architectures(p: Record<string, Json>, native: string): string[] {
-  const out = new Set<string>();
+/** archMap entries (libseccomp names, the native one first) and the plain `architectures`. */
+function architectureLists(p: Record<string, Json>): { archMap: [string, ...string[]][]; architectures: string[] } {
+  const archMap: [string, ...string[]][] = [];
   if (p.archMap !== undefined) {
     if (!Array.isArray(p.archMap)) bad('archMap', 'expected a list');
     p.archMap.forEach((m: Json, i) => {
@@ -188,38 +190,39 @@ function architectures(p: Record<string, Json>, native: string): string[] {
       if (!isObject(m) || typeof m.architecture !== 'string') bad(where, 'expected {architecture, subArchitectures}');
       checkKeys(where, m, new Set(['architecture', 'subArchitectures']));
       const subs = stringList(`${where}.subArchitectures`, m.subArchitectures);
-      if (m.architecture !== native) return;
-      for (const a of [m.architecture, ...subs]) out.add(scmpArch(where, a));
+      archMap.push([m.architecture, ...[m.architecture, ...subs].map((a) => scmpArch(where, a))]);
     });
   }
-  for (const a of stringList('architectures', p.architectures)) out.add(scmpArch('architectures', a));
-  return [...out];
+  const architectures = stringList('architectures', p.architectures).map((a) => scmpArch('architectures', a));
+  return { archMap, architectures };
 }
 
 /**
- * Check a profile and keep what applies to a container with `capabilities`
- * on `host`. Throws SeccompProfileError naming the field for anything
- * malformed or unsupported.
+ * A profile checked, its rules spelled out: what is left to decide for a
+ * container (reduceSeccomp) depends only on its capabilities and the host.
+ * Plain data (JSON): the bundle carries the default profile's, prepared at
+ * build time (bin/build-launcher.mjs).
  */
-export function compileSeccomp(
-  profile: Json,
-  capabilities: readonly number[],
-  host: SeccompHost = { arch: process.arch, kernel: os.release() },
-): CompiledSeccomp {
+export interface PreparedSeccomp {
+  defaultAction: string;
+  /** [Docker's native architecture name, then its libseccomp names (native first, then sub-architectures)]. */
+  archMap: [string, ...string[]][];
+  architectures: string[];
+  syscalls: { includes: Filter | null; excludes: Filter | null; rules: string[] }[];
+}
+
+/** Checks a profile; throws SeccompProfileError naming the field for anything malformed or unsupported. */
+export function prepareSeccomp(profile: Json): PreparedSeccomp {
   if (!isObject(profile)) bad('', 'expected a JSON object');
   checkKeys('', profile, PROFILE_KEYS);
-  const hostArch = HOST_ARCH[host.arch];
-  if (!hostArch) bad('', `no seccomp architecture known for ${host.arch}`);
   const defaultErrno =
     profile.defaultErrnoRet === undefined ? 1 : errnoValue('defaultErrnoRet', profile.defaultErrnoRet);
   const defaultAction = action('defaultAction', profile.defaultAction, undefined, defaultErrno);
-  const caps = new Set(capabilities);
-  const rules: string[] = [];
   if (!Array.isArray(profile.syscalls)) {
     if (profile.syscalls !== undefined && profile.syscalls !== null) bad('syscalls', 'expected a list');
   }
   const syscalls: Json[] = Array.isArray(profile.syscalls) ? profile.syscalls : [];
-  syscalls.forEach((s, i) => {
+  const prepared = syscalls.map((s, i) => {
     const where = `syscalls[${i}]`;
     if (!isObject(s)) bad(where, 'expected an object');
     checkKeys(where, s, SYSCALL_KEYS);
@@ -231,15 +234,43 @@ export function compileSeccomp(
     const act = action(`${where}.action`, s.action, s.errnoRet, defaultErrno);
     if (s.args !== undefined && s.args !== null && !Array.isArray(s.args)) bad(`${where}.args`, 'expected a list');
     const args = ((s.args as Json[] | null | undefined) ?? []).map((a, j) => argRecord(`${where}.args[${j}]`, a));
-    const inc = filter(`${where}.includes`, s.includes);
-    const exc = filter(`${where}.excludes`, s.excludes);
-    if (!applies(inc, exc, caps, hostArch.go, host.kernel)) return;
+    const includes = filter(`${where}.includes`, s.includes);
+    const excludes = filter(`${where}.excludes`, s.excludes);
     // Conditions on one index are alternatives: one rule per condition (runc does the same).
     const repeated = new Set(args.map((a) => a.index)).size < args.length;
     const argSets = repeated ? args.map((a) => [a.text]) : [args.map((a) => a.text)];
+    const rules: string[] = [];
     for (const name of names) for (const set of argSets) rules.push([name, act, ...set].join(' '));
+    return { includes, excludes, rules };
   });
-  return { defaultAction, arches: architectures(profile, hostArch.scmp), rules };
+  return { defaultAction, ...architectureLists(profile), syscalls: prepared };
+}
+
+/** Keeps what applies to a container with `capabilities` on `host`. */
+export function reduceSeccomp(
+  p: PreparedSeccomp,
+  capabilities: readonly number[],
+  host: SeccompHost = { arch: process.arch, kernel: os.release() },
+): CompiledSeccomp {
+  const hostArch = HOST_ARCH[host.arch];
+  if (!hostArch) bad('', `no seccomp architecture known for ${host.arch}`);
+  const caps = new Set(capabilities);
+  const rules: string[] = [];
+  for (const s of p.syscalls)
+    if (applies(s.includes, s.excludes, caps, hostArch.go, host.kernel)) rules.push(...s.rules);
+  const arches = new Set<string>();
+  for (const [native, ...names] of p.archMap) if (native === hostArch.scmp) for (const a of names) arches.add(a);
+  for (const a of p.architectures) arches.add(a);
+  return { defaultAction: p.defaultAction, arches: [...arches], rules };
+}
+
+/**
+ * Check a profile and keep what applies to a container with `capabilities`
+ * on `host`. Throws SeccompProfileError naming the field for anything
+ * malformed or unsupported.
+ */
+export function compileSeccomp(profile: Json, capabilities: readonly number[], host?: SeccompHost): CompiledSeccomp {
+  return reduceSeccomp(prepareSeccomp(profile), capabilities, host);
 }
 
 /** profiles/seccomp-default.json, found by walking up from this module (src/ or dist/src/). */
@@ -277,10 +308,18 @@ export function seccompCacheDir(runDir: string): string {
   return `${runDir}.cache`;
 }
 
+/** The default profile, prepared: by the build when this runs from the bundle, else from the file now. */
+function defaultSeccomp(): PreparedSeccomp {
+  const prepared = preparedDefaultSeccomp();
+  if (prepared !== null) return JSON.parse(prepared) as PreparedSeccomp;
+  return prepareSeccomp(readProfile(defaultProfilePath()));
+}
+
 /** `unconfined` -> null; a file -> its profile; undefined -> the default profile. */
 export function loadSeccomp(choice: string | undefined, capabilities: readonly number[]): CompiledSeccomp | null {
   if (choice === 'unconfined') return null;
-  const file = choice ?? defaultProfilePath();
+  if (choice === undefined) return reduceSeccomp(defaultSeccomp(), capabilities);
+  const file = choice;
   try {
     return compileSeccomp(readProfile(file), capabilities);
   } catch (err) {

@@ -75,6 +75,8 @@ describe.runIf(isRoot && addonBuilt)('tstop run becomes its helper', () => {
     expect(running.command).toEqual(['sh', '-c', 'read x; echo "stdin=[$x]"; sleep 600']);
     expect(running.autoRemove).toBe(false);
     expect((running.seccomp as { rules: string[] }).rules.length).toBeGreaterThan(100);
+    // The workload has read /dev/null and said so before it is killed (the v2 guest can be slower than the asserts above).
+    await waitFor('the workload to print', () => (run.stdout().includes('\n') ? true : null));
     process.kill(pid, 'SIGKILL'); // from the host: PID 1 of the namespace dies of it
     const r = await run.done;
     expect(r.stdout).toBe('stdin=[]\n'); // without -i, /dev/null

@@ -1,9 +1,13 @@
 // src/launcher/seccomp.ts: Docker-format profiles checked and reduced to the helper's records.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   compileSeccomp,
   defaultProfilePath,
   loadSeccomp,
+  prepareSeccomp,
   readProfile,
   SeccompProfileError,
 } from '../../src/launcher/seccomp.js';
@@ -95,5 +99,26 @@ describe('seccomp profiles', () => {
     expect(loadSeccomp('unconfined', DOCKER)).toBeNull();
     expect(() => loadSeccomp('/nonexistent/p.json', DOCKER)).toThrow(/seccomp profile \/nonexistent\/p.json: ENOENT/);
     expect(new SeccompProfileError('x').exitCode).toBe(125);
+  });
+
+  it('the default profile prepared at build time (the bundle) reduces to the same filter as the file', () => {
+    const bundleDir = path.resolve(import.meta.dirname, '../../dist/launch');
+    const runChunk = fs.readdirSync(bundleDir).find((f) => /^tstop-launch-run-[\w-]+\.cjs$/.test(f));
+    if (runChunk === undefined) throw new Error('no launcher bundle: npm run build');
+    // The build's copy, read at launch instead of the profile (src/launcher/seccomp-default.ts).
+    expect(fs.readFileSync(path.join(bundleDir, runChunk), 'utf8')).toMatch(
+      /__dirname \+ ["']\/seccomp-default\.json["']/,
+    );
+    const prepared = JSON.parse(fs.readFileSync(path.join(bundleDir, 'seccomp-default.json'), 'utf8')) as unknown;
+    expect(prepared).toEqual(prepareSeccomp(def));
+    const bundled = createRequire(import.meta.url)(path.join(bundleDir, runChunk)) as {
+      loadSeccomp: typeof loadSeccomp;
+    };
+    const sysAdmin = [...DOCKER, capabilityNumber('SYS_ADMIN')];
+    for (const caps of [DOCKER, sysAdmin, []]) {
+      const fromFile = compileSeccomp(def, caps);
+      expect(bundled.loadSeccomp(undefined, caps)).toEqual(fromFile);
+      expect(loadSeccomp(undefined, caps)).toEqual(fromFile); // without the bundle: prepared from the file
+    }
   });
 });
