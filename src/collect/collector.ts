@@ -307,7 +307,7 @@ export class Collector {
       const memo = this.memoOf(node);
       const inFocus = focus.ids.has(node.id);
       if (!this.tree.settingsWatched(node) && this.settingsDue(memo, inFocus, focus, nowMs)) node.settingsStale = true;
-      const due = memo.fullAtMs + focus.slowRefreshMs * (0.5 + memo.phase / 2);
+      const due = focus.hidden?.has(node.id) ? Infinity : memo.fullAtMs + focus.slowRefreshMs * (0.5 + memo.phase / 2);
       if (anySkipped && memo.last !== null && !inFocus && !node.settingsStale && nowMs < due) {
         partial[i] = 1;
         for (const slot of skipSlots) this.tree.reader.skipInBatch(node.batchPositions[slot]);
