@@ -356,9 +356,9 @@ export interface CollectFocus {
   settingsFresh?: boolean;
   /**
    * Cgroups the reader does not show at all (filtered out of its rows): their
-   * slow figures are not re-read while they stay hidden (carried over, said
-   * stale); shown again, they are due as any other's (at once when older
-   * than slowRefreshMs).
+   * slow figures, `fresh` ones included (no row to order), are not re-read
+   * while they stay hidden (carried over, said stale); shown again, they are
+   * due as any other's (at once when older than slowRefreshMs).
    */
   hidden?: ReadonlySet<string>;
 }

@@ -255,6 +255,18 @@ describe('focused collection', { timeout: 300_000 }, () => {
     expect(collector.staleFields(b)).toEqual([]);
   });
 
+  it('the sort column is read every tick for the cgroups shown, not for those no row shows', () => {
+    collector.focus({ ids: new Set([a]), fresh: ['memory'], slowRefreshMs: 3_600_000, hidden: new Set([b]) });
+    const first = collector.collect();
+    const second = collector.collect();
+    expect(byId(second, b).memory).toBe(byId(first, b).memory);
+    expect(collector.staleFields(b)).toContain('memory');
+    collector.focus({ ids: new Set([a]), fresh: ['memory'], slowRefreshMs: 3_600_000, hidden: new Set() });
+    const third = collector.collect();
+    expect(byId(third, b).memory).not.toBe(byId(second, b).memory);
+    expect(collector.staleFields(b)).not.toContain('memory');
+  });
+
   it('without a focus every cgroup is read whole every tick (the exporter and snapshot)', () => {
     collector.focus(null);
     const first = collector.collect();

@@ -13,7 +13,7 @@ import type { ViewState } from './view-state.js';
 /** Off-screen rows get their slow figures re-read at most this many ticks apart. */
 export const SLOW_REFRESH_TICKS = 10;
 
-/** The snapshot fields each sort key orders by: read every tick for every row. */
+/** The snapshot fields each sort key orders by: read every tick for every row shown (on screen or not). */
 const SORT_FIELDS: Record<SortKey, readonly (keyof ContainerSnapshot)[]> = {
   cpu: ['cpu'],
   mem: ['memory'],
