@@ -10,7 +10,7 @@
 //    start 1 s apart (ui/app.ts), so this is the cost of a 1 s refresh.
 // Goals: frame <= 30 ms, keypress to frame <= 50 ms, CPU <= 5 % of a core.
 // Standalone: node dist/bench/dashboard.js [--cgroups N] (root for the cpu part);
-// the cpu part alone: --cpu-only [--seconds S] [--every-file] [--isolated] (--isolated:
+// the cpu part alone: --cpu-only [--seconds S] [--every-file] [--isolated] [--sort KEY] (--isolated:
 // the collector sees only the fixture's cgroups, not other benchmarks' on a shared host).
 
 import fs from 'node:fs';
@@ -24,6 +24,7 @@ import { Collector, type CollectorOptions } from '../src/collect/collector.js';
 import { syntheticSnapshot } from '../src/model/samples.js';
 import type { SnapshotSource } from '../src/model/types.js';
 import { Dashboard } from '../ui/app.js';
+import { SORT_KEYS, type SortKey } from '../ui/view/sort.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 
 const WIDTH = 160;
@@ -161,6 +162,8 @@ export async function measureCpu(
   /** Whether the dashboard may focus the collection on its rows on screen (false: every file every tick). */
   focus = true,
   collectorOptions: CollectorOptions = {},
+  /** The table's sort (the default: CPU). */
+  sort: SortKey = 'cpu',
 ): Promise<CpuFigures> {
   const t = headless();
   let cgroups = 0;
@@ -189,7 +192,7 @@ export async function measureCpu(
       close: () => collector.close(),
       ...(focus ? { focus: (f) => collector.focus(f), staleFields: (id: string) => collector.staleFields(id) } : {}),
     };
-    mode = `collector on real cgroups, ${focus ? 'focused on the rows on screen' : 'every file every tick'}`;
+    mode = `collector on real cgroups, ${focus ? 'focused on the rows on screen' : 'every file every tick'}${sort === 'cpu' ? '' : `, sorted by ${sort}`}`;
   } else {
     // Made up front, so what is measured is the UI, not the making of snapshots.
     const snapshots = Array.from({ length: 16 }, (_, i) => syntheticSnapshot(n, i));
@@ -214,7 +217,7 @@ export async function measureCpu(
     input: t.input,
     output: t.output,
     unicode: true,
-    state: { intervalMs: 1000 },
+    state: { intervalMs: 1000, sort },
   });
   const done = app.start();
   await sleep(3000); // warm up: first ticks, JIT
@@ -288,11 +291,17 @@ export async function bench(options: { cgroups: number; fixture?: BenchCgroups }
  * Only the process's CPU on real cgroups (for profiling: `node --cpu-prof dist/bench/dashboard.js
  * --cpu-only --seconds 20`): the bench's own N cgroups, one run, focused unless --every-file.
  */
-async function cpuOnly(n: number, seconds: number, focus: boolean, isolated: boolean): Promise<string[]> {
+async function cpuOnly(
+  n: number,
+  seconds: number,
+  focus: boolean,
+  isolated: boolean,
+  sort: SortKey,
+): Promise<string[]> {
   const fixture = await createBenchCgroups(n);
   const root = isolated ? isolatedRoot(fixture) : null;
   try {
-    return [cpuLine(await measureCpu(fixture, n, seconds, focus, root ? { root } : {}))];
+    return [cpuLine(await measureCpu(fixture, n, seconds, focus, root ? { root } : {}, sort))];
   } finally {
     if (root) fs.rmSync(root, { recursive: true, force: true });
     await fixture.cleanup();
@@ -323,10 +332,19 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       'every-file': { type: 'boolean', default: false },
       seconds: { type: 'string', default: '10' },
       isolated: { type: 'boolean', default: false },
+      sort: { type: 'string', default: 'cpu' },
     },
   });
+  if (!(SORT_KEYS as readonly string[]).includes(values.sort))
+    throw new Error(`--sort: one of ${SORT_KEYS.join(', ')}`);
   const run = values['cpu-only']
-    ? cpuOnly(Number(values.cgroups), Number(values.seconds), !values['every-file'], values.isolated)
+    ? cpuOnly(
+        Number(values.cgroups),
+        Number(values.seconds),
+        !values['every-file'],
+        values.isolated,
+        values.sort as SortKey,
+      )
     : bench({ cgroups: Number(values.cgroups) });
   run.then(
     (lines) => {
