@@ -143,6 +143,10 @@ interface CpuFigures {
   collectMs: number;
   /** CPU ms of the Collector's collect() per tick (its share of the process's CPU). */
   collectCpuMs: number;
+  /** CPU ms per tick of the tree's batch read (the kernel's reads of the kept-open files), part of collect. */
+  batchCpuMs: number;
+  /** CPU ms per tick of the dashboard's update (history, rows, drawing). */
+  uiCpuMs: number;
   mode: string;
   /** Process CPU ms per tick (CPU over the window / ticks in it). */
   cpuMsPerTick: number;
@@ -169,6 +173,12 @@ export async function measureCpu(
   let cgroups = 0;
   let collectTotal = 0;
   let collectCpuTotal = 0;
+  let batchCpuTotal = 0;
+  let uiCpuTotal = 0;
+  const cpuSince = (c0: NodeJS.CpuUsage): number => {
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000;
+  };
   let collects = 0;
   const starts: number[] = [];
   let source: SnapshotSource;
@@ -176,6 +186,12 @@ export async function measureCpu(
   if (fixture) {
     const collector = new Collector({ ...collectorOptions, ...DASHBOARD_COLLECTOR }); // as `tstop` runs it
     await collector.ready();
+    const beginTick = collector.tree.beginTick.bind(collector.tree);
+    collector.tree.beginTick = () => {
+      const c0 = process.cpuUsage();
+      beginTick();
+      batchCpuTotal += cpuSince(c0);
+    };
     source = {
       collect: () => {
         const t0 = performance.now();
@@ -219,10 +235,18 @@ export async function measureCpu(
     unicode: true,
     state: { intervalMs: 1000, sort },
   });
+  const update = app.update.bind(app);
+  app.update = (snapshot, addToHistory) => {
+    const c0 = process.cpuUsage();
+    update(snapshot, addToHistory);
+    uiCpuTotal += cpuSince(c0);
+  };
   const done = app.start();
   await sleep(3000); // warm up: first ticks, JIT
   collectTotal = 0;
   collectCpuTotal = 0;
+  batchCpuTotal = 0;
+  uiCpuTotal = 0;
   collects = 0;
   starts.length = 0;
   const c0 = process.cpuUsage();
@@ -239,6 +263,8 @@ export async function measureCpu(
     cgroups,
     collectMs: ticks ? collectTotal / ticks : 0,
     collectCpuMs: ticks ? collectCpuTotal / ticks : 0,
+    batchCpuMs: ticks ? batchCpuTotal / ticks : 0,
+    uiCpuMs: ticks ? uiCpuTotal / ticks : 0,
     mode,
     cpuMsPerTick: ticks ? cpuMs / ticks : NaN,
     periodMs: starts.length > 1 ? (starts[starts.length - 1] - starts[0]) / (starts.length - 1) : NaN,
@@ -249,7 +275,8 @@ export async function measureCpu(
 function cpuLine(cpu: CpuFigures): string {
   return (
     `dashboard: cpu ${cpu.percent.toFixed(1)} % of a core = UI + ${cpu.mode} (${cpu.cgroups} cgroups; ` +
-    `a tick every ${fmt(cpu.periodMs)} ms, process CPU ${fmt(cpu.cpuMsPerTick)} ms per tick of which collect ${fmt(cpu.collectCpuMs)} ms; ` +
+    `a tick every ${fmt(cpu.periodMs)} ms, process CPU ${fmt(cpu.cpuMsPerTick)} ms per tick of which collect ${fmt(cpu.collectCpuMs)} ms ` +
+    `(batch read ${fmt(cpu.batchCpuMs)}), UI ${fmt(cpu.uiCpuMs)} ms; ` +
     `collect ${fmt(cpu.collectMs)} ms wall)`
   );
 }
