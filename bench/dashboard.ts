@@ -10,7 +10,7 @@
 //    start 1 s apart (ui/app.ts), so this is the cost of a 1 s refresh.
 // Goals: frame <= 30 ms, keypress to frame <= 50 ms, CPU <= 5 % of a core.
 // Standalone: node dist/bench/dashboard.js [--cgroups N] (root for the cpu part);
-// the cpu part alone: --cpu-only [--seconds S] [--every-file] [--isolated] (--isolated:
+// the cpu part alone: --cpu-only [--seconds S] [--every-file] [--isolated] [--sort KEY] (--isolated:
 // the collector sees only the fixture's cgroups, not other benchmarks' on a shared host).
 
 import fs from 'node:fs';
@@ -24,6 +24,7 @@ import { Collector, type CollectorOptions } from '../src/collect/collector.js';
 import { syntheticSnapshot } from '../src/model/samples.js';
 import type { SnapshotSource } from '../src/model/types.js';
 import { Dashboard } from '../ui/app.js';
+import { SORT_KEYS, type SortKey } from '../ui/view/sort.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 
 const WIDTH = 160;
@@ -142,6 +143,10 @@ interface CpuFigures {
   collectMs: number;
   /** CPU ms of the Collector's collect() per tick (its share of the process's CPU). */
   collectCpuMs: number;
+  /** CPU ms per tick of the tree's batch read (the kernel's reads of the kept-open files), part of collect. */
+  batchCpuMs: number;
+  /** CPU ms per tick of the dashboard's update (history, rows, drawing). */
+  uiCpuMs: number;
   mode: string;
   /** Process CPU ms per tick (CPU over the window / ticks in it). */
   cpuMsPerTick: number;
@@ -161,11 +166,19 @@ export async function measureCpu(
   /** Whether the dashboard may focus the collection on its rows on screen (false: every file every tick). */
   focus = true,
   collectorOptions: CollectorOptions = {},
+  /** The table's sort (the default: CPU). */
+  sort: SortKey = 'cpu',
 ): Promise<CpuFigures> {
   const t = headless();
   let cgroups = 0;
   let collectTotal = 0;
   let collectCpuTotal = 0;
+  let batchCpuTotal = 0;
+  let uiCpuTotal = 0;
+  const cpuSince = (c0: NodeJS.CpuUsage): number => {
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000;
+  };
   let collects = 0;
   const starts: number[] = [];
   let source: SnapshotSource;
@@ -173,6 +186,12 @@ export async function measureCpu(
   if (fixture) {
     const collector = new Collector({ ...collectorOptions, ...DASHBOARD_COLLECTOR }); // as `tstop` runs it
     await collector.ready();
+    const beginTick = collector.tree.beginTick.bind(collector.tree);
+    collector.tree.beginTick = () => {
+      const c0 = process.cpuUsage();
+      beginTick();
+      batchCpuTotal += cpuSince(c0);
+    };
     source = {
       collect: () => {
         const t0 = performance.now();
@@ -189,7 +208,7 @@ export async function measureCpu(
       close: () => collector.close(),
       ...(focus ? { focus: (f) => collector.focus(f), staleFields: (id: string) => collector.staleFields(id) } : {}),
     };
-    mode = `collector on real cgroups, ${focus ? 'focused on the rows on screen' : 'every file every tick'}`;
+    mode = `collector on real cgroups, ${focus ? 'focused on the rows on screen' : 'every file every tick'}${sort === 'cpu' ? '' : `, sorted by ${sort}`}`;
   } else {
     // Made up front, so what is measured is the UI, not the making of snapshots.
     const snapshots = Array.from({ length: 16 }, (_, i) => syntheticSnapshot(n, i));
@@ -214,12 +233,20 @@ export async function measureCpu(
     input: t.input,
     output: t.output,
     unicode: true,
-    state: { intervalMs: 1000 },
+    state: { intervalMs: 1000, sort },
   });
+  const update = app.update.bind(app);
+  app.update = (snapshot, addToHistory) => {
+    const c0 = process.cpuUsage();
+    update(snapshot, addToHistory);
+    uiCpuTotal += cpuSince(c0);
+  };
   const done = app.start();
   await sleep(3000); // warm up: first ticks, JIT
   collectTotal = 0;
   collectCpuTotal = 0;
+  batchCpuTotal = 0;
+  uiCpuTotal = 0;
   collects = 0;
   starts.length = 0;
   const c0 = process.cpuUsage();
@@ -236,6 +263,8 @@ export async function measureCpu(
     cgroups,
     collectMs: ticks ? collectTotal / ticks : 0,
     collectCpuMs: ticks ? collectCpuTotal / ticks : 0,
+    batchCpuMs: ticks ? batchCpuTotal / ticks : 0,
+    uiCpuMs: ticks ? uiCpuTotal / ticks : 0,
     mode,
     cpuMsPerTick: ticks ? cpuMs / ticks : NaN,
     periodMs: starts.length > 1 ? (starts[starts.length - 1] - starts[0]) / (starts.length - 1) : NaN,
@@ -246,7 +275,8 @@ export async function measureCpu(
 function cpuLine(cpu: CpuFigures): string {
   return (
     `dashboard: cpu ${cpu.percent.toFixed(1)} % of a core = UI + ${cpu.mode} (${cpu.cgroups} cgroups; ` +
-    `a tick every ${fmt(cpu.periodMs)} ms, process CPU ${fmt(cpu.cpuMsPerTick)} ms per tick of which collect ${fmt(cpu.collectCpuMs)} ms; ` +
+    `a tick every ${fmt(cpu.periodMs)} ms, process CPU ${fmt(cpu.cpuMsPerTick)} ms per tick of which collect ${fmt(cpu.collectCpuMs)} ms ` +
+    `(batch read ${fmt(cpu.batchCpuMs)}), UI ${fmt(cpu.uiCpuMs)} ms; ` +
     `collect ${fmt(cpu.collectMs)} ms wall)`
   );
 }
@@ -288,11 +318,17 @@ export async function bench(options: { cgroups: number; fixture?: BenchCgroups }
  * Only the process's CPU on real cgroups (for profiling: `node --cpu-prof dist/bench/dashboard.js
  * --cpu-only --seconds 20`): the bench's own N cgroups, one run, focused unless --every-file.
  */
-async function cpuOnly(n: number, seconds: number, focus: boolean, isolated: boolean): Promise<string[]> {
+async function cpuOnly(
+  n: number,
+  seconds: number,
+  focus: boolean,
+  isolated: boolean,
+  sort: SortKey,
+): Promise<string[]> {
   const fixture = await createBenchCgroups(n);
   const root = isolated ? isolatedRoot(fixture) : null;
   try {
-    return [cpuLine(await measureCpu(fixture, n, seconds, focus, root ? { root } : {}))];
+    return [cpuLine(await measureCpu(fixture, n, seconds, focus, root ? { root } : {}, sort))];
   } finally {
     if (root) fs.rmSync(root, { recursive: true, force: true });
     await fixture.cleanup();
@@ -323,10 +359,19 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       'every-file': { type: 'boolean', default: false },
       seconds: { type: 'string', default: '10' },
       isolated: { type: 'boolean', default: false },
+      sort: { type: 'string', default: 'cpu' },
     },
   });
+  if (!(SORT_KEYS as readonly string[]).includes(values.sort))
+    throw new Error(`--sort: one of ${SORT_KEYS.join(', ')}`);
   const run = values['cpu-only']
-    ? cpuOnly(Number(values.cgroups), Number(values.seconds), !values['every-file'], values.isolated)
+    ? cpuOnly(
+        Number(values.cgroups),
+        Number(values.seconds),
+        !values['every-file'],
+        values.isolated,
+        values.sort as SortKey,
+      )
     : bench({ cgroups: Number(values.cgroups) });
   run.then(
     (lines) => {

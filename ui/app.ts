@@ -35,6 +35,7 @@ import {
   scrollBy,
   scrollIntoView,
   selectIndex,
+  shownContainers,
   sortBy,
   stepInterval,
   type ViewState,
@@ -99,6 +100,8 @@ export class Dashboard implements DashboardControls {
   private readonly source: SnapshotSource | null;
   private snapshot: Snapshot | null = null;
   private rows: Row[] = [];
+  /** The containers the rows are made of (before the tree adds ancestors). */
+  private shown: ContainerSnapshot[] = [];
   private rowsDirty = true;
   private mode: 'table' | 'detail' = 'table';
   private detailId: string | null = null;
@@ -209,8 +212,8 @@ export class Dashboard implements DashboardControls {
     if (this.state.paused) return this.render();
     let s: Snapshot;
     try {
-      // The rows on screen and the sort column every tick; the rest's dear files less often.
-      this.source.focus?.(collectFocus(this.rowsOnScreen(), this.state.sort, this.state.intervalMs, this.detailId));
+      // The rows on screen and the sort column every tick; the rest's dear files less often (hidden: once shown).
+      this.source.focus?.(collectFocus(this.rowsOnScreen(), this.state, this.detailId, this.snapshot, this.shown));
       s = this.source.collect();
     } catch (err) {
       this.status.show(`collection failed: ${(err as Error).message}`, 'crit');
@@ -270,7 +273,8 @@ export class Dashboard implements DashboardControls {
 
   private refreshRows(): void {
     if (!this.rowsDirty) return;
-    this.rows = this.snapshot ? buildRows(this.snapshot, this.state, this.rowContext()) : [];
+    this.shown = this.snapshot ? shownContainers(this.snapshot, this.state) : [];
+    this.rows = this.snapshot ? buildRows(this.snapshot, this.state, this.rowContext(), this.shown) : [];
     this.rowsDirty = false;
     reconcile(this.state, this.rows, this.table.pageHeight);
   }

@@ -10,6 +10,7 @@ import { CgroupSource } from '../cgroupfs/source.js';
 import { CgroupTree, type CgroupNode } from '../cgroupfs/tree.js';
 import { TreeWatcher } from '../cgroupfs/watch.js';
 import { phaseOf, SettingsSafety, WATCHED_RESCAN_MS } from './settings-safety.js';
+import { CARRIED, carriedTables, markCarried, NOTHING_STALE, settleFromPids } from './focus-carry.js';
 import type { CollectContext } from '../../collectors/api.js';
 import { collectCapabilities } from '../../collectors/capabilities.js';
 import { collectHostDynamic, collectHostStatic, hostNetDevPath, type HostStatic } from '../../collectors/host.js';
@@ -90,52 +91,6 @@ interface NodeMemo extends CgroupIdentity {
   ioBeforeSeconds: number;
 }
 
-/**
- * Fields a focused collection may carry over for cgroups off the reader's
- * screen, for at most slowRefreshMs: all but pids and CPU, which are read
- * every tick. CPU is the default sort and every sort's tie-break; pids.current
- * counts every task below the cgroup, so it says whether the cgroup holds
- * processes (what the table shows by default) without its process list
- * (see settleFromPids). The dear files are memory.stat, per-device io, the
- * three PSI files, hugetlb per page size, cgroup.procs (an open per read on
- * v1) and the freezer's one to three files.
- */
-const SLOW_FIELDS: ReadonlySet<keyof ContainerSnapshot> = new Set([
-  'processes',
-  'memory',
-  'io',
-  'pressure',
-  'hugetlb',
-  'devices',
-  'freezer',
-  'populated',
-]);
-const NOTHING_STALE: readonly (keyof ContainerSnapshot)[] = [];
-/** Shared by every cgroup pids.current says is empty (snapshots are read-only). */
-const NO_PROCESSES: number[] = [];
-
-/**
- * A cgroup off screen whose process list and "populated" were carried over:
- * its pids.current, read now, settles the list when it is 0 (no process at
- * all) and "populated" always. Without pids the list itself was read (see
- * collectNode), and "populated" follows it. Returns the fields still carried.
- */
-function settleFromPids(out: ContainerSnapshot, carried: (keyof ContainerSnapshot)[]): (keyof ContainerSnapshot)[] {
-  const tasks = out.pids?.current ?? null;
-  const listCarried = carried.includes('processes');
-  let left = carried;
-  if (tasks === 0 && listCarried) {
-    out.processes = NO_PROCESSES;
-    left = left.filter((f) => f !== 'processes');
-  }
-  if (carried.includes('populated') && (tasks !== null || !listCarried)) {
-    // Descendants' processes are added by markPopulated (pids.current already counts them).
-    out.populated = tasks === null ? out.processes.length > 0 : tasks > 0;
-    left = left.filter((f) => f !== 'populated');
-  }
-  return left;
-}
-
 /** Off screen, settings are re-read at most this many times settingsRefreshMs apart (60 s by default). */
 const OFF_SCREEN_SETTINGS_FACTOR = 6;
 
@@ -173,8 +128,8 @@ export class Collector {
   private readonly hostNetDev: string | null;
   readonly namer: DeviceNamer;
   private focusSpec: CollectFocus | null = null;
-  /** Per collector (CGROUP_COLLECTORS order): carried over this tick for cgroups out of focus. */
-  private readonly skipped = new Uint8Array(CGROUP_COLLECTORS.length);
+  /** Per CARRIED kind and collector (CGROUP_COLLECTORS order): carried over this tick for cgroups out of focus. */
+  private readonly skipped = carriedTables();
 
   constructor(options: CollectorOptions = {}) {
     this.root = path.resolve(options.root ?? '/');
@@ -292,25 +247,17 @@ export class Collector {
     const partial = new Uint8Array(this.tree.nodes.size);
     if (!focus) return partial;
     this.tree.refreshSettings = false;
-    let anySkipped = false;
-    CGROUP_COLLECTORS.forEach((c, i) => {
-      const slow = c.fields.every((f) => SLOW_FIELDS.has(f) && !focus.fresh.includes(f));
-      this.skipped[i] = slow ? 1 : 0;
-      anySkipped ||= slow;
-    });
-    const owner = this.tree.slotOwner;
-    const skipSlots: number[] = [];
-    for (let slot = 0; slot < owner.length; slot++)
-      if (owner[slot] >= 0 && this.skipped[owner[slot]]) skipSlots.push(slot);
+    const skipSlots = markCarried(this.skipped, focus.fresh, this.tree.slotOwner);
     let i = 0;
     for (const node of this.tree.nodes.values()) {
       const memo = this.memoOf(node);
       const inFocus = focus.ids.has(node.id);
       if (!this.tree.settingsWatched(node) && this.settingsDue(memo, inFocus, focus, nowMs)) node.settingsStale = true;
-      const due = memo.fullAtMs + focus.slowRefreshMs * (0.5 + memo.phase / 2);
-      if (anySkipped && memo.last !== null && !inFocus && !node.settingsStale && nowMs < due) {
-        partial[i] = 1;
-        for (const slot of skipSlots) this.tree.reader.skipInBatch(node.batchPositions[slot]);
+      const hidden = focus.hidden?.has(node.id) === true;
+      const due = hidden ? Infinity : memo.fullAtMs + focus.slowRefreshMs * (0.5 + memo.phase / 2);
+      if (memo.last !== null && !inFocus && !node.settingsStale && nowMs < due) {
+        partial[i] = hidden ? CARRIED.hidden : CARRIED.offScreen;
+        for (const slot of skipSlots[partial[i]]) this.tree.reader.skipInBatch(node.batchPositions[slot]);
       }
       i++;
     }
@@ -351,7 +298,7 @@ export class Collector {
     try {
       let i = 0;
       for (const node of this.tree.nodes.values()) {
-        const c = this.collectNode(node, partial[i++] === 1, nowMs);
+        const c = this.collectNode(node, partial[i++], nowMs);
         if (c) containers.push(c);
         if (!c) continue;
         const memo = node.memo as NodeMemo;
@@ -474,7 +421,8 @@ export class Collector {
     return memo;
   }
 
-  private collectNode(node: CgroupNode, partial: boolean, nowMs: number): ContainerSnapshot | null {
+  /** partial: 0 read whole, else the CARRIED kind (which collectors' fields are carried over). */
+  private collectNode(node: CgroupNode, partial: number, nowMs: number): ContainerSnapshot | null {
     const src = this.source.bind(node);
     const memo = this.memoOf(node);
     const out = this.blankContainer(node, memo);
@@ -490,7 +438,7 @@ export class Collector {
     for (let i = 0; i < CGROUP_COLLECTORS.length; i++) {
       const collector = CGROUP_COLLECTORS[i];
       // Without pids.current nothing else says whether the cgroup holds processes: its list is read.
-      if (partial && last && this.skipped[i] && !(i === PROCESSES_INDEX && out.pids === null)) {
+      if (partial && last && this.skipped[partial][i] && !(i === PROCESSES_INDEX && out.pids === null)) {
         for (const field of collector.fields) carry(out, last, field);
         (stale ??= []).push(...collector.fields);
         continue;

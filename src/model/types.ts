@@ -354,4 +354,11 @@ export interface CollectFocus {
    * of cgroups out of focus are re-read less often (the collector says how).
    */
   settingsFresh?: boolean;
+  /**
+   * Cgroups the reader does not show at all (filtered out of its rows): their
+   * slow figures, `fresh` ones included (no row to order), are not re-read
+   * while they stay hidden (carried over, said stale); shown again, they are
+   * due as any other's (at once when older than slowRefreshMs).
+   */
+  hidden?: ReadonlySet<string>;
 }

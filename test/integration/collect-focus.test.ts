@@ -237,6 +237,36 @@ describe('focused collection', { timeout: 300_000 }, () => {
     }
   });
 
+  it('a cgroup no row shows (hidden) keeps its slow figures while hidden, then they are due as for any other', async () => {
+    // slowRefreshMs 0: every cgroup off screen would be re-read whole every tick, b is not while hidden.
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 0, hidden: new Set([b]) });
+    const first = collector.collect();
+    await sleep(20);
+    const second = collector.collect();
+    expect(byId(second, b).memory).toBe(byId(first, b).memory);
+    expect(byId(second, b).pressure).toBe(byId(first, b).pressure);
+    expect(byId(second, b).cpu).not.toBe(byId(first, b).cpu); // CPU and pids: every tick, hidden or not
+    expect(byId(second, b).pids).not.toBe(byId(first, b).pids);
+    expect(collector.staleFields(b)).toEqual(expect.arrayContaining(['memory', 'io', 'pressure', 'freezer']));
+    // Shown again (off screen), the same focus otherwise: older than slowRefreshMs, read whole at the next tick.
+    collector.focus({ ids: new Set([a]), fresh: [], slowRefreshMs: 0, hidden: new Set() });
+    const third = collector.collect();
+    expect(byId(third, b).memory).not.toBe(byId(second, b).memory);
+    expect(collector.staleFields(b)).toEqual([]);
+  });
+
+  it('the sort column is read every tick for the cgroups shown, not for those no row shows', () => {
+    collector.focus({ ids: new Set([a]), fresh: ['memory'], slowRefreshMs: 3_600_000, hidden: new Set([b]) });
+    const first = collector.collect();
+    const second = collector.collect();
+    expect(byId(second, b).memory).toBe(byId(first, b).memory);
+    expect(collector.staleFields(b)).toContain('memory');
+    collector.focus({ ids: new Set([a]), fresh: ['memory'], slowRefreshMs: 3_600_000, hidden: new Set() });
+    const third = collector.collect();
+    expect(byId(third, b).memory).not.toBe(byId(second, b).memory);
+    expect(collector.staleFields(b)).not.toContain('memory');
+  });
+
   it('without a focus every cgroup is read whole every tick (the exporter and snapshot)', () => {
     collector.focus(null);
     const first = collector.collect();

@@ -56,6 +56,38 @@ describe('dashboard focus and stale columns', () => {
     expect(focus.fresh).toEqual(['cpu']);
   });
 
+  it('names the cgroups no row shows (filtered out; in the tree, no ancestor of a shown one)', async () => {
+    const containers = [
+      container({ id: '/', runtime: 'cgroup', inode: 1 }),
+      container({ id: '/docker/web', name: 'web', inode: 2 }),
+      container({ id: '/busy.slice/job', runtime: 'cgroup', inode: 3 }),
+      container({ id: '/idle.slice', runtime: 'cgroup', processes: [], inode: 4 }),
+      container({ id: '/idle.slice/empty', runtime: 'cgroup', processes: [], inode: 5 }),
+    ];
+    const focuses: (CollectFocus | null)[] = [];
+    const source: SnapshotSource = {
+      collect: () => snapshot(containers, 100 + focuses.length),
+      focus: (f) => focuses.push(f),
+    };
+    const hidden = async (): Promise<string[]> => {
+      h!.app['tick']();
+      await settle();
+      return [...(focuses[focuses.length - 1]?.hidden ?? [])].sort();
+    };
+    h = openDashboard(160, 30, { source, state: { intervalMs: 60_000 } });
+    void h.app.start();
+    await settle();
+    expect(focuses[0]?.hidden).toBeUndefined(); // before the first snapshot nothing is known
+    // Flat view: the root (the header's host) and the empty plain cgroups.
+    expect(await hidden()).toEqual(['/', '/idle.slice', '/idle.slice/empty']);
+    await h.press('t'); // tree view: the root is drawn as the ancestor of every row
+    expect(await hidden()).toEqual(['/idle.slice', '/idle.slice/empty']);
+    await h.press('a'); // every cgroup: none hidden
+    expect(await hidden()).toEqual([]);
+    await h.press('/', 'w', 'e', 'b', '\r'); // a filter: only web and its ancestors are drawn
+    expect(await hidden()).toEqual(['/busy.slice/job', '/idle.slice', '/idle.slice/empty']);
+  });
+
   it('says which columns on screen are older than one tick, and nothing when none is', async () => {
     const { source } = focusedSource({ '/docker/db': ['memory', 'pressure', 'hugetlb', 'freezer', 'processes'] });
     h = openDashboard(160, 30, { source, state: { intervalMs: 60_000 } });

@@ -72,8 +72,12 @@ export function shownContainers(snapshot: Snapshot, state: ViewState): Container
   );
 }
 
-export function buildRows(snapshot: Snapshot, state: ViewState, ctx: RowContext): Row[] {
-  const shown = shownContainers(snapshot, state);
+export function buildRows(
+  snapshot: Snapshot,
+  state: ViewState,
+  ctx: RowContext,
+  shown = shownContainers(snapshot, state),
+): Row[] {
   if (!state.tree) return flatRows(shown, ctx, state.sort, state.reverse);
   if (shown.length === 0) return [];
   const all = new Map<string, ContainerSnapshot>();
