@@ -4,7 +4,8 @@
 // cgroups only, not other benchmarks' on a shared host), both scraped with
 // gzip once a second at the same moments for --seconds (default 60: six 10 s
 // settings refreshes and two 30 s rescans of the old way). CPU per scrape is
-// each process's CPU over the window / scrapes. --cpu-prof DIR also writes a
+// each process's CPU over the window / scrapes; RSS at the end, and the peak
+// RSS (VmHWM) since the start. --cpu-prof DIR also writes a
 // V8 CPU profile of each (node --cpu-prof).
 //
 // Run alone: npm run build && node dist/bench/export-pair.js [cgroups] --against DIR [--seconds S] [--cpu-prof DIR]
@@ -22,6 +23,7 @@ import {
   type ExportProcess,
 } from './export-process.js';
 import { createBenchCgroups } from './fixture.js';
+import { peakRssMb } from './collect.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -74,7 +76,7 @@ export async function exportPair(
     const load = loadAverages();
     return runs.map(
       (r, i) =>
-        `export pair at ${cgroups} cgroups (${r.label}): ${((cpuSeconds(exporters[i].pid) - cpu0[i]) / scrapes).toFixed(4)} CPU-s per scrape over ${scrapes} scrapes 1 s apart, RSS ${(rssBytes(exporters[i].pid) / 1048576).toFixed(1)} MB (load ${load})`,
+        `export pair at ${cgroups} cgroups (${r.label}): ${((cpuSeconds(exporters[i].pid) - cpu0[i]) / scrapes).toFixed(4)} CPU-s per scrape over ${scrapes} scrapes 1 s apart, RSS ${(rssBytes(exporters[i].pid) / 1048576).toFixed(1)} MB, peak ${peakRssMb(exporters[i].pid).toFixed(1)} MB (load ${load})`,
     );
   } finally {
     for (const e of exporters) await e.stop();

@@ -2,6 +2,8 @@
 // kept-open descriptors, and the bytes kept from earlier ticks (settings,
 // gate, execution, resting and written files: see src/cgroupfs/files.ts).
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** One cgroup, present in one or more hierarchies. */
 export class CgroupNode {
   readonly id: string;
@@ -17,8 +19,19 @@ export class CgroupNode {
   gone = false;
   /** Free slot for the collection layer's per-cgroup memo. */
   memo: unknown = undefined;
-  /** Last content of each setting file (ABSENT_SETTING where it does not exist). */
-  readonly settings: (Buffer | null)[];
+  /**
+   * Bytes kept from earlier ticks (settings, execution, resting and written
+   * files), all in one buffer: each slot's at keptOffset, keptLength long
+   * (KEPT_NONE, KEPT_ABSENT: see kept.ts, which alone writes them).
+   */
+  keptBytes: Buffer = NO_BYTES;
+  keptUsed = 0;
+  /** Bytes of keptBytes no slot uses any more (freed at the next compaction). */
+  keptWaste = 0;
+  readonly keptOffset: Int32Array;
+  readonly keptLength: Int32Array;
+  /** Changes whenever a slot's kept bytes do (a parse memoized on them: CgroupSource.setting). */
+  readonly keptVersion: Uint16Array;
   /** Settings must be re-read at the next read (new cgroup, or the limiter changed one). */
   settingsStale = true;
   /** Nothing in this cgroup ran since the last tick (its gate file is unchanged): see executionFile. */
@@ -46,7 +59,7 @@ export class CgroupNode {
   readonly atRest: Uint8Array;
   /**
    * Collectors' parses of settings (see CgroupSource.setting), flat: the file
-   * slot, the cached bytes it was parsed from, the value; then the next. A
+   * slot, the version of the kept bytes it was parsed from, the value; then the next. A
    * cgroup parses a few settings: two arrays indexed by slot were ~2 MB of
    * heap at 1,000 cgroups, nearly all empty.
    */
@@ -55,15 +68,17 @@ export class CgroupNode {
   constructor(id: string, hierarchyCount: number, fileCount: number) {
     this.id = id;
     this.dirs = new Array<string | null>(hierarchyCount).fill(null);
-    // The per-slot arrays are views of one buffer: five buffers of their own
+    // The per-slot arrays are views of one buffer: buffers of their own
     // cost ~1 MB more at 1,000 cgroups (an ArrayBuffer and a backing store each).
-    const perSlot = new ArrayBuffer(fileCount * 11);
+    const perSlot = new ArrayBuffer(fileCount * 21 + hierarchyCount);
     this.fds = new Int32Array(perSlot, 0, fileCount).fill(-2);
     this.batchPositions = new Int32Array(perSlot, fileCount * 4, fileCount).fill(-1);
-    this.settings = new Array<Buffer | null>(fileCount).fill(null);
-    this.atRest = new Uint8Array(perSlot, fileCount * 8, fileCount);
-    this.watched = new Uint8Array(perSlot, fileCount * 9, fileCount);
-    this.changed = new Uint8Array(perSlot, fileCount * 10, fileCount);
-    this.dirWatched = new Uint8Array(hierarchyCount);
+    this.keptOffset = new Int32Array(perSlot, fileCount * 8, fileCount);
+    this.keptLength = new Int32Array(perSlot, fileCount * 12, fileCount).fill(-1);
+    this.keptVersion = new Uint16Array(perSlot, fileCount * 16, fileCount);
+    this.atRest = new Uint8Array(perSlot, fileCount * 18, fileCount);
+    this.watched = new Uint8Array(perSlot, fileCount * 19, fileCount);
+    this.changed = new Uint8Array(perSlot, fileCount * 20, fileCount);
+    this.dirWatched = new Uint8Array(perSlot, fileCount * 21, hierarchyCount);
   }
 }

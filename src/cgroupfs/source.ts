@@ -88,15 +88,16 @@ export class CgroupSource {
     const n = this.read(file);
     if (n < 0) return null;
     const node = this.current;
-    const data = this.tree.reader.data;
+    // A setting is served from the node's kept bytes: their version tells whether they changed.
+    const version = node.keptVersion[file.slot];
     const memo = node.parsedSettings;
     let at = 0;
     while (at < memo.length && memo[at] !== file.slot) at += 3;
-    if (at < memo.length && memo[at + 1] === data) return memo[at + 2] as T;
-    const value = parse(data, this.start, this.end);
+    if (at < memo.length && memo[at + 1] === version) return memo[at + 2] as T;
+    const value = parse(this.buf, this.start, this.end);
     if (file.kind === 'setting') {
       memo[at] = file.slot;
-      memo[at + 1] = data;
+      memo[at + 1] = version;
       memo[at + 2] = value;
     }
     return value;

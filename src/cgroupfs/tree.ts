@@ -9,6 +9,7 @@ import { BATCH_MAX_FILE } from './batch.js';
 import { FileReader, READ_ABSENT, READ_GONE } from './reader.js';
 import { registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
 import { SettingTriggers } from './setting-triggers.js';
+import { drop, keep, keepAbsent, KEPT_ABSENT, KEPT_NONE, keptEquals } from './kept.js';
 
 /** Hierarchies whose controllers tstop reads nothing from are not walked. */
 const IGNORED_V1_CONTROLLERS = new Set(['net_cls', 'net_prio', 'perf_event', 'rdma', 'misc']);
@@ -32,9 +33,6 @@ const IDLE_TICKS_BEFORE_CLOSE = 3;
 
 /** The line of cgroup.events that says no task is in the cgroup or below it. */
 const POPULATED_0 = Buffer.from('populated 0\n', 'latin1');
-
-/** Marks a setting file that does not exist for a cgroup. */
-const ABSENT_SETTING = Buffer.alloc(0);
 
 export class CgroupTree {
   /**
@@ -191,8 +189,8 @@ export class CgroupTree {
 
   /** A written file: its last bytes while watched and no write was seen since they were read; else read. */
   private readWritten(node: CgroupNode, slot: number, h: number, p: string): number {
-    const cached = node.settings[slot];
-    if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached !== null) return this.serve(cached);
+    const cached = node.keptLength[slot] !== KEPT_NONE;
+    if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached) return this.serveKept(node, slot);
     node.changed[slot] = 0; // a write after this read is seen at the next tick
     return this.readAndKeep(node, slot, h, p);
   }
@@ -230,17 +228,17 @@ export class CgroupTree {
    */
   private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, p: string): number {
     const slot = file.slot;
-    const cached = node.settings[slot];
     if (
       node.quietTick === this.tickCount &&
       node.emptyTick === this.tickCount &&
-      cached !== null &&
+      node.keptLength[slot] !== KEPT_NONE &&
       node.atRest[slot]
     ) {
-      return this.serve(cached);
+      return this.serveKept(node, slot);
     }
+    const version = node.keptVersion[slot];
     const n = this.readAndKeep(node, slot, h, p);
-    if (node.settings[slot] !== cached) {
+    if (node.keptVersion[slot] !== version) {
       // New bytes were kept: judge them once.
       const { data, start } = this.reader;
       node.atRest[slot] = file.atRest?.(data, start, start + n) ? 1 : 0;
@@ -259,18 +257,14 @@ export class CgroupTree {
       return n;
     }
     if (n < 0) return n;
-    const cached = node.settings[slot];
     const { data, start } = this.reader;
-    if (cached === null || cached.length !== n || data.compare(cached, 0, n, start, start + n) !== 0) {
-      node.settings[slot] = Buffer.from(data.subarray(start, start + n));
-    }
+    if (!keptEquals(node, slot, data, start, n)) keep(node, slot, data, start, n);
     return n;
   }
 
   /** An execution file: its last bytes while the cgroup is idle, else read (and its bytes kept when they changed). */
   private readExecution(node: CgroupNode, slot: number, h: number, p: string): number {
-    const cached = node.settings[slot];
-    if (node.idle && cached !== null) return this.serve(cached);
+    if (node.idle && node.keptLength[slot] !== KEPT_NONE) return this.serveKept(node, slot);
     return this.readAndKeep(node, slot, h, p);
   }
 
@@ -281,6 +275,14 @@ export class CgroupTree {
     this.reader.start = 0;
     this.reader.length = bytes.length;
     return bytes.length;
+  }
+
+  /** Points the reader at a slot's kept bytes. */
+  private serveKept(node: CgroupNode, slot: number): number {
+    this.servedKept = true;
+    this.reader.data = node.keptBytes;
+    this.reader.start = node.keptOffset[slot];
+    return (this.reader.length = node.keptLength[slot]);
   }
 
   /**
@@ -337,7 +339,7 @@ export class CgroupTree {
         node.idle = true;
         const close = ++node.idleTicks >= IDLE_TICKS_BEFORE_CLOSE;
         for (const slot of this.executionSlots) {
-          if (node.settings[slot] === null) continue;
+          if (node.keptLength[slot] === KEPT_NONE) continue;
           if (close) {
             if (node.fds[slot] >= 0) this.reader.close(node.fds, slot, node.batchPositions);
           } else this.reader.skipInBatch(node.batchPositions[slot]);
@@ -362,14 +364,15 @@ export class CgroupTree {
     const previous = this.tickCount - 1;
     for (const node of this.nodes.values()) {
       for (const slot of this.writtenSlots) {
-        if (node.watched[slot] && !node.changed[slot] && node.settings[slot] !== null) {
+        if (node.watched[slot] && !node.changed[slot] && node.keptLength[slot] !== KEPT_NONE) {
           this.reader.skipInBatch(node.batchPositions[slot]);
         }
       }
       if (pop < 0 || !node.watched[pop] || node.changed[pop] || node.emptyTick !== previous) continue;
       node.quietTick = this.tickCount;
       for (const slot of this.restingSlots) {
-        if (node.settings[slot] !== null && node.atRest[slot]) this.reader.skipInBatch(node.batchPositions[slot]);
+        if (node.keptLength[slot] !== KEPT_NONE && node.atRest[slot])
+          this.reader.skipInBatch(node.batchPositions[slot]);
       }
     }
   }
@@ -379,14 +382,13 @@ export class CgroupTree {
    * a descriptor, so the budget goes to the files read every tick.
    */
   private readSetting(node: CgroupNode, slot: number, h: number, p: string): number {
-    const cached = node.settings[slot];
+    const cached = node.keptLength[slot];
     const byEvent = this.settingsByEvent && this.settingTriggers.byEvent[slot] === 1 && node.dirWatched[h] === 1;
-    if (cached !== null && !node.settingsStale && !node.changed[slot] && (byEvent || !this.refreshSettings)) {
-      if (cached === ABSENT_SETTING) return READ_ABSENT;
-      this.reader.data = cached;
-      this.reader.start = 0;
-      this.reader.length = cached.length;
-      return cached.length;
+    if (cached !== KEPT_NONE && !node.settingsStale && !node.changed[slot] && (byEvent || !this.refreshSettings)) {
+      if (cached === KEPT_ABSENT) return READ_ABSENT;
+      this.serveKept(node, slot);
+      this.servedKept = false;
+      return cached;
     }
     node.changed[slot] = 0; // a write after this read is seen at the next tick
     const n = this.reader.readOnce(p, false);
@@ -395,23 +397,13 @@ export class CgroupTree {
       return n;
     }
     if (n < 0) {
-      node.settings[slot] = ABSENT_SETTING;
+      keepAbsent(node, slot);
       return n;
     }
-    let bytes = cached;
-    if (
-      bytes === null ||
-      bytes === ABSENT_SETTING ||
-      bytes.length !== n ||
-      this.reader.buf.compare(bytes, 0, n, 0, n) !== 0
-    ) {
-      // A copy only when the value changed: an unchanged setting costs no allocation.
-      bytes = node.settings[slot] = Buffer.from(this.reader.buf.subarray(0, n));
-    }
-    // Served from the cached bytes, so a parse memoized on them stays valid.
-    this.reader.data = bytes;
-    this.reader.start = 0;
-    this.reader.length = n;
+    // Kept again only when the value changed: an unchanged setting keeps its version (and its parse).
+    if (!keptEquals(node, slot, this.reader.buf, 0, n)) keep(node, slot, this.reader.buf, 0, n);
+    this.serveKept(node, slot);
+    this.servedKept = false;
     return n;
   }
 
@@ -458,7 +450,7 @@ export class CgroupTree {
     for (let slot = 0; slot < this.files.length; slot++) {
       if (this.fileHierarchy[slot] === h) {
         this.reader.close(node.fds, slot, node.batchPositions);
-        node.settings[slot] = null;
+        drop(node, slot);
       }
     }
   }

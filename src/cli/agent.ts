@@ -5,14 +5,14 @@
 import { Collector, type CollectorOptions } from '../collect/collector.js';
 import type { AgentState } from '../exporter/agent-families.js';
 import type { GuardRunner } from '../guard/runner.js';
-import { ExpiryAgent } from '../limiter/expiry-runner.js';
-import { createLimiter, type CgroupLimiter } from '../limiter/limiter.js';
+import { auditLogPath } from '../limiter/audit.js';
+import { ExpiryAgent } from '../limiter/expiry-agent.js';
+import type { CgroupLimiter } from '../limiter/limiter.js';
 import { printable } from '../util/format.js';
 import { UsageError } from '../util/errors.js';
 import { durationFlag, stringFlag, type ParsedFlags } from './command.js';
 
 export interface Agent {
-  limiter: CgroupLimiter;
   expiries: ExpiryAgent;
   /** With --guard: the rules' runner (its counters and firing gauges feed the exporter). */
   guard: GuardRunner | null;
@@ -49,11 +49,18 @@ export async function startAgent(
     guardFile === undefined ? null : await Promise.all([import('./guard.js'), import('../guard/runner.js')]);
   const rules =
     guardModules && guardModules[0].loadGuardRules(guardFile!, guardModules[0].hostAbilities(options.root ?? '/'));
-  const limiter = createLimiter({ root: options.root, collector: options, auditLog: stringFlag(flags, 'audit-log') });
-  const expiries = new ExpiryAgent(limiter, { role, log }).start();
+  const auditLog = stringFlag(flags, 'audit-log');
+  // The limiter loads when the guard needs it, or when an expiry is pending (src/limiter/expiry-agent.ts).
+  const newLimiter = async (): Promise<CgroupLimiter> =>
+    (await import('../limiter/limiter.js')).createLimiter({ root: options.root, collector: options, auditLog });
+  const limiter = rules ? await newLimiter() : null;
+  const expiries = new ExpiryAgent(
+    { auditFile: auditLogPath(auditLog), root: options.root, limiter: () => limiter ?? newLimiter() },
+    { role, log },
+  ).start();
   let guard: GuardRunner | null = null;
   let loop: { stop(): Promise<void> } | null = null;
-  if (rules && guardModules) {
+  if (rules && guardModules && limiter) {
     const { GuardRunner } = guardModules[1];
     let shared: Collector | null = null;
     const ready = Promise.resolve(collector).then((c) => {
@@ -67,7 +74,6 @@ export async function startAgent(
   }
   let stopped: Promise<void> | null = null;
   return {
-    limiter,
     expiries,
     guard,
     stop: () =>

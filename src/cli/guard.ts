@@ -6,7 +6,7 @@ import { detectCgroupMounts } from '../cgroupfs/mounts.js';
 import { GuardRunner } from '../guard/runner.js';
 import { parseGuardConfig, type GuardRule, type HostAbilities } from '../guard/rules.js';
 import { createLimiter } from '../limiter/limiter.js';
-import { ExpiryAgent } from '../limiter/expiry-runner.js';
+import { ExpiryAgent } from '../limiter/expiry-agent.js';
 import { UsageError } from '../util/errors.js';
 import { untilStopSignal } from '../util/signals.js';
 import { collectorOptions } from './collection-flags.js';
@@ -59,7 +59,12 @@ export async function runGuard(flags: ParsedFlags): Promise<number> {
   };
   const runner = new GuardRunner({ rules, source: collector, limiter, dryRun, log });
   // A guard that acts is an agent: it runs the audit log's expiries (its own limit --for among them).
-  const expiries = limiter ? new ExpiryAgent(limiter, { role: 'guard', log }).start() : null;
+  const expiries = limiter
+    ? new ExpiryAgent(
+        { auditFile: limiter.audit.file, root: options.root, limiter: () => limiter },
+        { role: 'guard', log },
+      ).start()
+    : null;
   log(`guard: ${rules.length} rule(s) from ${file}, every ${intervalMs} ms${dryRun ? ', dry run' : ''}`);
   const loop = runner.loop(intervalMs, collector.ready());
   await untilStopSignal();

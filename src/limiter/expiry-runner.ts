@@ -1,6 +1,7 @@
 // Running expiries (see expiry.ts): the revert of one expired change, the
-// loop of the detached reverter (`tstop limit __expire`), the loop an agent
-// (record, export, guard) runs beside its own work, and `tstop limit keep`.
+// loop of the detached reverter (`tstop limit __expire`), and `tstop limit
+// keep`. The loop an agent (record, export, guard) runs beside its own work
+// is expiry-agent.ts: it loads this module once an expiry is pending.
 // A revert is its own audited change ('undo', expired: true). A file that
 // someone else changed since our change keeps their value: the revert is
 // recorded as 'skipped' with the values found (planUndo's conflict check,
@@ -149,91 +150,6 @@ export async function runReverter(limiter: CgroupLimiter, log: (line: string) =>
     }
     // Wake at the deadline, and at least every second to see changes to the log (a keep, a new expiry).
     await sleep(waitMs);
-  }
-}
-
-/**
- * An agent's share of the expiries: it takes the runner lock when free (a
- * reverter that finished, or one killed with kill -9), runs what is due,
- * and on stop hands what is still pending to a new detached reverter.
- */
-export class ExpiryAgent {
-  readonly runner: ExpiryRunner;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
-  private lastError = '';
-
-  constructor(
-    limiter: CgroupLimiter,
-    private readonly options: ExpiryRunnerOptions & { pollMs?: number },
-  ) {
-    this.runner = new ExpiryRunner(limiter, options);
-  }
-
-  /** Pending expiries of the audit log (tstop_limit_expiry_pending); null when the log cannot be read. */
-  pendingCount(): number | null {
-    try {
-      return this.runner.pending().length;
-    } catch (err) {
-      this.report(err);
-      return null;
-    }
-  }
-
-  start(): this {
-    this.schedule(0);
-    return this;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => (this.running = null));
-    }, ms);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    const pollMs = this.options.pollMs ?? 1_000;
-    let wait = pollMs;
-    try {
-      this.runner.lock.markAgent();
-      if (!this.runner.lock.held && this.runner.lock.tryTake(this.options.role)) {
-        const n = this.runner.pending().length;
-        if (n > 0) this.options.log(`taking over ${n} pending expir${n === 1 ? 'y' : 'ies'}`);
-      }
-      if (this.runner.lock.held) {
-        const next = await this.runner.runDue();
-        if (next !== null) wait = Math.min(pollMs, Math.max(10, next - Date.now()));
-      }
-      this.lastError = '';
-    } catch (err) {
-      this.report(err);
-    }
-    this.schedule(wait);
-  }
-
-  /** Logs a failure once (until a different one, or a success, comes). */
-  private report(err: unknown): void {
-    const why = err instanceof Error ? err.message : String(err);
-    if (why !== this.lastError) this.options.log(`expiries: ${why}`);
-    this.lastError = why;
-  }
-
-  /** Stops, releases the lock, and starts a reverter for what is still pending. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-    this.runner.lock.unmarkAgent();
-    this.runner.lock.release();
-    try {
-      if (this.runner.limiter.ensureExpiryRunner())
-        this.options.log(`handed ${this.runner.pending().length} pending expiries to a detached reverter`);
-    } catch (err) {
-      this.options.log(`expiries: no reverter started (${err instanceof Error ? err.message : String(err)})`);
-    }
   }
 }
 

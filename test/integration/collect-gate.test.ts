@@ -93,7 +93,7 @@ describe('idle cgroups: execution-driven counters from their last bytes', { time
     if (!gate || wakingNode.batchPositions[gate.slot] < 0) return; // no batch, or past the budget: nothing gated
     const execution = registeredFiles().filter((f) => f.kind === 'execution' && collector.tree.has(wakingNode, f));
     expect(execution.length).toBeGreaterThan(0);
-    const kept = execution.filter((f) => wakingNode.settings[f.slot] !== null);
+    const kept = execution.filter((f) => wakingNode.keptLength[f.slot] >= 0);
     if (!cg.v2) expect(kept.length).toBeGreaterThan(0); // v1 blkio, memory, pids, cpuacct.stat
 
     for (const f of kept) {

@@ -1,7 +1,8 @@
 // Limits that expire (`tstop limit C ... --for D`) on the real kernel: a
 // real tstop container (tstop run -d, busybox rootfs) gets its memory limit
 // back at the deadline from the detached reverter alone; a reverter killed
-// with kill -9 is replaced by the next `tstop record`; a value someone else
+// with kill -9 is replaced by the next `tstop record`; a `tstop export` started
+// with nothing pending (its limiter not loaded) reverts one made while it runs; a value someone else
 // wrote since is left alone (a skip with the value found); `limit expiries`,
 // `limit keep`, an undo before the deadline; bad --for values change nothing.
 
@@ -223,5 +224,35 @@ describe.runIf(isRoot)('limits that expire (--for)', () => {
     record.kill('SIGTERM');
     await new Promise((resolve) => record.once('exit', resolve));
     expect(record.exitCode).toBe(0);
+  }, 180_000);
+
+  it('tstop export, started with nothing pending, reverts a limit --for made while it runs (its reverter stands by)', async () => {
+    await waitFor('no runner left from the tests before', () => runner() === null, 60_000);
+    const exporter = spawn(process.execPath, [TSTOP_BIN, 'export', '--listen', '127.0.0.1:0', '--audit-log', audit], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(exporter);
+    let text = '';
+    exporter.stderr!.on('data', (b: Buffer) => (text += b.toString()));
+    exporter.stdout!.resume();
+    // Its agent holds the runner lock with nothing pending (the limiter not loaded yet: unit/agent-expiry-lazy).
+    await waitFor('export to hold the expiry lock', () => runner()?.pid === exporter.pid, 60_000);
+    const { before, changeId, expiresAt } = await limitFor('exported', '60m', '4s');
+    const restoredAt = await waitFor(
+      'the old limit',
+      () => (memoryOf('exported') === before ? Date.now() : null),
+      60_000,
+      20,
+    );
+    expect(restoredAt).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    const revert = await waitFor('the applied revert', () =>
+      records().find((x) => x.undoes === changeId && x.result === 'applied'),
+    );
+    expect(revert).toMatchObject({ via: 'expiry', expired: true, pid: exporter.pid });
+    await waitFor('the log line', () => new RegExp(`expiry of change ${changeId} on .*: expired, reverted`).test(text));
+    exporter.kill('SIGTERM');
+    await new Promise((resolve) => exporter.once('exit', resolve));
+    expect(exporter.exitCode).toBe(0);
   }, 180_000);
 });

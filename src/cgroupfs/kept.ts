@@ -1,0 +1,77 @@
+// The bytes a cgroup's node keeps from earlier ticks (settings, execution,
+// resting and written files: see files.ts), in one buffer per node: each
+// file slot's bytes at keptOffset[slot], keptLength[slot] long. A Buffer of
+// its own per file was ~28 objects of ~100 bytes each per cgroup (2-3 MB of
+// heap at 1,000 cgroups) for ~36 bytes of content each.
+//
+// Bytes of the same length are written over in place; other lengths go at
+// the end, and the buffer is compacted into a new one when it runs out of
+// room. A served view (see CgroupTree.serve) stays valid until the same slot
+// is kept again. keptVersion[slot] changes whenever a slot's bytes do, so a
+// parse memoized on it (CgroupSource.setting) is never stale.
+
+import type { CgroupNode } from './node.js';
+
+/** keptLength of a slot with nothing kept. */
+export const KEPT_NONE = -1;
+/** keptLength of a setting file that does not exist for the cgroup. */
+export const KEPT_ABSENT = -2;
+
+/** Whether the slot's kept bytes equal src[start, start + n). */
+export function keptEquals(node: CgroupNode, slot: number, src: Buffer, start: number, n: number): boolean {
+  if (node.keptLength[slot] !== n) return false;
+  const at = node.keptOffset[slot];
+  return src.compare(node.keptBytes, at, at + n, start, start + n) === 0;
+}
+
+/** Keeps src[start, start + n) as the slot's bytes. */
+export function keep(node: CgroupNode, slot: number, src: Buffer, start: number, n: number): void {
+  node.keptVersion[slot]++;
+  const old = node.keptLength[slot];
+  if (old === n) {
+    src.copy(node.keptBytes, node.keptOffset[slot], start, start + n);
+    return;
+  }
+  if (old > 0) node.keptWaste += old;
+  node.keptLength[slot] = KEPT_NONE;
+  if (node.keptUsed + n > node.keptBytes.length) compact(node, n);
+  node.keptOffset[slot] = node.keptUsed;
+  node.keptLength[slot] = n;
+  src.copy(node.keptBytes, node.keptUsed, start, start + n);
+  node.keptUsed += n;
+}
+
+/** Marks a setting file as absent for the cgroup. */
+export function keepAbsent(node: CgroupNode, slot: number): void {
+  drop(node, slot);
+  node.keptLength[slot] = KEPT_ABSENT;
+}
+
+/** Forgets the slot's bytes. */
+export function drop(node: CgroupNode, slot: number): void {
+  const old = node.keptLength[slot];
+  if (old === KEPT_NONE) return;
+  if (old > 0) node.keptWaste += old;
+  node.keptVersion[slot]++;
+  node.keptLength[slot] = KEPT_NONE;
+}
+
+/** Copies the live bytes into a new buffer with room for `more` (and some slack). */
+function compact(node: CgroupNode, more: number): void {
+  const live = node.keptUsed - node.keptWaste;
+  const size = Math.max(64, Math.ceil((live + more) * 1.25));
+  // A backing store of its own: a slice of the shared pool would keep a whole 8 KB slab alive.
+  const next = Buffer.allocUnsafeSlow(size);
+  let used = 0;
+  for (let slot = 0; slot < node.keptLength.length; slot++) {
+    const n = node.keptLength[slot];
+    if (n <= 0) continue;
+    const at = node.keptOffset[slot];
+    node.keptBytes.copy(next, used, at, at + n);
+    node.keptOffset[slot] = used;
+    used += n;
+  }
+  node.keptBytes = next;
+  node.keptUsed = used;
+  node.keptWaste = 0;
+}
