@@ -238,10 +238,6 @@ function sameJsonList(a: readonly unknown[], b: readonly unknown[] | null): bool
   return b !== null && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 /** Level 6: deflate's default; the columns are mostly zero bytes. */
 const DEFLATE_LEVEL = Number(process.env.TSTOP_DEFLATE_LEVEL ?? 6);
 
@@ -305,16 +301,15 @@ export class ColumnEncoder {
       total += t.leaves;
     }
     this.numbersPerSample = total + (total >> 3);
-    const ids = entities.map((e) => e.id);
-    if (
-      !prev ||
-      !sameList(
-        ids,
-        prev.entities.map((e) => e.id),
-      )
-    ) {
+    const last = this.prev;
+    // The same cgroups in the same order as the sample before (most samples): nothing to list, nothing to re-key.
+    const sameIds =
+      last !== null &&
+      last.entities.length === entities.length &&
+      entities.every((e, i) => e.id === last.entities[i].id);
+    if (!prev || !sameIds) {
       const at = new Map(prev?.entities.map((e, i) => [e.id, i]));
-      header.e = ids.map((id) => at.get(id) ?? id);
+      header.e = entities.map((e) => at.get(e.id) ?? e.id);
     }
     if (templatesChanged) header.s = changedTemplates;
     if (listsChanged) header.p = changedLists;
@@ -325,7 +320,7 @@ export class ColumnEncoder {
     if (this.templates.size > 2 * entities.length + 64) this.templates.retainOnly(entities.map((e) => e.t));
 
     // Rates that replay recomputes from these counters need not be stored.
-    const derived = this.derivable(state, prev !== null);
+    const derived = this.derivable(state, prev !== null, sameIds);
     const { kinds, planes, literals } = this.columns(entities, prev, derived);
     if (literals.length) header.l = literals;
     const head = Buffer.from(JSON.stringify(header));
@@ -403,13 +398,14 @@ export class ColumnEncoder {
    * this sample and the one before; null without a previous sample (a key
    * frame). The rate views of this sample are the next one's base.
    */
-  private derivable(state: ColumnState, againstPrevious: boolean): Uint8Array | null {
-    const views = new Map<string, EntityViews>();
+  private derivable(state: ColumnState, againstPrevious: boolean, sameIds: boolean): Uint8Array | null {
+    // Entities gone since take their views with them (a new map), unless the entities are the same.
+    const views = sameIds ? this.views : new Map<string, EntityViews>();
     const objects: Snapshot['containers'] = [];
     const filled = state.entities.map((e) => {
       let v = this.views.get(e.id);
-      if (!v || v.t !== e.t) v = newViews(e.t);
-      views.set(e.id, v);
+      if (!v || v.t !== e.t) views.set(e.id, (v = newViews(e.t)));
+      else if (!sameIds) views.set(e.id, v);
       const view = fillView(v, e.vals);
       objects.push(view.root as unknown as ContainerSnapshot);
       return view;

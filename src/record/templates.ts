@@ -415,7 +415,8 @@ const LIST_MARK = '\u0000';
 
 /**
  * The skeleton of v (numbers as 0, stored as storedNumber into vals; the
- * top-level process list into lists). A rate (RATE_PATHS) is a number in the
+ * top-level process list into lists): the reference for the writer's
+ * one-walk build (template-build.ts), which the tests compare with it. A rate (RATE_PATHS) is a number in the
  * skeleton whatever its value: a null rate is NaN in vals, so a cgroup keeps
  * its template when its rates become known (its second sample) or unknown.
  */
@@ -445,20 +446,16 @@ function skeletonAt(
     for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + skeletonAt(v[i], vals, lists, false, item);
     return `${s}]`;
   }
-  let s = '{';
-  let first = true;
-  for (const k in v) {
-    const x = (v as Record<string, unknown>)[k];
+  const members: string[] = [];
+  for (const [k, x] of Object.entries(v)) {
     if (x === undefined || typeof x === 'function') continue;
-    let inner: string;
-    if (top && k === LIST_KEY && Array.isArray(x)) {
-      lists.push(x.slice());
-      inner = '[]';
-    } else inner = skeletonAt(x, vals, lists, false, rateChild(rates, k, false));
-    s += `${first ? '' : ','}${JSON.stringify(k)}:${inner}`;
-    first = false;
+    const listed = top && k === LIST_KEY && Array.isArray(x);
+    if (listed) lists.push((x as unknown[]).slice());
+    members.push(
+      `${JSON.stringify(k)}:${listed ? '[]' : skeletonAt(x, vals, lists, false, rateChild(rates, k, false))}`,
+    );
   }
-  return `${s}}`;
+  return `{${members.join(',')}}`;
 }
 
 /** Where match() writes: out[outAt++]; the template's rate flags, its first number at outStart. */

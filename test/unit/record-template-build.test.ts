@@ -7,21 +7,21 @@ import { syntheticSnapshot } from '../../src/model/samples.js';
 import { buildTemplate } from '../../src/record/template-build.js';
 import { compileTemplate, skeletonOf, type Template } from '../../src/record/templates.js';
 
-function fieldsOf(t: Template): Record<string, unknown> {
-  return {
-    skeleton: t.skeleton,
-    root: t.root,
-    paths: t.paths,
-    leaves: t.leaves,
-    rate: t.rate,
-    rateLeaves: t.rateLeaves,
-    parts: t.parts,
-    rateParts: t.rateParts,
-    rateIdx: t.rateIdx,
-    listPart: t.listPart,
-    listCut: t.listCut,
-  };
-}
+/** Every field of a template, the ones a built template reads off its skeleton when asked included. */
+const FIELDS = [
+  'skeleton',
+  'root',
+  'paths',
+  'leaves',
+  'rate',
+  'rateLeaves',
+  'parts',
+  'rateParts',
+  'rateIdx',
+  'listPart',
+  'listCut',
+] as const;
+const fieldsOf = (t: Template): Record<string, unknown> => Object.fromEntries(FIELDS.map((k) => [k, t[k]]));
 
 describe('templates built from the live object', () => {
   it('are the compiled templates of skeletonOf, with the same numbers and process lists', () => {
