@@ -158,19 +158,18 @@ export class CgroupTree {
     if (h < 0) return READ_ABSENT;
     const dir = node.dirs[h];
     if (dir === null) return READ_ABSENT;
-    // Built per read, not kept: one path per file and cgroup was ~3 MB of heap at 1,000 cgroups.
-    const p = dir + '/' + file.name;
-    if (file.kind === 'setting') return this.readSetting(node, file.slot, h, p);
+    // Paths are joined where a file is opened, not kept: one per file and cgroup was ~3 MB of heap at 1,000 cgroups.
+    if (file.kind === 'setting') return this.readSetting(node, file.slot, h, dir);
     if (node.gateTick === this.tickCount && file.kind === 'gate' && node.gateBytes !== null) {
       // Read once per tick, by beginTick's gate call: not a second time in the batch.
       return this.serve(node.gateBytes);
     }
-    if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, p);
-    if (file.kind === 'resting') return this.readResting(node, file, h, p);
-    if (file.kind === 'written') return this.readWritten(node, file.slot, h, p);
+    if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, dir);
+    if (file.kind === 'resting') return this.readResting(node, file, h, dir);
+    if (file.kind === 'written') return this.readWritten(node, file.slot, h, dir);
     const n = this.reopen[file.slot]
-      ? this.reader.readOnce(p, true)
-      : this.reader.read(node.fds, node.batchPositions, file.slot, p);
+      ? this.reader.readOnce(dir + '/' + file.name, true)
+      : this.reader.read(node.fds, node.batchPositions, file.slot, dir, file.name);
     if (n === READ_GONE) this.markDirGone(node, h);
     else if (file.kind === 'population') node.emptyTick = n >= 0 && this.saysEmpty() ? this.tickCount : -1;
     return n;
@@ -190,11 +189,11 @@ export class CgroupTree {
   }
 
   /** A written file: its last bytes while watched and no write was seen since they were read; else read. */
-  private readWritten(node: CgroupNode, slot: number, h: number, p: string): number {
+  private readWritten(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.settings[slot];
     if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached !== null) return this.serve(cached);
     node.changed[slot] = 0; // a write after this read is seen at the next tick
-    return this.readAndKeep(node, slot, h, p);
+    return this.readAndKeep(node, slot, h, dir);
   }
 
   /** The files of a cgroup the watcher watches one by one, with their paths. */
@@ -228,7 +227,7 @@ export class CgroupTree {
    * they were read (beginTick's judgement, confirmed by this tick's
    * cgroup.events, read before it) and they were at rest; else read.
    */
-  private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, p: string): number {
+  private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, dir: string): number {
     const slot = file.slot;
     const cached = node.settings[slot];
     if (
@@ -239,7 +238,7 @@ export class CgroupTree {
     ) {
       return this.serve(cached);
     }
-    const n = this.readAndKeep(node, slot, h, p);
+    const n = this.readAndKeep(node, slot, h, dir);
     if (node.settings[slot] !== cached) {
       // New bytes were kept: judge them once.
       const { data, start } = this.reader;
@@ -252,8 +251,8 @@ export class CgroupTree {
    * Reads a file whose last bytes are kept to be served on later ticks,
    * copying them only when they changed (an unchanged file allocates nothing).
    */
-  private readAndKeep(node: CgroupNode, slot: number, h: number, p: string): number {
-    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
+  private readAndKeep(node: CgroupNode, slot: number, h: number, dir: string): number {
+    const n = this.reader.read(node.fds, node.batchPositions, slot, dir, this.files[slot].name);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
       return n;
@@ -268,10 +267,10 @@ export class CgroupTree {
   }
 
   /** An execution file: its last bytes while the cgroup is idle, else read (and its bytes kept when they changed). */
-  private readExecution(node: CgroupNode, slot: number, h: number, p: string): number {
+  private readExecution(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.settings[slot];
     if (node.idle && cached !== null) return this.serve(cached);
-    return this.readAndKeep(node, slot, h, p);
+    return this.readAndKeep(node, slot, h, dir);
   }
 
   /** Points the reader at bytes kept from an earlier read. */
@@ -378,7 +377,7 @@ export class CgroupTree {
    * A setting file: from memory unless a refresh is due. Settings never hold
    * a descriptor, so the budget goes to the files read every tick.
    */
-  private readSetting(node: CgroupNode, slot: number, h: number, p: string): number {
+  private readSetting(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.settings[slot];
     const byEvent = this.settingsByEvent && this.settingTriggers.byEvent[slot] === 1 && node.dirWatched[h] === 1;
     if (cached !== null && !node.settingsStale && !node.changed[slot] && (byEvent || !this.refreshSettings)) {
@@ -389,7 +388,7 @@ export class CgroupTree {
       return cached.length;
     }
     node.changed[slot] = 0; // a write after this read is seen at the next tick
-    const n = this.reader.readOnce(p, false);
+    const n = this.reader.readOnce(dir + '/' + this.files[slot].name, false);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
       return n;
