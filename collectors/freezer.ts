@@ -2,13 +2,24 @@
 // cgroup.events "frozen" (reached). On hybrid hosts both may apply; the
 // more frozen of the two is reported.
 
-import { cgroupFile, populationFile, UNIFIED, writtenFile } from '../src/cgroupfs/files.js';
+import { heldFile, populationFile, UNIFIED, writtenFile } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { FreezerState } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
 
-const V1 = { state: cgroupFile('freezer', 'freezer.state') };
+/**
+ * v1: THAWED becomes FREEZING only by a write of freezer.state in the cgroup
+ * or above it (FREEZING becomes FROZEN by itself, and FROZEN becomes
+ * FREEZING when a task moves in: those are read every tick).
+ */
+const V1 = {
+  state: heldFile('freezer', 'freezer.state', {
+    by: 'freezer.state',
+    scope: 'subtree',
+    holds: (buf, start, end) => equalsAscii(buf, start, end, 'THAWED'),
+  }),
+};
 const V2 = { freeze: writtenFile(UNIFIED, 'cgroup.freeze'), events: populationFile(UNIFIED, 'cgroup.events') };
 
 export const cgroupEvents = new KeyedFormat(['populated', 'frozen'] as const);

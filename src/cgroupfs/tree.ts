@@ -9,6 +9,7 @@ import { BATCH_MAX_FILE } from './batch.js';
 import { FileReader, READ_ABSENT, READ_GONE } from './reader.js';
 import { registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
 import { SettingTriggers } from './setting-triggers.js';
+import { HeldFiles } from './held.js';
 
 /** Hierarchies whose controllers tstop reads nothing from are not walked. */
 const IGNORED_V1_CONTROLLERS = new Set(['net_cls', 'net_prio', 'perf_event', 'rdma', 'misc']);
@@ -51,6 +52,7 @@ export class CgroupTree {
   settingsByEvent = false;
   /** What a write to a cgroup's file makes the tree re-read (the watcher calls it). */
   readonly settingTriggers: SettingTriggers;
+  private readonly held: HeldFiles;
   /**
    * Serve files that cannot have changed from their last bytes: execution
    * files of cgroups that did not run, resting files of cgroups that stayed
@@ -105,6 +107,7 @@ export class CgroupTree {
     this.slotOwner = new Int16Array(this.files.length).fill(-1);
     this.execution = new Uint8Array(this.files.length);
     this.settingTriggers = new SettingTriggers(this.hierarchies.length, this.files.length);
+    this.held = new HeldFiles(this.files.length);
     this.files.forEach((f, slot) => {
       const h = this.hierarchyIndex(f.hierarchy);
       this.fileHierarchy[slot] = h;
@@ -118,6 +121,7 @@ export class CgroupTree {
       if (f.kind === 'population' && h >= 0) this.populationSlot = slot;
       if ((f.kind === 'written' || f.kind === 'population') && h >= 0) this.watchSlots.push(slot);
       if (f.kind === 'setting' && h >= 0) this.settingTriggers.add(f.name, slot, h);
+      if (f.kind === 'held' && h >= 0) this.held.add(f, h, this.settingTriggers);
     });
     const preference = ['memory', 'cpu', 'cpuacct', 'pids', UNIFIED, 'name=systemd'];
     this.identityOrder = preference.map((k) => this.hierarchyIndex(k)).filter((i) => i >= 0);
@@ -167,6 +171,7 @@ export class CgroupTree {
     if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, dir);
     if (file.kind === 'resting') return this.readResting(node, file, h, dir);
     if (file.kind === 'written') return this.readWritten(node, file.slot, h, dir);
+    if (file.kind === 'held') return this.readHeld(node, file.slot, h, dir);
     const n = this.reopen[file.slot]
       ? this.reader.readOnce(dir + '/' + file.name, true)
       : this.reader.read(node.fds, node.batchPositions, file.slot, dir, file.name);
@@ -192,6 +197,14 @@ export class CgroupTree {
   private readWritten(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.settings[slot];
     if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached !== null) return this.serve(cached);
+    node.changed[slot] = 0; // a write after this read is seen at the next tick
+    return this.readAndKeep(node, slot, h, dir);
+  }
+
+  /** A held file: its kept bytes where this tick's plan says it holds (held.ts); else read. */
+  private readHeld(node: CgroupNode, slot: number, h: number, dir: string): number {
+    const cached = node.settings[slot];
+    if (cached !== null && this.held.serves(node, slot, this.tickCount)) return this.serve(cached);
     node.changed[slot] = 0; // a write after this read is seen at the next tick
     return this.readAndKeep(node, slot, h, dir);
   }
@@ -297,6 +310,8 @@ export class CgroupTree {
   beginTick(): void {
     this.tickCount++;
     if (this.gateIdle) this.planKept();
+    if (this.gateIdle && this.settingsByEvent)
+      this.held.plan(this.nodes, this.tickCount, this.settingTriggers.byEvent, this.reader);
     if (this.populationSlot >= 0) for (const node of this.nodes.values()) node.changed[this.populationSlot] = 0;
     const batch = this.reader.batch;
     if (!this.gateIdle || !batch || this.gateSlots.length === 0) {
