@@ -48,6 +48,16 @@ export interface FreezerAndPopulated {
   populated: boolean | null;
 }
 
+/** collectFreezer's answer, one object for every cgroup (read at once by the caller). */
+const answer: FreezerAndPopulated = { state: null, populated: null };
+
+function answered(state: FreezerState | null, populated: boolean | null): FreezerAndPopulated {
+  answer.state = state;
+  answer.populated = populated;
+  return answer;
+}
+
+/** The freezer state and "populated"; the object returned is reused by the next call. */
 export function collectFreezer(src: CgroupSource): FreezerAndPopulated {
   let v1: FreezerState | null = null;
   if (src.has(V1.state) && !src.isV2('freezer')) {
@@ -61,9 +71,9 @@ export function collectFreezer(src: CgroupSource): FreezerAndPopulated {
     const frozen = Number.isNaN(events[1]) ? null : events[1];
     v2 = v2FreezerState(src.number(V2.freeze), frozen);
   }
-  if (v1 === null) return { state: v2, populated };
-  if (v2 === null) return { state: v1, populated };
-  return { state: RANK[v2] > RANK[v1] ? v2 : v1, populated };
+  if (v1 === null) return answered(v2, populated);
+  if (v2 === null) return answered(v1, populated);
+  return answered(RANK[v2] > RANK[v1] ? v2 : v1, populated);
 }
 
 /** Runs after the processes collector: without v2's cgroup.events, "populated" is whether processes were found. */

@@ -25,7 +25,7 @@ export class HeldFiles {
   /** Per file slot: its bit in CgroupNode.heldBits (0: not a held file). */
   private readonly bits: Int32Array;
   /** Per held file, this tick: its rule may be applied at all (see plan). */
-  private usable: boolean[] = [];
+  private readonly usable: boolean[] = [];
 
   constructor(fileCount: number) {
     this.bits = new Int32Array(fileCount);
@@ -60,7 +60,10 @@ export class HeldFiles {
    */
   plan(nodes: Map<string, CgroupNode>, tick: number, byEvent: Uint8Array, reader: FileReader): void {
     if (this.held.length === 0) return;
-    this.usable = this.held.map((x) => x.rule.scope === 'cgroup' || this.subtreeUsable(nodes, x));
+    for (let i = 0; i < this.held.length; i++) {
+      const x = this.held[i];
+      this.usable[i] = x.rule.scope === 'cgroup' || this.subtreeUsable(nodes, x);
+    }
     for (const node of nodes.values()) {
       let bits = 0;
       if (!node.settingsStale) {

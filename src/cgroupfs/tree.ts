@@ -2,7 +2,6 @@
 // by the cgroup path relative to the mount ("/", "/system.slice", ...).
 // Built by a full walk, kept current from inotify events between walks.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupMounts, Hierarchy } from './mounts.js';
 import { BATCH_MAX_FILE } from './batch.js';
@@ -11,22 +10,10 @@ import { registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
 import { SettingTriggers } from './setting-triggers.js';
 import { HeldFiles } from './held.js';
 
-/** Hierarchies whose controllers tstop reads nothing from are not walked. */
-const IGNORED_V1_CONTROLLERS = new Set(['net_cls', 'net_prio', 'perf_event', 'rdma', 'misc']);
-
-export function isWalkedHierarchy(h: Hierarchy): boolean {
-  if (h.kind === 'v2' || h.name !== null) return true;
-  return h.controllers.some((c) => !IGNORED_V1_CONTROLLERS.has(c));
-}
-
 export { CgroupNode } from './node.js';
 import { CgroupNode } from './node.js';
-
-/** The cgroup path for a directory below a mount point ("/" for the mount itself). */
-export function cgroupIdOf(mountPoint: string, dir: string): string {
-  const rel = path.relative(mountPoint, dir);
-  return rel === '' ? '/' : '/' + rel.split(path.sep).join('/');
-}
+import { cgroupIdOf, inodeOf, isWalkedHierarchy, walkDirs } from './walk.js';
+export { cgroupIdOf, isWalkedHierarchy, walkDirs } from './walk.js';
 
 /** Ticks a cgroup stays idle before its execution files' descriptors are closed (see beginTick). */
 const IDLE_TICKS_BEFORE_CLOSE = 3;
@@ -71,6 +58,10 @@ export class CgroupTree {
   private populationSlot = -1;
   /** The files the watcher watches one by one (population and written files). */
   private readonly watchSlots: number[] = [];
+  /** beginTick's gate call: the cgroups, their gate's batch position and slot (the first count entries). */
+  private readonly gated: (CgroupNode | null)[] = [];
+  private readonly positions: number[] = [];
+  private readonly slots: number[] = [];
   /** Counts beginTick calls: a node's gateTick equal to it means its gate was read this tick. */
   private tickCount = 0;
   /**
@@ -128,8 +119,17 @@ export class CgroupTree {
     this.hierarchies.forEach((_, i) => this.identityOrder.includes(i) || this.identityOrder.push(i));
   }
 
+  /** hierarchyIndex's answers (the hierarchies are fixed): collectors ask several times per cgroup and tick. */
+  private readonly indexByKey = new Map<string, number>();
+
   /** Index of the hierarchy holding a controller ("memory"), "unified" or "name=systemd"; -1 if none. */
   hierarchyIndex(key: string): number {
+    let h = this.indexByKey.get(key);
+    if (h === undefined) this.indexByKey.set(key, (h = this.findHierarchy(key)));
+    return h;
+  }
+
+  private findHierarchy(key: string): number {
     if (key === UNIFIED) return this.hierarchies.findIndex((h) => h.kind === 'v2');
     if (key.startsWith('name=')) return this.hierarchies.findIndex((h) => h.name === key.slice(5));
     const v1 = this.hierarchies.findIndex((h) => h.kind === 'v1' && h.controllers.includes(key));
@@ -319,24 +319,26 @@ export class CgroupTree {
       this.reader.beginTick();
       return;
     }
-    const gated: CgroupNode[] = [];
-    const positions: number[] = [];
-    const slots: number[] = [];
+    // Kept from tick to tick (grown, never shrunk): a tick allocates no lists.
+    const { gated, positions, slots } = this;
+    let count = 0;
     for (const node of this.nodes.values()) {
       node.idle = false;
       for (const slot of this.gateSlots) {
         const pos = node.batchPositions[slot];
         if (pos < 0) continue;
-        gated.push(node);
-        positions.push(pos);
-        slots.push(slot);
+        gated[count] = node;
+        positions[count] = pos;
+        slots[count] = slot;
+        count++;
         break;
       }
     }
-    batch.readSome(positions);
+    for (let i = count; i < gated.length && gated[i] !== null; i++) gated[i] = null; // no node kept alive
+    batch.readSome(positions, count);
     const buf = batch.someBuffer;
-    for (let i = 0; i < gated.length; i++) {
-      const node = gated[i];
+    for (let i = 0; i < count; i++) {
+      const node = gated[i]!;
       if (this.reader.trace) this.reader.trace(this.filePath(node, slots[i]), 'pread');
       const n = batch.someLength(i);
       if (n < 0 || n >= BATCH_MAX_FILE) {
@@ -561,28 +563,6 @@ export class CgroupTree {
   close(): void {
     for (const node of this.nodes.values()) this.reader.closeAll(node.fds, node.batchPositions);
     this.nodes.clear();
-  }
-}
-
-function inodeOf(dir: string): number {
-  try {
-    return fs.statSync(dir).ino;
-  } catch {
-    return 0;
-  }
-}
-
-/** Calls fn for dir and every directory below it; vanished directories are skipped. */
-export function walkDirs(dir: string, fn: (dir: string) => void): void {
-  fn(dir);
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return; // removed while walking: normal
-  }
-  for (const e of entries) {
-    if (e.isDirectory()) walkDirs(path.join(dir, e.name), fn);
   }
 }
 
