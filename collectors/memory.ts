@@ -7,7 +7,6 @@ import { KeyedFormat, limitFromNumber } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { MemoryEvents, MemoryStats } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
-import { Unchanged } from './unchanged.js';
 
 const V1 = {
   usage: cgroupFile('memory', 'memory.usage_in_bytes'),
@@ -181,16 +180,10 @@ export function collectMemory(src: CgroupSource): MemoryStats | null {
   return src.isV2('memory') ? collectV2(src) : collectV1(src);
 }
 
-const sameMemory = new Unchanged<MemoryStats>();
-const sameEvents = new Unchanged<MemoryEvents>();
-
 export const memoryCollector: CgroupCollector = {
   name: 'memory',
   fields: ['memory'],
-  collect(src, context, out) {
-    const before = context.previous?.memory;
-    const memory = collectMemory(src);
-    if (memory && before) memory.events = memory.events && sameEvents.or(memory.events, before.events);
-    out.memory = memory && sameMemory.or(memory, before);
+  collect(src, _context, out) {
+    out.memory = collectMemory(src);
   },
 };

@@ -6,7 +6,6 @@ import { KeyedFormat } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { PidsStats } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
-import { Unchanged } from './unchanged.js';
 
 const FILES = {
   current: cgroupFile('pids', 'pids.current'),
@@ -29,13 +28,10 @@ export function collectPids(src: CgroupSource): PidsStats | null {
   };
 }
 
-const samePids = new Unchanged<PidsStats>();
-
 export const pidsCollector: CgroupCollector = {
   name: 'pids',
   fields: ['pids'],
-  collect(src, context, out) {
-    const pids = collectPids(src);
-    out.pids = pids && samePids.or(pids, context.previous?.pids);
+  collect(src, _context, out) {
+    out.pids = collectPids(src);
   },
 };
