@@ -1,18 +1,27 @@
 // CPU: usage (user/system), CFS throttling, quota/period, shares (v1) or
 // weight (v2). Rates (percent) are added by the model from two samples.
 
-import { cgroupFile, executionFile, gateFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
+import { executionFile, gateFile, heldFile, settingFile, UNIFIED } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii, indexOf, parseLimit, parseNumber } from '../src/cgroupfs/parse.js';
 import { CgroupSource, known } from '../src/cgroupfs/source.js';
 import type { CpuStats } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
 import { USER_HZ } from './processes.js';
 
+const V1_QUOTA = settingFile('cpu', 'cpu.cfs_quota_us');
+
+/** v1 cpu.cfs_quota_us says "no quota" (-1). */
+export function noQuotaV1(buf: Uint8Array, start: number, end: number): boolean {
+  return parseNumber(buf, start, end) === -1;
+}
+
 const V1 = {
   usage: gateFile('cpuacct', 'cpuacct.usage'),
   stat: executionFile('cpuacct', 'cpuacct.stat'),
-  cpuStat: cgroupFile('cpu', 'cpu.stat'),
-  quota: settingFile('cpu', 'cpu.cfs_quota_us'),
+  // Its counters move only under the CFS bandwidth timer and throttling, both
+  // only while a quota is set (removing one settles them before write() returns).
+  cpuStat: heldFile('cpu', 'cpu.stat', { by: 'cpu.cfs_quota_us', scope: 'cgroup', of: V1_QUOTA, holds: noQuotaV1 }),
+  quota: V1_QUOTA,
   period: settingFile('cpu', 'cpu.cfs_period_us'),
   shares: settingFile('cpu', 'cpu.shares'),
 };

@@ -24,26 +24,30 @@ export interface CpusetStats {
   mems: string | null;
 }
 
-export function collectCpuset(src: CgroupSource): CpusetStats | null {
+/** Fills `out` with the cgroup's cpuset; false when it has none (out untouched). No allocation per tick. */
+export function collectCpuset(src: CgroupSource, out: CpusetStats): boolean {
   if (src.isV2('cpuset')) {
     const cpus = src.setting(V2.effectiveCpus, text);
     const mems = src.setting(V2.effectiveMems, text);
-    return cpus === null && mems === null ? null : { cpus, mems };
+    if (cpus === null && mems === null) return false;
+    out.cpus = cpus;
+    out.mems = mems;
+    return true;
   }
-  if (!src.has(V1.cpus)) return null;
-  return {
-    cpus: src.setting(V1.effectiveCpus, text) ?? src.setting(V1.cpus, text),
-    mems: src.setting(V1.effectiveMems, text) ?? src.setting(V1.mems, text),
-  };
+  if (!src.has(V1.cpus)) return false;
+  out.cpus = src.setting(V1.effectiveCpus, text) ?? src.setting(V1.cpus, text);
+  out.mems = src.setting(V1.effectiveMems, text) ?? src.setting(V1.mems, text);
+  return true;
 }
+
+const cpuset: CpusetStats = { cpus: null, mems: null };
 
 /** Runs after the cpu collector: the CPUs and memory nodes are shown with the CPU figures. */
 export const cpusetCollector: CgroupCollector = {
   name: 'cpuset',
   fields: ['cpu'],
   collect(src, _context, out) {
-    const cpuset = collectCpuset(src);
-    if (!cpuset) return;
+    if (!collectCpuset(src, cpuset)) return;
     out.cpu ??= emptyCpu();
     out.cpu.cpus = cpuset.cpus;
     out.cpu.mems = cpuset.mems;

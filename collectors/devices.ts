@@ -27,10 +27,14 @@ export function parseDevicesList(content: string): DeviceRule[] {
   return rules;
 }
 
+function parseDevicesStats(buf: Buffer, start: number, end: number): DevicesStats {
+  return { rules: parseDevicesList(text(buf, start, end)), note: null };
+}
+
 export function collectDevices(src: CgroupSource): DevicesStats | null {
   if (src.has(V1.list) && !src.isV2('devices')) {
     // Parsed once per distinct devices.list, then the same object every tick.
-    return src.setting(V1.list, (buf, start, end) => ({ rules: parseDevicesList(text(buf, start, end)), note: null }));
+    return src.setting(V1.list, parseDevicesStats);
   }
   if (src.tree.mounts.unified !== null && src.tree.mounts.mode === 'v2') return { rules: null, note: V2_NOTE };
   return null;

@@ -2,13 +2,24 @@
 // cgroup.events "frozen" (reached). On hybrid hosts both may apply; the
 // more frozen of the two is reported.
 
-import { cgroupFile, populationFile, UNIFIED, writtenFile } from '../src/cgroupfs/files.js';
+import { heldFile, populationFile, UNIFIED, writtenFile } from '../src/cgroupfs/files.js';
 import { KeyedFormat, equalsAscii } from '../src/cgroupfs/parse.js';
 import type { CgroupSource } from '../src/cgroupfs/source.js';
 import type { FreezerState } from '../src/model/types.js';
 import type { CgroupCollector } from './api.js';
 
-const V1 = { state: cgroupFile('freezer', 'freezer.state') };
+/**
+ * v1: THAWED becomes FREEZING only by a write of freezer.state in the cgroup
+ * or above it (FREEZING becomes FROZEN by itself, and FROZEN becomes
+ * FREEZING when a task moves in: those are read every tick).
+ */
+const V1 = {
+  state: heldFile('freezer', 'freezer.state', {
+    by: 'freezer.state',
+    scope: 'subtree',
+    holds: (buf, start, end) => equalsAscii(buf, start, end, 'THAWED'),
+  }),
+};
 const V2 = { freeze: writtenFile(UNIFIED, 'cgroup.freeze'), events: populationFile(UNIFIED, 'cgroup.events') };
 
 export const cgroupEvents = new KeyedFormat(['populated', 'frozen'] as const);
@@ -37,6 +48,16 @@ export interface FreezerAndPopulated {
   populated: boolean | null;
 }
 
+/** collectFreezer's answer, one object for every cgroup (read at once by the caller). */
+const answer: FreezerAndPopulated = { state: null, populated: null };
+
+function answered(state: FreezerState | null, populated: boolean | null): FreezerAndPopulated {
+  answer.state = state;
+  answer.populated = populated;
+  return answer;
+}
+
+/** The freezer state and "populated"; the object returned is reused by the next call. */
 export function collectFreezer(src: CgroupSource): FreezerAndPopulated {
   let v1: FreezerState | null = null;
   if (src.has(V1.state) && !src.isV2('freezer')) {
@@ -50,9 +71,9 @@ export function collectFreezer(src: CgroupSource): FreezerAndPopulated {
     const frozen = Number.isNaN(events[1]) ? null : events[1];
     v2 = v2FreezerState(src.number(V2.freeze), frozen);
   }
-  if (v1 === null) return { state: v2, populated };
-  if (v2 === null) return { state: v1, populated };
-  return { state: RANK[v2] > RANK[v1] ? v2 : v1, populated };
+  if (v1 === null) return answered(v2, populated);
+  if (v2 === null) return answered(v1, populated);
+  return answered(RANK[v2] > RANK[v1] ? v2 : v1, populated);
 }
 
 /** Runs after the processes collector: without v2's cgroup.events, "populated" is whether processes were found. */

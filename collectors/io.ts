@@ -60,6 +60,8 @@ export function blockDeviceNamer(root: string): DeviceNamer {
 }
 
 const scratch: number[] = new Array(32).fill(0);
+/** The device of the line being parsed (parsers run one at a time). */
+const dev = { major: 0, minor: 0 };
 
 /** Splits "MAJ:MIN" in [s, e); returns false if malformed. */
 function parseDevice(buf: Uint8Array, s: number, e: number, out: { major: number; minor: number }): boolean {
@@ -106,26 +108,23 @@ export function parseBlkioV1(
   namer: DeviceNamer,
   start = 0,
 ): void {
-  const dev = { major: 0, minor: 0 };
-  forEachLine(
-    buf,
-    len,
-    (s, e) => {
-      if (fields(buf, s, e, scratch) !== 3) return;
-      if (!parseDevice(buf, scratch[0], scratch[1], dev)) return;
+  // Plain loops, no callback: this runs for every cgroup that ran, every tick.
+  for (let s = start; s < len;) {
+    const e = indexOf(buf, 0x0a, s, len);
+    if (e > s && fields(buf, s, e, scratch) === 3 && parseDevice(buf, scratch[0], scratch[1], dev)) {
       const isRead = equalsAscii(buf, scratch[2], scratch[3], 'Read');
-      if (!isRead && !equalsAscii(buf, scratch[2], scratch[3], 'Write')) return;
       const v = parseNumber(buf, scratch[4], scratch[5]);
-      if (Number.isNaN(v)) return;
-      const d = deviceEntry(list, dev.major, dev.minor, namer);
-      if (kind === 'bytes') {
-        if (isRead) d.readBytes = v;
-        else d.writeBytes = v;
-      } else if (isRead) d.readOps = v;
-      else d.writeOps = v;
-    },
-    start,
-  );
+      if ((isRead || equalsAscii(buf, scratch[2], scratch[3], 'Write')) && !Number.isNaN(v)) {
+        const d = deviceEntry(list, dev.major, dev.minor, namer);
+        if (kind === 'bytes') {
+          if (isRead) d.readBytes = v;
+          else d.writeBytes = v;
+        } else if (isRead) d.readOps = v;
+        else d.writeOps = v;
+      }
+    }
+    s = e + 1;
+  }
 }
 
 /**
@@ -140,7 +139,6 @@ function forEachDeviceField<T>(
   onDevice: (major: number, minor: number) => T,
   onField: (entry: T, keyStart: number, eq: number, valueEnd: number) => void,
 ): void {
-  const dev = { major: 0, minor: 0 };
   forEachLine(
     buf,
     len,
@@ -166,20 +164,25 @@ export function parseIoStatV2(
   namer: DeviceNamer,
   start = 0,
 ): void {
-  forEachDeviceField(
-    buf,
-    len,
-    start,
-    (major, minor) => deviceEntry(list, major, minor, namer),
-    (d, fs, eq, fe) => {
-      const v = parseNumber(buf, eq + 1, fe);
-      if (Number.isNaN(v)) return;
-      if (equalsAscii(buf, fs, eq, 'rbytes')) d.readBytes = v;
-      else if (equalsAscii(buf, fs, eq, 'wbytes')) d.writeBytes = v;
-      else if (equalsAscii(buf, fs, eq, 'rios')) d.readOps = v;
-      else if (equalsAscii(buf, fs, eq, 'wios')) d.writeOps = v;
-    },
-  );
+  for (let s = start; s < len;) {
+    const e = indexOf(buf, 0x0a, s, len);
+    const n = e > s ? fields(buf, s, e, scratch) : 0;
+    if (n >= 2 && parseDevice(buf, scratch[0], scratch[1], dev)) {
+      const d = deviceEntry(list, dev.major, dev.minor, namer);
+      for (let i = 1; i < n; i++) {
+        const fs = scratch[i * 2];
+        const fe = scratch[i * 2 + 1];
+        const eq = indexOf(buf, 0x3d, fs, fe);
+        const v = parseNumber(buf, eq + 1, fe);
+        if (Number.isNaN(v)) continue;
+        if (equalsAscii(buf, fs, eq, 'rbytes')) d.readBytes = v;
+        else if (equalsAscii(buf, fs, eq, 'wbytes')) d.writeBytes = v;
+        else if (equalsAscii(buf, fs, eq, 'rios')) d.readOps = v;
+        else if (equalsAscii(buf, fs, eq, 'wios')) d.writeOps = v;
+      }
+    }
+    s = e + 1;
+  }
 }
 
 function limitEntry(list: IoLimit[], major: number, minor: number, namer: DeviceNamer): IoLimit {
@@ -208,7 +211,6 @@ export function parseThrottleV1(
   namer: DeviceNamer,
   start = 0,
 ): void {
-  const dev = { major: 0, minor: 0 };
   forEachLine(
     buf,
     len,
@@ -262,57 +264,125 @@ export function parseWeight(buf: Uint8Array, len: number, start = 0): number | n
   return result !== null && Number.isNaN(result) ? null : result;
 }
 
-function readWeight(src: CgroupSource, primary: CgroupFileSpec, fallback: CgroupFileSpec): number | null {
-  let n = src.read(primary);
-  if (n >= 0) return parseWeight(src.buf, src.end, src.start);
-  n = src.read(fallback);
-  return n >= 0 ? parseWeight(src.buf, src.end, src.start) : null;
+/** parseWeight with NaN for a file without a weight in it (src.setting keeps null for "no such file"). */
+function weightOrNaN(buf: Buffer, start: number, end: number): number {
+  return parseWeight(buf, end, start) ?? NaN;
 }
 
-function emptyIo(): IoStats {
-  return { devices: [], limits: [], weight: null, readBytesPerSecond: null, writeBytesPerSecond: null };
+function readWeight(src: CgroupSource, primary: CgroupFileSpec, fallback: CgroupFileSpec): number | null {
+  const w = src.setting(primary, weightOrNaN) ?? src.setting(fallback, weightOrNaN);
+  return w === null || Number.isNaN(w) ? null : w;
 }
 
 /** Shared empty lists: a cgroup without io keeps no new arrays from tick to tick (never pushed to). */
 const NO_DEVICES: IoDeviceStats[] = [];
 const NO_LIMITS: IoLimit[] = [];
 
-function shareEmpty(io: IoStats): IoStats {
-  if (io.devices.length === 0) io.devices = NO_DEVICES;
-  if (io.limits.length === 0) io.limits = NO_LIMITS;
-  return io;
+/** A throttle file's or io.max's rules, parsed once per distinct content (src.setting). */
+function v1Throttle(key: LimitKey): (buf: Buffer, start: number, end: number) => IoLimit[] {
+  return (buf, start, end) => {
+    const list: IoLimit[] = [];
+    parseThrottleV1(buf, end, key, list, () => null, start);
+    return list.length > 0 ? list : NO_LIMITS;
+  };
+}
+const V1_THROTTLE_PARSERS = V1_THROTTLES.map(([file, key]) => ({ file, key, parse: v1Throttle(key) }));
+
+function ioMaxRules(buf: Buffer, start: number, end: number): IoLimit[] {
+  const list: IoLimit[] = [];
+  parseIoMaxV2(buf, end, list, () => null, start);
+  return list.length > 0 ? list : NO_LIMITS;
 }
 
-export function collectIo(src: CgroupSource, namer: DeviceNamer): IoStats | null {
-  const io = emptyIo();
+/** The throttle limits of the cgroup, named; NO_LIMITS (no allocation) when it has none. */
+function readLimits(src: CgroupSource, namer: DeviceNamer): IoLimit[] {
+  if (src.isV2('io')) return named(src.setting(V2.max, ioMaxRules), NO_LIMITS, null, namer);
+  let limits = NO_LIMITS;
+  for (const t of V1_THROTTLE_PARSERS) limits = named(src.setting(t.file, t.parse), limits, t.key, namer);
+  return limits;
+}
+
+const LIMIT_KEYS: readonly LimitKey[] = ['readBps', 'writeBps', 'readIops', 'writeIops'];
+
+/** Adds parsed rules (their `only` key, or all four) into limits, named; a new list at the first rule. */
+function named(rules: IoLimit[] | null, limits: IoLimit[], only: LimitKey | null, namer: DeviceNamer): IoLimit[] {
+  if (rules === null) return limits;
+  for (const r of rules) {
+    if (limits === NO_LIMITS) limits = [];
+    const l = limitEntry(limits, r.major, r.minor, namer);
+    for (const key of LIMIT_KEYS) if ((only === null || key === only) && r[key] !== null) l[key] = r[key];
+  }
+  return limits;
+}
+
+/**
+ * The previous tick's object when nothing in it would differ: the same
+ * counters, limits and weight, and rates that are already 0 (the rates of
+ * unchanged counters). Snapshots are read-only, so an idle cgroup's io is not
+ * a new object each tick (a carried-over object keeps its rates: model/rates.ts).
+ */
+function unchangedOr(io: IoStats, before: IoStats | null | undefined): IoStats {
+  if (!before || before.weight !== io.weight || before.readBytesPerSecond !== 0 || before.writeBytesPerSecond !== 0)
+    return io;
+  if (before.devices.length !== io.devices.length || !sameLimits(before.limits, io.limits)) return io;
+  for (let i = 0; i < io.devices.length; i++) {
+    const a = io.devices[i];
+    const b = before.devices[i];
+    if (a.major !== b.major || a.minor !== b.minor || a.device !== b.device) return io;
+    if (a.readBytes !== b.readBytes || a.writeBytes !== b.writeBytes) return io;
+    if (a.readOps !== b.readOps || a.writeOps !== b.writeOps) return io;
+    if (b.readBytesPerSecond !== 0 || b.writeBytesPerSecond !== 0) return io;
+    if (b.readOpsPerSecond !== 0 || b.writeOpsPerSecond !== 0) return io;
+  }
+  return before;
+}
+
+function sameLimits(a: IoLimit[], b: IoLimit[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.major !== y.major || x.minor !== y.minor || x.device !== y.device) return false;
+    if (x.readBps !== y.readBps || x.writeBps !== y.writeBps) return false;
+    if (x.readIops !== y.readIops || x.writeIops !== y.writeIops) return false;
+  }
+  return true;
+}
+
+export function collectIo(src: CgroupSource, namer: DeviceNamer, before: IoStats | null = null): IoStats | null {
+  const devices: IoDeviceStats[] = [];
   if (src.isV2('io')) {
     const n = src.read(V2.stat);
     if (n < 0) return null;
-    parseIoStatV2(src.buf, src.end, io.devices, namer, src.start);
-    const m = src.read(V2.max);
-    if (m >= 0) parseIoMaxV2(src.buf, src.end, io.limits, namer, src.start);
-    io.weight = readWeight(src, V2.weight, V2.bfqWeight);
-    return shareEmpty(io);
+    parseIoStatV2(src.buf, src.end, devices, namer, src.start);
+    return settled(devices, readLimits(src, namer), readWeight(src, V2.weight, V2.bfqWeight), before);
   }
   if (!src.has(V1.bytes)) return null;
   let n = src.read(V1.bytesRecursive);
   if (n < 0) n = src.read(V1.bytes);
-  if (n >= 0) parseBlkioV1(src.buf, src.end, 'bytes', io.devices, namer, src.start);
+  if (n >= 0) parseBlkioV1(src.buf, src.end, 'bytes', devices, namer, src.start);
   n = src.read(V1.opsRecursive);
   if (n < 0) n = src.read(V1.ops);
-  if (n >= 0) parseBlkioV1(src.buf, src.end, 'ops', io.devices, namer, src.start);
-  for (const [file, key] of V1_THROTTLES) {
-    const len = src.read(file);
-    if (len >= 0) parseThrottleV1(src.buf, src.end, key, io.limits, namer, src.start);
-  }
-  io.weight = readWeight(src, V1.weight, V1.bfqWeight);
-  return shareEmpty(io);
+  if (n >= 0) parseBlkioV1(src.buf, src.end, 'ops', devices, namer, src.start);
+  return settled(devices, readLimits(src, namer), readWeight(src, V1.weight, V1.bfqWeight), before);
+}
+
+function settled(devices: IoDeviceStats[], limits: IoLimit[], weight: number | null, before: IoStats | null): IoStats {
+  const io: IoStats = {
+    devices: devices.length > 0 ? devices : NO_DEVICES,
+    limits,
+    weight,
+    readBytesPerSecond: null,
+    writeBytesPerSecond: null,
+  };
+  return unchangedOr(io, before);
 }
 
 export const ioCollector: CgroupCollector = {
   name: 'io',
   fields: ['io'],
   collect(src, context, out) {
-    out.io = collectIo(src, context.deviceName);
+    out.io = collectIo(src, context.deviceName, context.previous?.io);
   },
 };

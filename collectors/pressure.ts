@@ -92,16 +92,21 @@ function unchangedOr<T extends PressureResource | null>(now: T, before: T | unde
  * (snapshots are read-only), which keeps the long-lived heap from growing by
  * one copy per idle cgroup per tick.
  */
+function readResource(
+  src: CgroupSource,
+  file: typeof FILES.cpu,
+  before: PressureResource | null | undefined,
+): PressureResource | null {
+  const n = src.read(file);
+  // The bytes the previous value was parsed from (an empty cgroup's file at rest): no parse.
+  if (n >= 0 && src.kept && before) return before;
+  return unchangedOr(n < 0 ? null : parsePressure(src.buf, src.end, src.start), before);
+}
+
 export function collectPressure(src: CgroupSource, previous: Pressure | null): Pressure | null {
-  const read = (file: typeof FILES.cpu, before: PressureResource | null | undefined): PressureResource | null => {
-    const n = src.read(file);
-    // The bytes the previous value was parsed from (an empty cgroup's file at rest): no parse.
-    if (n >= 0 && src.kept && before) return before;
-    return unchangedOr(n < 0 ? null : parsePressure(src.buf, src.end, src.start), before);
-  };
-  const cpu = read(FILES.cpu, previous?.cpu);
-  const memory = read(FILES.memory, previous?.memory);
-  const io = read(FILES.io, previous?.io);
+  const cpu = readResource(src, FILES.cpu, previous?.cpu);
+  const memory = readResource(src, FILES.memory, previous?.memory);
+  const io = readResource(src, FILES.io, previous?.io);
   if (cpu === null && memory === null && io === null) return null;
   if (previous && cpu === previous.cpu && memory === previous.memory && io === previous.io) return previous;
   return { cpu, memory, io };

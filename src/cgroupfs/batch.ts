@@ -51,7 +51,10 @@ export class BatchReads {
   private assigned: Int32Array<ArrayBuffer> = new Int32Array(1024);
   /** Tick in which a position was left out of the batch (see skip). */
   private skipped: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
-  private toSkip: number[] = [];
+  /** Positions left out of the next batch (toSkip[0, skipCount)), and their descriptors while it runs. */
+  private toSkip: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private skipCount = 0;
+  private savedFds: Int32Array<ArrayBuffer> = new Int32Array(1024);
   private free: number[] = [];
   private used = 0;
   private buf = Buffer.allocUnsafe(4 * 1024 * 1024);
@@ -110,8 +113,7 @@ export class BatchReads {
    * own: the tick's batch is not disturbed). Then someLength(i) and
    * someOffset(i) say where the i-th one's bytes are in someBuffer.
    */
-  readSome(positions: readonly number[]): void {
-    const n = positions.length;
+  readSome(positions: readonly number[], n = positions.length): void {
     if (this.someFds.length < n) {
       this.someFds = new Int32Array(n * 2);
       this.someOffs = new Int32Array(n * 2);
@@ -148,15 +150,23 @@ export class BatchReads {
 
   /** Leaves a position out of the next batch (nobody reads that file this tick). */
   skip(pos: number): void {
-    this.toSkip.push(pos);
+    if (this.skipCount === this.toSkip.length) {
+      const bigger = new Int32Array(this.toSkip.length * 2);
+      bigger.set(this.toSkip);
+      this.toSkip = bigger;
+      this.savedFds = new Int32Array(bigger.length);
+    }
+    this.toSkip[this.skipCount++] = pos;
   }
 
   /** Reads every registered descriptor (one native call, more if the buffer must grow). */
   readAll(): void {
     this.tick++;
     // A negative fd is skipped by the native reader: hide the skipped ones for this call.
-    const saved = this.toSkip.map((pos) => this.fds[pos]);
-    for (const pos of this.toSkip) {
+    const skips = this.skipCount;
+    for (let i = 0; i < skips; i++) {
+      const pos = this.toSkip[i];
+      this.savedFds[i] = this.fds[pos];
       this.fds[pos] = -1;
       this.skipped[pos] = this.tick;
     }
@@ -175,8 +185,9 @@ export class BatchReads {
         this.buf = Buffer.allocUnsafe(this.buf.length * 2);
       }
     } finally {
-      this.toSkip.forEach((pos, i) => (this.fds[pos] = saved[i]));
-      this.toSkip.length = 0;
+      // In reverse: a position skipped twice gets back its own descriptor, not the -1 hiding it.
+      for (let i = skips - 1; i >= 0; i--) this.fds[this.toSkip[i]] = this.savedFds[i];
+      this.skipCount = 0;
     }
     this.batchTick = this.tick;
   }

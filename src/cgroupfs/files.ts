@@ -11,7 +11,7 @@ export type HierarchyKey = string; // a v1 controller ("memory"), "name=systemd"
  * (limits, weights, cpusets, device rules): re-read every few seconds, at
  * rescans and when the limiter says so, and served from memory in between.
  */
-export type FileKind = 'counter' | 'setting' | 'execution' | 'gate' | 'population' | 'resting' | 'written';
+export type FileKind = 'counter' | 'setting' | 'execution' | 'gate' | 'population' | 'resting' | 'written' | 'held';
 
 export interface CgroupFileSpec {
   readonly slot: number;
@@ -20,6 +20,20 @@ export interface CgroupFileSpec {
   readonly kind: FileKind;
   /** A resting file's test that its bytes are at rest (see restingFile). */
   readonly atRest?: (buf: Buffer, start: number, end: number) => boolean;
+  /** A held file's rule (see heldFile). */
+  readonly held?: HeldRule;
+}
+
+/** When a held file's value cannot move (see heldFile). */
+export interface HeldRule {
+  /** The file whose write (seen by the cgroup directory's inotify watch) may set it moving. */
+  readonly by: string;
+  /** cgroup: a write in the same cgroup; subtree: in it or in any cgroup above it. */
+  readonly scope: 'cgroup' | 'subtree';
+  /** Whose bytes tell that it holds: a setting of the same cgroup and hierarchy; by default the file's own. */
+  readonly of?: CgroupFileSpec;
+  /** The bytes say the value stands still. */
+  readonly holds: (buf: Buffer, start: number, end: number) => boolean;
 }
 
 const registry: CgroupFileSpec[] = [];
@@ -30,10 +44,11 @@ export function cgroupFile(
   name: string,
   kind: FileKind = 'counter',
   atRest?: CgroupFileSpec['atRest'],
+  held?: HeldRule,
 ): CgroupFileSpec {
   const existing = registry.find((f) => f.hierarchy === hierarchy && f.name === name);
   if (existing) return existing;
-  const spec: CgroupFileSpec = { slot: registry.length, hierarchy, name, kind, atRest };
+  const spec: CgroupFileSpec = { slot: registry.length, hierarchy, name, kind, atRest, held };
   registry.push(spec);
   return spec;
 }
@@ -100,4 +115,21 @@ export function restingFile(
  */
 export function writtenFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
   return cgroupFile(hierarchy, name, 'written');
+}
+
+/**
+ * Declares a counter or state that cannot move while its rule holds, until
+ * a write inotify reports (the cgroup directory's IN_MODIFY, as for the
+ * settings: settings.ts). v1 cpu.stat: the throttling counters move only
+ * under a CFS quota, set by writing cpu.cfs_quota_us (the write itself
+ * settles them: a throttled queue is unthrottled and its time added before
+ * write() returns). v1 freezer.state: THAWED turns into anything else only
+ * by a write of freezer.state in the cgroup or above it. Where every write
+ * that matters is seen (the directories watched, settings by event) and the
+ * rule holds on the kept bytes, they are served and the file is left out of
+ * the batch; the first write seen makes the next tick read it
+ * (src/cgroupfs/held.ts).
+ */
+export function heldFile(hierarchy: HierarchyKey, name: string, rule: HeldRule): CgroupFileSpec {
+  return cgroupFile(hierarchy, name, 'held', undefined, rule);
 }

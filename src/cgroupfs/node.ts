@@ -55,6 +55,9 @@ export class CgroupNode {
   emptyTick = -1;
   /** The tree's tick in which beginTick found the cgroup empty since the last tick (resting files may be served). */
   quietTick = -1;
+  /** The tree's tick of the last held-file plan, and its marks then (src/cgroupfs/held.ts). */
+  heldTick = -1;
+  heldBits = 0;
   /** Per file slot: the kept bytes of a resting file are at rest (see restingFile). */
   readonly atRest: Uint8Array;
   /**

@@ -100,32 +100,35 @@ export function text(buf: Uint8Array, start: number, end: number): string {
  * The key set of a flat keyed file ("key value" per line: memory.stat,
  * cpu.stat, pids.events, memory.events, cgroup.events). Keys are declared
  * once; parsing fills a Float64Array in declaration order, NaN for a key the
- * file did not have. Lines are matched through a table keyed by the key's
- * length and first and last bytes, so the many lines of memory.stat that
- * tstop does not use cost one lookup each and no byte comparison.
+ * file did not have. One pass over the bytes; a line's key is looked up in a
+ * small hash table (its length and first and last bytes), so the many lines
+ * of memory.stat that tstop does not use cost one probe and rarely a byte
+ * comparison.
  */
 export class KeyedFormat<K extends string> {
   readonly keys: readonly K[];
   private readonly keyBytes: Uint8Array[];
   private readonly index: Record<string, number>;
-  private readonly candidates = new Map<number, number[]>();
+  /** Per hash bucket, the first key in it (-1: none); then each key's next in its bucket. */
+  private readonly bucketHead = new Int16Array(KEY_BUCKETS).fill(-1);
+  private readonly nextInBucket: Int16Array;
 
   constructor(keys: readonly K[]) {
     this.keys = keys;
     this.keyBytes = keys.map((k) => Buffer.from(k, 'latin1'));
     this.index = {};
+    this.nextInBucket = new Int16Array(keys.length).fill(-1);
     keys.forEach((k, i) => {
       this.index[k] = i;
       const b = this.keyBytes[i];
-      const sig = KeyedFormat.signature(b, 0, b.length);
-      const list = this.candidates.get(sig);
-      if (list) list.push(i);
-      else this.candidates.set(sig, [i]);
+      const bucket = KeyedFormat.bucket(b, 0, b.length);
+      this.nextInBucket[i] = this.bucketHead[bucket];
+      this.bucketHead[bucket] = i;
     });
   }
 
-  private static signature(buf: Uint8Array, start: number, end: number): number {
-    return ((end - start) << 16) | (buf[start] << 8) | buf[end - 1];
+  private static bucket(buf: Uint8Array, start: number, end: number): number {
+    return ((end - start) * 31 + buf[start] * 7 + buf[end - 1]) & (KEY_BUCKETS - 1);
   }
 
   /** Position of key in the output array. */
@@ -140,31 +143,40 @@ export class KeyedFormat<K extends string> {
   /** Parses the file in buf[start, len) into out (reset to NaN first). */
   parse(buf: Uint8Array, len: number, out: Float64Array, start = 0): Float64Array {
     out.fill(NaN);
-    let lineStart = start;
-    while (lineStart < len) {
-      const lineEnd = indexOf(buf, NL, lineStart, len);
-      const sep = indexOf(buf, SPACE, lineStart, lineEnd);
-      if (sep < lineEnd && sep > lineStart) {
-        const k = this.match(buf, lineStart, sep);
-        if (k >= 0) out[k] = parseNumber(buf, sep + 1, lineEnd);
+    let i = start;
+    while (i < len) {
+      const lineStart = i;
+      let c = buf[i];
+      while (c !== SPACE && c !== NL && ++i < len) c = buf[i];
+      if (i >= len) break; // a last line without a value
+      if (c === NL) {
+        i++; // a line without a space: no value
+        continue;
       }
-      lineStart = lineEnd + 1;
+      const k = i > lineStart ? this.match(buf, lineStart, i) : -1;
+      const valueStart = ++i;
+      while (i < len && buf[i] !== NL) i++;
+      if (k >= 0) out[k] = parseNumber(buf, valueStart, i);
+      i++;
     }
     return out;
   }
 
   private match(buf: Uint8Array, start: number, end: number): number {
-    const list = this.candidates.get(KeyedFormat.signature(buf, start, end));
-    if (list === undefined) return -1;
-    for (let c = 0; c < list.length; c++) {
-      const key = this.keyBytes[list[c]];
-      let i = 1;
-      while (i < key.length - 1 && buf[start + i] === key[i]) i++;
-      if (i >= key.length - 1) return list[c];
+    const length = end - start;
+    for (let k = this.bucketHead[KeyedFormat.bucket(buf, start, end)]; k >= 0; k = this.nextInBucket[k]) {
+      const key = this.keyBytes[k];
+      if (key.length !== length) continue;
+      let i = 0;
+      while (i < length && buf[start + i] === key[i]) i++;
+      if (i === length) return k;
     }
     return -1;
   }
 }
+
+/** Hash buckets of a KeyedFormat (a power of two, more than any key set). */
+const KEY_BUCKETS = 64;
 
 /** Parses a kernel CPU/node list such as "0-3,8-11,15" into a sorted array. */
 export function parseCpuList(list: string): number[] | null {

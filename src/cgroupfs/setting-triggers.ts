@@ -43,6 +43,14 @@ export class SettingTriggers {
     }
   }
 
+  /** Adds a held file of hierarchy h (files.ts, heldFile): a write of `by` in scope marks it. */
+  addHeld(name: string, slot: number, h: number, by: string, scope: SettingScope): void {
+    this.slots[h].set(name, slot); // and a watch placed late marks it too (hierarchy)
+    const list = this.triggers[h].get(by) ?? [];
+    list.push({ slot, scope });
+    this.triggers[h].set(by, list);
+  }
+
   /**
    * A write to a file of a cgroup's directory: marks the settings it can
    * change (settings.ts's `by` and scope). Other files' writes

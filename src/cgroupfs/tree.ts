@@ -2,7 +2,6 @@
 // by the cgroup path relative to the mount ("/", "/system.slice", ...).
 // Built by a full walk, kept current from inotify events between walks.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import type { CgroupMounts, Hierarchy } from './mounts.js';
 import { BATCH_MAX_FILE } from './batch.js';
@@ -10,23 +9,12 @@ import { FileReader, READ_ABSENT, READ_GONE } from './reader.js';
 import { registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
 import { SettingTriggers } from './setting-triggers.js';
 import { drop, keep, keepAbsent, KEPT_ABSENT, KEPT_NONE, keptEquals } from './kept.js';
-
-/** Hierarchies whose controllers tstop reads nothing from are not walked. */
-const IGNORED_V1_CONTROLLERS = new Set(['net_cls', 'net_prio', 'perf_event', 'rdma', 'misc']);
-
-export function isWalkedHierarchy(h: Hierarchy): boolean {
-  if (h.kind === 'v2' || h.name !== null) return true;
-  return h.controllers.some((c) => !IGNORED_V1_CONTROLLERS.has(c));
-}
+import { HeldFiles } from './held.js';
 
 export { CgroupNode } from './node.js';
 import { CgroupNode } from './node.js';
-
-/** The cgroup path for a directory below a mount point ("/" for the mount itself). */
-export function cgroupIdOf(mountPoint: string, dir: string): string {
-  const rel = path.relative(mountPoint, dir);
-  return rel === '' ? '/' : '/' + rel.split(path.sep).join('/');
-}
+import { cgroupIdOf, inodeOf, isWalkedHierarchy, walkDirs } from './walk.js';
+export { cgroupIdOf, isWalkedHierarchy, walkDirs } from './walk.js';
 
 /** Ticks a cgroup stays idle before its execution files' descriptors are closed (see beginTick). */
 const IDLE_TICKS_BEFORE_CLOSE = 3;
@@ -49,6 +37,7 @@ export class CgroupTree {
   settingsByEvent = false;
   /** What a write to a cgroup's file makes the tree re-read (the watcher calls it). */
   readonly settingTriggers: SettingTriggers;
+  private readonly held: HeldFiles;
   /**
    * Serve files that cannot have changed from their last bytes: execution
    * files of cgroups that did not run, resting files of cgroups that stayed
@@ -67,6 +56,10 @@ export class CgroupTree {
   private populationSlot = -1;
   /** The files the watcher watches one by one (population and written files). */
   private readonly watchSlots: number[] = [];
+  /** beginTick's gate call: the cgroups, their gate's batch position and slot (the first count entries). */
+  private readonly gated: (CgroupNode | null)[] = [];
+  private readonly positions: number[] = [];
+  private readonly slots: number[] = [];
   /** Counts beginTick calls: a node's gateTick equal to it means its gate was read this tick. */
   private tickCount = 0;
   /**
@@ -103,6 +96,7 @@ export class CgroupTree {
     this.slotOwner = new Int16Array(this.files.length).fill(-1);
     this.execution = new Uint8Array(this.files.length);
     this.settingTriggers = new SettingTriggers(this.hierarchies.length, this.files.length);
+    this.held = new HeldFiles(this.files.length);
     this.files.forEach((f, slot) => {
       const h = this.hierarchyIndex(f.hierarchy);
       this.fileHierarchy[slot] = h;
@@ -116,14 +110,24 @@ export class CgroupTree {
       if (f.kind === 'population' && h >= 0) this.populationSlot = slot;
       if ((f.kind === 'written' || f.kind === 'population') && h >= 0) this.watchSlots.push(slot);
       if (f.kind === 'setting' && h >= 0) this.settingTriggers.add(f.name, slot, h);
+      if (f.kind === 'held' && h >= 0) this.held.add(f, h, this.settingTriggers);
     });
     const preference = ['memory', 'cpu', 'cpuacct', 'pids', UNIFIED, 'name=systemd'];
     this.identityOrder = preference.map((k) => this.hierarchyIndex(k)).filter((i) => i >= 0);
     this.hierarchies.forEach((_, i) => this.identityOrder.includes(i) || this.identityOrder.push(i));
   }
 
+  /** hierarchyIndex's answers (the hierarchies are fixed): collectors ask several times per cgroup and tick. */
+  private readonly indexByKey = new Map<string, number>();
+
   /** Index of the hierarchy holding a controller ("memory"), "unified" or "name=systemd"; -1 if none. */
   hierarchyIndex(key: string): number {
+    let h = this.indexByKey.get(key);
+    if (h === undefined) this.indexByKey.set(key, (h = this.findHierarchy(key)));
+    return h;
+  }
+
+  private findHierarchy(key: string): number {
     if (key === UNIFIED) return this.hierarchies.findIndex((h) => h.kind === 'v2');
     if (key.startsWith('name=')) return this.hierarchies.findIndex((h) => h.name === key.slice(5));
     const v1 = this.hierarchies.findIndex((h) => h.kind === 'v1' && h.controllers.includes(key));
@@ -156,19 +160,19 @@ export class CgroupTree {
     if (h < 0) return READ_ABSENT;
     const dir = node.dirs[h];
     if (dir === null) return READ_ABSENT;
-    // Built per read, not kept: one path per file and cgroup was ~3 MB of heap at 1,000 cgroups.
-    const p = dir + '/' + file.name;
-    if (file.kind === 'setting') return this.readSetting(node, file.slot, h, p);
+    // Paths are joined where a file is opened, not kept: one per file and cgroup was ~3 MB of heap at 1,000 cgroups.
+    if (file.kind === 'setting') return this.readSetting(node, file.slot, h, dir);
     if (node.gateTick === this.tickCount && file.kind === 'gate' && node.gateBytes !== null) {
       // Read once per tick, by beginTick's gate call: not a second time in the batch.
       return this.serve(node.gateBytes);
     }
-    if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, p);
-    if (file.kind === 'resting') return this.readResting(node, file, h, p);
-    if (file.kind === 'written') return this.readWritten(node, file.slot, h, p);
+    if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, dir);
+    if (file.kind === 'resting') return this.readResting(node, file, h, dir);
+    if (file.kind === 'written') return this.readWritten(node, file.slot, h, dir);
+    if (file.kind === 'held') return this.readHeld(node, file.slot, h, dir);
     const n = this.reopen[file.slot]
-      ? this.reader.readOnce(p, true)
-      : this.reader.read(node.fds, node.batchPositions, file.slot, p);
+      ? this.reader.readOnce(dir + '/' + file.name, true)
+      : this.reader.read(node.fds, node.batchPositions, file.slot, dir, file.name);
     if (n === READ_GONE) this.markDirGone(node, h);
     else if (file.kind === 'population') node.emptyTick = n >= 0 && this.saysEmpty() ? this.tickCount : -1;
     return n;
@@ -188,11 +192,19 @@ export class CgroupTree {
   }
 
   /** A written file: its last bytes while watched and no write was seen since they were read; else read. */
-  private readWritten(node: CgroupNode, slot: number, h: number, p: string): number {
+  private readWritten(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.keptLength[slot] !== KEPT_NONE;
     if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached) return this.serveKept(node, slot);
     node.changed[slot] = 0; // a write after this read is seen at the next tick
-    return this.readAndKeep(node, slot, h, p);
+    return this.readAndKeep(node, slot, h, dir);
+  }
+
+  /** A held file: its kept bytes where this tick's plan says it holds (held.ts); else read. */
+  private readHeld(node: CgroupNode, slot: number, h: number, dir: string): number {
+    if (node.keptLength[slot] !== KEPT_NONE && this.held.serves(node, slot, this.tickCount))
+      return this.serveKept(node, slot);
+    node.changed[slot] = 0; // a write after this read is seen at the next tick
+    return this.readAndKeep(node, slot, h, dir);
   }
 
   /** The files of a cgroup the watcher watches one by one, with their paths. */
@@ -226,7 +238,7 @@ export class CgroupTree {
    * they were read (beginTick's judgement, confirmed by this tick's
    * cgroup.events, read before it) and they were at rest; else read.
    */
-  private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, p: string): number {
+  private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, dir: string): number {
     const slot = file.slot;
     if (
       node.quietTick === this.tickCount &&
@@ -237,7 +249,7 @@ export class CgroupTree {
       return this.serveKept(node, slot);
     }
     const version = node.keptVersion[slot];
-    const n = this.readAndKeep(node, slot, h, p);
+    const n = this.readAndKeep(node, slot, h, dir);
     if (node.keptVersion[slot] !== version) {
       // New bytes were kept: judge them once.
       const { data, start } = this.reader;
@@ -250,8 +262,8 @@ export class CgroupTree {
    * Reads a file whose last bytes are kept to be served on later ticks,
    * copying them only when they changed (an unchanged file allocates nothing).
    */
-  private readAndKeep(node: CgroupNode, slot: number, h: number, p: string): number {
-    const n = this.reader.read(node.fds, node.batchPositions, slot, p);
+  private readAndKeep(node: CgroupNode, slot: number, h: number, dir: string): number {
+    const n = this.reader.read(node.fds, node.batchPositions, slot, dir, this.files[slot].name);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
       return n;
@@ -263,9 +275,9 @@ export class CgroupTree {
   }
 
   /** An execution file: its last bytes while the cgroup is idle, else read (and its bytes kept when they changed). */
-  private readExecution(node: CgroupNode, slot: number, h: number, p: string): number {
+  private readExecution(node: CgroupNode, slot: number, h: number, dir: string): number {
     if (node.idle && node.keptLength[slot] !== KEPT_NONE) return this.serveKept(node, slot);
-    return this.readAndKeep(node, slot, h, p);
+    return this.readAndKeep(node, slot, h, dir);
   }
 
   /** Points the reader at bytes kept from an earlier read. */
@@ -300,6 +312,8 @@ export class CgroupTree {
   beginTick(): void {
     this.tickCount++;
     if (this.gateIdle) this.planKept();
+    if (this.gateIdle && this.settingsByEvent)
+      this.held.plan(this.nodes, this.tickCount, this.settingTriggers.byEvent, this.reader);
     if (this.populationSlot >= 0) for (const node of this.nodes.values()) node.changed[this.populationSlot] = 0;
     const batch = this.reader.batch;
     if (!this.gateIdle || !batch || this.gateSlots.length === 0) {
@@ -307,24 +321,26 @@ export class CgroupTree {
       this.reader.beginTick();
       return;
     }
-    const gated: CgroupNode[] = [];
-    const positions: number[] = [];
-    const slots: number[] = [];
+    // Kept from tick to tick (grown, never shrunk): a tick allocates no lists.
+    const { gated, positions, slots } = this;
+    let count = 0;
     for (const node of this.nodes.values()) {
       node.idle = false;
       for (const slot of this.gateSlots) {
         const pos = node.batchPositions[slot];
         if (pos < 0) continue;
-        gated.push(node);
-        positions.push(pos);
-        slots.push(slot);
+        gated[count] = node;
+        positions[count] = pos;
+        slots[count] = slot;
+        count++;
         break;
       }
     }
-    batch.readSome(positions);
+    for (let i = count; i < gated.length && gated[i] !== null; i++) gated[i] = null; // no node kept alive
+    batch.readSome(positions, count);
     const buf = batch.someBuffer;
-    for (let i = 0; i < gated.length; i++) {
-      const node = gated[i];
+    for (let i = 0; i < count; i++) {
+      const node = gated[i]!;
       if (this.reader.trace) this.reader.trace(this.filePath(node, slots[i]), 'pread');
       const n = batch.someLength(i);
       if (n < 0 || n >= BATCH_MAX_FILE) {
@@ -381,7 +397,7 @@ export class CgroupTree {
    * A setting file: from memory unless a refresh is due. Settings never hold
    * a descriptor, so the budget goes to the files read every tick.
    */
-  private readSetting(node: CgroupNode, slot: number, h: number, p: string): number {
+  private readSetting(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.keptLength[slot];
     const byEvent = this.settingsByEvent && this.settingTriggers.byEvent[slot] === 1 && node.dirWatched[h] === 1;
     if (cached !== KEPT_NONE && !node.settingsStale && !node.changed[slot] && (byEvent || !this.refreshSettings)) {
@@ -391,7 +407,7 @@ export class CgroupTree {
       return cached;
     }
     node.changed[slot] = 0; // a write after this read is seen at the next tick
-    const n = this.reader.readOnce(p, false);
+    const n = this.reader.readOnce(dir + '/' + this.files[slot].name, false);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
       return n;
@@ -539,28 +555,6 @@ export class CgroupTree {
   close(): void {
     for (const node of this.nodes.values()) this.reader.closeAll(node.fds, node.batchPositions);
     this.nodes.clear();
-  }
-}
-
-function inodeOf(dir: string): number {
-  try {
-    return fs.statSync(dir).ino;
-  } catch {
-    return 0;
-  }
-}
-
-/** Calls fn for dir and every directory below it; vanished directories are skipped. */
-export function walkDirs(dir: string, fn: (dir: string) => void): void {
-  fn(dir);
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return; // removed while walking: normal
-  }
-  for (const e of entries) {
-    if (e.isDirectory()) walkDirs(path.join(dir, e.name), fn);
   }
 }
 

@@ -22,7 +22,7 @@ function slots(n: number): { fds: Int32Array; positions: Int32Array } {
 }
 
 function readText(reader: FileReader, s: ReturnType<typeof slots>, slot: number): string {
-  const n = reader.read(s.fds, s.positions, slot, files[slot]);
+  const n = reader.read(s.fds, s.positions, slot, path.dirname(files[slot]), path.basename(files[slot]));
   return reader.data.toString('latin1', reader.start, reader.start + n);
 }
 
