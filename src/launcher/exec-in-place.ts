@@ -101,7 +101,7 @@ export async function execInPlace(
     fs.unlinkSync(specFile);
     fs.writeSync(fd, buf, 0, buf.length, 0);
     const env = Object.entries(helperEnv).map(([k, v]) => `${k}=${v ?? ''}`);
-    (process as NodeJS.EventEmitter).emit('tstop-before-exec'); // bin/launch-loader.cjs writes its code caches now: no exit event follows
+    (process as NodeJS.EventEmitter).emit('tstop-before-exec'); // bin/tstop-launch.cjs writes its code caches now: no exit event follows
     trace('exec');
     errno = addon.exec(helperPath, ['tstop-helper', '--spec-fd', String(fd)], env, fd);
   } catch (err) {
