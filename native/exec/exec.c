@@ -9,12 +9,27 @@
  * Node marks every fd close-on-exec at start, stdio included: stdin, stdout,
  * stderr and keepFd (the spec file tstop opened) are made to survive the
  * exec; everything else Node opened stays close-on-exec. N-API only: no node-gyp, built with the helper by
- * native/build.mjs against the headers of the node that builds it. */
+ * native/build.mjs against the headers of the node that builds it.
+ *
+ * Node's address space (~40 MB mapped, its heaps) is freed by whoever drops
+ * the last reference to it. Left to the execve, that is tstop's own process,
+ * before the helper's first instruction: ~1-1.5 ms of a launch. Instead a
+ * holder, a child sharing that address space (CLONE_VM, no thread of ours),
+ * keeps it until the execve has replaced it in tstop's process (the execve
+ * closes the holder's pipe), then exits and frees it on its own time. The
+ * holder keeps no other descriptor and runs nothing but read and exit; the
+ * helper reaps it (native/src/relay.c). Without it (clone refused) the
+ * execve frees the memory itself, as before. */
+#define _GNU_SOURCE
 #include <node_api.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_STRINGS 4096
@@ -42,6 +57,58 @@ static char **strings_of(napi_env env, napi_value a) {
   return v;
 }
 
+#define HOLDER_STACK_BYTES (64 * 1024)
+
+struct holder {
+  int read_end, write_end, close_range_works;
+};
+
+/* The holder: keeps only its pipe's read end, waits for end of file (the
+ * execve closed tstop's write end, or tstop died), and exits, freeing the
+ * address space it is the last user of. Only system calls that cannot fail
+ * here: it shares Node's memory, errno included, with tstop's thread. */
+static int holder_main(void *arg) {
+  const struct holder *h = arg;
+  int read_end = h->read_end;
+  syscall(SYS_close, h->write_end); /* first: with it open the holder would wait forever */
+  if (h->close_range_works) {
+    syscall(SYS_close_range, 0U, (unsigned)read_end - 1, 0U); /* read_end > 2: stdio is open */
+    syscall(SYS_close_range, (unsigned)read_end + 1, ~0U, 0U);
+  }
+  char byte;
+  syscall(SYS_read, read_end, &byte, 1); /* no signal can interrupt it: all are blocked */
+  syscall(SYS_exit, 0);
+  return 0;
+}
+
+/* Starts the holder; returns the write end tstop keeps (close-on-exec), or -1 without one. */
+static int start_holder(void) {
+  static struct holder h;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -1;
+  h.read_end = p[0];
+  h.write_end = p[1];
+  /* Linux 5.9+; without it the holder keeps copies of tstop's descriptors for its short life. */
+  h.close_range_works = syscall(SYS_close_range, ~0U, ~0U, 0U) == 0;
+  /* Never unmapped: after the execve it is the holder's, in a memory nobody else uses. */
+  char *stack = mmap(NULL, HOLDER_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  pid_t pid = -1;
+  if (stack != MAP_FAILED) {
+    /* No signal handler of Node's may run on the holder's stack: it starts with all blocked. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid = clone(holder_main, stack + HOLDER_STACK_BYTES, CLONE_VM | SIGCHLD, &h);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
+  close(p[0]);
+  if (pid < 0) {
+    close(p[1]);
+    return -1;
+  }
+  return p[1];
+}
+
 static napi_value exec_fn(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value args[4];
@@ -64,8 +131,10 @@ static napi_value exec_fn(napi_env env, napi_callback_info info) {
     if (saved[i] >= 0 && fcntl(fds[i], F_SETFD, saved[i] & ~FD_CLOEXEC) < 0 && i == 3) err = errno;
   }
   if (!err) {
+    int holder = start_holder();
     execve(path, argv, envp);
     err = errno;
+    if (holder >= 0) close(holder); /* the holder exits */
   }
   for (int i = 0; i < 4; i++)
     if (saved[i] >= 0) fcntl(fds[i], F_SETFD, saved[i]);

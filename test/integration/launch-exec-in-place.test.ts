@@ -66,6 +66,9 @@ describe.runIf(isRoot && addonBuilt)('tstop run becomes its helper', () => {
     const pid = running.pid as number;
     const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
     expect(ppid).toBe(tstopPid); // its child
+    // Node's memory went with a holder child (native/exec/exec.c), which the helper reaped: no zombie.
+    const childrenOf = (p: number): string => fs.readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+    await waitFor('the holder to be reaped', () => (childrenOf(tstopPid) === String(pid) ? true : null));
     expect(running.pidStart).toBe(Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]));
     expect(running.started).toMatch(ISO);
     expect(running.finished).toBeNull();
