@@ -132,6 +132,13 @@ describe.runIf(isRoot && addonBuilt)('tstop run becomes its helper', () => {
     for (const d of cgroupDirs('termed')) expect(fs.existsSync(d)).toBe(false);
   });
 
+  it('the helper starts from the sealed memfd copy tstop made: no re-exec of its own', async () => {
+    const r = await startTstop(children, ['run', '--rm', '--', 'true'], { ...env, TSTOP_HELPER_TRACE: '1' }).done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^tstop-helper-trace \d+ helper start$/m);
+    expect(r.stderr).not.toMatch(/ helper reexec$/m);
+  });
+
   it('a workload killed by a signal: 128+n as the exit code and in the state', async () => {
     // With --init the workload is not PID 1, so its own SIGSEGV kills it.
     const r = await start(['run', '--init', '--name', 'segv', '--', 'sh', '-c', 'kill -SEGV $$']).done;

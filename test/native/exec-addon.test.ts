@@ -1,7 +1,9 @@
 // native/exec/exec.c: execve(2) in node's own process (a foreground `tstop run`
 // becomes its helper). Node's address space is left to a holder child, which
 // frees it after the execve instead of the execve doing it in tstop's process:
-// the program exec'd inherits that child, which exits by itself. Without a program to exec, the errno comes back and the holder
+// the program exec'd inherits that child, which exits by itself. Asked to, it
+// runs the program from a sealed memfd copy (the helper's defence against
+// CVE-2019-5736, made before the exec instead of by a re-exec). Without a program to exec, the errno comes back and the holder
 // exits all the same.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -32,6 +34,21 @@ describe.runIf(process.platform === 'linux' && existsSync(addon))('the exec addo
       expect(Number(m?.[1])).toBeGreaterThan(0);
       expect(Number(m?.[2])).toBe(0);
       expect(r.status).toBe(0);
+    },
+  );
+
+  it.runIf(perl !== undefined)(
+    'with a sealed name the program runs from a memfd copy of itself, sealed against any change',
+    () => {
+      // F_GET_SEALS (1034) of /proc/self/exe: SEAL | SHRINK | GROW | WRITE = 15.
+      const program = `open(my $f, "<", "/proc/self/exe") or die; print readlink("/proc/self/exe"), " ", fcntl($f, 1034, 0) + 0, "\n";`;
+      const r = node(
+        `exec(${JSON.stringify(perl)}, ['perl', '-e', ${JSON.stringify(program)}], [], fd, 'tstop-sealed-test');`,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('/memfd:tstop-sealed-test (deleted) 15\n');
+      const plain = node(`exec(${JSON.stringify(perl)}, ['perl', '-e', ${JSON.stringify(program)}], [], fd);`);
+      expect(plain.stdout).toMatch(/^\/\S*perl\S* 0\n$/); // a plain file has no seals (F_GET_SEALS fails)
     },
   );
 
