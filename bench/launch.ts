@@ -207,14 +207,19 @@ export async function bench(_options: { cgroups: number }): Promise<string[]> {
       firstLine.push(Number(BigInt(n.stderr.toString()) - t0) / 1e6);
     }
     const at = (k: string): number => median(traced.map((p) => p.get(k)).filter((x): x is number => x !== undefined));
+    const reexecs = traced.filter((p) => p.has('helper:reexec')).length;
     const steps: [string, number][] = [
       ['node start to its first line of JS', median(firstLine)],
       ["tstop's imports (main, command table, launcher modules)", at('tstop:run-module-loaded') - median(firstLine)],
       ['flags, checks, mounts', at('tstop:checked') - at('tstop:run-module-loaded')],
       ['state file, cgroup setup, spec', at('tstop:exec') - at('tstop:checked')],
-      // tstop execs the helper in its own place (src/launcher/exec-in-place.ts): no spawn, no wait, no node exit.
-      ["exec of tstop-helper in tstop's place", at('helper:reexec') - at('tstop:exec')],
-      ['helper: sealed memfd copy and re-exec', at('helper:start') - at('helper:reexec')],
+      // tstop execs the helper in its own place (src/launcher/exec-in-place.ts): no spawn, no wait, no node exit,
+      // from the sealed memfd copy it made (native/exec/exec.c), so the helper has no re-exec of its own (0).
+      [
+        "exec of tstop-helper in tstop's place",
+        (reexecs > 0 ? at('helper:reexec') : at('helper:start')) - at('tstop:exec'),
+      ],
+      ['helper: sealed memfd copy and re-exec', reexecs > 0 ? at('helper:start') - at('helper:reexec') : 0],
       ['helper: spec, cgroup placement, clone', at('child:child-start') - at('helper:start')],
       ['child: namespaces, mounts, credentials, exec', at('child:exec') - at('child:child-start')],
       ['workload runs and exits, helper notices', at('helper:exit') - at('child:exec')],

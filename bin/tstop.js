@@ -17,10 +17,10 @@ function notBuilt(err) {
   return err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('/dist/');
 }
 
-/** dist/launch/tstop-launch.cjs (with its code caches, ./launch-loader.cjs), or null when the build made no bundle. */
+/** dist/launch/tstop-launch.cjs (with its code caches, ./tstop-launch.cjs), or null when the build made no bundle. */
 function launcherBundle() {
   const require = createRequire(import.meta.url);
-  return require('./launch-loader.cjs').loadLauncher(require.resolve('../dist/launch/tstop-launch.cjs'), argv[0]);
+  return require('./tstop-launch.cjs').loadLauncher(require.resolve('../dist/launch/tstop-launch.cjs'), argv[0]);
 }
 
 const launcher = LAUNCHER_COMMANDS.includes(argv[0]) ? launcherBundle() : null;

@@ -4,18 +4,53 @@
  * Node's child_process, its event loop around the wait and its exit are
  * ~20 ms of CPU per launch (docs/benchmarks.md).
  *
- *   exec(path, argv[], env[], keepFd) -> errno (it returns only on failure)
+ *   exec(path, argv[], env[], keepFd[, sealedName]) -> errno (it returns only on failure)
+ *
+ * With sealedName, the program runs from a sealed memfd copy of itself (so
+ * named), the copy the helper would otherwise make and re-exec itself into
+ * (native/src/sealed.c, which checks the seals and finds nothing left to
+ * do): one exec of the helper fewer, ~0.7 ms. If the kernel refuses to exec
+ * the copy, path is exec'd and the helper makes its own.
  *
  * Node marks every fd close-on-exec at start, stdio included: stdin, stdout,
  * stderr and keepFd (the spec file tstop opened) are made to survive the
  * exec; everything else Node opened stays close-on-exec. N-API only: no node-gyp, built with the helper by
- * native/build.mjs against the headers of the node that builds it. */
+ * native/build.mjs against the headers of the node that builds it.
+ *
+ * Node's address space (~40 MB mapped, its heaps) is freed by whoever drops
+ * the last reference to it. Left to the execve, that is tstop's own process,
+ * before the helper's first instruction: ~1-1.5 ms of a launch. Instead a
+ * holder, a child sharing that address space (CLONE_VM, no thread of ours),
+ * keeps it until the execve has replaced it in tstop's process (the execve
+ * closes the holder's pipe), then exits and frees it on its own time. The
+ * holder keeps no other descriptor and runs nothing but read and exit; the
+ * helper reaps it (native/src/relay.c). Without it (clone refused) the
+ * execve frees the memory itself, as before. */
+#define _GNU_SOURCE
 #include <node_api.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
 
 #define MAX_STRINGS 4096
 
@@ -42,13 +77,94 @@ static char **strings_of(napi_env env, napi_value a) {
   return v;
 }
 
+#define HOLDER_STACK_BYTES (64 * 1024)
+
+struct holder {
+  int read_end, write_end, close_range_works;
+};
+
+/* The holder: keeps only its pipe's read end, waits for end of file (the
+ * execve closed tstop's write end, or tstop died), and exits, freeing the
+ * address space it is the last user of. Only system calls that cannot fail
+ * here: it shares Node's memory, errno included, with tstop's thread. */
+static int holder_main(void *arg) {
+  const struct holder *h = arg;
+  int read_end = h->read_end;
+  syscall(SYS_close, h->write_end); /* first: with it open the holder would wait forever */
+  if (h->close_range_works) {
+    syscall(SYS_close_range, 0U, (unsigned)read_end - 1, 0U); /* read_end > 2: stdio is open */
+    syscall(SYS_close_range, (unsigned)read_end + 1, ~0U, 0U);
+  }
+  char byte;
+  syscall(SYS_read, read_end, &byte, 1); /* no signal can interrupt it: all are blocked */
+  syscall(SYS_exit, 0);
+  return 0;
+}
+
+/* Starts the holder; returns the write end tstop keeps (close-on-exec), or -1 without one. */
+static int start_holder(void) {
+  static struct holder h;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -1;
+  h.read_end = p[0];
+  h.write_end = p[1];
+  /* Linux 5.9+; without it the holder keeps copies of tstop's descriptors for its short life. */
+  h.close_range_works = syscall(SYS_close_range, ~0U, ~0U, 0U) == 0;
+  /* Never unmapped: after the execve it is the holder's, in a memory nobody else uses. */
+  char *stack = mmap(NULL, HOLDER_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  pid_t pid = -1;
+  if (stack != MAP_FAILED) {
+    /* No signal handler of Node's may run on the holder's stack: it starts with all blocked. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid = clone(holder_main, stack + HOLDER_STACK_BYTES, CLONE_VM | SIGCHLD, &h);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
+  close(p[0]);
+  if (pid < 0) {
+    close(p[1]);
+    return -1;
+  }
+  return p[1];
+}
+
+/* A copy of the file at path in a memfd sealed against any change (as native/src/sealed.c makes), or -1. */
+static int sealed_copy(const char *path, const char *name) {
+  int src = open(path, O_RDONLY | O_CLOEXEC);
+  if (src < 0) return -1;
+  struct stat st;
+  int mem = fstat(src, &st) == 0 ? (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING) : -1;
+  for (off_t done = 0; mem >= 0 && done < st.st_size;) {
+    ssize_t n = sendfile(mem, src, NULL, (size_t)(st.st_size - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(mem);
+      mem = -1;
+    }
+    done += n;
+  }
+  close(src);
+  if (mem >= 0 && fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    close(mem);
+    mem = -1;
+  }
+  return mem;
+}
+
 static napi_value exec_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value args[4];
+  size_t argc = 5;
+  napi_value args[5];
   int32_t keep = -1;
-  char *path = NULL, **argv = NULL, **envp = NULL;
-  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 4) {
-    napi_throw_type_error(env, NULL, "exec(path, argv, env, keepFd)");
+  char *path = NULL, **argv = NULL, **envp = NULL, *sealed_name = NULL;
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc < 4 || argc > 5) {
+    napi_throw_type_error(env, NULL, "exec(path, argv, env, keepFd[, sealedName])");
+    return NULL;
+  }
+  napi_valuetype sealed_type = napi_undefined;
+  if (argc == 5 && napi_typeof(env, args[4], &sealed_type) == napi_ok && sealed_type != napi_undefined &&
+      (sealed_type != napi_string || !(sealed_name = string_of(env, args[4])))) {
+    napi_throw_type_error(env, NULL, "exec: sealedName must be a string");
     return NULL;
   }
   path = string_of(env, args[0]);
@@ -64,8 +180,15 @@ static napi_value exec_fn(napi_env env, napi_callback_info info) {
     if (saved[i] >= 0 && fcntl(fds[i], F_SETFD, saved[i] & ~FD_CLOEXEC) < 0 && i == 3) err = errno;
   }
   if (!err) {
+    int mem = sealed_name ? sealed_copy(path, sealed_name) : -1;
+    int holder = start_holder();
+    if (mem >= 0) {
+      syscall(SYS_execveat, mem, "", argv, envp, AT_EMPTY_PATH);
+      close(mem); /* refused (an old kernel, memfds not executable): the plain file */
+    }
     execve(path, argv, envp);
     err = errno;
+    if (holder >= 0) close(holder); /* the holder exits */
   }
   for (int i = 0; i < 4; i++)
     if (saved[i] >= 0) fcntl(fds[i], F_SETFD, saved[i]);

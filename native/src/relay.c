@@ -144,14 +144,22 @@ static int read_outcome(struct relay *r, int *err_code) {
   return 0;
 }
 
-static void on_signal(struct relay *r, const struct signalfd_siginfo *si, int *status, int *exited) {
-  int sig = (int)si->ssi_signo;
-  if (sig == SIGCHLD) {
-    int st;
-    if (waitpid(r->child, &st, WNOHANG) == r->child) {
+/* Reaps the workload (its status) and any other child: the holder of Node's
+ * memory that a `tstop run` which became this helper left (native/exec/exec.c). */
+static void reap(struct relay *r, int *status, int *exited) {
+  int st;
+  pid_t p;
+  while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+    if (p == r->child) {
       *status = st;
       *exited = 1;
     }
+}
+
+static void on_signal(struct relay *r, const struct signalfd_siginfo *si, int *status, int *exited) {
+  int sig = (int)si->ssi_signo;
+  if (sig == SIGCHLD) {
+    reap(r, status, exited);
   } else if (sig == SIGWINCH) {
     if (r->master >= 0) copy_window_size(r->master);
   } else if (r->master >= 0 || si->ssi_code != SI_KERNEL) {
@@ -179,7 +187,9 @@ int relay_until_exit(struct relay *r) {
   }
   int status = 0, exited = 0, err_code = 0;
   /* A SIGCHLD may have arrived before the signalfd existed; it is still
-   * pending, so the signalfd reports it. */
+   * pending, so the signalfd reports it. One that came before the helper
+   * blocked SIGCHLD (the holder's, early) was discarded: reap now. */
+  reap(r, &status, &exited);
   while (!exited || r->err_rd >= 0) {
     struct pollfd p[4];
     int n = 0, i_sig = n++, i_err = -1, i_master = -1, i_in = -1;

@@ -18,7 +18,7 @@ export const LAUNCHER_COMMANDS: readonly CommandSpec[] = [runSpec, execCommand, 
  * Runs a launcher command; anything else (help, a typo) goes to `otherCommand`,
  * the CLI's entry (dist/src/cli/main.js), which the caller imports: the bundle
  * never holds the other commands, and it is compiled where import() is not
- * available (bin/launch-loader.cjs). `processIsTheCli`: bin/tstop's own
+ * available (bin/tstop-launch.cjs). `processIsTheCli`: bin/tstop's own
  * process (not a test calling this), which a foreground `tstop run` may
  * replace with its helper (src/launcher/exec-in-place.ts).
  */

@@ -101,9 +101,10 @@ export async function execInPlace(
     fs.unlinkSync(specFile);
     fs.writeSync(fd, buf, 0, buf.length, 0);
     const env = Object.entries(helperEnv).map(([k, v]) => `${k}=${v ?? ''}`);
-    (process as NodeJS.EventEmitter).emit('tstop-before-exec'); // bin/launch-loader.cjs writes its code caches now: no exit event follows
+    (process as NodeJS.EventEmitter).emit('tstop-before-exec'); // bin/tstop-launch.cjs writes its code caches now: no exit event follows
     trace('exec');
-    errno = addon.exec(helperPath, ['tstop-helper', '--spec-fd', String(fd)], env, fd);
+    // From its sealed memfd copy at once: the helper, finding the seals, does not re-exec itself.
+    errno = addon.exec(helperPath, ['tstop-helper', '--spec-fd', String(fd)], env, fd, 'tstop-helper');
   } catch (err) {
     if (fd >= 0) fs.closeSync(fd);
     await undo();

@@ -73,8 +73,11 @@ export function exitOrigin(code: number, events: readonly ReportEvent[]): 'helpe
 
 /** native/build/tstop-exec.node (native/exec/exec.c): execve for Node 20. */
 export interface ExecAddon {
-  /** Returns only on failure, with errno; keepFd survives the exec. */
-  exec(path: string, argv: readonly string[], env: readonly string[], keepFd: number): number;
+  /**
+   * Returns only on failure, with errno; keepFd survives the exec. With sealedName the program runs
+   * from a sealed memfd copy so named (the helper's own defence, native/src/sealed.c, done before the exec).
+   */
+  exec(path: string, argv: readonly string[], env: readonly string[], keepFd: number, sealedName?: string): number;
 }
 
 /** The addon beside the helper binary, or null when the build made none (no node_api.h) or it does not load. */

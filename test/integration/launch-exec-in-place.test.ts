@@ -66,6 +66,9 @@ describe.runIf(isRoot && addonBuilt)('tstop run becomes its helper', () => {
     const pid = running.pid as number;
     const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
     expect(ppid).toBe(tstopPid); // its child
+    // Node's memory went with a holder child (native/exec/exec.c), which the helper reaped: no zombie.
+    const childrenOf = (p: number): string => fs.readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+    await waitFor('the holder to be reaped', () => (childrenOf(tstopPid) === String(pid) ? true : null));
     expect(running.pidStart).toBe(Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]));
     expect(running.started).toMatch(ISO);
     expect(running.finished).toBeNull();
@@ -127,6 +130,13 @@ describe.runIf(isRoot && addonBuilt)('tstop run becomes its helper', () => {
     expect(r.code).toBe(42);
     expect(fs.existsSync(path.join(runDir, 'termed.json'))).toBe(false);
     for (const d of cgroupDirs('termed')) expect(fs.existsSync(d)).toBe(false);
+  });
+
+  it('the helper starts from the sealed memfd copy tstop made: no re-exec of its own', async () => {
+    const r = await startTstop(children, ['run', '--rm', '--', 'true'], { ...env, TSTOP_HELPER_TRACE: '1' }).done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^tstop-helper-trace \d+ helper start$/m);
+    expect(r.stderr).not.toMatch(/ helper reexec$/m);
   });
 
   it('a workload killed by a signal: 128+n as the exit code and in the state', async () => {

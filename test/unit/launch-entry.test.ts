@@ -82,6 +82,29 @@ describe('launcher entry', () => {
     expect(text).not.toContain('function prepareNetwork(req');
   });
 
+  it('the entry loads the chunks itself: no loader module, the entry chunk, the run chunk and its helpers only', () => {
+    // (without --import: node's ES module hooks would load builtins of their own)
+    const r = spawnSync(process.execPath, ['--require', logRequires, launchEntry, 'run', '--help'], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const required = [...r.stderr.matchAll(/^required (\S+)$/gm)]
+      .map((m) => path.relative(root, m[1]))
+      .filter((f) => !f.startsWith('test/fixtures/'));
+    const [runChunk] = staticRequires('tstop-launch.cjs');
+    expect(required.sort()).toEqual(
+      ['bin/tstop-launch.cjs', 'dist/launch/tstop-launch.cjs', `dist/launch/${runChunk}`]
+        .concat(staticRequires(runChunk).map((f) => `dist/launch/${f}`))
+        .sort(),
+    );
+    // The bundle's builtins load at their first use: node:os (whose first require builds its
+    // ES module facade) is not needed to print the help, nor by a plain run (seccomp.ts).
+    const builtins = [...r.stderr.matchAll(/^builtin (\S+)$/gm)].map((m) => m[1]);
+    expect(builtins).toContain('fs');
+    expect(builtins).not.toContain('os');
+  });
+
   it('tstop run through bin/tstop.js loads the same bundle and no module of dist/src', () => {
     const { files, status, stdout } = loads(['run', '--help']);
     expect(status).toBe(0);

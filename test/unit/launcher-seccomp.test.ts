@@ -1,11 +1,13 @@
 // src/launcher/seccomp.ts: Docker-format profiles checked and reduced to the helper's records.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   compileSeccomp,
   defaultProfilePath,
+  kernelRelease,
   loadSeccomp,
   prepareSeccomp,
   readProfile,
@@ -54,6 +56,13 @@ describe('seccomp profiles', () => {
     expect(rulesFor('unshare', c.rules)).toEqual(['unshare allow']);
     expect(rulesFor('clone', c.rules)).toEqual(['clone allow']);
     expect(rulesFor('clone3', c.rules)).toEqual(['clone3 allow']);
+  });
+
+  it("the host's kernel release (minKernel rules) is os.release(), read without loading node:os", () => {
+    expect(kernelRelease()).toBe(os.release());
+    expect(compileSeccomp(def, DOCKER)).toEqual(
+      compileSeccomp(def, DOCKER, { arch: process.arch, kernel: os.release() }),
+    );
   });
 
   it('names the field of a malformed profile', () => {
