@@ -1,16 +1,17 @@
 // Reads every kept-open descriptor in one native call per tick
-// (native/read/readbatch.c through koffi), so Node's per-call cost is paid
-// once instead of once per file. The reader then serves each file's bytes
-// from the packed buffer. Without the library (no compiler at install, no
-// koffi) the reader reads file by file: slower, same results.
+// (native/read/readbatch.c through the tstop-sys addon, else through koffi),
+// so Node's per-call cost is paid once instead of once per file. The reader
+// then serves each file's bytes from the packed buffer. Without either (no
+// compiler at install, no koffi) the reader reads file by file: slower, same results.
 
 import { createRequire } from 'node:module';
 import { packagePath } from '../util/package-root.js';
+import { sysAddon } from '../util/sys-addon.js';
 
 /** Largest file the batch reads in one go; a file this long is re-read alone. */
 export const BATCH_MAX_FILE = 64 * 1024;
 
-type ReadBatchFn = (
+export type ReadBatchFn = (
   fds: Int32Array,
   n: number,
   buf: Buffer,
@@ -26,17 +27,22 @@ function loadReadBatch(): ReadBatchFn | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
   if (process.env.TSTOP_NO_BATCH === '1') return loaded;
+  loaded = sysAddon()?.readBatch ?? readBatchThroughKoffi();
+  return loaded;
+}
+
+/** The same function through koffi and native/build/libtstop-read.so (the fallback), or null. */
+export function readBatchThroughKoffi(): ReadBatchFn | null {
   try {
     const require = createRequire(import.meta.url);
     const koffi = require('koffi') as { load(p: string): { func(sig: string): ReadBatchFn } };
     const lib = koffi.load(packagePath('native/build/libtstop-read.so'));
-    loaded = lib.func(
+    return lib.func(
       'int32_t tstop_read_batch(const int32_t *fds, int32_t n, uint8_t *buf, int32_t cap, int32_t max_file, int32_t *offs, int32_t *lens)',
     );
   } catch {
-    // not built or not loadable here: file-by-file reads
+    return null; // not built or not loadable here: file-by-file reads
   }
-  return loaded;
 }
 
 /**
@@ -67,8 +73,7 @@ export class BatchReads {
   }
 
   /** Batching, or null where the native library cannot be loaded. */
-  static open(): BatchReads | null {
-    const fn = loadReadBatch();
+  static open(fn: ReadBatchFn | null = loadReadBatch()): BatchReads | null {
     return fn ? new BatchReads(fn) : null;
   }
 

@@ -1,4 +1,4 @@
-// A thin inotify binding (through koffi): one non-blocking inotify
+// A thin inotify binding (the tstop-sys addon, else koffi): one non-blocking inotify
 // descriptor, one watch per cgroup directory, events drained synchronously
 // at the start of each tick. Node's fs.watch (and chokidar on top of it)
 // costs a handle per directory and, for chokidar, a stat of every file: at
@@ -6,6 +6,7 @@
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { sysAddon } from '../util/sys-addon.js';
 
 const IN_NONBLOCK = 0o4000;
 const IN_CLOEXEC = 0o2000000;
@@ -22,16 +23,39 @@ export const IN_ISDIR = 0x40000000;
 
 const EVENT_HEADER_BYTES = 16;
 
-interface Libc {
+/** inotify's calls; each returns -1 on failure, like libc. */
+export interface InotifyCalls {
   init(flags: number): number;
   addWatch(fd: number, path: string, mask: number): number;
   rmWatch(fd: number, wd: number): number;
+  /** Reads queued events into buf without blocking: the byte count, or 0 when none are queued. */
+  read(fd: number, buf: Buffer): number;
 }
 
-let libc: Libc | null | undefined;
+let calls: InotifyCalls | null | undefined;
 
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
+function loadCalls(): InotifyCalls | null {
+  if (calls !== undefined) return calls;
+  const addon = sysAddon();
+  calls = addon
+    ? {
+        init: (flags) => Math.max(addon.inotifyInit(flags), -1),
+        addWatch: (fd, path, mask) => Math.max(addon.inotifyAddWatch(fd, path, mask), -1),
+        rmWatch: (fd, wd) => Math.max(addon.inotifyRmWatch(fd, wd), -1),
+        read: (fd, buf) => {
+          const n = addon.read(fd, buf);
+          if (n >= 0 || n === -EAGAIN) return Math.max(n, 0);
+          throw Object.assign(new Error(`read of the inotify descriptor failed (errno ${-n})`), { errno: -n });
+        },
+      }
+    : inotifyCallsThroughKoffi();
+  return calls;
+}
+
+const EAGAIN = 11;
+
+/** The same calls through koffi and libc (the fallback), or null without koffi. */
+export function inotifyCallsThroughKoffi(): InotifyCalls | null {
   try {
     const require = createRequire(import.meta.url);
     const koffi = require('koffi') as {
@@ -41,15 +65,22 @@ function loadLibc(): Libc | null {
     const init = lib.func('int inotify_init1(int flags)');
     const addWatch = lib.func('int inotify_add_watch(int fd, const char *path, uint32_t mask)');
     const rmWatch = lib.func('int inotify_rm_watch(int fd, int wd)');
-    libc = {
+    return {
       init: (flags) => init(flags),
       addWatch: (fd, path, mask) => addWatch(fd, path, mask),
       rmWatch: (fd, wd) => rmWatch(fd, wd),
+      read: (fd, buf) => {
+        try {
+          return fs.readSync(fd, buf, 0, buf.length, null);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+          throw err;
+        }
+      },
     };
   } catch {
-    libc = null; // no koffi for this platform: the periodic rescan does the work
+    return null; // no koffi for this platform: the periodic rescan does the work
   }
-  return libc;
 }
 
 export interface InotifyEvent {
@@ -62,13 +93,12 @@ export class Inotify {
   private readonly buf = Buffer.allocUnsafe(64 * 1024);
 
   private constructor(
-    private readonly lib: Libc,
+    private readonly lib: InotifyCalls,
     readonly fd: number,
   ) {}
 
-  /** An inotify instance, or null where inotify cannot be had (no koffi, no instances left). */
-  static open(): Inotify | null {
-    const lib = loadLibc();
+  /** An inotify instance, or null where inotify cannot be had (no addon nor koffi, no instances left). */
+  static open(lib: InotifyCalls | null = loadCalls()): Inotify | null {
     if (!lib) return null;
     const fd = lib.init(IN_NONBLOCK | IN_CLOEXEC);
     return fd < 0 ? null : new Inotify(lib, fd);
@@ -96,13 +126,8 @@ export class Inotify {
   /** Reads every queued event without blocking. */
   drain(onEvent: (e: InotifyEvent) => void): void {
     for (;;) {
-      let n: number;
-      try {
-        n = fs.readSync(this.fd, this.buf, 0, this.buf.length, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return;
-        throw err;
-      }
+      const n = this.lib.read(this.fd, this.buf);
+      if (n === 0) return;
       let off = 0;
       while (off + EVENT_HEADER_BYTES <= n) {
         const wd = this.buf.readInt32LE(off);

@@ -4,9 +4,9 @@
 // for the refusal message.
 
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ExpectedError } from '../util/errors.js';
+import { flockFunction } from '../util/flock.js';
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -20,21 +20,6 @@ export class StoreLockedError extends ExpectedError {
   }
 }
 
-type FlockFn = (fd: number, operation: number) => number;
-let flockFn: FlockFn | null | undefined;
-
-function loadFlock(): FlockFn | null {
-  if (flockFn !== undefined) return flockFn;
-  try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as { load(name: string): { func(signature: string): FlockFn } };
-    flockFn = koffi.load('libc.so.6').func('int flock(int fd, int operation)');
-  } catch {
-    flockFn = null;
-  }
-  return flockFn;
-}
-
 export class StoreLock {
   private constructor(private readonly fd: number) {}
 
@@ -42,7 +27,7 @@ export class StoreLock {
   static acquire(dir: string): StoreLock {
     const file = path.join(dir, 'lock');
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
-    const flock = loadFlock();
+    const flock = flockFunction();
     if (flock) {
       if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
         const owner = ownerOf(fd);

@@ -1,4 +1,4 @@
-// flock(2) through koffi. Node has no file locks of its own; flock is the
+// flock(2) through the tstop-sys addon, else koffi. Node has no file locks of its own; flock is the
 // right kind here: the lock belongs to the open file description, so two
 // descriptors in one process exclude each other like two processes do, and
 // the kernel drops it when the holder dies (kill -9 included), so a crashed
@@ -6,6 +6,7 @@
 // O_EXCL and a pid inside would need guessing whether that pid still lives).
 
 import { createRequire } from 'node:module';
+import { sysAddon } from './sys-addon.js';
 
 const LOCK_SH = 1;
 const LOCK_EX = 2;
@@ -13,15 +14,20 @@ const LOCK_NB = 4;
 const EWOULDBLOCK = 11;
 const EINTR = 4;
 
-interface Libc {
-  flock(fd: number, operation: number): number;
-  errno(): number;
+/** flock(2): 0, or the errno of its failure. */
+export type FlockCall = (fd: number, operation: number) => number;
+
+let flockCall: FlockCall | null | undefined;
+
+function loadFlock(): FlockCall | null {
+  if (flockCall !== undefined) return flockCall;
+  const addon = sysAddon();
+  flockCall = addon ? (fd, op) => -addon.flock(fd, op) | 0 : flockThroughKoffi();
+  return flockCall;
 }
 
-let libc: Libc | null | undefined;
-
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
+/** The same call through koffi and libc (the fallback; tstop-sys.node is the first choice), or null. */
+export function flockThroughKoffi(): FlockCall | null {
   try {
     const require = createRequire(import.meta.url);
     const koffi = require('koffi') as {
@@ -29,17 +35,23 @@ function loadLibc(): Libc | null {
       errno(): number;
     };
     const flock = koffi.load('libc.so.6').func('int flock(int fd, int operation)');
-    libc = { flock: (fd, op) => flock(fd, op), errno: () => koffi.errno() };
+    return (fd, op) => (flock(fd, op) === 0 ? 0 : koffi.errno());
   } catch {
-    libc = null;
+    return null;
   }
-  return libc;
 }
 
-function lib(): Libc {
-  const l = loadLibc();
+/** flock(2) for the store's lock (src/record/lock.ts), or null where neither the addon nor koffi loads. */
+export function flockFunction(): FlockCall | null {
+  return loadFlock();
+}
+
+function lib(): FlockCall {
+  const l = loadFlock();
   if (!l)
-    throw Object.assign(new Error('flock(2) is not available (koffi could not load libc.so.6)'), { code: 'ENOSYS' });
+    throw Object.assign(new Error('flock(2) is not available (neither tstop-sys.node nor koffi loads)'), {
+      code: 'ENOSYS',
+    });
   return l;
 }
 
@@ -58,10 +70,10 @@ export function tryLockShared(fd: number): boolean {
 }
 
 function tryLock(fd: number, kind: number): boolean {
-  const l = lib();
+  const flock = lib();
   for (;;) {
-    if (l.flock(fd, kind | LOCK_NB) === 0) return true;
-    const errno = l.errno();
+    const errno = flock(fd, kind | LOCK_NB);
+    if (errno === 0) return true;
     if (errno === EWOULDBLOCK) return false;
     if (errno !== EINTR) throw errnoError(errno, 'flock');
   }
@@ -72,10 +84,10 @@ function tryLock(fd: number, kind: number): boolean {
  * locks held for a few system calls (the audit log's append).
  */
 export function lockExclusive(fd: number): void {
-  const l = lib();
+  const flock = lib();
   for (;;) {
-    if (l.flock(fd, LOCK_EX) === 0) return;
-    const errno = l.errno();
+    const errno = flock(fd, LOCK_EX);
+    if (errno === 0) return;
     if (errno !== EINTR) throw errnoError(errno, 'flock');
   }
 }

@@ -1,0 +1,59 @@
+// One entry's static path bundled into CommonJS files (rolldown): the entry's
+// file holds the closure of its static imports (shared ones too), and what it
+// imports only on demand goes to chunks loaded then. Used by
+// bin/build-replay.mjs and bin/build-export.mjs. CommonJS, as
+// bin/build-launcher.mjs argues: node starts it without its ES module loader.
+// Returns false when rolldown is not installed (a production install without
+// devDependencies): the caller's entry then falls back to bin/tstop.js.
+
+import fs from 'node:fs';
+
+/**
+ * @param {{ entry: string, outDir: string, name: string }} options
+ *   entry: the tsc output to bundle; outDir: emptied, then written;
+ *   name: the entry file is NAME.cjs, its path's chunk NAME-path-HASH.cjs.
+ */
+export async function bundleStaticPath({ entry, outDir, name }) {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  let rolldown;
+  try {
+    ({ rolldown } = await import('rolldown'));
+  } catch {
+    return false;
+  }
+  const staticPath = new Set();
+  const bundle = await rolldown({
+    input: entry,
+    platform: 'node',
+    external: [/^[^./]/], // node: builtins and packages
+    logLevel: 'warn',
+    // An entry imports what its command imports on demand, so that the entry's file holds it: expected.
+    onLog: (level, log, handler) => log.code !== 'INEFFECTIVE_DYNAMIC_IMPORT' && handler(level, log),
+    plugins: [
+      {
+        name: 'static-path',
+        buildEnd() {
+          const todo = [entry];
+          while (todo.length > 0) {
+            const id = todo.pop();
+            const info = staticPath.has(id) ? null : this.getModuleInfo(id);
+            if (!info || info.isExternal) continue;
+            staticPath.add(id);
+            todo.push(...info.importedIds);
+          }
+        },
+      },
+    ],
+  });
+  await bundle.write({
+    dir: outDir,
+    format: 'cjs',
+    entryFileNames: `${name}.cjs`,
+    chunkFileNames: '[name]-[hash].cjs',
+    codeSplitting: {
+      groups: [{ name: `${name}-path`, test: (id) => staticPath.has(id) || id.includes('rolldown/runtime') }],
+    },
+  });
+  await bundle.close();
+  return true;
+}

@@ -1,0 +1,82 @@
+// `tstop export` starts from a CommonJS bundle (dist/export/,
+// bin/build-export.mjs): bin/tstop starts it from bin/tstop-export.cjs,
+// without node's ES module loader. It must answer as the CLI entry answers,
+// and load no ES module of dist nor the chunks of what it loads on demand
+// (--record, the write API, the guard, the limiter).
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '../..');
+const cliEntry = path.join(root, 'bin/tstop.js');
+const exportEntry = path.join(root, 'bin/tstop-export.cjs');
+const logLoads = path.join(root, 'test/fixtures/loader/log-loads.mjs');
+const logRequires = path.join(root, 'test/fixtures/loader/log-requires.cjs');
+
+function run(entry: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [entry, 'export', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the entry of export', { timeout: 60_000 }, () => {
+  it('is where bin/tstop starts export, with the exporter’s V8 flags', () => {
+    const sh = fs.readFileSync(path.join(root, 'bin/tstop'), 'utf8');
+    expect(sh).toMatch(
+      /export\) exec node --max-semi-space-size=4 --optimize-for-size -- "\$\{self%\/\*\}\/tstop-export\.cjs" "\$@" ;;/,
+    );
+  });
+
+  it('prints what the CLI entry prints, and fails as it fails', () => {
+    if (!fs.existsSync(path.join(root, 'dist/export/tstop-export.cjs'))) throw new Error('run `npm run build` first');
+    for (const args of [['--help'], ['--bogus'], ['--listen', 'nowhere'], ['--min-interval', 'soon']]) {
+      const want = run(cliEntry, args);
+      const got = run(exportEntry, args);
+      expect(got, args.join(' ')).toEqual(want);
+      expect(got.status, args.join(' ')).toBe(args[0] === '--help' ? 0 : 2);
+    }
+  });
+
+  it('serves /metrics from one bundled file and its runtime helpers: no ES module of dist, no on-demand chunk', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', logLoads, '--require', logRequires, exportEntry, 'export', '--listen', '127.0.0.1:0'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line: ${stderr}`)), 30_000);
+        child.stderr.on('data', () => {
+          const m = /listening on (\S+)/.exec(stderr);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+      });
+      const body = await new Promise<string>((resolve, reject) => {
+        http
+          .get(new URL('metrics', url), (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
+      expect(body).toMatch(/^container_cpu_usage_seconds_total\{.*id="\/".*\} \d/m);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
+    const modules = [...stderr.matchAll(/^loaded file:\/\/(\S+)$/gm)].map((m) => path.relative(root, m[1]));
+    const required = [...stderr.matchAll(/^required (\S+)$/gm)].map((m) => path.relative(root, m[1]));
+    expect(modules.filter((f) => f.startsWith('dist/'))).toEqual([]);
+    const bundled = required.filter((f) => f.startsWith('dist/')).map((f) => path.basename(f));
+    expect(bundled).toContain('tstop-export.cjs');
+    expect(bundled.filter((f) => !/^(tstop-export|rolldown-runtime)/.test(f))).toEqual([]);
+  });
+});
