@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { staticPathPlugin } from './bundle-path.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist/launch');
@@ -99,19 +100,7 @@ function lazyBuiltin(id) {
         );
       },
     },
-    {
-      name: 'run-path',
-      buildEnd() {
-        const todo = [...runRoots];
-        while (todo.length > 0) {
-          const id = todo.pop();
-          const info = runPath.has(id) ? null : this.getModuleInfo(id);
-          if (!info || info.isExternal) continue;
-          runPath.add(id);
-          todo.push(...info.importedIds);
-        }
-      },
-    },
+    staticPathPlugin(runRoots, runPath),
   ],
 });
 await bundle.write({

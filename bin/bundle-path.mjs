@@ -1,12 +1,36 @@
 // One entry's static path bundled into CommonJS files (rolldown): the entry's
 // file holds the closure of its static imports (shared ones too), and what it
 // imports only on demand goes to chunks loaded then. Used by
-// bin/build-replay.mjs and bin/build-export.mjs. CommonJS, as
+// bin/build-replay.mjs and bin/build-export.mjs (bin/build-launcher.mjs
+// shares its plugin). CommonJS, as
 // bin/build-launcher.mjs argues: node starts it without its ES module loader.
 // Returns false when rolldown is not installed (a production install without
 // devDependencies): the caller's entry then falls back to bin/tstop.js.
 
 import fs from 'node:fs';
+
+/**
+ * A rolldown plugin that fills `into` with the ids of the modules the roots
+ * import statically, transitively (their chunk's members). Also used by
+ * bin/build-launcher.mjs for the run path.
+ * @param {string[]} roots
+ * @param {Set<string>} into
+ */
+export function staticPathPlugin(roots, into) {
+  return {
+    name: 'static-path',
+    buildEnd() {
+      const todo = [...roots];
+      while (todo.length > 0) {
+        const id = todo.pop();
+        const info = into.has(id) ? null : this.getModuleInfo(id);
+        if (!info || info.isExternal) continue;
+        into.add(id);
+        todo.push(...info.importedIds);
+      }
+    },
+  };
+}
 
 /**
  * @param {{ entry: string, outDir: string, name: string }} options
@@ -30,19 +54,7 @@ export async function bundleStaticPath({ entry, outDir, name }) {
     // An entry imports what its command imports on demand, so that the entry's file holds it: expected.
     onLog: (level, log, handler) => log.code !== 'INEFFECTIVE_DYNAMIC_IMPORT' && handler(level, log),
     plugins: [
-      {
-        name: 'static-path',
-        buildEnd() {
-          const todo = [entry];
-          while (todo.length > 0) {
-            const id = todo.pop();
-            const info = staticPath.has(id) ? null : this.getModuleInfo(id);
-            if (!info || info.isExternal) continue;
-            staticPath.add(id);
-            todo.push(...info.importedIds);
-          }
-        },
-      },
+      staticPathPlugin([entry], staticPath),
     ],
   });
   await bundle.write({
