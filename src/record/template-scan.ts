@@ -470,11 +470,25 @@ function walkRateView(skeleton: string, t: ScannedTemplate, number: (before: str
 
 /** An entity's rate view as JSON text, with its numbers (rates as null: for applyRates to fill). */
 export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Float64Array): string {
-  let text = '';
-  const tail = walkRateView(skeleton, t, (before, j) => {
-    text += before + (t.rate[j] ? 'null' : numberText(vals[j]));
-  });
-  return text + tail;
+  // walkRateView's walk, written out: a seek makes two of these per cgroup (its sample's and the one before).
+  const { rateSpans, rateIdx, cuts, rate } = t;
+  let text = '{';
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) text += ',';
+    for (; x < rateIdx.length; x++) {
+      const j = rateIdx[x];
+      const cut = cuts[j];
+      if (cut >= end) break;
+      const v = vals[j];
+      text += skeleton.slice(from, cut) + (rate[j] === 1 || !Number.isFinite(v) ? 'null' : String(v));
+      from = cut + 1;
+    }
+    text += skeleton.slice(from, end);
+  }
+  return `${text}}`;
 }
 
 /** A scanned template's text parts (as compile() cuts them, the list's part holding listMark) and its list's two sides. */
