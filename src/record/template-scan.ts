@@ -494,6 +494,49 @@ export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Floa
   return pieces.join('');
 }
 
+/**
+ * scannedRateText of two samples of one cgroup (its template the same in
+ * both: now's numbers and the ones before), in one walk: each piece of
+ * skeleton is cut once for the two.
+ */
+export function scannedRateTexts(
+  skeleton: string,
+  t: ScannedTemplate,
+  vals: Float64Array,
+  valsBefore: Float64Array,
+): [string, string] {
+  const { rateSpans, rateIdx, cuts, rate } = t;
+  const pieces = ['{'];
+  const piecesBefore = ['{'];
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) {
+      pieces.push(',');
+      piecesBefore.push(',');
+    }
+    for (; x < rateIdx.length; x++) {
+      const j = rateIdx[x];
+      const cut = cuts[j];
+      if (cut >= end) break;
+      const piece = skeleton.slice(from, cut);
+      const isRate = rate[j] === 1;
+      const v = vals[j];
+      const before = valsBefore[j];
+      pieces.push(piece, isRate || !Number.isFinite(v) ? 'null' : String(v));
+      piecesBefore.push(piece, isRate || !Number.isFinite(before) ? 'null' : String(before));
+      from = cut + 1;
+    }
+    const piece = skeleton.slice(from, end);
+    pieces.push(piece);
+    piecesBefore.push(piece);
+  }
+  pieces.push('}');
+  piecesBefore.push('}');
+  return [pieces.join(''), piecesBefore.join('')];
+}
+
 /** A scanned template's text parts (as compile() cuts them, the list's part holding listMark) and its list's two sides. */
 export function scannedParts(
   skeleton: string,
