@@ -50,10 +50,15 @@ function layoutOf(entities: readonly Entity[]): Layout {
     if (leaves > maxLeaves) maxLeaves = leaves;
   }
   const total = offsets[entities.length];
-  // Column j holds a number of every entity with more than j of them.
+  // Column j holds a number of every entity with more than j of them: counted from how many have each count.
+  const withLeaves = new Int32Array(maxLeaves + 1);
+  for (let i = 0; i < entities.length; i++) withLeaves[entities[i].t.leaves]++;
   const columnStart = new Int32Array(maxLeaves + 1);
-  for (const e of entities) for (let j = 0; j < e.t.leaves; j++) columnStart[j + 1]++;
-  for (let j = 0; j < maxLeaves; j++) columnStart[j + 1] += columnStart[j];
+  let longer = entities.length - withLeaves[0];
+  for (let j = 0; j < maxLeaves; j++) {
+    columnStart[j + 1] = columnStart[j] + longer;
+    longer -= withLeaves[j + 1];
+  }
   const cursor = columnStart.slice(0, maxLeaves);
   const streamToFlat = new Int32Array(total);
   const rateAt = new Uint8Array(total);
@@ -68,7 +73,7 @@ function layoutOf(entities: readonly Entity[]): Layout {
       if (rate[j]) rates.push(offset + j);
     }
   }
-  return { offsets, streamToFlat, rateAt, columnStart, rates: Int32Array.from(rates) };
+  return { offsets, streamToFlat, rateAt, columnStart, rates: new Int32Array(rates) };
 }
 
 function entitiesOver(flat: Float64Array, layout: Layout, from: readonly Entity[]): Entity[] {
