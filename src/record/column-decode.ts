@@ -50,10 +50,15 @@ function layoutOf(entities: readonly Entity[]): Layout {
     if (leaves > maxLeaves) maxLeaves = leaves;
   }
   const total = offsets[entities.length];
-  // Column j holds a number of every entity with more than j of them.
+  // Column j holds a number of every entity with more than j of them: counted from how many have each count.
+  const withLeaves = new Int32Array(maxLeaves + 1);
+  for (let i = 0; i < entities.length; i++) withLeaves[entities[i].t.leaves]++;
   const columnStart = new Int32Array(maxLeaves + 1);
-  for (const e of entities) for (let j = 0; j < e.t.leaves; j++) columnStart[j + 1]++;
-  for (let j = 0; j < maxLeaves; j++) columnStart[j + 1] += columnStart[j];
+  let longer = entities.length - withLeaves[0];
+  for (let j = 0; j < maxLeaves; j++) {
+    columnStart[j + 1] = columnStart[j] + longer;
+    longer -= withLeaves[j + 1];
+  }
   const cursor = columnStart.slice(0, maxLeaves);
   const streamToFlat = new Int32Array(total);
   const rateAt = new Uint8Array(total);
@@ -68,7 +73,7 @@ function layoutOf(entities: readonly Entity[]): Layout {
       if (rate[j]) rates.push(offset + j);
     }
   }
-  return { offsets, streamToFlat, rateAt, columnStart, rates: Int32Array.from(rates) };
+  return { offsets, streamToFlat, rateAt, columnStart, rates: new Int32Array(rates) };
 }
 
 function entitiesOver(flat: Float64Array, layout: Layout, from: readonly Entity[]): Entity[] {
@@ -93,6 +98,38 @@ export function copyState(state: FlatState): FlatState {
 }
 
 let changedScratch = new Int32Array(1024);
+/** A record's kind bytes, copied where they can be read four at a time (kindWords: the same memory). */
+let kindBytes = new Uint8Array(1024);
+let kindWords = new Uint32Array(kindBytes.buffer);
+
+/**
+ * The places (stream order) of a record's non-zero kind bytes, into
+ * changedScratch; returns how many. Most numbers of most records are
+ * unchanged (kind 0): a zero word skips four of them.
+ */
+function changedPlaces(raw: Buffer, kindsAt: number, total: number): number {
+  const words = (total + 3) >> 2;
+  if (kindWords.length < words) {
+    kindBytes = new Uint8Array(words * 8);
+    kindWords = new Uint32Array(kindBytes.buffer);
+  }
+  kindBytes.set(raw.subarray(kindsAt, kindsAt + total));
+  kindBytes.fill(0, total, words * 4);
+  if (changedScratch.length < total) changedScratch = new Int32Array(total);
+  const changed = changedScratch;
+  const kinds = kindBytes;
+  const packed = kindWords;
+  let n = 0;
+  for (let w = 0; w < words; w++) {
+    if (packed[w] === 0) continue;
+    const at = w << 2;
+    if (kinds[at] !== 0) changed[n++] = at;
+    if (kinds[at + 1] !== 0) changed[n++] = at + 1;
+    if (kinds[at + 2] !== 0) changed[n++] = at + 2;
+    if (kinds[at + 3] !== 0) changed[n++] = at + 3;
+  }
+  return n;
+}
 
 /**
  * Applies a record's numbers to `flat`, which holds each number's base (the
@@ -112,25 +149,29 @@ function applyNumbers(
   for (let x = 0; x < rates.length; x++) flat[rates[x]] = NaN;
   let p = kindsAt + total;
   if (p > raw.length) throw new ColumnDecodeError('numbers end early');
-  if (changedScratch.length < total) changedScratch = new Int32Array(total);
+  const changedCount = changedPlaces(raw, kindsAt, total);
   const changed = changedScratch;
   const columns = columnStart.length - 1;
-  for (let j = 0; j < columns; j++) {
-    let n = 0;
+  // Column j's changed numbers are changed[first, next): each column's magnitudes follow its width byte.
+  let first = 0;
+  for (let j = 0; j < columns && first < changedCount; j++) {
     const end = columnStart[j + 1];
-    for (let k = columnStart[j]; k < end; k++) if (raw[kindsAt + k] !== 0) changed[n++] = k;
+    let next = first;
+    while (next < changedCount && changed[next] < end) next++;
+    const n = next - first;
     if (n === 0) continue;
     const w = raw[p++];
     if (p + w * n > raw.length) throw new ColumnDecodeError('numbers end early');
     for (let x = 0; x < n; x++) {
       let mag = 0;
       for (let b = w - 1; b >= 0; b--) mag = mag * 256 + raw[p + b * n + x];
-      const k = changed[x];
+      const k = changed[first + x];
       const f = streamToFlat[k];
       const v = valueOf(raw[kindsAt + k], mag, rateAt[k] ? 0 : flat[f], literals);
       flat[f] = rateAt[k] && Number.isNaN(v) ? NULL_RATE : v;
     }
     p += w * n;
+    first = next;
   }
   if (p !== raw.length) throw new ColumnDecodeError('numbers left over');
 }

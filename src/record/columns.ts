@@ -30,7 +30,7 @@ import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { buildTemplate } from './template-build.js';
-import { scannedRateText, scannedText } from './template-scan.js';
+import { scannedRateText, scannedRateTexts, scannedText } from './template-scan.js';
 import { withinRateTolerance, Templates, indexOfPath, matchesInto, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
@@ -77,11 +77,10 @@ function rateTextOf(e: Entity): string {
   return text;
 }
 
-/** What applyRates needs of a sample: the clock, and the rate views of the host (first) and the cgroups given. */
-function rateSnapshot(monotonicSeconds: number, entities: readonly Entity[]): Snapshot {
-  const containers = entities.slice(1).map(rateTextOf);
+/** What applyRates needs of a sample: the clock, and the rate views (rateTextOf) of the host (first) and the cgroups given. */
+function rateSnapshot(monotonicSeconds: number, texts: readonly string[]): Snapshot {
   return JSON.parse(
-    `{"monotonicSeconds":${monotonicSeconds},"host":${rateTextOf(entities[0])},"containers":[${containers.join(',')}]}`,
+    `{"monotonicSeconds":${monotonicSeconds},"host":${texts[0]},"containers":[${texts.slice(1).join(',')}]}`,
   ) as Snapshot;
 }
 
@@ -465,23 +464,39 @@ export function materialize(prev: ColumnState | null, state: ColumnState, pick?:
 
 /** Fills the recomputed rates (NaN) of cur's entities from prev in place, as materialize() does. */
 export function fillRates(prev: ColumnState | null, cur: ColumnState): void {
-  const pending = cur.entities.filter((e, i) => i === 0 || e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])));
-  if (pending.some((e) => e.t.rateLeaves.some(({ j }) => Number.isNaN(e.vals[j])))) {
-    if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
-    const ids = new Set(pending.map((e) => e.id));
-    const now = rateSnapshot(cur.monotonicSeconds, pending);
-    applyRates(
-      rateSnapshot(
-        prev.monotonicSeconds,
-        prev.entities.filter((e, i) => i === 0 || ids.has(e.id)),
-      ),
-      now,
-    );
-    const objects = [now.host, ...now.containers];
-    pending.forEach((e, i) => {
-      for (const { j, keys } of e.t.rateLeaves) if (Number.isNaN(e.vals[j])) e.vals[j] = rateIn(objects[i], keys);
-    });
-  }
+  const pending = cur.entities.filter((e, i) => i === 0 || ratesPending(e));
+  if (!pending.some(ratesPending)) return;
+  if (!prev) throw new ColumnDecodeError('recomputed rates without a previous sample');
+  // A cgroup's rate views now and before in one walk where its template is the same in both (nearly always).
+  const textsBefore = new Map<string, string>();
+  const texts = pending.map((e) => {
+    const before = prev.byId.get(e.id);
+    if (!e.t.scanned || before?.t !== e.t) return rateTextOf(e);
+    const [text, textBefore] = scannedRateTexts(e.t.skeleton, e.t.scanned, e.vals, before.vals);
+    textsBefore.set(e.id, textBefore);
+    return text;
+  });
+  const ids = new Set(pending.map((e) => e.id));
+  const entitiesBefore = prev.entities.filter((e, i) => i === 0 || ids.has(e.id));
+  const now = rateSnapshot(cur.monotonicSeconds, texts);
+  applyRates(
+    rateSnapshot(
+      prev.monotonicSeconds,
+      entitiesBefore.map((e) => textsBefore.get(e.id) ?? rateTextOf(e)),
+    ),
+    now,
+  );
+  const objects = [now.host, ...now.containers];
+  pending.forEach((e, i) => {
+    for (const { j, keys } of e.t.rateLeaves) if (Number.isNaN(e.vals[j])) e.vals[j] = rateIn(objects[i], keys);
+  });
+}
+
+/** Whether a rate of e is still to be recomputed (NaN). */
+function ratesPending(e: Entity): boolean {
+  const leaves = e.t.rateLeaves;
+  for (let x = 0; x < leaves.length; x++) if (Number.isNaN(e.vals[leaves[x].j])) return true;
+  return false;
 }
 
 /** An entity's cgroup (its numbers as decoded so far): for judging identity, which is in the template. */

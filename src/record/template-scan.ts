@@ -414,11 +414,6 @@ function rateViewOf(
   return { rateSpans: new Int32Array(spans), rateIdx: new Int32Array(idx) };
 }
 
-/** A number as an entity's text has it: null when JSON cannot hold it. */
-function numberText(v: number): string {
-  return Number.isFinite(v) ? String(v) : 'null';
-}
-
 /** An entity's JSON text: the skeleton with its numbers, and its process list (when it has one) in place of []. */
 export function scannedText(
   skeleton: string,
@@ -426,22 +421,29 @@ export function scannedText(
   vals: Float64Array,
   list: readonly unknown[] | null,
 ): string {
+  // Pieces joined once, not a rope of a hundred concatenations per cgroup: a seek prints a thousand of these.
   const { cuts, listAt, listPart } = t;
-  let text = '';
+  const pieces: string[] = [];
   let from = 0;
   for (let j = 0; j < cuts.length; j++) {
     if (j === listPart) {
-      text += `${skeleton.slice(from, listAt)}${JSON.stringify(list ?? [])}`;
+      pieces.push(skeleton.slice(from, listAt), listText(list));
       from = listAt + 2;
     }
-    text += skeleton.slice(from, cuts[j]) + numberText(vals[j]);
+    const v = vals[j];
+    pieces.push(skeleton.slice(from, cuts[j]), Number.isFinite(v) ? String(v) : 'null');
     from = cuts[j] + 1;
   }
   if (listPart === cuts.length) {
-    text += `${skeleton.slice(from, listAt)}${JSON.stringify(list ?? [])}`;
+    pieces.push(skeleton.slice(from, listAt), listText(list));
     from = listAt + 2;
   }
-  return text + skeleton.slice(from);
+  pieces.push(skeleton.slice(from));
+  return pieces.join('');
+}
+
+function listText(list: readonly unknown[] | null): string {
+  return list === null || list.length === 0 ? '[]' : JSON.stringify(list);
 }
 
 /**
@@ -470,11 +472,69 @@ function walkRateView(skeleton: string, t: ScannedTemplate, number: (before: str
 
 /** An entity's rate view as JSON text, with its numbers (rates as null: for applyRates to fill). */
 export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Float64Array): string {
-  let text = '';
-  const tail = walkRateView(skeleton, t, (before, j) => {
-    text += before + (t.rate[j] ? 'null' : numberText(vals[j]));
-  });
-  return text + tail;
+  // walkRateView's walk, written out and joined once (as scannedText): a seek makes two per cgroup (its sample's and the one before).
+  const { rateSpans, rateIdx, cuts, rate } = t;
+  const pieces = ['{'];
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) pieces.push(',');
+    for (; x < rateIdx.length; x++) {
+      const j = rateIdx[x];
+      const cut = cuts[j];
+      if (cut >= end) break;
+      const v = vals[j];
+      pieces.push(skeleton.slice(from, cut), rate[j] === 1 || !Number.isFinite(v) ? 'null' : String(v));
+      from = cut + 1;
+    }
+    pieces.push(skeleton.slice(from, end));
+  }
+  pieces.push('}');
+  return pieces.join('');
+}
+
+/**
+ * scannedRateText of two samples of one cgroup (its template the same in
+ * both: now's numbers and the ones before), in one walk: each piece of
+ * skeleton is cut once for the two.
+ */
+export function scannedRateTexts(
+  skeleton: string,
+  t: ScannedTemplate,
+  vals: Float64Array,
+  valsBefore: Float64Array,
+): [string, string] {
+  const { rateSpans, rateIdx, cuts, rate } = t;
+  const pieces = ['{'];
+  const piecesBefore = ['{'];
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) {
+      pieces.push(',');
+      piecesBefore.push(',');
+    }
+    for (; x < rateIdx.length; x++) {
+      const j = rateIdx[x];
+      const cut = cuts[j];
+      if (cut >= end) break;
+      const piece = skeleton.slice(from, cut);
+      const isRate = rate[j] === 1;
+      const v = vals[j];
+      const before = valsBefore[j];
+      pieces.push(piece, isRate || !Number.isFinite(v) ? 'null' : String(v));
+      piecesBefore.push(piece, isRate || !Number.isFinite(before) ? 'null' : String(before));
+      from = cut + 1;
+    }
+    const piece = skeleton.slice(from, end);
+    pieces.push(piece);
+    piecesBefore.push(piece);
+  }
+  pieces.push('}');
+  piecesBefore.push('}');
+  return [pieces.join(''), piecesBefore.join('')];
 }
 
 /** A scanned template's text parts (as compile() cuts them, the list's part holding listMark) and its list's two sides. */

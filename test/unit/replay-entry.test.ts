@@ -17,6 +17,7 @@ const cliEntry = path.join(root, 'bin/tstop.js');
 const replayEntry = path.join(root, 'bin/tstop-replay.cjs');
 const logLoads = path.join(root, 'test/fixtures/loader/log-loads.mjs');
 const logRequires = path.join(root, 'test/fixtures/loader/log-requires.cjs');
+const logV8Flags = path.join(root, 'test/fixtures/loader/log-v8-flags.cjs');
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 let dir: string;
 
@@ -97,6 +98,24 @@ describe('the entry of snapshot on a store', () => {
     const bundled = required.filter((f) => f.startsWith('dist/')).map((f) => path.basename(f));
     expect(bundled).toContain('tstop-replay.cjs');
     expect(bundled.filter((f) => !/^(tstop-replay|rolldown-runtime)/.test(f))).toEqual([]);
+  });
+
+  it("reads one sample (--at) without V8's optimizing compiler, a range with it", () => {
+    const flagsOf = (args: string[]): string[] => {
+      const r = spawnSync(
+        process.execPath,
+        ['--require', logV8Flags, replayEntry, 'snapshot', '--store', dir, ...args],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      return [...r.stderr.matchAll(/^v8 flags (.*)$/gm)].map((m) => m[1]);
+    };
+    const at = new Date(T0 + 3000).toISOString();
+    expect(flagsOf(['--at', at, '--json', '--all'])).toEqual(['--no-turbofan']);
+    expect(flagsOf([`--at=${at}`])).toEqual(['--no-turbofan']);
+    expect(flagsOf(['--from', new Date(T0).toISOString(), '--to', at, '--json'])).toEqual([]);
   });
 
   it('ends quietly when the reader closes the pipe (`| head -c 20`): exit 0', () => {
