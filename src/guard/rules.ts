@@ -86,11 +86,24 @@ const RULE_KEYS = [
   'allowSystem',
 ] as const;
 
-const SIGNALS = new Set(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGSTOP', 'SIGCONT']);
+const SIGNALS = new Set([
+  'SIGTERM',
+  'SIGKILL',
+  'SIGINT',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGSTOP',
+  'SIGCONT',
+]);
 
 /** A glob (* and ?) as an anchored regular expression. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -178,7 +191,7 @@ function parseRule(map: YAMLMap, fail: Fail, line: number, host: HostAbilities):
   else {
     const seq = fields.get(given[0])!.value;
     if (!isSeq(seq) || seq.items.length === 0) fail(fields.get(given[0]), `'${given[0]}' must be a list of conditions`);
-    conditionNodes.push(...((seq as { items: Node[] }).items));
+    conditionNodes.push(...(seq as { items: Node[] }).items);
   }
   const conditions = conditionNodes.map((n) => parseCondition(n, fail));
 
@@ -193,12 +206,14 @@ function parseRule(map: YAMLMap, fail: Fail, line: number, host: HostAbilities):
   const actionText = scalar('action') ?? fail(map, `rule '${name.text}' needs an 'action'`);
   const action = parseAction(actionText.text, actionText.node, fail, host);
   const thawAfterMs = duration('thawAfter');
-  if (thawAfterMs !== null && action.kind !== 'freeze') fail(fields.get('thawAfter'), "'thawAfter' goes with action: freeze");
+  if (thawAfterMs !== null && action.kind !== 'freeze')
+    fail(fields.get('thawAfter'), "'thawAfter' goes with action: freeze");
 
   const maxText = scalar('maxActionsPerHour');
   let maxActionsPerHour = DEFAULT_MAX_ACTIONS_PER_HOUR;
   if (maxText) {
-    if (!/^\d{1,6}$/.test(maxText.text)) fail(maxText.node, `maxActionsPerHour: '${maxText.text}' is not a whole number`);
+    if (!/^\d{1,6}$/.test(maxText.text))
+      fail(maxText.node, `maxActionsPerHour: '${maxText.text}' is not a whole number`);
     maxActionsPerHour = Number(maxText.text);
   }
   const allowText = scalar('allowSystem');
@@ -233,7 +248,9 @@ function parseCondition(node: Node, fail: Fail): Condition {
   const [, field, op, valueText] = m;
   const read = fieldReader(field);
   if (!read) {
-    const near = numericPaths().filter((p) => p.startsWith(field.split('.')[0] + '.')).slice(0, 8);
+    const near = numericPaths()
+      .filter((p) => p.startsWith(field.split('.')[0] + '.'))
+      .slice(0, 8);
     return fail(
       node,
       `'${field}' is not a numeric snapshot field${near.length ? ` (for example: ${near.join(', ')})` : ' (docs/snapshot.schema.json lists them)'}`,
@@ -264,7 +281,8 @@ function parseAction(text: string, node: Node, fail: Fail, host: HostAbilities):
   const kind = words[0];
   if (kind === 'freeze' || kind === 'thaw') {
     if (words.length > 1) fail(node, `'${kind}' takes no arguments`);
-    if (!host.freezer) fail(node, `action ${kind}: this host has no freezer (no v1 freezer hierarchy, no cgroup.freeze)`);
+    if (!host.freezer)
+      fail(node, `action ${kind}: this host has no freezer (no v1 freezer hierarchy, no cgroup.freeze)`);
     return kind === 'freeze' ? { kind: 'freeze' } : { kind: 'thaw' };
   }
   if (kind === 'notify') {
@@ -274,11 +292,15 @@ function parseAction(text: string, node: Node, fail: Fail, host: HostAbilities):
   if (kind === 'kill') {
     const sig = (words[1] ?? 'SIGKILL').toUpperCase();
     const signal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
-    if (words.length > 2 || !SIGNALS.has(signal)) fail(node, `kill: '${words.slice(1).join(' ')}' is not a signal (SIGTERM, SIGKILL, ...)`);
+    if (words.length > 2 || !SIGNALS.has(signal))
+      fail(node, `kill: '${words.slice(1).join(' ')}' is not a signal (SIGTERM, SIGKILL, ...)`);
     return { kind: 'kill', signal };
   }
   if (kind === 'limit') return parseLimitAction(words.slice(1), node, fail);
-  return fail(node, `unknown action '${kind}' (freeze, thaw, notify, kill SIGNAL, limit --FLAG VALUE ... [--for DURATION])`);
+  return fail(
+    node,
+    `unknown action '${kind}' (freeze, thaw, notify, kill SIGNAL, limit --FLAG VALUE ... [--for DURATION])`,
+  );
 }
 
 function parseLimitAction(words: string[], node: Node, fail: Fail): GuardAction {
@@ -287,7 +309,8 @@ function parseLimitAction(words: string[], node: Node, fail: Fail): GuardAction 
   for (let i = 0; i < words.length; i += 2) {
     const flag = words[i];
     const value = words[i + 1];
-    if (!flag.startsWith('--') || value === undefined) fail(node, `limit: expected --FLAG VALUE pairs, got '${words.join(' ')}'`);
+    if (!flag.startsWith('--') || value === undefined)
+      fail(node, `limit: expected --FLAG VALUE pairs, got '${words.join(' ')}'`);
     if (flag === '--for') {
       try {
         forMs = parseForDuration(value);

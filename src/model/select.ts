@@ -52,9 +52,7 @@ export function isShownByDefault(c: ContainerSnapshot): boolean {
 }
 
 export function selectContainers(containers: ContainerSnapshot[], sel: Selection): ContainerSnapshot[] {
-  return containers.filter(
-    (c) => (sel.all || isShownByDefault(c)) && (!sel.filter || matchesFilter(sel.filter, c)),
-  );
+  return containers.filter((c) => (sel.all || isShownByDefault(c)) && (!sel.filter || matchesFilter(sel.filter, c)));
 }
 
 /** Highest CPU first, then memory, then id: the order of `top`. */

@@ -43,7 +43,11 @@ export function formatDurationMs(ms: number): string {
   if (ms % 1000 !== 0) return `${ms}ms`;
   let s = ms / 1000;
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+  ] as const) {
     if (s >= size) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;

@@ -18,8 +18,7 @@ export class TimeSpecError extends ExpectedError {
 }
 
 const CLOCK_RE = /^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const EPOCH_RE = /^@(\d{1,12}(?:\.\d{1,9})?)$/;
 
 /** Epoch milliseconds of a time as typed; throws TimeSpecError (exit 2) naming the accepted forms. */

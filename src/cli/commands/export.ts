@@ -44,7 +44,14 @@ const EXPORT_FLAGS = [
     description: 'all (every cgroup, like cAdvisor) or default (containers and cgroups with processes)',
     default: 'all',
   },
-  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)' },
+  {
+    name: 'filter',
+    short: 'f',
+    type: 'string',
+    value: 'REGEX',
+    description:
+      'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)',
+  },
   {
     name: 'no-watch',
     type: 'boolean',

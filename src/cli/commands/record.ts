@@ -5,7 +5,6 @@ import type { CommandSpec } from '../command.js';
 import { AGENT_FLAGS } from './agent-flags.js';
 import { AUDIT_FLAG, STORE_FLAG } from './shared-flags.js';
 
-
 export const recordCommand: CommandSpec = {
   name: 'record',
   summary: 'Record every cgroup at each interval into an embedded store, for replay (snapshot --at).',

@@ -17,7 +17,14 @@ const SNAPSHOT_FLAGS = [
     description: 'time between samples: rates (CPU %, bytes/s) are over it; 0: one sample, rates null',
     default: '1s',
   },
-  { name: 'filter', short: 'f', type: 'string', value: 'REGEX', description: 'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)' },
+  {
+    name: 'filter',
+    short: 'f',
+    type: 'string',
+    value: 'REGEX',
+    description:
+      'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)',
+  },
   ALL_FLAG,
   STORE_FLAG,
   {
