@@ -41,6 +41,9 @@ describe.runIf(process.getuid?.() === 0)('a recorded sample printed from its tex
   beforeAll(async () => {
     cg = new TestCgroups('sample-text');
     busyId = cg.mkdir('busy');
+    // Idle siblings of our own: the selections below must have several cgroups to pick from even on
+    // a host that has almost none of its own.
+    for (const name of ['idle-a', 'idle-b', 'idle-c']) cg.mkdir(name);
     cpuQuota(cg, 'busy', 0.5);
     await cg.spawn('busy', ['spin']).ready;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-sample-text-'));
