@@ -1,5 +1,7 @@
-// The bytes a cgroup's node keeps from earlier ticks (settings, execution,
-// resting and written files: see files.ts), in one buffer per node: each
+// The bytes a cgroup's node keeps of the last read of each of its files (all
+// of them: settings, gate, execution, resting, written and held files are
+// served from them, and an unchanged version says a file's bytes did not
+// change: src/collect/unchanged.ts), in one buffer per node: each
 // file slot's bytes at keptOffset[slot], keptLength[slot] long. A Buffer of
 // its own per file was ~28 objects of ~100 bytes each per cgroup (2-3 MB of
 // heap at 1,000 cgroups) for ~36 bytes of content each.
