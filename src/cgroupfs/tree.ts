@@ -392,8 +392,7 @@ export class CgroupTree {
    */
   private readSetting(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.keptLength[slot];
-    const byEvent = this.settingsByEvent && this.settingTriggers.byEvent[slot] === 1 && node.dirWatched[h] === 1;
-    if (cached !== KEPT_NONE && !node.settingsStale && !node.changed[slot] && (byEvent || !this.refreshSettings)) {
+    if (this.settingFresh(node, slot, h)) {
       if (cached === KEPT_ABSENT) return READ_ABSENT;
       this.serveKept(node, slot);
       this.servedKept = false;
@@ -414,6 +413,30 @@ export class CgroupTree {
     this.serveKept(node, slot);
     this.servedKept = false;
     return n;
+  }
+
+  /** A read of the setting now would serve its kept bytes (no re-read due). */
+  private settingFresh(node: CgroupNode, slot: number, h: number): boolean {
+    const byEvent = this.settingsByEvent && this.settingTriggers.byEvent[slot] === 1 && node.dirWatched[h] === 1;
+    return (
+      node.keptLength[slot] !== KEPT_NONE &&
+      !node.settingsStale &&
+      !node.changed[slot] &&
+      (byEvent || !this.refreshSettings)
+    );
+  }
+
+  /**
+   * What read(node, file) would return for a setting served from its kept
+   * bytes, without the read (src/collect/unchanged.ts compares many of them
+   * a tick); null when it is no such setting now (read it).
+   */
+  keptSetting(node: CgroupNode, file: CgroupFileSpec): number | null {
+    if (file.kind !== 'setting') return null;
+    const h = this.fileHierarchy[file.slot];
+    if (h < 0 || node.dirs[h] === null || !this.settingFresh(node, file.slot, h)) return null;
+    const cached = node.keptLength[file.slot];
+    return cached === KEPT_ABSENT ? READ_ABSENT : cached;
   }
 
   /** The watcher placed (true) or lost (false) the watch on a cgroup's directory in a hierarchy. */

@@ -143,6 +143,7 @@ export class Collector {
   readonly unchanged: UnchangedValues | null;
   /** This tick may carry unchanged fields (see collect). */
   private carryTick = false;
+  private readonly context: { -readonly [K in keyof CollectContext]: CollectContext[K] };
 
   constructor(options: CollectorOptions = {}) {
     this.root = path.resolve(options.root ?? '/');
@@ -157,6 +158,7 @@ export class Collector {
     this.runtimeState = new RuntimeStateReader(options);
 
     this.namer = blockDeviceNamer(this.root);
+    this.context = { root: this.root, deviceName: this.namer, hugetlbSizes: this.hugetlbSizes, previous: null };
     this.watcher = options.watch ? TreeWatcher.open(this.tree) : null;
     // Without inotify every tick walks the tree; with it, a walk every rescanIntervalMs
     // (WATCHED_RESCAN_MS while every directory is watched and settings come from writes).
@@ -446,12 +448,10 @@ export class Collector {
     const src = this.source.bind(node);
     const memo = this.memoOf(node);
     const out = this.blankContainer(node, memo);
-    const context: CollectContext = {
-      root: this.root,
-      deviceName: this.namer,
-      hugetlbSizes: this.hugetlbSizes,
-      previous: memo.last,
-    };
+    // One context for every cgroup (collectors do not keep it): no object per cgroup and tick.
+    const context = this.context;
+    context.hugetlbSizes = this.hugetlbSizes;
+    context.previous = memo.last;
     const last = memo.last;
     const settingsRead = this.tree.refreshSettings || node.settingsStale;
     let stale: (keyof ContainerSnapshot)[] | null = null;

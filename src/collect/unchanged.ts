@@ -113,7 +113,8 @@ export class UnchangedValues {
     tree.reading = i;
     for (let k = reads[i]; k < reads[i + 1]; k++) {
       const slot = Math.floor(reads[k] / TOKENS);
-      const n = tree.read(node, this.files[slot]);
+      const file = this.files[slot];
+      const n = tree.keptSetting(node, file) ?? tree.read(node, file);
       if (tokenOf(node, slot, n) !== (reads[k] % TOKENS) - 2) return false;
     }
     return true;
