@@ -104,6 +104,8 @@ interface NodeMemo extends CgroupIdentity, ReadsMemo {
 const OFF_SCREEN_SETTINGS_FACTOR = 6;
 
 const PROCESSES_INDEX = CGROUP_COLLECTORS.findIndex((c) => c.fields.includes('processes'));
+/** Per collector: it fills "populated" (carried as the collectors filled it: NodeMemo.ownPopulated). */
+const FILLS_POPULATED = CGROUP_COLLECTORS.map((c) => c.fields.includes('populated'));
 
 function carry<K extends keyof ContainerSnapshot>(out: ContainerSnapshot, last: ContainerSnapshot, key: K): void {
   out[key] = last[key];
@@ -471,7 +473,7 @@ export class Collector {
       if (carried & (1 << i)) {
         // Its files gave the same bytes: the same values (src/collect/unchanged.ts).
         for (const field of collector.fields) carry(out, last!, field);
-        if (collector.fields.includes('populated')) out.populated = memo.ownPopulated;
+        if (FILLS_POPULATED[i]) out.populated = memo.ownPopulated;
         unchanged!.carry(i, memo);
         continue;
       }

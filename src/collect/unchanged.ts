@@ -139,10 +139,13 @@ export class UnchangedValues {
   /** Collector i is carried over: its reads stay the ones noted at its last run. */
   carry(i: number, memo: ReadsMemo): void {
     const reads = memo.reads!;
-    const n = reads[i + 1] - reads[i];
+    const from = reads[i];
+    const n = reads[i + 1] - from;
     this.room(n);
-    this.notes[i] = this.at;
-    this.notes.set(reads.subarray(reads[i], reads[i + 1]), this.at);
+    const notes = this.notes;
+    notes[i] = this.at;
+    // A loop, not set(subarray()): no view object per collector and cgroup.
+    for (let k = 0; k < n; k++) notes[this.at + k] = reads[from + k];
     this.at += n;
     this.carried++;
   }
