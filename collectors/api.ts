@@ -33,6 +33,12 @@ export interface CgroupCollector {
   readonly name: string;
   /** The ContainerSnapshot fields it fills. */
   readonly fields: readonly (keyof ContainerSnapshot)[];
+  /**
+   * Fields filled by an earlier collector that it reads or changes: the two
+   * then run together, or are carried over together while their files give
+   * the same bytes (src/collect/unchanged.ts).
+   */
+  readonly uses?: readonly (keyof ContainerSnapshot)[];
   /** Reads the bound cgroup's files into `out`; a vanished cgroup leaves its fields null, never throws. */
   collect(source: CgroupSource, context: CollectContext, out: ContainerSnapshot): void;
 }

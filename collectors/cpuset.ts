@@ -46,6 +46,7 @@ const cpuset: CpusetStats = { cpus: null, mems: null };
 export const cpusetCollector: CgroupCollector = {
   name: 'cpuset',
   fields: ['cpu'],
+  uses: ['cpu'],
   collect(src, _context, out) {
     if (!collectCpuset(src, cpuset)) return;
     out.cpu ??= emptyCpu();

@@ -80,6 +80,7 @@ export function collectFreezer(src: CgroupSource): FreezerAndPopulated {
 export const freezerCollector: CgroupCollector = {
   name: 'freezer',
   fields: ['freezer', 'populated'],
+  uses: ['processes'],
   collect(src, _context, out) {
     const freezer = collectFreezer(src);
     out.freezer = freezer.state;

@@ -103,6 +103,7 @@ const NO_PROCESSES: number[] = [];
 export const processesCollector: CgroupCollector = {
   name: 'processes',
   fields: ['processes'],
+  uses: ['pids'],
   collect(src, _context, out) {
     // pids.current counts every task below: at 0 there is no process to list (saves an open on v1).
     const list = out.pids?.current === 0 ? null : collectProcesses(src);

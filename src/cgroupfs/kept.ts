@@ -1,5 +1,7 @@
-// The bytes a cgroup's node keeps from earlier ticks (settings, execution,
-// resting and written files: see files.ts), in one buffer per node: each
+// The bytes a cgroup's node keeps of the last read of each of its files (all
+// of them: settings, gate, execution, resting, written and held files are
+// served from them, and an unchanged version says a file's bytes did not
+// change: src/collect/unchanged.ts), in one buffer per node: each
 // file slot's bytes at keptOffset[slot], keptLength[slot] long. A Buffer of
 // its own per file was ~28 objects of ~100 bytes each per cgroup (2-3 MB of
 // heap at 1,000 cgroups) for ~36 bytes of content each.
@@ -17,11 +19,19 @@ export const KEPT_NONE = -1;
 /** keptLength of a setting file that does not exist for the cgroup. */
 export const KEPT_ABSENT = -2;
 
+/** Below this length a byte loop compares faster than a call into Buffer.compare. */
+const SHORT_COMPARE = 64;
+
 /** Whether the slot's kept bytes equal src[start, start + n). */
 export function keptEquals(node: CgroupNode, slot: number, src: Buffer, start: number, n: number): boolean {
   if (node.keptLength[slot] !== n) return false;
   const at = node.keptOffset[slot];
-  return src.compare(node.keptBytes, at, at + n, start, start + n) === 0;
+  const kept = node.keptBytes;
+  if (n < SHORT_COMPARE) {
+    for (let i = 0; i < n; i++) if (kept[at + i] !== src[start + i]) return false;
+    return true;
+  }
+  return src.compare(kept, at, at + n, start, start + n) === 0;
 }
 
 /** Keeps src[start, start + n) as the slot's bytes. */

@@ -1,6 +1,6 @@
 // One cgroup as the tree keeps it: its directory in each hierarchy, its
-// kept-open descriptors, and the bytes kept from earlier ticks (settings,
-// gate, execution, resting and written files: see src/cgroupfs/files.ts).
+// kept-open descriptors, and the bytes of the last read of each of its
+// files (see src/cgroupfs/kept.ts).
 
 const NO_BYTES = Buffer.alloc(0);
 
@@ -20,8 +20,8 @@ export class CgroupNode {
   /** Free slot for the collection layer's per-cgroup memo. */
   memo: unknown = undefined;
   /**
-   * Bytes kept from earlier ticks (settings, execution, resting and written
-   * files), all in one buffer: each slot's at keptOffset, keptLength long
+   * The bytes of the last read of each file (served on later ticks for
+   * settings, gate, execution, resting, written and held files), all in one buffer: each slot's at keptOffset, keptLength long
    * (KEPT_NONE, KEPT_ABSENT: see kept.ts, which alone writes them).
    */
   keptBytes: Buffer = NO_BYTES;
@@ -36,10 +36,11 @@ export class CgroupNode {
   settingsStale = true;
   /** Nothing in this cgroup ran since the last tick (its gate file is unchanged): see executionFile. */
   idle = false;
-  /** The gate file's bytes at the last tick. */
-  gateBytes: Buffer | null = null;
-  /** The tree's tick in which beginTick read gateBytes (the gate file is then served from them). */
+  /** The tree's tick in which beginTick read the gate file (slot gateSlot: then served from its kept bytes). */
   gateTick = -1;
+  gateSlot = -1;
+  /** Changes whenever the cgroup's directories do (a hierarchy's added or gone). */
+  dirsVersion = 0;
   /** Consecutive ticks the cgroup was idle (its execution files' descriptors close after a few). */
   idleTicks = 0;
   /** Per hierarchy: inotify watches the cgroup's directory there (its settings are then re-read on writes: settings.ts). */

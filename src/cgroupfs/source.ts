@@ -6,8 +6,15 @@ import type { CgroupFileSpec } from './files.js';
 import type { CgroupNode, CgroupTree } from './tree.js';
 import { KeyedFormat, parseLimit, parseNumber, text } from './parse.js';
 
+/** Told of every read through the source (the collection notes them: src/collect/unchanged.ts). */
+export interface ReadListener {
+  noteRead(node: CgroupNode, slot: number, n: number): void;
+}
+
 export class CgroupSource {
   private node: CgroupNode | null = null;
+  /** When set, every read is reported to it. */
+  listener: ReadListener | null = null;
   constructor(readonly tree: CgroupTree) {}
 
   bind(node: CgroupNode): this {
@@ -35,7 +42,10 @@ export class CgroupSource {
 
   /** Reads a file; returns its length (bytes at buf[start, end)), or a negative value when absent or gone. */
   read(file: CgroupFileSpec): number {
-    return this.tree.read(this.current, file);
+    const node = this.current;
+    const n = this.tree.read(node, file);
+    this.listener?.noteRead(node, file.slot, n);
+    return n;
   }
 
   /**

@@ -69,7 +69,7 @@ export class CgroupTree {
    */
   readonly slotOwner: Int16Array;
   reading = -1;
-  /** The last read was served from bytes kept from an earlier tick (a gate, execution or resting file). */
+  /** The last read was served from kept bytes, not read now (a gate, execution, resting, written or held file). */
   servedKept = false;
   readonly mounts: CgroupMounts;
   readonly hierarchies: Hierarchy[];
@@ -162,19 +162,17 @@ export class CgroupTree {
     if (dir === null) return READ_ABSENT;
     // Paths are joined where a file is opened, not kept: one per file and cgroup was ~3 MB of heap at 1,000 cgroups.
     if (file.kind === 'setting') return this.readSetting(node, file.slot, h, dir);
-    if (node.gateTick === this.tickCount && file.kind === 'gate' && node.gateBytes !== null) {
+    if (node.gateTick === this.tickCount && file.slot === node.gateSlot) {
       // Read once per tick, by beginTick's gate call: not a second time in the batch.
-      return this.serve(node.gateBytes);
+      return this.serveKept(node, file.slot);
     }
     if (this.execution[file.slot]) return this.readExecution(node, file.slot, h, dir);
     if (file.kind === 'resting') return this.readResting(node, file, h, dir);
     if (file.kind === 'written') return this.readWritten(node, file.slot, h, dir);
     if (file.kind === 'held') return this.readHeld(node, file.slot, h, dir);
-    const n = this.reopen[file.slot]
-      ? this.reader.readOnce(dir + '/' + file.name, true)
-      : this.reader.read(node.fds, node.batchPositions, file.slot, dir, file.name);
-    if (n === READ_GONE) this.markDirGone(node, h);
-    else if (file.kind === 'population') node.emptyTick = n >= 0 && this.saysEmpty() ? this.tickCount : -1;
+    const n = this.readAndKeep(node, file.slot, h, dir);
+    if (n !== READ_GONE && file.kind === 'population')
+      node.emptyTick = n >= 0 && this.saysEmpty() ? this.tickCount : -1;
     return n;
   }
 
@@ -259,11 +257,17 @@ export class CgroupTree {
   }
 
   /**
-   * Reads a file whose last bytes are kept to be served on later ticks,
-   * copying them only when they changed (an unchanged file allocates nothing).
+   * Reads a file and keeps its bytes, copying them only when they changed (an
+   * unchanged file allocates nothing). Every file read is kept: its version
+   * (keptVersion) then says whether a read gave the same bytes as the one
+   * before (the collection carries unchanged values: src/collect/unchanged.ts),
+   * and execution, resting and written files are served from them.
    */
   private readAndKeep(node: CgroupNode, slot: number, h: number, dir: string): number {
-    const n = this.reader.read(node.fds, node.batchPositions, slot, dir, this.files[slot].name);
+    const name = this.files[slot].name;
+    const n = this.reopen[slot]
+      ? this.reader.readOnce(dir + '/' + name, true)
+      : this.reader.read(node.fds, node.batchPositions, slot, dir, name);
     if (n === READ_GONE) {
       this.markDirGone(node, h);
       return n;
@@ -278,15 +282,6 @@ export class CgroupTree {
   private readExecution(node: CgroupNode, slot: number, h: number, dir: string): number {
     if (node.idle && node.keptLength[slot] !== KEPT_NONE) return this.serveKept(node, slot);
     return this.readAndKeep(node, slot, h, dir);
-  }
-
-  /** Points the reader at bytes kept from an earlier read. */
-  private serve(bytes: Buffer): number {
-    this.servedKept = true;
-    this.reader.data = bytes;
-    this.reader.start = 0;
-    this.reader.length = bytes.length;
-    return bytes.length;
   }
 
   /** Points the reader at a slot's kept bytes. */
@@ -343,15 +338,13 @@ export class CgroupTree {
       const node = gated[i]!;
       if (this.reader.trace) this.reader.trace(this.filePath(node, slots[i]), 'pread');
       const n = batch.someLength(i);
-      if (n < 0 || n >= BATCH_MAX_FILE) {
-        node.gateBytes = null;
-        continue;
-      }
+      if (n < 0 || n >= BATCH_MAX_FILE) continue; // read in the batch, or alone
       const start = batch.someOffset(i);
-      const before = node.gateBytes;
+      const slot = slots[i];
       node.gateTick = this.tickCount;
+      node.gateSlot = slot;
       this.reader.skipInBatch(positions[i]);
-      if (before !== null && before.length === n && buf.compare(before, 0, n, start, start + n) === 0) {
+      if (keptEquals(node, slot, buf, start, n)) {
         node.idle = true;
         const close = ++node.idleTicks >= IDLE_TICKS_BEFORE_CLOSE;
         for (const slot of this.executionSlots) {
@@ -362,7 +355,7 @@ export class CgroupTree {
         }
       } else {
         node.idleTicks = 0;
-        node.gateBytes = Buffer.from(buf.subarray(start, start + n));
+        keep(node, slot, buf, start, n);
       }
     }
     this.reader.beginTick();
@@ -399,8 +392,7 @@ export class CgroupTree {
    */
   private readSetting(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.keptLength[slot];
-    const byEvent = this.settingsByEvent && this.settingTriggers.byEvent[slot] === 1 && node.dirWatched[h] === 1;
-    if (cached !== KEPT_NONE && !node.settingsStale && !node.changed[slot] && (byEvent || !this.refreshSettings)) {
+    if (this.settingFresh(node, slot, h)) {
       if (cached === KEPT_ABSENT) return READ_ABSENT;
       this.serveKept(node, slot);
       this.servedKept = false;
@@ -421,6 +413,30 @@ export class CgroupTree {
     this.serveKept(node, slot);
     this.servedKept = false;
     return n;
+  }
+
+  /** A read of the setting now would serve its kept bytes (no re-read due). */
+  private settingFresh(node: CgroupNode, slot: number, h: number): boolean {
+    const byEvent = this.settingsByEvent && this.settingTriggers.byEvent[slot] === 1 && node.dirWatched[h] === 1;
+    return (
+      node.keptLength[slot] !== KEPT_NONE &&
+      !node.settingsStale &&
+      !node.changed[slot] &&
+      (byEvent || !this.refreshSettings)
+    );
+  }
+
+  /**
+   * What read(node, file) would return for a setting served from its kept
+   * bytes, without the read (src/collect/unchanged.ts compares many of them
+   * a tick); null when it is no such setting now (read it).
+   */
+  keptSetting(node: CgroupNode, file: CgroupFileSpec): number | null {
+    if (file.kind !== 'setting') return null;
+    const h = this.fileHierarchy[file.slot];
+    if (h < 0 || node.dirs[h] === null || !this.settingFresh(node, file.slot, h)) return null;
+    const cached = node.keptLength[file.slot];
+    return cached === KEPT_ABSENT ? READ_ABSENT : cached;
   }
 
   /** The watcher placed (true) or lost (false) the watch on a cgroup's directory in a hierarchy. */
@@ -456,6 +472,7 @@ export class CgroupTree {
   }
 
   private markDirGone(node: CgroupNode, h: number): void {
+    node.dirsVersion++;
     this.closeHierarchyFiles(node, h);
     node.dirs[h] = null;
     node.dirWatched[h] = 0;
@@ -480,6 +497,7 @@ export class CgroupTree {
       this.nodes.set(id, node);
     }
     if (node.dirs[hierarchyIndex] === dir) return node;
+    node.dirsVersion++;
     this.closeHierarchyFiles(node, hierarchyIndex);
     node.dirs[hierarchyIndex] = dir;
     node.dirWatched[hierarchyIndex] = 0; // until the watcher watches this directory

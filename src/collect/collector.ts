@@ -11,6 +11,7 @@ import { CgroupTree, type CgroupNode } from '../cgroupfs/tree.js';
 import { TreeWatcher } from '../cgroupfs/watch.js';
 import { phaseOf, SettingsSafety, WATCHED_RESCAN_MS } from './settings-safety.js';
 import { CARRIED, carriedTables, markCarried, NOTHING_STALE, settleFromPids } from './focus-carry.js';
+import { emptyReadsMemo, UnchangedValues, type ReadsMemo } from './unchanged.js';
 import type { CollectContext } from '../../collectors/api.js';
 import { collectCapabilities } from '../../collectors/capabilities.js';
 import { collectHostDynamic, collectHostStatic, hostNetDevPath, type HostStatic } from '../../collectors/host.js';
@@ -55,6 +56,12 @@ export interface CollectorOptions extends Partial<RuntimeStateOptions> {
    * Default true; false is the fallback path (tests, the benchmark's reference).
    */
   watchSettings?: boolean;
+  /**
+   * Carry a collector's fields over while the files it read give the same
+   * bytes (src/collect/unchanged.ts). Default true; false parses every file
+   * every tick (tests' reference). Off too while tree.gateIdle is off.
+   */
+  carryUnchanged?: boolean;
 }
 
 /**
@@ -62,7 +69,7 @@ export interface CollectorOptions extends Partial<RuntimeStateOptions> {
  * name, image, …) is the path's, refined by the runtime's state files at each
  * rescan (a kubepods container found in containerd's state).
  */
-interface NodeMemo extends CgroupIdentity {
+interface NodeMemo extends CgroupIdentity, ReadsMemo {
   classification: Classification;
   initPid: number | null;
   startTimeSeconds: number | null;
@@ -89,12 +96,16 @@ interface NodeMemo extends CgroupIdentity {
   /** Monotonic seconds of the tick that read io, and of the one before (rates across carried-over ticks). */
   ioAtSeconds: number;
   ioBeforeSeconds: number;
+  /** "populated" as the collectors filled it, before markPopulated adds the descendants' processes. */
+  ownPopulated: boolean;
 }
 
 /** Off screen, settings are re-read at most this many times settingsRefreshMs apart (60 s by default). */
 const OFF_SCREEN_SETTINGS_FACTOR = 6;
 
 const PROCESSES_INDEX = CGROUP_COLLECTORS.findIndex((c) => c.fields.includes('processes'));
+/** Per collector: it fills "populated" (carried as the collectors filled it: NodeMemo.ownPopulated). */
+const FILLS_POPULATED = CGROUP_COLLECTORS.map((c) => c.fields.includes('populated'));
 
 function carry<K extends keyof ContainerSnapshot>(out: ContainerSnapshot, last: ContainerSnapshot, key: K): void {
   out[key] = last[key];
@@ -130,12 +141,18 @@ export class Collector {
   private focusSpec: CollectFocus | null = null;
   /** Per CARRIED kind and collector (CGROUP_COLLECTORS order): carried over this tick for cgroups out of focus. */
   private readonly skipped = carriedTables();
+  /** Carries the fields of collectors whose files did not change (null: off). */
+  readonly unchanged: UnchangedValues | null;
+  /** This tick may carry unchanged fields (see collect). */
+  private carryTick = false;
+  private readonly context: { -readonly [K in keyof CollectContext]: CollectContext[K] };
 
   constructor(options: CollectorOptions = {}) {
     this.root = path.resolve(options.root ?? '/');
     this.mounts = detectCgroupMounts(this.root);
     this.tree = new CgroupTree(this.mounts, new FileReader({ fdBudget: options.fdBudget }));
     this.source = new CgroupSource(this.tree);
+    this.unchanged = options.carryUnchanged === false ? null : new UnchangedValues(CGROUP_COLLECTORS);
     this.hostStatic = collectHostStatic(this.root);
     this.hostNs = hostNamespaces(this.root);
     this.bootTime = bootTimeSeconds(this.root);
@@ -143,6 +160,7 @@ export class Collector {
     this.runtimeState = new RuntimeStateReader(options);
 
     this.namer = blockDeviceNamer(this.root);
+    this.context = { root: this.root, deviceName: this.namer, hugetlbSizes: this.hugetlbSizes, previous: null };
     this.watcher = options.watch ? TreeWatcher.open(this.tree) : null;
     // Without inotify every tick walks the tree; with it, a walk every rescanIntervalMs
     // (WATCHED_RESCAN_MS while every directory is watched and settings come from writes).
@@ -194,6 +212,7 @@ export class Collector {
       const dir = node.dirs[h];
       if (node.id === '/' || dir === null) continue;
       this.hugetlbSizes = hugetlbFilesFor(hostPageSizes(this.root, dir));
+      if (this.unchanged) this.unchanged.contextVersion++; // the hugetlb collector reads other files now
       if (this.hugetlbSizes.length > 0) return;
     }
   }
@@ -294,6 +313,9 @@ export class Collector {
     /** Containers whose io was read now while the previous snapshot carried theirs over. */
     const ioCatchUp: ContainerSnapshot[] = [];
     const nowSeconds = nowMs / 1000;
+    // Carried fields keep the rates of their last run: only while every tick has rates (a later clock).
+    this.carryTick =
+      this.unchanged !== null && this.tree.gateIdle && (!this.previous || nowSeconds > this.previous.monotonicSeconds);
     this.tree.beginTick();
     try {
       let i = 0;
@@ -404,6 +426,8 @@ export class Collector {
         stale: NOTHING_STALE,
         ioAtSeconds: -Infinity,
         ioBeforeSeconds: -Infinity,
+        ownPopulated: false,
+        ...emptyReadsMemo(),
       };
       node.memo = memo;
     }
@@ -426,15 +450,18 @@ export class Collector {
     const src = this.source.bind(node);
     const memo = this.memoOf(node);
     const out = this.blankContainer(node, memo);
-    const context: CollectContext = {
-      root: this.root,
-      deviceName: this.namer,
-      hugetlbSizes: this.hugetlbSizes,
-      previous: memo.last,
-    };
+    // One context for every cgroup (collectors do not keep it): no object per cgroup and tick.
+    const context = this.context;
+    context.hugetlbSizes = this.hugetlbSizes;
+    context.previous = memo.last;
     const last = memo.last;
     const settingsRead = this.tree.refreshSettings || node.settingsStale;
     let stale: (keyof ContainerSnapshot)[] | null = null;
+    const unchanged = this.carryTick ? this.unchanged : null;
+    const carried = unchanged && last && !partial ? unchanged.check(this.tree, node, memo) : 0;
+    let ran = 0;
+    unchanged?.begin();
+    src.listener = unchanged;
     for (let i = 0; i < CGROUP_COLLECTORS.length; i++) {
       const collector = CGROUP_COLLECTORS[i];
       // Without pids.current nothing else says whether the cgroup holds processes: its list is read.
@@ -443,10 +470,23 @@ export class Collector {
         (stale ??= []).push(...collector.fields);
         continue;
       }
+      if (carried & (1 << i)) {
+        // Its files gave the same bytes: the same values (src/collect/unchanged.ts).
+        for (const field of collector.fields) carry(out, last!, field);
+        if (FILLS_POPULATED[i]) out.populated = memo.ownPopulated;
+        unchanged!.carry(i, memo);
+        continue;
+      }
       this.tree.reading = i;
+      unchanged?.startCollector(i);
       collector.collect(src, context, out);
+      ran |= 1 << i;
     }
     this.tree.reading = -1;
+    src.listener = null;
+    if (unchanged) unchanged.end(node, memo, ran, !partial);
+    else memo.stable = 0; // not noted this tick: start over
+    memo.ownPopulated = out.populated;
     if (!partial) {
       if (settingsRead) memo.settingsAtMs = nowMs;
       node.settingsStale = false;

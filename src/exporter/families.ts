@@ -52,10 +52,18 @@ export interface ContainerFamily {
   type: MetricType;
   help: string;
   emit: (c: ContainerSnapshot, w: SampleSink, ctx: EmitContext) => void;
+  /** Its samples depend on more than the container's fields (the scrape time, the host's network): see render-cache.ts. */
+  volatile?: boolean;
 }
 
-function fam(name: string, type: MetricType, help: string, emit: ContainerFamily['emit']): ContainerFamily {
-  return { name, type, help, emit };
+function fam(
+  name: string,
+  type: MetricType,
+  help: string,
+  emit: ContainerFamily['emit'],
+  volatile = false,
+): ContainerFamily {
+  return { name, type, help, emit, volatile };
 }
 
 /** Emits v when it is a finite number. */
@@ -80,13 +88,19 @@ function deviceLabel(device: string | null): string {
 type NetKey = 'rxBytes' | 'rxPackets' | 'rxDropped' | 'rxErrors' | 'txBytes' | 'txPackets' | 'txDropped' | 'txErrors';
 
 function networkFamily(name: string, help: string, key: NetKey): ContainerFamily {
-  return fam(name, 'counter', help, (c, w, ctx) => {
-    const ifaces = ctx.hostNetworkFor(c);
-    if (!ifaces) return;
-    for (const i of ifaces) {
-      if (isExportedInterface(i.interface)) w.sampleWith(`interface="${escapeLabelValue(i.interface)}"`, i[key]);
-    }
-  });
+  return fam(
+    name,
+    'counter',
+    help,
+    (c, w, ctx) => {
+      const ifaces = ctx.hostNetworkFor(c);
+      if (!ifaces) return;
+      for (const i of ifaces) {
+        if (isExportedInterface(i.interface)) w.sampleWith(`interface="${escapeLabelValue(i.interface)}"`, i[key]);
+      }
+    },
+    true, // the root cgroup's are the host's
+  );
 }
 
 type PsiResource = 'cpu' | 'memory' | 'io';
@@ -308,8 +322,12 @@ export const CONTAINER_FAMILIES: ContainerFamily[] = [
   fam('container_start_time_seconds', 'gauge', 'Start time of the container since unix epoch in seconds.', (c, w) => {
     if (c.startTimeSeconds !== null) w.sample(Math.floor(c.startTimeSeconds));
   }),
-  fam('container_last_seen', 'gauge', 'Last time a container was seen by the exporter', (_c, w, ctx) =>
-    w.sample(ctx.nowSeconds),
+  fam(
+    'container_last_seen',
+    'gauge',
+    'Last time a container was seen by the exporter',
+    (_c, w, ctx) => w.sample(ctx.nowSeconds),
+    true,
   ),
 
   // tstop's own families
@@ -447,10 +465,21 @@ export function renderContext(
   containers: ContainerSnapshot[],
   options: RenderOptions = {},
 ): { ctx: EmitContext; bases: string[] } {
+  const kubernetes = usesKubernetesLabels(containers);
+  const bases = containers.map((c) => baseLabels(c, kubernetes, options.containerLabels));
+  return { ctx: emitContext(snapshot, options), bases };
+}
+
+/** Whether the base labels include kubelet's three (some container is a pod's). */
+export function usesKubernetesLabels(containers: readonly ContainerSnapshot[]): boolean {
+  return containers.some((c) => c.kubernetes !== null);
+}
+
+/** What the emitters need besides the container. */
+export function emitContext(snapshot: Snapshot, options: RenderOptions = {}): EmitContext {
   const v2 = new Set(snapshot.host.v2Controllers);
-  const kubernetes = containers.some((c) => c.kubernetes !== null);
   const hostNetwork = snapshot.host.network;
-  const ctx: EmitContext = {
+  return {
     memoryV2: v2.has('memory'),
     cpuV2: v2.has('cpu'),
     nowSeconds: Math.floor((options.nowMs ?? Date.now()) / 1000),
@@ -459,8 +488,6 @@ export function renderContext(
     // cgroups their init process's, here only when that namespace is not the host's.
     hostNetworkFor: (c) => (c.id === '/' ? hostNetwork : c.network),
   };
-  const bases = containers.map((c) => baseLabels(c, kubernetes, options.containerLabels));
-  return { ctx, bases };
 }
 
 /** The machine_* families (after the container families). */

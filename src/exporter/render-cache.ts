@@ -3,19 +3,25 @@
 // keeps, per family, the raw samples of the last render (values and extra
 // labels, cgroup after cgroup, and where each cgroup's end) and its
 // compressed text (a DeflatePiece: raw deflate data, CRC-32 and length). A
-// family's emitter still runs for every cgroup (a few property reads), into
+// family's emitter runs for each cgroup whose fields changed (see below), into
 // a recorder that only compares; the family is rendered and compressed again
 // only when one of its values, extra labels or per-cgroup sample counts
 // changed, or the cgroups (their ids and base labels, in order) did. The gzip body is the families' pieces joined
 // (gzip-join.ts); the text, when a client does not take gzip, is that
 // inflated. Only the compressed text is kept (~150 KB at 1,000 cgroups), not
 // the 3.7 MB of text. The text is byte for byte what renderSnapshot writes.
+// A cgroup whose fields are all the last render's (the same values and
+// objects: the collection carries unchanged ones over) is not emitted again
+// at all, nor its base labels built, but for the volatile families (the
+// scrape time, the host's network).
 
 import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import {
+  baseLabels,
   CONTAINER_FAMILIES,
-  renderContext,
+  emitContext,
   renderMachine,
+  usesKubernetesLabels,
   type ContainerFamily,
   type RenderOptions,
 } from './families.js';
@@ -90,6 +96,14 @@ export class RenderCache {
   /** Ids and base labels of the cgroups of the last render, in order: the samples line up only while they hold. */
   private lastIds: string[] = [];
   private lastBases: string[] = [];
+  /** The containers of the last render, and what else their samples and base labels depended on. */
+  private lastContainers: ContainerSnapshot[] = [];
+  private lastKubernetes = false;
+  private lastPolicy: RenderOptions['containerLabels'] = undefined;
+  private lastMemoryV2 = false;
+  private lastCpuV2 = false;
+  /** Per cgroup of this render: 1 where its container's fields are the last render's (see sameFields). */
+  private same = new Uint8Array(0);
   /** Per family: the last render's samples, overwritten in place by the next render (see Recorder). */
   private samples: FamilySamples[];
   /** Each family's compressed text as last rendered; null: not rendered yet. */
@@ -122,15 +136,33 @@ export class RenderCache {
       // Half a render leaves samples and pieces out of step: start over next time.
       this.lastIds = [];
       this.lastBases = [];
+      this.lastContainers = [];
       this.pieces = this.families.map(() => null);
       throw err;
     }
   }
 
   private renderFamilies(snapshot: Snapshot, containers: ContainerSnapshot[], options: RenderOptions): DeflatePiece[] {
-    const { ctx, bases } = renderContext(snapshot, containers, options);
+    const ctx = emitContext(snapshot, options);
     const n = containers.length;
     const ids = containers.map((c) => c.id);
+    const kubernetes = usesKubernetesLabels(containers);
+    // A container whose fields are all the last render's (the same objects: the
+    // collection carries unchanged values over) has the same base labels and,
+    // but for the volatile families, the same samples: not emitted again.
+    const sameContext =
+      kubernetes === this.lastKubernetes &&
+      options.containerLabels === this.lastPolicy &&
+      ctx.memoryV2 === this.lastMemoryV2 &&
+      ctx.cpuV2 === this.lastCpuV2;
+    if (this.same.length < n) this.same = new Uint8Array(n);
+    const bases: string[] = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const last = this.lastContainers[i];
+      const same = sameContext && last !== undefined && sameFields(containers[i], last);
+      this.same[i] = same ? 1 : 0;
+      bases[i] = same ? this.lastBases[i] : baseLabels(containers[i], kubernetes, options.containerLabels);
+    }
     let sameCgroups = n === this.lastIds.length;
     for (let i = 0; sameCgroups && i < n; i++) {
       sameCgroups = ids[i] === this.lastIds[i] && bases[i] === this.lastBases[i];
@@ -152,14 +184,25 @@ export class RenderCache {
         next.ends = ends;
       }
       let changed = !sameCgroups || this.pieces[f] === null;
+      const skip = sameCgroups && !family.volatile;
       r.prev = prev;
       r.next = next;
       r.at = 0;
       r.same = !changed;
+      let oldEnd = 0;
       for (let i = 0; i < n; i++) {
+        // The last render's samples of cgroup i, read before next.ends[i] overwrites them.
+        const oldStart = oldEnd;
+        oldEnd = prev.ends[i];
+        if (skip && this.same[i] && r.at === oldStart) {
+          // Its samples are the last render's, and still where this render puts them.
+          r.at = oldEnd;
+          next.ends[i] = oldEnd;
+          continue;
+        }
         if (!changed) {
-          r.prevAt = i === 0 ? 0 : prev.ends[i - 1];
-          r.prevEnd = prev.ends[i];
+          r.prevAt = oldStart;
+          r.prevEnd = oldEnd;
         }
         family.emit(containers[i], r, ctx);
         if (!changed && (!r.same || r.prevAt !== r.prevEnd)) {
@@ -189,6 +232,20 @@ export class RenderCache {
     }
     this.lastIds = ids;
     this.lastBases = bases;
+    this.lastContainers = containers.slice();
+    this.lastKubernetes = kubernetes;
+    this.lastPolicy = options.containerLabels;
+    this.lastMemoryV2 = ctx.memoryV2;
+    this.lastCpuV2 = ctx.cpuV2;
     return out;
   }
+}
+
+/** Every field of a is the same value or object as b's (snapshots are read-only: same objects, same content). */
+function sameFields(a: ContainerSnapshot, b: ContainerSnapshot): boolean {
+  if (a === b) return true;
+  for (const key in a) {
+    if (a[key as keyof ContainerSnapshot] !== b[key as keyof ContainerSnapshot]) return false;
+  }
+  return true;
 }

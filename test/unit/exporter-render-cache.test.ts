@@ -6,7 +6,7 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderSnapshot } from '../../src/exporter/families.js';
+import { CONTAINER_FAMILIES, renderSnapshot, type ContainerFamily } from '../../src/exporter/families.js';
 import { gzipJoin } from '../../src/exporter/gzip-join.js';
 import { RenderCache } from '../../src/exporter/render-cache.js';
 import { TextWriter } from '../../src/exporter/text.js';
@@ -120,6 +120,38 @@ describe('render cache', () => {
       expect(text(s, cache, NOW + tick * 1000)).toBe(text(s, undefined, NOW + tick * 1000));
     }
     expect(cache.familiesReused).toBeGreaterThan(cache.familiesRendered); // most families do not move
+  });
+
+  it('does not emit again the samples of a container whose fields are the same objects, but for the volatile families', () => {
+    const emitted = new Map<string, string[]>();
+    // The real families, each noting which cgroups it was asked to emit.
+    const families = CONTAINER_FAMILIES.map((f): ContainerFamily => ({
+      ...f,
+      emit: (c, w, ctx) => {
+        emitted.set(f.name, (emitted.get(f.name) ?? []).concat(c.id));
+        f.emit(c, w, ctx);
+      },
+    }));
+    const cache = new RenderCache({ families });
+    const rendered = (s: Snapshot, nowMs: number): string =>
+      zlib.gunzipSync(gzipJoin(cache.render(s, s.containers, { nowMs }))).toString();
+    const a = container('/a');
+    const b = container('/b');
+    const c = container('/c');
+    rendered(sampleSnapshot([a, b, c]), NOW);
+    emitted.clear();
+    // /b is a new object with new values and one more device; /a and /c are the last render's fields, in new objects.
+    const device = b.io!.devices[0];
+    const b2 = container('/b', {
+      memory: { ...b.memory!, usageBytes: 7 },
+      io: { ...b.io!, devices: [device, { ...device, minor: 16 }] },
+    });
+    const next = sampleSnapshot([{ ...a }, b2, { ...c }]);
+    expect(rendered(next, NOW + 1000)).toBe(text(next, undefined, NOW + 1000));
+    expect(emitted.get('container_memory_usage_bytes')).toEqual(['/b']);
+    expect(emitted.get('container_fs_reads_bytes_total')).toEqual(['/b', '/c']); // /c's samples moved: emitted
+    expect(emitted.get('container_last_seen')).toEqual(['/a', '/b', '/c']); // the scrape time
+    expect(emitted.get('container_network_receive_bytes_total')).toEqual(['/a', '/b', '/c']); // the host's, for /
   });
 
   it('starts over after a render that failed half way', () => {
