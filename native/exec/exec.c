@@ -40,17 +40,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_SEAL_SEAL 0x0001
-#define F_SEAL_SHRINK 0x0002
-#define F_SEAL_GROW 0x0004
-#define F_SEAL_WRITE 0x0008
-#endif
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x0001U
-#define MFD_ALLOW_SEALING 0x0002U
-#endif
+#include "../src/sealed-copy.h"
 
 #define MAX_STRINGS 4096
 
@@ -129,29 +119,6 @@ static int start_holder(void) {
   return p[1];
 }
 
-/* A copy of the file at path in a memfd sealed against any change (as native/src/sealed.c makes), or -1. */
-static int sealed_copy(const char *path, const char *name) {
-  int src = open(path, O_RDONLY | O_CLOEXEC);
-  if (src < 0) return -1;
-  struct stat st;
-  int mem = fstat(src, &st) == 0 ? (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING) : -1;
-  for (off_t done = 0; mem >= 0 && done < st.st_size;) {
-    ssize_t n = sendfile(mem, src, NULL, (size_t)(st.st_size - done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(mem);
-      mem = -1;
-    }
-    done += n;
-  }
-  close(src);
-  if (mem >= 0 && fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
-    close(mem);
-    mem = -1;
-  }
-  return mem;
-}
-
 static napi_value exec_fn(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value args[5];
@@ -180,7 +147,7 @@ static napi_value exec_fn(napi_env env, napi_callback_info info) {
     if (saved[i] >= 0 && fcntl(fds[i], F_SETFD, saved[i] & ~FD_CLOEXEC) < 0 && i == 3) err = errno;
   }
   if (!err) {
-    int mem = sealed_name ? sealed_copy(path, sealed_name) : -1;
+    int mem = sealed_name ? sealed_copy_of(path, sealed_name) : -1;
     int holder = start_holder();
     if (mem >= 0) {
       syscall(SYS_execveat, mem, "", argv, envp, AT_EMPTY_PATH);

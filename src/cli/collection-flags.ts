@@ -13,6 +13,16 @@ export const ALL_FLAG: FlagSpec = {
   description: 'every cgroup, not only containers and cgroups with processes',
 };
 
+/** --filter: the regex every face matches cgroups with (src/model/select.ts). */
+export const FILTER_FLAG: FlagSpec = {
+  name: 'filter',
+  short: 'f',
+  type: 'string',
+  value: 'REGEX',
+  description:
+    'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)',
+};
+
 export const COLLECTION_FLAGS: FlagSpec[] = [
   {
     name: 'root',

@@ -3,11 +3,11 @@
 // memory, pids, block IO and CPU against `docker stats --no-stream` and the
 // engine API (/containers/ID/stats?stream=false over the lane's socket).
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ContainerSnapshot } from '../../src/model/types.js';
+import { LoopDevice } from '../helpers/kernel.js';
 import { docker, dockerOk, engineApi } from './engine.js';
 import {
   containerOf,
@@ -27,44 +27,6 @@ const IO_MIB = 8;
 /** The burner's CPU quota: steady (throttled) even on a loaded two-core host. */
 const BURN_CPUS = 0.5;
 
-/**
- * An ext4 filesystem on a loop device of the test's own, mounted in the lane's
- * directory: the O_DIRECT writer's IO goes to a whole device nothing else uses,
- * whatever backs the host's root (here a disk whose queue no rule throttles).
- */
-class IoLoop {
-  private constructor(
-    readonly device: string,
-    private readonly mountPoint: string,
-    private readonly image: string,
-  ) {}
-
-  static mount(mountPoint: string): IoLoop {
-    const image = `${mountPoint}.img`;
-    fs.writeFileSync(image, '');
-    fs.truncateSync(image, 64 * MiB);
-    const device = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
-    try {
-      execFileSync('mkfs.ext4', ['-q', '-F', device], { stdio: 'ignore' });
-      execFileSync('mount', [device, mountPoint]);
-    } catch (err) {
-      execFileSync('losetup', ['-d', device]);
-      throw err;
-    }
-    return new IoLoop(device, mountPoint, image);
-  }
-
-  unmount(): void {
-    try {
-      execFileSync('umount', [this.mountPoint]);
-    } catch {
-      execFileSync('umount', ['-l', this.mountPoint]);
-    }
-    execFileSync('losetup', ['-d', this.device]);
-    fs.rmSync(this.image, { force: true });
-  }
-}
-
 interface PsLine {
   ID: string;
   Names: string;
@@ -74,11 +36,13 @@ interface PsLine {
 describe('tstop snapshot against docker stats and the engine API', () => {
   const ids: Record<string, string> = {};
   let ioDir: string;
-  let ioLoop: IoLoop | null = null;
+  let ioLoop: LoopDevice | null = null;
 
   beforeAll(async () => {
-    ioDir = fs.mkdtempSync(path.join(info.dir, 'io-'));
-    ioLoop = IoLoop.mount(ioDir);
+    // The O_DIRECT writer's IO goes to an ext4 loop device of the test's own, a whole device nothing
+    // else uses, whatever backs the host's root.
+    ioLoop = LoopDevice.create(fs.mkdtempSync(path.join(info.dir, 'io-')), 64);
+    ioDir = ioLoop.mountPoint;
     ids.web = await runContainer(info, [
       '--name',
       'web',
@@ -134,7 +98,7 @@ describe('tstop snapshot against docker stats and the engine API', () => {
 
   afterAll(async () => {
     await docker(info, ['rm', '-f', 'web', 'mem', 'burn', 'io']);
-    ioLoop?.unmount();
+    ioLoop?.destroy();
   });
 
   it('finds every docker container with the id, name and image docker ps shows (non-default data root)', async () => {

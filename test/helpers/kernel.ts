@@ -36,8 +36,9 @@ export class LoopDevice {
     private readonly image: string,
   ) {}
 
-  static create(cg: TestCgroups, mib: number): LoopDevice {
-    const image = cg.tmp(`loop-${Date.now()}.img`);
+  /** In dir, a directory of the test's own: the image file and the mount point. */
+  static create(dir: string, mib: number): LoopDevice {
+    const image = path.join(dir, `loop-${Date.now()}.img`);
     fs.writeFileSync(image, '');
     fs.truncateSync(image, mib * 1024 * 1024);
     const device = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
@@ -47,7 +48,7 @@ export class LoopDevice {
       .split(':')
       .map(Number);
     execFileSync('mkfs.ext4', ['-q', '-F', device], { stdio: 'ignore' });
-    const mountPoint = cg.tmp(`mnt-${path.basename(device)}`);
+    const mountPoint = path.join(dir, `mnt-${path.basename(device)}`);
     fs.mkdirSync(mountPoint);
     execFileSync('mount', [device, mountPoint]);
     return new LoopDevice(device, path.basename(device), major, minor, mountPoint, image);

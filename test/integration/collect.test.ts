@@ -79,7 +79,7 @@ describe.runIf(isRoot)('collection on the real kernel', () => {
   });
 
   it('counts io bytes on the right device when a process writes and reads a file', async () => {
-    const loop = LoopDevice.create(cg, 64);
+    const loop = LoopDevice.create(cg.tmp(''), 64);
     try {
       const id = cg.mkdir('io');
       loop.enableAccounting(cg, 'io');

@@ -1,7 +1,7 @@
 // `tstop export`: flags and help; the implementation (and prom-client) loads
 // lazily from ../../exporter/run.ts.
 
-import { COLLECTION_FLAGS } from '../collection-flags.js';
+import { COLLECTION_FLAGS, FILTER_FLAG } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
 import { AGENT_FLAGS } from './agent-flags.js';
 import { STORE_FLAG } from './shared-flags.js';
@@ -44,14 +44,7 @@ const EXPORT_FLAGS = [
     description: 'all (every cgroup, like cAdvisor) or default (containers and cgroups with processes)',
     default: 'all',
   },
-  {
-    name: 'filter',
-    short: 'f',
-    type: 'string',
-    value: 'REGEX',
-    description:
-      'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)',
-  },
+  FILTER_FLAG,
   {
     name: 'no-watch',
     type: 'boolean',

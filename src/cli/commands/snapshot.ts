@@ -1,6 +1,6 @@
 // `tstop snapshot`: flags and help; the implementation is in ../snapshot.ts.
 
-import { ALL_FLAG, COLLECTION_FLAGS } from '../collection-flags.js';
+import { ALL_FLAG, COLLECTION_FLAGS, FILTER_FLAG } from '../collection-flags.js';
 import type { CommandSpec } from '../command.js';
 import { STORE_FLAG } from './shared-flags.js';
 import { FLEET_FLAGS } from '../fleet-flags.js';
@@ -17,14 +17,7 @@ const SNAPSHOT_FLAGS = [
     description: 'time between samples: rates (CPU %, bytes/s) are over it; 0: one sample, rates null',
     default: '1s',
   },
-  {
-    name: 'filter',
-    short: 'f',
-    type: 'string',
-    value: 'REGEX',
-    description:
-      'only cgroups whose name, cgroup path, container id or image matches (case-insensitive, as the dashboard)',
-  },
+  FILTER_FLAG,
   ALL_FLAG,
   STORE_FLAG,
   {
