@@ -1,4 +1,4 @@
-// bin/launch-loader.cjs: the launcher bundle's chunks load with V8 code caches
+// bin/tstop-launch.cjs (its loader): the launcher bundle's chunks load with V8 code caches
 // kept beside the run dir. A valid cache of root's is used as it is (not
 // rewritten); one anybody else could have written, a symlink, or bytes V8
 // refuses are not used: the chunk compiles from source and a fresh cache
