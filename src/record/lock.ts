@@ -6,10 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../util/errors.js';
-import { flockFunction } from '../util/flock.js';
-
-const LOCK_EX = 2;
-const LOCK_NB = 4;
+import { flockAvailable, tryLockExclusive } from '../util/flock.js';
 
 export class StoreLockedError extends ExpectedError {
   constructor(dir: string, owner: string) {
@@ -27,9 +24,8 @@ export class StoreLock {
   static acquire(dir: string): StoreLock {
     const file = path.join(dir, 'lock');
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
-    const flock = flockFunction();
-    if (flock) {
-      if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    if (flockAvailable()) {
+      if (!tryLockExclusive(fd)) {
         const owner = ownerOf(fd);
         fs.closeSync(fd);
         throw new StoreLockedError(dir, owner);

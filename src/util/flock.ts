@@ -41,9 +41,9 @@ export function flockThroughKoffi(): FlockCall | null {
   }
 }
 
-/** flock(2) for the store's lock (src/record/lock.ts), or null where neither the addon nor koffi loads. */
-export function flockFunction(): FlockCall | null {
-  return loadFlock();
+/** Whether flock(2) can be had here (the addon or koffi); without it the lock functions throw ENOSYS. */
+export function flockAvailable(): boolean {
+  return loadFlock() !== null;
 }
 
 function lib(): FlockCall {
