@@ -3,20 +3,7 @@
 // CommonJS file, without node's ES module loader. Without the bundle,
 // bin/tstop.js does it all.
 'use strict';
-const path = require('node:path');
-const { pathToFileURL } = require('node:url');
-
-let replay = null;
-try {
-  replay = require('../dist/replay/tstop-replay.cjs');
-} catch (err) {
-  if (err.code !== 'MODULE_NOT_FOUND' || !String(err.message).includes('tstop-replay.cjs')) throw err;
-}
-const start = replay
-  ? replay.replayMain(process.argv.slice(2))
-  : import(pathToFileURL(path.join(__dirname, 'tstop.js')).href);
-start.catch((err) => {
-  process.nextTick(() => {
-    throw err;
-  });
-});
+require('./start-bundle.cjs').startBundle(
+  require('node:path').join(__dirname, '../dist/replay/tstop-replay.cjs'),
+  'replayMain',
+);
