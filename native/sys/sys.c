@@ -55,6 +55,14 @@ static int ints(napi_env env, napi_value *args, size_t from, size_t count, int32
   return 1;
 }
 
+/* Exactly count arguments, each an int32 (count <= 4). */
+static int int_args(napi_env env, napi_callback_info info, size_t count, int32_t *out) {
+  size_t argc = count;
+  napi_value a[4];
+  return count <= 4 && napi_get_cb_info(env, info, &argc, a, NULL, NULL) == napi_ok && argc == count &&
+         ints(env, a, 0, count, out);
+}
+
 static napi_value read_batch_fn(napi_env env, napi_callback_info info) {
   static const char usage[] =
       "readBatch(fds: Int32Array, n, buf: Uint8Array, cap, maxFile, offs: Int32Array, lens: Int32Array)";
@@ -76,11 +84,8 @@ static napi_value read_batch_fn(napi_env env, napi_callback_info info) {
 }
 
 static napi_value inotify_init_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
   int32_t flags;
-  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != 1 || !ints(env, a, 0, 1, &flags))
-    return fail(env, "inotifyInit(flags)");
+  if (!int_args(env, info, 1, &flags)) return fail(env, "inotifyInit(flags)");
   int fd = inotify_init1(flags);
   return int_value(env, fd < 0 ? -errno : fd);
 }
@@ -101,11 +106,8 @@ static napi_value inotify_add_watch_fn(napi_env env, napi_callback_info info) {
 }
 
 static napi_value inotify_rm_watch_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value a[2];
   int32_t v[2];
-  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != 2 || !ints(env, a, 0, 2, v))
-    return fail(env, "inotifyRmWatch(fd, wd)");
+  if (!int_args(env, info, 2, v)) return fail(env, "inotifyRmWatch(fd, wd)");
   return int_value(env, inotify_rm_watch(v[0], v[1]) < 0 ? -errno : 0);
 }
 
@@ -124,11 +126,8 @@ static napi_value read_fn(napi_env env, napi_callback_info info) {
 }
 
 static napi_value flock_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value a[2];
   int32_t v[2];
-  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != 2 || !ints(env, a, 0, 2, v))
-    return fail(env, "flock(fd, operation)");
+  if (!int_args(env, info, 2, v)) return fail(env, "flock(fd, operation)");
   return int_value(env, flock(v[0], v[1]) < 0 ? -errno : 0);
 }
 
