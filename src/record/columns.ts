@@ -472,7 +472,7 @@ export function fillRates(prev: ColumnState | null, cur: ColumnState): void {
   const texts = pending.map((e) => {
     const before = prev.byId.get(e.id);
     if (!e.t.scanned || before?.t !== e.t) return rateTextOf(e);
-    const [text, textBefore] = scannedRateTexts(e.t.skeleton, e.t.scanned, [e.vals, before.vals]);
+    const [text, textBefore] = scannedRateTexts(e.t.skeleton, e.t.scanned, e.vals, before.vals);
     textsBefore.set(e.id, textBefore);
     return text;
   });

@@ -472,43 +472,69 @@ function walkRateView(skeleton: string, t: ScannedTemplate, number: (before: str
 
 /** An entity's rate view as JSON text, with its numbers (rates as null: for applyRates to fill). */
 export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Float64Array): string {
-  return scannedRateTexts(skeleton, t, [vals])[0];
-}
-
-/**
- * scannedRateText of several samples of one cgroup whose template is the same
- * in each (a seek's sample and the one before), in one walk: each piece of
- * skeleton is cut once for all, and each text joined once (as scannedText).
- * walkRateView's walk, written out: a seek makes two per cgroup.
- */
-export function scannedRateTexts(skeleton: string, t: ScannedTemplate, valSets: readonly Float64Array[]): string[] {
+  // walkRateView's walk, written out and joined once (as scannedText): a seek makes two per cgroup (its sample's and the one before).
   const { rateSpans, rateIdx, cuts, rate } = t;
-  const sets = valSets.length;
-  const pieces = valSets.map(() => ['{']);
+  const pieces = ['{'];
   let x = 0;
   for (let k = 0; k < rateSpans.length; k += 2) {
     let from = rateSpans[k];
     const end = rateSpans[k + 1];
-    if (k > 0) for (let s = 0; s < sets; s++) pieces[s].push(',');
+    if (k > 0) pieces.push(',');
+    for (; x < rateIdx.length; x++) {
+      const j = rateIdx[x];
+      const cut = cuts[j];
+      if (cut >= end) break;
+      const v = vals[j];
+      pieces.push(skeleton.slice(from, cut), rate[j] === 1 || !Number.isFinite(v) ? 'null' : String(v));
+      from = cut + 1;
+    }
+    pieces.push(skeleton.slice(from, end));
+  }
+  pieces.push('}');
+  return pieces.join('');
+}
+
+/**
+ * scannedRateText of two samples of one cgroup (its template the same in
+ * both: now's numbers and the ones before), in one walk: each piece of
+ * skeleton is cut once for the two.
+ */
+export function scannedRateTexts(
+  skeleton: string,
+  t: ScannedTemplate,
+  vals: Float64Array,
+  valsBefore: Float64Array,
+): [string, string] {
+  const { rateSpans, rateIdx, cuts, rate } = t;
+  const pieces = ['{'];
+  const piecesBefore = ['{'];
+  let x = 0;
+  for (let k = 0; k < rateSpans.length; k += 2) {
+    let from = rateSpans[k];
+    const end = rateSpans[k + 1];
+    if (k > 0) {
+      pieces.push(',');
+      piecesBefore.push(',');
+    }
     for (; x < rateIdx.length; x++) {
       const j = rateIdx[x];
       const cut = cuts[j];
       if (cut >= end) break;
       const piece = skeleton.slice(from, cut);
       const isRate = rate[j] === 1;
-      for (let s = 0; s < sets; s++) {
-        const v = valSets[s][j];
-        pieces[s].push(piece, isRate || !Number.isFinite(v) ? 'null' : String(v));
-      }
+      const v = vals[j];
+      const before = valsBefore[j];
+      pieces.push(piece, isRate || !Number.isFinite(v) ? 'null' : String(v));
+      piecesBefore.push(piece, isRate || !Number.isFinite(before) ? 'null' : String(before));
       from = cut + 1;
     }
     const piece = skeleton.slice(from, end);
-    for (let s = 0; s < sets; s++) pieces[s].push(piece);
+    pieces.push(piece);
+    piecesBefore.push(piece);
   }
-  return pieces.map((p) => {
-    p.push('}');
-    return p.join('');
-  });
+  pieces.push('}');
+  piecesBefore.push('}');
+  return [pieces.join(''), piecesBefore.join('')];
 }
 
 /** A scanned template's text parts (as compile() cuts them, the list's part holding listMark) and its list's two sides. */
