@@ -152,6 +152,45 @@ export class TestCgroups {
     return text.split('\n').filter(Boolean).map(Number);
   }
 
+  /**
+   * Resolves once every task of a test cgroup is asleep and its run time stands
+   * still across two reads. A workload's ready file comes before its last steps
+   * (the parent's pause, a forked child's first run), and on a slow guest those
+   * can land between two reads that a test compares.
+   */
+  async settled(rel: string, timeoutMs = 10_000): Promise<void> {
+    const runTimes = (): string | null => {
+      const parts: string[] = [];
+      for (const pid of this.pids(rel)) {
+        try {
+          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          if (fields[0] !== 'S') return null;
+          // Run time in ns where the kernel keeps schedstat, else utime and stime in ticks.
+          const schedstat = `/proc/${pid}/schedstat`;
+          parts.push(
+            fs.existsSync(schedstat) ? fs.readFileSync(schedstat, 'utf8').split(' ')[0] : `${fields[11]}+${fields[12]}`,
+          );
+        } catch {
+          return null; // a task came or went: look again
+        }
+      }
+      return parts.join(',');
+    };
+    let last: string | null = null;
+    await waitFor(
+      `the tasks of ${rel} to sleep`,
+      () => {
+        const now = runTimes();
+        const still = now !== null && now === last;
+        last = now;
+        return still;
+      },
+      timeoutMs,
+      25,
+    );
+  }
+
   /** Kills the processes of one test cgroup (it stays, empty). */
   async cleanupProcesses(rel: string): Promise<void> {
     await killAll(this.hierarchies.map((h) => this.dir(h, rel)));

@@ -104,6 +104,7 @@ describe('idle cgroups: execution-driven counters from their last bytes', { time
     // It runs: 64 MiB charged and 10 forks, then it sleeps (the values stand still for the comparison).
     await cg.spawn('waking', ['alloc', '64']).ready;
     await cg.spawn('waking', ['fork', '10']).ready;
+    await cg.settled('waking');
     const woken = byId(collector.collect(), waking);
     collector.tree.gateIdle = false;
     const full = byId(collector.collect(), waking);
