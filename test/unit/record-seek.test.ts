@@ -114,6 +114,29 @@ describe('templates read by a scan of the skeleton', () => {
       }
     }
   });
+  // The scan keeps its members and numbers in arrays it reuses and grows (template-scan.ts: 64 members, 1,024 numbers at first).
+  it('are the compiled templates past the first sizes of the scan arrays, and after a template that grew them', () => {
+    const s = syntheticSnapshot(4, 2);
+    const c = s.containers[0];
+    const wide: Record<string, unknown> = { ...c };
+    for (let m = 0; m < 150; m++)
+      wide[`m${m}`] = { percent: m, used: m, list: Array.from({ length: 12 }, (_, i) => ({ readBytes: i, x: 'y' })) };
+    const texts = [c, wide, { ...wide, id: '/wide-2' }, c, s.containers[1]].map(skeleton);
+    for (const text of texts) {
+      const scanned = scannedTemplate(text)!;
+      const compiled = compileTemplate(text);
+      expect(
+        scanned.leaves > 1024 || text.length < 20_000,
+        'the wide one has more numbers than the first array holds',
+      ).toBe(true);
+      expect(fieldsOf(scanned), text.slice(0, 80)).toEqual(fieldsOf(compiled));
+      expect([...scanned.select!.leaves]).toEqual([
+        compiled.paths.indexOf('cpu.percent'),
+        compiled.paths.indexOf('memory.workingSetBytes'),
+      ]);
+    }
+  });
+
   it('decline what skeletonOf does not write, which is then compiled', () => {
     for (const text of [
       '{"a":1}',
