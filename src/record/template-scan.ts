@@ -449,6 +449,8 @@ export function scannedText(
       from = listAt + 2;
     }
     const v = vals[j];
+    // The skeleton writes every number 0: a 0 (or -0, which prints 0) is its text already, not cut out.
+    if (v === 0) continue;
     pieces.push(skeleton.slice(from, cuts[j]), Number.isFinite(v) ? String(v) : 'null');
     from = cuts[j] + 1;
   }
@@ -503,6 +505,7 @@ export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Floa
       const cut = cuts[j];
       if (cut >= end) break;
       const v = vals[j];
+      if (v === 0 && rate[j] !== 1) continue; // the skeleton's own 0 (scannedText)
       pieces.push(skeleton.slice(from, cut), rate[j] === 1 || !Number.isFinite(v) ? 'null' : String(v));
       from = cut + 1;
     }
@@ -541,10 +544,11 @@ export function scannedRateTexts(
       const j = rateIdx[x];
       const cut = cuts[j];
       if (cut >= end) break;
-      const piece = skeleton.slice(from, cut);
       const isRate = rate[j] === 1;
       const v = vals[j];
       const before = valsBefore[j];
+      if (v === 0 && before === 0 && !isRate) continue; // the skeleton's own 0 in both (scannedText)
+      const piece = skeleton.slice(from, cut);
       pieces.push(piece, isRate || !Number.isFinite(v) ? 'null' : String(v));
       piecesBefore.push(piece, isRate || !Number.isFinite(before) ? 'null' : String(before));
       from = cut + 1;

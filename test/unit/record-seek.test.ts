@@ -16,6 +16,8 @@ import { encodeIndex, indexName } from '../../src/record/index-file.js';
 import { StoreReader } from '../../src/record/reader.js';
 import { StoreWriter } from '../../src/record/store.js';
 import { skeletonOf, compileTemplate, scannedTemplate, type Template } from '../../src/record/templates.js';
+import { textOf } from '../../src/record/columns.js';
+import { scannedRateText, scannedRateTexts } from '../../src/record/template-scan.js';
 
 const T0 = 1_767_000_000_000;
 let dir: string;
@@ -134,6 +136,42 @@ describe('templates read by a scan of the skeleton', () => {
         compiled.paths.indexOf('cpu.percent'),
         compiled.paths.indexOf('memory.workingSetBytes'),
       ]);
+    }
+  });
+
+  // A number that is 0 (or -0) is left in the skeleton's text, not cut out (template-scan.ts, scannedText).
+  it('print the numbers as the compiled templates do: zeros, negative zeros, non-finite numbers and rates', () => {
+    const s = syntheticSnapshot(4, 2);
+    const c = { ...s.containers[0], processes: [{ pid: 7, comm: 'x' }] };
+    for (const text of [skeleton(c), skeleton(s.host)]) {
+      const scanned = scannedTemplate(text)!;
+      const compiled = compileTemplate(text);
+      const n = compiled.leaves;
+      const pick = [0, -0, 0, 1.5, Number.NaN, -0, Infinity, -3, 1e21, 0, 0, 0.1];
+      const valueSets = [
+        new Float64Array(n),
+        new Float64Array(n).fill(-0),
+        Float64Array.from({ length: n }, (_, j) => pick[j % pick.length]),
+        Float64Array.from({ length: n }, (_, j) => pick[(j * 7 + 3) % pick.length]),
+      ];
+      const rateText = (vals: Float64Array): string => {
+        let out = compiled.rateParts[0];
+        for (let x = 0; x < compiled.rateIdx.length; x++) {
+          const j = compiled.rateIdx[x];
+          out += compiled.rate[j] || !Number.isFinite(vals[j]) ? 'null' : String(vals[j]);
+          out += compiled.rateParts[x + 1];
+        }
+        return out;
+      };
+      for (const vals of valueSets) {
+        const list = text.includes('"processes"') ? c.processes : null;
+        const expected = textOf({ id: 'x', t: compiled, vals, list });
+        expect(textOf({ id: 'x', t: scanned, vals, list })).toBe(expected);
+        expect(JSON.parse(expected)).toBeTypeOf('object');
+        expect(scannedRateText(text, scanned.scanned!, vals)).toBe(rateText(vals));
+        for (const before of valueSets)
+          expect(scannedRateTexts(text, scanned.scanned!, vals, before)).toEqual([rateText(vals), rateText(before)]);
+      }
     }
   });
 
