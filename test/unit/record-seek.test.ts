@@ -258,6 +258,31 @@ describe('seek', () => {
     all.forEach((s, t) => expectRecorded(s, written[t]));
   });
 
+  // A key frame is inflated in one chunk of 64 times its compressed size (column-decode.ts); one that inflates more
+  // (cgroups alike but for their ids) is read in several.
+  it('reads a key frame that inflates to more than its first output chunk', () => {
+    const written: Snapshot[] = [];
+    let prev: Snapshot | null = null;
+    for (let t = 0; t < 3; t++) {
+      const s = syntheticSnapshot(1, t);
+      s.timestamp = new Date(T0 + t * 1000).toISOString();
+      s.monotonicSeconds = 100 + t;
+      s.containers = Array.from({ length: 3000 }, (_, i) => ({
+        ...s.containers[0],
+        id: `/alike/${i}`,
+        name: `/alike/${i}`,
+      }));
+      if (prev) applyRates(prev, s);
+      written.push(s);
+      prev = s;
+    }
+    writeStore(written);
+    const segment = fs.readdirSync(dir).find((f) => f.endsWith('.tsr'))!;
+    const key = scanSegment(fs.readFileSync(path.join(dir, segment))).records[0];
+    expect(zlib.inflateRawSync(key.payload).length).toBeGreaterThan(key.payload.length * 64);
+    written.forEach((s, t) => expectRecorded(StoreReader.open(dir).at(T0 + t * 1000), s));
+  });
+
   it('skips a record that checks but does not decode, and what follows it in its block; the samples before it stay exact', () => {
     const written = recordedSamples(45);
     writeStore(written);
