@@ -245,6 +245,10 @@ export function seekBench(
   // The whole command, node start-up included: wall time, and its CPU (user + system, from the child's rusage).
   const cli: number[] = [];
   const cliCpu: number[] = [];
+  // What else the host did during the runs: the bench's own CPU, and its page cache's unwritten bytes (a store
+  // generated just now is ~256 MB of dirty pages, written back ~30 s later: measured, it costs a seek nothing).
+  const ownCpu0 = process.cpuUsage();
+  const pages0 = dirtyPagesKb();
   for (let k = 0; k < Number(process.env.TSTOP_BENCH_SEEK_RUNS ?? 20); k++) {
     const at = randomTime();
     const s0 = performance.now();
@@ -258,6 +262,8 @@ export function seekBench(
     if (r.status !== 0) throw new Error(`tstop snapshot --at failed: ${r.stderr}`);
     cliCpu.push(childrenCpuMs(r.stderr));
   }
+  const ownCpu = process.cpuUsage(ownCpu0);
+  const pages1 = dirtyPagesKb();
   const perCgroupSample = bytes / samples / cgroups;
   return [
     `record seek: ${days}-day store of ${cgroups} cgroups at 5 s (${samples} samples, ${segments} segments, ` +
@@ -270,7 +276,17 @@ export function seekBench(
       `wall median ${median(cli).toFixed(0)} ms, p95 ${quantile(cli, 0.95).toFixed(0)} ms, max ${Math.max(...cli).toFixed(0)} ms; ` +
       `CPU median ${median(cliCpu).toFixed(0)} ms, p95 ${quantile(cliCpu, 0.95).toFixed(0)} ms (${cli.length} runs, ` +
       `load average ${loadAverages()})`,
+    `record seek: during those runs: the bench's own CPU ${((ownCpu.user + ownCpu.system) / 1000).toFixed(0)} ms; ` +
+      `the host's dirty pages ${(pages0.dirty / 1024).toFixed(0)} -> ${(pages1.dirty / 1024).toFixed(0)} MB, ` +
+      `under writeback ${(pages0.writeback / 1024).toFixed(0)} -> ${(pages1.writeback / 1024).toFixed(0)} MB (/proc/meminfo)`,
   ];
+}
+
+/** /proc/meminfo's Dirty and Writeback (kB). */
+function dirtyPagesKb(): { dirty: number; writeback: number } {
+  const text = fs.readFileSync('/proc/meminfo', 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { dirty: kb('Dirty'), writeback: kb('Writeback') };
 }
 
 /** The children's user + system time (ms) from the last line of sh's `times` ("0m0.450000s 0m0.120000s"). */

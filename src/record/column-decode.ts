@@ -182,7 +182,7 @@ function applyNumbers(
  * no entity and no template: copy it first (copyState) to keep it.
  */
 export function decodeColumns(prev: FlatState | null, payload: Buffer, templates: Templates): FlatState {
-  const raw = zlib.inflateRawSync(payload);
+  const raw = zlib.inflateRawSync(payload, prev ? undefined : { chunkSize: keyFrameChunkBytes(payload.length) });
   const headBytes = raw.readUInt32LE(0);
   const h = JSON.parse(raw.subarray(4, 4 + headBytes).toString()) as Header;
   if (h.q !== (prev ? prev.seq + 1 : 0)) throw new ColumnDecodeError(`record ${h.q} does not follow ${prev?.seq}`);
@@ -234,3 +234,15 @@ export function decodeColumns(prev: FlatState | null, payload: Buffer, templates
 }
 
 const EMPTY = new Float64Array(0);
+
+/**
+ * The output chunk for inflating a key frame: a 1,000-cgroup key frame
+ * inflates to megabytes (its templates' text), which in zlib's default 16 KB
+ * chunks is a hundred-odd calls into zlib and a copy of them all into one
+ * buffer (~3 ms of a seek's CPU). Room for 64 times the compressed size (the
+ * bench store's key frames inflate ~61 times) up to 4 MB takes most in one;
+ * more is still read, in more chunks.
+ */
+function keyFrameChunkBytes(payloadBytes: number): number {
+  return Math.min(4 << 20, Math.max(64 << 10, payloadBytes * 64));
+}

@@ -51,14 +51,33 @@ export interface SelectPlaces {
   leaves: Int32Array;
 }
 
-/** A top-level member: its key's span (quotes included), its value's, and the numbers in it. */
-interface Member {
-  keyStart: number;
-  keyEnd: number;
-  valueStart: number;
-  valueEnd: number;
-  firstLeaf: number;
-  leafEnd: number;
+/**
+ * The scan's top-level members and numbers, in arrays kept from one scan to
+ * the next (a key frame scans a thousand templates: objects per member and
+ * growing arrays per template were most of what the garbage collector copied).
+ * A member is MEMBER_FIELDS ints: its key's span (quotes included), where its
+ * value ends, and its numbers [firstLeaf, leafEnd).
+ */
+const MEMBER_FIELDS = 5;
+const KEY_START = 0;
+const KEY_END = 1;
+const VALUE_END = 2;
+const FIRST_LEAF = 3;
+const LEAF_END = 4;
+let memberFields = new Int32Array(MEMBER_FIELDS * 64);
+/** Where each number is in the skeleton (its 0), in scan order. */
+let leafScratch = new Int32Array(1024);
+
+function growMembers(): void {
+  const grown = new Int32Array(memberFields.length * 2);
+  grown.set(memberFields);
+  memberFields = grown;
+}
+
+function growLeaves(atLeast: number): void {
+  const grown = new Int32Array(Math.max(leafScratch.length * 2, atLeast));
+  grown.set(leafScratch);
+  leafScratch = grown;
 }
 
 const QUOTE = 34;
@@ -184,20 +203,20 @@ export function scanTemplate(
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
   const leafQuoted = quotedOf(leafKeys);
   // Members' scans of earlier templates (not when paths are asked for: those are not kept).
-  const madeWith = [rateLeafKeys, isRatePath, select];
-  if (madeWith.some((x, i) => x !== memoMadeWith[i])) {
+  if (rateLeafKeys !== memoMadeWith[0] || isRatePath !== memoMadeWith[1] || select !== memoMadeWith[2]) {
     memberMemo = [];
-    memoMadeWith = madeWith;
+    memoMadeWith = [rateLeafKeys, isRatePath, select];
   }
   const memo = withPaths ? null : memberMemo;
   /** The member being scanned is to be kept (its rates start at this index); -1: not. */
   let memoRates = -1;
   const rateQuoted = quotedOf(rateLeafKeys);
   const listQuoted = quotedKeyOf(listKey);
-  const leafAt: number[] = [];
+  /** Numbers so far (in leafScratch), members so far (in memberFields), the current member's first field (-1: none). */
+  let leaves = 0;
+  let memberCount = 0;
+  let member = -1;
   const rateLeaves: { j: number; keys: string[] }[] = [];
-  const members: Member[] = [];
-  let member: Member | null = null;
   let depth = 0;
   let listPart = -1;
   let listAt = -1;
@@ -217,15 +236,14 @@ export function scanTemplate(
       keyEndAt[depth - 1] = end;
       expectKey = false;
       if (depth === 1) {
-        member = {
-          keyStart: p,
-          keyEnd: end,
-          valueStart: end + 1,
-          valueEnd: n,
-          firstLeaf: leafAt.length,
-          leafEnd: 0,
-        };
-        members.push(member);
+        member = memberCount * MEMBER_FIELDS;
+        if (member + MEMBER_FIELDS > memberFields.length) growMembers();
+        memberFields[member + KEY_START] = p;
+        memberFields[member + KEY_END] = end;
+        memberFields[member + VALUE_END] = n;
+        memberFields[member + FIRST_LEAF] = leaves;
+        memberFields[member + LEAF_END] = 0;
+        memberCount++;
         if (
           end - p === listQuoted.length &&
           text.startsWith(listQuoted, p) &&
@@ -234,18 +252,22 @@ export function scanTemplate(
           // The process list (a skeleton writes it []): its place in the parts is the mark.
           if (text.charCodeAt(end + 2) !== CLOSE_ARRAY || listAt >= 0) return null;
           listAt = end + 1;
-          listPart = leafAt.length;
+          listPart = leaves;
           p = end + 3;
           continue;
         }
         const v = text.charCodeAt(end + 1);
-        if (memo && (v === OPEN_OBJECT || v === OPEN_ARRAY) && members.length <= MAX_MEMO_MEMBERS) {
-          const kept = memo[members.length - 1];
+        if (memo && (v === OPEN_OBJECT || v === OPEN_ARRAY) && memberCount <= MAX_MEMO_MEMBERS) {
+          const kept = memo[memberCount - 1];
           if (kept !== undefined && text.startsWith(kept.text, p)) {
             // The same text as the last template's member here: its scan, moved to this place.
-            const base = leafAt.length;
-            for (let x = 0; x < kept.leaves.length; x++) leafAt.push(p + kept.leaves[x]);
-            for (const r of kept.rates) rateLeaves.push({ j: base + r.j, keys: r.keys });
+            const base = leaves;
+            const keptLeaves = kept.leaves;
+            if (base + keptLeaves.length > leafScratch.length) growLeaves(base + keptLeaves.length);
+            for (let x = 0; x < keptLeaves.length; x++) leafScratch[leaves++] = p + keptLeaves[x];
+            const keptRates = kept.rates;
+            for (let x = 0; x < keptRates.length; x++)
+              rateLeaves.push({ j: base + keptRates[x].j, keys: keptRates[x].keys });
             for (let x = 0; x < kept.places.length; x += 2) placeLeaves![kept.places[x]] = base + kept.places[x + 1];
             p += kept.text.length;
             continue;
@@ -265,22 +287,20 @@ export function scanTemplate(
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth === 0 || isArrayAt[depth - 1] !== (c === CLOSE_ARRAY ? 1 : 0)) return null;
       depth--;
-      if (depth === 0 && member) {
-        member.valueEnd = p;
-        member.leafEnd = leafAt.length;
-        if (memoRates >= 0)
-          memoRates = keep(memo!, members.length - 1, text, member, leafAt, rateLeaves, memoRates, placeLeaves);
+      if (depth === 0 && member >= 0) {
+        memberFields[member + VALUE_END] = p;
+        memberFields[member + LEAF_END] = leaves;
+        if (memoRates >= 0) memoRates = keep(memo!, memberCount - 1, text, member, rateLeaves, memoRates, placeLeaves);
       }
       p++;
     } else if (c === COMMA) {
       if (depth === 0) return null;
       if (isArrayAt[depth - 1] === 1) indexAt[depth - 1]++;
       else expectKey = true;
-      if (depth === 1 && member) {
-        member.valueEnd = p;
-        member.leafEnd = leafAt.length;
-        if (memoRates >= 0)
-          memoRates = keep(memo!, members.length - 1, text, member, leafAt, rateLeaves, memoRates, placeLeaves);
+      if (depth === 1 && member >= 0) {
+        memberFields[member + VALUE_END] = p;
+        memberFields[member + LEAF_END] = leaves;
+        if (memoRates >= 0) memoRates = keep(memo!, memberCount - 1, text, member, rateLeaves, memoRates, placeLeaves);
       }
       p++;
     } else if (c === ZERO) {
@@ -293,12 +313,13 @@ export function scanTemplate(
         // A rate's or a wanted place's own key: its whole path decides.
         const path = pathOf(text, depth);
         if (isKeyIn(text, keyStartAt[top], keyEndAt[top], rateQuoted) && isRatePath(path))
-          rateLeaves.push({ j: leafAt.length, keys: keysOf(path) });
+          rateLeaves.push({ j: leaves, keys: keysOf(path) });
         const x = placeAt?.get(path);
-        if (x !== undefined) placeLeaves![x] = leafAt.length;
+        if (x !== undefined) placeLeaves![x] = leaves;
       }
       if (paths) paths.push(pathOf(text, depth));
-      leafAt.push(p);
+      if (leaves === leafScratch.length) growLeaves(leaves + 1);
+      leafScratch[leaves++] = p;
       p++;
     } else if (c === 116 /* t */ || c === 102 /* f */ || c === 110 /* n */) {
       const word = c === 116 ? 'true' : c === 102 ? 'false' : 'null';
@@ -307,20 +328,20 @@ export function scanTemplate(
     } else return null; // another number, or whitespace: not a skeleton as skeletonOf writes it
   }
   if (depth !== 0) return null;
-  const rate = new Uint8Array(leafAt.length);
-  for (const { j } of rateLeaves) rate[j] = 1;
-  const view = rateViewOf(members, quotedOf(rateInputs), text);
+  const rate = new Uint8Array(leaves);
+  for (let x = 0; x < rateLeaves.length; x++) rate[rateLeaves[x].j] = 1;
+  const view = rateViewOf(memberCount, quotedOf(rateInputs), text);
   return {
-    leaves: leafAt.length,
+    leaves,
     rate,
     rateLeaves,
-    cuts: new Int32Array(leafAt), // (Int32Array.from walks an iterator: slower)
+    cuts: leafScratch.slice(0, leaves),
     listAt,
     listPart,
     rateSpans: view.rateSpans,
     rateIdx: view.rateIdx,
     paths,
-    select: select && selectSpans(members, quotedOf(select.keys), placeLeaves!, text),
+    select: select && selectSpans(memberCount, quotedOf(select.keys), placeLeaves!, text),
   };
 }
 
@@ -329,22 +350,24 @@ function keep(
   memo: (MemberMemo | undefined)[],
   at: number,
   text: string,
-  m: Member,
-  leafAt: readonly number[],
+  m: number,
   rateLeaves: readonly { j: number; keys: string[] }[],
   firstRate: number,
   placeLeaves: Int32Array | null | undefined,
 ): -1 {
-  const leaves = new Int32Array(m.leafEnd - m.firstLeaf);
-  for (let j = m.firstLeaf; j < m.leafEnd; j++) leaves[j - m.firstLeaf] = leafAt[j] - m.keyStart;
+  const keyStart = memberFields[m + KEY_START];
+  const firstLeaf = memberFields[m + FIRST_LEAF];
+  const leafEnd = memberFields[m + LEAF_END];
+  const leaves = new Int32Array(leafEnd - firstLeaf);
+  for (let j = firstLeaf; j < leafEnd; j++) leaves[j - firstLeaf] = leafScratch[j] - keyStart;
   const places: number[] = [];
   if (placeLeaves)
     for (let x = 0; x < placeLeaves.length; x++)
-      if (placeLeaves[x] >= m.firstLeaf && placeLeaves[x] < m.leafEnd) places.push(x, placeLeaves[x] - m.firstLeaf);
+      if (placeLeaves[x] >= firstLeaf && placeLeaves[x] < leafEnd) places.push(x, placeLeaves[x] - firstLeaf);
   memo[at] = {
-    text: text.slice(m.keyStart, m.valueEnd),
+    text: text.slice(keyStart, memberFields[m + VALUE_END]),
     leaves,
-    rates: rateLeaves.slice(firstRate).map((r) => ({ j: r.j - m.firstLeaf, keys: r.keys })),
+    rates: rateLeaves.slice(firstRate).map((r) => ({ j: r.j - firstLeaf, keys: r.keys })),
     places,
   };
   return -1;
@@ -383,33 +406,28 @@ function withPlaceKeys(rateLeafKeys: ReadonlySet<string>, places: readonly strin
 }
 
 /** The spans of the wanted members, or null when one of them holds a number (not a member read whole). */
-function selectSpans(
-  members: readonly Member[],
-  keys: QuotedKeys,
-  leaves: Int32Array,
-  text: string,
-): SelectPlaces | null {
+function selectSpans(memberCount: number, keys: QuotedKeys, leaves: Int32Array, text: string): SelectPlaces | null {
   const spans: number[] = [];
-  for (const m of members) {
-    if (!isKeyIn(text, m.keyStart, m.keyEnd, keys)) continue;
-    if (m.leafEnd !== m.firstLeaf) return null;
-    spans.push(m.keyStart, m.valueEnd);
+  for (let m = 0; m < memberCount * MEMBER_FIELDS; m += MEMBER_FIELDS) {
+    if (!isKeyIn(text, memberFields[m + KEY_START], memberFields[m + KEY_END], keys)) continue;
+    if (memberFields[m + LEAF_END] !== memberFields[m + FIRST_LEAF]) return null;
+    spans.push(memberFields[m + KEY_START], memberFields[m + VALUE_END]);
   }
   return { spans: new Int32Array(spans), leaves };
 }
 
 /** The rate view: the spans of the rateInputs members, and their numbers' indexes. */
 function rateViewOf(
-  members: readonly Member[],
+  memberCount: number,
   rateInputs: QuotedKeys,
   text: string,
 ): { rateSpans: Int32Array; rateIdx: Int32Array } {
   const spans: number[] = [];
   const idx: number[] = [];
-  for (const m of members) {
-    if (!isKeyIn(text, m.keyStart, m.keyEnd, rateInputs)) continue;
-    spans.push(m.keyStart, m.valueEnd);
-    for (let j = m.firstLeaf; j < m.leafEnd; j++) idx.push(j);
+  for (let m = 0; m < memberCount * MEMBER_FIELDS; m += MEMBER_FIELDS) {
+    if (!isKeyIn(text, memberFields[m + KEY_START], memberFields[m + KEY_END], rateInputs)) continue;
+    spans.push(memberFields[m + KEY_START], memberFields[m + VALUE_END]);
+    for (let j = memberFields[m + FIRST_LEAF]; j < memberFields[m + LEAF_END]; j++) idx.push(j);
   }
   return { rateSpans: new Int32Array(spans), rateIdx: new Int32Array(idx) };
 }
@@ -431,6 +449,8 @@ export function scannedText(
       from = listAt + 2;
     }
     const v = vals[j];
+    // The skeleton writes every number 0: a 0 (or -0, which prints 0) is its text already, not cut out.
+    if (v === 0) continue;
     pieces.push(skeleton.slice(from, cuts[j]), Number.isFinite(v) ? String(v) : 'null');
     from = cuts[j] + 1;
   }
@@ -485,6 +505,7 @@ export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Floa
       const cut = cuts[j];
       if (cut >= end) break;
       const v = vals[j];
+      if (v === 0 && rate[j] !== 1) continue; // the skeleton's own 0 (scannedText)
       pieces.push(skeleton.slice(from, cut), rate[j] === 1 || !Number.isFinite(v) ? 'null' : String(v));
       from = cut + 1;
     }
@@ -523,10 +544,11 @@ export function scannedRateTexts(
       const j = rateIdx[x];
       const cut = cuts[j];
       if (cut >= end) break;
-      const piece = skeleton.slice(from, cut);
       const isRate = rate[j] === 1;
       const v = vals[j];
       const before = valsBefore[j];
+      if (v === 0 && before === 0 && !isRate) continue; // the skeleton's own 0 in both (scannedText)
+      const piece = skeleton.slice(from, cut);
       pieces.push(piece, isRate || !Number.isFinite(v) ? 'null' : String(v));
       piecesBefore.push(piece, isRate || !Number.isFinite(before) ? 'null' : String(before));
       from = cut + 1;

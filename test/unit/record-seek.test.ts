@@ -16,6 +16,8 @@ import { encodeIndex, indexName } from '../../src/record/index-file.js';
 import { StoreReader } from '../../src/record/reader.js';
 import { StoreWriter } from '../../src/record/store.js';
 import { skeletonOf, compileTemplate, scannedTemplate, type Template } from '../../src/record/templates.js';
+import { textOf } from '../../src/record/columns.js';
+import { scannedRateText, scannedRateTexts } from '../../src/record/template-scan.js';
 
 const T0 = 1_767_000_000_000;
 let dir: string;
@@ -114,6 +116,65 @@ describe('templates read by a scan of the skeleton', () => {
       }
     }
   });
+  // The scan keeps its members and numbers in arrays it reuses and grows (template-scan.ts: 64 members, 1,024 numbers at first).
+  it('are the compiled templates past the first sizes of the scan arrays, and after a template that grew them', () => {
+    const s = syntheticSnapshot(4, 2);
+    const c = s.containers[0];
+    const wide: Record<string, unknown> = { ...c };
+    for (let m = 0; m < 150; m++)
+      wide[`m${m}`] = { percent: m, used: m, list: Array.from({ length: 12 }, (_, i) => ({ readBytes: i, x: 'y' })) };
+    const texts = [c, wide, { ...wide, id: '/wide-2' }, c, s.containers[1]].map(skeleton);
+    for (const text of texts) {
+      const scanned = scannedTemplate(text)!;
+      const compiled = compileTemplate(text);
+      expect(
+        scanned.leaves > 1024 || text.length < 20_000,
+        'the wide one has more numbers than the first array holds',
+      ).toBe(true);
+      expect(fieldsOf(scanned), text.slice(0, 80)).toEqual(fieldsOf(compiled));
+      expect([...scanned.select!.leaves]).toEqual([
+        compiled.paths.indexOf('cpu.percent'),
+        compiled.paths.indexOf('memory.workingSetBytes'),
+      ]);
+    }
+  });
+
+  // A number that is 0 (or -0) is left in the skeleton's text, not cut out (template-scan.ts, scannedText).
+  it('print the numbers as the compiled templates do: zeros, negative zeros, non-finite numbers and rates', () => {
+    const s = syntheticSnapshot(4, 2);
+    const c = { ...s.containers[0], processes: [{ pid: 7, comm: 'x' }] };
+    for (const text of [skeleton(c), skeleton(s.host)]) {
+      const scanned = scannedTemplate(text)!;
+      const compiled = compileTemplate(text);
+      const n = compiled.leaves;
+      const pick = [0, -0, 0, 1.5, Number.NaN, -0, Infinity, -3, 1e21, 0, 0, 0.1];
+      const valueSets = [
+        new Float64Array(n),
+        new Float64Array(n).fill(-0),
+        Float64Array.from({ length: n }, (_, j) => pick[j % pick.length]),
+        Float64Array.from({ length: n }, (_, j) => pick[(j * 7 + 3) % pick.length]),
+      ];
+      const rateText = (vals: Float64Array): string => {
+        let out = compiled.rateParts[0];
+        for (let x = 0; x < compiled.rateIdx.length; x++) {
+          const j = compiled.rateIdx[x];
+          out += compiled.rate[j] || !Number.isFinite(vals[j]) ? 'null' : String(vals[j]);
+          out += compiled.rateParts[x + 1];
+        }
+        return out;
+      };
+      for (const vals of valueSets) {
+        const list = text.includes('"processes"') ? c.processes : null;
+        const expected = textOf({ id: 'x', t: compiled, vals, list });
+        expect(textOf({ id: 'x', t: scanned, vals, list })).toBe(expected);
+        expect(JSON.parse(expected)).toBeTypeOf('object');
+        expect(scannedRateText(text, scanned.scanned!, vals)).toBe(rateText(vals));
+        for (const before of valueSets)
+          expect(scannedRateTexts(text, scanned.scanned!, vals, before)).toEqual([rateText(vals), rateText(before)]);
+      }
+    }
+  });
+
   it('decline what skeletonOf does not write, which is then compiled', () => {
     for (const text of [
       '{"a":1}',
@@ -195,6 +256,31 @@ describe('seek', () => {
     const all = [...StoreReader.open(dir).between(0, Infinity)];
     expect(all).toHaveLength(written.length);
     all.forEach((s, t) => expectRecorded(s, written[t]));
+  });
+
+  // A key frame is inflated in one chunk of 64 times its compressed size (column-decode.ts); one that inflates more
+  // (cgroups alike but for their ids) is read in several.
+  it('reads a key frame that inflates to more than its first output chunk', () => {
+    const written: Snapshot[] = [];
+    let prev: Snapshot | null = null;
+    for (let t = 0; t < 3; t++) {
+      const s = syntheticSnapshot(1, t);
+      s.timestamp = new Date(T0 + t * 1000).toISOString();
+      s.monotonicSeconds = 100 + t;
+      s.containers = Array.from({ length: 3000 }, (_, i) => ({
+        ...s.containers[0],
+        id: `/alike/${i}`,
+        name: `/alike/${i}`,
+      }));
+      if (prev) applyRates(prev, s);
+      written.push(s);
+      prev = s;
+    }
+    writeStore(written);
+    const segment = fs.readdirSync(dir).find((f) => f.endsWith('.tsr'))!;
+    const key = scanSegment(fs.readFileSync(path.join(dir, segment))).records[0];
+    expect(zlib.inflateRawSync(key.payload).length).toBeGreaterThan(key.payload.length * 64);
+    written.forEach((s, t) => expectRecorded(StoreReader.open(dir).at(T0 + t * 1000), s));
   });
 
   it('skips a record that checks but does not decode, and what follows it in its block; the samples before it stay exact', () => {
