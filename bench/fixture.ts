@@ -44,11 +44,17 @@ export async function createBenchCgroups(count: number, processEvery = 10): Prom
       await new Promise((r) => setTimeout(r, 5));
     }
   }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    removeOnSignal(mounts, parent, children);
+    process.kill(process.pid, signal); // the default action now (exit code 128+n)
+  };
+  for (const signal of EXIT_SIGNALS) process.once(signal, onSignal);
   return {
     mounts,
     parent,
     ids,
     async cleanup() {
+      for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
       for (const c of children) c.kill('SIGKILL');
       await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
       for (let attempt = 0; ; attempt++) {
@@ -62,4 +68,25 @@ export async function createBenchCgroups(count: number, processEvery = 10): Prom
       }
     },
   };
+}
+
+/**
+ * A bench stopped by a signal (timeout(1), Ctrl-C) would leave its thousand
+ * cgroups behind, and every later collection on the host reads them: its
+ * sleepers are killed and the fixture removed before it dies.
+ */
+const EXIT_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function removeOnSignal(mounts: CgroupMounts, parent: string, children: ChildProcess[]): void {
+  for (const c of children) c.kill('SIGKILL');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  // The killed sleepers leave their cgroups as they exit: a few ms, no event loop to wait on.
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      removeCgroup(mounts, parent);
+      return;
+    } catch {
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
 }
