@@ -68,10 +68,19 @@ function processCpuTotal(registry: PromClient.Registry): void {
   });
 }
 
+/**
+ * Period of the timer behind the nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds
+ * histogram (perf_hooks.monitorEventLoopDelay). prom-client's 10 ms woke the
+ * exporter 100 times a second between scrapes: ~3-4 ms of CPU a second
+ * (docs/metrics.md), as much as a tenth of a scrape at 1,000 cgroups; at
+ * 100 ms a loop held up by a collection still shows in the histogram.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** prom-client's collectDefaultMetrics({ register: registry }) without loading its index. */
 export function collectDefaultMetrics(registry: PromClient.Registry): void {
   processCpuTotal(registry);
-  const config = { eventLoopMonitoringPrecision: 10 };
+  const config = { eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS };
   for (const file of DEFAULT_METRIC_FILES) {
     (require(`prom-client/lib/metrics/${file}`) as DefaultMetric)(registry, config);
   }

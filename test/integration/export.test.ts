@@ -106,6 +106,19 @@ describe('tstop export over HTTP', () => {
     expect(Number(head.headers['content-length'])).toBeGreaterThan(1000);
   });
 
+  it('sleeps between scrapes: its main thread wakes fewer than 50 times a second (no 10 ms lag timer)', async () => {
+    // prom-client's event-loop histogram at its default 10 ms woke the loop 100 times a second.
+    const switches = (): number => {
+      const status = fs.readFileSync(`/proc/${exp.pid}/task/${exp.pid}/status`, 'utf8');
+      const n = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)$`, 'm').exec(status)![1]);
+      return n('voluntary_ctxt_switches') + n('nonvoluntary_ctxt_switches');
+    };
+    await sleep(500); // the last test's scrape is over
+    const before = switches();
+    await sleep(2000);
+    expect(switches() - before).toBeLessThan(100);
+  });
+
   it('has /healthz, an index page linking /metrics, and 404 elsewhere', async () => {
     expect((await request(exp.url + 'healthz')).body.toString()).toBe('ok\n');
     const index = await request(exp.url);
