@@ -64,6 +64,7 @@ export async function startAgent(
     const { GuardRunner } = guardModules[1];
     let shared: Collector | null = null;
     const ready = Promise.resolve(collector).then((c) => {
+      c.keepSnapshots(); // its collections come between the other face's: each snapshot keeps its own containers
       shared = c;
       return c.ready();
     });

@@ -10,6 +10,7 @@ import { CgroupSource } from '../cgroupfs/source.js';
 import { CgroupTree, type CgroupNode } from '../cgroupfs/tree.js';
 import { TreeWatcher } from '../cgroupfs/watch.js';
 import { phaseOf, SettingsSafety, WATCHED_RESCAN_MS } from './settings-safety.js';
+import { blankContainer } from './blank.js';
 import { CARRIED, carriedTables, markCarried, NOTHING_STALE, settleFromPids } from './focus-carry.js';
 import { emptyReadsMemo, UnchangedValues, type ReadsMemo } from './unchanged.js';
 import type { CollectContext } from '../../collectors/api.js';
@@ -62,6 +63,16 @@ export interface CollectorOptions extends Partial<RuntimeStateOptions> {
    * every tick (tests' reference). Off too while tree.gateIdle is off.
    */
   carryUnchanged?: boolean;
+  /**
+   * Write each cgroup's container into the object of the snapshot before the
+   * last (two per cgroup, used in turn) instead of a new one: a snapshot's
+   * containers then stay valid only until the second collect() after it.
+   * For a face that drops each snapshot by then (the exporter alone: its render
+   * cache keeps field values, not containers); see keepSnapshots. At 1,000
+   * cgroups a new container per cgroup and tick is ~250 KB a tick that lives
+   * into the old generation and is garbage there (docs/exporter.md).
+   */
+  reuseContainers?: boolean;
 }
 
 /**
@@ -77,6 +88,8 @@ interface NodeMemo extends CgroupIdentity, ReadsMemo {
   capabilities: Capabilities | null;
   /** This cgroup's snapshot of the previous tick: collectors reuse unchanged values from it. */
   last: ContainerSnapshot | null;
+  /** With reuseContainers: the container of the tick before last, which this tick's is written into. */
+  spare: ContainerSnapshot | null;
   /** Runtime state (name, image) looked up; refreshed at rescans. */
   described: boolean;
   /** A docker container whose state (config.v2.json) was not found: named by its id. */
@@ -146,6 +159,8 @@ export class Collector {
   /** This tick may carry unchanged fields (see collect). */
   private carryTick = false;
   private readonly context: { -readonly [K in keyof CollectContext]: CollectContext[K] };
+  /** Containers are written into the objects of the snapshot before the last (see reuseContainers). */
+  private reuseContainers: boolean;
 
   constructor(options: CollectorOptions = {}) {
     this.root = path.resolve(options.root ?? '/');
@@ -153,6 +168,7 @@ export class Collector {
     this.tree = new CgroupTree(this.mounts, new FileReader({ fdBudget: options.fdBudget }));
     this.source = new CgroupSource(this.tree);
     this.unchanged = options.carryUnchanged === false ? null : new UnchangedValues(CGROUP_COLLECTORS);
+    this.reuseContainers = options.reuseContainers === true;
     this.hostStatic = collectHostStatic(this.root);
     this.hostNs = hostNamespaces(this.root);
     this.bootTime = bootTimeSeconds(this.root);
@@ -229,6 +245,15 @@ export class Collector {
     // Out of focus too, the next tick reads this cgroup whole (its new limits shown at once).
     const memo = this.tree.nodes.get(id)?.memo as NodeMemo | undefined;
     if (memo) memo.fullAtMs = -Infinity;
+  }
+
+  /**
+   * Another face keeps snapshots beyond the next collect() (the recorder's own
+   * rates, the guard): from now on every snapshot gets containers of its own.
+   */
+  keepSnapshots(): void {
+    this.reuseContainers = false;
+    for (const node of this.tree.nodes.values()) if (node.memo) (node.memo as NodeMemo).spare = null;
   }
 
   /** Whether cgroups are followed live from inotify events (false: only rescans). */
@@ -416,6 +441,7 @@ export class Collector {
         namespaces: null,
         capabilities: null,
         last: null,
+        spare: null,
         described: false,
         stateMissing: false,
         stateSource: null,
@@ -449,7 +475,8 @@ export class Collector {
   private collectNode(node: CgroupNode, partial: number, nowMs: number): ContainerSnapshot | null {
     const src = this.source.bind(node);
     const memo = this.memoOf(node);
-    const out = this.blankContainer(node, memo);
+    const out = blankContainer(node, memo, this.reuseContainers ? memo.spare : null);
+    memo.spare = null;
     // One context for every cgroup (collectors do not keep it): no object per cgroup and tick.
     const context = this.context;
     context.hugetlbSizes = this.hugetlbSizes;
@@ -504,38 +531,9 @@ export class Collector {
     out.startTimeSeconds = memo.startTimeSeconds;
     out.namespaces = memo.namespaces;
     out.capabilities = memo.capabilities;
+    if (this.reuseContainers) memo.spare = memo.last;
     memo.last = out;
     return out;
-  }
-
-  /** The container's identity, every figure still unknown: the collectors fill them in. */
-  private blankContainer(node: CgroupNode, memo: NodeMemo): ContainerSnapshot {
-    return {
-      id: node.id,
-      name: memo.name,
-      runtime: memo.runtime,
-      containerId: memo.containerId,
-      image: memo.image,
-      kubernetes: memo.kubernetes,
-      labels: memo.labels,
-      runtimeConfig: memo.runtimeConfig,
-      inode: node.inode,
-      populated: false,
-      processes: [],
-      initPid: null,
-      startTimeSeconds: null,
-      cpu: null,
-      memory: null,
-      io: null,
-      pids: null,
-      devices: null,
-      hugetlb: null,
-      freezer: null,
-      pressure: null,
-      namespaces: null,
-      capabilities: null,
-      network: null,
-    };
   }
 
   /** Finds the init (oldest) process when the previous one left; reads its namespaces and capabilities. */

@@ -27,7 +27,7 @@ export const SLOW_FIELDS: ReadonlySet<keyof ContainerSnapshot> = new Set([
 ]);
 export const NOTHING_STALE: readonly (keyof ContainerSnapshot)[] = [];
 /** Shared by every cgroup pids.current says is empty (snapshots are read-only). */
-const NO_PROCESSES: number[] = [];
+export const NO_PROCESSES: number[] = [];
 
 /**
  * A cgroup off screen whose process list and "populated" were carried over:

@@ -64,7 +64,7 @@ export const AGENT_FAMILIES: AgentFamily[] = [
 
 /** The agent families as exposition text. */
 export function renderAgentState(state: AgentState): string {
-  const w = new TextWriter();
+  const w = new TextWriter(1 << 10); // a few lines: not the 64 KiB buffer of an exposition, every scrape
   for (const f of AGENT_FAMILIES) {
     w.begin(f.name, f.type, f.help);
     f.emit(state, w);

@@ -6,15 +6,17 @@
 import zlib from 'node:zlib';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import type { ContainerLabelPolicy } from './container-labels.js';
-import { deflatePiece, gzipJoin, type DeflatePiece } from './gzip-join.js';
+import { deflatePiece, gzipParts, type DeflatePiece, type GzipParts } from './gzip-join.js';
 import { RenderCache } from './render-cache.js';
 
 /** One collection, rendered. */
 export interface Exposition {
   /** The text exposition (UTF-8), inflated from the gzip body on first use (Prometheus takes gzip). */
   readonly body: Buffer;
-  /** The same, gzipped: the families' compressed pieces joined (render-cache.ts, gzip-join.ts). */
+  /** The same, gzipped: the families' compressed pieces joined (render-cache.ts, gzip-join.ts), at each call. */
   gzipped(): Promise<Buffer>;
+  /** The gzipped body as the buffers it is made of (what the server writes: nothing copied). */
+  readonly gzip: GzipParts;
   /** Wall-clock ms when the collection started. */
   collectedAtMs: number;
   /** Monotonic ms (the collection's clock) when it started. */
@@ -232,9 +234,7 @@ export class SharedCollection {
         this.cancelAhead = null;
         if (this.pending || this.closed) return;
         this.aheadCollections++;
-        this.start(this.now(), true)
-          .then((e) => e.gzipped())
-          .catch(() => undefined); // a failed ahead collection: the scrape collects itself and reports
+        this.start(this.now(), true).catch(() => undefined); // a failed ahead collection: the scrape collects itself and reports
       },
       Math.max(0, due - this.now()),
     );
@@ -290,15 +290,17 @@ export class SharedCollection {
 }
 
 /** An exposition over its compressed pieces: the gzip body joined at once, the text inflated when asked for. */
-function expositionOf(pieces: DeflatePiece[], rest: Omit<Exposition, 'body' | 'gzipped'>): Exposition {
-  const zipped = gzipJoin(pieces);
+function expositionOf(pieces: DeflatePiece[], rest: Omit<Exposition, 'body' | 'gzipped' | 'gzip'>): Exposition {
+  const gzip = gzipParts(pieces);
+  const joined = (): Buffer => Buffer.concat(gzip.parts, gzip.length);
   let body: Buffer | null = null;
   return {
     ...rest,
+    gzip,
     get body() {
-      return (body ??= zlib.gunzipSync(zipped));
+      return (body ??= zlib.gunzipSync(joined()));
     },
-    gzipped: () => Promise.resolve(zipped),
+    gzipped: () => Promise.resolve(joined()),
   };
 }
 

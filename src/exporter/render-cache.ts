@@ -28,6 +28,52 @@ import {
 import { deflatePiece, type DeflatePiece } from './gzip-join.js';
 import { TextWriter, type SampleSink } from './text.js';
 
+/**
+ * The fields of one render's containers, flat: cgroup i's keys and values
+ * are at[i] .. at[i + 1]. Values, not the containers: a collector that writes
+ * a new snapshot into an older one's objects (reuseContainers) leaves the
+ * last render's values here as they were.
+ */
+class ContainerFields {
+  keys: string[] = [];
+  values: unknown[] = [];
+  at = new Int32Array(1);
+  /** Entries of keys and values in use (past them only nulls). */
+  used = 0;
+
+  /** Keeps the fields of these containers (the arrays grow once and are reused). */
+  keep(containers: readonly ContainerSnapshot[]): void {
+    if (this.at.length < containers.length + 1) this.at = new Int32Array(containers.length + 1);
+    let k = 0;
+    for (let i = 0; i < containers.length; i++) {
+      const c = containers[i];
+      for (const key in c) {
+        this.keys[k] = key;
+        this.values[k] = c[key as keyof ContainerSnapshot];
+        k++;
+      }
+      this.at[i + 1] = k;
+    }
+    // Let go of what the fewer fields of this render no longer cover.
+    for (let j = k; j < this.used; j++) {
+      this.keys[j] = '';
+      this.values[j] = null;
+    }
+    this.used = k;
+  }
+
+  /** Every field of c is the same value or object as cgroup i's here (snapshots are read-only: same objects, same content). */
+  same(c: ContainerSnapshot, i: number): boolean {
+    let k = this.at[i];
+    const end = this.at[i + 1];
+    for (const key in c) {
+      if (k === end || this.keys[k] !== key || this.values[k] !== c[key as keyof ContainerSnapshot]) return false;
+      k++;
+    }
+    return k === end;
+  }
+}
+
 /** One family's samples of one render: cgroup after cgroup; cgroup i's are ends[i - 1] .. ends[i]. */
 class FamilySamples {
   values = new Float64Array(64);
@@ -96,13 +142,13 @@ export class RenderCache {
   /** Ids and base labels of the cgroups of the last render, in order: the samples line up only while they hold. */
   private lastIds: string[] = [];
   private lastBases: string[] = [];
-  /** The containers of the last render, and what else their samples and base labels depended on. */
-  private lastContainers: ContainerSnapshot[] = [];
+  /** The fields of the last render's containers, and what else their samples and base labels depended on. */
+  private lastFields = new ContainerFields();
   private lastKubernetes = false;
   private lastPolicy: RenderOptions['containerLabels'] = undefined;
   private lastMemoryV2 = false;
   private lastCpuV2 = false;
-  /** Per cgroup of this render: 1 where its container's fields are the last render's (see sameFields). */
+  /** Per cgroup of this render: 1 where its container's fields are the last render's (ContainerFields.same). */
   private same = new Uint8Array(0);
   /** Per family: the last render's samples, overwritten in place by the next render (see Recorder). */
   private samples: FamilySamples[];
@@ -136,7 +182,7 @@ export class RenderCache {
       // Half a render leaves samples and pieces out of step: start over next time.
       this.lastIds = [];
       this.lastBases = [];
-      this.lastContainers = [];
+      this.lastFields.keep([]);
       this.pieces = this.families.map(() => null);
       throw err;
     }
@@ -157,9 +203,9 @@ export class RenderCache {
       ctx.cpuV2 === this.lastCpuV2;
     if (this.same.length < n) this.same = new Uint8Array(n);
     const bases: string[] = new Array<string>(n);
+    const lastCount = this.lastIds.length;
     for (let i = 0; i < n; i++) {
-      const last = this.lastContainers[i];
-      const same = sameContext && last !== undefined && sameFields(containers[i], last);
+      const same = sameContext && i < lastCount && this.lastFields.same(containers[i], i);
       this.same[i] = same ? 1 : 0;
       bases[i] = same ? this.lastBases[i] : baseLabels(containers[i], kubernetes, options.containerLabels);
     }
@@ -232,20 +278,11 @@ export class RenderCache {
     }
     this.lastIds = ids;
     this.lastBases = bases;
-    this.lastContainers = containers.slice();
+    this.lastFields.keep(containers);
     this.lastKubernetes = kubernetes;
     this.lastPolicy = options.containerLabels;
     this.lastMemoryV2 = ctx.memoryV2;
     this.lastCpuV2 = ctx.cpuV2;
     return out;
   }
-}
-
-/** Every field of a is the same value or object as b's (snapshots are read-only: same objects, same content). */
-function sameFields(a: ContainerSnapshot, b: ContainerSnapshot): boolean {
-  if (a === b) return true;
-  for (const key in a) {
-    if (a[key as keyof ContainerSnapshot] !== b[key as keyof ContainerSnapshot]) return false;
-  }
-  return true;
 }

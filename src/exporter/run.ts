@@ -119,6 +119,8 @@ export async function runExport(opts: ExportRunOptions, hooks: RunExportHooks = 
   const collector = new Collector({
     ...opts.collector,
     watch: settings.watch,
+    // The exporter drops each snapshot once rendered; the recorder keeps its last one for its own rates.
+    reuseContainers: !opts.record,
   });
   collectorRef = collector;
   hooks.onCollector?.(collector);

@@ -240,15 +240,20 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     if (pathname === '/metrics') {
       const exposition = await collection.get();
       const gzip = acceptsGzip(req.headers['accept-encoding']);
-      const body = gzip ? await exposition.gzipped() : exposition.body;
+      // gzip: the compressed pieces as they are, one after the other (one writev), not joined per scrape.
+      const parts = gzip ? exposition.gzip.parts : [exposition.body];
       own.scrapes.inc();
       res.writeHead(200, {
         'Content-Type': CONTENT_TYPE,
-        'Content-Length': body.length,
+        'Content-Length': gzip ? exposition.gzip.length : exposition.body.length,
         Vary: 'Accept-Encoding',
         ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
       });
-      res.end(head ? undefined : body);
+      if (!head) {
+        res.cork();
+        for (const part of parts) res.write(part);
+      }
+      res.end();
       return;
     }
     if (pathname === '/healthz') {

@@ -97,7 +97,8 @@ describe('unchanged values carried over', { timeout: 300_000 }, () => {
     await cg.spawn('idle', ['sleep']).ready;
     await cg.spawn('parent/child', ['sleep']).ready;
     const root = isolatedRoot(cg);
-    carrying = new Collector({ watch: true, root });
+    // As the exporter collects: containers written into the objects of the snapshot before the last.
+    carrying = new Collector({ watch: true, root, reuseContainers: true });
     reading = new Collector({ watch: true, root, carryUnchanged: false });
     reading.tree.gateIdle = false;
   });
@@ -163,6 +164,25 @@ describe('unchanged values carried over', { timeout: 300_000 }, () => {
     }
     // The carrying collector did carry (the test is not vacuous).
     expect(carrying.unchanged!.carried).toBeGreaterThan(carriedBefore + 100);
+  });
+
+  it('writes a cgroup into the container of the snapshot before the last, until another face keeps snapshots', () => {
+    const ids = (s: Snapshot): Map<string, ContainerSnapshot> => new Map(s.containers.map((c) => [c.id, c]));
+    const [t0, t1, t2] = [ids(carrying.collect()), ids(carrying.collect()), ids(carrying.collect())];
+    for (const name of names) {
+      const id = `/${name}`; // seen through the isolated root
+      expect(t2.get(id), id).toBeDefined();
+      expect(t1.get(id), id).not.toBe(t0.get(id)); // the previous snapshot's stays as it was: rates, carried fields
+      expect(t2.get(id), id).toBe(t0.get(id));
+    }
+    carrying.keepSnapshots();
+    const seen = new Set([...t1.values(), ...t2.values()]);
+    for (let i = 0; i < 3; i++) {
+      for (const c of carrying.collect().containers) {
+        expect(seen.has(c), c.id).toBe(false);
+        seen.add(c);
+      }
+    }
   });
 
   it('stops carrying a running cgroup: its CPU usage and rates move every tick', async () => {

@@ -262,9 +262,12 @@ describe('shared collection', () => {
     expect(collects).toBe(2);
     expect(next).not.toBe(burst[0]);
     expect(shared.collections).toBe(2);
-    // gzip is made once per exposition and shared too
+    // gzip is made once per exposition and shared too (its parts; gzipped() joins them for who asks)
+    expect(next.gzip).toBe(next.gzip);
     const [a, b] = await Promise.all([next.gzipped(), next.gzipped()]);
-    expect(a).toBe(b);
+    expect(a.equals(b)).toBe(true);
+    expect(a.equals(Buffer.concat(next.gzip.parts))).toBe(true);
+    expect(a.length).toBe(next.gzip.length);
   });
 
   it('tolerates scrape jitter: never serves a collection older than the interval to a steady 1 s scraper', async () => {

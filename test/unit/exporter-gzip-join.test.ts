@@ -4,7 +4,7 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32Combine, deflatePiece, gzipJoin } from '../../src/exporter/gzip-join.js';
+import { crc32, crc32Combine, deflatePiece, gzipJoin, gzipParts } from '../../src/exporter/gzip-join.js';
 
 describe('gzip join', () => {
   it('decodes to the pieces one after the other, as one member, for any split', () => {
@@ -23,6 +23,17 @@ describe('gzip join', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('gives the same stream as parts: the pieces own buffers between header and trailer, nothing copied', () => {
+    const texts = ['# HELP a x\na 1\n', '', 'b{id="/"} 2\n'.repeat(500)].map((t) => Buffer.from(t));
+    const pieces = texts.map((t) => deflatePiece(t, 1));
+    const { parts, length } = gzipParts(pieces);
+    expect(parts.slice(1, 1 + pieces.length)).toEqual(pieces.map((p) => p.deflated));
+    pieces.forEach((p, i) => expect(parts[1 + i]).toBe(p.deflated)); // the same buffers, not copies
+    expect(length).toBe(parts.reduce((n, b) => n + b.length, 0));
+    expect(Buffer.concat(parts).equals(gzipJoin(pieces))).toBe(true);
+    expect(zlib.gunzipSync(Buffer.concat(parts)).equals(Buffer.concat(texts))).toBe(true);
   });
 
   it("keeps each piece in a buffer of its own size, not a view of zlib's 16 KB chunk", () => {

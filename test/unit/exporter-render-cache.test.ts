@@ -154,6 +154,26 @@ describe('render cache', () => {
     expect(emitted.get('container_network_receive_bytes_total')).toEqual(['/a', '/b', '/c']); // the host's, for /
   });
 
+  it('sees new values written into the container objects of the last render (a collector that reuses them)', () => {
+    const cache = new RenderCache();
+    const a = container('/a');
+    const b = container('/b');
+    const first = sampleSnapshot([a, b]);
+    expect(text(first, cache)).toBe(text(first));
+    // The same objects, rewritten: /b's memory is a new object, /a's pids a new value; /a's name changed.
+    b.memory = { ...b.memory!, usageBytes: 424_242 };
+    a.pids = { ...a.pids!, current: 17 };
+    a.name = 'renamed';
+    const second = sampleSnapshot([a, b]);
+    const out = text(second, cache);
+    expect(out).toBe(text(second));
+    expect(out).toContain('name="b"} 424242\n');
+    expect(out).toContain('container_threads{id="/a",image="nginx:1.27",name="renamed"} 17\n');
+    // And back: the cache compares with the values it rendered, not with the objects it was given.
+    b.memory = first.containers[1].memory;
+    expect(text(sampleSnapshot([a, b]), cache)).toBe(text(sampleSnapshot([a, b])));
+  });
+
   it('starts over after a render that failed half way', () => {
     const cache = new RenderCache();
     const good = sampleSnapshot([container('/a')]);
