@@ -25,8 +25,35 @@ describe('the entry of export', { timeout: 60_000 }, () => {
   it('is where bin/tstop starts export, with the exporter’s V8 flags', () => {
     const sh = fs.readFileSync(path.join(root, 'bin/tstop'), 'utf8');
     expect(sh).toMatch(
-      /export\) exec node --max-semi-space-size=4 --optimize-for-size -- "\$\{self%\/\*\}\/tstop-export\.cjs" "\$@" ;;/,
+      /export\)\n(?: +#.*\n)* +unset NODE_EXTRA_CA_CERTS\n +exec node --max-semi-space-size=4 --optimize-for-size -- "\$\{self%\/\*\}\/tstop-export\.cjs" "\$@" ;;/,
     );
+  });
+
+  it('starts without the extra CA file (it makes no TLS connection; the bundle would only take memory)', async () => {
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' };
+    const child = spawn(path.join(root, 'bin/tstop'), ['export', '--listen', '127.0.0.1:0'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line: ${stderr}`)), 30_000);
+        child.stderr.on('data', () => {
+          if (/listening on/.test(stderr)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const environ = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+      expect(fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8')).toContain('tstop-export.cjs');
+      expect(environ.filter((e) => e.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual([]);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
   });
 
   it('prints what the CLI entry prints, and fails as it fails', () => {
