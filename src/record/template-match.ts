@@ -29,26 +29,18 @@ export function matchesInto(v: unknown, t: Template, into: Float64Array, at: num
 }
 const EMPTY_NUMBERS = new Float64Array(0);
 
-/** Where each member of a template's root object ends among its numbers, and which rate leaves (rateLeaves indexes) each holds. */
-interface RootLayout {
-  ends: Int32Array;
-  rates: number[][];
-}
-const layouts = new WeakMap<Template, RootLayout>();
-function layoutOf(t: Template, root: Node & { k: 'o' }): RootLayout {
-  let layout = layouts.get(t);
-  if (!layout) {
-    const ends = new Int32Array(root.kids.length);
-    const rates: number[][] = [];
+/** Where each member of a template's root object ends among its numbers (built templates know it). */
+const memberEndsMemo = new WeakMap<Template, Int32Array>();
+function memberEndsOf(t: Template, root: Node & { k: 'o' }): Int32Array {
+  if (t.memberEnds && t.memberEnds.length === root.kids.length) return t.memberEnds;
+  let ends = memberEndsMemo.get(t);
+  if (!ends) {
+    ends = new Int32Array(root.kids.length);
     let end = 0;
-    root.kids.forEach((kid, i) => {
-      const start = end;
-      ends[i] = end += leafCount(kid);
-      rates.push(t.rateLeaves.flatMap(({ j }, x) => (j >= start && j < end ? [x] : [])));
-    });
-    layouts.set(t, (layout = { ends, rates }));
+    root.kids.forEach((kid, i) => (ends![i] = end += leafCount(kid)));
+    memberEndsMemo.set(t, ends);
   }
-  return layout;
+  return ends;
 }
 
 /** Members whose numbers matchesCarriedInto copied, since the start (tests, benchmarks). */
@@ -78,7 +70,10 @@ export function matchesCarriedInto(
   if (beforeObj === null || typeof beforeObj !== 'object' || beforeVals.length !== t.leaves) {
     return matchesInto(v, t, into, at, lists);
   }
-  const { ends, rates } = layoutOf(t, root);
+  const ends = memberEndsOf(t, root);
+  // Rate leaves in number order (as templates list them): the ones of member i are those before ends[i].
+  const rateLeaves = t.rateLeaves;
+  let r = 0;
   const before = beforeObj as Record<string, unknown>;
   out = into;
   outAt = outStart = at;
@@ -95,11 +90,10 @@ export function matchesCarriedInto(
       for (let j = start; j < ends[i]; j++) into[at + j] = beforeVals[j];
       outAt = at + ends[i];
       membersCopied++;
-      const memberRates = rates[i];
-      for (let y = 0; y < memberRates.length; y++) {
-        if (!rateInto(x, t.rateLeaves[memberRates[y]], into, at)) ok = false;
-      }
+      for (; r < rateLeaves.length && rateLeaves[r].j < ends[i]; r++)
+        if (!rateInto(x, rateLeaves[r], into, at)) ok = false;
     } else ok = match(x, kid, lists);
+    for (; r < rateLeaves.length && rateLeaves[r].j < ends[i]; r++); // a walked member's rates: walked
     if (!ok) break;
     i++;
   }

@@ -94,6 +94,8 @@ export interface Template {
   pathIndex?: Map<string, number>;
   /** A scanned template's text as places in its skeleton (the texts above are then made only when asked for). */
   scanned?: ScannedTemplate;
+  /** Where each member of the root object ends among the numbers (the writer's built templates). */
+  memberEnds?: Int32Array;
   /** What selecting and ordering its cgroup reads (scanned templates only). */
   select?: SelectPlaces | null;
 }
