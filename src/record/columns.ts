@@ -31,7 +31,8 @@ import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { buildTemplate } from './template-build.js';
 import { scannedRateText, scannedRateTexts, scannedText } from './template-scan.js';
-import { withinRateTolerance, Templates, indexOfPath, matchesInto, type Template } from './templates.js';
+import { matchesCarriedInto, matchesInto } from './template-match.js';
+import { withinRateTolerance, Templates, indexOfPath, type Template } from './templates.js';
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
 export function textOf(e: Entity): string {
@@ -99,6 +100,8 @@ export interface Entity {
   vals: Float64Array;
   /** The process list (a cgroup's; null for the host). */
   list: unknown[] | null;
+  /** The writer's: the object these numbers were read from (the next sample's members are compared with its). */
+  obj?: unknown;
 }
 
 /** A decoded sample: what the next record is relative to. */
@@ -145,6 +148,16 @@ class Bytes {
   push(byte: number): void {
     this.reserve(1);
     this.buf[this.length++] = byte;
+  }
+  append(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+  /** Writes text as UTF-8 at length (not moving it); returns the bytes written. */
+  writeUtf8(text: string): number {
+    this.reserve(Buffer.byteLength(text));
+    return this.buf.write(text, this.length);
   }
 }
 
@@ -251,6 +264,34 @@ export class ColumnEncoder {
   private readonly scratch: number[] = [];
   /** About how many numbers a sample has (the last one's, and some). */
   private numbersPerSample = 1024;
+  /**
+   * The samples' number chunks, used in turn: the previous sample's numbers
+   * (what this one is coded against) stay intact in one while this sample's
+   * are written to the other. A chunk a sample outgrows is replaced.
+   */
+  private readonly chunks: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+  private chunkTurn = 0;
+  /** Per-sample scratch (codes, derivable flags, kind bytes, planes, the record before deflate), kept between samples. */
+  private codes = new Float64Array(0);
+  private derivedFlags = new Uint8Array(0);
+  private kinds = Buffer.alloc(0);
+  private readonly planes = new Bytes();
+  private readonly body = new Bytes();
+
+  /**
+   * copyCarried (default true): an entity's members that are the objects of
+   * its previous sample (carried over by the collection) have their numbers
+   * copied from that sample's, not walked; false walks every one (the tests
+   * compare the bytes of the two).
+   */
+  constructor(private readonly options: { copyCarried?: boolean } = {}) {}
+
+  /** Whether obj still has before's template, its numbers written to chunk at `at` (matchesInto). */
+  private matches(obj: unknown, before: Entity, chunk: Float64Array, at: number, lists: unknown[][]): boolean {
+    if (this.options.copyCarried === false || before.obj === undefined)
+      return matchesInto(obj, before.t, chunk, at, lists);
+    return matchesCarriedInto(obj, before.t, chunk, at, lists, before.obj, before.vals);
+  }
 
   /** A key frame (against nothing) when `key`, else a delta against the previous sample. */
   encode(s: Snapshot, key: boolean): Buffer {
@@ -262,7 +303,10 @@ export class ColumnEncoder {
     const vals = this.scratch;
     // Every entity's numbers in one chunk (vals: a view of it): a thousand small typed arrays a sample, each
     // with its own buffer, cost far more to make and to collect.
-    let chunk = new Float64Array(this.numbersPerSample);
+    // Not the chunk of this.prev (turned only once a sample is encoded: a failed one leaves it as it was).
+    const turn = this.chunkTurn ^ 1;
+    if (this.chunks[turn].length < this.numbersPerSample) this.chunks[turn] = new Float64Array(this.numbersPerSample);
+    let chunk = this.chunks[turn];
     let used = 0;
     let total = 0;
     const lists: unknown[][] = [];
@@ -277,7 +321,7 @@ export class ColumnEncoder {
         chunk = new Float64Array(Math.max(this.numbersPerSample, before.t.leaves));
         used = 0;
       }
-      if (before && matchesInto(obj, before.t, chunk, used, lists)) t = before.t;
+      if (before && this.matches(obj, before, chunk, used, lists)) t = before.t;
       else {
         vals.length = 0;
         lists.length = 0;
@@ -295,7 +339,7 @@ export class ColumnEncoder {
         changedLists[entities.length] = list;
         listsChanged = true;
       }
-      entities.push({ id, t, vals: chunk.subarray(used, used + t.leaves), list });
+      entities.push({ id, t, vals: chunk.subarray(used, used + t.leaves), list, obj });
       used += t.leaves;
       total += t.leaves;
     }
@@ -322,12 +366,17 @@ export class ColumnEncoder {
     const derived = this.derivable(state, prev !== null, sameIds);
     const { kinds, planes, literals } = this.columns(entities, prev, derived);
     if (literals.length) header.l = literals;
-    const head = Buffer.from(JSON.stringify(header));
-    const len = Buffer.allocUnsafe(4);
-    len.writeUInt32LE(head.length);
+    const body = this.body;
+    body.length = 0;
+    body.reserve(4);
+    body.length = 4;
+    body.length += body.writeUtf8(JSON.stringify(header));
+    body.buf.writeUInt32LE(body.length - 4, 0);
+    body.append(kinds);
+    body.append(planes.buf.subarray(0, planes.length));
     this.prev = state;
-    const body = [len, head, kinds, planes.buf.subarray(0, planes.length)];
-    return zlib.deflateRawSync(Buffer.concat(body), { level: DEFLATE_LEVEL });
+    this.chunkTurn = turn;
+    return zlib.deflateRawSync(body.buf.subarray(0, body.length), { level: DEFLATE_LEVEL });
   }
 
   /**
@@ -346,7 +395,8 @@ export class ColumnEncoder {
     for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + entities[i].t.leaves;
     const total = offsets[n];
     // A code, or -1 - x for the x-th value to be stored as a literal (numbered in column order below).
-    const codes = new Float64Array(total);
+    if (this.codes.length < total) this.codes = new Float64Array(total + (total >> 3));
+    const codes = this.codes;
     const pending: (number | null)[] = [];
     let maxLeaves = 0;
     for (let i = 0; i < n; i++) {
@@ -364,8 +414,10 @@ export class ColumnEncoder {
         codes[at + j] = u % 4 === 3 ? -1 - (pending.length - 1) : u;
       }
     }
-    const kinds = Buffer.allocUnsafe(total);
-    const planes = new Bytes();
+    if (this.kinds.length < total) this.kinds = Buffer.allocUnsafe(total + (total >> 3));
+    const kinds = this.kinds.subarray(0, total);
+    const planes = this.planes;
+    planes.length = 0;
     const literals: (number | null)[] = [];
     // Every null literal (a null rate in a key frame) is one entry: the same magnitude down the column.
     let nullLiteral = -1;
@@ -421,7 +473,9 @@ export class ColumnEncoder {
     this.prevSnapshot = snapshot;
     if (!prevSnapshot) return null;
     const total = state.entities.reduce((sum, e) => sum + e.t.leaves, 0);
-    const ok = new Uint8Array(total);
+    // Only rate places are read, and every one is written below.
+    if (this.derivedFlags.length < total) this.derivedFlags = new Uint8Array(total + (total >> 3));
+    const ok = this.derivedFlags;
     let at = 0;
     state.entities.forEach((e, i) => {
       const leaves = e.t.rateLeaves;

@@ -28,6 +28,8 @@ let vals: number[] = [];
 let lists: unknown[][] = [];
 let rate: number[] = [];
 let rateLeaves: { j: number; keys: string[] }[] = [];
+/** Where each member of the top object ends among the numbers (the writer's carried copy: template-match.ts). */
+let memberEnds: number[] = [];
 /** The keys down to the value walked, kept only under RATE_TREE (a rate leaf's keys). */
 const path: string[] = [];
 /** The node of the value whose text walk() last returned. */
@@ -99,6 +101,7 @@ function walk(v: unknown, rates: RateTree | true | null, top: boolean): string {
       if (child !== null) path.pop();
     }
     s += `${keys.length ? ',' : ''}${JSON.stringify(k)}:${inner}`;
+    if (top) memberEnds.push(vals.length);
     keys.push(k);
     kids.push(node);
   }
@@ -123,6 +126,7 @@ class BuiltTemplate implements Template {
     readonly leaves: number,
     readonly rate: Uint8Array,
     readonly rateLeaves: { j: number; keys: string[] }[],
+    readonly memberEnds: Int32Array,
   ) {}
 
   private get other(): Template {
@@ -165,6 +169,7 @@ export function buildTemplate(
   lists = processLists;
   rate = [];
   rateLeaves = [];
+  memberEnds = [];
   path.length = 0;
   try {
     const skeleton = flat(walk(obj, RATE_TREE, true));
@@ -172,7 +177,8 @@ export function buildTemplate(
     if (held) return held;
     const flags = new Uint8Array(vals.length);
     for (let j = 0; j < rate.length; j++) if (rate[j]) flags[j] = 1;
-    return new BuiltTemplate(skeleton, node, vals.length, flags, rateLeaves);
+    const ends = node.k === 'o' ? Int32Array.from(memberEnds) : new Int32Array(0);
+    return new BuiltTemplate(skeleton, node, vals.length, flags, rateLeaves, ends);
   } finally {
     vals = [];
     lists = [];

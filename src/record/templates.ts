@@ -94,6 +94,8 @@ export interface Template {
   pathIndex?: Map<string, number>;
   /** A scanned template's text as places in its skeleton (the texts above are then made only when asked for). */
   scanned?: ScannedTemplate;
+  /** Where each member of the root object ends among the numbers (the writer's built templates). */
+  memberEnds?: Int32Array;
   /** What selecting and ordering its cgroup reads (scanned templates only). */
   select?: SelectPlaces | null;
 }
@@ -220,7 +222,7 @@ export const RATE_INPUTS: ReadonlySet<string> = new Set([
   'cpuPercent',
 ]);
 
-function leafCount(n: Node): number {
+export function leafCount(n: Node): number {
   if (n.k === 'n') return 1;
   if (n.k === 'o' || n.k === 'a') return n.kids.reduce((sum, kid) => sum + leafCount(kid), 0);
   return 0;
@@ -456,55 +458,4 @@ function skeletonAt(
     );
   }
   return `{${members.join(',')}}`;
-}
-
-/** Where match() writes: out[outAt++]; the template's rate flags, its first number at outStart. */
-let out: Float64Array = new Float64Array(0);
-let outAt = 0;
-let outStart = 0;
-let outRate: Uint8Array = new Uint8Array(0);
-
-/**
- * Whether v has template t's shape; if so its numbers (storedNumber; NaN
- * for a null rate) are written to into[at, at + t.leaves) and its process
- * list pushed to lists. (into must have room for them.)
- */
-export function matchesInto(v: unknown, t: Template, into: Float64Array, at: number, lists: unknown[][]): boolean {
-  out = into;
-  outAt = outStart = at;
-  outRate = t.rate;
-  const ok = match(v, t.root, lists) && outAt - at === t.leaves;
-  out = EMPTY_NUMBERS;
-  return ok;
-}
-const EMPTY_NUMBERS = new Float64Array(0);
-
-function match(v: unknown, n: Node, lists: unknown[][]): boolean {
-  switch (n.k) {
-    case 'l':
-      if (!Array.isArray(v)) return false;
-      lists.push(v.slice());
-      return true;
-    case 'n':
-      if (outAt >= out.length) return false;
-      if (typeof v === 'number') out[outAt++] = storedNumber(v);
-      else if (v === null && outRate[outAt - outStart] === 1) out[outAt++] = NaN;
-      else return false;
-      return true;
-    case 'v':
-      return v === n.v;
-    case 'a':
-      if (!Array.isArray(v) || v.length !== n.kids.length) return false;
-      for (let i = 0; i < v.length; i++) if (!match(v[i], n.kids[i], lists)) return false;
-      return true;
-    case 'o': {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-      let i = 0;
-      for (const k in v) {
-        if (k !== n.keys[i] || !match((v as Record<string, unknown>)[k], n.kids[i], lists)) return false;
-        i++;
-      }
-      return i === n.keys.length;
-    }
-  }
 }

@@ -86,6 +86,24 @@ export class TestCgroups {
     return path.join(this.scratch, name);
   }
 
+  /**
+   * A filesystem root whose cgroup mounts are links to the test's parent
+   * cgroup in each hierarchy (and whose /proc is the host's): a collector
+   * given it sees the test cgroups only, not the rest of a shared host, so a
+   * tick is quick.
+   */
+  isolatedRoot(): string {
+    const root = this.tmp('root');
+    fs.mkdirSync(root);
+    fs.symlinkSync('/proc', path.join(root, 'proc'));
+    for (const h of this.mounts.hierarchies) {
+      const link = path.join(root, h.mountPoint);
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      if (fs.existsSync(this.dir(h))) fs.symlinkSync(this.dir(h), link);
+    }
+    return root;
+  }
+
   /** Creates a test cgroup (and its missing parents) in every hierarchy; returns its id. */
   mkdir(rel: string, options: { inner?: boolean } = {}): string {
     ensureCgroup(this.mounts, this.id(rel), options);

@@ -6,31 +6,12 @@
 // fork, exit and get new limits. The workloads are frozen while the two
 // collect, so both read the same counters.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../src/collect/collector.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A filesystem root whose cgroup mounts are links to the test's parent
- * cgroup in each hierarchy (and whose /proc is the host's): the collectors see
- * the test cgroups only, not the rest of a shared host, so a tick is quick.
- */
-function isolatedRoot(cg: TestCgroups): string {
-  const root = cg.tmp('root');
-  fs.mkdirSync(root);
-  fs.symlinkSync('/proc', path.join(root, 'proc'));
-  for (const h of cg.mounts.hierarchies) {
-    const link = path.join(root, h.mountPoint);
-    fs.mkdirSync(path.dirname(link), { recursive: true });
-    if (fs.existsSync(cg.dir(h))) fs.symlinkSync(cg.dir(h), link);
-  }
-  return root;
-}
 
 /**
  * The cgroups of a snapshot, by id, as plain data. PSI averages decay
@@ -96,7 +77,7 @@ describe('unchanged values carried over', { timeout: 300_000 }, () => {
     await cg.spawn('alloc', ['alloc', '32']).ready;
     await cg.spawn('idle', ['sleep']).ready;
     await cg.spawn('parent/child', ['sleep']).ready;
-    const root = isolatedRoot(cg);
+    const root = cg.isolatedRoot();
     // As the exporter collects: containers written into the objects of the snapshot before the last.
     carrying = new Collector({ watch: true, root, reuseContainers: true });
     reading = new Collector({ watch: true, root, carryUnchanged: false });
