@@ -68,16 +68,11 @@ let memberFields = new Int32Array(MEMBER_FIELDS * 64);
 /** Where each number is in the skeleton (its 0), in scan order. */
 let leafScratch = new Int32Array(1024);
 
-function growMembers(): void {
-  const grown = new Int32Array(memberFields.length * 2);
-  grown.set(memberFields);
-  memberFields = grown;
-}
-
-function growLeaves(atLeast: number): void {
-  const grown = new Int32Array(Math.max(leafScratch.length * 2, atLeast));
-  grown.set(leafScratch);
-  leafScratch = grown;
+/** A copy of `array` with room for at least `atLeast` ints (twice its length at the least). */
+function grown(array: Int32Array<ArrayBuffer>, atLeast: number): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(Math.max(array.length * 2, atLeast));
+  bigger.set(array);
+  return bigger;
 }
 
 const QUOTE = 34;
@@ -237,7 +232,7 @@ export function scanTemplate(
       expectKey = false;
       if (depth === 1) {
         member = memberCount * MEMBER_FIELDS;
-        if (member + MEMBER_FIELDS > memberFields.length) growMembers();
+        if (member + MEMBER_FIELDS > memberFields.length) memberFields = grown(memberFields, 0);
         memberFields[member + KEY_START] = p;
         memberFields[member + KEY_END] = end;
         memberFields[member + VALUE_END] = n;
@@ -263,7 +258,8 @@ export function scanTemplate(
             // The same text as the last template's member here: its scan, moved to this place.
             const base = leaves;
             const keptLeaves = kept.leaves;
-            if (base + keptLeaves.length > leafScratch.length) growLeaves(base + keptLeaves.length);
+            if (base + keptLeaves.length > leafScratch.length)
+              leafScratch = grown(leafScratch, base + keptLeaves.length);
             for (let x = 0; x < keptLeaves.length; x++) leafScratch[leaves++] = p + keptLeaves[x];
             const keptRates = kept.rates;
             for (let x = 0; x < keptRates.length; x++)
@@ -318,7 +314,7 @@ export function scanTemplate(
         if (x !== undefined) placeLeaves![x] = leaves;
       }
       if (paths) paths.push(pathOf(text, depth));
-      if (leaves === leafScratch.length) growLeaves(leaves + 1);
+      if (leaves === leafScratch.length) leafScratch = grown(leafScratch, leaves + 1);
       leafScratch[leaves++] = p;
       p++;
     } else if (c === 116 /* t */ || c === 102 /* f */ || c === 110 /* n */) {
