@@ -485,9 +485,9 @@ export class Collector {
     const settingsRead = this.tree.refreshSettings || node.settingsStale;
     let stale: (keyof ContainerSnapshot)[] | null = null;
     const unchanged = this.carryTick ? this.unchanged : null;
+    unchanged?.begin(node);
     const carried = unchanged && last && !partial ? unchanged.check(this.tree, node, memo) : 0;
     let ran = 0;
-    unchanged?.begin();
     src.listener = unchanged;
     for (let i = 0; i < CGROUP_COLLECTORS.length; i++) {
       const collector = CGROUP_COLLECTORS[i];
