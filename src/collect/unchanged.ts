@@ -54,10 +54,6 @@ export interface ReadsMemo {
 /** A read's token: the version of the bytes read (0..65535), or its negative result (absent, gone). */
 const TOKENS = 1 << 17;
 
-export function emptyReadsMemo(): ReadsMemo {
-  return { reads: null, settingsSure: false, settingEpoch: -1, stable: 0, dirsVersion: -1, contextVersion: -1 };
-}
-
 /** Collectors linked by `uses`, transitively: group number per collector. */
 function groupsOf(collectors: readonly CgroupCollector[]): number[] {
   const group = collectors.map((_, i) => i);
