@@ -319,7 +319,7 @@ export class Collector {
       this.tree.reader.endTick();
     }
     this.tree.sweep();
-    markPopulated(containers);
+    markPopulated(containers, this.tree.nodes);
     collectNetworks(this.root, containers);
     const dynamic = collectHostDynamic(this.root);
     const snapshot: Snapshot = {
@@ -510,14 +510,16 @@ export function parentId(id: string): string | null {
   return i <= 0 ? '/' : id.slice(0, i);
 }
 
-/** A cgroup is populated when it or a descendant holds processes. */
-function markPopulated(containers: ContainerSnapshot[]): void {
-  const byId = new Map<string, ContainerSnapshot>();
-  for (const c of containers) byId.set(c.id, c);
+/**
+ * A cgroup is populated when it or a descendant holds processes. After the
+ * sweep every node has this tick's container as memo.last (the gone ones,
+ * without one, are dropped): looked up there, no map of every id per tick.
+ */
+function markPopulated(containers: ContainerSnapshot[], nodes: ReadonlyMap<string, CgroupNode>): void {
   for (const c of containers) {
     if (c.processes.length === 0) continue;
     for (let p: string | null = c.id; p !== null; p = parentId(p)) {
-      const a = byId.get(p);
+      const a = (nodes.get(p)?.memo as NodeMemo | undefined)?.last;
       if (!a) continue;
       if (a.populated && a !== c) break;
       a.populated = true;
