@@ -34,6 +34,12 @@ export class CgroupNode {
   readonly keptVersion: Uint16Array;
   /** Settings must be re-read at the next read (new cgroup, or the limiter changed one). */
   settingsStale = true;
+  /**
+   * Moves whenever a setting's kept bytes change or a file's change is marked
+   * (markChanged): unmoved, every setting read since gives the same bytes
+   * unless a re-read is due (src/collect/unchanged.ts skips their check).
+   */
+  settingEpoch = 0;
   /** Nothing in this cgroup ran since the last tick (its gate file is unchanged): see executionFile. */
   idle = false;
   /** The tree's tick in which beginTick read the gate file (slot gateSlot: then served from its kept bytes). */
@@ -84,5 +90,11 @@ export class CgroupNode {
     this.watched = new Uint8Array(perSlot, fileCount * 19, fileCount);
     this.changed = new Uint8Array(perSlot, fileCount * 20, fileCount);
     this.dirWatched = new Uint8Array(perSlot, fileCount * 21, hierarchyCount);
+  }
+
+  /** Marks a file as changed (see changed): its next read reads it. */
+  markChanged(slot: number): void {
+    this.changed[slot] = 1;
+    this.settingEpoch++;
   }
 }

@@ -61,7 +61,7 @@ export class SettingTriggers {
     const triggers = this.triggers[h].get(name);
     if (!triggers) return;
     for (const { slot, scope } of triggers) {
-      if (scope === 'cgroup') node.changed[slot] = 1;
+      if (scope === 'cgroup') node.markChanged(slot);
       else markBelow(nodes, scope === 'hierarchy' ? '/' : node.id, slot);
     }
   }
@@ -69,22 +69,22 @@ export class SettingTriggers {
   /** A file appeared in or left a cgroup's directory (v2: a controller enabled or disabled above it). */
   fileChanged(node: CgroupNode, h: number, name: string): void {
     const slot = this.slots[h].get(name);
-    if (slot !== undefined) node.changed[slot] = 1;
+    if (slot !== undefined) node.markChanged(slot);
   }
 
   /** Marks every setting of a cgroup in one hierarchy (its directory was not watched until now). */
   hierarchy(node: CgroupNode, h: number): void {
-    for (const slot of this.slots[h].values()) node.changed[slot] = 1;
+    for (const slot of this.slots[h].values()) node.markChanged(slot);
   }
 
   /** CPUs or memory nodes went on or offline: every cgroup's cpuset settings are re-read. */
   hotplug(nodes: Iterable<CgroupNode>): void {
-    for (const node of nodes) for (const slot of this.hotplugSlots) node.changed[slot] = 1;
+    for (const node of nodes) for (const slot of this.hotplugSlots) node.markChanged(slot);
   }
 }
 
 /** Marks a setting of a cgroup and of every cgroup below it. */
 function markBelow(nodes: Iterable<CgroupNode>, id: string, slot: number): void {
   const prefix = id === '/' ? '/' : id + '/';
-  for (const node of nodes) if (node.id === id || node.id.startsWith(prefix)) node.changed[slot] = 1;
+  for (const node of nodes) if (node.id === id || node.id.startsWith(prefix)) node.markChanged(slot);
 }

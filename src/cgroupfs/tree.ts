@@ -218,12 +218,12 @@ export class CgroupTree {
   /** The watcher placed (true) or lost (false) its watch on a file of the cgroup. */
   setWatched(node: CgroupNode, slot: number, watched: boolean): void {
     node.watched[slot] = watched ? 1 : 0;
-    node.changed[slot] = 1; // nothing known about the time it was not watched
+    node.markChanged(slot); // nothing known about the time it was not watched
   }
 
   /** The watcher saw a file of the cgroup change (or may have missed it: a queue overflow). */
   markChanged(node: CgroupNode, slot: number): void {
-    node.changed[slot] = 1;
+    node.markChanged(slot);
   }
 
   /** Whether a change of the cgroup's "populated" between ticks is seen (its v2 cgroup.events watched). */
@@ -405,11 +405,15 @@ export class CgroupTree {
       return n;
     }
     if (n < 0) {
+      if (cached !== KEPT_ABSENT) node.settingEpoch++;
       keepAbsent(node, slot);
       return n;
     }
     // Kept again only when the value changed: an unchanged setting keeps its version (and its parse).
-    if (!keptEquals(node, slot, this.reader.buf, 0, n)) keep(node, slot, this.reader.buf, 0, n);
+    if (!keptEquals(node, slot, this.reader.buf, 0, n)) {
+      keep(node, slot, this.reader.buf, 0, n);
+      node.settingEpoch++;
+    }
     this.serveKept(node, slot);
     this.servedKept = false;
     return n;

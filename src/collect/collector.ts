@@ -12,7 +12,8 @@ import { TreeWatcher } from '../cgroupfs/watch.js';
 import { phaseOf, SettingsSafety, WATCHED_RESCAN_MS } from './settings-safety.js';
 import { blankContainer } from './blank.js';
 import { CARRIED, carriedTables, markCarried, NOTHING_STALE, settleFromPids } from './focus-carry.js';
-import { emptyReadsMemo, UnchangedValues, type ReadsMemo } from './unchanged.js';
+import { UnchangedValues } from './unchanged.js';
+import { newNodeMemo, type NodeMemo } from './node-memo.js';
 import type { CollectContext } from '../../collectors/api.js';
 import { collectCapabilities } from '../../collectors/capabilities.js';
 import { collectHostDynamic, collectHostStatic, hostNetDevPath, type HostStatic } from '../../collectors/host.js';
@@ -23,19 +24,12 @@ import { collectNetworks, readNetDev } from '../../collectors/network.js';
 import { collectHostPressure } from '../../collectors/pressure.js';
 import { bootTimeSeconds, USER_HZ, oldestProcess } from '../../collectors/processes.js';
 import { CGROUP_COLLECTORS } from '../../collectors/registry.js';
-import { classifyCgroupPath, type Classification } from '../discovery/classify.js';
+import { classifyCgroupPath } from '../discovery/classify.js';
 import { driftNote } from '../model/drift.js';
-import { identityFromPath, withDescription, type CgroupIdentity } from '../discovery/listing.js';
+import { identityFromPath, withDescription } from '../discovery/listing.js';
 import { RuntimeStateReader, type RuntimeStateOptions } from '../discovery/runtime-state.js';
 import { applyRates, ioRates } from '../model/rates.js';
-import type {
-  Capabilities,
-  CollectFocus,
-  ContainerSnapshot,
-  Namespaces,
-  NetworkInterface,
-  Snapshot,
-} from '../model/types.js';
+import type { CollectFocus, ContainerSnapshot, NetworkInterface, Snapshot } from '../model/types.js';
 
 export interface CollectorOptions extends Partial<RuntimeStateOptions> {
   /** Filesystem root of the host to read ("/" or e.g. "/host"). */
@@ -80,39 +74,6 @@ export interface CollectorOptions extends Partial<RuntimeStateOptions> {
  * name, image, …) is the path's, refined by the runtime's state files at each
  * rescan (a kubepods container found in containerd's state).
  */
-interface NodeMemo extends CgroupIdentity, ReadsMemo {
-  classification: Classification;
-  initPid: number | null;
-  startTimeSeconds: number | null;
-  namespaces: Namespaces | null;
-  capabilities: Capabilities | null;
-  /** This cgroup's snapshot of the previous tick: collectors reuse unchanged values from it. */
-  last: ContainerSnapshot | null;
-  /** With reuseContainers: the container of the tick before last, which this tick's is written into. */
-  spare: ContainerSnapshot | null;
-  /** Runtime state (name, image) looked up; refreshed at rescans. */
-  described: boolean;
-  /** A docker container whose state (config.v2.json) was not found: named by its id. */
-  stateMissing: boolean;
-  /** The runtime state file the identity came from; re-checked with the limits (a rename, docker update). */
-  stateSource: string | null;
-  /** Set at each rescan: the init process's capabilities are read again (they can be dropped after start). */
-  capabilitiesStale: boolean;
-  /** Monotonic ms of the last tick that read every file of this cgroup (see focus). */
-  fullAtMs: number;
-  /** Monotonic ms of the last tick that re-read this cgroup's settings (with a focus, per cgroup: see settingsDue). */
-  settingsAtMs: number;
-  /** Where in the slow refresh period this cgroup's turn falls (0..1), so turns spread over ticks. */
-  phase: number;
-  /** Fields the latest snapshot carried over from an older tick. */
-  stale: readonly (keyof ContainerSnapshot)[];
-  /** Monotonic seconds of the tick that read io, and of the one before (rates across carried-over ticks). */
-  ioAtSeconds: number;
-  ioBeforeSeconds: number;
-  /** "populated" as the collectors filled it, before markPopulated adds the descendants' processes. */
-  ownPopulated: boolean;
-}
-
 /** Off screen, settings are re-read at most this many times settingsRefreshMs apart (60 s by default). */
 const OFF_SCREEN_SETTINGS_FACTOR = 6;
 
@@ -358,7 +319,7 @@ export class Collector {
       this.tree.reader.endTick();
     }
     this.tree.sweep();
-    markPopulated(containers);
+    markPopulated(containers, this.tree.nodes);
     collectNetworks(this.root, containers);
     const dynamic = collectHostDynamic(this.root);
     const snapshot: Snapshot = {
@@ -433,28 +394,7 @@ export class Collector {
     let memo = node.memo as NodeMemo | undefined;
     if (!memo) {
       const classification = classifyCgroupPath(node.id);
-      memo = {
-        ...identityFromPath(node.id, classification),
-        classification,
-        initPid: null,
-        startTimeSeconds: null,
-        namespaces: null,
-        capabilities: null,
-        last: null,
-        spare: null,
-        described: false,
-        stateMissing: false,
-        stateSource: null,
-        capabilitiesStale: false,
-        fullAtMs: -Infinity,
-        settingsAtMs: -Infinity,
-        phase: phaseOf(node.id),
-        stale: NOTHING_STALE,
-        ioAtSeconds: -Infinity,
-        ioBeforeSeconds: -Infinity,
-        ownPopulated: false,
-        ...emptyReadsMemo(),
-      };
+      memo = newNodeMemo(classification, identityFromPath(node.id, classification), phaseOf(node.id));
       node.memo = memo;
     }
     // Renames and docker update rewrite the state files: re-read them when the
@@ -485,9 +425,9 @@ export class Collector {
     const settingsRead = this.tree.refreshSettings || node.settingsStale;
     let stale: (keyof ContainerSnapshot)[] | null = null;
     const unchanged = this.carryTick ? this.unchanged : null;
+    unchanged?.begin(node);
     const carried = unchanged && last && !partial ? unchanged.check(this.tree, node, memo) : 0;
     let ran = 0;
-    unchanged?.begin();
     src.listener = unchanged;
     for (let i = 0; i < CGROUP_COLLECTORS.length; i++) {
       const collector = CGROUP_COLLECTORS[i];
@@ -570,14 +510,16 @@ export function parentId(id: string): string | null {
   return i <= 0 ? '/' : id.slice(0, i);
 }
 
-/** A cgroup is populated when it or a descendant holds processes. */
-function markPopulated(containers: ContainerSnapshot[]): void {
-  const byId = new Map<string, ContainerSnapshot>();
-  for (const c of containers) byId.set(c.id, c);
+/**
+ * A cgroup is populated when it or a descendant holds processes. After the
+ * sweep every node has this tick's container as memo.last (the gone ones,
+ * without one, are dropped): looked up there, no map of every id per tick.
+ */
+function markPopulated(containers: ContainerSnapshot[], nodes: ReadonlyMap<string, CgroupNode>): void {
   for (const c of containers) {
     if (c.processes.length === 0) continue;
     for (let p: string | null = c.id; p !== null; p = parentId(p)) {
-      const a = byId.get(p);
+      const a = (nodes.get(p)?.memo as NodeMemo | undefined)?.last;
       if (!a) continue;
       if (a.populated && a !== c) break;
       a.populated = true;

@@ -64,10 +64,20 @@ export function applyRates(prev: Snapshot | null, cur: Snapshot): void {
   const hostCores = perSecond(cur.host.cpuUsageSeconds, prev.host.cpuUsageSeconds, seconds);
   cur.host.cpuPercent = hostCores === null ? null : hostCores * 100;
   networkRates(cur.host.network, prev.host.network, seconds);
-  const before = new Map<string, ContainerSnapshot>();
-  for (const p of prev.containers) before.set(p.id, p);
+  // Both lists are in the tree's order, so cgroup i's previous container is
+  // nearly always the next one there: looked up by id only past a cgroup
+  // added or gone (no map of every id built per tick).
+  const previous = prev.containers;
+  let indexOf: Map<string, number> | null = null;
+  let j = 0;
   for (const c of cur.containers) {
-    const p = before.get(c.id);
-    if (p && p.inode === c.inode) containerRates(c, p, seconds);
+    if (j >= previous.length || previous[j].id !== c.id) {
+      indexOf ??= new Map(previous.map((x, k) => [x.id, k]));
+      const k = indexOf.get(c.id);
+      if (k === undefined) continue;
+      j = k;
+    }
+    const p = previous[j++];
+    if (p.inode === c.inode) containerRates(c, p, seconds);
   }
 }

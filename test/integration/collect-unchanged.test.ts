@@ -126,11 +126,18 @@ describe('unchanged values carried over', { timeout: 300_000 }, () => {
 
   it('gives what parsing every file gives, while workloads run, fork, exit and get new limits', async () => {
     const carriedBefore = carrying.unchanged!.carried;
+    const settingsSkippedBefore = carrying.unchanged!.settingsSkipped;
     const steps: [string, () => Promise<void> | void][] = [
       ['running', () => sleep(200)],
       ['more memory', async () => void (await cg.spawn('alloc', ['alloc', '16']).ready)],
       ['forks', async () => void (await cg.spawn('forks', ['fork', '5']).ready)],
       ['a new limit', () => cg.write('memory', 'alloc', cg.v2 ? 'memory.max' : 'memory.limit_in_bytes', '200000000')],
+      // Its memory collector carried, its setting reads skipped while no setting changed (see
+      // settingsSure): a limit no other file of the cgroup shows (memory.stat shows the hard one).
+      [
+        'a new soft limit on an empty cgroup',
+        () => cg.write('memory', 'empty', cg.v2 ? 'memory.low' : 'memory.soft_limit_in_bytes', '300000000'),
+      ],
       ['a task leaves', () => cg.cleanupProcesses('forks')],
       ['a child empties', () => cg.cleanupProcesses('parent/child')],
       ['an idle cgroup starts a task', async () => void (await cg.spawn('empty', ['sleep']).ready)],
@@ -145,6 +152,8 @@ describe('unchanged values carried over', { timeout: 300_000 }, () => {
     }
     // The carrying collector did carry (the test is not vacuous).
     expect(carrying.unchanged!.carried).toBeGreaterThan(carriedBefore + 100);
+    // ... and left most setting reads out of its check (no setting changed since its last tick).
+    expect(carrying.unchanged!.settingsSkipped).toBeGreaterThan(settingsSkippedBefore + 100);
   });
 
   it('writes a cgroup into the container of the snapshot before the last, until another face keeps snapshots', () => {
