@@ -109,4 +109,16 @@ describe('the entry of export', { timeout: 60_000 }, () => {
     expect(bundled).toContain('tstop-export.cjs');
     expect(bundled.filter((f) => !/^(tstop-export|rolldown-runtime)/.test(f))).toEqual([]);
   });
+
+  it('is Latin-1 text throughout, which V8 keeps one byte a character for as long as the exporter runs', () => {
+    const dir = path.join(root, 'dist/export');
+    if (!fs.existsSync(dir)) throw new Error('run `npm run build` first');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cjs'));
+    expect(files.some((f) => f.startsWith('tstop-export-path'))).toBe(true);
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      const wide = [...text].filter((ch) => ch.charCodeAt(0) > 0xff);
+      expect(wide, f).toEqual([]);
+    }
+  });
 });
