@@ -108,6 +108,11 @@ describe('the entry of export', { timeout: 60_000 }, () => {
     const bundled = required.filter((f) => f.startsWith('dist/')).map((f) => path.basename(f));
     expect(bundled).toContain('tstop-export.cjs');
     expect(bundled.filter((f) => !/^(tstop-export|rolldown-runtime)/.test(f))).toEqual([]);
+    // Plain HTTP, no users, no token, no limiter: not the builtins only those need (~1.9 MB of RSS).
+    // (worker_threads is left out of the check: the test's --import loader hooks run in a worker.)
+    const builtins = [...stderr.matchAll(/^builtin (\S+)$/gm)].map((m) => m[1]);
+    expect(builtins).toContain('http');
+    expect(builtins.filter((b) => ['https', 'tls', 'crypto'].includes(b))).toEqual([]);
   });
 
   it('is Latin-1 text throughout, which V8 keeps one byte a character for as long as the exporter runs', () => {
