@@ -57,6 +57,7 @@ export async function exportPair(
         ? [
             '--max-semi-space-size=4',
             '--optimize-for-size',
+            '--v8-pool-size=1',
             '--cpu-prof',
             `--cpu-prof-dir=${path.join(profileDir, String(i))}`,
           ]

@@ -60,6 +60,11 @@ export async function bundleStaticPath({ entry, outDir, name }) {
   await bundle.write({
     dir: outDir,
     format: 'cjs',
+    // No comments: node keeps a script's source in the heap for as long as
+    // the process runs, and a single character past Latin-1 (an arrow in a
+    // doc comment) makes V8 keep all of it two bytes a character (the export
+    // bundle: 705 KB of heap with its comments, 290 KB without).
+    comments: false,
     entryFileNames: `${name}.cjs`,
     chunkFileNames: '[name]-[hash].cjs',
     codeSplitting: {

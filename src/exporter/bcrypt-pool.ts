@@ -6,7 +6,8 @@
 
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { loadWorkerThreads } from '../util/lazy-builtins.js';
 
 /** Below the cores, so the event loop keeps one: 1 on a 2-core host, at most 2. */
 export const DEFAULT_BCRYPT_WORKERS = Math.max(1, Math.min(2, os.availableParallelism() - 1));
@@ -79,6 +80,7 @@ export class BcryptPool {
   }
 
   private spawn(): Slot {
+    const { Worker } = loadWorkerThreads();
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptPath: this.bcryptPath } });
     // Idle workers must not keep `tstop export` (or a test) alive.
     worker.unref();

@@ -7,9 +7,10 @@
 import type { ContainerLabelPolicy } from './container-labels.js';
 import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { loadHttps } from '../util/lazy-builtins.js';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from './prom.js';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import { SharedCollection } from './collection.js';
@@ -304,7 +305,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     connectionsCheckingInterval: Math.min(1000, Math.ceil(limits.headerTimeoutMs / 4)),
   };
   const server: http.Server = tls
-    ? https.createServer(
+    ? loadHttps().createServer(
         {
           ...timeouts,
           // A client that never finishes the TLS handshake is slow headers too.

@@ -20,11 +20,11 @@
 // With users or a token configured every request needs credentials, except
 // GET/HEAD /healthz (liveness probes; it says only "ok").
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BcryptPool } from './bcrypt-pool.js';
 import { ExportStartupError } from './errors.js';
+import { loadCrypto } from '../util/lazy-builtins.js';
 
 export interface TlsSettings {
   cert: Buffer;
@@ -150,6 +150,7 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
       minVersion: min === 'TLS13' ? 'TLSv1.3' : 'TLSv1.2',
     };
     try {
+      const crypto = loadCrypto();
       crypto.createPrivateKey(tls.key);
       new crypto.X509Certificate(tls.cert);
     } catch (err) {
@@ -206,7 +207,7 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
 const DUMMY_HASH = '$2b$10$vOaBSu9lG510qyWhmWOHH.pPhqn0pTr3E4ZNTzcKFrsd1IZyfxER.';
 
 function sha256(s: string): Buffer {
-  return crypto.createHash('sha256').update(s).digest();
+  return loadCrypto().createHash('sha256').update(s).digest();
 }
 
 /**
@@ -308,7 +309,7 @@ export class Authenticator {
     const space = (header ?? '').indexOf(' ');
     const scheme = space < 0 ? '' : header!.slice(0, space).toLowerCase();
     const value = space < 0 ? '' : header!.slice(space + 1).trim();
-    if (scheme === 'bearer' && this.tokenDigest && crypto.timingSafeEqual(sha256(value), this.tokenDigest)) {
+    if (scheme === 'bearer' && this.tokenDigest && loadCrypto().timingSafeEqual(sha256(value), this.tokenDigest)) {
       return 'ok';
     }
     let basic: { user: string; password: string; hash: string | undefined; key: string } | null = null;

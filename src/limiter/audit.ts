@@ -10,11 +10,11 @@
 // ignored on read, and cut off before the next append, which first logs a
 // 'repair' record saying how many bytes were dropped.
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lockExclusive } from '../util/flock.js';
+import { loadCrypto } from '../util/lazy-builtins.js';
 import { LimitError, type ChangeRecord } from './api.js';
 import { errnoWords } from './safety.js';
 
@@ -89,7 +89,7 @@ export function checkPrivateDir(dir: string, what: string): void {
 
 /** A short change id: 12 hex digits (docker-like; `undo` takes a unique prefix). */
 export function newChangeId(): string {
-  return crypto.randomBytes(6).toString('hex');
+  return loadCrypto().randomBytes(6).toString('hex');
 }
 
 export interface ReadResult {

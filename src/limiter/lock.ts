@@ -9,10 +9,10 @@
 // hold up a change to another. The holder writes who it is into the file,
 // for the message a waiter gives up with.
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tryLockExclusive } from '../util/flock.js';
+import { loadCrypto } from '../util/lazy-builtins.js';
 import { LimitError } from './api.js';
 import { checkPrivateDir, checkPrivateFile } from './audit.js';
 import { errnoWords } from './safety.js';
@@ -68,7 +68,7 @@ export class ChangeLocks {
   }
 
   fileFor(cgroupId: string): string {
-    return path.join(this.dir, crypto.createHash('sha256').update(cgroupId).digest('hex').slice(0, 32) + '.lock');
+    return path.join(this.dir, loadCrypto().createHash('sha256').update(cgroupId).digest('hex').slice(0, 32) + '.lock');
   }
 
   private open(cgroupId: string): number {
