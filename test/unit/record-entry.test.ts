@@ -79,12 +79,19 @@ describe('the entry of record', { timeout: 60_000 }, () => {
 
   it('prints what the CLI entry prints, and fails as it fails', () => {
     if (!fs.existsSync(path.join(root, 'dist/record/tstop-record.cjs'))) throw new Error('run `npm run build` first');
-    for (const args of [['--help'], ['--bogus'], ['--interval', 'soon'], ['--max-size', '1k']]) {
+    // A bad rules file: --guard's modules are a chunk the bundle loads on demand, and its error is the CLI's.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tstop-record-entry-'));
+    const rules = path.join(tmp, 'rules.yml');
+    fs.writeFileSync(rules, 'rules:\n  - name: x\n    match: "none"\n    when: memory.usageBytes > lots\n');
+    const guard = ['--store', path.join(tmp, 'store'), '--guard', rules];
+    for (const args of [['--help'], ['--bogus'], ['--interval', 'soon'], ['--max-size', '1k'], guard]) {
       const want = run(cliEntry, args);
       const got = run(recordEntry, args);
       expect(got, args.join(' ')).toEqual(want);
       expect(got.status, args.join(' ')).toBe(args[0] === '--help' ? 0 : 2);
     }
+    expect(run(recordEntry, guard).stderr).toMatch(/rules\.yml:4: memory\.usageBytes 'lots': not a size/);
+    fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   it('records from its bundled files and their runtime helpers: no ES module of dist, no on-demand chunk', async () => {
