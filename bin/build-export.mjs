@@ -7,14 +7,11 @@
 // months (docs/benchmarks.md). Without rolldown (a production install without
 // devDependencies) the bundle is skipped and bin/tstop-export.cjs starts bin/tstop.js.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { bundleStaticPath } from './bundle-path.mjs';
+import { bundleCliEntry } from './bundle-path.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = await bundleStaticPath({
-  entry: path.join(root, 'dist/src/cli/export-main.js'),
-  outDir: path.join(root, 'dist/export'),
+await bundleCliEntry({
+  main: 'export-main',
+  dir: 'export',
   name: 'tstop-export',
+  skipped: 'build-export: rolldown not installed, export not bundled (it loads its ES modules)',
 });
-if (!built) process.stderr.write('build-export: rolldown not installed, export not bundled (it loads its ES modules)\n');

@@ -7,14 +7,11 @@
 // production install without devDependencies) the bundle is skipped and
 // bin/tstop-record.cjs starts bin/tstop.js.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { bundleStaticPath } from './bundle-path.mjs';
+import { bundleCliEntry } from './bundle-path.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = await bundleStaticPath({
-  entry: path.join(root, 'dist/src/cli/record-main.js'),
-  outDir: path.join(root, 'dist/record'),
+await bundleCliEntry({
+  main: 'record-main',
+  dir: 'record',
   name: 'tstop-record',
+  skipped: 'build-record: rolldown not installed, record not bundled (it loads its ES modules)',
 });
-if (!built) process.stderr.write('build-record: rolldown not installed, record not bundled (it loads its ES modules)\n');

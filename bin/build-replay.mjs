@@ -6,14 +6,11 @@
 // (bin/bundle-path.mjs). Without rolldown (a production install without
 // devDependencies) the bundle is skipped and bin/tstop-replay.cjs starts bin/tstop.js.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { bundleStaticPath } from './bundle-path.mjs';
+import { bundleCliEntry } from './bundle-path.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = await bundleStaticPath({
-  entry: path.join(root, 'dist/src/cli/replay-main.js'),
-  outDir: path.join(root, 'dist/replay'),
+await bundleCliEntry({
+  main: 'replay-main',
+  dir: 'replay',
   name: 'tstop-replay',
+  skipped: 'build-replay: rolldown not installed, snapshot --at not bundled (it starts ~20 ms slower)',
 });
-if (!built) process.stderr.write('build-replay: rolldown not installed, snapshot --at not bundled (it starts ~20 ms slower)\n');

@@ -1,13 +1,17 @@
 // One entry's static path bundled into CommonJS files (rolldown): the entry's
 // file holds the closure of its static imports (shared ones too), and what it
 // imports only on demand goes to chunks loaded then. Used by
-// bin/build-replay.mjs and bin/build-export.mjs (bin/build-launcher.mjs
+// bin/build-replay.mjs, bin/build-export.mjs and bin/build-record.mjs (bin/build-launcher.mjs
 // shares its plugin). CommonJS, as
 // bin/build-launcher.mjs argues: node starts it without its ES module loader.
 // Returns false when rolldown is not installed (a production install without
 // devDependencies): the caller's entry then falls back to bin/tstop.js.
 
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * A rolldown plugin that fills `into` with the ids of the modules the roots
@@ -53,9 +57,7 @@ export async function bundleStaticPath({ entry, outDir, name }) {
     logLevel: 'warn',
     // An entry imports what its command imports on demand, so that the entry's file holds it: expected.
     onLog: (level, log, handler) => log.code !== 'INEFFECTIVE_DYNAMIC_IMPORT' && handler(level, log),
-    plugins: [
-      staticPathPlugin([entry], staticPath),
-    ],
+    plugins: [staticPathPlugin([entry], staticPath)],
   });
   await bundle.write({
     dir: outDir,
@@ -73,4 +75,18 @@ export async function bundleStaticPath({ entry, outDir, name }) {
   });
   await bundle.close();
   return true;
+}
+
+/**
+ * Bundles dist/src/cli/MAIN.js (a CLI entry compiled by tsc) into dist/DIR/,
+ * as NAME.cjs; without rolldown says so on stderr with `skipped`.
+ * @param {{ main: string, dir: string, name: string, skipped: string }} options
+ */
+export async function bundleCliEntry({ main, dir, name, skipped }) {
+  const built = await bundleStaticPath({
+    entry: path.join(root, 'dist/src/cli', `${main}.js`),
+    outDir: path.join(root, 'dist', dir),
+    name,
+  });
+  if (!built) process.stderr.write(`${skipped}\n`);
 }
