@@ -4,22 +4,15 @@
 // and load no ES module of dist nor the chunks of what it loads on demand
 // (--record, the write API, the guard, the limiter).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { binEntry, cliEntry, logLoads, logRequires, repoRoot as root, runEntry } from '../helpers/entries.js';
 
-const root = path.resolve(__dirname, '../..');
-const cliEntry = path.join(root, 'bin/tstop.js');
-const exportEntry = path.join(root, 'bin/tstop-export.cjs');
-const logLoads = path.join(root, 'test/fixtures/loader/log-loads.mjs');
-const logRequires = path.join(root, 'test/fixtures/loader/log-requires.cjs');
-
-function run(entry: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [entry, 'export', ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const exportEntry = binEntry('tstop-export.cjs');
+const run = (entry: string, args: string[]): ReturnType<typeof runEntry> => runEntry(entry, ['export', ...args]);
 
 describe('the entry of export', { timeout: 60_000 }, () => {
   it('is where bin/tstop starts export, with the exporter’s V8 flags and malloc arenas', () => {

@@ -5,23 +5,16 @@
 // loading no ES module of dist nor the chunks of what it loads on demand
 // (--guard, the limiter).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { binEntry, cliEntry, logLoads, logRequires, repoRoot as root, runEntry } from '../helpers/entries.js';
 import { StoreReader } from '../../src/record/reader.js';
 
-const root = path.resolve(__dirname, '../..');
-const cliEntry = path.join(root, 'bin/tstop.js');
-const recordEntry = path.join(root, 'bin/tstop-record.cjs');
-const logLoads = path.join(root, 'test/fixtures/loader/log-loads.mjs');
-const logRequires = path.join(root, 'test/fixtures/loader/log-requires.cjs');
-
-function run(entry: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [entry, 'record', ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const recordEntry = binEntry('tstop-record.cjs');
+const run = (entry: string, args: string[]): ReturnType<typeof runEntry> => runEntry(entry, ['record', ...args]);
 
 /** The samples in a store (0 while the recorder has not made it yet). */
 function samplesIn(store: string): number {

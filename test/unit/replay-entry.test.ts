@@ -9,14 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binEntry, cliEntry, logLoads, logRequires, repoRoot as root, runEntry } from '../helpers/entries.js';
 import { syntheticSnapshot } from '../../src/model/samples.js';
 import { StoreWriter } from '../../src/record/store.js';
 
-const root = path.resolve(__dirname, '../..');
-const cliEntry = path.join(root, 'bin/tstop.js');
-const replayEntry = path.join(root, 'bin/tstop-replay.cjs');
-const logLoads = path.join(root, 'test/fixtures/loader/log-loads.mjs');
-const logRequires = path.join(root, 'test/fixtures/loader/log-requires.cjs');
+const replayEntry = binEntry('tstop-replay.cjs');
 const logV8Flags = path.join(root, 'test/fixtures/loader/log-v8-flags.cjs');
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 let dir: string;
@@ -36,10 +33,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function run(entry: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [entry, 'snapshot', '--store', dir, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (entry: string, args: string[]): ReturnType<typeof runEntry> =>
+  runEntry(entry, ['snapshot', '--store', dir, ...args]);
 
 describe('the entry of snapshot on a store', () => {
   it('is where bin/tstop starts snapshot with --store, --at, --from or --to (and no --prometheus, --write-api)', () => {
