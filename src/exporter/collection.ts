@@ -6,7 +6,7 @@
 import zlib from 'node:zlib';
 import type { ContainerSnapshot, SnapshotSource } from '../model/types.js';
 import type { ContainerLabelPolicy } from './container-labels.js';
-import { deflatePiece, gzipParts, type DeflatePiece, type GzipParts } from './gzip-join.js';
+import { deflatePiece, gzipParts, joinedGzip, type DeflatePiece, type GzipParts } from './gzip-join.js';
 import { RenderCache } from './render-cache.js';
 
 /** One collection, rendered. */
@@ -292,15 +292,14 @@ export class SharedCollection {
 /** An exposition over its compressed pieces: the gzip body joined at once, the text inflated when asked for. */
 function expositionOf(pieces: DeflatePiece[], rest: Omit<Exposition, 'body' | 'gzipped' | 'gzip'>): Exposition {
   const gzip = gzipParts(pieces);
-  const joined = (): Buffer => Buffer.concat(gzip.parts, gzip.length);
   let body: Buffer | null = null;
   return {
     ...rest,
     gzip,
     get body() {
-      return (body ??= zlib.gunzipSync(joined()));
+      return (body ??= zlib.gunzipSync(joinedGzip(gzip)));
     },
-    gzipped: () => Promise.resolve(joined()),
+    gzipped: () => Promise.resolve(joinedGzip(gzip)),
   };
 }
 

@@ -131,8 +131,12 @@ export function gzipParts(pieces: readonly DeflatePiece[]): GzipParts {
   return { parts, length: bytes };
 }
 
+/** A gzip stream's parts copied into one buffer. */
+export function joinedGzip(gzip: GzipParts): Buffer {
+  return Buffer.concat(gzip.parts, gzip.length);
+}
+
 /** The pieces as one gzip stream of their texts one after the other, in one buffer. */
 export function gzipJoin(pieces: readonly DeflatePiece[]): Buffer {
-  const { parts, length } = gzipParts(pieces);
-  return Buffer.concat(parts, length);
+  return joinedGzip(gzipParts(pieces));
 }
