@@ -8,7 +8,15 @@
 // RSS (VmHWM) since the start. --cpu-prof DIR also writes a
 // V8 CPU profile of each (node --cpu-prof).
 //
-// Run alone: npm run build && node dist/bench/export-pair.js [cgroups] --against DIR [--seconds S] [--cpu-prof DIR]
+// Then the steady figure (--steady S, default 120; 0 skips it): the same
+// scraping goes on for S more seconds, and each process's CPU over those is
+// divided by their scrapes. The first window holds V8's warm-up (TurboFan
+// compiles the collector's hot functions over the first ~20 scrapes); an
+// exporter serves for days, so the steady window is its cost per scrape.
+// Then 20 s without scrapes give the idle CPU, and "above idle" subtracts
+// it (issue 14 compares exporters by CPU per scrape above idle).
+//
+// Run alone: npm run build && node dist/bench/export-pair.js [cgroups] --against DIR [--seconds S] [--steady S] [--cpu-prof DIR]
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -38,11 +46,27 @@ function scrape(url: string): Promise<void> {
   });
 }
 
+const idleSeconds = 20;
+
+/** Scrapes every exporter at the same moments, once a second for `seconds`; returns how many rounds. */
+async function scrapeTogether(exporters: ExportProcess[], seconds: number): Promise<number> {
+  const t0 = Date.now();
+  let scrapes = 0;
+  while (Date.now() - t0 < seconds * 1000) {
+    const next = t0 + (scrapes + 1) * 1000;
+    await Promise.all(exporters.map((e) => scrape(new URL('metrics', e.url).href)));
+    scrapes++;
+    await sleep(Math.max(0, next - Date.now()));
+  }
+  return scrapes;
+}
+
 export async function exportPair(
   cgroups: number,
   against: string,
   seconds: number,
   profileDir: string | null,
+  steadySeconds = 0,
 ): Promise<string[]> {
   const bench = await createBenchCgroups(cgroups);
   const root = isolatedRoot(bench);
@@ -65,19 +89,25 @@ export async function exportPair(
       exporters.push(await startExportProcess(['--root', root], { bin: r.bin, nodeFlags }));
     }
     for (const e of exporters) await scrape(new URL('metrics', e.url).href); // the first collection (every file) left out
-    const cpu0 = exporters.map((e) => cpuSeconds(e.pid));
-    const t0 = Date.now();
-    let scrapes = 0;
-    while (Date.now() - t0 < seconds * 1000) {
-      const next = t0 + (scrapes + 1) * 1000;
-      await Promise.all(exporters.map((e) => scrape(new URL('metrics', e.url).href)));
-      scrapes++;
-      await sleep(Math.max(0, next - Date.now()));
-    }
+    const cpuAtStart = exporters.map((e) => cpuSeconds(e.pid));
+    const scrapes = await scrapeTogether(exporters, seconds);
+    const cpuAfterFirst = exporters.map((e) => cpuSeconds(e.pid));
     const load = loadAverages();
-    return runs.map(
+    const lines = runs.map(
       (r, i) =>
-        `export pair at ${cgroups} cgroups (${r.label}): ${((cpuSeconds(exporters[i].pid) - cpu0[i]) / scrapes).toFixed(4)} CPU-s per scrape over ${scrapes} scrapes 1 s apart, RSS ${(rssBytes(exporters[i].pid) / 1048576).toFixed(1)} MB, peak ${peakRssMb(exporters[i].pid).toFixed(1)} MB (load ${load})`,
+        `export pair at ${cgroups} cgroups (${r.label}): ${((cpuAfterFirst[i] - cpuAtStart[i]) / scrapes).toFixed(4)} CPU-s per scrape over ${scrapes} scrapes 1 s apart, RSS ${(rssBytes(exporters[i].pid) / 1048576).toFixed(1)} MB, peak ${peakRssMb(exporters[i].pid).toFixed(1)} MB (load ${load})`,
+    );
+    if (steadySeconds <= 0) return lines;
+    const steadyScrapes = await scrapeTogether(exporters, steadySeconds);
+    const cpuAfterSteady = exporters.map((e) => cpuSeconds(e.pid));
+    await sleep(idleSeconds * 1000);
+    const steadyLoad = loadAverages();
+    return lines.concat(
+      runs.map((r, i) => {
+        const perScrape = (cpuAfterSteady[i] - cpuAfterFirst[i]) / steadyScrapes;
+        const idlePerSecond = (cpuSeconds(exporters[i].pid) - cpuAfterSteady[i]) / idleSeconds;
+        return `export pair at ${cgroups} cgroups (${r.label}), steady: ${perScrape.toFixed(4)} CPU-s per scrape over scrapes ${scrapes + 1}-${scrapes + steadyScrapes} (after ${seconds} s of scrapes), idle ${idlePerSecond.toFixed(4)} CPU-s per s over ${idleSeconds} s without scrapes, above idle ${(perScrape - idlePerSecond).toFixed(4)} CPU-s per scrape; peak RSS ${peakRssMb(exporters[i].pid).toFixed(1)} MB (load ${steadyLoad})`;
+      }),
     );
   } finally {
     for (const e of exporters) await e.stop();
@@ -106,5 +136,7 @@ export function pairCommandLine(defaultSeconds: number): {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const { cgroups, against, seconds, value } = pairCommandLine(60);
-  for (const line of await exportPair(cgroups, against, seconds, value('--cpu-prof') ?? null)) console.log(line);
+  const steadySeconds = Number(value('--steady') ?? 120);
+  for (const line of await exportPair(cgroups, against, seconds, value('--cpu-prof') ?? null, steadySeconds))
+    console.log(line);
 }
