@@ -30,7 +30,7 @@ import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { buildTemplate } from './template-build.js';
-import { scannedRateText, scannedRateTexts, scannedText } from './template-scan.js';
+import { scannedRateText, scannedRateTexts, scannedText } from './template-text.js';
 import { matchesCarriedInto, matchesInto } from './template-match.js';
 import { withinRateTolerance, Templates, indexOfPath, type Template } from './templates.js';
 
