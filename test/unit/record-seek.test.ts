@@ -217,8 +217,12 @@ describe('templates read by a scan of the skeleton', () => {
         expect(textOf({ id: 'x', t: scanned, vals, list })).toBe(expected);
         expect(JSON.parse(expected)).toBeTypeOf('object');
         expect(scannedRateText(text, scanned.scanned!, vals)).toBe(rateText(vals));
-        for (const before of valueSets)
-          expect(scannedRateTexts(text, scanned.scanned!, vals, before)).toEqual([rateText(vals), rateText(before)]);
+        for (const before of valueSets) {
+          const pieces = ['['];
+          const piecesBefore = ['['];
+          scannedRateTexts(text, scanned.scanned!, vals, before, pieces, piecesBefore);
+          expect([pieces.join(''), piecesBefore.join('')]).toEqual([`[${rateText(vals)}`, `[${rateText(before)}`]);
+        }
       }
     }
   });
