@@ -30,9 +30,15 @@ import type { ContainerSnapshot, Snapshot } from '../model/types.js';
 import { storedNumber } from './codec.js';
 import { fillView, newViews, rateAt, type EntityViews } from './rate-views.js';
 import { buildTemplate } from './template-build.js';
-import { scannedRateText, scannedRateTexts, scannedText } from './template-text.js';
+import { scannedRateText, scannedRateTexts, scannedText, scannedTextInto } from './template-text.js';
 import { matchesCarriedInto, matchesInto } from './template-match.js';
 import { withinRateTolerance, Templates, indexOfPath, type Template } from './templates.js';
+
+/** textOf(e), pushed onto `pieces` (in pieces where the template was scanned: joined once with others). */
+export function textInto(e: Entity, pieces: string[]): void {
+  if (e.t.scanned) scannedTextInto(e.t.skeleton, e.t.scanned, e.vals, e.list, pieces);
+  else pieces.push(textOf(e));
+}
 
 /** An entity's JSON text: its template's with its numbers (NaN as null). */
 export function textOf(e: Entity): string {

@@ -13,8 +13,20 @@ export function scannedText(
   list: readonly unknown[] | null,
 ): string {
   // Pieces joined once, not a rope of a hundred concatenations per cgroup: a seek prints a thousand of these.
-  const { cuts, listAt, listPart } = t;
   const pieces: string[] = [];
+  scannedTextInto(skeleton, t, vals, list, pieces);
+  return pieces.join('');
+}
+
+/** scannedText's pieces, pushed onto `pieces` (a sample's cgroups joined once: sample-text.ts). */
+export function scannedTextInto(
+  skeleton: string,
+  t: ScannedTemplate,
+  vals: Float64Array,
+  list: readonly unknown[] | null,
+  pieces: string[],
+): void {
+  const { cuts, listAt, listPart } = t;
   let from = 0;
   for (let j = 0; j < cuts.length; j++) {
     if (j === listPart) {
@@ -32,7 +44,6 @@ export function scannedText(
     from = listAt + 2;
   }
   pieces.push(skeleton.slice(from));
-  return pieces.join('');
 }
 
 function listText(list: readonly unknown[] | null): string {
