@@ -44,6 +44,18 @@ function fieldsOf(t: Template): Record<string, unknown> {
   };
 }
 
+/** The scanned template of `text`, checked against the compiled one: its fields, and the numbers its selection reads. */
+function scannedAsCompiled(text: string): Template {
+  const scanned = scannedTemplate(text)!;
+  const compiled = compileTemplate(text);
+  expect(fieldsOf(scanned), text).toEqual(fieldsOf(compiled));
+  expect([...scanned.select!.leaves], text).toEqual([
+    compiled.paths.indexOf('cpu.percent'),
+    compiled.paths.indexOf('memory.workingSetBytes'),
+  ]);
+  return scanned;
+}
+
 function skeleton(v: unknown): string {
   return skeletonOf(v, [], [], true);
 }
@@ -105,15 +117,7 @@ describe('templates read by a scan of the skeleton', () => {
     ];
     const texts = variants.map(skeleton);
     for (const order of [texts, [...texts].reverse(), [...texts, ...texts]]) {
-      for (const text of order) {
-        const scanned = scannedTemplate(text)!;
-        const compiled = compileTemplate(text);
-        expect(fieldsOf(scanned), text).toEqual(fieldsOf(compiled));
-        expect([...scanned.select!.leaves], text).toEqual([
-          compiled.paths.indexOf('cpu.percent'),
-          compiled.paths.indexOf('memory.workingSetBytes'),
-        ]);
-      }
+      for (const text of order) scannedAsCompiled(text);
     }
   });
   // A skeleton that differs from one scanned in full only in its value strings is that scan moved (skeleton-strings.ts).
@@ -138,13 +142,7 @@ describe('templates read by a scan of the skeleton', () => {
     const texts = variants.map(skeleton);
     for (const order of [texts, [...texts].reverse(), [...texts, ...texts]]) {
       for (const text of order) {
-        const scanned = scannedTemplate(text)!;
-        const compiled = compileTemplate(text);
-        expect(fieldsOf(scanned), text).toEqual(fieldsOf(compiled));
-        expect([...scanned.select!.leaves], text).toEqual([
-          compiled.paths.indexOf('cpu.percent'),
-          compiled.paths.indexOf('memory.workingSetBytes'),
-        ]);
+        const scanned = scannedAsCompiled(text);
         // The members read whole are where the skeleton has them.
         const whole = JSON.parse(text) as Record<string, unknown>;
         const spans = scanned.select!.spans;
