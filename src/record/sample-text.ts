@@ -11,7 +11,7 @@
 // a store of the host's real cgroups.
 
 import type { ContainerSnapshot } from '../model/types.js';
-import { textOf, type ColumnState, type Entity } from './columns.js';
+import { textInto, type ColumnState, type Entity } from './columns.js';
 import type { Template } from './templates.js';
 
 /** A template's members read whole (SELECT_WANTED.keys), parsed once per template. */
@@ -100,14 +100,19 @@ export class RecordedSample {
    * those containers.
    */
   json(shown: readonly ContainerSnapshot[]): string {
-    const containers = shown.map((c) => {
-      const e = this.entityOf.get(c);
+    // One list of pieces for the whole document, joined once (not a string per cgroup, then all of them).
+    const pieces = [
+      `{"timestamp":${JSON.stringify(this.timestamp)},"monotonicSeconds":${JSON.stringify(this.monotonicSeconds)},"host":`,
+    ];
+    textInto(this.entities[0], pieces);
+    pieces.push(',"containers":[');
+    for (let i = 0; i < shown.length; i++) {
+      const e = this.entityOf.get(shown[i]);
       if (!e) throw new Error('json() takes the objects selectable() gave');
-      return textOf(e);
-    });
-    return (
-      `{"timestamp":${JSON.stringify(this.timestamp)},"monotonicSeconds":${JSON.stringify(this.monotonicSeconds)},` +
-      `"host":${textOf(this.entities[0])},"containers":[${containers.join(',')}],"notes":${JSON.stringify(this.notes)}}`
-    );
+      if (i > 0) pieces.push(',');
+      textInto(e, pieces);
+    }
+    pieces.push(`],"notes":${JSON.stringify(this.notes)}}`);
+    return pieces.join('');
   }
 }

@@ -6,7 +6,20 @@
 // is the compile's (a skeleton is skeletonOf's text: canonical JSON with
 // every number written 0); test/unit/record-seek.test.ts compares the two on
 // every shape the model makes. Anything else in a skeleton (another number,
-// whitespace, broken JSON) gives null, and the caller compiles it.
+// whitespace, broken JSON) gives null, and the caller compiles it. A
+// skeleton that is one of the last scanned but for its value strings (most
+// cgroups of a key frame: they differ in their id and name) is that scan
+// with its places moved (skeleton-strings.ts); the text with the numbers is
+// printed by template-text.ts.
+
+import {
+  movedPlace,
+  movedPlaces,
+  sameBesideStrings,
+  stringCutOf,
+  stringEnd,
+  type StringCut,
+} from './skeleton-strings.js';
 
 /**
  * What the scan gives: a Template's fields other than its tree and paths
@@ -67,6 +80,8 @@ const LEAF_END = 4;
 let memberFields = new Int32Array(MEMBER_FIELDS * 64);
 /** Where each number is in the skeleton (its 0), in scan order. */
 let leafScratch = new Int32Array(1024);
+/** Where each value string is in the skeleton ([start, end) pairs, quotes included), in scan order. */
+let stringScratch = new Int32Array(256);
 
 /** A copy of `array` with room for at least `atLeast` ints (twice its length at the least). */
 function grown(array: Int32Array<ArrayBuffer>, atLeast: number): Int32Array<ArrayBuffer> {
@@ -76,7 +91,6 @@ function grown(array: Int32Array<ArrayBuffer>, atLeast: number): Int32Array<Arra
 }
 
 const QUOTE = 34;
-const BACKSLASH = 92;
 const OPEN_OBJECT = 123;
 const CLOSE_OBJECT = 125;
 const OPEN_ARRAY = 91;
@@ -84,19 +98,6 @@ const CLOSE_ARRAY = 93;
 const COMMA = 44;
 const COLON = 58;
 const ZERO = 48;
-
-/** The end (after the closing quote) of the JSON string starting at `at`, or -1. */
-function stringEnd(text: string, at: number): number {
-  let q = text.indexOf('"', at + 1);
-  while (q > 0) {
-    // A quote after an odd run of backslashes is escaped.
-    let b = q - 1;
-    while (text.charCodeAt(b) === BACKSLASH) b--;
-    if ((q - 1 - b) % 2 === 0) return q + 1;
-    q = text.indexOf('"', q + 1);
-  }
-  return -1;
-}
 
 /** A set of keys as the skeleton writes them (quoted), by length: a key is looked for where it is, with no string cut out. */
 type QuotedKeys = (string[] | undefined)[];
@@ -168,11 +169,38 @@ interface MemberMemo {
   rates: { j: number; keys: string[] }[];
   /** Its wanted places: place index, number (from its first), in pairs. */
   places: number[];
+  /** Its value strings' [start, end), from the member's start. */
+  strings: Int32Array;
 }
 const MAX_MEMO_MEMBERS = 256;
 let memberMemo: (MemberMemo | undefined)[] = [];
 /** What the kept scans were made with (another caller's keys: scanned again). */
 let memoMadeWith: readonly unknown[] = [];
+/** The last skeletons scanned in full (most recent first), as their value strings cut them (skeleton-strings.ts). */
+const MAX_WHOLE_SCANS = 4;
+let wholeScans: { cut: StringCut; scan: ScannedTemplate }[] = [];
+
+/** The scan of a skeleton that is a kept one's but for its value strings: the kept scan, its places moved. */
+function movedScan(text: string): ScannedTemplate | null {
+  for (let x = 0; x < wholeScans.length; x++) {
+    const { cut, scan } = wholeScans[x];
+    if (sameBesideStrings(cut, text) < 0) continue;
+    // What counts numbers (not places) is the same: shared, as no reader writes into them.
+    return {
+      leaves: scan.leaves,
+      rate: scan.rate,
+      rateLeaves: scan.rateLeaves,
+      cuts: movedPlaces(cut, scan.cuts),
+      listAt: scan.listAt < 0 ? -1 : movedPlace(cut, scan.listAt),
+      listPart: scan.listPart,
+      rateSpans: movedPlaces(cut, scan.rateSpans),
+      rateIdx: scan.rateIdx,
+      paths: undefined,
+      select: scan.select && { spans: movedPlaces(cut, scan.select.spans), leaves: scan.select.leaves },
+    };
+  }
+  return null;
+}
 
 /**
  * Scans `skeleton`. A number whose own key is in `rateLeafKeys` has its whole
@@ -189,6 +217,14 @@ export function scanTemplate(
   select?: SelectWanted,
 ): ScannedTemplate | null {
   const text = skeleton;
+  // Members' scans of earlier templates (not when paths are asked for: those are not kept).
+  if (rateLeafKeys !== memoMadeWith[0] || isRatePath !== memoMadeWith[1] || select !== memoMadeWith[2]) {
+    memberMemo = [];
+    wholeScans = [];
+    memoMadeWith = [rateLeafKeys, isRatePath, select];
+  }
+  const moved = withPaths ? null : movedScan(text);
+  if (moved) return moved;
   // A wanted place is found as a rate is: by its own key first, then its path.
   const placeAt = select && placeIndexOf(select.places);
   const placeLeaves = select && new Int32Array(select.places.length).fill(-1);
@@ -197,11 +233,6 @@ export function scanTemplate(
   const n = text.length;
   if (text.charCodeAt(0) !== OPEN_OBJECT) return null;
   const leafQuoted = quotedOf(leafKeys);
-  // Members' scans of earlier templates (not when paths are asked for: those are not kept).
-  if (rateLeafKeys !== memoMadeWith[0] || isRatePath !== memoMadeWith[1] || select !== memoMadeWith[2]) {
-    memberMemo = [];
-    memoMadeWith = [rateLeafKeys, isRatePath, select];
-  }
   const memo = withPaths ? null : memberMemo;
   /** The member being scanned is to be kept (its rates start at this index); -1: not. */
   let memoRates = -1;
@@ -209,6 +240,7 @@ export function scanTemplate(
   const listQuoted = quotedKeyOf(listKey);
   /** Numbers so far (in leafScratch), members so far (in memberFields), the current member's first field (-1: none). */
   let leaves = 0;
+  let strings = 0;
   let memberCount = 0;
   let member = -1;
   const rateLeaves: { j: number; keys: string[] }[] = [];
@@ -223,6 +255,9 @@ export function scanTemplate(
       const end = stringEnd(text, p);
       if (end < 0) return null;
       if (!expectKey) {
+        if (2 * strings + 2 > stringScratch.length) stringScratch = grown(stringScratch, 0);
+        stringScratch[2 * strings] = p;
+        stringScratch[2 * strings++ + 1] = end;
         p = end;
         continue;
       }
@@ -265,6 +300,11 @@ export function scanTemplate(
             for (let x = 0; x < keptRates.length; x++)
               rateLeaves.push({ j: base + keptRates[x].j, keys: keptRates[x].keys });
             for (let x = 0; x < kept.places.length; x += 2) placeLeaves![kept.places[x]] = base + kept.places[x + 1];
+            const keptStrings = kept.strings;
+            if (2 * strings + keptStrings.length > stringScratch.length)
+              stringScratch = grown(stringScratch, 2 * strings + keptStrings.length);
+            for (let x = 0; x < keptStrings.length; x++) stringScratch[2 * strings + x] = p + keptStrings[x];
+            strings += keptStrings.length / 2;
             p += kept.text.length;
             continue;
           }
@@ -286,7 +326,8 @@ export function scanTemplate(
       if (depth === 0 && member >= 0) {
         memberFields[member + VALUE_END] = p;
         memberFields[member + LEAF_END] = leaves;
-        if (memoRates >= 0) memoRates = keep(memo!, memberCount - 1, text, member, rateLeaves, memoRates, placeLeaves);
+        if (memoRates >= 0)
+          memoRates = keep(memo!, memberCount - 1, text, member, rateLeaves, memoRates, placeLeaves, strings);
       }
       p++;
     } else if (c === COMMA) {
@@ -296,7 +337,8 @@ export function scanTemplate(
       if (depth === 1 && member >= 0) {
         memberFields[member + VALUE_END] = p;
         memberFields[member + LEAF_END] = leaves;
-        if (memoRates >= 0) memoRates = keep(memo!, memberCount - 1, text, member, rateLeaves, memoRates, placeLeaves);
+        if (memoRates >= 0)
+          memoRates = keep(memo!, memberCount - 1, text, member, rateLeaves, memoRates, placeLeaves, strings);
       }
       p++;
     } else if (c === ZERO) {
@@ -327,7 +369,7 @@ export function scanTemplate(
   const rate = new Uint8Array(leaves);
   for (let x = 0; x < rateLeaves.length; x++) rate[rateLeaves[x].j] = 1;
   const view = rateViewOf(memberCount, quotedOf(rateInputs), text);
-  return {
+  const scan: ScannedTemplate = {
     leaves,
     rate,
     rateLeaves,
@@ -339,6 +381,11 @@ export function scanTemplate(
     paths,
     select: select && selectSpans(memberCount, quotedOf(select.keys), placeLeaves!, text),
   };
+  if (!withPaths) {
+    wholeScans.unshift({ cut: stringCutOf(text, stringScratch, strings), scan });
+    if (wholeScans.length > MAX_WHOLE_SCANS) wholeScans.pop();
+  }
+  return scan;
 }
 
 /** Keeps a member's scan (memo[at]) for the next template; returns -1 (nothing pending). */
@@ -350,6 +397,7 @@ function keep(
   rateLeaves: readonly { j: number; keys: string[] }[],
   firstRate: number,
   placeLeaves: Int32Array | null | undefined,
+  strings: number,
 ): -1 {
   const keyStart = memberFields[m + KEY_START];
   const firstLeaf = memberFields[m + FIRST_LEAF];
@@ -360,8 +408,14 @@ function keep(
   if (placeLeaves)
     for (let x = 0; x < placeLeaves.length; x++)
       if (placeLeaves[x] >= firstLeaf && placeLeaves[x] < leafEnd) places.push(x, placeLeaves[x] - firstLeaf);
+  // The member's value strings: the last ones scanned, from its key on.
+  let first = strings;
+  while (first > 0 && stringScratch[2 * first - 2] >= keyStart) first--;
+  const memberStrings = stringScratch.slice(2 * first, 2 * strings);
+  for (let x = 0; x < memberStrings.length; x++) memberStrings[x] -= keyStart;
   memo[at] = {
     text: text.slice(keyStart, memberFields[m + VALUE_END]),
+    strings: memberStrings,
     leaves,
     rates: rateLeaves.slice(firstRate).map((r) => ({ j: r.j - firstLeaf, keys: r.keys })),
     places,
@@ -426,162 +480,4 @@ function rateViewOf(
     for (let j = memberFields[m + FIRST_LEAF]; j < memberFields[m + LEAF_END]; j++) idx.push(j);
   }
   return { rateSpans: new Int32Array(spans), rateIdx: new Int32Array(idx) };
-}
-
-/** An entity's JSON text: the skeleton with its numbers, and its process list (when it has one) in place of []. */
-export function scannedText(
-  skeleton: string,
-  t: ScannedTemplate,
-  vals: Float64Array,
-  list: readonly unknown[] | null,
-): string {
-  // Pieces joined once, not a rope of a hundred concatenations per cgroup: a seek prints a thousand of these.
-  const { cuts, listAt, listPart } = t;
-  const pieces: string[] = [];
-  let from = 0;
-  for (let j = 0; j < cuts.length; j++) {
-    if (j === listPart) {
-      pieces.push(skeleton.slice(from, listAt), listText(list));
-      from = listAt + 2;
-    }
-    const v = vals[j];
-    // The skeleton writes every number 0: a 0 (or -0, which prints 0) is its text already, not cut out.
-    if (v === 0) continue;
-    pieces.push(skeleton.slice(from, cuts[j]), Number.isFinite(v) ? String(v) : 'null');
-    from = cuts[j] + 1;
-  }
-  if (listPart === cuts.length) {
-    pieces.push(skeleton.slice(from, listAt), listText(list));
-    from = listAt + 2;
-  }
-  pieces.push(skeleton.slice(from));
-  return pieces.join('');
-}
-
-function listText(list: readonly unknown[] | null): string {
-  return list === null || list.length === 0 ? '[]' : JSON.stringify(list);
-}
-
-/**
- * Walks a scanned template's rate view (its rateSpans members): `number` gets
- * the text before each of its numbers and the number's index; returns the
- * text after the last.
- */
-function walkRateView(skeleton: string, t: ScannedTemplate, number: (before: string, j: number) => void): string {
-  const { rateSpans, rateIdx, cuts } = t;
-  let current = '{';
-  let x = 0;
-  for (let k = 0; k < rateSpans.length; k += 2) {
-    let from = rateSpans[k];
-    const end = rateSpans[k + 1];
-    if (k > 0) current += ',';
-    for (; x < rateIdx.length && cuts[rateIdx[x]] < end; x++) {
-      const j = rateIdx[x];
-      number(current + skeleton.slice(from, cuts[j]), j);
-      current = '';
-      from = cuts[j] + 1;
-    }
-    current += skeleton.slice(from, end);
-  }
-  return `${current}}`;
-}
-
-/** An entity's rate view as JSON text, with its numbers (rates as null: for applyRates to fill). */
-export function scannedRateText(skeleton: string, t: ScannedTemplate, vals: Float64Array): string {
-  // walkRateView's walk, written out and joined once (as scannedText): a seek makes two per cgroup (its sample's and the one before).
-  const { rateSpans, rateIdx, cuts, rate } = t;
-  const pieces = ['{'];
-  let x = 0;
-  for (let k = 0; k < rateSpans.length; k += 2) {
-    let from = rateSpans[k];
-    const end = rateSpans[k + 1];
-    if (k > 0) pieces.push(',');
-    for (; x < rateIdx.length; x++) {
-      const j = rateIdx[x];
-      const cut = cuts[j];
-      if (cut >= end) break;
-      const v = vals[j];
-      if (v === 0 && rate[j] !== 1) continue; // the skeleton's own 0 (scannedText)
-      pieces.push(skeleton.slice(from, cut), rate[j] === 1 || !Number.isFinite(v) ? 'null' : String(v));
-      from = cut + 1;
-    }
-    pieces.push(skeleton.slice(from, end));
-  }
-  pieces.push('}');
-  return pieces.join('');
-}
-
-/**
- * scannedRateText of two samples of one cgroup (its template the same in
- * both: now's numbers and the ones before), in one walk: each piece of
- * skeleton is cut once for the two. A second copy of the walk on purpose:
- * `snapshot --at` runs without TurboFan, where one walk over a list of number
- * sets (scannedRateText its one-set case) cost a seek ~25 ms more CPU
- * (median of 4 interleaved runs of record-seek.js, 172 vs 147 ms).
- */
-export function scannedRateTexts(
-  skeleton: string,
-  t: ScannedTemplate,
-  vals: Float64Array,
-  valsBefore: Float64Array,
-): [string, string] {
-  const { rateSpans, rateIdx, cuts, rate } = t;
-  const pieces = ['{'];
-  const piecesBefore = ['{'];
-  let x = 0;
-  for (let k = 0; k < rateSpans.length; k += 2) {
-    let from = rateSpans[k];
-    const end = rateSpans[k + 1];
-    if (k > 0) {
-      pieces.push(',');
-      piecesBefore.push(',');
-    }
-    for (; x < rateIdx.length; x++) {
-      const j = rateIdx[x];
-      const cut = cuts[j];
-      if (cut >= end) break;
-      const isRate = rate[j] === 1;
-      const v = vals[j];
-      const before = valsBefore[j];
-      if (v === 0 && before === 0 && !isRate) continue; // the skeleton's own 0 in both (scannedText)
-      const piece = skeleton.slice(from, cut);
-      pieces.push(piece, isRate || !Number.isFinite(v) ? 'null' : String(v));
-      piecesBefore.push(piece, isRate || !Number.isFinite(before) ? 'null' : String(before));
-      from = cut + 1;
-    }
-    const piece = skeleton.slice(from, end);
-    pieces.push(piece);
-    piecesBefore.push(piece);
-  }
-  pieces.push('}');
-  piecesBefore.push('}');
-  return [pieces.join(''), piecesBefore.join('')];
-}
-
-/** A scanned template's text parts (as compile() cuts them, the list's part holding listMark) and its list's two sides. */
-export function scannedParts(
-  skeleton: string,
-  t: ScannedTemplate,
-  listMark: string,
-): { parts: string[]; listCut: [string, string] } {
-  const marked = t.listAt < 0 ? skeleton : skeleton.slice(0, t.listAt) + listMark + skeleton.slice(t.listAt + 2);
-  // Places after the list move back by the one character the mark is shorter than [].
-  const at = (j: number): number => (t.listAt >= 0 && t.cuts[j] > t.listAt ? t.cuts[j] - 1 : t.cuts[j]);
-  const parts: string[] = [];
-  let from = 0;
-  for (let j = 0; j < t.cuts.length; j++) {
-    parts.push(marked.slice(from, at(j)));
-    from = at(j) + 1;
-  }
-  parts.push(marked.slice(from));
-  const listCut: [string, string] = t.listPart < 0 ? ['', ''] : (parts[t.listPart].split(listMark) as [string, string]);
-  return { parts, listCut };
-}
-
-/** A scanned template's rate view as text parts around its numbers (what compile() gives as rateParts). */
-export function scannedRateParts(skeleton: string, t: ScannedTemplate): string[] {
-  const parts: string[] = [];
-  const tail = walkRateView(skeleton, t, (before) => parts.push(before));
-  parts.push(tail);
-  return parts;
 }

@@ -4,14 +4,8 @@
 // rate view applyRates reads.
 
 import { storedNumber } from './codec.js';
-import {
-  scannedParts,
-  scannedRateParts,
-  scanTemplate,
-  type ScannedTemplate,
-  type SelectPlaces,
-  type SelectWanted,
-} from './template-scan.js';
+import { scanTemplate, type ScannedTemplate, type SelectPlaces, type SelectWanted } from './template-scan.js';
+import { scannedParts, scannedRateParts } from './template-text.js';
 
 /**
  * The figures model/rates.ts derives from two samples (`*` an array index).

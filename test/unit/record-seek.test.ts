@@ -17,7 +17,7 @@ import { StoreReader } from '../../src/record/reader.js';
 import { StoreWriter } from '../../src/record/store.js';
 import { skeletonOf, compileTemplate, scannedTemplate, type Template } from '../../src/record/templates.js';
 import { textOf } from '../../src/record/columns.js';
-import { scannedRateText, scannedRateTexts } from '../../src/record/template-scan.js';
+import { scannedRateText, scannedRateTexts } from '../../src/record/template-text.js';
 
 const T0 = 1_767_000_000_000;
 let dir: string;
@@ -42,6 +42,18 @@ function fieldsOf(t: Template): Record<string, unknown> {
     listPart: t.listPart,
     listCut: t.listCut,
   };
+}
+
+/** The scanned template of `text`, checked against the compiled one: its fields, and the numbers its selection reads. */
+function scannedAsCompiled(text: string): Template {
+  const scanned = scannedTemplate(text)!;
+  const compiled = compileTemplate(text);
+  expect(fieldsOf(scanned), text).toEqual(fieldsOf(compiled));
+  expect([...scanned.select!.leaves], text).toEqual([
+    compiled.paths.indexOf('cpu.percent'),
+    compiled.paths.indexOf('memory.workingSetBytes'),
+  ]);
+  return scanned;
 }
 
 function skeleton(v: unknown): string {
@@ -105,17 +117,51 @@ describe('templates read by a scan of the skeleton', () => {
     ];
     const texts = variants.map(skeleton);
     for (const order of [texts, [...texts].reverse(), [...texts, ...texts]]) {
-      for (const text of order) {
-        const scanned = scannedTemplate(text)!;
-        const compiled = compileTemplate(text);
-        expect(fieldsOf(scanned), text).toEqual(fieldsOf(compiled));
-        expect([...scanned.select!.leaves], text).toEqual([
-          compiled.paths.indexOf('cpu.percent'),
-          compiled.paths.indexOf('memory.workingSetBytes'),
-        ]);
-      }
+      for (const text of order) scannedAsCompiled(text);
     }
   });
+  // A skeleton that differs from one scanned in full only in its value strings is that scan moved (skeleton-strings.ts).
+  it('are the compiled templates when taken from a skeleton that differs only in value strings', () => {
+    const s = syntheticSnapshot(6, 2);
+    const c = { ...s.containers[0], processes: [{ pid: 3, comm: 'sh' }] };
+    const variants: unknown[] = [
+      c,
+      { ...c, id: '/a', name: 'a' }, // shorter strings before every number
+      { ...c, id: '/a/much/longer/path/than/the/others', name: 'x'.repeat(300) },
+      { ...c, id: '/q"uo\\ted\\"', name: '","name":0,"cpu":{' }, // escapes; a string that reads like structure
+      { ...c, id: '', name: '' },
+      { ...c, labels: { app: 'web' } },
+      { ...c, labels: { app: 'a much longer label value, 0:0' } }, // a string after strings and numbers
+      { ...c, labels: { other: 'web' } }, // another key: scanned in full
+      { ...c, id: null }, // not a string: scanned in full
+      { ...c, cpu: { ...c.cpu!, cpus: '0-15', mems: '' } }, // strings between numbers
+      s.host,
+      { ...s.host, hostname: 'another-host-name' },
+      c,
+    ];
+    const texts = variants.map(skeleton);
+    for (const order of [texts, [...texts].reverse(), [...texts, ...texts]]) {
+      for (const text of order) {
+        const scanned = scannedAsCompiled(text);
+        // The members read whole are where the skeleton has them.
+        const whole = JSON.parse(text) as Record<string, unknown>;
+        const spans = scanned.select!.spans;
+        const members: string[] = [];
+        for (let x = 0; x < spans.length; x += 2) members.push(text.slice(spans[x], spans[x + 1]));
+        expect(members).toEqual(
+          Object.keys(whole)
+            .filter((k) => ['id', 'name', 'runtime', 'populated', 'containerId', 'image', 'instance'].includes(k))
+            .map((k) => `${JSON.stringify(k)}:${JSON.stringify(whole[k])}`),
+        );
+      }
+    }
+    // Taken, not scanned again: what counts numbers is the first one's.
+    const first = scannedTemplate(skeleton({ ...c, id: '/first' }))!;
+    const alike = scannedTemplate(skeleton({ ...c, id: '/second/longer', name: 'n' }))!;
+    expect(alike.rate).toBe(first.rate);
+    expect(alike.rateLeaves).toBe(first.rateLeaves);
+  });
+
   // The scan keeps its members and numbers in arrays it reuses and grows (template-scan.ts: 64 members, 1,024 numbers at first).
   it('are the compiled templates past the first sizes of the scan arrays, and after a template that grew them', () => {
     const s = syntheticSnapshot(4, 2);
@@ -139,7 +185,7 @@ describe('templates read by a scan of the skeleton', () => {
     }
   });
 
-  // A number that is 0 (or -0) is left in the skeleton's text, not cut out (template-scan.ts, scannedText).
+  // A number that is 0 (or -0) is left in the skeleton's text, not cut out (template-text.ts, scannedText).
   it('print the numbers as the compiled templates do: zeros, negative zeros, non-finite numbers and rates', () => {
     const s = syntheticSnapshot(4, 2);
     const c = { ...s.containers[0], processes: [{ pid: 7, comm: 'x' }] };
@@ -169,8 +215,12 @@ describe('templates read by a scan of the skeleton', () => {
         expect(textOf({ id: 'x', t: scanned, vals, list })).toBe(expected);
         expect(JSON.parse(expected)).toBeTypeOf('object');
         expect(scannedRateText(text, scanned.scanned!, vals)).toBe(rateText(vals));
-        for (const before of valueSets)
-          expect(scannedRateTexts(text, scanned.scanned!, vals, before)).toEqual([rateText(vals), rateText(before)]);
+        for (const before of valueSets) {
+          const pieces = ['['];
+          const piecesBefore = ['['];
+          scannedRateTexts(text, scanned.scanned!, vals, before, pieces, piecesBefore);
+          expect([pieces.join(''), piecesBefore.join('')]).toEqual([`[${rateText(vals)}`, `[${rateText(before)}`]);
+        }
       }
     }
   });
