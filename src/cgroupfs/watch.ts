@@ -23,6 +23,7 @@ import {
   Inotify,
 } from './inotify.js';
 import type { CgroupNode, CgroupTree } from './tree.js';
+import { forEachChildDir } from './walk.js';
 
 interface Watched {
   hierarchy: number;
@@ -128,13 +129,7 @@ export class TreeWatcher {
     const node = this.tree.addDir(hierarchy, dir);
     this.watch(hierarchy, dir, node);
     this.watchFiles(node);
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return; // gone again: the delete event follows
-    }
-    for (const e of entries) if (e.isDirectory()) this.added(hierarchy, path.join(dir, e.name));
+    forEachChildDir(dir, (child) => this.added(hierarchy, child)); // gone again: the delete event follows
   }
 
   /**
