@@ -22,14 +22,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { isolatedRoot } from './dashboard.js';
-import {
-  cpuSeconds,
-  loadAverages,
-  rssBytes,
-  startExportProcess,
-  tstopBin,
-  type ExportProcess,
-} from './export-process.js';
+import { cpuSeconds, loadAverages, rssMb, startExportProcess, tstopBin, type ExportProcess } from './export-process.js';
 import { createBenchCgroups } from './fixture.js';
 import { peakRssMb } from './collect.js';
 
@@ -95,7 +88,7 @@ export async function exportPair(
     const load = loadAverages();
     const lines = runs.map(
       (r, i) =>
-        `export pair at ${cgroups} cgroups (${r.label}): ${((cpuAfterFirst[i] - cpuAtStart[i]) / scrapes).toFixed(4)} CPU-s per scrape over ${scrapes} scrapes 1 s apart, RSS ${(rssBytes(exporters[i].pid) / 1048576).toFixed(1)} MB, peak ${peakRssMb(exporters[i].pid).toFixed(1)} MB (load ${load})`,
+        `export pair at ${cgroups} cgroups (${r.label}): ${((cpuAfterFirst[i] - cpuAtStart[i]) / scrapes).toFixed(4)} CPU-s per scrape over ${scrapes} scrapes 1 s apart, RSS ${rssMb(exporters[i].pid).toFixed(1)} MB, peak ${peakRssMb(exporters[i].pid).toFixed(1)} MB (load ${load})`,
     );
     if (steadySeconds <= 0) return lines;
     const steadyScrapes = await scrapeTogether(exporters, steadySeconds);

@@ -100,6 +100,14 @@ export async function startExportProcess(
   };
 }
 
+/** The benches' MB: 2^20 bytes, so that VmRSS and VmHWM (kB) read as /proc's kB / 1024 in every bench. */
+export const MB = 1024 * 1024;
+
+/** Resident set size of a process in MB (VmRSS). */
+export function rssMb(pid: number): number {
+  return rssBytes(pid) / MB;
+}
+
 /** Resident set size of a process in bytes (VmRSS). */
 export function rssBytes(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -14,6 +14,11 @@
 //             --against DIR, another checkout's exporter (e.g. /work/main) on
 //             the same cgroups, the two taking turns
 //
+// RSS and peak are in MB of 2^20 bytes (VmRSS and VmHWM's kB / 1024), as
+// export-pair and collect print them: the same process gives the same figure
+// in every bench (until 2026-12-07 this one divided bytes by 10^6, which read
+// 4.9 % higher: its "81.4 MB" peak was export-pair's 77.6).
+//
 // Run alone: npm run build && node dist/bench/scrape.js [cgroups] [--against DIR ...]
 //   [--node-flags '--max-semi-space-size=4' --node-flags '--max-semi-space-size=4 --optimize-for-size' ...]
 
@@ -26,7 +31,8 @@ import { renderSnapshot } from '../src/exporter/families.js';
 import { TextWriter } from '../src/exporter/text.js';
 import { Collector } from '../src/collect/collector.js';
 import { SharedCollection } from '../src/exporter/collection.js';
-import { cpuSeconds, rssBytes, startExportProcess, type ExportProcess } from './export-process.js';
+import { peakRssMb } from './collect.js';
+import { cpuSeconds, rssMb, startExportProcess, type ExportProcess } from './export-process.js';
 import { createBenchCgroups, type BenchCgroups } from './fixture.js';
 
 const gzip = promisify(zlib.gzip);
@@ -67,13 +73,7 @@ function percentile(sorted: number[], p: number): number {
 
 const f1 = (v: number): string => v.toFixed(1);
 
-/** Peak RSS (VmHWM) of a process in bytes. */
-function peakRssBytes(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
-interface SteadyLoad {
+export interface SteadyLoad {
   rssMb: number;
   peakRssMb: number;
   cpuPercent: number;
@@ -88,7 +88,7 @@ interface SteadyLoad {
 }
 
 /** Scraped once a second (as Prometheus at a 1 s interval) for `seconds`: RSS, CPU and latency. */
-async function idleLoad(exp: ExportProcess, seconds: number): Promise<SteadyLoad> {
+export async function idleLoad(exp: ExportProcess, seconds: number): Promise<SteadyLoad> {
   const first = await scrape(exp.url + 'metrics');
   const cpu0 = cpuSeconds(exp.pid);
   const t0 = performance.now();
@@ -104,8 +104,8 @@ async function idleLoad(exp: ExportProcess, seconds: number): Promise<SteadyLoad
   const cpu = cpuSeconds(exp.pid) - cpu0;
   latencyMs.sort((a, b) => a - b);
   return {
-    rssMb: rssBytes(exp.pid) / 1e6,
-    peakRssMb: peakRssBytes(exp.pid) / 1e6,
+    rssMb: rssMb(exp.pid),
+    peakRssMb: peakRssMb(exp.pid),
     cpuPercent: (cpu / wall) * 100,
     cpuSecondsPerScrape: cpu / seconds,
     latencyMs,

@@ -51,6 +51,8 @@ export class CgroupNode {
   idleTicks = 0;
   /** Per hierarchy: inotify watches the cgroup's directory there (its settings are then re-read on writes: settings.ts). */
   readonly dirWatched: Uint8Array;
+  /** Per hierarchy: the watch id of the cgroup's directory there (0: none), the TreeWatcher's own record. */
+  readonly dirWd: Int32Array;
   /** Per file slot: inotify watches the file (its v2 cgroup.events, its written files). */
   readonly watched: Uint8Array;
   /**
@@ -80,16 +82,18 @@ export class CgroupNode {
     this.dirs = new Array<string | null>(hierarchyCount).fill(null);
     // The per-slot arrays are views of one buffer: buffers of their own
     // cost ~1 MB more at 1,000 cgroups (an ArrayBuffer and a backing store each).
-    const perSlot = new ArrayBuffer(fileCount * 21 + hierarchyCount);
+    const h4 = hierarchyCount * 4;
+    const perSlot = new ArrayBuffer(fileCount * 21 + h4 + hierarchyCount);
     this.fds = new Int32Array(perSlot, 0, fileCount).fill(-2);
     this.batchPositions = new Int32Array(perSlot, fileCount * 4, fileCount).fill(-1);
     this.keptOffset = new Int32Array(perSlot, fileCount * 8, fileCount);
     this.keptLength = new Int32Array(perSlot, fileCount * 12, fileCount).fill(-1);
-    this.keptVersion = new Uint16Array(perSlot, fileCount * 16, fileCount);
-    this.atRest = new Uint8Array(perSlot, fileCount * 18, fileCount);
-    this.watched = new Uint8Array(perSlot, fileCount * 19, fileCount);
-    this.changed = new Uint8Array(perSlot, fileCount * 20, fileCount);
-    this.dirWatched = new Uint8Array(perSlot, fileCount * 21, hierarchyCount);
+    this.dirWd = new Int32Array(perSlot, fileCount * 16, hierarchyCount);
+    this.keptVersion = new Uint16Array(perSlot, fileCount * 16 + h4, fileCount);
+    this.atRest = new Uint8Array(perSlot, fileCount * 18 + h4, fileCount);
+    this.watched = new Uint8Array(perSlot, fileCount * 19 + h4, fileCount);
+    this.changed = new Uint8Array(perSlot, fileCount * 20 + h4, fileCount);
+    this.dirWatched = new Uint8Array(perSlot, fileCount * 21 + h4, hierarchyCount);
   }
 
   /** Marks a file as changed (see changed): its next read reads it. */

@@ -164,4 +164,28 @@ describe('settings re-read on write events', { timeout: 300_000 }, () => {
       }
     }
   });
+
+  it('a cgroup recreated while the event queue overflowed gets a watch on its new directory', () => {
+    const ov = cg.mkdir('ov');
+    settle(collector, ov);
+    // Fill the queue (16,384 events here) with writes that do not coalesce, then remove and
+    // make the cgroup again: its delete and create events are lost, the next tick rescans.
+    const flood = [cg.controllerDir('pids', 'a'), cg.controllerDir('memory', 'a')].map((d, i) =>
+      fs.openSync(path.join(d, i === 0 ? 'pids.max' : memoryLimitFile), 'w'),
+    );
+    try {
+      for (let i = 0; i < 9000; i++) {
+        fs.writeSync(flood[0], 'max');
+        fs.writeSync(flood[1], String(64 * 1024 * 1024));
+      }
+    } finally {
+      for (const fd of flood) fs.closeSync(fd);
+    }
+    cg.rmdir('ov');
+    cg.mkdir('ov');
+    collector.collect();
+    // The old directory's watch died with it: a write to the new one must still be seen.
+    cg.write('pids', 'ov', 'pids.max', '77');
+    expect(byId(collector.collect(), ov).pids?.limit).toBe(77);
+  });
 });
