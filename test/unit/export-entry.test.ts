@@ -9,7 +9,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { binEntry, cliEntry, logLoads, logRequires, repoRoot as root, runEntry } from '../helpers/entries.js';
+import {
+  binEntry,
+  cliEntry,
+  expectBundleOnly,
+  logLoads,
+  logRequires,
+  repoRoot as root,
+  runEntry,
+} from '../helpers/entries.js';
 
 const exportEntry = binEntry('tstop-export.cjs');
 const run = (entry: string, args: string[]): ReturnType<typeof runEntry> => runEntry(entry, ['export', ...args]);
@@ -95,12 +103,7 @@ describe('the entry of export', { timeout: 60_000 }, () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('close', r));
     }
-    const modules = [...stderr.matchAll(/^loaded file:\/\/(\S+)$/gm)].map((m) => path.relative(root, m[1]));
-    const required = [...stderr.matchAll(/^required (\S+)$/gm)].map((m) => path.relative(root, m[1]));
-    expect(modules.filter((f) => f.startsWith('dist/'))).toEqual([]);
-    const bundled = required.filter((f) => f.startsWith('dist/')).map((f) => path.basename(f));
-    expect(bundled).toContain('tstop-export.cjs');
-    expect(bundled.filter((f) => !/^(tstop-export|rolldown-runtime)/.test(f))).toEqual([]);
+    expectBundleOnly(stderr, 'tstop-export');
     // Plain HTTP, no users, no token, no limiter: not the builtins only those need (~1.9 MB of RSS).
     // (worker_threads is left out of the check: the test's --import loader hooks run in a worker.)
     const builtins = [...stderr.matchAll(/^builtin (\S+)$/gm)].map((m) => m[1]);

@@ -10,7 +10,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { binEntry, cliEntry, logLoads, logRequires, repoRoot as root, runEntry } from '../helpers/entries.js';
+import {
+  binEntry,
+  cliEntry,
+  expectBundleOnly,
+  logLoads,
+  logRequires,
+  repoRoot as root,
+  runEntry,
+} from '../helpers/entries.js';
 import { StoreReader } from '../../src/record/reader.js';
 
 const recordEntry = binEntry('tstop-record.cjs');
@@ -96,12 +104,7 @@ describe('the entry of record', { timeout: 60_000 }, () => {
       ['--import', logLoads, '--require', logRequires, recordEntry],
       process.env,
     );
-    const modules = [...stderr.matchAll(/^loaded file:\/\/(\S+)$/gm)].map((m) => path.relative(root, m[1]));
-    const required = [...stderr.matchAll(/^required (\S+)$/gm)].map((m) => path.relative(root, m[1]));
-    expect(modules.filter((f) => f.startsWith('dist/'))).toEqual([]);
-    const bundled = required.filter((f) => f.startsWith('dist/')).map((f) => path.basename(f));
-    expect(bundled).toContain('tstop-record.cjs');
-    expect(bundled.filter((f) => !/^(tstop-record|rolldown-runtime)/.test(f))).toEqual([]);
+    expectBundleOnly(stderr, 'tstop-record');
     expect(stderr).toMatch(/recording every 1s/);
   });
 });

@@ -9,7 +9,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binEntry, cliEntry, logLoads, logRequires, repoRoot as root, runEntry } from '../helpers/entries.js';
+import {
+  binEntry,
+  cliEntry,
+  expectBundleOnly,
+  logLoads,
+  logRequires,
+  repoRoot as root,
+  runEntry,
+} from '../helpers/entries.js';
 import { syntheticSnapshot } from '../../src/model/samples.js';
 import { StoreWriter } from '../../src/record/store.js';
 
@@ -87,12 +95,7 @@ describe('the entry of snapshot on a store', () => {
       { encoding: 'utf8' },
     );
     expect(r.status).toBe(0);
-    const modules = [...r.stderr.matchAll(/^loaded file:\/\/(\S+)$/gm)].map((m) => path.relative(root, m[1]));
-    const required = [...r.stderr.matchAll(/^required (\S+)$/gm)].map((m) => path.relative(root, m[1]));
-    expect(modules.filter((f) => f.startsWith('dist/'))).toEqual([]);
-    const bundled = required.filter((f) => f.startsWith('dist/')).map((f) => path.basename(f));
-    expect(bundled).toContain('tstop-replay.cjs');
-    expect(bundled.filter((f) => !/^(tstop-replay|rolldown-runtime)/.test(f))).toEqual([]);
+    expectBundleOnly(r.stderr, 'tstop-replay');
   });
 
   it("reads one sample (--at) without V8's optimizing compiler, a range with it", () => {
