@@ -22,7 +22,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { isolatedRoot } from './dashboard.js';
-import { cpuSeconds, loadAverages, rssMb, startExportProcess, tstopBin, type ExportProcess } from './export-process.js';
+import {
+  cpuSeconds,
+  cpuSplitSeconds,
+  loadAverages,
+  rssMb,
+  startExportProcess,
+  tstopBin,
+  type ExportProcess,
+} from './export-process.js';
 import { createBenchCgroups } from './fixture.js';
 import { peakRssMb } from './collect.js';
 
@@ -85,6 +93,7 @@ export async function exportPair(
     const cpuAtStart = exporters.map((e) => cpuSeconds(e.pid));
     const scrapes = await scrapeTogether(exporters, seconds);
     const cpuAfterFirst = exporters.map((e) => cpuSeconds(e.pid));
+    const splitAfterFirst = exporters.map((e) => cpuSplitSeconds(e.pid));
     const load = loadAverages();
     const lines = runs.map(
       (r, i) =>
@@ -93,13 +102,20 @@ export async function exportPair(
     if (steadySeconds <= 0) return lines;
     const steadyScrapes = await scrapeTogether(exporters, steadySeconds);
     const cpuAfterSteady = exporters.map((e) => cpuSeconds(e.pid));
+    const splitAfterSteady = exporters.map((e) => cpuSplitSeconds(e.pid));
     await sleep(idleSeconds * 1000);
     const steadyLoad = loadAverages();
     return lines.concat(
       runs.map((r, i) => {
         const perScrape = (cpuAfterSteady[i] - cpuAfterFirst[i]) / steadyScrapes;
         const idlePerSecond = (cpuSeconds(exporters[i].pid) - cpuAfterSteady[i]) / idleSeconds;
-        return `export pair at ${cgroups} cgroups (${r.label}), steady: ${perScrape.toFixed(4)} CPU-s per scrape over scrapes ${scrapes + 1}-${scrapes + steadyScrapes} (after ${seconds} s of scrapes), idle ${idlePerSecond.toFixed(4)} CPU-s per s over ${idleSeconds} s without scrapes, above idle ${(perScrape - idlePerSecond).toFixed(4)} CPU-s per scrape; peak RSS ${peakRssMb(exporters[i].pid).toFixed(1)} MB (load ${steadyLoad})`;
+        // User mode against kernel mode: the kernel's part is mostly the reads of the cgroup files,
+        // whose C floor the collect bench prints ("the pread floor of the files tstop reads now").
+        const userMsPerScrape =
+          ((splitAfterSteady[i].userSeconds - splitAfterFirst[i].userSeconds) / steadyScrapes) * 1000;
+        const systemMsPerScrape =
+          ((splitAfterSteady[i].systemSeconds - splitAfterFirst[i].systemSeconds) / steadyScrapes) * 1000;
+        return `export pair at ${cgroups} cgroups (${r.label}), steady: ${perScrape.toFixed(4)} CPU-s per scrape over scrapes ${scrapes + 1}-${scrapes + steadyScrapes} (after ${seconds} s of scrapes), idle ${idlePerSecond.toFixed(4)} CPU-s per s over ${idleSeconds} s without scrapes, above idle ${(perScrape - idlePerSecond).toFixed(4)} CPU-s per scrape (user ${userMsPerScrape.toFixed(1)} ms, kernel ${systemMsPerScrape.toFixed(1)} ms per scrape); peak RSS ${peakRssMb(exporters[i].pid).toFixed(1)} MB (load ${steadyLoad})`;
       }),
     );
   } finally {

@@ -116,10 +116,16 @@ export function rssBytes(pid: number): number {
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number): number {
+  const { userSeconds, systemSeconds } = cpuSplitSeconds(pid);
+  return userSeconds + systemSeconds;
+}
+
+/** A process's CPU so far in user and in kernel mode (utime, stime), in seconds. */
+export function cpuSplitSeconds(pid: number): { userSeconds: number; systemSeconds: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15, in clock ticks of 1/100 s.
+  return { userSeconds: Number(fields[11]) / 100, systemSeconds: Number(fields[12]) / 100 };
 }
 
 /** The 1, 5 and 15 minute load averages ("0.42 0.61 1.05"), for the line of every side-by-side figure. */
