@@ -148,7 +148,7 @@ export class TreeWatcher {
       }
       const file = this.files.get(e.wd);
       if (file) {
-        if (e.mask & IN_MODIFY) this.tree.markChanged(file.node, file.slot);
+        if (e.mask & IN_MODIFY) this.tree.fileModified(file.node, file.slot);
         if (e.mask & IN_IGNORED) {
           // The file is gone (its cgroup was removed): nothing more will be notified.
           this.files.delete(e.wd);
