@@ -5,7 +5,9 @@
 // Also a watch on some files of each cgroup: its v2 cgroup.events, which the
 // kernel notifies when "populated" (or "frozen") changes, so the tree knows
 // a cgroup stayed empty between two ticks and not only at them (see
-// restingFile); and files that change only when written (see writtenFile).
+// restingFile), and serves the file from its last bytes until a
+// notification (tree.ts, readPopulation); and files that change only when
+// written (see writtenFile).
 // The directory watches also report writes to the cgroup's files by name
 // (IN_MODIFY), which keep its settings fresh without a timer (settings.ts).
 
