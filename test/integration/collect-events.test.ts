@@ -165,3 +165,42 @@ describe('cgroup.events read only when the kernel notified a change', { timeout:
     expect(byId(t.snapshot, cg.id('target')).populated).toBe(true);
   });
 });
+
+describe(
+  'cgroup.events after a write to cgroup.freeze, inside the kernel 10 ms notification limit',
+  { timeout: 120_000 },
+  () => {
+    let cg: TestCgroups;
+    let collector: Collector;
+
+    beforeAll(() => {
+      cg = new TestCgroups('events-rapid');
+      cg.mkdir('rapid');
+      // The test cgroups only: a tick takes ~1 ms, well inside the kernel's 10 ms between two notifications.
+      collector = new Collector({ watch: true, root: cg.isolatedRoot() });
+    });
+
+    afterAll(async () => {
+      collector?.close();
+      await cg?.cleanup();
+    });
+
+    it('shows a freeze undone within 10 ms of the last notification at the next tick (its notification is late)', () => {
+      const unified = cg.hierarchies.find((h) => h.kind === 'v2');
+      if (!unified) return;
+      const freeze = path.join(cg.dir(unified, 'rapid'), 'cgroup.freeze');
+      for (let i = 0; i < 3; i++) collector.collect();
+      const node = collector.tree.nodes.get('/rapid');
+      const events = registeredFiles().find((f) => f.name === 'cgroup.events')!;
+      if (!node || node.watched[events.slot] !== 1) return; // no inotify watch on cgroup.events
+      for (let round = 0; round < 20; round++) {
+        // An empty cgroup is frozen before write() returns; the kernel notifies at once.
+        fs.writeFileSync(freeze, '1');
+        expect(byId(collector.collect(), '/rapid').freezer).toBe('frozen');
+        // Thawed again a few ms after that notification: the kernel holds this one back until 10 ms have passed.
+        fs.writeFileSync(freeze, '0');
+        expect(byId(collector.collect(), '/rapid').freezer, `round ${round}`).toBe('thawed');
+      }
+    });
+  },
+);
