@@ -84,7 +84,10 @@ export function settingFile(hierarchy: HierarchyKey, name: string): CgroupFileSp
 
 /**
  * Declares v2's cgroup.events: the tree notes from its "populated" line
- * whether the cgroup had any task in it or below it (see restingFile).
+ * whether the cgroup had any task in it or below it (see restingFile). The
+ * kernel notifies every change of the file (inotify IN_MODIFY), so where it
+ * is watched it is served from its last bytes until a notification
+ * (src/cgroupfs/tree.ts, readPopulation; docs/architecture.md).
  */
 export function populationFile(hierarchy: HierarchyKey, name: string): CgroupFileSpec {
   return cgroupFile(hierarchy, name, 'population');

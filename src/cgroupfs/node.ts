@@ -55,10 +55,7 @@ export class CgroupNode {
   readonly dirWd: Int32Array;
   /** Per file slot: inotify watches the file (its v2 cgroup.events, its written files). */
   readonly watched: Uint8Array;
-  /**
-   * Per file slot: the watcher saw the file change. cgroup.events: since the
-   * last tick began; a written file or a setting: since it was last read.
-   */
+  /** Per file slot: the watcher saw the file change (or may have missed it) since it was last read. */
   readonly changed: Uint8Array;
   /** The tree's tick in which cgroup.events last said "populated 0" (-1: not empty at its last read). */
   emptyTick = -1;

@@ -10,6 +10,7 @@ import { registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
 import { SettingTriggers } from './setting-triggers.js';
 import { drop, keep, keepAbsent, KEPT_ABSENT, KEPT_NONE, keptEquals } from './kept.js';
 import { HeldFiles } from './held.js';
+import { markEventsChangedBelow, saysEmpty } from './population.js';
 
 export { CgroupNode } from './node.js';
 import { CgroupNode } from './node.js';
@@ -18,9 +19,6 @@ export { cgroupIdOf, isWalkedHierarchy, walkDirs } from './walk.js';
 
 /** Ticks a cgroup stays idle before its execution files' descriptors are closed (see beginTick). */
 const IDLE_TICKS_BEFORE_CLOSE = 3;
-
-/** The line of cgroup.events that says no task is in the cgroup or below it. */
-const POPULATED_0 = Buffer.from('populated 0\n', 'latin1');
 
 export class CgroupTree {
   /**
@@ -54,6 +52,8 @@ export class CgroupTree {
   private readonly writtenSlots: number[] = [];
   /** The cgroup.events slot (v2), -1 without a v2 tree. */
   private populationSlot = -1;
+  /** The v2 written files (cgroup.freeze): a write to one changes cgroup.events below it. */
+  private readonly freezeSlots: number[] = [];
   /** The files the watcher watches one by one (population and written files). */
   private readonly watchSlots: number[] = [];
   /** beginTick's gate call: the cgroups, their gate's batch position and slot (the first count entries). */
@@ -108,6 +108,7 @@ export class CgroupTree {
       if (f.kind === 'resting' && h >= 0) this.restingSlots.push(slot);
       if (f.kind === 'written' && h >= 0) this.writtenSlots.push(slot);
       if (f.kind === 'population' && h >= 0) this.populationSlot = slot;
+      if (f.kind === 'written' && h >= 0 && this.hierarchies[h].kind === 'v2') this.freezeSlots.push(slot);
       if ((f.kind === 'written' || f.kind === 'population') && h >= 0) this.watchSlots.push(slot);
       if (f.kind === 'setting' && h >= 0) this.settingTriggers.add(f.name, slot, h);
       if (f.kind === 'held' && h >= 0) this.held.add(f, h, this.settingTriggers);
@@ -170,23 +171,30 @@ export class CgroupTree {
     if (file.kind === 'resting') return this.readResting(node, file, h, dir);
     if (file.kind === 'written') return this.readWritten(node, file.slot, h, dir);
     if (file.kind === 'held') return this.readHeld(node, file.slot, h, dir);
-    const n = this.readAndKeep(node, file.slot, h, dir);
-    if (n !== READ_GONE && file.kind === 'population')
-      node.emptyTick = n >= 0 && this.saysEmpty() ? this.tickCount : -1;
+    if (file.kind === 'population') return this.readPopulation(node, file.slot, h, dir);
+    return this.readAndKeep(node, file.slot, h, dir);
+  }
+
+  /** cgroup.events: its last bytes while populationFresh, else read; either way notes if it says empty (emptyTick). */
+  private readPopulation(node: CgroupNode, slot: number, h: number, dir: string): number {
+    let n: number;
+    if (this.populationFresh(node, slot)) n = this.serveKept(node, slot);
+    else {
+      node.changed[slot] = 0; // a notification after this read is seen at the next tick
+      n = this.readAndKeep(node, slot, h, dir);
+      if (n === READ_GONE) return n;
+    }
+    node.emptyTick = n >= 0 && saysEmpty(this.reader.data, this.reader.start, n) ? this.tickCount : -1;
     return n;
   }
 
-  /** The file just read (cgroup.events) says "populated 0". */
-  private saysEmpty(): boolean {
-    const { data, start, length } = this.reader;
-    const end = start + length;
-    for (let i = start; i + POPULATED_0.length <= end; i++) {
-      if (data[i] !== 0x70) continue; // 'p'
-      let j = 0;
-      while (j < POPULATED_0.length && data[i + j] === POPULATED_0[j]) j++;
-      if (j === POPULATED_0.length) return true;
-    }
-    return false;
+  /**
+   * cgroup.events' kept bytes are what a read would give: the kernel notifies every change of it
+   * (cgroup_file_notify, ~10 ms late at most; docs/architecture.md), and its live watch saw none
+   * (nor a queue overflow) since the last read.
+   */
+  private populationFresh(node: CgroupNode, slot: number): boolean {
+    return this.gateIdle && node.watched[slot] === 1 && node.changed[slot] === 0 && node.keptLength[slot] >= 0;
   }
 
   /** A written file: its last bytes while watched and no write was seen since they were read; else read. */
@@ -224,6 +232,13 @@ export class CgroupTree {
   /** The watcher saw a file of the cgroup change (or may have missed it: a queue overflow). */
   markChanged(node: CgroupNode, slot: number): void {
     node.markChanged(slot);
+  }
+
+  /** The watcher saw a file of the cgroup modified (IN_MODIFY); a write to cgroup.freeze changes cgroup.events below. */
+  fileModified(node: CgroupNode, slot: number): void {
+    node.markChanged(slot);
+    if (this.populationSlot >= 0 && this.freezeSlots.includes(slot))
+      markEventsChangedBelow(this.nodes.values(), node, this.populationSlot);
   }
 
   /** Whether a change of the cgroup's "populated" between ticks is seen (its v2 cgroup.events watched). */
@@ -309,7 +324,6 @@ export class CgroupTree {
     if (this.gateIdle) this.planKept();
     if (this.gateIdle && this.settingsByEvent)
       this.held.plan(this.nodes, this.tickCount, this.settingTriggers.byEvent, this.reader);
-    if (this.populationSlot >= 0) for (const node of this.nodes.values()) node.changed[this.populationSlot] = 0;
     const batch = this.reader.batch;
     if (!this.gateIdle || !batch || this.gateSlots.length === 0) {
       for (const node of this.nodes.values()) node.idle = false;
@@ -363,7 +377,8 @@ export class CgroupTree {
 
   /**
    * Leaves out of the batch what this tick serves from kept bytes without
-   * the gate: the written files no write was seen to, and the resting files
+   * the gate: the written files no write was seen to, cgroup.events where
+   * no notification of it was seen since it was read, and the resting files
    * at rest of the cgroups that stayed empty since the last tick
    * (cgroup.events said "populated 0" then, and inotify saw no change of it
    * since: a task that came and went in between changed it twice).
@@ -377,7 +392,9 @@ export class CgroupTree {
           this.reader.skipInBatch(node.batchPositions[slot]);
         }
       }
-      if (pop < 0 || !node.watched[pop] || node.changed[pop] || node.emptyTick !== previous) continue;
+      if (pop < 0 || !this.populationFresh(node, pop)) continue;
+      this.reader.skipInBatch(node.batchPositions[pop]);
+      if (node.emptyTick !== previous) continue;
       node.quietTick = this.tickCount;
       for (const slot of this.restingSlots) {
         if (node.keptLength[slot] !== KEPT_NONE && node.atRest[slot])

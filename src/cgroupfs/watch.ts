@@ -5,7 +5,9 @@
 // Also a watch on some files of each cgroup: its v2 cgroup.events, which the
 // kernel notifies when "populated" (or "frozen") changes, so the tree knows
 // a cgroup stayed empty between two ticks and not only at them (see
-// restingFile); and files that change only when written (see writtenFile).
+// restingFile), and serves the file from its last bytes until a
+// notification (tree.ts, readPopulation); and files that change only when
+// written (see writtenFile).
 // The directory watches also report writes to the cgroup's files by name
 // (IN_MODIFY), which keep its settings fresh without a timer (settings.ts).
 
@@ -148,7 +150,7 @@ export class TreeWatcher {
       }
       const file = this.files.get(e.wd);
       if (file) {
-        if (e.mask & IN_MODIFY) this.tree.markChanged(file.node, file.slot);
+        if (e.mask & IN_MODIFY) this.tree.fileModified(file.node, file.slot);
         if (e.mask & IN_IGNORED) {
           // The file is gone (its cgroup was removed): nothing more will be notified.
           this.files.delete(e.wd);
