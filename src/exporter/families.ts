@@ -52,8 +52,12 @@ export interface ContainerFamily {
   type: MetricType;
   help: string;
   emit: (c: ContainerSnapshot, w: SampleSink, ctx: EmitContext) => void;
-  /** Its samples depend on more than the container's fields (the scrape time, the host's network): see render-cache.ts. */
-  volatile?: boolean;
+  /**
+   * Whose samples depend on more than the container's fields (see
+   * render-cache.ts): every cgroup's ('all': the scrape time), or the root
+   * cgroup's alone ('root': "/" gets the host's network).
+   */
+  volatile?: 'all' | 'root';
 }
 
 function fam(
@@ -61,7 +65,7 @@ function fam(
   type: MetricType,
   help: string,
   emit: ContainerFamily['emit'],
-  volatile = false,
+  volatile?: ContainerFamily['volatile'],
 ): ContainerFamily {
   return { name, type, help, emit, volatile };
 }
@@ -99,7 +103,7 @@ function networkFamily(name: string, help: string, key: NetKey): ContainerFamily
         if (isExportedInterface(i.interface)) w.sampleWith(`interface="${escapeLabelValue(i.interface)}"`, i[key]);
       }
     },
-    true, // the root cgroup's are the host's
+    'root', // the root cgroup's are the host's
   );
 }
 
@@ -327,7 +331,7 @@ export const CONTAINER_FAMILIES: ContainerFamily[] = [
     'gauge',
     'Last time a container was seen by the exporter',
     (_c, w, ctx) => w.sample(ctx.nowSeconds),
-    true,
+    'all',
   ),
 
   // tstop's own families
@@ -475,6 +479,11 @@ export function usesKubernetesLabels(containers: readonly ContainerSnapshot[]): 
   return containers.some((c) => c.kubernetes !== null);
 }
 
+/** The root cgroup: its network families are the host's interfaces (a 'root' volatile family). */
+export function takesHostNetwork(c: ContainerSnapshot): boolean {
+  return c.id === '/';
+}
+
 /** What the emitters need besides the container. */
 export function emitContext(snapshot: Snapshot, options: RenderOptions = {}): EmitContext {
   const v2 = new Set(snapshot.host.v2Controllers);
@@ -486,7 +495,7 @@ export function emitContext(snapshot: Snapshot, options: RenderOptions = {}): Em
     snapshot,
     // cAdvisor: the root cgroup reports PID 1's (the host's) interfaces; other
     // cgroups their init process's, here only when that namespace is not the host's.
-    hostNetworkFor: (c) => (c.id === '/' ? hostNetwork : c.network),
+    hostNetworkFor: (c) => (takesHostNetwork(c) ? hostNetwork : c.network),
   };
 }
 

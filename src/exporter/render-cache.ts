@@ -21,6 +21,8 @@ import {
   CONTAINER_FAMILIES,
   emitContext,
   renderMachine,
+  takesHostNetwork,
+  type EmitContext,
   usesKubernetesLabels,
   type ContainerFamily,
   type RenderOptions,
@@ -41,11 +43,26 @@ class ContainerFields {
   /** Entries of keys and values in use (past them only nulls). */
   used = 0;
 
-  /** Keeps the fields of these containers (the arrays grow once and are reused). */
-  keep(containers: readonly ContainerSnapshot[]): void {
-    if (this.at.length < containers.length + 1) this.at = new Int32Array(containers.length + 1);
+  /**
+   * Keeps the fields of these containers (the arrays grow once and are
+   * reused). With `same` (1 where a container's fields are the ones kept at
+   * its index, ContainerFields.same), those still in their place are not written again.
+   */
+  keep(containers: readonly ContainerSnapshot[], same: Uint8Array | null = null): void {
+    if (this.at.length < containers.length + 1) {
+      const at = new Int32Array(containers.length + 1);
+      at.set(this.at);
+      this.at = at;
+    }
     let k = 0;
+    let oldEnd = 0;
     for (let i = 0; i < containers.length; i++) {
+      const oldStart = oldEnd;
+      oldEnd = this.at[i + 1];
+      if (same !== null && same[i] && k === oldStart) {
+        k = oldEnd; // its keys and values are already here
+        continue;
+      }
       const c = containers[i];
       for (const key in c) {
         this.keys[k] = key;
@@ -150,6 +167,8 @@ export class RenderCache {
   private lastCpuV2 = false;
   /** Per cgroup of this render: 1 where its container's fields are the last render's (ContainerFields.same). */
   private same = new Uint8Array(0);
+  /** The indices of the cgroups of this render whose fields are not the last render's, in order. */
+  private dirty = new Int32Array(0);
   /** Per family: the last render's samples, overwritten in place by the next render (see Recorder). */
   private samples: FamilySamples[];
   /** Each family's compressed text as last rendered; null: not rendered yet. */
@@ -214,58 +233,45 @@ export class RenderCache {
       sameCgroups = ids[i] === this.lastIds[i] && bases[i] === this.lastBases[i];
       if (sameCgroups) bases[i] = this.lastBases[i]; // keep one copy
     }
+    // The cgroups whose samples may differ from the last render's: those whose fields are not the same.
+    let dirtyCount = 0;
+    if (this.dirty.length < n) this.dirty = new Int32Array(n);
+    for (let i = 0; i < n; i++) if (!this.same[i]) this.dirty[dirtyCount++] = i;
+    const root = containers.findIndex(takesHostNetwork);
     this.familiesRendered = 0;
     this.familiesReused = 0;
-    const r = this.recorder;
     const w = this.writer;
     const out: DeflatePiece[] = [];
     for (let f = 0; f < this.families.length; f++) {
       const family = this.families[f];
-      const prev = this.samples[f];
-      const next = prev;
-      if (next.ends.length < n) {
+      const samples = this.samples[f];
+      if (samples.ends.length < n) {
         // Grown with the last render's ends kept: they are compared while this render is the same.
         const ends = new Int32Array(n);
-        ends.set(next.ends);
-        next.ends = ends;
+        ends.set(samples.ends);
+        samples.ends = ends;
       }
-      let changed = !sameCgroups || this.pieces[f] === null;
-      const skip = sameCgroups && !family.volatile;
-      r.prev = prev;
-      r.next = next;
-      r.at = 0;
-      r.same = !changed;
-      let oldEnd = 0;
-      for (let i = 0; i < n; i++) {
-        // The last render's samples of cgroup i, read before next.ends[i] overwrites them.
-        const oldStart = oldEnd;
-        oldEnd = prev.ends[i];
-        if (skip && this.same[i] && r.at === oldStart) {
-          // Its samples are the last render's, and still where this render puts them.
-          r.at = oldEnd;
-          next.ends[i] = oldEnd;
-          continue;
-        }
-        if (!changed) {
-          r.prevAt = oldStart;
-          r.prevEnd = oldEnd;
-        }
-        family.emit(containers[i], r, ctx);
-        if (!changed && (!r.same || r.prevAt !== r.prevEnd)) {
-          changed = true;
-          r.same = false;
-        }
-        next.ends[i] = r.at;
+      // A 'root' family's samples of the root cgroup are emitted even when its fields are the same.
+      const always = family.volatile === 'root' ? root : -1;
+      let changed: boolean;
+      if (!sameCgroups || this.pieces[f] === null || family.volatile === 'all') {
+        const fresh = !sameCgroups || this.pieces[f] === null;
+        changed = this.emitAll(family, samples, containers, ctx, sameCgroups, fresh, always);
+      } else {
+        // Only the cgroups whose fields changed (and the root for a 'root' family) are emitted.
+        const found = this.emitChanged(family, samples, containers, ctx, dirtyCount, always);
+        if (found === 'moved') changed = this.emitAll(family, samples, containers, ctx, true, true, always);
+        else changed = found === 'values';
       }
       if (changed) {
         w.reset();
         w.begin(family.name, family.type, family.help);
         for (let i = 0, k = 0; i < n; i++) {
           w.setBase(bases[i]);
-          for (; k < next.ends[i]; k++) {
-            const extra = next.extras[k];
-            if (extra === null) w.sample(next.values[k]);
-            else w.sampleWith(extra, next.values[k]);
+          for (; k < samples.ends[i]; k++) {
+            const extra = samples.extras[k];
+            if (extra === null) w.sample(samples.values[k]);
+            else w.sampleWith(extra, samples.values[k]);
           }
         }
         this.pieces[f] = deflatePiece(w.bytes(), this.gzipLevel);
@@ -278,11 +284,103 @@ export class RenderCache {
     }
     this.lastIds = ids;
     this.lastBases = bases;
-    this.lastFields.keep(containers);
+    this.lastFields.keep(containers, sameCgroups ? this.same : null);
     this.lastKubernetes = kubernetes;
     this.lastPolicy = options.containerLabels;
     this.lastMemoryV2 = ctx.memoryV2;
     this.lastCpuV2 = ctx.cpuV2;
     return out;
+  }
+
+  /**
+   * Emits a family's samples of every cgroup into its FamilySamples, where the
+   * last render's are (see Recorder), but for the cgroups whose fields are the
+   * same and whose samples are still where this render puts them (unless the
+   * family is volatile for every cgroup, or the cgroups changed) and cgroup
+   * `always` (-1: none). Returns whether the samples differ from the last
+   * render's (always when `changed`).
+   */
+  private emitAll(
+    family: ContainerFamily,
+    samples: FamilySamples,
+    containers: ContainerSnapshot[],
+    ctx: EmitContext,
+    sameCgroups: boolean,
+    changed: boolean,
+    always: number,
+  ): boolean {
+    const r = this.recorder;
+    const skip = sameCgroups && family.volatile !== 'all';
+    r.prev = samples;
+    r.next = samples;
+    r.at = 0;
+    r.same = !changed;
+    let oldEnd = 0;
+    for (let i = 0; i < containers.length; i++) {
+      // The last render's samples of cgroup i, read before ends[i] overwrites them.
+      const oldStart = oldEnd;
+      oldEnd = samples.ends[i];
+      if (skip && this.same[i] && r.at === oldStart && i !== always) {
+        // Its samples are the last render's, and still where this render puts them.
+        r.at = oldEnd;
+        continue;
+      }
+      if (!changed) {
+        r.prevAt = oldStart;
+        r.prevEnd = oldEnd;
+      }
+      family.emit(containers[i], r, ctx);
+      if (!changed && (!r.same || r.prevAt !== r.prevEnd)) {
+        changed = true;
+        r.same = false;
+      }
+      samples.ends[i] = r.at;
+    }
+    return changed;
+  }
+
+  /**
+   * The cgroups being the last render's, emits a family's samples of only the
+   * dirty ones (fields not the same) and of `always` (-1: none), each over its
+   * own last samples. 'same': none differs; 'values': some value or extra
+   * label differs, every count is the same (the samples are in place, the
+   * ends hold); 'moved': some cgroup has more or fewer samples, so emitAll
+   * must lay the family out again (what was written here is what it writes
+   * again, in the same places, or samples it does not keep).
+   */
+  private emitChanged(
+    family: ContainerFamily,
+    samples: FamilySamples,
+    containers: ContainerSnapshot[],
+    ctx: EmitContext,
+    dirtyCount: number,
+    always: number,
+  ): 'same' | 'values' | 'moved' {
+    const r = this.recorder;
+    r.prev = samples;
+    r.next = samples;
+    r.same = true;
+    let changed = false;
+    for (let d = 0, e = always; d < dirtyCount || e >= 0;) {
+      // The dirty cgroups and `always`, in order.
+      let i: number;
+      if (e >= 0 && (d === dirtyCount || e < this.dirty[d])) {
+        i = e;
+        e = -1;
+      } else {
+        i = this.dirty[d++];
+        if (i === e) e = -1;
+      }
+      const oldStart = i === 0 ? 0 : samples.ends[i - 1];
+      const oldEnd = samples.ends[i];
+      r.at = oldStart;
+      r.prevAt = oldStart;
+      r.prevEnd = oldEnd;
+      family.emit(containers[i], r, ctx);
+      if (r.at !== oldEnd) return 'moved';
+      if (!r.same) changed = true;
+      r.same = !changed;
+    }
+    return changed ? 'values' : 'same';
   }
 }

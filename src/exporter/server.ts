@@ -114,14 +114,33 @@ export const PROMLINT_OFFENDERS = [
   'nodejs_active_resources_total',
 ];
 
+/**
+ * This process's open descriptors without listing them: since Linux 6.2 the
+ * size stat gives for /proc/PID/fd is their count (fs/proc/fd.c,
+ * proc_fd_getattr: "proc: report open files as size in stat() for
+ * /proc/pid/fd"), ~15 us where the readdir takes ~17 ms at 12,000
+ * descriptors. null where the size is 0 (older kernels) or /proc is not
+ * there. Unlike a readdir's count, it does not count the directory's own descriptor.
+ */
+export function openFdCount(): number | null {
+  try {
+    const size = fs.statSync('/proc/self/fd').size;
+    return size > 0 ? size : null;
+  } catch {
+    return null;
+  }
+}
+
 function registerOwnMetrics(registry: Registry, version: string) {
   collectDefaultMetrics(registry);
   // prom-client names three gauges *_total, which promtool rejects; their
   // per-type companions (nodejs_active_handles{type} and so on) stay.
   for (const name of PROMLINT_OFFENDERS) registry.removeSingleMetric(name);
   // prom-client counts open descriptors with a readdir of /proc/self/fd on
-  // every scrape; the collector keeps ~19 descriptors per cgroup open, so at
-  // 1,000 cgroups that is ~20 ms a scrape. Count at most every 30 s instead.
+  // every scrape; the collector keeps ~12 descriptors per cgroup open, so at
+  // 1,000 cgroups that is ~17 ms of CPU a scrape. The size stat gives is the
+  // count since Linux 6.2 (openFdCount): then at every scrape; else the
+  // readdir, at most every 30 s.
   registry.removeSingleMetric('process_open_fds');
   let fdsCountedAt = -Infinity;
   new Gauge({
@@ -129,6 +148,8 @@ function registerOwnMetrics(registry: Registry, version: string) {
     help: 'Number of open file descriptors (counted at most every 30 s).',
     registers: [registry],
     collect() {
+      const counted = openFdCount();
+      if (counted !== null) return void this.set(counted);
       const now = performance.now();
       if (now - fdsCountedAt < 30_000) return;
       fdsCountedAt = now;

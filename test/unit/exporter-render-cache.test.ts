@@ -81,7 +81,8 @@ describe('render cache', () => {
   });
 
   it('matches the uncached text over random sequences of snapshots', () => {
-    const ids = ['/a', '/b', '/c', '/d'];
+    const ids = ['/', '/a', '/b', '/c', '/d'];
+    const host = sampleSnapshot([]).host;
     const step = fc.record({
       present: fc.subarray(ids),
       usage: fc.oneof(fc.constant(Number.NaN), fc.constant(Infinity), fc.integer({ min: 0, max: 3 })),
@@ -90,12 +91,15 @@ describe('render cache', () => {
       label: fc.constantFrom(null, 'x', 'y"\\\n'),
       quota: fc.boolean(),
       nowMs: fc.integer({ min: NOW, max: NOW + 3000 }),
+      hostRx: fc.integer({ min: 0, max: 2 }), // the host's interfaces: the root cgroup's network
+      kept: fc.subarray(ids), // these cgroups' last containers again, the same objects (fields the same)
     });
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 8 }), (steps) => {
         const cache = new RenderCache();
+        let last: ContainerSnapshot[] = [];
         for (const s of steps) {
-          const containers = s.present.map((id, i) => {
+          const made = s.present.map((id, i) => {
             const base = container(id);
             return container(id, {
               labels: s.label === null || i > 0 ? {} : { team: s.label },
@@ -105,7 +109,10 @@ describe('render cache', () => {
               network: base.network!.map((n) => ({ ...n, interface: s.ifaceName })),
             });
           });
-          const snap = sampleSnapshot(containers);
+          const containers = made.map((c) => (s.kept.includes(c.id) ? (last.find((l) => l.id === c.id) ?? c) : c));
+          last = containers;
+          const network = host.network!.map((n) => ({ ...n, rxBytes: n.rxBytes + s.hostRx }));
+          const snap = sampleSnapshot(containers, { host: { ...host, network } });
           expect(text(snap, cache, s.nowMs)).toBe(text(snap, undefined, s.nowMs));
         }
       }),
@@ -149,9 +156,51 @@ describe('render cache', () => {
     const next = sampleSnapshot([{ ...a }, b2, { ...c }]);
     expect(rendered(next, NOW + 1000)).toBe(text(next, undefined, NOW + 1000));
     expect(emitted.get('container_memory_usage_bytes')).toEqual(['/b']);
-    expect(emitted.get('container_fs_reads_bytes_total')).toEqual(['/b', '/c']); // /c's samples moved: emitted
+    // /b first over its own last samples: one more, so the family is laid out again from /b, and /c's moved.
+    expect(emitted.get('container_fs_reads_bytes_total')).toEqual(['/b', '/b', '/c']);
     expect(emitted.get('container_last_seen')).toEqual(['/a', '/b', '/c']); // the scrape time
-    expect(emitted.get('container_network_receive_bytes_total')).toEqual(['/a', '/b', '/c']); // the host's, for /
+    expect(emitted.get('container_network_receive_bytes_total')).toEqual(['/b']); // no root cgroup here
+  });
+
+  it("emits, of cgroups whose fields are all the same, only the scrape time and the root cgroup's network (the host's)", () => {
+    const emitted = new Map<string, string[]>();
+    const families = CONTAINER_FAMILIES.map((f): ContainerFamily => ({
+      ...f,
+      emit: (c, w, ctx) => {
+        emitted.set(f.name, (emitted.get(f.name) ?? []).concat(c.id));
+        f.emit(c, w, ctx);
+      },
+    }));
+    const cache = new RenderCache({ families });
+    const rendered = (s: Snapshot, nowMs: number): string =>
+      zlib.gunzipSync(gzipJoin(cache.render(s, s.containers, { nowMs }))).toString();
+    const containers = ['/', '/a', '/b', '/c'].map((id) => container(id));
+    const host = sampleSnapshot(containers).host;
+    const first = sampleSnapshot(containers);
+    expect(rendered(first, NOW)).toBe(text(first, undefined, NOW));
+    // The same containers; the host's interfaces moved on, and so did the clock.
+    emitted.clear();
+    const moved = host.network!.map((n) => ({ ...n, rxBytes: n.rxBytes + 4096 }));
+    const next = sampleSnapshot(containers, { host: { ...host, network: moved } });
+    const out = rendered(next, NOW + 1000);
+    expect(out).toBe(text(next, undefined, NOW + 1000));
+    const eth0 = moved.find((n) => n.interface === 'eth0')!;
+    expect(out).toContain(
+      `container_network_receive_bytes_total{id="/",image="nginx:1.27",name="",interface="eth0"} ${eth0.rxBytes}\n`,
+    );
+    expect(emitted.get('container_last_seen')).toEqual(['/', '/a', '/b', '/c']);
+    expect(emitted.get('container_network_receive_bytes_total')).toEqual(['/']);
+    expect(emitted.get('container_network_transmit_errors_total')).toEqual(['/']);
+    expect([...emitted.keys()].length).toBe(9); // last_seen and the eight network families, nothing else
+    expect(cache.familiesRendered).toBe(2); // last_seen, receive bytes
+    // A cgroup with new values amid same ones: it alone is emitted, its samples rewritten in place.
+    emitted.clear();
+    const busier = containers.map((c) => (c.id === '/b' ? { ...c, memory: { ...c.memory!, usageBytes: 77 } } : c));
+    const third = sampleSnapshot(busier, { host: { ...host, network: moved } });
+    expect(rendered(third, NOW + 1000)).toBe(text(third, undefined, NOW + 1000));
+    expect(emitted.get('container_memory_usage_bytes')).toEqual(['/b']);
+    expect(emitted.get('container_network_receive_bytes_total')).toEqual(['/', '/b']);
+    expect(cache.familiesRendered).toBe(1); // container_memory_usage_bytes
   });
 
   it('sees new values written into the container objects of the last render (a collector that reuses them)', () => {
