@@ -8,7 +8,8 @@ import { BATCH_MAX_FILE } from './batch.js';
 import { FileReader, READ_ABSENT, READ_GONE } from './reader.js';
 import { FILE_KIND_CODES as KIND, registeredFiles, type CgroupFileSpec, UNIFIED } from './files.js';
 import { SettingTriggers } from './setting-triggers.js';
-import { drop, keep, keepAbsent, KEPT_ABSENT, KEPT_NONE, keptEquals, keptToken } from './kept.js';
+import { drop, keep, keepAbsent, KEPT_ABSENT, KEPT_NONE, keptEquals, keptToken, MUST_READ } from './kept.js';
+export { MUST_READ } from './kept.js';
 import { HeldFiles } from './held.js';
 
 export { CgroupNode } from './node.js';
@@ -21,9 +22,6 @@ const IDLE_TICKS_BEFORE_CLOSE = 3;
 
 /** The line of cgroup.events that says no task is in the cgroup or below it. */
 const POPULATED_0 = Buffer.from('populated 0\n', 'latin1');
-
-/** keptToken's answer when the file must be read to know. */
-export const MUST_READ = -1000;
 
 export class CgroupTree {
   /**
@@ -279,7 +277,9 @@ export class CgroupTree {
     }
     if (n < 0) return n;
     const { data, start } = this.reader;
-    if (!keptEquals(node, slot, data, start, n)) keep(node, slot, data, start, n);
+    const same = this.reader.servedSameAsKept(node.keptVersion[slot]) || keptEquals(node, slot, data, start, n);
+    if (!same) keep(node, slot, data, start, n);
+    this.reader.keptServed(node.keptVersion[slot]);
     return n;
   }
 
@@ -436,10 +436,9 @@ export class CgroupTree {
   }
 
   /**
-   * The token (src/collect/unchanged.ts) read() would give now where it
-   * would serve the slot's kept bytes (each kind as read() decides), else
-   * MUST_READ: ~14,000 of the check's ~18,000 reads a tick at 1,000 idle
-   * cgroups, answered without read() and the reader.
+   * The token (src/collect/unchanged.ts) read() would give now where it would serve the slot's kept bytes (each
+   * kind as read() decides), or a file whose read() only reads and keeps it gave them again in the batch; else
+   * MUST_READ. At 1,000 idle cgroups nearly all of the check's ~18,000 reads a tick, without read() and the reader.
    */
   keptToken(node: CgroupNode, slot: number): number {
     const h = this.fileHierarchy[slot];
@@ -455,7 +454,9 @@ export class CgroupTree {
       (kind === KIND.execution && node.idle) ||
       (kind === KIND.resting && this.restingServedKept(node, slot)) ||
       (kind === KIND.written && this.gateIdle && node.watched[slot] === 1 && node.changed[slot] === 0) ||
-      (kind === KIND.held && this.held.serves(node, slot, this.tickCount));
+      (kind === KIND.held && this.held.serves(node, slot, this.tickCount)) ||
+      ((kind === KIND.counter || kind === KIND.execution || kind === KIND.resting) &&
+        this.reader.unchangedInBatch(node.fds, node.batchPositions, slot, node.keptVersion[slot]));
     return served ? keptToken(node, slot) : MUST_READ;
   }
 
