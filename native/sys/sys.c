@@ -6,6 +6,8 @@
  *
  *   readBatch(fds, n, buf, cap, maxFile, offs, lens) -> files done
  *       tstop_read_batch of native/read/readbatch.c (the one implementation)
+ *   readBatchSame(fds, n, buf, cap, maxFile, offs, lens, prevBuf, prevOffs, prevLens, same) -> files done
+ *       tstop_read_batch_same: also which files gave the bytes of the previous call
  *   inotifyInit(flags) -> fd or -errno
  *   inotifyAddWatch(fd, path, mask) -> watch id or -errno
  *   inotifyRmWatch(fd, wd) -> 0 or -errno
@@ -26,6 +28,9 @@
 
 int32_t tstop_read_batch(const int32_t *fds, int32_t n, char *buf, int32_t cap, int32_t max_file, int32_t *offs,
                          int32_t *lens);
+int32_t tstop_read_batch_same(const int32_t *fds, int32_t n, char *buf, int32_t cap, int32_t max_file, int32_t *offs,
+                              int32_t *lens, const char *prev_buf, const int32_t *prev_offs, const int32_t *prev_lens,
+                              uint8_t *same);
 
 static napi_value int_value(napi_env env, int32_t v) {
   napi_value r;
@@ -83,6 +88,36 @@ static napi_value read_batch_fn(napi_env env, napi_callback_info info) {
   return int_value(env, tstop_read_batch(fds, n, buf, cap, max_file, offs, lens));
 }
 
+static napi_value read_batch_same_fn(napi_env env, napi_callback_info info) {
+  static const char usage[] = "readBatchSame(fds: Int32Array, n, buf: Uint8Array, cap, maxFile, offs: Int32Array, "
+                              "lens: Int32Array, prevBuf: Uint8Array, prevOffs: Int32Array, prevLens: Int32Array, "
+                              "same: Uint8Array)";
+  size_t argc = 11;
+  napi_value a[11];
+  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != 11) return fail(env, usage);
+  void *fds, *buf, *offs, *lens, *prev_buf, *prev_offs, *prev_lens, *same;
+  size_t nfds, nbuf, noffs, nlens, nprev_buf, nprev_offs, nprev_lens, nsame;
+  int32_t n, cap, max_file;
+  if (!typed(env, a[0], napi_int32_array, &fds, &nfds) || !typed(env, a[2], napi_uint8_array, &buf, &nbuf) ||
+      !typed(env, a[5], napi_int32_array, &offs, &noffs) || !typed(env, a[6], napi_int32_array, &lens, &nlens) ||
+      !typed(env, a[7], napi_uint8_array, &prev_buf, &nprev_buf) ||
+      !typed(env, a[8], napi_int32_array, &prev_offs, &nprev_offs) ||
+      !typed(env, a[9], napi_int32_array, &prev_lens, &nprev_lens) ||
+      !typed(env, a[10], napi_uint8_array, &same, &nsame) || napi_get_value_int32(env, a[1], &n) != napi_ok ||
+      napi_get_value_int32(env, a[3], &cap) != napi_ok || napi_get_value_int32(env, a[4], &max_file) != napi_ok)
+    return fail(env, usage);
+  if (n < 0 || (size_t)n > nfds || (size_t)n > noffs || (size_t)n > nlens || (size_t)n > nprev_offs ||
+      (size_t)n > nprev_lens || (size_t)n > nsame || cap < 0 || (size_t)cap > nbuf || max_file < 0)
+    return fail(env, "readBatchSame: n or cap beyond the arrays given");
+  /* The previous call's files must lie within prevBuf: a stale offset would read beyond it. */
+  const int32_t *po = prev_offs, *pl = prev_lens;
+  for (int32_t i = 0; i < n; i++)
+    if (pl[i] > 0 && (po[i] < 0 || (size_t)po[i] + (size_t)pl[i] > nprev_buf))
+      return fail(env, "readBatchSame: a previous file beyond prevBuf");
+  return int_value(env, tstop_read_batch_same(fds, n, buf, cap, max_file, offs, lens, prev_buf, prev_offs,
+                                               prev_lens, same));
+}
+
 static napi_value inotify_init_fn(napi_env env, napi_callback_info info) {
   int32_t flags;
   if (!int_args(env, info, 1, &flags)) return fail(env, "inotifyInit(flags)");
@@ -136,7 +171,7 @@ NAPI_MODULE_INIT() {
     const char *name;
     napi_callback fn;
   } fns[] = {
-      {"readBatch", read_batch_fn},         {"inotifyInit", inotify_init_fn},     {"inotifyAddWatch", inotify_add_watch_fn},
+      {"readBatch", read_batch_fn},         {"readBatchSame", read_batch_same_fn},         {"inotifyInit", inotify_init_fn},     {"inotifyAddWatch", inotify_add_watch_fn},
       {"inotifyRmWatch", inotify_rm_watch_fn}, {"read", read_fn},                 {"flock", flock_fn},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -21,6 +21,21 @@ export type ReadBatchFn = (
   lens: Int32Array,
 ) => number;
 
+/** ReadBatchFn, and same[i] = 1 where file i gave the bytes it gave in the previous call (prev*: that call's). */
+export type ReadBatchSameFn = (
+  fds: Int32Array,
+  n: number,
+  buf: Buffer,
+  cap: number,
+  maxFile: number,
+  offs: Int32Array,
+  lens: Int32Array,
+  prevBuf: Buffer,
+  prevOffs: Int32Array,
+  prevLens: Int32Array,
+  same: Uint8Array,
+) => number;
+
 let loaded: ReadBatchFn | null | undefined;
 
 function loadReadBatch(): ReadBatchFn | null {
@@ -29,6 +44,12 @@ function loadReadBatch(): ReadBatchFn | null {
   if (process.env.TSTOP_NO_BATCH === '1') return loaded;
   loaded = sysAddon()?.readBatch ?? readBatchThroughKoffi();
   return loaded;
+}
+
+/** The addon's readBatchSame (with the batch only: not through koffi), or null. */
+function loadReadBatchSame(): ReadBatchSameFn | null {
+  const same = loadReadBatch() === null ? undefined : sysAddon()?.readBatchSame;
+  return same ?? null;
 }
 
 /** The same function through koffi and native/build/libtstop-read.so (the fallback), or null. */
@@ -53,6 +74,19 @@ export class BatchReads {
   private fds: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
   private offs: Int32Array<ArrayBuffer> = new Int32Array(1024);
   private lens: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  /**
+   * With readBatchSame, the previous batch's buffer and arrays (the two sets
+   * swap at each batch), and per position: its file gave the previous
+   * batch's bytes (same), and the batch tick and kept version at which the
+   * tree last took its bytes (consumed: see sameAsKept).
+   */
+  private prevBuf = Buffer.alloc(0);
+  private prevOffs: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private prevLens: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
+  private same: Uint8Array<ArrayBuffer> = new Uint8Array(1024);
+  private consumedTick: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
+  private consumedVersion: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private previousBatchTick = -1;
   /** Tick in which each position was (re)assigned: a batch covers positions assigned before it. */
   private assigned: Int32Array<ArrayBuffer> = new Int32Array(1024);
   /** Tick in which a position was left out of the batch (see skip). */
@@ -67,14 +101,20 @@ export class BatchReads {
   private tick = 0;
   private batchTick = -1;
   private readonly readBatch: ReadBatchFn;
+  private readonly readBatchSame: ReadBatchSameFn | null;
 
-  private constructor(readBatch: ReadBatchFn) {
+  private constructor(readBatch: ReadBatchFn, readBatchSame: ReadBatchSameFn | null) {
     this.readBatch = readBatch;
+    this.readBatchSame = readBatchSame;
+    if (readBatchSame) this.prevBuf = Buffer.allocUnsafe(this.buf.length);
   }
 
   /** Batching, or null where the native library cannot be loaded. */
-  static open(fn: ReadBatchFn | null = loadReadBatch()): BatchReads | null {
-    return fn ? new BatchReads(fn) : null;
+  static open(
+    fn: ReadBatchFn | null = loadReadBatch(),
+    same: ReadBatchSameFn | null = fn ? loadReadBatchSame() : null,
+  ): BatchReads | null {
+    return fn ? new BatchReads(fn, same) : null;
   }
 
   /** Registers a kept-open descriptor; returns its position. */
@@ -106,6 +146,13 @@ export class BatchReads {
     this.lens = widen(this.lens, 0);
     this.assigned = widen(this.assigned, 0);
     this.skipped = widen(this.skipped, -1);
+    this.prevOffs = widen(this.prevOffs, 0);
+    this.prevLens = widen(this.prevLens, -1);
+    this.consumedTick = widen(this.consumedTick, -1);
+    this.consumedVersion = widen(this.consumedVersion, 0);
+    const same = new Uint8Array(size);
+    same.set(this.same);
+    this.same = same;
   }
 
   private someFds: Int32Array<ArrayBuffer> = new Int32Array(1024);
@@ -176,25 +223,78 @@ export class BatchReads {
       this.skipped[pos] = this.tick;
     }
     try {
-      for (;;) {
-        const done = this.readBatch(
-          this.fds,
-          this.used,
-          this.buf,
-          this.buf.length,
-          BATCH_MAX_FILE,
-          this.offs,
-          this.lens,
-        );
-        if (done === this.used) break;
-        this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+      if (this.readBatchSame) this.readComparing(this.readBatchSame);
+      else {
+        for (;;) {
+          const done = this.readBatch(
+            this.fds,
+            this.used,
+            this.buf,
+            this.buf.length,
+            BATCH_MAX_FILE,
+            this.offs,
+            this.lens,
+          );
+          if (done === this.used) break;
+          this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+        }
       }
     } finally {
       // In reverse: a position skipped twice gets back its own descriptor, not the -1 hiding it.
       for (let i = skips - 1; i >= 0; i--) this.fds[this.toSkip[i]] = this.savedFds[i];
       this.skipCount = 0;
     }
+    this.previousBatchTick = this.batchTick;
     this.batchTick = this.tick;
+  }
+
+  /** The batch into the other buffer, comparing each file with the previous batch's bytes. */
+  private readComparing(readBatchSame: ReadBatchSameFn): void {
+    // This batch goes where the one before the last went; the last one's become the previous.
+    [this.buf, this.prevBuf] = [this.prevBuf, this.buf];
+    [this.offs, this.prevOffs] = [this.prevOffs, this.offs];
+    [this.lens, this.prevLens] = [this.prevLens, this.lens];
+    for (;;) {
+      const done = readBatchSame(
+        this.fds,
+        this.used,
+        this.buf,
+        this.buf.length,
+        BATCH_MAX_FILE,
+        this.offs,
+        this.lens,
+        this.prevBuf,
+        this.prevOffs,
+        this.prevLens,
+        this.same,
+      );
+      if (done === this.used) break;
+      this.buf = Buffer.allocUnsafe(this.buf.length * 2);
+    }
+  }
+
+  /**
+   * Whether this tick's batch gave the position's file the bytes the tree
+   * keeps for it now (version: the kept bytes' version), known without
+   * comparing: the file gave the previous batch's bytes (same, for the same
+   * descriptor: assigned before that batch), and the tree took that batch's
+   * bytes as its kept bytes (consumed) and kept nothing else since (the
+   * version it noted then is the version now).
+   */
+  sameAsKept(pos: number, version: number): boolean {
+    return (
+      this.batchTick === this.tick &&
+      this.same[pos] === 1 &&
+      this.assigned[pos] < this.previousBatchTick &&
+      this.consumedTick[pos] === this.previousBatchTick &&
+      this.consumedVersion[pos] === version
+    );
+  }
+
+  /** The tree keeps this batch's bytes of the position as version `version` (see sameAsKept). */
+  consumed(pos: number, version: number): void {
+    this.consumedTick[pos] = this.batchTick;
+    this.consumedVersion[pos] = version;
   }
 
   /**

@@ -13,6 +13,18 @@ export type HierarchyKey = string; // a v1 controller ("memory"), "name=systemd"
  */
 export type FileKind = 'counter' | 'setting' | 'execution' | 'gate' | 'population' | 'resting' | 'written' | 'held';
 
+/** A number per kind, for the per-read tests in the tree (a byte array by slot, not the spec's string). */
+export const FILE_KIND_CODES: Readonly<Record<FileKind, number>> = {
+  counter: 0,
+  setting: 1,
+  execution: 2,
+  gate: 3,
+  population: 4,
+  resting: 5,
+  written: 6,
+  held: 7,
+};
+
 export interface CgroupFileSpec {
   readonly slot: number;
   readonly hierarchy: HierarchyKey;

@@ -34,6 +34,15 @@ export function keptEquals(node: CgroupNode, slot: number, src: Buffer, start: n
   return src.compare(kept, at, at + n, start, start + n) === 0;
 }
 
+/** CgroupTree.keptToken's answer when the file must be read to know. */
+export const MUST_READ = -1000;
+
+/** A read served from the slot's kept bytes as src/collect/unchanged.ts notes it: their version, or the negative length. */
+export function keptToken(node: CgroupNode, slot: number): number {
+  const n = node.keptLength[slot];
+  return n < 0 ? n : node.keptVersion[slot];
+}
+
 /** Keeps src[start, start + n) as the slot's bytes. */
 export function keep(node: CgroupNode, slot: number, src: Buffer, start: number, n: number): void {
   node.keptVersion[slot]++;

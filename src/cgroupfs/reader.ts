@@ -72,6 +72,8 @@ export class FileReader {
   data: Buffer;
   start = 0;
   length = 0;
+  /** The batch position whose bytes the last read served in place (-1: not from the batch). */
+  servedPosition = -1;
   /** When set, every read is reported (the benchmark replays them in C). */
   trace: ((path: string, method: ReadMethod) => void) | null = null;
   /** Descriptors this reader may keep open at once. */
@@ -119,6 +121,7 @@ export class FileReader {
    * string per read was ~8,000 short-lived strings a tick at 1,000 cgroups.
    */
   read(fds: Int32Array, positions: Int32Array, slot: number, dir: string, name: string): number {
+    this.servedPosition = -1;
     let fd = fds[slot];
     if (fd === FD_ABSENT) return READ_ABSENT;
     if (fd === FD_UNOPENED || fd === FD_TRANSIENT) {
@@ -159,6 +162,7 @@ export class FileReader {
         this.data = this.batch.buffer;
         this.start = this.batch.offset(pos);
         this.length = n;
+        this.servedPosition = pos;
         return n;
       }
       if (n !== null) {
@@ -175,10 +179,38 @@ export class FileReader {
   }
 
   /**
+   * The last read, served from the batch, gave the bytes kept now as
+   * `version` (BatchReads.sameAsKept: compared in the native batch).
+   */
+  servedSameAsKept(version: number): boolean {
+    return this.servedPosition >= 0 && this.batch!.sameAsKept(this.servedPosition, version);
+  }
+
+  /** The caller now keeps the last read's bytes as `version` (where it came from the batch). */
+  keptServed(version: number): void {
+    if (this.servedPosition >= 0) this.batch!.consumed(this.servedPosition, version);
+  }
+
+  /**
+   * Whether a read of the file in fds[slot] now would give the bytes kept as
+   * `version`, known from this tick's batch without the read (then it counts
+   * as read and kept); false where that is not known (read it). Never with a
+   * trace: the benchmark counts every read.
+   */
+  unchangedInBatch(fds: Int32Array, positions: Int32Array, slot: number, version: number): boolean {
+    const pos = positions[slot];
+    if (this.batch === null || pos < 0 || fds[slot] < 0 || this.trace !== null) return false;
+    if (!this.batch.sameAsKept(pos, version)) return false;
+    this.batch.consumed(pos, version);
+    return true;
+  }
+
+  /**
    * Opens, reads and closes a file. A missing file means the cgroup is gone
    * when the file always exists (cgroup.procs), else just that it is absent.
    */
   readOnce(path: string, missingMeansGone: boolean): number {
+    this.servedPosition = -1;
     this.trace?.(path, 'open-read-close');
     let fd: number;
     try {

@@ -81,8 +81,34 @@ const PROCESSES_INDEX = CGROUP_COLLECTORS.findIndex((c) => c.fields.includes('pr
 /** Per collector: it fills "populated" (carried as the collectors filled it: NodeMemo.ownPopulated). */
 const FILLS_POPULATED = CGROUP_COLLECTORS.map((c) => c.fields.includes('populated'));
 
+/**
+ * Copies a collector's field from the cgroup's last container. Named stores
+ * for the collectors' fields: out[key] by a key that varies is a megamorphic
+ * access, and carrying runs ~10,000 times a tick at 1,000 idle cgroups.
+ */
 function carry<K extends keyof ContainerSnapshot>(out: ContainerSnapshot, last: ContainerSnapshot, key: K): void {
-  out[key] = last[key];
+  switch (key) {
+    case 'cpu':
+      out.cpu = last.cpu;
+      return;
+    case 'memory':
+      out.memory = last.memory;
+      return;
+    case 'io':
+      out.io = last.io;
+      return;
+    case 'pids':
+      out.pids = last.pids;
+      return;
+    case 'pressure':
+      out.pressure = last.pressure;
+      return;
+    case 'processes':
+      out.processes = last.processes;
+      return;
+    default:
+      out[key] = last[key];
+  }
 }
 
 const DEFAULT_RESCAN_MS = 30_000;

@@ -25,7 +25,7 @@
 // or a write seen by inotify), or a re-read of settings is due this tick.
 
 import { registeredFiles, type CgroupFileSpec } from '../cgroupfs/files.js';
-import type { CgroupNode, CgroupTree } from '../cgroupfs/tree.js';
+import { MUST_READ, type CgroupNode, type CgroupTree } from '../cgroupfs/tree.js';
 import type { CgroupCollector } from '../../collectors/api.js';
 
 /** What the collection remembers of a cgroup's reads (kept in its NodeMemo). */
@@ -139,10 +139,12 @@ export class UnchangedValues {
     const end = settingsSame ? reads[this.count + 1 + i] : reads[i + 1];
     this.settingsSkipped += reads[i + 1] - end;
     for (let k = reads[i]; k < end; k++) {
-      const slot = Math.floor(reads[k] / TOKENS);
-      const file = this.files[slot];
-      const n = tree.keptSetting(node, file) ?? tree.read(node, file);
-      if (tokenOf(node, slot, n) !== (reads[k] % TOKENS) - 2) return false;
+      const note = reads[k];
+      const slot = Math.floor(note / TOKENS);
+      // Served from kept bytes: the token without a read (most reads of an idle cgroup).
+      let token = tree.keptToken(node, slot);
+      if (token === MUST_READ) token = tokenOf(node, slot, tree.read(node, this.files[slot]));
+      if (token !== (note % TOKENS) - 2) return false;
     }
     return true;
   }

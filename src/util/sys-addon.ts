@@ -19,6 +19,23 @@ export interface SysAddon {
     offs: Int32Array,
     lens: Int32Array,
   ): number;
+  /**
+   * readBatch, and same[i] = 1 where file i gave the bytes it gave in the
+   * previous call (prev*: that call's). Absent from an addon built before it.
+   */
+  readBatchSame?(
+    fds: Int32Array,
+    n: number,
+    buf: Uint8Array,
+    cap: number,
+    maxFile: number,
+    offs: Int32Array,
+    lens: Int32Array,
+    prevBuf: Uint8Array,
+    prevOffs: Int32Array,
+    prevLens: Int32Array,
+    same: Uint8Array,
+  ): number;
   inotifyInit(flags: number): number;
   inotifyAddWatch(fd: number, path: string, mask: number): number;
   inotifyRmWatch(fd: number, wd: number): number;

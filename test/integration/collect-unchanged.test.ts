@@ -8,6 +8,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../src/collect/collector.js';
+import { registeredFiles } from '../../src/cgroupfs/files.js';
+import { MUST_READ } from '../../src/cgroupfs/tree.js';
 import type { ContainerSnapshot, Snapshot } from '../../src/model/types.js';
 import { TestCgroups, waitFor } from '../helpers/cgroups.js';
 
@@ -191,5 +193,33 @@ describe('unchanged values carried over', { timeout: 300_000 }, () => {
     // Frozen: the rate falls to 0 at once, and stays there while carried.
     carrying.collect();
     for (let i = 0; i < 3; i++) expect(ours(carrying.collect()).get('/spin')!.cpu!.percent).toBe(0);
+  });
+  it("answers the check's kept reads without reading: the token a read gives now", async () => {
+    await freeze(false);
+    for (let i = 0; i < 4; i++) {
+      await sleep(50);
+      carrying.collect(); // the idle cgroups go idle, settings and held files settle
+    }
+    const tree = carrying.tree;
+    const answered = new Map<string, number>();
+    for (let t = 0; t < 3; t++) {
+      tree.beginTick();
+      try {
+        for (const node of tree.nodes.values()) {
+          for (const file of registeredFiles()) {
+            const token = tree.keptToken(node, file.slot);
+            if (token === MUST_READ) continue;
+            const n = tree.read(node, file);
+            expect(n < 0 ? n : node.keptVersion[file.slot], `${node.id} ${file.name}`).toBe(token);
+            answered.set(file.kind, (answered.get(file.kind) ?? 0) + 1);
+          }
+        }
+      } finally {
+        tree.reader.endTick();
+      }
+    }
+    await freeze(true);
+    expect(answered.get('setting') ?? 0).toBeGreaterThan(0);
+    expect(answered.get('execution') ?? 0).toBeGreaterThan(0);
   });
 });
