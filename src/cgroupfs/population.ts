@@ -1,6 +1,8 @@
 // v2 cgroup.events as the tree uses it: whether it says the cgroup is empty,
-// and which cgroups' copies a write to cgroup.freeze makes stale.
+// whether its kept bytes are fresh, which cgroups' copies a write to
+// cgroup.freeze makes stale, and the resting files it lets the tree serve.
 
+import { KEPT_NONE } from './kept.js';
 import type { CgroupNode } from './node.js';
 
 /** The line of cgroup.events that says no task is in the cgroup or below it. */
@@ -29,4 +31,23 @@ export function saysEmpty(data: Buffer, start: number, length: number): boolean 
 export function markEventsChangedBelow(nodes: Iterable<CgroupNode>, top: CgroupNode, slot: number): void {
   const prefix = top.id === '/' ? '/' : top.id + '/';
   for (const node of nodes) if (node === top || node.id.startsWith(prefix)) node.markChanged(slot);
+}
+
+/**
+ * cgroup.events' kept bytes are what a read would give: the kernel notifies every change of it
+ * (cgroup_file_notify, ~10 ms late at most; docs/architecture.md), and its live watch saw none
+ * (nor a queue overflow) since the last read.
+ */
+export function eventsFresh(node: CgroupNode, slot: number): boolean {
+  return node.watched[slot] === 1 && node.changed[slot] === 0 && node.keptLength[slot] >= 0;
+}
+
+/**
+ * A read of a resting file (PSI) now serves its kept bytes: the cgroup was quiet and empty at this
+ * tick (CgroupTree.beginTick, cgroup.events) and those bytes were at rest (see CgroupTree.readResting).
+ */
+export function restingServedKept(node: CgroupNode, slot: number, tick: number): boolean {
+  return (
+    node.quietTick === tick && node.emptyTick === tick && node.keptLength[slot] !== KEPT_NONE && node.atRest[slot] === 1
+  );
 }

@@ -11,11 +11,11 @@ import { SettingTriggers } from './setting-triggers.js';
 import { drop, keep, keepAbsent, KEPT_ABSENT, KEPT_NONE, keptEquals, keptToken, MUST_READ } from './kept.js';
 export { MUST_READ } from './kept.js';
 import { HeldFiles } from './held.js';
-import { markEventsChangedBelow, saysEmpty } from './population.js';
+import { eventsFresh, markEventsChangedBelow, restingServedKept, saysEmpty } from './population.js';
 
 export { CgroupNode } from './node.js';
 import { CgroupNode } from './node.js';
-import { cgroupIdOf, inodeOf, isWalkedHierarchy, walkDirs } from './walk.js';
+import { cgroupDirsById, cgroupIdOf, inodeOf, isWalkedHierarchy } from './walk.js';
 export { cgroupIdOf, isWalkedHierarchy, walkDirs } from './walk.js';
 
 /** Ticks a cgroup stays idle before its execution files' descriptors are closed (see beginTick). */
@@ -175,41 +175,32 @@ export class CgroupTree {
     return this.readAndKeep(node, file.slot, h, dir);
   }
 
-  /** cgroup.events: its last bytes while populationFresh, else read; either way notes if it says empty (emptyTick). */
+  /** cgroup.events: its last bytes while eventsFresh (population.ts), else read; either way notes if it says empty (emptyTick). */
   private readPopulation(node: CgroupNode, slot: number, h: number, dir: string): number {
     let n: number;
-    if (this.populationFresh(node, slot)) n = this.serveKept(node, slot);
-    else {
-      node.changed[slot] = 0; // a notification after this read is seen at the next tick
-      n = this.readAndKeep(node, slot, h, dir);
-      if (n === READ_GONE) return n;
-    }
+    if (this.gateIdle && eventsFresh(node, slot)) n = this.serveKept(node, slot);
+    else if ((n = this.readSinceChange(node, slot, h, dir)) === READ_GONE) return n;
     node.emptyTick = n >= 0 && saysEmpty(this.reader.data, this.reader.start, n) ? this.tickCount : -1;
     return n;
-  }
-
-  /**
-   * cgroup.events' kept bytes are what a read would give: the kernel notifies every change of it
-   * (cgroup_file_notify, ~10 ms late at most; docs/architecture.md), and its live watch saw none
-   * (nor a queue overflow) since the last read.
-   */
-  private populationFresh(node: CgroupNode, slot: number): boolean {
-    return this.gateIdle && node.watched[slot] === 1 && node.changed[slot] === 0 && node.keptLength[slot] >= 0;
   }
 
   /** A written file: its last bytes while watched and no write was seen since they were read; else read. */
   private readWritten(node: CgroupNode, slot: number, h: number, dir: string): number {
     const cached = node.keptLength[slot] !== KEPT_NONE;
     if (this.gateIdle && node.watched[slot] && !node.changed[slot] && cached) return this.serveKept(node, slot);
-    node.changed[slot] = 0; // a write after this read is seen at the next tick
-    return this.readAndKeep(node, slot, h, dir);
+    return this.readSinceChange(node, slot, h, dir);
   }
 
   /** A held file: its kept bytes where this tick's plan says it holds (held.ts); else read. */
   private readHeld(node: CgroupNode, slot: number, h: number, dir: string): number {
     if (node.keptLength[slot] !== KEPT_NONE && this.held.serves(node, slot, this.tickCount))
       return this.serveKept(node, slot);
-    node.changed[slot] = 0; // a write after this read is seen at the next tick
+    return this.readSinceChange(node, slot, h, dir);
+  }
+
+  /** Reads a watched file; a write or notification after this read is seen at the next tick. */
+  private readSinceChange(node: CgroupNode, slot: number, h: number, dir: string): number {
+    node.changed[slot] = 0;
     return this.readAndKeep(node, slot, h, dir);
   }
 
@@ -253,7 +244,7 @@ export class CgroupTree {
    */
   private readResting(node: CgroupNode, file: CgroupFileSpec, h: number, dir: string): number {
     const slot = file.slot;
-    if (this.restingServedKept(node, slot)) return this.serveKept(node, slot);
+    if (restingServedKept(node, slot, this.tickCount)) return this.serveKept(node, slot);
     const version = node.keptVersion[slot];
     const n = this.readAndKeep(node, slot, h, dir);
     if (node.keptVersion[slot] !== version) {
@@ -262,16 +253,6 @@ export class CgroupTree {
       node.atRest[slot] = file.atRest?.(data, start, start + n) ? 1 : 0;
     }
     return n;
-  }
-
-  /** A read of the resting file now serves its kept bytes (see readResting). */
-  private restingServedKept(node: CgroupNode, slot: number): boolean {
-    return (
-      node.quietTick === this.tickCount &&
-      node.emptyTick === this.tickCount &&
-      node.keptLength[slot] !== KEPT_NONE &&
-      node.atRest[slot] === 1
-    );
   }
 
   /**
@@ -397,7 +378,7 @@ export class CgroupTree {
           this.reader.skipInBatch(node.batchPositions[slot]);
         }
       }
-      if (pop < 0 || !this.populationFresh(node, pop)) continue;
+      if (pop < 0 || !(this.gateIdle && eventsFresh(node, pop))) continue;
       this.reader.skipInBatch(node.batchPositions[pop]);
       if (node.emptyTick !== previous) continue;
       node.quietTick = this.tickCount;
@@ -469,7 +450,7 @@ export class CgroupTree {
     if (node.keptLength[slot] === KEPT_NONE) return MUST_READ; // every other kind serves only kept bytes
     const served =
       (kind === KIND.execution && node.idle) ||
-      (kind === KIND.resting && this.restingServedKept(node, slot)) ||
+      (kind === KIND.resting && restingServedKept(node, slot, this.tickCount)) ||
       (kind === KIND.written && this.gateIdle && node.watched[slot] === 1 && node.changed[slot] === 0) ||
       (kind === KIND.held && this.held.serves(node, slot, this.tickCount)) ||
       ((kind === KIND.counter || kind === KIND.execution || kind === KIND.resting) &&
@@ -574,15 +555,7 @@ export class CgroupTree {
    * cgroup's settings are read again (false where inotify keeps them fresh).
    */
   rescan(rereadSettings = true): void {
-    const seen = new Map<string, (string | null)[]>();
-    this.hierarchies.forEach((h, i) => {
-      walkDirs(h.mountPoint, (dir) => {
-        const id = cgroupIdOf(h.mountPoint, dir);
-        let dirs = seen.get(id);
-        if (!dirs) seen.set(id, (dirs = new Array<string | null>(this.hierarchies.length).fill(null)));
-        dirs[i] = dir;
-      });
-    });
+    const seen = cgroupDirsById(this.hierarchies);
     for (const node of this.nodes.values()) {
       const dirs = seen.get(node.id);
       if (!dirs) {

@@ -64,3 +64,17 @@ export function forEachChildDir(dir: string, fn: (child: string) => void): void 
     if (e.isDirectory()) fn(path.join(dir, e.name));
   }
 }
+
+/** Every cgroup directory of the hierarchies, by cgroup id: its directory in each hierarchy (by index), or null. */
+export function cgroupDirsById(hierarchies: readonly Hierarchy[]): Map<string, (string | null)[]> {
+  const seen = new Map<string, (string | null)[]>();
+  hierarchies.forEach((h, i) => {
+    walkDirs(h.mountPoint, (dir) => {
+      const id = cgroupIdOf(h.mountPoint, dir);
+      let dirs = seen.get(id);
+      if (!dirs) seen.set(id, (dirs = new Array<string | null>(hierarchies.length).fill(null)));
+      dirs[i] = dir;
+    });
+  });
+  return seen;
+}
