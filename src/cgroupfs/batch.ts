@@ -23,17 +23,7 @@ export type ReadBatchFn = (
 
 /** ReadBatchFn, and same[i] = 1 where file i gave the bytes it gave in the previous call (prev*: that call's). */
 export type ReadBatchSameFn = (
-  fds: Int32Array,
-  n: number,
-  buf: Buffer,
-  cap: number,
-  maxFile: number,
-  offs: Int32Array,
-  lens: Int32Array,
-  prevBuf: Buffer,
-  prevOffs: Int32Array,
-  prevLens: Int32Array,
-  same: Uint8Array,
+  ...args: [...Parameters<ReadBatchFn>, prevBuf: Buffer, prevOffs: Int32Array, prevLens: Int32Array, same: Uint8Array]
 ) => number;
 
 let loaded: ReadBatchFn | null | undefined;
@@ -223,22 +213,9 @@ export class BatchReads {
       this.skipped[pos] = this.tick;
     }
     try {
-      if (this.readBatchSame) this.readComparing(this.readBatchSame);
-      else {
-        for (;;) {
-          const done = this.readBatch(
-            this.fds,
-            this.used,
-            this.buf,
-            this.buf.length,
-            BATCH_MAX_FILE,
-            this.offs,
-            this.lens,
-          );
-          if (done === this.used) break;
-          this.buf = Buffer.allocUnsafe(this.buf.length * 2);
-        }
-      }
+      // With readBatchSame this batch goes where the one before the last went; the last one's become the previous.
+      if (this.readBatchSame) this.swapBatches();
+      while (this.readInto() !== this.used) this.buf = Buffer.allocUnsafe(this.buf.length * 2);
     } finally {
       // In reverse: a position skipped twice gets back its own descriptor, not the -1 hiding it.
       for (let i = skips - 1; i >= 0; i--) this.fds[this.toSkip[i]] = this.savedFds[i];
@@ -248,29 +225,19 @@ export class BatchReads {
     this.batchTick = this.tick;
   }
 
-  /** The batch into the other buffer, comparing each file with the previous batch's bytes. */
-  private readComparing(readBatchSame: ReadBatchSameFn): void {
-    // This batch goes where the one before the last went; the last one's become the previous.
+  /** Makes the last batch's buffer and arrays the previous ones, and the previous ones this batch's. */
+  private swapBatches(): void {
     [this.buf, this.prevBuf] = [this.prevBuf, this.buf];
     [this.offs, this.prevOffs] = [this.prevOffs, this.offs];
     [this.lens, this.prevLens] = [this.prevLens, this.lens];
-    for (;;) {
-      const done = readBatchSame(
-        this.fds,
-        this.used,
-        this.buf,
-        this.buf.length,
-        BATCH_MAX_FILE,
-        this.offs,
-        this.lens,
-        this.prevBuf,
-        this.prevOffs,
-        this.prevLens,
-        this.same,
-      );
-      if (done === this.used) break;
-      this.buf = Buffer.allocUnsafe(this.buf.length * 2);
-    }
+  }
+
+  /** One native batch into buf (comparing each file with the previous batch's bytes where it can); files done. */
+  private readInto(): number {
+    const args = [this.fds, this.used, this.buf, this.buf.length, BATCH_MAX_FILE, this.offs, this.lens] as const;
+    return this.readBatchSame
+      ? this.readBatchSame(...args, this.prevBuf, this.prevOffs, this.prevLens, this.same)
+      : this.readBatch(...args);
   }
 
   /**

@@ -24,17 +24,13 @@ export interface SysAddon {
    * previous call (prev*: that call's). Absent from an addon built before it.
    */
   readBatchSame?(
-    fds: Int32Array,
-    n: number,
-    buf: Uint8Array,
-    cap: number,
-    maxFile: number,
-    offs: Int32Array,
-    lens: Int32Array,
-    prevBuf: Uint8Array,
-    prevOffs: Int32Array,
-    prevLens: Int32Array,
-    same: Uint8Array,
+    ...args: [
+      ...Parameters<SysAddon['readBatch']>,
+      prevBuf: Uint8Array,
+      prevOffs: Int32Array,
+      prevLens: Int32Array,
+      same: Uint8Array,
+    ]
   ): number;
   inotifyInit(flags: number): number;
   inotifyAddWatch(fd: number, path: string, mask: number): number;

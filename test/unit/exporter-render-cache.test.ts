@@ -27,6 +27,26 @@ function container(id: string, overrides: Partial<ContainerSnapshot> = {}): Cont
   return v2Container({ id, name: id.slice(1), containerId: id.slice(1), ...overrides });
 }
 
+/** A render cache over the real families, each noting which cgroups it was asked to emit, and its plain render. */
+function noticingCache(): {
+  emitted: Map<string, string[]>;
+  cache: RenderCache;
+  rendered: (s: Snapshot, nowMs: number) => string;
+} {
+  const emitted = new Map<string, string[]>();
+  const families = CONTAINER_FAMILIES.map((f): ContainerFamily => ({
+    ...f,
+    emit: (c, w, ctx) => {
+      emitted.set(f.name, (emitted.get(f.name) ?? []).concat(c.id));
+      f.emit(c, w, ctx);
+    },
+  }));
+  const cache = new RenderCache({ families });
+  const rendered = (s: Snapshot, nowMs: number): string =>
+    zlib.gunzipSync(gzipJoin(cache.render(s, s.containers, { nowMs }))).toString();
+  return { emitted, cache, rendered };
+}
+
 describe('render cache', () => {
   it('reuses unchanged families and renders a family whose value changed new', () => {
     const cache = new RenderCache();
@@ -130,18 +150,7 @@ describe('render cache', () => {
   });
 
   it('does not emit again the samples of a container whose fields are the same objects, but for the volatile families', () => {
-    const emitted = new Map<string, string[]>();
-    // The real families, each noting which cgroups it was asked to emit.
-    const families = CONTAINER_FAMILIES.map((f): ContainerFamily => ({
-      ...f,
-      emit: (c, w, ctx) => {
-        emitted.set(f.name, (emitted.get(f.name) ?? []).concat(c.id));
-        f.emit(c, w, ctx);
-      },
-    }));
-    const cache = new RenderCache({ families });
-    const rendered = (s: Snapshot, nowMs: number): string =>
-      zlib.gunzipSync(gzipJoin(cache.render(s, s.containers, { nowMs }))).toString();
+    const { emitted, rendered } = noticingCache();
     const a = container('/a');
     const b = container('/b');
     const c = container('/c');
@@ -163,17 +172,7 @@ describe('render cache', () => {
   });
 
   it("emits, of cgroups whose fields are all the same, only the scrape time and the root cgroup's network (the host's)", () => {
-    const emitted = new Map<string, string[]>();
-    const families = CONTAINER_FAMILIES.map((f): ContainerFamily => ({
-      ...f,
-      emit: (c, w, ctx) => {
-        emitted.set(f.name, (emitted.get(f.name) ?? []).concat(c.id));
-        f.emit(c, w, ctx);
-      },
-    }));
-    const cache = new RenderCache({ families });
-    const rendered = (s: Snapshot, nowMs: number): string =>
-      zlib.gunzipSync(gzipJoin(cache.render(s, s.containers, { nowMs }))).toString();
+    const { emitted, cache, rendered } = noticingCache();
     const containers = ['/', '/a', '/b', '/c'].map((id) => container(id));
     const host = sampleSnapshot(containers).host;
     const first = sampleSnapshot(containers);
