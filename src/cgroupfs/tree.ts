@@ -378,7 +378,7 @@ export class CgroupTree {
           this.reader.skipInBatch(node.batchPositions[slot]);
         }
       }
-      if (pop < 0 || !(this.gateIdle && eventsFresh(node, pop))) continue;
+      if (pop < 0 || !eventsFresh(node, pop)) continue;
       this.reader.skipInBatch(node.batchPositions[pop]);
       if (node.emptyTick !== previous) continue;
       node.quietTick = this.tickCount;
